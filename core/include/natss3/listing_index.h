@@ -1,0 +1,105 @@
+// ListingIndex: an in-process, always-current, sorted view of one bucket's objects.
+//
+// Fed by a Watch on the bucket's meta subjects (initial values, then live updates), so a query
+// costs O(log n + entries returned), never a scan of the bucket or of the stream.
+// Memory per key: the std::map node (~48 B) + name bytes + a compact Entry (~120 B + header
+// strings of S3 interest), about 200-300 B per object for typical names.
+//
+// Thread-safety: all methods are thread-safe; a shared_mutex guards the map (readers share).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "natss3/status.h"
+#include "natss3/types.h"
+
+namespace natss3 {
+
+class ObjectStore;
+class Watcher;
+
+class ListingIndex {
+ public:
+  struct Entry {
+    std::string name;
+    uint64_t size = 0;
+    TimePoint mtime{};
+    std::string digest;
+    std::string md5_hex;  // kMd5Header, if present
+    std::string etag;     // "Natss3-Etag" header (multipart ETag), if present
+    std::string content_type;
+    bool is_link = false;
+    uint64_t revision = 0;
+    Headers headers;  // full headers (needed by FUSE stat: mode, uid, gid, mtime)
+  };
+
+  struct Query {
+    std::string prefix;
+    std::string start_after;  // exclusive; compared as UTF-8 bytes
+    std::string delimiter;    // empty: no grouping
+    size_t max_entries = 1000;  // counts entries + common prefixes
+  };
+
+  struct Page {
+    std::vector<Entry> entries;
+    std::vector<std::string> common_prefixes;
+    bool truncated = false;
+    std::string next_start_after;  // last key or common prefix returned (when truncated)
+  };
+
+  using Listener = std::function<void(const ObjectInfo& info)>;
+
+  // Starts the feeding watch. Blocks until the initial values are loaded (or timeout).
+  static Result<std::shared_ptr<ListingIndex>> Start(ObjectStore* store, std::string bucket,
+                                                     std::chrono::milliseconds timeout);
+  ~ListingIndex();
+
+  Page List(const Query& query) const;
+  std::optional<Entry> Lookup(std::string_view name) const;
+  size_t size() const;
+  bool empty() const { return size() == 0; }
+  // Ready is false while the watch is (re)connecting; answers may then be stale.
+  bool ready() const;
+  // Called from the watch thread on every change (after the map is updated). Returns an id.
+  int AddListener(Listener listener);
+  void RemoveListener(int id);
+  // Waits until every change committed before the call is visible (a read-your-writes barrier
+  // for callers that just wrote): polls the bucket's last meta revision.
+  void WaitForRevision(uint64_t revision, std::chrono::milliseconds timeout) const;
+
+  void Stop();
+
+ private:
+  ListingIndex(ObjectStore* store, std::string bucket);
+  void Run();
+  void Apply(const ObjectInfo& info);
+
+  ObjectStore* store_;
+  std::string bucket_;
+  mutable std::shared_mutex mu_;  // lock order: mu_ before listeners_mu_
+  std::map<std::string, Entry, std::less<>> entries_;
+  uint64_t max_revision_ = 0;
+  bool ready_ = false;
+  mutable std::mutex listeners_mu_;
+  std::map<int, Listener> listeners_;
+  int next_listener_ = 1;
+  std::unique_ptr<Watcher> watcher_;
+  std::mutex watcher_mu_;
+  bool stop_ = false;
+  std::thread thread_;
+  mutable std::mutex ready_mu_;
+  mutable std::condition_variable_any ready_cv_;
+};
+
+}  // namespace natss3

@@ -1,0 +1,39 @@
+// Factory and options of the NATS JetStream-backed ObjectStore (byte-compatible with nats.go).
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "natss3/object_store.h"
+#include "natss3/status.h"
+
+namespace natss3 {
+
+struct ConnectOptions {
+  // Comma-separated URLs. Empty: $NATS_URL, else nats://127.0.0.1:4222.
+  std::string servers;
+  std::string user, password;  // user/password auth (also accepted inside the URL)
+  std::string token;
+  std::string creds_file;       // JWT + nkey .creds file
+  std::string nkey_seed_file;   // file holding an nkey seed (SU...)
+  std::string tls_ca, tls_cert, tls_key;  // any set: TLS is used
+  bool tls_required = false;
+  std::string name = "natss3";  // connection name shown by the server
+  std::chrono::milliseconds timeout{5000};        // request timeout for API calls
+  std::chrono::milliseconds connect_timeout{2000};
+  int max_reconnect = -1;  // -1: forever
+  std::chrono::milliseconds reconnect_wait{500};   // base wait; grows with jitter
+  bool retry_on_failed_connect = false;  // true: Connect succeeds and keeps trying (daemons)
+  std::string js_domain;      // JetStream domain
+  std::string js_api_prefix;  // JetStream API prefix (default $JS.API)
+};
+
+// Fills ConnectOptions::servers default from the environment (NATS_URL) when empty.
+std::string DefaultServers();
+
+// Connects and checks JetStream. Errors: kUnavailable ("no server reachable at ...",
+// "JetStream not enabled"), kPermissionDenied ("authorization violation"), kInvalidArgument.
+Result<std::shared_ptr<ObjectStore>> ConnectNats(const ConnectOptions& options);
+
+}  // namespace natss3

@@ -1,0 +1,223 @@
+// The object-store interface every front end uses; the NATS implementation is in nats_store.h.
+//
+// Contract for every method:
+//  - Thread-safe: any number of threads may call any method of one ObjectStore at once.
+//    Writers, readers and watchers are each used by one thread at a time.
+//  - Never throws; errors are Status codes (see status.h). A deleted object is kNotFound.
+//  - Blocking calls are bounded by the store's request timeout (ConnectOptions::timeout) unless
+//    an option says otherwise.
+//  - Bucket names must match ^[a-zA-Z0-9_-]+$ (kInvalidArgument otherwise). Object names are any
+//    non-empty UTF-8 string whose meta subject fits the server's control line (names.h).
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "natss3/status.h"
+#include "natss3/types.h"
+
+namespace natss3 {
+
+class ListingIndex;
+
+// Streaming put. Bytes go out as they come: full chunks are published asynchronously with at
+// most `window` chunks in flight, so memory is bounded by window * chunk size (default
+// 32 * 128 KiB = 4 MiB) plus one chunk being filled, whatever the object size.
+// Nothing becomes visible until Commit(). Destroying an uncommitted writer aborts it.
+class ObjectWriter {
+ public:
+  virtual ~ObjectWriter() = default;
+  // Appends bytes. Fails (and aborts the put, purging its chunks) on a publish error.
+  virtual Status Write(std::string_view data) = 0;
+  // Bytes accepted so far.
+  virtual uint64_t size() const = 0;
+  // Digests of everything written so far (cheap: copies the hash state). Lets a front end
+  // check Content-MD5 or a checksum before it commits.
+  virtual std::string Md5Hex() const = 0;
+  virtual std::string Sha256Raw() const = 0;  // 32 raw bytes
+  // Flushes, waits for every chunk ack, publishes the meta with Nats-Rollup: sub, and purges
+  // the chunks of the version it replaced. On any failure the new chunks are purged and the
+  // previous version (if any) stays visible. May be called once.
+  virtual Result<ObjectInfo> Commit() = 0;
+  // Discards the upload: waits for chunks in flight and purges them. Idempotent.
+  virtual void Abort() = 0;
+};
+
+struct PutOptions {
+  uint32_t chunk_size = 0;  // 0: meta.max_chunk_size or 128 KiB; capped at server max_payload
+  int window = 32;          // async chunk publishes in flight
+  // Optimistic concurrency: when set, Commit fails with kFailedPrecondition unless the meta
+  // subject's last sequence is this value (0 = the object must not exist at all).
+  std::optional<uint64_t> expected_revision;
+};
+
+struct ReadOptions {
+  uint64_t offset = 0;
+  std::optional<uint64_t> length;  // nullopt: to the end. Clamped to the object size.
+  // Bound for the whole read when no progress happens (a chunk does not arrive).
+  std::chrono::milliseconds idle_timeout{30000};
+  int window = 8;  // chunk fetches in flight (the read's memory budget: window * chunk size)
+  // Verify SHA-256 at EOF (only for whole-object reads; ranged reads cannot).
+  bool verify_digest = true;
+};
+
+// Streaming get. Chunks are fetched with a bounded window of direct gets, so a slow reader
+// only slows the fetches (no push consumer, no slow-consumer disconnect, bounded memory).
+class ObjectReader {
+ public:
+  virtual ~ObjectReader() = default;
+  // Info of the object actually read (the target when a link was followed).
+  virtual const ObjectInfo& info() const = 0;
+  // Reads up to n bytes of the selected range; 0 at its end. A whole-object read that ends with
+  // a digest mismatch or missing chunks returns kDataLoss, never short data with OK.
+  virtual Result<size_t> Read(char* buf, size_t n) = 0;
+  // Positional read anywhere in the object, independent of Read()'s position. Transfers only
+  // the chunks that overlap [offset, offset+n). Returns 0 at or past the end.
+  virtual Result<size_t> ReadAt(uint64_t offset, char* buf, size_t n) = 0;
+};
+
+struct WatchOptions {
+  bool include_history = false;  // deliver all meta messages, not just the last per name
+  bool updates_only = false;     // only changes after the watch starts; no end marker
+  bool ignore_deletes = false;   // drop delete markers (the end marker is still sent)
+};
+
+struct WatchEvent {
+  enum class Kind { kUpdate, kEndOfInitial };
+  Kind kind = Kind::kUpdate;
+  ObjectInfo info;  // only for kUpdate (deleted == true for a delete marker)
+};
+
+class Watcher {
+ public:
+  virtual ~Watcher() = default;
+  // Next event; kDeadlineExceeded when none arrived within timeout; kCancelled after Stop().
+  virtual Result<WatchEvent> Next(std::chrono::milliseconds timeout) = 0;
+  // Unblocks Next() from another thread and ends the watch.
+  virtual void Stop() = 0;
+};
+
+// Data written into a bucket without a meta record: invisible to every object-store client.
+// Used for multipart parts; composed into a real object later, purged afterwards.
+struct StagedBlob {
+  std::string nuid;
+  uint64_t size = 0;
+  uint32_t chunks = 0;
+  uint32_t chunk_size = 0;
+  std::string md5_hex;
+  std::string sha256_raw;
+};
+
+class StagedWriter {
+ public:
+  virtual ~StagedWriter() = default;
+  virtual Status Write(std::string_view data) = 0;
+  virtual uint64_t size() const = 0;
+  virtual std::string Md5Hex() const = 0;
+  // Waits for every ack and returns the blob. On failure the chunks are purged.
+  virtual Result<StagedBlob> Finish() = 0;
+  virtual void Abort() = 0;  // purges; idempotent; also done by the destructor if not finished
+};
+
+// Small durable records (JetStream key-value bucket) for front-end state such as multipart
+// uploads. Keys: [-/_=.a-zA-Z0-9]+, not starting or ending with '.'.
+class RecordStore {
+ public:
+  virtual ~RecordStore() = default;
+  virtual Status Put(std::string_view key, std::string_view value) = 0;
+  virtual Result<std::string> Get(std::string_view key) = 0;  // kNotFound when absent/deleted
+  virtual Status Delete(std::string_view key) = 0;            // OK when absent
+  virtual Result<std::vector<std::string>> Keys(std::string_view prefix) = 0;
+};
+
+class ObjectStore {
+ public:
+  virtual ~ObjectStore() = default;
+
+  // ---- Connection
+  // OK when the server is reachable and JetStream answers.
+  virtual Status Health() = 0;
+  virtual uint64_t MaxPayload() const = 0;
+
+  // ---- Buckets
+  // Creating over an identical bucket succeeds; a different config is kAlreadyExists.
+  virtual Result<BucketStatus> CreateBucket(const BucketConfig& config) = 0;
+  virtual Result<BucketStatus> UpdateBucket(const BucketConfig& config) = 0;
+  // Irreversible; kNotFound when missing.
+  virtual Result<BucketStatus> SealBucket(std::string_view bucket) = 0;
+  virtual Status DeleteBucket(std::string_view bucket) = 0;
+  virtual Result<BucketStatus> GetBucketStatus(std::string_view bucket) = 0;
+  // Every OBJ_* stream, sorted by bucket name.
+  virtual Result<std::vector<BucketStatus>> ListBuckets() = 0;
+
+  // ---- Objects
+  // Starts a put of meta.name. kInvalidArgument for an empty/too long name or meta.link set,
+  // kNotFound for a missing bucket, kFailedPrecondition for a sealed bucket.
+  virtual Result<std::unique_ptr<ObjectWriter>> NewWriter(std::string_view bucket,
+                                                          const ObjectMeta& meta,
+                                                          const PutOptions& options = {}) = 0;
+  // Convenience: put a whole buffer.
+  Result<ObjectInfo> PutBytes(std::string_view bucket, const ObjectMeta& meta,
+                              std::string_view data, const PutOptions& options = {});
+
+  // Info by direct get of the meta subject. Links are returned as links (not followed).
+  virtual Result<ObjectInfo> GetInfo(std::string_view bucket, std::string_view name,
+                                     bool show_deleted = false) = 0;
+  // Opens a read; follows an object link (one level). A bucket link is kFailedPrecondition.
+  virtual Result<std::unique_ptr<ObjectReader>> Open(std::string_view bucket,
+                                                     std::string_view name,
+                                                     const ReadOptions& options = {}) = 0;
+  // Convenience: whole object into memory (tests and tiny objects only).
+  Result<std::string> GetBytes(std::string_view bucket, std::string_view name);
+
+  // Marks deleted (Go semantics: deleting a deleted object is OK, a never-existing one is
+  // kNotFound) and purges the chunks.
+  virtual Status Delete(std::string_view bucket, std::string_view name) = 0;
+  // Replaces name, description, headers and metadata; keeps data. A new name is a rename
+  // (kAlreadyExists if taken by a live object); the old meta subject is purged.
+  virtual Result<ObjectInfo> UpdateMeta(std::string_view bucket, std::string_view name,
+                                        const ObjectMeta& meta) = 0;
+  virtual Result<ObjectInfo> AddLink(std::string_view bucket, std::string_view name,
+                                     const ObjectInfo& target) = 0;
+  virtual Result<ObjectInfo> AddBucketLink(std::string_view bucket, std::string_view name,
+                                           std::string_view target_bucket) = 0;
+  // All objects in stream order (Go's List); empty vector when there are none.
+  virtual Result<std::vector<ObjectInfo>> List(std::string_view bucket,
+                                               bool show_deleted = false) = 0;
+  virtual Result<std::unique_ptr<Watcher>> Watch(std::string_view bucket,
+                                                 const WatchOptions& options = {}) = 0;
+
+  // The always-current sorted listing of a bucket, shared per bucket and kept by this store.
+  virtual Result<std::shared_ptr<ListingIndex>> Index(std::string_view bucket) = 0;
+
+  // ---- Staged data (multipart parts) and server-side composition
+  virtual Result<std::unique_ptr<StagedWriter>> NewStagedWriter(std::string_view bucket,
+                                                                uint32_t chunk_size = 0) = 0;
+  virtual Status PurgeStaged(std::string_view bucket, std::string_view nuid) = 0;
+  // Streams the blobs' bytes (each optionally a sub-range) into a new object put of meta.name,
+  // with bounded memory, then commits it. Blobs are left in place (caller purges them).
+  struct BlobRange {
+    StagedBlob blob;
+    uint64_t offset = 0;
+    std::optional<uint64_t> length;
+  };
+  virtual Result<ObjectInfo> Compose(std::string_view bucket, const ObjectMeta& meta,
+                                     const std::vector<BlobRange>& parts,
+                                     const PutOptions& options = {}) = 0;
+  // Opens a staged blob for reading (for UploadPartCopy-like needs and tests).
+  virtual Result<std::unique_ptr<ObjectReader>> OpenStaged(std::string_view bucket,
+                                                           const StagedBlob& blob,
+                                                           const ReadOptions& options = {}) = 0;
+
+  // ---- Small records for front-end state (a JetStream KV bucket named `name`)
+  virtual Result<std::shared_ptr<RecordStore>> Records(std::string_view name) = 0;
+};
+
+}  // namespace natss3
