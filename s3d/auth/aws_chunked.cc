@@ -1,0 +1,2 @@
+// aws_chunked.cc: implementation in progress.
+#include "auth/aws_chunked.h"

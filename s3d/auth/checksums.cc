@@ -1,0 +1,2 @@
+// checksums.cc: implementation in progress.
+#include "auth/checksums.h"

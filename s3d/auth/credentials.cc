@@ -1,0 +1,2 @@
+// credentials.cc: implementation in progress.
+#include "auth/credentials.h"

@@ -1,0 +1,2 @@
+// payload.cc: implementation in progress.
+#include "auth/payload.h"

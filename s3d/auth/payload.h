@@ -1,0 +1,78 @@
+// PayloadDecoder: turns any PutObject/UploadPart request body into verified object bytes.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "auth/aws_chunked.h"
+#include "auth/checksums.h"
+#include "auth/s3_error.h"
+#include "auth/sigv4.h"
+
+namespace natss3::s3 {
+
+// One object for every body encoding: plain (unsigned or signed SHA-256) or aws-chunked (any
+// streaming mode). Checks, as S3 does:
+//   - x-amz-content-sha256 of the whole body (kSignedSha256)   -> XAmzContentSHA256Mismatch
+//   - Content-MD5                                              -> BadDigest (InvalidDigest if
+//                                                                 the header is malformed)
+//   - x-amz-checksum-{crc32,crc32c,crc64nvme,sha1,sha256} header -> BadDigest (InvalidRequest
+//                                                                 if malformed)
+//   - trailing checksum, chunk and trailer signatures (aws-chunked, see AwsChunkedDecoder)
+//   - body length: Content-Length for plain bodies, x-amz-decoded-content-length for
+//     aws-chunked                                              -> IncompleteBody
+// It also computes the MD5 of the payload (for the ETag) in the same pass.
+//
+// Like AwsChunkedDecoder it streams: bytes reach the sink before whole-body checks run in
+// Finish(); on any error the caller discards the write. Memory: AwsChunkedDecoder's budget
+// plus the digest states. Not thread-safe: one per request.
+class PayloadDecoder {
+ public:
+  using Sink = AwsChunkedDecoder::Sink;
+
+  // Validates the integrity headers up front (InvalidDigest, InvalidRequest, InvalidArgument).
+  static S3Result<std::unique_ptr<PayloadDecoder>> Create(const AuthContext& context,
+                                                          const HeaderMap& headers);
+
+  // Feeds the next slice of the HTTP body; errors as AwsChunkedDecoder::Feed, plus
+  // IncompleteBody when a plain body exceeds its Content-Length.
+  S3Status Feed(std::string_view bytes, const Sink& sink);
+  // End of the HTTP body: runs the whole-body checks.
+  S3Status Finish();
+
+  uint64_t payload_bytes() const { return payload_bytes_; }
+  // Lower-case hex MD5 of the payload; valid after a successful Finish.
+  const std::string& md5_hex() const { return md5_hex_; }
+  // The x-amz-checksum-* the client sent (header or trailer), verified; S3 echoes it back.
+  // Valid after a successful Finish.
+  std::optional<ChecksumAlgorithm> checksum_algorithm() const { return checksum_algorithm_; }
+  const std::string& checksum_base64() const { return checksum_base64_; }
+
+ private:
+  PayloadDecoder() = default;
+  S3Status Emit(std::string_view data, const Sink& sink);
+
+  std::optional<AwsChunkedDecoder> chunked_;
+  std::optional<uint64_t> content_length_;  // plain bodies
+  std::optional<Checksum> md5_;
+  std::optional<Checksum> sha256_;            // kSignedSha256
+  std::string expected_sha256_;
+  std::optional<Checksum> header_checksum_;   // x-amz-checksum-* sent as a header
+  std::string expected_checksum_base64_;
+  std::string expected_md5_base64_;
+  uint64_t payload_bytes_ = 0;
+  std::string md5_hex_;
+  std::optional<ChecksumAlgorithm> checksum_algorithm_;
+  std::string checksum_base64_;
+  bool failed_ = false;
+  S3Error error_;
+};
+
+// The Content-Encoding to store: the header value without the "aws-chunked" token
+// ("aws-chunked,gzip" -> "gzip", "aws-chunked" -> "").
+std::string StripAwsChunkedEncoding(std::string_view content_encoding);
+
+}  // namespace natss3::s3

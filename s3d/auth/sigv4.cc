@@ -1,0 +1,2 @@
+// sigv4.cc: implementation in progress.
+#include "auth/sigv4.h"
