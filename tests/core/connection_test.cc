@@ -1,0 +1,181 @@
+// Connection contract: ConnectNats errors, auth, URL lists, defaults, reconnect.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include "core_test_util.h"
+
+namespace natss3 {
+namespace {
+
+using namespace coretest;
+using test::NatsServer;
+
+ConnectOptions Opts(const std::string& servers) {
+  ConnectOptions o;
+  o.servers = servers;
+  o.timeout = 3000ms;
+  o.connect_timeout = 1000ms;
+  o.reconnect_wait = 200ms;
+  return o;
+}
+
+TEST(Connection, ConnectsAndReportsHealth) {
+  auto server = NatsServer::Start();
+  ASSERT_NE(server, nullptr);
+  auto store = ConnectNats(Opts(server->url()));
+  ASSERT_OK(store);
+  EXPECT_OK((*store)->Health());
+  EXPECT_EQ((*store)->MaxPayload(), 1024u * 1024u);  // nats-server default max_payload
+}
+
+TEST(Connection, UnreachableIsUnavailableWithClearMessage) {
+  int port = test::FreePort();
+  std::string url = "nats://127.0.0.1:" + std::to_string(port);
+  auto t0 = std::chrono::steady_clock::now();
+  auto store = ConnectNats(Opts(url));
+  auto elapsed = std::chrono::steady_clock::now() - t0;
+  ASSERT_CODE(store, Code::kUnavailable);
+  // "no server reachable at ...": the message names what was tried.
+  EXPECT_NE(store.status().message().find(std::to_string(port)), std::string::npos)
+      << store.status().ToString();
+  EXPECT_LT(elapsed, 30s);
+}
+
+TEST(Connection, NoJetStreamIsUnavailableMentioningJetStream) {
+  NatsServer::Options so;
+  so.jetstream = false;
+  auto server = NatsServer::Start(so);
+  ASSERT_NE(server, nullptr);
+  auto store = ConnectNats(Opts(server->url()));
+  ASSERT_CODE(store, Code::kUnavailable);
+  EXPECT_TRUE(ContainsNoCase(store.status().message(), "jetstream")) << store.status().ToString();
+}
+
+TEST(Connection, UserPasswordAuth) {
+  NatsServer::Options so;
+  so.config_text = "authorization { user: a, password: b }";
+  auto server = NatsServer::Start(so);
+  ASSERT_NE(server, nullptr);
+
+  auto good = Opts(server->url());
+  good.user = "a";
+  good.password = "b";
+  auto store = ConnectNats(good);
+  ASSERT_OK(store);
+  EXPECT_OK((*store)->Health());
+
+  auto bad = good;
+  bad.password = "wrong";
+  auto denied = ConnectNats(bad);
+  EXPECT_CODE(denied, Code::kPermissionDenied);
+  if (!denied.ok())
+    EXPECT_TRUE(ContainsNoCase(denied.status().message(), "authoriz")) << denied.status().ToString();
+
+  auto none = ConnectNats(Opts(server->url()));
+  EXPECT_CODE(none, Code::kPermissionDenied);
+}
+
+TEST(Connection, UserPasswordInsideUrl) {
+  NatsServer::Options so;
+  so.config_text = "authorization { user: a, password: b }";
+  auto server = NatsServer::Start(so);
+  ASSERT_NE(server, nullptr);
+  auto store = ConnectNats(Opts("nats://a:b@127.0.0.1:" + std::to_string(server->port())));
+  ASSERT_OK(store);
+  EXPECT_OK((*store)->Health());
+}
+
+TEST(Connection, TokenAuth) {
+  NatsServer::Options so;
+  so.config_text = "authorization { token: s3cr3t-token }";
+  auto server = NatsServer::Start(so);
+  ASSERT_NE(server, nullptr);
+  auto good = Opts(server->url());
+  good.token = "s3cr3t-token";
+  auto store = ConnectNats(good);
+  ASSERT_OK(store);
+  EXPECT_OK((*store)->Health());
+  // A bucket round trip proves the JetStream API works over the token connection.
+  BucketConfig c;
+  c.bucket = "tok";
+  EXPECT_OK((*store)->CreateBucket(c));
+
+  auto bad = good;
+  bad.token = "nope";
+  EXPECT_CODE(ConnectNats(bad), Code::kPermissionDenied);
+}
+
+TEST(Connection, UrlListWithOneDeadUrl) {
+  auto server = NatsServer::Start();
+  ASSERT_NE(server, nullptr);
+  std::string dead = "nats://127.0.0.1:" + std::to_string(test::FreePort());
+  for (std::string list : {dead + "," + server->url(), server->url() + "," + dead,
+                           dead + ", " + server->url()}) {
+    auto store = ConnectNats(Opts(list));
+    ASSERT_OK(store) << list;
+    EXPECT_OK((*store)->Health());
+  }
+}
+
+TEST(Connection, DefaultServersFromEnvironment) {
+  ::unsetenv("NATS_URL");
+  EXPECT_EQ(DefaultServers(), "nats://127.0.0.1:4222");
+  ::setenv("NATS_URL", "nats://10.1.2.3:4333,nats://10.1.2.4:4333", 1);
+  EXPECT_EQ(DefaultServers(), "nats://10.1.2.3:4333,nats://10.1.2.4:4333");
+  ::unsetenv("NATS_URL");
+}
+
+TEST(Connection, EmptyServersUsesNatsUrl) {
+  auto server = NatsServer::Start();
+  ASSERT_NE(server, nullptr);
+  ::setenv("NATS_URL", server->url().c_str(), 1);
+  auto store = ConnectNats(Opts(""));
+  ::unsetenv("NATS_URL");
+  ASSERT_OK(store);
+  EXPECT_OK((*store)->Health());
+}
+
+TEST(Connection, RetryOnFailedConnectSucceedsLater) {
+  int port = test::FreePort();
+  auto o = Opts("nats://127.0.0.1:" + std::to_string(port));
+  o.retry_on_failed_connect = true;
+  auto store = ConnectNats(o);
+  ASSERT_OK(store);  // daemons: Connect succeeds and keeps trying
+  EXPECT_FALSE((*store)->Health().ok());
+  NatsServer::Options so;
+  so.port = port;
+  auto server = NatsServer::Start(so);
+  ASSERT_NE(server, nullptr);
+  EXPECT_TRUE(PollUntil([&] { return (*store)->Health().ok(); }, 15s))
+      << (*store)->Health().ToString();
+}
+
+TEST(Connection, ServerLossFailsFastThenRecoversAfterRestart) {
+  auto server = NatsServer::Start();
+  ASSERT_NE(server, nullptr);
+  auto store = ConnectNats(Opts(server->url()));
+  ASSERT_OK(store);
+  BucketConfig c;
+  c.bucket = "recover";
+  ASSERT_OK((*store)->CreateBucket(c));
+  ASSERT_OK((*store)->PutBytes("recover", ObjectMeta{.name = "x"}, "before"));
+
+  server->Stop();
+  auto t0 = std::chrono::steady_clock::now();
+  auto st = (*store)->GetBucketStatus("recover");
+  ASSERT_FALSE(st.ok());
+  EXPECT_TRUE(st.status().code() == Code::kUnavailable ||
+              st.status().code() == Code::kDeadlineExceeded)
+      << st.status().ToString();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 10s);  // bounded by the request timeout
+  EXPECT_FALSE((*store)->Health().ok());
+
+  ASSERT_TRUE(server->Restart());
+  ASSERT_TRUE(PollUntil([&] { return (*store)->Health().ok(); }, 20s));
+  auto data = (*store)->GetBytes("recover", "x");
+  ASSERT_OK(data);
+  EXPECT_EQ(*data, "before");
+}
+
+}  // namespace
+}  // namespace natss3

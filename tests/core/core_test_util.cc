@@ -1,0 +1,284 @@
+// Helpers shared by the core contract tests (see core_test_util.h).
+#include "core_test_util.h"
+
+#include <nats.h>
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+
+namespace natss3::coretest {
+
+bool PollUntil(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    if (pred()) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return pred();
+    std::this_thread::sleep_for(20ms);
+  }
+}
+
+std::string UniqueBucket(std::string_view prefix) {
+  static std::atomic<int> counter{0};
+  std::string test = "t";
+  if (auto* info = ::testing::UnitTest::GetInstance()->current_test_info()) test = info->name();
+  std::string name = std::string(prefix) + "_" + test;
+  for (char& c : name)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') c = '_';
+  if (name.size() > 48) name.resize(48);
+  return name + "_" + std::to_string(counter++);
+}
+
+static std::string Digest(std::string_view data, const EVP_MD* md) {
+  unsigned char d[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), d, &len, md, nullptr);
+  return std::string(reinterpret_cast<char*>(d), len);
+}
+
+std::string Sha256Raw(std::string_view data) { return Digest(data, EVP_sha256()); }
+
+std::string Md5Hex(std::string_view data) {
+  static const char* k = "0123456789abcdef";
+  std::string raw = Digest(data, EVP_md5()), hex;
+  for (unsigned char c : raw) hex += k[c >> 4], hex += k[c & 15];
+  return hex;
+}
+
+std::string Base64UrlPadded(std::string_view raw) {
+  static const char* k = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::string out;
+  size_t i = 0;
+  auto b = [&](size_t j) { return static_cast<unsigned char>(raw[j]); };
+  for (; i + 3 <= raw.size(); i += 3) {
+    uint32_t v = (b(i) << 16) | (b(i + 1) << 8) | b(i + 2);
+    out += k[v >> 18], out += k[(v >> 12) & 63], out += k[(v >> 6) & 63], out += k[v & 63];
+  }
+  if (raw.size() - i == 1) {
+    uint32_t v = b(i) << 16;
+    out += k[v >> 18], out += k[(v >> 12) & 63], out += "==";
+  } else if (raw.size() - i == 2) {
+    uint32_t v = (b(i) << 16) | (b(i + 1) << 8);
+    out += k[v >> 18], out += k[(v >> 12) & 63], out += k[(v >> 6) & 63], out += '=';
+  }
+  return out;
+}
+
+std::string ExpectedDigest(std::string_view data) {
+  return "SHA-256=" + Base64UrlPadded(Sha256Raw(data));
+}
+
+std::string HexToRaw(std::string_view hex) {
+  std::string out;
+  for (size_t i = 0; i + 1 < hex.size(); i += 2)
+    out += static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16));
+  return out;
+}
+
+bool ContainsNoCase(std::string_view haystack, std::string_view needle) {
+  auto it = std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end(),
+                        [](char a, char b) { return std::tolower(a) == std::tolower(b); });
+  return it != haystack.end();
+}
+
+Result<std::shared_ptr<ObjectStore>> ConnectTo(const std::string& servers,
+                                               std::chrono::milliseconds timeout) {
+  ConnectOptions o;
+  o.servers = servers;
+  o.timeout = timeout;
+  o.connect_timeout = 2000ms;
+  o.reconnect_wait = 200ms;
+  o.name = "natss3-coretest";
+  return ConnectNats(o);
+}
+
+Result<std::string> ReadAll(ObjectReader& reader, size_t buf_size) {
+  std::string out, buf(buf_size, '\0');
+  while (true) {
+    auto n = reader.Read(buf.data(), buf.size());
+    if (!n.ok()) return n.status();
+    if (*n == 0) return out;
+    out.append(buf.data(), *n);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// RawNats
+
+#define CONN static_cast<natsConnection*>(conn_)
+#define JS static_cast<jsCtx*>(js_)
+
+RawNats::RawNats(const std::string& url) {
+  natsConnection* nc = nullptr;
+  natsStatus s = natsConnection_ConnectTo(&nc, url.c_str());
+  if (s != NATS_OK) {
+    ADD_FAILURE() << "raw connect to " << url << ": " << natsStatus_GetText(s);
+    return;
+  }
+  conn_ = nc;
+  jsCtx* js = nullptr;
+  s = natsConnection_JetStream(&js, nc, nullptr);
+  if (s != NATS_OK) {
+    ADD_FAILURE() << "raw JetStream context: " << natsStatus_GetText(s);
+    return;
+  }
+  js_ = js;
+}
+
+RawNats::~RawNats() {
+  if (js_) jsCtx_Destroy(JS);
+  if (conn_) natsConnection_Destroy(CONN);
+}
+
+bool RawNats::Publish(const std::string& subject, std::string_view data, bool rollup) {
+  if (!ok()) return false;
+  natsMsg* m = nullptr;
+  natsStatus s = natsMsg_Create(&m, subject.c_str(), nullptr, data.data(),
+                                static_cast<int>(data.size()));
+  if (s == NATS_OK && rollup) s = natsMsgHeader_Set(m, "Nats-Rollup", "sub");
+  jsPubAck* ack = nullptr;
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  if (s == NATS_OK) s = js_PublishMsg(&ack, JS, m, nullptr, &jerr);
+  if (ack) jsPubAck_Destroy(ack);
+  natsMsg_Destroy(m);
+  if (s != NATS_OK) {
+    ADD_FAILURE() << "raw publish to " << subject << ": " << natsStatus_GetText(s) << " jerr "
+                  << static_cast<int>(jerr);
+    return false;
+  }
+  return true;
+}
+
+std::optional<RawNats::Msg> RawNats::GetLast(const std::string& stream,
+                                             const std::string& subject) {
+  if (!ok()) return std::nullopt;
+  natsMsg* m = nullptr;
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  natsStatus s = js_GetLastMsg(&m, JS, stream.c_str(), subject.c_str(), nullptr, &jerr);
+  if (s == NATS_NOT_FOUND) return std::nullopt;
+  if (s != NATS_OK) {
+    ADD_FAILURE() << "raw get last " << stream << " " << subject << ": " << natsStatus_GetText(s);
+    return std::nullopt;
+  }
+  Msg out;
+  out.subject = natsMsg_GetSubject(m);
+  out.data.assign(natsMsg_GetData(m), static_cast<size_t>(natsMsg_GetDataLength(m)));
+  out.sequence = natsMsg_GetSequence(m);
+  const char** keys = nullptr;
+  int count = 0;
+  if (natsMsgHeader_Keys(m, &keys, &count) == NATS_OK) {
+    for (int i = 0; i < count; ++i) {
+      const char* v = nullptr;
+      if (natsMsgHeader_Get(m, keys[i], &v) == NATS_OK && v) out.headers[keys[i]] = v;
+    }
+    free(keys);
+  }
+  natsMsg_Destroy(m);
+  return out;
+}
+
+std::map<std::string, uint64_t> RawNats::SubjectCounts(const std::string& stream,
+                                                       const std::string& filter) {
+  std::map<std::string, uint64_t> out;
+  if (!ok()) return out;
+  jsOptions o;
+  jsOptions_Init(&o);
+  o.Stream.Info.SubjectsFilter = filter.c_str();
+  jsStreamInfo* si = nullptr;
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  natsStatus s = js_GetStreamInfo(&si, JS, stream.c_str(), &o, &jerr);
+  if (s != NATS_OK) {
+    ADD_FAILURE() << "raw stream info " << stream << ": " << natsStatus_GetText(s);
+    return out;
+  }
+  if (si->State.Subjects)
+    for (int i = 0; i < si->State.Subjects->Count; ++i)
+      out[si->State.Subjects->List[i].Subject] = si->State.Subjects->List[i].Msgs;
+  jsStreamInfo_Destroy(si);
+  return out;
+}
+
+bool RawNats::DeleteMsg(const std::string& stream, uint64_t seq) {
+  if (!ok()) return false;
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  natsStatus s = js_DeleteMsg(JS, stream.c_str(), seq, nullptr, &jerr);
+  if (s != NATS_OK) {
+    ADD_FAILURE() << "raw delete msg " << seq << ": " << natsStatus_GetText(s);
+    return false;
+  }
+  return true;
+}
+
+bool RawNats::AddStream(const std::string& name, const std::string& subject) {
+  if (!ok()) return false;
+  jsStreamConfig cfg;
+  jsStreamConfig_Init(&cfg);
+  cfg.Name = name.c_str();
+  const char* subjects[] = {subject.c_str()};
+  cfg.Subjects = subjects;
+  cfg.SubjectsLen = 1;
+  jsStreamInfo* si = nullptr;
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  natsStatus s = js_AddStream(&si, JS, &cfg, nullptr, &jerr);
+  if (si) jsStreamInfo_Destroy(si);
+  if (s != NATS_OK) {
+    ADD_FAILURE() << "raw add stream " << name << ": " << natsStatus_GetText(s);
+    return false;
+  }
+  return true;
+}
+
+#undef CONN
+#undef JS
+
+// ---------------------------------------------------------------------------------------------
+// StoreTest
+
+void StoreTest::SetUp() {
+  server_ = test::NatsServer::Start();
+  ASSERT_NE(server_, nullptr);
+  auto store = ConnectTo(server_->url());
+  ASSERT_OK(store);
+  store_ = *store;
+}
+
+void StoreTest::TearDown() {
+  store_.reset();
+  server_.reset();
+}
+
+std::string StoreTest::NewBucket(BucketConfig config) {
+  if (config.bucket.empty()) config.bucket = UniqueBucket();
+  auto st = store_->CreateBucket(config);
+  EXPECT_TRUE(st.ok()) << "create bucket " << config.bucket << ": " << st.status().ToString();
+  return config.bucket;
+}
+
+ObjectInfo StoreTest::MustPut(const std::string& bucket, const std::string& name,
+                              std::string_view data, const PutOptions& options) {
+  ObjectMeta meta;
+  meta.name = name;
+  return MustPut(bucket, meta, data, options);
+}
+
+ObjectInfo StoreTest::MustPut(const std::string& bucket, const ObjectMeta& meta,
+                              std::string_view data, const PutOptions& options) {
+  auto r = store_->PutBytes(bucket, meta, data, options);
+  EXPECT_TRUE(r.ok()) << "put " << bucket << "/" << meta.name << ": " << r.status().ToString();
+  return r.ok() ? *r : ObjectInfo{};
+}
+
+std::string StoreTest::MustGet(const std::string& bucket, const std::string& name) {
+  auto r = store_->GetBytes(bucket, name);
+  EXPECT_TRUE(r.ok()) << "get " << bucket << "/" << name << ": " << r.status().ToString();
+  return r.ok() ? *r : std::string();
+}
+
+BucketStatus StoreTest::MustStatus(const std::string& bucket) {
+  auto r = store_->GetBucketStatus(bucket);
+  EXPECT_TRUE(r.ok()) << "status " << bucket << ": " << r.status().ToString();
+  return r.ok() ? *r : BucketStatus{};
+}
+
+}  // namespace natss3::coretest

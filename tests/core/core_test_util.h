@@ -1,0 +1,131 @@
+// Helpers shared by the core contract tests: store fixture, polling, raw cnats fault injection.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "natss3/names.h"
+#include "natss3/nats_store.h"
+#include "natss3/object_store.h"
+#include "support/nats_server.h"
+#include "support/temp_dir.h"
+
+namespace natss3::coretest {
+
+using namespace std::chrono_literals;
+
+// Polls `pred` every 20 ms until it returns true or `timeout` passes; returns the last result.
+bool PollUntil(const std::function<bool()>& pred, std::chrono::milliseconds timeout);
+
+// A bucket name unique within this process: <prefix>_<test name>_<counter>, max 64 chars.
+std::string UniqueBucket(std::string_view prefix = "b");
+
+// Independent helpers (do not use the core under test).
+std::string Sha256Raw(std::string_view data);
+std::string Md5Hex(std::string_view data);
+std::string Base64UrlPadded(std::string_view raw);
+std::string ExpectedDigest(std::string_view data);  // "SHA-256=" + base64url padded
+std::string HexToRaw(std::string_view hex);
+bool ContainsNoCase(std::string_view haystack, std::string_view needle);
+
+// Connect with short timeouts suitable for tests.
+Result<std::shared_ptr<ObjectStore>> ConnectTo(const std::string& servers,
+                                               std::chrono::milliseconds timeout = 5000ms);
+
+// Reads everything from a reader (Read loop).
+Result<std::string> ReadAll(ObjectReader& reader, size_t buf_size = 64 * 1024);
+
+// Raw cnats access for fault injection and format checks. Everything returns false / nullopt
+// on error and records a GTest failure with the reason.
+class RawNats {
+ public:
+  explicit RawNats(const std::string& url);
+  ~RawNats();
+  RawNats(const RawNats&) = delete;
+  RawNats& operator=(const RawNats&) = delete;
+  bool ok() const { return js_ != nullptr; }
+
+  struct Msg {
+    std::string subject;
+    std::string data;
+    std::map<std::string, std::string> headers;
+    uint64_t sequence = 0;
+  };
+  // Publishes to JetStream and waits for the ack. Optional Nats-Rollup: sub header.
+  bool Publish(const std::string& subject, std::string_view data, bool rollup);
+  // Last message on a subject of a stream (STREAM.MSG.GET last_by_subj); nullopt when missing.
+  std::optional<Msg> GetLast(const std::string& stream, const std::string& subject);
+  // Message counts per subject matching `filter`.
+  std::map<std::string, uint64_t> SubjectCounts(const std::string& stream,
+                                                const std::string& filter);
+  // Deletes one stream message by sequence.
+  bool DeleteMsg(const std::string& stream, uint64_t seq);
+  // Adds a plain (non object-store) stream.
+  bool AddStream(const std::string& name, const std::string& subject);
+
+ private:
+  void* conn_ = nullptr;  // natsConnection*, opaque here so only the .cc includes nats.h
+  void* js_ = nullptr;    // jsCtx*
+};
+
+// Fixture: a fresh nats-server (JetStream, file storage) and a connected store per test.
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override;
+  void TearDown() override;
+
+  // Creates a bucket with a unique name; fails the test on error.
+  std::string NewBucket(BucketConfig config = {});
+  ObjectInfo MustPut(const std::string& bucket, const std::string& name, std::string_view data,
+                     const PutOptions& options = {});
+  ObjectInfo MustPut(const std::string& bucket, const ObjectMeta& meta, std::string_view data,
+                     const PutOptions& options = {});
+  std::string MustGet(const std::string& bucket, const std::string& name);
+  BucketStatus MustStatus(const std::string& bucket);
+
+  std::unique_ptr<test::NatsServer> server_;
+  std::shared_ptr<ObjectStore> store_;
+};
+
+}  // namespace natss3::coretest
+
+// gtest helpers for Status/Result (each evaluates expr once and accepts << messages).
+#define ASSERT_OK(expr) ASSERT_PRED_FORMAT1(::natss3::coretest_detail::OkFormat, expr)
+#define EXPECT_OK(expr) EXPECT_PRED_FORMAT1(::natss3::coretest_detail::OkFormat, expr)
+#define ASSERT_CODE(expr, code) \
+  ASSERT_PRED_FORMAT2(::natss3::coretest_detail::CodeFormat, expr, code)
+#define EXPECT_CODE(expr, code) \
+  EXPECT_PRED_FORMAT2(::natss3::coretest_detail::CodeFormat, expr, code)
+
+namespace natss3 {
+inline void PrintTo(Code c, std::ostream* os) { *os << CodeName(c); }
+namespace coretest_detail {
+inline std::string Str(const Status& s) { return s.ToString(); }
+template <typename T>
+std::string Str(const Result<T>& r) { return r.ok() ? std::string("OK") : r.status().ToString(); }
+inline Code CodeOf(const Status& s) { return s.code(); }
+template <typename T>
+Code CodeOf(const Result<T>& r) { return r.ok() ? Code::kOk : r.status().code(); }
+
+template <typename T>
+::testing::AssertionResult OkFormat(const char* text, const T& v) {
+  if (CodeOf(v) == Code::kOk) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << text << " is not OK: " << Str(v);
+}
+template <typename T>
+::testing::AssertionResult CodeFormat(const char* text, const char*, const T& v, Code want) {
+  if (CodeOf(v) == want) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << text << ": want " << CodeName(want) << ", got "
+                                       << Str(v);
+}
+}  // namespace coretest_detail
+}  // namespace natss3
