@@ -68,8 +68,9 @@ TEST(Connection, UserPasswordAuth) {
   bad.password = "wrong";
   auto denied = ConnectNats(bad);
   EXPECT_CODE(denied, Code::kPermissionDenied);
-  if (!denied.ok())
+  if (!denied.ok()) {
     EXPECT_TRUE(ContainsNoCase(denied.status().message(), "authoriz")) << denied.status().ToString();
+  }
 
   auto none = ConnectNats(Opts(server->url()));
   EXPECT_CODE(none, Code::kPermissionDenied);
@@ -109,7 +110,7 @@ TEST(Connection, UrlListWithOneDeadUrl) {
   auto server = NatsServer::Start();
   ASSERT_NE(server, nullptr);
   std::string dead = "nats://127.0.0.1:" + std::to_string(test::FreePort());
-  for (std::string list : {dead + "," + server->url(), server->url() + "," + dead,
+  for (std::string list : std::vector<std::string>{dead + "," + server->url(), server->url() + "," + dead,
                            dead + ", " + server->url()}) {
     auto store = ConnectNats(Opts(list));
     ASSERT_OK(store) << list;
@@ -158,7 +159,7 @@ TEST(Connection, ServerLossFailsFastThenRecoversAfterRestart) {
   BucketConfig c;
   c.bucket = "recover";
   ASSERT_OK((*store)->CreateBucket(c));
-  ASSERT_OK((*store)->PutBytes("recover", ObjectMeta{.name = "x"}, "before"));
+  ASSERT_OK((*store)->PutBytes("recover", Meta("x"), "before"));
 
   server->Stop();
   auto t0 = std::chrono::steady_clock::now();

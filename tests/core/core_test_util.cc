@@ -1,7 +1,7 @@
 // Helpers shared by the core contract tests (see core_test_util.h).
 #include "core_test_util.h"
 
-#include <nats.h>
+#include <nats/nats.h>
 #include <openssl/evp.h>
 
 #include <algorithm>

@@ -37,6 +37,13 @@ std::string ExpectedDigest(std::string_view data);  // "SHA-256=" + base64url pa
 std::string HexToRaw(std::string_view hex);
 bool ContainsNoCase(std::string_view haystack, std::string_view needle);
 
+// ObjectMeta with just a name.
+inline ObjectMeta Meta(std::string name) {
+  ObjectMeta m;
+  m.name = std::move(name);
+  return m;
+}
+
 // Connect with short timeouts suitable for tests.
 Result<std::shared_ptr<ObjectStore>> ConnectTo(const std::string& servers,
                                                std::chrono::milliseconds timeout = 5000ms);

@@ -98,7 +98,7 @@ TEST(ObjectName, AnyUtf8Accepted) {
 }
 
 TEST(ObjectName, LengthLimit) {
-  for (std::string bucket : {"b", "gobkt", std::string(60, 'x')}) {
+  for (std::string bucket : {std::string("b"), std::string("gobkt"), std::string(60, 'x')}) {
     size_t max = MaxObjectNameLength(bucket);
     ASSERT_GT(max, 1000u) << bucket;  // format doc: keep names of a few KB working
     // Must stay below the 3050-byte point where 2.9.10 closed the connection (format doc §2).
@@ -135,10 +135,10 @@ TEST(Digest, FormatVectors) {
 
 TEST(Digest, ParseAcceptsAllReaderForms) {
   const std::string raw = HexToRaw(kHelloHex);
-  for (std::string d : {"SHA-256=uU0nuZNNPgilLlLX2n2r-sSE7-N6U4DukIj3rOLvzek=",   // url padded
-                        "SHA-256=uU0nuZNNPgilLlLX2n2r-sSE7-N6U4DukIj3rOLvzek",    // url unpadded
-                        "SHA-256=uU0nuZNNPgilLlLX2n2r+sSE7+N6U4DukIj3rOLvzek=",   // std padded
-                        "SHA-256=uU0nuZNNPgilLlLX2n2r+sSE7+N6U4DukIj3rOLvzek",    // std unpadded
+  for (std::string d : {std::string("SHA-256=uU0nuZNNPgilLlLX2n2r-sSE7-N6U4DukIj3rOLvzek="),  // url padded
+                        std::string("SHA-256=uU0nuZNNPgilLlLX2n2r-sSE7-N6U4DukIj3rOLvzek"),  // url unpadded
+                        std::string("SHA-256=uU0nuZNNPgilLlLX2n2r+sSE7+N6U4DukIj3rOLvzek="),  // std padded
+                        std::string("SHA-256=uU0nuZNNPgilLlLX2n2r+sSE7+N6U4DukIj3rOLvzek"),  // std unpadded
                         std::string("SHA-256=") + kHelloHex}) {                   // hex
     auto p = ParseDigest(d);
     ASSERT_OK(p);
