@@ -1,0 +1,223 @@
+// Watch contract: default (initial values, one end marker, live updates), include_history,
+// updates_only, ignore_deletes, Stop().
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "core_test_util.h"
+
+namespace natss3 {
+namespace {
+
+using namespace coretest;
+using Kind = WatchEvent::Kind;
+
+class WatchTest : public StoreTest {
+ protected:
+  void SetUp() override {
+    StoreTest::SetUp();
+    if (!store_) return;
+    bucket_ = NewBucket();
+  }
+  std::unique_ptr<Watcher> MustWatch(const WatchOptions& o = {}) {
+    auto w = store_->Watch(bucket_, o);
+    EXPECT_TRUE(w.ok()) << w.status().ToString();
+    return w.ok() ? std::move(*w) : nullptr;
+  }
+  // Next event within 5 s; a failure string on timeout/error.
+  static WatchEvent MustNext(Watcher& w) {
+    auto e = w.Next(5s);
+    EXPECT_TRUE(e.ok()) << e.status().ToString();
+    return e.ok() ? *e : WatchEvent{Kind::kEndOfInitial, {}};
+  }
+  std::string bucket_;
+};
+
+std::string Describe(const WatchEvent& e) {
+  if (e.kind == Kind::kEndOfInitial) return "<end>";
+  return e.info.name() + (e.info.deleted ? "(deleted)" : "");
+}
+
+TEST_F(WatchTest, DefaultDeliversInitialValuesMarkerThenUpdates) {
+  MustPut(bucket_, "a", "1");
+  MustPut(bucket_, "b", "22");
+  MustPut(bucket_, "a", "111");  // overwritten: only the last value of "a" is initial
+  auto w = MustWatch();
+  ASSERT_NE(w, nullptr);
+  std::vector<std::string> initial;
+  for (int i = 0; i < 3; ++i) {
+    WatchEvent e = MustNext(*w);
+    initial.push_back(Describe(e));
+    if (e.kind == Kind::kUpdate) {
+      EXPECT_GT(e.info.mtime, TimePoint{});
+      EXPECT_GT(e.info.revision, 0u);
+      if (e.info.name() == "a") {
+        EXPECT_EQ(e.info.size, 3u);
+      }
+    }
+    if (e.kind == Kind::kEndOfInitial) break;
+  }
+  EXPECT_EQ(initial, (std::vector<std::string>{"b", "a", "<end>"}));
+
+  MustPut(bucket_, "c", "333");
+  WatchEvent c = MustNext(*w);
+  EXPECT_EQ(Describe(c), "c");
+  EXPECT_EQ(c.info.size, 3u);
+  EXPECT_EQ(c.info.digest, ExpectedDigest("333"));
+  ASSERT_OK(store_->Delete(bucket_, "b"));
+  EXPECT_EQ(Describe(MustNext(*w)), "b(deleted)");
+  ASSERT_OK(store_->UpdateMeta(bucket_, "c", Meta("c2")));
+  // Rename: the new name appears (the old subject is purged, which is not an event).
+  EXPECT_EQ(Describe(MustNext(*w)), "c2");
+  // No second end marker.
+  MustPut(bucket_, "d", "4");
+  EXPECT_EQ(Describe(MustNext(*w)), "d");
+}
+
+TEST_F(WatchTest, EmptyBucketSendsMarkerImmediately) {
+  auto w = MustWatch();
+  ASSERT_NE(w, nullptr);
+  auto t0 = std::chrono::steady_clock::now();
+  WatchEvent e = MustNext(*w);
+  EXPECT_EQ(e.kind, Kind::kEndOfInitial);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 3s);
+  MustPut(bucket_, "first", "x");
+  EXPECT_EQ(Describe(MustNext(*w)), "first");
+}
+
+TEST_F(WatchTest, NextTimesOutWithDeadlineExceeded) {
+  auto w = MustWatch();
+  ASSERT_NE(w, nullptr);
+  EXPECT_EQ(MustNext(*w).kind, Kind::kEndOfInitial);
+  auto t0 = std::chrono::steady_clock::now();
+  EXPECT_CODE(w->Next(300ms), Code::kDeadlineExceeded);
+  auto elapsed = std::chrono::steady_clock::now() - t0;
+  EXPECT_GE(elapsed, 250ms);
+  EXPECT_LT(elapsed, 3s);
+}
+
+TEST_F(WatchTest, IncludeHistoryDeliversMessagesWithoutRollup) {
+  MustPut(bucket_, "a", "1");
+  // A JS-style update: same subject, no rollup header, so the stream keeps both messages.
+  auto info = store_->GetInfo(bucket_, "a");
+  ASSERT_OK(info);
+  RawNats raw(server_->url());
+  nlohmann::json j = {{"name", "a"},           {"description", "js update"},
+                      {"bucket", bucket_},     {"nuid", info->nuid},
+                      {"size", info->size},    {"chunks", info->chunks},
+                      {"digest", info->digest}, {"mtime", "0001-01-01T00:00:00Z"},
+                      {"options", {{"max_chunk_size", 131072}}}};
+  ASSERT_TRUE(raw.Publish(MetaSubject(bucket_, "a"), j.dump(), /*rollup=*/false));
+  MustPut(bucket_, "b", "2");
+
+  WatchOptions history;
+  history.include_history = true;
+  auto h = MustWatch(history);
+  ASSERT_NE(h, nullptr);
+  std::vector<std::string> got;
+  for (int i = 0; i < 5; ++i) {
+    WatchEvent e = MustNext(*h);
+    got.push_back(Describe(e) + (e.kind == Kind::kUpdate ? ":" + e.info.meta.description : ""));
+    if (e.kind == Kind::kEndOfInitial) break;
+  }
+  EXPECT_EQ(got, (std::vector<std::string>{"a:", "a:js update", "b:", "<end>"}));
+
+  auto d = MustWatch();  // default: last per subject only
+  ASSERT_NE(d, nullptr);
+  got.clear();
+  for (int i = 0; i < 4; ++i) {
+    WatchEvent e = MustNext(*d);
+    got.push_back(Describe(e) + (e.kind == Kind::kUpdate ? ":" + e.info.meta.description : ""));
+    if (e.kind == Kind::kEndOfInitial) break;
+  }
+  EXPECT_EQ(got, (std::vector<std::string>{"a:js update", "b:", "<end>"}));
+}
+
+TEST_F(WatchTest, UpdatesOnlyHasNoInitialValuesAndNoMarker) {
+  MustPut(bucket_, "old", "x");
+  WatchOptions o;
+  o.updates_only = true;
+  auto w = MustWatch(o);
+  ASSERT_NE(w, nullptr);
+  MustPut(bucket_, "new", "y");
+  WatchEvent e = MustNext(*w);
+  EXPECT_EQ(Describe(e), "new");  // neither "old" nor a marker came first
+  ASSERT_OK(store_->Delete(bucket_, "old"));
+  EXPECT_EQ(Describe(MustNext(*w)), "old(deleted)");
+}
+
+TEST_F(WatchTest, UpdatesOnlyOnEmptyBucket) {
+  WatchOptions o;
+  o.updates_only = true;
+  auto w = MustWatch(o);
+  ASSERT_NE(w, nullptr);
+  MustPut(bucket_, "x", "1");
+  EXPECT_EQ(Describe(MustNext(*w)), "x");
+}
+
+TEST_F(WatchTest, IgnoreDeletesDropsMarkersKeepsEndMarker) {
+  MustPut(bucket_, "a", "1");
+  MustPut(bucket_, "b", "2");
+  ASSERT_OK(store_->Delete(bucket_, "a"));
+  WatchOptions o;
+  o.ignore_deletes = true;
+  auto w = MustWatch(o);
+  ASSERT_NE(w, nullptr);
+  EXPECT_EQ(Describe(MustNext(*w)), "b");
+  EXPECT_EQ(Describe(MustNext(*w)), "<end>");
+  ASSERT_OK(store_->Delete(bucket_, "b"));
+  MustPut(bucket_, "c", "3");
+  EXPECT_EQ(Describe(MustNext(*w)), "c");  // the delete of b was dropped
+}
+
+TEST_F(WatchTest, IgnoreDeletesWhenOnlyDeletesExist) {
+  MustPut(bucket_, "a", "1");
+  ASSERT_OK(store_->Delete(bucket_, "a"));
+  WatchOptions o;
+  o.ignore_deletes = true;
+  auto w = MustWatch(o);
+  ASSERT_NE(w, nullptr);
+  EXPECT_EQ(Describe(MustNext(*w)), "<end>");
+}
+
+TEST_F(WatchTest, IncludeHistoryWithUpdatesOnlyIsInvalid) {
+  WatchOptions o;
+  o.include_history = true;
+  o.updates_only = true;
+  EXPECT_CODE(store_->Watch(bucket_, o), Code::kInvalidArgument);
+}
+
+TEST_F(WatchTest, StopUnblocksNext) {
+  auto w = MustWatch();
+  ASSERT_NE(w, nullptr);
+  EXPECT_EQ(MustNext(*w).kind, Kind::kEndOfInitial);
+  std::thread stopper([&] {
+    // Either order is valid: Next() after Stop() must also return kCancelled.
+    std::this_thread::sleep_for(200ms);
+    w->Stop();
+  });
+  auto t0 = std::chrono::steady_clock::now();
+  auto e = w->Next(30s);
+  auto elapsed = std::chrono::steady_clock::now() - t0;
+  stopper.join();
+  EXPECT_CODE(e, Code::kCancelled);
+  EXPECT_LT(elapsed, 5s);
+  EXPECT_CODE(w->Next(1s), Code::kCancelled);
+  w->Stop();  // idempotent
+}
+
+TEST_F(WatchTest, WatchersAreIndependent) {
+  auto w1 = MustWatch();
+  auto w2 = MustWatch();
+  ASSERT_NE(w1, nullptr);
+  ASSERT_NE(w2, nullptr);
+  EXPECT_EQ(MustNext(*w1).kind, Kind::kEndOfInitial);
+  EXPECT_EQ(MustNext(*w2).kind, Kind::kEndOfInitial);
+  w1->Stop();
+  MustPut(bucket_, "x", "1");
+  EXPECT_EQ(Describe(MustNext(*w2)), "x");
+}
+
+}  // namespace
+}  // namespace natss3
