@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "auth/checksums.h"
 #include "auth/s3_error.h"
@@ -89,7 +90,8 @@ class AwsChunkedDecoder {
   AuthContext context_;
   State state_ = State::kHeader;
   S3Error error_;
-  std::string line_;             // partial header line / trailer section
+  std::string line_;             // partial chunk header or trailer line
+  std::vector<std::string> trailer_lines_;  // complete trailer lines (<= kMaxTrailerBytes)
   uint64_t chunk_remaining_ = 0;
   uint64_t chunk_size_ = 0;
   std::string chunk_signature_;  // declared signature of the current chunk
@@ -101,6 +103,7 @@ class AwsChunkedDecoder {
   std::optional<Checksum> trailer_checksum_;
   std::string trailer_value_;
   size_t crlf_seen_ = 0;
+  size_t trailer_bytes_ = 0;
 };
 
 }  // namespace natss3::s3

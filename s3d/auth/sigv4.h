@@ -105,8 +105,8 @@ std::string CanonicalUri(std::string_view raw_path);
 std::string CanonicalQuery(std::string_view raw_query, bool skip_signature);
 // Header value canonical form: trimmed, inner runs of spaces collapsed to one.
 std::string CanonicalHeaderValue(std::string_view value);
-// The full canonical request. `signed_headers` are lower-case names (any order; sorted here).
-// Missing headers canonicalise to an empty value.
+// The full canonical request. `signed_headers` are lower-case names in the order the client
+// listed them (SigV4 clients sort them). Missing headers canonicalise to an empty value.
 std::string CanonicalRequest(std::string_view method, std::string_view raw_path,
                              std::string_view raw_query, bool presigned,
                              const HeaderMap& headers,
