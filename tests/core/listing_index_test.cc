@@ -1,0 +1,320 @@
+// ListingIndex contract: sorted pages, prefix, start_after, delimiter, paging, live updates,
+// listeners, read-your-writes barrier, and a 20k-object bucket.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <set>
+#include <thread>
+
+#include "core_test_util.h"
+#include "natss3/listing_index.h"
+
+namespace natss3 {
+namespace {
+
+using namespace coretest;
+using Query = ListingIndex::Query;
+
+class ListingIndexTest : public StoreTest {
+ protected:
+  void SetUp() override {
+    StoreTest::SetUp();
+    if (!store_) return;
+    bucket_ = NewBucket();
+  }
+  std::shared_ptr<ListingIndex> MustIndex() {
+    auto idx = store_->Index(bucket_);
+    EXPECT_TRUE(idx.ok()) << idx.status().ToString();
+    return idx.ok() ? *idx : nullptr;
+  }
+  static std::vector<std::string> Names(const ListingIndex::Page& p) {
+    std::vector<std::string> n;
+    for (auto& e : p.entries) n.push_back(e.name);
+    return n;
+  }
+  std::string bucket_;
+};
+
+using V = std::vector<std::string>;
+
+// Keys chosen so that byte order differs from naive expectations ("a/b/3" < "a0", "é" last).
+const V kKeys = {"b", "a/2", "a/1", "a/b/3", "a0", "c/x", "\xC3\xA9", "Z", "a/"};
+
+TEST_F(ListingIndexTest, SortedByBytesWithEntryFields) {
+  for (auto& k : kKeys) {
+    ObjectMeta m = Meta(k);
+    m.headers["Content-Type"] = {"text/x-" + std::to_string(k.size())};
+    MustPut(bucket_, m, "data:" + k);
+  }
+  auto idx = MustIndex();
+  ASSERT_NE(idx, nullptr);
+  EXPECT_TRUE(idx->ready());
+  EXPECT_EQ(idx->size(), kKeys.size());
+  auto page = idx->List(Query{});
+  V want = kKeys;
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(Names(page), want);
+  EXPECT_FALSE(page.truncated);
+  EXPECT_TRUE(page.common_prefixes.empty());
+  for (auto& e : page.entries) {
+    std::string data = "data:" + e.name;
+    EXPECT_EQ(e.size, data.size()) << e.name;
+    EXPECT_EQ(e.digest, ExpectedDigest(data)) << e.name;
+    EXPECT_EQ(e.md5_hex, Md5Hex(data)) << e.name;
+    EXPECT_EQ(e.content_type, "text/x-" + std::to_string(e.name.size())) << e.name;
+    EXPECT_FALSE(e.is_link);
+    EXPECT_GT(e.revision, 0u);
+    EXPECT_GT(e.mtime, TimePoint{});
+  }
+  auto one = idx->Lookup("a/b/3");
+  ASSERT_TRUE(one.has_value());
+  EXPECT_EQ(one->size, std::string("data:a/b/3").size());
+  EXPECT_FALSE(idx->Lookup("nope").has_value());
+}
+
+TEST_F(ListingIndexTest, PrefixStartAfterDelimiter) {
+  for (auto& k : kKeys) MustPut(bucket_, k, "x");
+  auto idx = MustIndex();
+  ASSERT_NE(idx, nullptr);
+
+  Query q;
+  q.prefix = "a/";
+  EXPECT_EQ(Names(idx->List(q)), (V{"a/", "a/1", "a/2", "a/b/3"}));
+
+  q = Query{};
+  q.start_after = "a/2";
+  EXPECT_EQ(Names(idx->List(q)), (V{"a/b/3", "a0", "b", "c/x", "\xC3\xA9"}));
+
+  q = Query{};
+  q.start_after = "a/1";
+  q.prefix = "a/";
+  EXPECT_EQ(Names(idx->List(q)), (V{"a/2", "a/b/3"}));
+
+  q = Query{};
+  q.delimiter = "/";
+  auto top = idx->List(q);
+  EXPECT_EQ(Names(top), (V{"Z", "a0", "b", "\xC3\xA9"}));
+  EXPECT_EQ(top.common_prefixes, (V{"a/", "c/"}));
+
+  q = Query{};
+  q.delimiter = "/";
+  q.prefix = "a/";
+  auto sub = idx->List(q);
+  EXPECT_EQ(Names(sub), (V{"a/", "a/1", "a/2"}));
+  EXPECT_EQ(sub.common_prefixes, (V{"a/b/"}));
+
+  q = Query{};
+  q.prefix = "zzz";
+  auto none = idx->List(q);
+  EXPECT_TRUE(none.entries.empty());
+  EXPECT_TRUE(none.common_prefixes.empty());
+  EXPECT_FALSE(none.truncated);
+}
+
+TEST_F(ListingIndexTest, MaxEntriesTruncatesAndPagesCoverEverything) {
+  for (auto& k : kKeys) MustPut(bucket_, k, "x");
+  auto idx = MustIndex();
+  ASSERT_NE(idx, nullptr);
+  Query q;
+  q.max_entries = 2;
+  V all;
+  int pages = 0;
+  while (true) {
+    auto p = idx->List(q);
+    ASSERT_LE(p.entries.size(), 2u);
+    for (auto& e : p.entries) all.push_back(e.name);
+    if (++pages > 20) FAIL() << "paging does not terminate";
+    if (!p.truncated) break;
+    ASSERT_FALSE(p.entries.empty());
+    EXPECT_EQ(p.next_start_after, p.entries.back().name);
+    q.start_after = p.next_start_after;
+  }
+  V want = kKeys;
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(all, want);
+  EXPECT_EQ(pages, 5);
+}
+
+TEST_F(ListingIndexTest, PagingWithDelimiterCountsPrefixesAndDoesNotRepeat) {
+  for (auto& k : {"a/1", "a/2", "a/3", "b", "c/1", "c/2", "d", "e/1"}) MustPut(bucket_, k, "x");
+  auto idx = MustIndex();
+  ASSERT_NE(idx, nullptr);
+  Query q;
+  q.delimiter = "/";
+  q.max_entries = 2;
+  V seen;
+  int pages = 0;
+  while (true) {
+    auto p = idx->List(q);
+    EXPECT_LE(p.entries.size() + p.common_prefixes.size(), 2u);
+    // Merge in order for a readable sequence.
+    V page;
+    for (auto& e : p.entries) page.push_back(e.name);
+    for (auto& c : p.common_prefixes) page.push_back(c);
+    std::sort(page.begin(), page.end());
+    seen.insert(seen.end(), page.begin(), page.end());
+    if (++pages > 20) FAIL() << "paging with a delimiter does not terminate";
+    if (!p.truncated) break;
+    ASSERT_FALSE(page.empty());
+    EXPECT_EQ(p.next_start_after, page.back());
+    q.start_after = p.next_start_after;
+  }
+  EXPECT_EQ(seen, (V{"a/", "b", "c/", "d", "e/"}));
+}
+
+TEST_F(ListingIndexTest, SeesPutsOverwritesDeletesAndRenames) {
+  MustPut(bucket_, "initial", "x");
+  auto idx = MustIndex();
+  ASSERT_NE(idx, nullptr);
+  MustPut(bucket_, "later", "12345");
+  EXPECT_TRUE(PollUntil([&] { return idx->Lookup("later").has_value(); }, 5s));
+  MustPut(bucket_, "later", "1234567890");
+  EXPECT_TRUE(PollUntil([&] {
+    auto e = idx->Lookup("later");
+    return e && e->size == 10;
+  }, 5s));
+  ASSERT_OK(store_->Delete(bucket_, "initial"));
+  EXPECT_TRUE(PollUntil([&] { return !idx->Lookup("initial").has_value(); }, 5s));
+  ASSERT_OK(store_->UpdateMeta(bucket_, "later", Meta("renamed")));
+  EXPECT_TRUE(PollUntil([&] {
+    return idx->Lookup("renamed").has_value() && !idx->Lookup("later").has_value();
+  }, 5s)) << "old name still listed after rename: " << idx->Lookup("later").has_value();
+  EXPECT_EQ(Names(idx->List(Query{})), (V{"renamed"}));
+  EXPECT_EQ(idx->size(), 1u);
+}
+
+TEST_F(ListingIndexTest, WaitForRevisionIsReadYourWrites) {
+  auto idx = MustIndex();
+  ASSERT_NE(idx, nullptr);
+  for (int i = 0; i < 20; ++i) {
+    std::string name = "ryw-" + std::to_string(i);
+    ObjectInfo put = MustPut(bucket_, name, std::string(static_cast<size_t>(i), 'x'));
+    idx->WaitForRevision(put.revision, 5s);
+    auto e = idx->Lookup(name);
+    ASSERT_TRUE(e.has_value()) << name;
+    EXPECT_EQ(e->size, static_cast<uint64_t>(i));
+    EXPECT_EQ(e->revision, put.revision);
+  }
+}
+
+TEST_F(ListingIndexTest, LinksListedDeletedNot) {
+  ObjectInfo t = MustPut(bucket_, "target", "t");
+  ASSERT_OK(store_->AddLink(bucket_, "link", t));
+  MustPut(bucket_, "gone", "g");
+  ASSERT_OK(store_->Delete(bucket_, "gone"));
+  auto idx = MustIndex();
+  ASSERT_NE(idx, nullptr);
+  auto page = idx->List(Query{});
+  EXPECT_EQ(Names(page), (V{"link", "target"}));
+  auto l = idx->Lookup("link");
+  ASSERT_TRUE(l.has_value());
+  EXPECT_TRUE(l->is_link);
+}
+
+TEST_F(ListingIndexTest, ListenersCalledAndRemovable) {
+  auto idx = MustIndex();
+  ASSERT_NE(idx, nullptr);
+  std::mutex mu;
+  std::vector<std::string> events;
+  int id = idx->AddListener([&](const ObjectInfo& info) {
+    std::lock_guard<std::mutex> l(mu);
+    events.push_back(info.name() + (info.deleted ? "(deleted)" : ""));
+  });
+  MustPut(bucket_, "x", "1");
+  ASSERT_OK(store_->Delete(bucket_, "x"));
+  EXPECT_TRUE(PollUntil([&] {
+    std::lock_guard<std::mutex> l(mu);
+    return events.size() >= 2;
+  }, 5s));
+  {
+    std::lock_guard<std::mutex> l(mu);
+    EXPECT_EQ(events, (V{"x", "x(deleted)"}));
+  }
+  idx->RemoveListener(id);
+  ObjectInfo y = MustPut(bucket_, "y", "2");
+  idx->WaitForRevision(y.revision, 5s);
+  ASSERT_TRUE(PollUntil([&] { return idx->Lookup("y").has_value(); }, 5s));
+  std::lock_guard<std::mutex> l(mu);
+  EXPECT_EQ(events.size(), 2u);
+}
+
+TEST_F(ListingIndexTest, SharedPerBucket) {
+  auto a = MustIndex();
+  auto b = MustIndex();
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(a.get(), b.get());
+  std::string other = NewBucket();
+  auto c = store_->Index(other);
+  ASSERT_OK(c);
+  EXPECT_NE(c->get(), a.get());
+}
+
+TEST_F(ListingIndexTest, EmptyBucketIndex) {
+  auto idx = MustIndex();
+  ASSERT_NE(idx, nullptr);
+  EXPECT_TRUE(idx->empty());
+  EXPECT_TRUE(idx->ready());
+  auto p = idx->List(Query{});
+  EXPECT_TRUE(p.entries.empty());
+  EXPECT_FALSE(p.truncated);
+}
+
+TEST_F(ListingIndexTest, TwentyThousandObjectsPageOfThousand) {
+  constexpr int kObjects = 20000;
+  auto t0 = std::chrono::steady_clock::now();
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = t; i < kObjects; i += 8) {
+        char name[64];
+        std::snprintf(name, sizeof name, "dir%02d/obj%06d", i % 20, i);
+        if (!store_->PutBytes(bucket_, Meta(name), "").ok()) failures++;
+      }
+    });
+  for (auto& th : threads) th.join();
+  ASSERT_EQ(failures.load(), 0);
+  auto t1 = std::chrono::steady_clock::now();
+  auto idx = MustIndex();
+  ASSERT_NE(idx, nullptr);
+  auto t2 = std::chrono::steady_clock::now();
+  EXPECT_EQ(idx->size(), static_cast<size_t>(kObjects));
+
+  Query q;
+  q.prefix = "dir07/";
+  q.start_after = "dir07/obj000100";
+  auto t3 = std::chrono::steady_clock::now();
+  auto page = idx->List(q);
+  auto t4 = std::chrono::steady_clock::now();
+  EXPECT_EQ(page.entries.size(), 995u);  // dir07 holds 1000 objects; 5 sort at/before 000100
+  EXPECT_FALSE(page.truncated);
+
+  Query all;
+  auto t5 = std::chrono::steady_clock::now();
+  auto first = idx->List(all);
+  auto t6 = std::chrono::steady_clock::now();
+  EXPECT_EQ(first.entries.size(), 1000u);
+  EXPECT_TRUE(first.truncated);
+  EXPECT_EQ(first.entries.front().name, "dir00/obj000000");
+  Query delim;
+  delim.delimiter = "/";
+  auto dirs = idx->List(delim);
+  EXPECT_EQ(dirs.common_prefixes.size(), 20u);
+  EXPECT_TRUE(dirs.entries.empty());
+
+  auto us = [](auto d) {
+    return std::chrono::duration_cast<std::chrono::microseconds>(d).count();
+  };
+  RecordProperty("put_20k_ms", static_cast<int>(us(t1 - t0) / 1000));
+  RecordProperty("index_load_ms", static_cast<int>(us(t2 - t1) / 1000));
+  RecordProperty("query_prefix_us", static_cast<int>(us(t4 - t3)));
+  RecordProperty("query_1000_us", static_cast<int>(us(t6 - t5)));
+  std::printf("[ measure ] put 20k: %lld ms, index load: %lld ms, prefix page: %lld us, "
+              "1000-entry page: %lld us\n",
+              static_cast<long long>(us(t1 - t0) / 1000), static_cast<long long>(us(t2 - t1) / 1000),
+              static_cast<long long>(us(t4 - t3)), static_cast<long long>(us(t6 - t5)));
+}
+
+}  // namespace
+}  // namespace natss3
