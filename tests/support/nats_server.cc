@@ -27,6 +27,8 @@ std::unique_ptr<NatsServer> NatsServer::Start(Options options) {
   return s;
 }
 
+std::unique_ptr<NatsServer> NatsServer::Start() { return Start(Options()); }
+
 NatsServer::~NatsServer() { Stop(); }
 
 std::string NatsServer::url() const { return "nats://127.0.0.1:" + std::to_string(port_); }

@@ -28,7 +28,8 @@ class NatsServer {
 
   // Starts and waits until the client port accepts connections. Fails the current test
   // (GTest ADD_FAILURE) and returns nullptr when nats-server is missing or does not start.
-  static std::unique_ptr<NatsServer> Start(Options options = {});
+  static std::unique_ptr<NatsServer> Start(Options options);
+  static std::unique_ptr<NatsServer> Start();
   ~NatsServer();
 
   std::string url() const;  // nats://127.0.0.1:<port>

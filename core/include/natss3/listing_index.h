@@ -43,6 +43,7 @@ class ListingIndex {
     bool is_link = false;
     uint64_t revision = 0;
     Headers headers;  // full headers (needed by FUSE stat: mode, uid, gid, mtime)
+    std::string nuid;
   };
 
   struct Query {
@@ -90,6 +91,7 @@ class ListingIndex {
   std::string bucket_;
   mutable std::shared_mutex mu_;  // lock order: mu_ before listeners_mu_
   std::map<std::string, Entry, std::less<>> entries_;
+  std::map<std::string, std::string> by_nuid_;  // nuid -> name, to detect renames
   uint64_t max_revision_ = 0;
   bool ready_ = false;
   mutable std::mutex listeners_mu_;

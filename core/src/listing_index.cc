@@ -1,0 +1,214 @@
+// ListingIndex: sorted in-memory view of a bucket, fed by a default-mode watch. Renames are
+// detected by nuid (the old meta subject is purged, which no watch can observe).
+#include "natss3/listing_index.h"
+
+#include <strings.h>
+
+#include "natss3/object_store.h"
+
+namespace natss3 {
+namespace {
+
+// Smallest string greater than every string starting with `p` ("" = no bound).
+std::string PrefixSuccessor(std::string p) {
+  while (!p.empty() && static_cast<unsigned char>(p.back()) == 0xFF) p.pop_back();
+  if (!p.empty()) p.back() = static_cast<char>(static_cast<unsigned char>(p.back()) + 1);
+  return p;
+}
+
+bool StartsWith(std::string_view s, std::string_view p) { return s.compare(0, p.size(), p) == 0; }
+
+std::string HeaderValue(const Headers& h, std::string_view key) {
+  for (const auto& [k, v] : h)
+    if (k.size() == key.size() && ::strncasecmp(k.data(), key.data(), k.size()) == 0 && !v.empty())
+      return v.front();
+  return {};
+}
+
+}  // namespace
+
+ListingIndex::ListingIndex(ObjectStore* store, std::string bucket)
+    : store_(store), bucket_(std::move(bucket)) {}
+
+ListingIndex::~ListingIndex() { Stop(); }
+
+Result<std::shared_ptr<ListingIndex>> ListingIndex::Start(ObjectStore* store, std::string bucket,
+                                                          std::chrono::milliseconds timeout) {
+  std::shared_ptr<ListingIndex> idx(new ListingIndex(store, std::move(bucket)));
+  auto w = store->Watch(idx->bucket_, {});
+  if (!w.ok()) return w.status();
+  idx->watcher_ = std::move(w).value();
+  idx->thread_ = std::thread([p = idx.get()] { p->Run(); });
+  std::unique_lock<std::mutex> lock(idx->ready_mu_);
+  if (!idx->ready_cv_.wait_for(lock, timeout, [&] { return idx->ready_; })) {
+    lock.unlock();
+    idx->Stop();
+    return DeadlineExceeded("timeout loading the listing of bucket " + idx->bucket_);
+  }
+  return idx;
+}
+
+void ListingIndex::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(watcher_mu_);
+    if (stop_) return;
+    stop_ = true;
+    if (watcher_) watcher_->Stop();
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+bool ListingIndex::ready() const {
+  std::lock_guard<std::mutex> lock(ready_mu_);
+  return ready_;
+}
+
+void ListingIndex::Run() {
+  auto backoff = std::chrono::milliseconds(200);
+  for (;;) {
+    {
+      std::lock_guard<std::mutex> lock(watcher_mu_);
+      if (stop_) return;
+    }
+    auto ev = watcher_->Next(std::chrono::milliseconds(500));
+    if (ev.ok()) {
+      backoff = std::chrono::milliseconds(200);
+      if (ev->kind == WatchEvent::Kind::kEndOfInitial) {
+        std::lock_guard<std::mutex> lock(ready_mu_);
+        ready_ = true;
+        ready_cv_.notify_all();
+        continue;
+      }
+      Apply(ev->info);
+      continue;
+    }
+    Code c = ev.status().code();
+    if (c == Code::kDeadlineExceeded) continue;
+    if (c == Code::kCancelled) return;
+    // The watch broke (server restart, bucket deleted): rebuild from a fresh watch.
+    {
+      std::lock_guard<std::mutex> lock(ready_mu_);
+      ready_ = false;
+    }
+    std::this_thread::sleep_for(backoff);  // reconnect backoff, not synchronisation
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+    auto w = store_->Watch(bucket_, {});
+    if (!w.ok()) continue;
+    std::lock_guard<std::mutex> lock(watcher_mu_);
+    if (stop_) return;
+    watcher_ = std::move(w).value();
+    std::unique_lock<std::shared_mutex> wlock(mu_);
+    entries_.clear();
+    by_nuid_.clear();
+  }
+}
+
+void ListingIndex::Apply(const ObjectInfo& info) {
+  {
+    std::unique_lock<std::shared_mutex> lock(mu_);
+    max_revision_ = std::max(max_revision_, info.revision);
+    if (info.deleted) {
+      entries_.erase(info.meta.name);
+    } else {
+      // A rename keeps the nuid: the older name carrying the same nuid is dropped below.
+      Entry e;
+      e.name = info.meta.name;
+      e.size = info.size;
+      e.mtime = info.mtime;
+      e.digest = info.digest;
+      e.md5_hex = HeaderValue(info.meta.headers, kMd5Header);
+      e.etag = HeaderValue(info.meta.headers, "Natss3-Etag");
+      e.content_type = HeaderValue(info.meta.headers, "Content-Type");
+      e.is_link = info.is_link();
+      e.revision = info.revision;
+      e.headers = info.meta.headers;
+      e.nuid = info.nuid;
+      if (!info.nuid.empty()) {
+        auto old = by_nuid_.find(info.nuid);
+        if (old != by_nuid_.end() && old->second != info.meta.name) {
+          auto oe = entries_.find(old->second);
+          if (oe != entries_.end() && oe->second.nuid == info.nuid &&
+              oe->second.revision < info.revision)
+            entries_.erase(oe);
+        }
+        by_nuid_[info.nuid] = info.meta.name;
+      }
+      entries_.insert_or_assign(info.meta.name, std::move(e));
+    }
+  }
+  std::lock_guard<std::mutex> lock(listeners_mu_);
+  for (auto& [_, l] : listeners_) l(info);
+}
+
+ListingIndex::Page ListingIndex::List(const Query& q) const {
+  Page page;
+  std::shared_lock<std::shared_mutex> lock(mu_);
+  auto it = q.start_after.empty() || q.start_after < q.prefix
+                ? entries_.lower_bound(q.prefix)
+                : entries_.upper_bound(q.start_after);
+  size_t limit = q.max_entries;
+  std::string last;
+  while (it != entries_.end() && StartsWith(it->first, q.prefix)) {
+    if (page.entries.size() + page.common_prefixes.size() >= limit) {
+      page.truncated = true;
+      break;
+    }
+    const std::string& key = it->first;
+    if (!q.delimiter.empty()) {
+      size_t pos = key.find(q.delimiter, q.prefix.size());
+      if (pos != std::string::npos) {
+        std::string cp = key.substr(0, pos + q.delimiter.size());
+        std::string next = PrefixSuccessor(cp);
+        if (q.start_after.empty() || cp > q.start_after) {
+          page.common_prefixes.push_back(cp);
+          last = cp;
+        }
+        it = next.empty() ? entries_.end() : entries_.lower_bound(next);
+        continue;
+      }
+    }
+    page.entries.push_back(it->second);
+    last = key;
+    ++it;
+  }
+  if (page.truncated) page.next_start_after = last;
+  return page;
+}
+
+std::optional<ListingIndex::Entry> ListingIndex::Lookup(std::string_view name) const {
+  std::shared_lock<std::shared_mutex> lock(mu_);
+  auto it = entries_.find(name);
+  if (it == entries_.end()) return std::nullopt;
+  return it->second;
+}
+
+size_t ListingIndex::size() const {
+  std::shared_lock<std::shared_mutex> lock(mu_);
+  return entries_.size();
+}
+
+int ListingIndex::AddListener(Listener listener) {
+  std::lock_guard<std::mutex> lock(listeners_mu_);
+  int id = next_listener_++;
+  listeners_.emplace(id, std::move(listener));
+  return id;
+}
+
+void ListingIndex::RemoveListener(int id) {
+  std::lock_guard<std::mutex> lock(listeners_mu_);
+  listeners_.erase(id);
+}
+
+void ListingIndex::WaitForRevision(uint64_t revision, std::chrono::milliseconds timeout) const {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    {
+      std::shared_lock<std::shared_mutex> lock(mu_);
+      if (max_revision_ >= revision) return;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+}
+
+}  // namespace natss3

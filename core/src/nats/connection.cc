@@ -1,0 +1,238 @@
+// Connecting (auth, TLS, reconnect), the JetStream availability check, raw API requests.
+#include "nats/connection.h"
+
+#include <openssl/evp.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+#include "nats/errors.h"
+
+namespace natss3 {
+
+std::string DefaultServers() {
+  const char* env = std::getenv("NATS_URL");
+  return (env && *env) ? env : "nats://127.0.0.1:4222";
+}
+
+Result<std::shared_ptr<ObjectStore>> MakeNatsObjectStore(
+    std::shared_ptr<natsw::NatsConnection> conn);
+
+Result<std::shared_ptr<ObjectStore>> ConnectNats(const ConnectOptions& options) {
+  NATSS3_ASSIGN_OR_RETURN(auto conn, natsw::NatsConnection::Connect(options));
+  return MakeNatsObjectStore(std::move(conn));
+}
+
+namespace natsw {
+namespace {
+
+std::vector<std::string> SplitServers(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    auto b = item.find_first_not_of(" \t");
+    auto e = item.find_last_not_of(" \t");
+    if (b == std::string::npos) continue;
+    item = item.substr(b, e - b + 1);
+    if (item.find("://") == std::string::npos) item = "nats://" + item;
+    out.push_back(item);
+  }
+  return out;
+}
+
+uint16_t Crc16(const unsigned char* d, size_t n) {
+  uint16_t crc = 0;
+  for (size_t i = 0; i < n; ++i) {
+    crc ^= static_cast<uint16_t>(d[i]) << 8;
+    for (int b = 0; b < 8; ++b) crc = (crc & 0x8000) ? (crc << 1) ^ 0x1021 : crc << 1;
+  }
+  return crc;
+}
+
+constexpr char kB32[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+
+std::string Base32Encode(const std::vector<unsigned char>& in) {
+  std::string out;
+  uint32_t acc = 0;
+  int bits = 0;
+  for (unsigned char c : in) {
+    acc = (acc << 8) | c;
+    bits += 8;
+    while (bits >= 5) out += kB32[(acc >> (bits - 5)) & 31], bits -= 5;
+  }
+  if (bits > 0) out += kB32[(acc << (5 - bits)) & 31];
+  return out;
+}
+
+bool Base32Decode(const std::string& in, std::vector<unsigned char>* out) {
+  uint32_t acc = 0;
+  int bits = 0;
+  for (char c : in) {
+    const char* p = std::strchr(kB32, c);
+    if (!p || !c) return false;
+    acc = (acc << 5) | static_cast<uint32_t>(p - kB32);
+    bits += 5;
+    if (bits >= 8) out->push_back(static_cast<unsigned char>((acc >> (bits - 8)) & 0xFF)), bits -= 8;
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<std::string> NkeyPublicFromSeed(const std::string& seed) {
+  std::vector<unsigned char> raw;
+  if (seed.size() < 10 || seed[0] != 'S' || !Base32Decode(seed, &raw) || raw.size() != 36)
+    return InvalidArgument("invalid nkey seed");
+  uint16_t crc = static_cast<uint16_t>(raw[34] | (raw[35] << 8));
+  if (Crc16(raw.data(), 34) != crc) return InvalidArgument("invalid nkey seed checksum");
+  unsigned char prefix = static_cast<unsigned char>(((raw[0] & 7) << 5) | ((raw[1] & 0xF8) >> 3));
+  EVP_PKEY* key = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, raw.data() + 2, 32);
+  if (!key) return InvalidArgument("invalid nkey seed key");
+  unsigned char pub[32];
+  size_t len = sizeof(pub);
+  EVP_PKEY_get_raw_public_key(key, pub, &len);
+  EVP_PKEY_free(key);
+  std::vector<unsigned char> out{prefix};
+  out.insert(out.end(), pub, pub + 32);
+  uint16_t c = Crc16(out.data(), out.size());
+  out.push_back(static_cast<unsigned char>(c & 0xFF));
+  out.push_back(static_cast<unsigned char>(c >> 8));
+  return Base32Encode(out);
+}
+
+Result<std::shared_ptr<NatsConnection>> NatsConnection::Connect(const ConnectOptions& o) {
+  static const natsStatus init = nats_Open(-1);
+  if (init != NATS_OK) return FromNats(init, "initialise the NATS library");
+  std::shared_ptr<NatsConnection> c(new NatsConnection());
+  c->timeout_ = o.timeout;
+  natsOptions* raw = nullptr;
+  if (natsOptions_Create(&raw) != NATS_OK) return Internal("cannot allocate NATS options");
+  OptionsPtr opts(raw);
+  std::string servers = o.servers.empty() ? DefaultServers() : o.servers;
+  auto urls = SplitServers(servers);
+  if (urls.empty()) return InvalidArgument("no NATS server URL given");
+  std::vector<const char*> url_ptrs;
+  for (auto& u : urls) url_ptrs.push_back(u.c_str());
+  natsStatus s = natsOptions_SetServers(raw, url_ptrs.data(), static_cast<int>(url_ptrs.size()));
+  if (s != NATS_OK) return InvalidArgument("invalid NATS server URL: " + servers);
+  natsOptions_SetName(raw, o.name.c_str());
+  natsOptions_SetTimeout(raw, o.connect_timeout.count());
+  natsOptions_SetMaxReconnect(raw, o.max_reconnect);
+  natsOptions_SetReconnectWait(raw, o.reconnect_wait.count());
+  natsOptions_SetReconnectJitter(raw, 100, 1000);
+  natsOptions_SetReconnectBufSize(raw, 32 * 1024 * 1024);
+  natsOptions_SetMaxPendingMsgs(raw, 1 << 20);
+  if (o.retry_on_failed_connect) natsOptions_SetRetryOnFailedConnect(raw, true, nullptr, nullptr);
+  if (!o.user.empty()) natsOptions_SetUserInfo(raw, o.user.c_str(), o.password.c_str());
+  if (!o.token.empty()) natsOptions_SetToken(raw, o.token.c_str());
+  if (!o.creds_file.empty()) {
+    s = natsOptions_SetUserCredentialsFromFiles(raw, o.creds_file.c_str(), nullptr);
+    if (s != NATS_OK) return FromNats(s, "load credentials file " + o.creds_file);
+  }
+  if (!o.nkey_seed_file.empty()) {
+    std::ifstream f(o.nkey_seed_file);
+    std::string tok, seed;
+    while (f >> tok)
+      if (tok.rfind("SU", 0) == 0) seed = tok;
+    if (seed.empty()) return InvalidArgument("no user nkey seed (SU...) in " + o.nkey_seed_file);
+    NATSS3_ASSIGN_OR_RETURN(std::string pub, NkeyPublicFromSeed(seed));
+    s = natsOptions_SetNKeyFromSeed(raw, pub.c_str(), o.nkey_seed_file.c_str());
+    if (s != NATS_OK) return FromNats(s, "load nkey seed " + o.nkey_seed_file);
+  }
+  if (o.tls_required || !o.tls_ca.empty() || !o.tls_cert.empty()) {
+    natsOptions_SetSecure(raw, true);
+    if (!o.tls_ca.empty() &&
+        (s = natsOptions_LoadCATrustedCertificates(raw, o.tls_ca.c_str())) != NATS_OK)
+      return FromNats(s, "load TLS CA " + o.tls_ca);
+    if (!o.tls_cert.empty() && (s = natsOptions_LoadCertificatesChain(
+                                    raw, o.tls_cert.c_str(), o.tls_key.c_str())) != NATS_OK)
+      return FromNats(s, "load TLS certificate " + o.tls_cert);
+  }
+  natsConnection* nc = nullptr;
+  s = natsConnection_Connect(&nc, raw);
+  if (s != NATS_OK) {
+    Status st = FromNats(s, "connect to " + servers);
+    if (s == NATS_NO_SERVER) st = Unavailable("no NATS server reachable at " + servers);
+    return st;
+  }
+  c->nc_.reset(nc);
+  c->js_domain_ = o.js_domain;
+  c->js_prefix_ = o.js_api_prefix;
+  if (!o.js_api_prefix.empty()) c->api_prefix_ = o.js_api_prefix;
+  else if (!o.js_domain.empty()) c->api_prefix_ = "$JS." + o.js_domain + ".API";
+  NATSS3_ASSIGN_OR_RETURN(c->js_, c->NewJs(nullptr, nullptr, 0));
+  if (!o.retry_on_failed_connect || c->connected()) NATSS3_RETURN_IF_ERROR(c->CheckJetStream());
+  return c;
+}
+
+Result<JsPtr> NatsConnection::NewJs(jsPubAckHandler ack_handler, void* closure,
+                                    int64_t max_pending) const {
+  jsOptions jo;
+  jsOptions_Init(&jo);
+  jo.Wait = timeout_.count();
+  if (!js_prefix_.empty()) jo.Prefix = js_prefix_.c_str();
+  else if (!js_domain_.empty()) jo.Domain = js_domain_.c_str();
+  if (ack_handler) {
+    jo.PublishAsync.AckHandler = ack_handler;
+    jo.PublishAsync.AckHandlerClosure = closure;
+  }
+  if (max_pending > 0) jo.PublishAsync.MaxPending = max_pending;
+  jsCtx* js = nullptr;
+  natsStatus s = natsConnection_JetStream(&js, nc_.get(), &jo);
+  if (s != NATS_OK) return FromNats(s, "create JetStream context");
+  return JsPtr(js);
+}
+
+Status NatsConnection::CheckJetStream() {
+  auto info = Api("INFO", nlohmann::json::object(), "JetStream account info");
+  if (!info.ok()) {
+    if (info.status().code() == Code::kUnavailable ||
+        info.status().code() == Code::kDeadlineExceeded)
+      return Unavailable("JetStream not enabled on the NATS server (start it with -js)");
+    return info.status();
+  }
+  server_2_10_ = info->contains("api") && (*info)["api"].contains("level");
+  return Status::OK();
+}
+
+uint64_t NatsConnection::max_payload() const {
+  int64_t mp = natsConnection_GetMaxPayload(nc_.get());
+  return mp > 0 ? static_cast<uint64_t>(mp) : 1024 * 1024;
+}
+
+bool NatsConnection::connected() const {
+  return natsConnection_Status(nc_.get()) == NATS_CONN_STATUS_CONNECTED;
+}
+
+Result<nlohmann::json> NatsConnection::Api(const std::string& suffix, const nlohmann::json& body,
+                                           std::string_view what) const {
+  std::string subject = api_prefix_ + "." + suffix;
+  std::string payload = body.is_null() ? std::string() : body.dump();
+  natsMsg* reply = nullptr;
+  natsStatus s = natsConnection_Request(&reply, nc_.get(), subject.c_str(), payload.data(),
+                                        static_cast<int>(payload.size()), timeout_.count());
+  if (s != NATS_OK) return FromNats(s, what);
+  MsgPtr msg(reply);
+  auto j = nlohmann::json::parse(natsMsg_GetData(reply),
+                                 natsMsg_GetData(reply) + natsMsg_GetDataLength(reply), nullptr,
+                                 false);
+  if (j.is_discarded()) return Internal(std::string(what) + ": invalid JetStream API answer");
+  if (j.contains("error") && j["error"].is_object()) {
+    auto& e = j["error"];
+    return FromApiError(e.value("code", 0), e.value("err_code", 0), e.value("description", ""),
+                        what);
+  }
+  return j;
+}
+
+Status NatsConnection::Purge(const std::string& stream, const std::string& filter) const {
+  auto r = Api("STREAM.PURGE." + stream, nlohmann::json{{"filter", filter}}, "purge " + filter);
+  return r.ok() ? Status::OK() : r.status();
+}
+
+}  // namespace natsw
+}  // namespace natss3

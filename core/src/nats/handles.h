@@ -1,0 +1,33 @@
+// RAII ownership of cnats handles: one deleter, one unique_ptr alias per handle type.
+#pragma once
+
+#include <nats/nats.h>
+
+#include <memory>
+
+namespace natss3::natsw {
+
+struct Deleter {
+  void operator()(natsConnection* p) const { natsConnection_Destroy(p); }
+  void operator()(natsOptions* p) const { natsOptions_Destroy(p); }
+  void operator()(jsCtx* p) const { jsCtx_Destroy(p); }
+  void operator()(natsMsg* p) const { natsMsg_Destroy(p); }
+  // Unsubscribes first so library-created JetStream consumers are deleted on the server.
+  void operator()(natsSubscription* p) const;
+  void operator()(jsMsgMetaData* p) const { jsMsgMetaData_Destroy(p); }
+  void operator()(jsPubAck* p) const { jsPubAck_Destroy(p); }
+  void operator()(kvStore* p) const { kvStore_Destroy(p); }
+  void operator()(kvEntry* p) const { kvEntry_Destroy(p); }
+};
+
+using ConnPtr = std::unique_ptr<natsConnection, Deleter>;
+using OptionsPtr = std::unique_ptr<natsOptions, Deleter>;
+using JsPtr = std::unique_ptr<jsCtx, Deleter>;
+using MsgPtr = std::unique_ptr<natsMsg, Deleter>;
+using SubPtr = std::unique_ptr<natsSubscription, Deleter>;
+using MetaPtr = std::unique_ptr<jsMsgMetaData, Deleter>;
+using PubAckPtr = std::unique_ptr<jsPubAck, Deleter>;
+using KvPtr = std::unique_ptr<kvStore, Deleter>;
+using KvEntryPtr = std::unique_ptr<kvEntry, Deleter>;
+
+}  // namespace natss3::natsw

@@ -1,0 +1,391 @@
+// NatsObjectStore: object metadata operations (info, delete, update, links, list), the
+// janitor for failed purges, and per-bucket listing indexes.
+#include "nats/nats_store.h"
+
+#include <algorithm>
+
+#include "meta_json.h"
+#include "nats/errors.h"
+#include "natss3/names.h"
+
+namespace natss3 {
+
+Result<std::shared_ptr<ObjectStore>> MakeNatsObjectStore(
+    std::shared_ptr<natsw::NatsConnection> conn) {
+  return std::shared_ptr<ObjectStore>(std::make_shared<natsw::NatsObjectStore>(std::move(conn)));
+}
+
+namespace natsw {
+
+// ---------------------------------------------------------------- Janitor
+
+Janitor::Janitor(std::shared_ptr<NatsConnection> conn) : conn_(std::move(conn)) {
+  thread_ = std::thread([this] { Run(); });
+}
+
+Janitor::~Janitor() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+}
+
+void Janitor::Add(std::string stream, std::string filter) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    queue_.emplace_back(std::move(stream), std::move(filter));
+  }
+  cv_.notify_all();
+}
+
+size_t Janitor::pending() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return queue_.size();
+}
+
+void Janitor::Run() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stop_) {
+    cv_.wait_for(lock, std::chrono::milliseconds(500));
+    if (queue_.empty() || !conn_->connected()) continue;
+    auto work = queue_;
+    lock.unlock();
+    std::vector<std::pair<std::string, std::string>> done;
+    for (auto& [stream, filter] : work) {
+      Status s = conn_->Purge(stream, filter);
+      if (s.ok() || s.code() == Code::kNotFound) done.emplace_back(stream, filter);
+    }
+    lock.lock();
+    for (auto& d : done) queue_.remove(d);
+  }
+}
+
+// ---------------------------------------------------------------- store basics
+
+NatsObjectStore::NatsObjectStore(std::shared_ptr<NatsConnection> conn)
+    : conn_(std::move(conn)), janitor_(conn_) {}
+
+NatsObjectStore::~NatsObjectStore() {
+  std::lock_guard<std::mutex> lock(indexes_mu_);
+  for (auto& [_, idx] : indexes_) idx->Stop();
+}
+
+Status NatsObjectStore::Health() {
+  if (!conn_->connected()) return Unavailable("not connected to NATS");
+  auto r = conn_->Api("INFO", nlohmann::json::object(), "JetStream health check");
+  return r.ok() ? Status::OK() : r.status();
+}
+
+uint32_t NatsObjectStore::EffectiveChunkSize(uint32_t requested) const {
+  uint64_t cs = requested ? requested : kDefaultChunkSize;
+  return static_cast<uint32_t>(std::min<uint64_t>(cs, conn_->max_payload()));
+}
+
+std::shared_ptr<const ChunkIndex> NatsObjectStore::CachedChunkIndex(const std::string& key) {
+  std::lock_guard<std::mutex> lock(chunk_cache_mu_);
+  for (auto it = chunk_cache_.begin(); it != chunk_cache_.end(); ++it) {
+    if (it->first == key) {
+      chunk_cache_.splice(chunk_cache_.begin(), chunk_cache_, it);
+      return chunk_cache_.front().second;
+    }
+  }
+  return nullptr;
+}
+
+void NatsObjectStore::CacheChunkIndex(const std::string& key,
+                                      std::shared_ptr<const ChunkIndex> index) {
+  std::lock_guard<std::mutex> lock(chunk_cache_mu_);
+  chunk_cache_.emplace_front(key, std::move(index));
+  if (chunk_cache_.size() > 256) chunk_cache_.pop_back();
+}
+
+Result<ObjectInfo> InfoFromMsg(natsMsg* msg, uint64_t seq, int64_t time_ns) {
+  NATSS3_ASSIGN_OR_RETURN(
+      ObjectInfo info,
+      UnmarshalObjectInfo(std::string_view(natsMsg_GetData(msg),
+                                           static_cast<size_t>(natsMsg_GetDataLength(msg)))));
+  info.revision = seq;
+  info.mtime = TimePoint(std::chrono::nanoseconds(time_ns));
+  return info;
+}
+
+Result<ObjectInfo> NatsObjectStore::GetInfoRaw(std::string_view bucket, std::string_view name) {
+  NATSS3_RETURN_IF_ERROR(ValidateBucketName(bucket));
+  NATSS3_RETURN_IF_ERROR(ValidateObjectName(bucket, name));
+  std::string subject = MetaSubject(bucket, name);
+  std::string stream = StreamName(bucket);
+  jsDirectGetMsgOptions dg;
+  jsDirectGetMsgOptions_Init(&dg);
+  dg.LastBySubject = subject.c_str();
+  natsMsg* raw = nullptr;
+  natsStatus s = js_DirectGetMsg(&raw, conn_->js(), stream.c_str(), nullptr, &dg);
+  if (s == NATS_NOT_FOUND) return NotFound("object not found: " + std::string(name));
+  if (s == NATS_NO_RESPONDERS) {
+    auto st = StreamInfo(bucket);
+    if (!st.ok()) return st.status();
+    return Unavailable("bucket " + std::string(bucket) + " does not answer direct gets");
+  }
+  if (s != NATS_OK) return FromNats(s, "get info of " + std::string(name));
+  MsgPtr msg(raw);
+  return InfoFromMsg(raw, natsMsg_GetSequence(raw), natsMsg_GetTime(raw));
+}
+
+Result<ObjectInfo> NatsObjectStore::GetInfo(std::string_view bucket, std::string_view name,
+                                            bool show_deleted) {
+  NATSS3_ASSIGN_OR_RETURN(ObjectInfo info, GetInfoRaw(bucket, name));
+  if (info.deleted && !show_deleted) return NotFound("object not found: " + std::string(name));
+  return info;
+}
+
+Result<ObjectInfo> NatsObjectStore::PublishMeta(std::string_view bucket, ObjectInfo info,
+                                                std::optional<uint64_t> expected_revision) {
+  std::string subject = MetaSubject(bucket, info.meta.name);
+  std::string payload = MarshalObjectInfo(info);
+  natsMsg* raw = nullptr;
+  natsStatus s = natsMsg_Create(&raw, subject.c_str(), nullptr, payload.data(),
+                                static_cast<int>(payload.size()));
+  if (s != NATS_OK) return FromNats(s, "build meta message");
+  MsgPtr msg(raw);
+  natsMsgHeader_Set(raw, "Nats-Rollup", "sub");
+  if (expected_revision) {
+    natsMsgHeader_Set(raw, "Nats-Expected-Last-Subject-Sequence",
+                      std::to_string(*expected_revision).c_str());
+  }
+  jsPubAck* ack = nullptr;
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  s = js_PublishMsg(&ack, conn_->js(), raw, nullptr, &jerr);
+  if (s != NATS_OK) {
+    if (s == NATS_NO_RESPONDERS) {
+      auto st = StreamInfo(bucket);
+      if (!st.ok()) return st.status();
+    }
+    return FromNats(s, "write meta of " + info.meta.name, jerr);
+  }
+  PubAckPtr pa(ack);
+  info.revision = ack->Sequence;
+  info.mtime = std::chrono::time_point_cast<std::chrono::nanoseconds>(Clock::now());
+  return info;
+}
+
+Status NatsObjectStore::Delete(std::string_view bucket, std::string_view name) {
+  NATSS3_ASSIGN_OR_RETURN(ObjectInfo info, GetInfoRaw(bucket, name));
+  if (info.nuid.empty() && !info.is_link())
+    return DataLoss("object-store meta information invalid for " + std::string(name));
+  ObjectInfo marker = info;
+  marker.deleted = true;
+  marker.size = 0;
+  marker.chunks = 0;
+  marker.digest.clear();
+  NATSS3_ASSIGN_OR_RETURN(ObjectInfo stored, PublishMeta(bucket, marker, std::nullopt));
+  (void)stored;
+  if (!info.nuid.empty() && !info.deleted) {
+    Status s = conn_->Purge(StreamName(bucket), ChunkSubject(bucket, info.nuid));
+    if (!s.ok()) janitor_.Add(StreamName(bucket), ChunkSubject(bucket, info.nuid));
+  }
+  return Status::OK();
+}
+
+Result<ObjectInfo> NatsObjectStore::UpdateMeta(std::string_view bucket, std::string_view name,
+                                               const ObjectMeta& meta) {
+  auto cur = GetInfo(bucket, name, false);
+  if (!cur.ok()) {
+    if (cur.status().code() == Code::kNotFound)
+      return NotFound("cannot update meta for a deleted or missing object: " + std::string(name));
+    return cur.status();
+  }
+  ObjectInfo info = *cur;
+  std::string new_name = meta.name.empty() ? std::string(name) : meta.name;
+  bool rename = new_name != name;
+  if (rename) {
+    NATSS3_RETURN_IF_ERROR(ValidateObjectName(bucket, new_name));
+    auto existing = GetInfo(bucket, new_name, false);
+    if (existing.ok()) return AlreadyExists("an object named " + new_name + " already exists");
+    if (existing.status().code() != Code::kNotFound) return existing.status();
+  }
+  info.meta.name = new_name;
+  info.meta.description = meta.description;
+  info.meta.headers = meta.headers;
+  info.meta.metadata = meta.metadata;
+  info.deleted = false;
+  NATSS3_ASSIGN_OR_RETURN(ObjectInfo stored, PublishMeta(bucket, info, std::nullopt));
+  if (rename) {
+    Status s = conn_->Purge(StreamName(bucket), MetaSubject(bucket, name));
+    if (!s.ok()) janitor_.Add(StreamName(bucket), MetaSubject(bucket, name));
+  }
+  return stored;
+}
+
+Result<ObjectInfo> NatsObjectStore::AddLink(std::string_view bucket, std::string_view name,
+                                            const ObjectInfo& target) {
+  if (target.meta.name.empty()) return InvalidArgument("link target object is required");
+  if (target.deleted) return FailedPrecondition("cannot link to a deleted object");
+  if (target.is_link()) return FailedPrecondition("cannot link to another link");
+  auto existing = GetInfo(bucket, name, true);
+  if (existing.ok() && !existing->is_link())
+    return AlreadyExists("an object named " + std::string(name) + " already exists");
+  if (!existing.ok() && existing.status().code() != Code::kNotFound) return existing.status();
+  ObjectInfo link;
+  link.meta.name = std::string(name);
+  link.meta.link = ObjectLink{target.bucket.empty() ? std::string(bucket) : target.bucket,
+                              target.meta.name};
+  link.bucket = std::string(bucket);
+  link.nuid = NewNuid();
+  return PublishMeta(bucket, link, std::nullopt);
+}
+
+Result<ObjectInfo> NatsObjectStore::AddBucketLink(std::string_view bucket, std::string_view name,
+                                                  std::string_view target_bucket) {
+  NATSS3_RETURN_IF_ERROR(ValidateBucketName(target_bucket));
+  auto existing = GetInfo(bucket, name, true);
+  if (existing.ok() && !existing->is_link())
+    return AlreadyExists("an object named " + std::string(name) + " already exists");
+  if (!existing.ok() && existing.status().code() != Code::kNotFound) return existing.status();
+  ObjectInfo link;
+  link.meta.name = std::string(name);
+  link.meta.link = ObjectLink{std::string(target_bucket), ""};
+  link.bucket = std::string(bucket);
+  link.nuid = NewNuid();
+  return PublishMeta(bucket, link, std::nullopt);
+}
+
+Result<std::vector<ObjectInfo>> NatsObjectStore::List(std::string_view bucket,
+                                                      bool show_deleted) {
+  WatchOptions wo;
+  wo.ignore_deletes = !show_deleted;
+  NATSS3_ASSIGN_OR_RETURN(auto watcher, Watch(bucket, wo));
+  std::vector<ObjectInfo> out;
+  for (;;) {
+    auto ev = watcher->Next(std::chrono::milliseconds(conn_->timeout_ms()));
+    if (!ev.ok()) return ev.status().Annotate("list " + std::string(bucket));
+    if (ev->kind == WatchEvent::Kind::kEndOfInitial) break;
+    out.push_back(std::move(ev->info));
+  }
+  return out;
+}
+
+Result<std::unique_ptr<Watcher>> NatsObjectStore::Watch(std::string_view bucket,
+                                                        const WatchOptions& options) {
+  NATSS3_RETURN_IF_ERROR(ValidateBucketName(bucket));
+  if (options.include_history && options.updates_only)
+    return InvalidArgument("include_history and updates_only cannot be combined");
+  return NewNatsWatcher(this, std::string(bucket), options);
+}
+
+Result<std::shared_ptr<ListingIndex>> NatsObjectStore::Index(std::string_view bucket) {
+  {
+    std::lock_guard<std::mutex> lock(indexes_mu_);
+    auto it = indexes_.find(bucket);
+    if (it != indexes_.end() && it->second->ready()) return it->second;
+  }
+  NATSS3_ASSIGN_OR_RETURN(auto status, GetBucketStatus(bucket));
+  (void)status;
+  std::lock_guard<std::mutex> lock(indexes_mu_);
+  auto it = indexes_.find(bucket);
+  if (it != indexes_.end()) return it->second;
+  NATSS3_ASSIGN_OR_RETURN(auto idx, ListingIndex::Start(this, std::string(bucket),
+                                                        std::chrono::milliseconds(60000)));
+  indexes_.emplace(std::string(bucket), idx);
+  return idx;
+}
+
+// ---------------------------------------------------------------- reads and puts
+
+Result<std::unique_ptr<ObjectWriter>> NatsObjectStore::NewWriter(std::string_view bucket,
+                                                                 const ObjectMeta& meta,
+                                                                 const PutOptions& options) {
+  NATSS3_RETURN_IF_ERROR(ValidateBucketName(bucket));
+  NATSS3_RETURN_IF_ERROR(ValidateObjectName(bucket, meta.name));
+  if (meta.link) return InvalidArgument("link cannot be set when putting an object");
+  std::optional<ObjectInfo> previous;
+  auto einfo = GetInfoRaw(bucket, meta.name);
+  if (einfo.ok()) previous = *einfo;
+  else if (einfo.status().code() != Code::kNotFound) return einfo.status();
+  // A sealed bucket fails at the first publish (kFailedPrecondition); no extra round trip here.
+  return NewNatsWriter(this, std::string(bucket), meta, options, previous);
+}
+
+Result<std::unique_ptr<ObjectReader>> NatsObjectStore::Open(std::string_view bucket,
+                                                            std::string_view name,
+                                                            const ReadOptions& options) {
+  NATSS3_ASSIGN_OR_RETURN(ObjectInfo info, GetInfo(bucket, name, false));
+  if (info.is_link()) {
+    const ObjectLink& l = *info.meta.link;
+    if (l.is_bucket_link())
+      return FailedPrecondition("invalid get, object is a link to a bucket");
+    NATSS3_ASSIGN_OR_RETURN(ObjectInfo target,
+                            GetInfo(l.bucket.empty() ? bucket : l.bucket, l.name, false));
+    if (target.is_link()) return FailedPrecondition("link points to another link");
+    return OpenInfo(target, options);
+  }
+  return OpenInfo(info, options);
+}
+
+Result<std::unique_ptr<ObjectReader>> NatsObjectStore::OpenInfo(const ObjectInfo& info,
+                                                                const ReadOptions& options) {
+  if (info.nuid.empty() && info.size > 0)
+    return DataLoss("object-store meta information invalid: no nuid");
+  return NewNatsReader(this, info, options);
+}
+
+Result<std::unique_ptr<StagedWriter>> NatsObjectStore::NewStagedWriter(std::string_view bucket,
+                                                                       uint32_t chunk_size) {
+  NATSS3_ASSIGN_OR_RETURN(auto st, GetBucketStatus(bucket));
+  if (st.sealed) return FailedPrecondition("bucket " + std::string(bucket) + " is sealed");
+  return NewNatsStagedWriter(this, std::string(bucket), chunk_size);
+}
+
+Status NatsObjectStore::PurgeStaged(std::string_view bucket, std::string_view nuid) {
+  NATSS3_RETURN_IF_ERROR(ValidateBucketName(bucket));
+  if (nuid.empty()) return InvalidArgument("staged blob without nuid");
+  Status s = conn_->Purge(StreamName(bucket), ChunkSubject(bucket, nuid));
+  if (!s.ok() && s.code() != Code::kNotFound)
+    janitor_.Add(StreamName(bucket), ChunkSubject(bucket, nuid));
+  return s.code() == Code::kNotFound ? Status::OK() : s;
+}
+
+Result<std::unique_ptr<ObjectReader>> NatsObjectStore::OpenStaged(std::string_view bucket,
+                                                                  const StagedBlob& blob,
+                                                                  const ReadOptions& options) {
+  ObjectInfo info;
+  info.meta.name = "(staged " + blob.nuid + ")";
+  info.meta.max_chunk_size = blob.chunk_size;
+  info.bucket = std::string(bucket);
+  info.nuid = blob.nuid;
+  info.size = blob.size;
+  info.chunks = blob.chunks;
+  if (blob.sha256_raw.size() == 32) info.digest = FormatDigest(blob.sha256_raw);
+  return NewNatsReader(this, info, options);
+}
+
+Result<ObjectInfo> NatsObjectStore::Compose(std::string_view bucket, const ObjectMeta& meta,
+                                            const std::vector<BlobRange>& parts,
+                                            const PutOptions& options) {
+  NATSS3_ASSIGN_OR_RETURN(auto writer, NewWriter(bucket, meta, options));
+  std::vector<char> buf(1 << 20);
+  for (const auto& part : parts) {
+    ReadOptions ro;
+    ro.offset = part.offset;
+    ro.length = part.length;
+    ro.verify_digest = !part.length && part.offset == 0;
+    NATSS3_ASSIGN_OR_RETURN(auto reader, OpenStaged(bucket, part.blob, ro));
+    for (;;) {
+      NATSS3_ASSIGN_OR_RETURN(size_t n, reader->Read(buf.data(), buf.size()));
+      if (n == 0) break;
+      NATSS3_RETURN_IF_ERROR(writer->Write(std::string_view(buf.data(), n)));
+    }
+  }
+  return writer->Commit();
+}
+
+Result<std::shared_ptr<RecordStore>> NatsObjectStore::Records(std::string_view name) {
+  std::lock_guard<std::mutex> lock(records_mu_);
+  if (auto it = records_.find(name); it != records_.end()) return it->second;
+  NATSS3_ASSIGN_OR_RETURN(auto rs, NewNatsRecordStore(this, std::string(name)));
+  records_.emplace(std::string(name), rs);
+  return rs;
+}
+
+}  // namespace natsw
+}  // namespace natss3

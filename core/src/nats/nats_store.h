@@ -1,0 +1,137 @@
+// NatsObjectStore: ObjectStore over one NatsConnection (format doc §1-§5).
+// Lock order: indexes_mu_ and chunk_cache_mu_ are leaves; none is held across a NATS call
+// except Janitor::mu_, which guards only its queue.
+#pragma once
+
+#include <condition_variable>
+#include <list>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "nats/connection.h"
+#include "natss3/listing_index.h"
+#include "natss3/object_store.h"
+
+namespace natss3::natsw {
+
+// Chunk locations of one chunk subject: stream sequences and sizes, in order.
+struct ChunkIndex {
+  std::vector<uint64_t> seqs;
+  std::vector<uint32_t> sizes;
+  std::vector<uint64_t> offsets;  // offsets[i] = sum(sizes[0..i))
+  uint64_t total = 0;
+};
+
+// Retries purges that failed (server down mid-put) until they succeed, so an aborted put
+// never leaves chunks behind once the server is back.
+class Janitor {
+ public:
+  explicit Janitor(std::shared_ptr<NatsConnection> conn);
+  ~Janitor();
+  void Add(std::string stream, std::string filter);
+  size_t pending() const;
+
+ private:
+  void Run();
+  std::shared_ptr<NatsConnection> conn_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::list<std::pair<std::string, std::string>> queue_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+class NatsObjectStore : public ObjectStore,
+                        public std::enable_shared_from_this<NatsObjectStore> {
+ public:
+  explicit NatsObjectStore(std::shared_ptr<NatsConnection> conn);
+  ~NatsObjectStore() override;
+
+  Status Health() override;
+  uint64_t MaxPayload() const override { return conn_->max_payload(); }
+
+  Result<BucketStatus> CreateBucket(const BucketConfig& config) override;
+  Result<BucketStatus> UpdateBucket(const BucketConfig& config) override;
+  Result<BucketStatus> SealBucket(std::string_view bucket) override;
+  Status DeleteBucket(std::string_view bucket) override;
+  Result<BucketStatus> GetBucketStatus(std::string_view bucket) override;
+  Result<std::vector<BucketStatus>> ListBuckets() override;
+
+  Result<std::unique_ptr<ObjectWriter>> NewWriter(std::string_view bucket, const ObjectMeta& meta,
+                                                  const PutOptions& options) override;
+  Result<ObjectInfo> GetInfo(std::string_view bucket, std::string_view name,
+                             bool show_deleted) override;
+  Result<std::unique_ptr<ObjectReader>> Open(std::string_view bucket, std::string_view name,
+                                             const ReadOptions& options) override;
+  Status Delete(std::string_view bucket, std::string_view name) override;
+  Result<ObjectInfo> UpdateMeta(std::string_view bucket, std::string_view name,
+                                const ObjectMeta& meta) override;
+  Result<ObjectInfo> AddLink(std::string_view bucket, std::string_view name,
+                             const ObjectInfo& target) override;
+  Result<ObjectInfo> AddBucketLink(std::string_view bucket, std::string_view name,
+                                   std::string_view target_bucket) override;
+  Result<std::vector<ObjectInfo>> List(std::string_view bucket, bool show_deleted) override;
+  Result<std::unique_ptr<Watcher>> Watch(std::string_view bucket,
+                                         const WatchOptions& options) override;
+  Result<std::shared_ptr<ListingIndex>> Index(std::string_view bucket) override;
+
+  Result<std::unique_ptr<StagedWriter>> NewStagedWriter(std::string_view bucket,
+                                                        uint32_t chunk_size) override;
+  Status PurgeStaged(std::string_view bucket, std::string_view nuid) override;
+  Result<ObjectInfo> Compose(std::string_view bucket, const ObjectMeta& meta,
+                             const std::vector<BlobRange>& parts,
+                             const PutOptions& options) override;
+  Result<std::unique_ptr<ObjectReader>> OpenStaged(std::string_view bucket,
+                                                   const StagedBlob& blob,
+                                                   const ReadOptions& options) override;
+  Result<std::shared_ptr<RecordStore>> Records(std::string_view name) override;
+
+  // ---- used by writers/readers
+  NatsConnection& conn() { return *conn_; }
+  std::shared_ptr<NatsConnection> conn_ptr() { return conn_; }
+  Janitor& janitor() { return janitor_; }
+  // Publishes a meta record with Nats-Rollup: sub; returns the stored info (revision, mtime).
+  Result<ObjectInfo> PublishMeta(std::string_view bucket, ObjectInfo info,
+                                 std::optional<uint64_t> expected_revision);
+  uint32_t EffectiveChunkSize(uint32_t requested) const;
+  std::shared_ptr<const ChunkIndex> CachedChunkIndex(const std::string& key);
+  void CacheChunkIndex(const std::string& key, std::shared_ptr<const ChunkIndex> index);
+
+ private:
+  Result<BucketStatus> StatusFromInfo(const nlohmann::json& info);
+  Result<nlohmann::json> StreamInfo(std::string_view bucket);
+  Result<ObjectInfo> GetInfoRaw(std::string_view bucket, std::string_view name);
+  Result<std::unique_ptr<ObjectReader>> OpenInfo(const ObjectInfo& info,
+                                                 const ReadOptions& options);
+
+  std::shared_ptr<NatsConnection> conn_;
+  Janitor janitor_;
+  std::mutex indexes_mu_;
+  std::map<std::string, std::shared_ptr<ListingIndex>, std::less<>> indexes_;
+  std::mutex chunk_cache_mu_;
+  std::list<std::pair<std::string, std::shared_ptr<const ChunkIndex>>> chunk_cache_;
+  std::mutex records_mu_;
+  std::map<std::string, std::shared_ptr<RecordStore>, std::less<>> records_;
+};
+
+// Readers and writers (writer.cc, reader.cc, watcher.cc, records.cc).
+Result<std::unique_ptr<ObjectWriter>> NewNatsWriter(NatsObjectStore* store, std::string bucket,
+                                                    ObjectMeta meta, const PutOptions& options,
+                                                    std::optional<ObjectInfo> previous);
+Result<std::unique_ptr<StagedWriter>> NewNatsStagedWriter(NatsObjectStore* store,
+                                                          std::string bucket,
+                                                          uint32_t chunk_size);
+Result<std::unique_ptr<ObjectReader>> NewNatsReader(NatsObjectStore* store, ObjectInfo info,
+                                                    const ReadOptions& options);
+Result<std::unique_ptr<Watcher>> NewNatsWatcher(NatsObjectStore* store, std::string bucket,
+                                                const WatchOptions& options);
+Result<std::shared_ptr<RecordStore>> NewNatsRecordStore(NatsObjectStore* store,
+                                                        std::string name);
+// Parses a meta message (payload + JetStream time/sequence) into ObjectInfo.
+Result<ObjectInfo> InfoFromMsg(natsMsg* msg, uint64_t seq, int64_t time_ns);
+
+}  // namespace natss3::natsw

@@ -1,0 +1,327 @@
+// Streaming and ranged reads. Chunk locations come from a headers-only ordered consumer on the
+// chunk subject (cheap: no payload); data comes from a window of pipelined direct gets by stream
+// sequence on a private inbox. Nothing is pushed that the reader did not ask for, so a slow
+// reader cannot cause a slow-consumer disconnect; memory is window * chunk size.
+#include <algorithm>
+#include <cstring>
+#include <deque>
+#include <map>
+
+#include "hashing.h"
+#include "nats/errors.h"
+#include "nats/nats_store.h"
+#include "natss3/names.h"
+
+namespace natss3::natsw {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+class NatsObjectReader : public ObjectReader {
+ public:
+  NatsObjectReader(NatsObjectStore* store, ObjectInfo info, const ReadOptions& options)
+      : store_(store),
+        info_(std::move(info)),
+        options_(options),
+        stream_(StreamName(info_.bucket)),
+        subject_(ChunkSubject(info_.bucket, info_.nuid)),
+        cache_key_(info_.bucket + "/" + info_.nuid),
+        sha_(Hasher::Algo::kSha256) {
+    range_start_ = std::min<uint64_t>(options_.offset, info_.size);
+    uint64_t len = options_.length ? *options_.length : info_.size - range_start_;
+    range_end_ = std::min<uint64_t>(info_.size, range_start_ + len);
+    pos_ = range_start_;
+    whole_ = range_start_ == 0 && range_end_ == info_.size;
+    window_ = std::max(1, options_.window);
+  }
+
+  const ObjectInfo& info() const override { return info_; }
+
+  Status Init() {
+    if (info_.size == 0) return Status::OK();
+    if (auto cached = store_->CachedChunkIndex(cache_key_)) {
+      index_ = *cached;
+      index_complete_ = true;
+    } else {
+      NATSS3_RETURN_IF_ERROR(StartLocator());
+    }
+    char* inbox = nullptr;
+    if (natsInbox_Create(&inbox) != NATS_OK) return Internal("cannot create inbox");
+    inbox_ = inbox;
+    natsInbox_Destroy(inbox);
+    natsSubscription* sub = nullptr;
+    natsStatus s = natsConnection_SubscribeSync(&sub, store_->conn().nc(), (inbox_ + ".*").c_str());
+    if (s != NATS_OK) return FromNats(s, "subscribe for chunk replies");
+    replies_.reset(sub);
+    natsSubscription_SetPendingLimits(sub, -1, -1);
+    return Status::OK();
+  }
+
+  Result<size_t> Read(char* buf, size_t n) override {
+    if (!failed_.ok()) return failed_;
+    if (pos_ >= range_end_) {
+      NATSS3_RETURN_IF_ERROR(FinishWhole());
+      return size_t{0};
+    }
+    if (cur_off_ >= cur_.size()) {
+      auto st = NextSequentialChunk();
+      if (!st.ok()) return failed_ = st;
+    }
+    size_t take = std::min<size_t>({n, cur_.size() - cur_off_, range_end_ - pos_});
+    std::memcpy(buf, cur_.data() + cur_off_, take);
+    cur_off_ += take;
+    pos_ += take;
+    return take;
+  }
+
+  Result<size_t> ReadAt(uint64_t offset, char* buf, size_t n) override {
+    if (offset >= info_.size || n == 0) return size_t{0};
+    uint64_t end = std::min<uint64_t>(info_.size, offset + n);
+    NATSS3_RETURN_IF_ERROR(EnsureIndexCovers(end));
+    size_t first = ChunkAt(offset), last = ChunkAt(end - 1);
+    std::map<size_t, std::string> got;
+    for (size_t i = first; i <= last;) {
+      size_t batch_end = std::min(last + 1, i + static_cast<size_t>(window_));
+      std::vector<size_t> want;
+      for (size_t k = i; k < batch_end; ++k) {
+        if (auto* c = FromCache(k)) got[k] = *c;
+        else want.push_back(k);
+      }
+      for (size_t k : want) NATSS3_RETURN_IF_ERROR(Request(k));
+      for (size_t k : want) {
+        NATSS3_ASSIGN_OR_RETURN(got[k], Await(k));
+        Remember(k, got[k]);
+      }
+      i = batch_end;
+    }
+    size_t copied = 0;
+    for (size_t k = first; k <= last; ++k) {
+      const std::string& data = got[k];
+      uint64_t cstart = index_.offsets[k];
+      uint64_t from = std::max(offset, cstart), to = std::min(end, cstart + data.size());
+      if (to <= from) continue;
+      std::memcpy(buf + (from - offset), data.data() + (from - cstart), to - from);
+      copied += to - from;
+    }
+    return copied;
+  }
+
+ private:
+  // ---- chunk locations
+  Status StartLocator() {
+    jsOptions jo;
+    jsOptions_Init(&jo);
+    jsSubOptions so;
+    jsSubOptions_Init(&so);
+    so.Stream = stream_.c_str();
+    so.Ordered = true;
+    so.Config.HeadersOnly = true;
+    so.Config.DeliverPolicy = js_DeliverAll;
+    natsSubscription* sub = nullptr;
+    jsErrCode jerr = static_cast<jsErrCode>(0);
+    natsStatus s = js_SubscribeSync(&sub, store_->conn().js(), subject_.c_str(), &jo, &so, &jerr);
+    if (s != NATS_OK) return FromNats(s, "locate chunks of " + info_.meta.name, jerr);
+    locator_.reset(sub);
+    natsSubscription_SetPendingLimits(sub, -1, -1);
+    return Status::OK();
+  }
+
+  // Pulls one location message; waits at most `wait`.
+  Status PullLocation(std::chrono::milliseconds wait) {
+    natsMsg* raw = nullptr;
+    natsStatus s = natsSubscription_NextMsg(&raw, locator_.get(), wait.count());
+    if (s == NATS_TIMEOUT) return DeadlineExceeded("waiting for chunk locations");
+    if (s != NATS_OK) return FromNats(s, "read chunk locations");
+    MsgPtr msg(raw);
+    jsMsgMetaData* md = nullptr;
+    if (natsMsg_GetMetaData(&md, raw) != NATS_OK) return Internal("chunk location without metadata");
+    MetaPtr meta(md);
+    const char* sz = nullptr;
+    uint32_t size = 0;
+    if (natsMsgHeader_Get(raw, "Nats-Msg-Size", &sz) == NATS_OK && sz)
+      size = static_cast<uint32_t>(std::strtoul(sz, nullptr, 10));
+    index_.offsets.push_back(index_.total);
+    index_.seqs.push_back(md->Sequence.Stream);
+    index_.sizes.push_back(size);
+    index_.total += size;
+    if (md->NumPending == 0 || index_.total >= info_.size) {
+      index_complete_ = true;
+      locator_.reset();
+      if (index_.total == info_.size)
+        store_->CacheChunkIndex(cache_key_, std::make_shared<const ChunkIndex>(index_));
+    }
+    return Status::OK();
+  }
+
+  // Pulls locations until done() or the index is complete. kDataLoss when chunks are gone.
+  template <typename Pred>
+  Status LocateUntil(Pred done) {
+    auto last_progress = SteadyClock::now();
+    while (!index_complete_ && !done()) {
+      Status s = PullLocation(std::chrono::milliseconds(1000));
+      if (s.ok()) {
+        last_progress = SteadyClock::now();
+        continue;
+      }
+      if (s.code() != Code::kDeadlineExceeded) return s;
+      if (index_.seqs.empty() && !ChunksExist())
+        return DataLoss("object data of " + info_.meta.name +
+                        " is missing (deleted or replaced during the read)");
+      if (SteadyClock::now() - last_progress > options_.idle_timeout)
+        return DeadlineExceeded("timeout locating chunks of " + info_.meta.name);
+    }
+    if (!done())
+      return DataLoss("object " + info_.meta.name + " is missing chunks: have " +
+                      std::to_string(index_.total) + " of " + std::to_string(info_.size) +
+                      " bytes");
+    return Status::OK();
+  }
+
+  // Makes the index cover byte `end` (exclusive).
+  Status EnsureIndexCovers(uint64_t end) {
+    return LocateUntil([&] { return index_.total >= end; });
+  }
+
+  bool ChunksExist() {
+    jsDirectGetMsgOptions dg;
+    jsDirectGetMsgOptions_Init(&dg);
+    dg.Sequence = 0;
+    dg.NextBySubject = subject_.c_str();
+    natsMsg* raw = nullptr;
+    natsStatus s = js_DirectGetMsg(&raw, store_->conn().js(), stream_.c_str(), nullptr, &dg);
+    if (raw) natsMsg_Destroy(raw);
+    return s != NATS_NOT_FOUND;
+  }
+
+  size_t ChunkAt(uint64_t offset) const {
+    auto it = std::upper_bound(index_.offsets.begin(), index_.offsets.end(), offset);
+    return static_cast<size_t>(it - index_.offsets.begin()) - 1;
+  }
+
+  // ---- data fetches
+  Status Request(size_t k) {
+    std::string subj = store_->conn().api_prefix() + ".DIRECT.GET." + stream_;
+    std::string reply = inbox_ + "." + std::to_string(k);
+    std::string body = "{\"seq\":" + std::to_string(index_.seqs[k]) + "}";
+    natsStatus s = natsConnection_PublishRequest(store_->conn().nc(), subj.c_str(), reply.c_str(),
+                                                 body.data(), static_cast<int>(body.size()));
+    if (s != NATS_OK) return FromNats(s, "request chunk");
+    return Status::OK();
+  }
+
+  Result<std::string> Await(size_t k) {
+    if (auto it = arrived_.find(k); it != arrived_.end()) {
+      std::string d = std::move(it->second);
+      arrived_.erase(it);
+      return d;
+    }
+    auto deadline = SteadyClock::now() + options_.idle_timeout;
+    for (;;) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now());
+      if (left.count() <= 0)
+        return DeadlineExceeded("timeout reading " + info_.meta.name + " from NATS");
+      natsMsg* raw = nullptr;
+      natsStatus s = natsSubscription_NextMsg(&raw, replies_.get(), std::min<int64_t>(left.count(), 1000));
+      if (s == NATS_TIMEOUT) continue;
+      if (s != NATS_OK) return FromNats(s, "read chunk");
+      MsgPtr msg(raw);
+      const char* subj = natsMsg_GetSubject(raw);
+      const char* dot = std::strrchr(subj, '.');
+      size_t got = dot ? std::strtoull(dot + 1, nullptr, 10) : SIZE_MAX;
+      const char* seq = nullptr;
+      if (natsMsgHeader_Get(raw, "Nats-Sequence", &seq) != NATS_OK || !seq) {
+        return DataLoss("chunk of " + info_.meta.name +
+                        " is missing (object deleted or replaced during the read)");
+      }
+      std::string data(natsMsg_GetData(raw), static_cast<size_t>(natsMsg_GetDataLength(raw)));
+      if (got == k) return data;
+      arrived_[got] = std::move(data);
+    }
+  }
+
+  Status NextSequentialChunk() {
+    if (!started_) {
+      NATSS3_RETURN_IF_ERROR(EnsureIndexCovers(pos_ + 1));
+      next_chunk_ = next_request_ = ChunkAt(pos_);
+      started_ = true;
+    }
+    NATSS3_RETURN_IF_ERROR(LocateUntil([&] { return index_.seqs.size() > next_chunk_; }));
+    DrainPendingLocations();
+    // Keep the window full with located chunks that overlap the range.
+    while (next_request_ < index_.seqs.size() &&
+           next_request_ < next_chunk_ + static_cast<size_t>(window_) &&
+           index_.offsets[next_request_] < range_end_) {
+      NATSS3_RETURN_IF_ERROR(Request(next_request_));
+      ++next_request_;
+    }
+    NATSS3_ASSIGN_OR_RETURN(cur_, Await(next_chunk_));
+    if (cur_.size() != index_.sizes[next_chunk_])
+      return DataLoss("chunk size mismatch in " + info_.meta.name);
+    uint64_t cstart = index_.offsets[next_chunk_];
+    cur_off_ = pos_ > cstart ? pos_ - cstart : 0;
+    ++next_chunk_;
+    if (whole_) sha_.Update(cur_);
+    return Status::OK();
+  }
+
+  // Absorbs locations that already arrived, without waiting.
+  void DrainPendingLocations() {
+    while (!index_complete_ && locator_) {
+      int msgs = 0, bytes = 0;
+      if (natsSubscription_GetPending(locator_.get(), &msgs, &bytes) != NATS_OK || msgs <= 0)
+        return;
+      if (!PullLocation(std::chrono::milliseconds(1000)).ok()) return;
+    }
+  }
+
+  Status FinishWhole() {
+    if (!whole_ || finished_ || !options_.verify_digest) return Status::OK();
+    finished_ = true;
+    if (info_.size == 0 || info_.digest.empty()) return Status::OK();
+    auto want = ParseDigest(info_.digest);
+    if (!want.ok()) return Status::OK();  // unknown digest format: nothing to verify against
+    if (*want != sha_.Peek())
+      return failed_ = DataLoss("received a corrupt object, digests do not match: " +
+                                info_.bucket + "/" + info_.meta.name);
+    return Status::OK();
+  }
+
+  const std::string* FromCache(size_t k) const {
+    for (auto& [idx, data] : recent_)
+      if (idx == k) return &data;
+    return nullptr;
+  }
+  void Remember(size_t k, const std::string& data) {
+    recent_.emplace_front(k, data);
+    if (recent_.size() > 2) recent_.pop_back();
+  }
+
+  NatsObjectStore* store_;
+  ObjectInfo info_;
+  ReadOptions options_;
+  std::string stream_, subject_, cache_key_, inbox_;
+  SubPtr locator_, replies_;
+  ChunkIndex index_;
+  bool index_complete_ = false;
+  uint64_t range_start_ = 0, range_end_ = 0, pos_ = 0;
+  bool whole_ = false, finished_ = false, started_ = false;
+  int window_ = 8;
+  size_t next_chunk_ = 0, next_request_ = 0;
+  std::string cur_;
+  size_t cur_off_ = 0;
+  std::map<size_t, std::string> arrived_;
+  std::deque<std::pair<size_t, std::string>> recent_;
+  Hasher sha_;
+  Status failed_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<ObjectReader>> NewNatsReader(NatsObjectStore* store, ObjectInfo info,
+                                                    const ReadOptions& options) {
+  auto r = std::make_unique<NatsObjectReader>(store, std::move(info), options);
+  NATSS3_RETURN_IF_ERROR(r->Init());
+  return std::unique_ptr<ObjectReader>(std::move(r));
+}
+
+}  // namespace natss3::natsw

@@ -1,0 +1,314 @@
+// Streaming puts: a bounded window of async chunk publishes, MD5 + SHA-256 on the fly, then a
+// rollup meta publish (format doc §5.1). Failed or abandoned puts purge their own chunks.
+#include <condition_variable>
+#include <mutex>
+
+#include "hashing.h"
+#include "nats/errors.h"
+#include "nats/nats_store.h"
+#include "natss3/names.h"
+
+namespace natss3::natsw {
+namespace {
+
+// Shared with cnats' ack callback; outlives the publisher if acks are still pending when the
+// publisher gives up (the callback may then still fire).
+struct AckState {
+  std::mutex mu;
+  std::condition_variable cv;
+  int inflight = 0;
+  uint64_t acked = 0;
+  Status first_error;
+};
+
+void OnAck(jsCtx*, natsMsg* msg, jsPubAck*, jsPubAckErr* pae, void* closure) {
+  auto* holder = static_cast<std::shared_ptr<AckState>*>(closure);
+  AckState& st = **holder;
+  {
+    std::lock_guard<std::mutex> lock(st.mu);
+    if (pae && st.first_error.ok())
+      st.first_error = FromNats(pae->Err, "chunk publish", pae->ErrCode);
+    --st.inflight;
+    ++st.acked;
+  }
+  st.cv.notify_all();
+  natsMsg_Destroy(msg);
+}
+
+// Publishes chunks of one chunk subject. Memory: one chunk buffer + `window` chunks in flight.
+class ChunkPublisher {
+ public:
+  ChunkPublisher(NatsObjectStore* store, std::string bucket, uint32_t chunk_size, int window)
+      : store_(store),
+        bucket_(std::move(bucket)),
+        nuid_(NewNuid()),
+        subject_(ChunkSubject(bucket_, nuid_)),
+        chunk_size_(store->EffectiveChunkSize(chunk_size)),
+        window_(window > 0 ? window : 32),
+        state_(std::make_shared<AckState>()),
+        holder_(new std::shared_ptr<AckState>(state_)),
+        md5_(Hasher::Algo::kMd5),
+        sha_(Hasher::Algo::kSha256) {
+    buffer_.reserve(chunk_size_);
+  }
+
+  ~ChunkPublisher() {
+    js_.reset();
+    std::lock_guard<std::mutex> lock(state_->mu);
+    if (state_->inflight == 0) delete holder_;  // else leaked on purpose: callback may fire
+  }
+
+  Status Init() {
+    auto js = store_->conn().NewJs(&OnAck, holder_, 1 << 20);
+    if (!js.ok()) return js.status();
+    js_ = std::move(js).value();
+    return Status::OK();
+  }
+
+  Status Write(std::string_view data) {
+    if (!failed_.ok()) return failed_;
+    md5_.Update(data);
+    sha_.Update(data);
+    size_ += data.size();
+    while (!data.empty()) {
+      if (buffer_.empty() && data.size() >= chunk_size_) {
+        NATSS3_RETURN_IF_ERROR(Fail(Publish(data.substr(0, chunk_size_))));
+        data.remove_prefix(chunk_size_);
+        continue;
+      }
+      size_t take = std::min<size_t>(chunk_size_ - buffer_.size(), data.size());
+      buffer_.append(data.data(), take);
+      data.remove_prefix(take);
+      if (buffer_.size() == chunk_size_) {
+        NATSS3_RETURN_IF_ERROR(Fail(Publish(buffer_)));
+        buffer_.clear();
+      }
+    }
+    return Status::OK();
+  }
+
+  // Publishes the partial chunk and waits for every ack.
+  Status Finish() {
+    if (!failed_.ok()) return failed_;
+    if (!buffer_.empty()) {
+      NATSS3_RETURN_IF_ERROR(Fail(Publish(buffer_)));
+      buffer_.clear();
+    }
+    return Fail(WaitInflightBelow(1));
+  }
+
+  // Waits (bounded) for chunks in flight, then purges the subject (janitor retries).
+  void Discard() {
+    if (discarded_) return;
+    discarded_ = true;
+    (void)WaitInflightBelow(1);
+    if (chunks_ == 0) return;
+    Status s = store_->conn().Purge(StreamName(bucket_), subject_);
+    if (!s.ok() && s.code() != Code::kNotFound)
+      store_->janitor().Add(StreamName(bucket_), subject_);
+  }
+
+  const std::string& nuid() const { return nuid_; }
+  uint64_t size() const { return size_; }
+  uint32_t chunks() const { return chunks_; }
+  uint32_t chunk_size() const { return chunk_size_; }
+  std::string Md5() const { return md5_.Peek(); }
+  std::string Sha256() const { return sha_.Peek(); }
+
+ private:
+  Status Fail(Status s) {
+    if (!s.ok() && failed_.ok()) failed_ = s;
+    return s;
+  }
+
+  Status Publish(std::string_view chunk) {
+    NATSS3_RETURN_IF_ERROR(WaitInflightBelow(window_));
+    natsMsg* msg = nullptr;
+    natsStatus s = natsMsg_Create(&msg, subject_.c_str(), nullptr, chunk.data(),
+                                  static_cast<int>(chunk.size()));
+    if (s != NATS_OK) return FromNats(s, "build chunk message");
+    {
+      std::lock_guard<std::mutex> lock(state_->mu);
+      ++state_->inflight;
+    }
+    s = js_PublishMsgAsync(js_.get(), &msg, nullptr);
+    if (s != NATS_OK) {
+      natsMsg_Destroy(msg);
+      std::lock_guard<std::mutex> lock(state_->mu);
+      --state_->inflight;
+      return FromNats(s, "publish chunk");
+    }
+    ++chunks_;
+    return Status::OK();
+  }
+
+  // Waits until fewer than `limit` publishes are in flight. Times out only when no ack at all
+  // arrives for a whole request timeout (the server stopped answering).
+  Status WaitInflightBelow(int limit) {
+    std::unique_lock<std::mutex> lock(state_->mu);
+    auto idle = std::chrono::milliseconds(std::max<int64_t>(store_->conn().timeout_ms(), 2000));
+    while (state_->inflight >= limit && state_->first_error.ok()) {
+      uint64_t acked = state_->acked;
+      if (!state_->cv.wait_for(lock, idle, [&] {
+            return state_->inflight < limit || !state_->first_error.ok() ||
+                   state_->acked != acked;
+          })) {
+        return DeadlineExceeded("no acknowledgement from JetStream for chunk publishes");
+      }
+    }
+    return state_->first_error;
+  }
+
+  NatsObjectStore* store_;
+  std::string bucket_, nuid_, subject_;
+  uint32_t chunk_size_;
+  int window_;
+  std::shared_ptr<AckState> state_;
+  std::shared_ptr<AckState>* holder_;
+  JsPtr js_;
+  std::string buffer_;
+  Hasher md5_, sha_;
+  uint64_t size_ = 0;
+  uint32_t chunks_ = 0;
+  Status failed_;
+  bool discarded_ = false;
+};
+
+class NatsObjectWriter : public ObjectWriter {
+ public:
+  NatsObjectWriter(NatsObjectStore* store, std::string bucket, ObjectMeta meta,
+                   const PutOptions& options, std::optional<ObjectInfo> previous)
+      : store_(store),
+        bucket_(bucket),
+        meta_(std::move(meta)),
+        options_(options),
+        previous_(std::move(previous)),
+        pub_(store, std::move(bucket), options.chunk_size ? options.chunk_size : meta_.max_chunk_size,
+             options.window) {}
+  ~NatsObjectWriter() override {
+    if (!done_) Abort();
+  }
+  Status Init() { return pub_.Init(); }
+
+  Status Write(std::string_view data) override {
+    if (done_) return FailedPrecondition("write after commit or abort");
+    Status s = pub_.Write(data);
+    if (!s.ok()) Abort();
+    return s;
+  }
+  uint64_t size() const override { return pub_.size(); }
+  std::string Md5Hex() const override { return HexEncode(pub_.Md5()); }
+  std::string Sha256Raw() const override { return pub_.Sha256(); }
+
+  Result<ObjectInfo> Commit() override {
+    if (done_) return FailedPrecondition("commit after commit or abort");
+    Status s = pub_.Finish();
+    if (!s.ok()) {
+      Abort();
+      return s.Annotate("put " + meta_.name);
+    }
+    ObjectInfo info;
+    info.meta = meta_;
+    info.meta.link.reset();
+    info.meta.headers[kMd5Header] = {HexEncode(pub_.Md5())};
+    info.meta.max_chunk_size = pub_.chunk_size();
+    info.bucket = bucket_;
+    info.nuid = pub_.nuid();
+    info.size = pub_.size();
+    info.chunks = pub_.chunks();
+    info.digest = FormatDigest(pub_.Sha256());
+    auto stored = store_->PublishMeta(bucket_, info, options_.expected_revision);
+    if (!stored.ok()) {
+      Abort();
+      return stored.status();
+    }
+    done_ = true;
+    if (previous_ && !previous_->deleted && !previous_->nuid.empty() &&
+        previous_->nuid != info.nuid) {
+      std::string subj = ChunkSubject(bucket_, previous_->nuid);
+      if (!store_->conn().Purge(StreamName(bucket_), subj).ok())
+        store_->janitor().Add(StreamName(bucket_), subj);
+    }
+    return stored;
+  }
+
+  void Abort() override {
+    if (done_) return;
+    done_ = true;
+    pub_.Discard();
+  }
+
+ private:
+  NatsObjectStore* store_;
+  std::string bucket_;
+  ObjectMeta meta_;
+  PutOptions options_;
+  std::optional<ObjectInfo> previous_;
+  ChunkPublisher pub_;
+  bool done_ = false;
+};
+
+class NatsStagedWriter : public StagedWriter {
+ public:
+  NatsStagedWriter(NatsObjectStore* store, std::string bucket, uint32_t chunk_size)
+      : pub_(store, std::move(bucket), chunk_size, 32) {}
+  ~NatsStagedWriter() override {
+    if (!done_) Abort();
+  }
+  Status Init() { return pub_.Init(); }
+  Status Write(std::string_view data) override {
+    if (done_) return FailedPrecondition("write after finish or abort");
+    Status s = pub_.Write(data);
+    if (!s.ok()) Abort();
+    return s;
+  }
+  uint64_t size() const override { return pub_.size(); }
+  std::string Md5Hex() const override { return HexEncode(pub_.Md5()); }
+  Result<StagedBlob> Finish() override {
+    if (done_) return FailedPrecondition("finish after finish or abort");
+    Status s = pub_.Finish();
+    if (!s.ok()) {
+      Abort();
+      return s;
+    }
+    done_ = true;
+    StagedBlob b;
+    b.nuid = pub_.nuid();
+    b.size = pub_.size();
+    b.chunks = pub_.chunks();
+    b.chunk_size = pub_.chunk_size();
+    b.md5_hex = HexEncode(pub_.Md5());
+    b.sha256_raw = pub_.Sha256();
+    return b;
+  }
+  void Abort() override {
+    if (done_) return;
+    done_ = true;
+    pub_.Discard();
+  }
+
+ private:
+  ChunkPublisher pub_;
+  bool done_ = false;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<ObjectWriter>> NewNatsWriter(NatsObjectStore* store, std::string bucket,
+                                                    ObjectMeta meta, const PutOptions& options,
+                                                    std::optional<ObjectInfo> previous) {
+  auto w = std::make_unique<NatsObjectWriter>(store, std::move(bucket), std::move(meta), options,
+                                              std::move(previous));
+  NATSS3_RETURN_IF_ERROR(w->Init());
+  return std::unique_ptr<ObjectWriter>(std::move(w));
+}
+
+Result<std::unique_ptr<StagedWriter>> NewNatsStagedWriter(NatsObjectStore* store,
+                                                          std::string bucket,
+                                                          uint32_t chunk_size) {
+  auto w = std::make_unique<NatsStagedWriter>(store, std::move(bucket), chunk_size);
+  NATSS3_RETURN_IF_ERROR(w->Init());
+  return std::unique_ptr<StagedWriter>(std::move(w));
+}
+
+}  // namespace natss3::natsw
