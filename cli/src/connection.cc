@@ -1,0 +1,140 @@
+// Resolution of connection settings, compatible with natscli's flags, env vars and contexts.
+#include "connection.h"
+
+#include <cstdlib>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "format.h"
+
+namespace natss3::cli {
+
+EnvLookup ProcessEnv() {
+  return [](const char* name) -> const char* { return std::getenv(name); };
+}
+
+namespace {
+
+std::string ExpandHome(const std::string& path, const EnvLookup& env) {
+  if (path == "~" || path.rfind("~/", 0) == 0) {
+    const char* home = env("HOME");
+    if (home != nullptr) return std::string(home) + path.substr(1);
+  }
+  return path;
+}
+
+std::string Env(const EnvLookup& env, const char* name) {
+  const char* value = env(name);
+  return value == nullptr ? "" : value;
+}
+
+bool ReadWholeFile(const std::string& path, std::string* out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  *out = buffer.str();
+  return true;
+}
+
+std::string TrimSpace(std::string s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
+  size_t b = 0;
+  while (b < s.size() && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
+  return s.substr(b);
+}
+
+// Picks the first non-empty of flag, environment variable and context value.
+std::string Pick(const std::optional<std::string>& flag, const EnvLookup& env,
+                 const char* env_name, const std::string& from_context) {
+  if (flag.has_value()) return *flag;
+  std::string from_env = Env(env, env_name);
+  if (!from_env.empty()) return from_env;
+  return from_context;
+}
+
+}  // namespace
+
+Result<NatsContext> ParseNatsContext(std::string_view json, std::string name,
+                                     const EnvLookup& env) {
+  nlohmann::json doc = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded() || !doc.is_object()) {
+    return InvalidArgument("context " + name + " is not valid JSON");
+  }
+  auto text = [&](const char* key) -> std::string {
+    auto it = doc.find(key);
+    return it != doc.end() && it->is_string() ? it->get<std::string>() : "";
+  };
+  NatsContext ctx;
+  ctx.name = std::move(name);
+  ctx.url = text("url");
+  ctx.user = text("user");
+  ctx.password = text("password");
+  ctx.token = text("token");
+  ctx.creds = ExpandHome(text("creds"), env);
+  ctx.nkey = ExpandHome(text("nkey"), env);
+  ctx.cert = ExpandHome(text("cert"), env);
+  ctx.key = ExpandHome(text("key"), env);
+  ctx.ca = ExpandHome(text("ca"), env);
+  ctx.js_domain = text("jetstream_domain");
+  ctx.js_api_prefix = text("jetstream_api_prefix");
+  return ctx;
+}
+
+std::string NatsConfigDir(const EnvLookup& env) {
+  std::string xdg = Env(env, "XDG_CONFIG_HOME");
+  if (!xdg.empty()) return xdg + "/nats";
+  return Env(env, "HOME") + "/.config/nats";
+}
+
+Result<std::optional<NatsContext>> LoadSelectedContext(const ConnectionFlags& flags,
+                                                       const EnvLookup& env) {
+  std::string dir = NatsConfigDir(env);
+  std::string name = flags.context.value_or(Env(env, "NATS_CONTEXT"));
+  if (name.empty()) {
+    std::string selected;
+    if (!ReadWholeFile(dir + "/context.txt", &selected)) return std::optional<NatsContext>();
+    name = TrimSpace(selected);
+    if (name.empty()) return std::optional<NatsContext>();
+  }
+  if (name.find('/') != std::string::npos || name == "." || name == "..") {
+    return InvalidArgument("invalid context name \"" + name + "\"");
+  }
+  std::string path = dir + "/context/" + name + ".json";
+  std::string json;
+  if (!ReadWholeFile(path, &json)) return NotFound("unknown context \"" + name + "\" (" + path + ")");
+  NATSS3_ASSIGN_OR_RETURN(NatsContext ctx, ParseNatsContext(json, name, env));
+  return std::optional<NatsContext>(std::move(ctx));
+}
+
+Result<ConnectOptions> ResolveConnectOptions(const ConnectionFlags& flags, const EnvLookup& env) {
+  NATSS3_ASSIGN_OR_RETURN(std::optional<NatsContext> loaded, LoadSelectedContext(flags, env));
+  NatsContext ctx = loaded.value_or(NatsContext{});
+  ConnectOptions options;
+  options.name = "natss3ctl";
+  options.servers = Pick(flags.server, env, "NATS_URL", ctx.url);
+  if (options.servers.empty()) options.servers = "nats://127.0.0.1:4222";
+  options.user = Pick(flags.user, env, "NATS_USER", ctx.user);
+  options.password = Pick(flags.password, env, "NATS_PASSWORD", ctx.password);
+  options.token = Pick(flags.token, env, "NATS_TOKEN", ctx.token);
+  options.creds_file = Pick(flags.creds, env, "NATS_CREDS", ctx.creds);
+  options.nkey_seed_file = Pick(flags.nkey, env, "NATS_NKEY", ctx.nkey);
+  options.tls_cert = Pick(flags.tls_cert, env, "NATS_CERT", ctx.cert);
+  options.tls_key = Pick(flags.tls_key, env, "NATS_KEY", ctx.key);
+  options.tls_ca = Pick(flags.tls_ca, env, "NATS_CA", ctx.ca);
+  options.js_domain = ctx.js_domain;
+  options.js_api_prefix = ctx.js_api_prefix;
+  if (flags.timeout.has_value()) {
+    options.timeout = *flags.timeout;
+  } else if (std::string t = Env(env, "NATS_TIMEOUT"); !t.empty()) {
+    auto parsed = ParseDuration(t);
+    if (!parsed.ok()) return InvalidArgument("NATS_TIMEOUT: " + parsed.status().message());
+    options.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(*parsed);
+  }
+  options.connect_timeout = std::min(options.connect_timeout, options.timeout);
+  options.max_reconnect = 0;  // a CLI fails fast instead of waiting for a server to return
+  return options;
+}
+
+}  // namespace natss3::cli

@@ -1,0 +1,53 @@
+// Connection settings: nats-CLI-compatible flags, environment variables and saved contexts,
+// resolved into natss3::ConnectOptions.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "natss3/nats_store.h"
+#include "natss3/status.h"
+
+namespace natss3::cli {
+
+// Values given on the command line; unset fields fall back to the environment, then to the
+// selected context, then to the defaults.
+struct ConnectionFlags {
+  std::optional<std::string> server, user, password, token, creds, nkey;
+  std::optional<std::string> tls_cert, tls_key, tls_ca, context;
+  std::optional<std::chrono::milliseconds> timeout;
+};
+
+// A `nats context save` file (~/.config/nats/context/NAME.json); only the fields we use.
+struct NatsContext {
+  std::string name;
+  std::string url, user, password, token, creds, nkey, cert, key, ca;
+  std::string js_domain, js_api_prefix;
+};
+
+// Looks up an environment variable; nullptr when unset. Injected so tests need no real env.
+using EnvLookup = std::function<const char*(const char*)>;
+EnvLookup ProcessEnv();
+
+// Parses a context file's JSON. Unknown keys are ignored; "~/" in paths is expanded with HOME.
+Result<NatsContext> ParseNatsContext(std::string_view json, std::string name,
+                                     const EnvLookup& env);
+
+// $XDG_CONFIG_HOME/nats, else $HOME/.config/nats.
+std::string NatsConfigDir(const EnvLookup& env);
+
+// Which context applies: --context, else $NATS_CONTEXT, else the name in
+// <config>/context.txt; nullopt when none is selected. A named context that does not exist is
+// kNotFound ("unknown context NAME"); an unreadable or malformed one is kInvalidArgument.
+Result<std::optional<NatsContext>> LoadSelectedContext(const ConnectionFlags& flags,
+                                                       const EnvLookup& env);
+
+// Precedence per field: flag, then environment (NATS_URL, NATS_USER, NATS_PASSWORD,
+// NATS_TOKEN, NATS_CREDS, NATS_NKEY, NATS_CERT, NATS_KEY, NATS_CA, NATS_TIMEOUT), then the
+// context, then the default (nats://127.0.0.1:4222, 5s timeout).
+Result<ConnectOptions> ResolveConnectOptions(const ConnectionFlags& flags, const EnvLookup& env);
+
+}  // namespace natss3::cli

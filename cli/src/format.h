@@ -1,0 +1,42 @@
+// Human-readable formatting and parsing shared by every natss3ctl command (natscli conventions).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "natss3/status.h"
+#include "natss3/types.h"
+
+namespace natss3::cli {
+
+// go-humanize IBytes: "0 B", "1023 B", "1.0 KiB", "16 KiB", "1.5 GiB".
+std::string IBytes(uint64_t bytes);
+
+// go-humanize Comma: 1234567 -> "1,234,567", -1000 -> "-1,000".
+std::string Comma(int64_t value);
+
+// natscli HumanizeDuration: "1y2d3h4m5s", "1d2h3m4s", "5m0s", "1h0m0s", "4.25s", "0.00s".
+std::string HumanizeDuration(std::chrono::nanoseconds duration);
+
+// Local time as "2006-01-02 15:04:05" (the zone comes from TZ, like every local time).
+std::string FormatTime(TimePoint time);
+// UTC time as RFC 3339 with nanoseconds trimmed, for --json output: "2026-11-23T07:14:17.74Z".
+std::string FormatTimeJson(TimePoint time);
+
+// natscli size strings, 1024-based: "512MB" = 512 MiB. Units (case-insensitive): B, K, KB, KiB,
+// M, MB, MiB, G, GB, GiB, T, TB, TiB, P, PB, PiB; no unit means bytes; fractions allowed
+// ("1.5G"). An empty or negative value means -1 (unlimited). kInvalidArgument otherwise.
+Result<int64_t> ParseSize(std::string_view text);
+
+// fisk durations: Go units (ns, us, µs, ms, s, m, h) plus d (24h), w (7d), M (30d), y (365d),
+// combinable and fractional ("1h30m", "1.5d", "2w"). "0" alone is zero. kInvalidArgument else.
+Result<std::chrono::nanoseconds> ParseDuration(std::string_view text);
+
+// Go filepath.Clean, lexical: "./a/../b.txt" -> "b.txt", "/srv//x/" -> "/srv/x", "" -> ".".
+std::string CleanPath(std::string_view path);
+// Go filepath.Base: "a/b.txt" -> "b.txt", "/" -> "/", "" -> ".".
+std::string BasePath(std::string_view path);
+
+}  // namespace natss3::cli

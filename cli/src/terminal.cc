@@ -1,0 +1,76 @@
+// Prompts and progress bars; both degrade to "not available" when there is no terminal.
+#include "terminal.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include "format.h"
+
+namespace natss3::cli {
+
+Result<bool> Console::Confirm(const std::string& question) {
+  if (!interactive) {
+    return FailedPrecondition("cannot ask for confirmation without a terminal, use -f to force");
+  }
+  err << "? " << question << " (y/N) ";
+  err.flush();
+  std::string answer;
+  if (!std::getline(in, answer)) {
+    err << "\n";
+    return false;
+  }
+  for (char& c : answer) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return answer == "y" || answer == "yes";
+}
+
+Console ProcessConsole() {
+  bool stdin_tty = ::isatty(0) == 1, stderr_tty = ::isatty(2) == 1;
+  return Console{std::cout, std::cerr, std::cin, stdin_tty && stderr_tty, stderr_tty};
+}
+
+ProgressBar::ProgressBar(Console& console, uint64_t total, bool wanted)
+    : console_(console),
+      total_(total),
+      enabled_(wanted && console.progress_allowed && total > kMinimumSize),
+      start_(std::chrono::steady_clock::now()) {}
+
+std::string ProgressBar::Render(uint64_t done, uint64_t total, double bytes_per_second) {
+  constexpr int kWidth = 30;
+  double fraction = total == 0 ? 1.0 : static_cast<double>(done) / static_cast<double>(total);
+  if (fraction > 1) fraction = 1;
+  int filled = static_cast<int>(fraction * kWidth);
+  std::string bar;
+  for (int i = 0; i < kWidth; ++i) bar += i < filled ? "█" : "░";
+  char percent[16];
+  std::snprintf(percent, sizeof(percent), "%3d%%", static_cast<int>(fraction * 100));
+  return std::string(percent) + " |" + bar + "| " + IBytes(done) + " / " + IBytes(total) + " " +
+         IBytes(static_cast<uint64_t>(bytes_per_second)) + "/s";
+}
+
+void ProgressBar::Add(uint64_t bytes) {
+  done_ += bytes;
+  Draw(false);
+}
+
+void ProgressBar::Draw(bool force) {
+  if (!enabled_ || finished_) return;
+  auto now = std::chrono::steady_clock::now();
+  if (!force && now - last_draw_ < std::chrono::milliseconds(100)) return;
+  last_draw_ = now;
+  double seconds = std::chrono::duration<double>(now - start_).count();
+  double rate = seconds > 0 ? static_cast<double>(done_) / seconds : 0;
+  console_.err << "\r\x1b[K" << Render(done_, total_, rate);
+  console_.err.flush();
+}
+
+void ProgressBar::Finish() {
+  if (!enabled_ || finished_) return;
+  Draw(true);
+  finished_ = true;
+  console_.err << "\n";
+  console_.err.flush();
+}
+
+}  // namespace natss3::cli

@@ -1,0 +1,55 @@
+// Terminal interaction: confirmation prompts and progress bars, both only on a terminal.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <istream>
+#include <ostream>
+#include <string>
+
+#include "natss3/status.h"
+
+namespace natss3::cli {
+
+// The process's standard streams plus what is known about them. Injected so tests can drive
+// commands without a real terminal.
+struct Console {
+  std::ostream& out;  // human/JSON output
+  std::ostream& err;  // errors, prompts and progress
+  std::istream& in;   // prompt answers
+  bool interactive = false;     // stdin and stderr are terminals: prompts allowed
+  bool progress_allowed = false;  // stderr is a terminal: progress bars allowed
+
+  // Asks a yes/no question (default No). Without a terminal: kFailedPrecondition
+  // "cannot ask for confirmation without a terminal" (use -f).
+  Result<bool> Confirm(const std::string& question);
+};
+
+// Console bound to std::cout/cerr/cin, with isatty() checks on fds 0 and 2.
+Console ProcessConsole();
+
+// A one-line progress bar on `err`, redrawn at most every 100 ms:
+//   "  45% |██████████░░░░░░░░░░░░| 12 MiB / 25 MiB 5.0 MiB/s"
+// Enabled only when the console allows it and total > 20 KiB (natscli's threshold).
+class ProgressBar {
+ public:
+  static constexpr uint64_t kMinimumSize = 20480;
+  ProgressBar(Console& console, uint64_t total, bool wanted);
+  ~ProgressBar() { Finish(); }
+  bool enabled() const { return enabled_; }
+  void Add(uint64_t bytes);
+  void Finish();  // draws the final state and ends the line; idempotent
+  // The line for a given state (no carriage return); exposed for tests.
+  static std::string Render(uint64_t done, uint64_t total, double bytes_per_second);
+
+ private:
+  void Draw(bool force);
+  Console& console_;
+  uint64_t total_;
+  uint64_t done_ = 0;
+  bool enabled_;
+  bool finished_ = false;
+  std::chrono::steady_clock::time_point start_, last_draw_;
+};
+
+}  // namespace natss3::cli

@@ -1,0 +1,108 @@
+// Streaming copies and atomic output files for put/get.
+#include "transfer.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+
+#include "app.h"
+#include "format.h"
+#include "terminal.h"
+
+namespace natss3::cli {
+
+Status ErrnoStatus(const std::string& what) {
+  int error = errno;
+  Code code = error == ENOENT ? Code::kNotFound
+              : (error == EACCES || error == EPERM) ? Code::kPermissionDenied
+                                                    : Code::kInternal;
+  return Status(code, what + ": " + std::strerror(error));
+}
+
+std::string AbsolutePath(const std::string& path) {
+  if (!path.empty() && path[0] == '/') return CleanPath(path);
+  char cwd[4096];
+  if (::getcwd(cwd, sizeof(cwd)) == nullptr) return CleanPath(path);
+  return CleanPath(std::string(cwd) + "/" + path);
+}
+
+Status CopyFdToWriter(int fd, ObjectWriter& writer, ProgressBar* progress) {
+  auto buffer = std::make_unique<char[]>(kSliceSize);
+  while (true) {
+    if (Interrupted()) return Cancelled("interrupted");
+    // Fill the slice fully when possible (pipes deliver small pieces).
+    size_t filled = 0;
+    bool eof = false;
+    while (filled < kSliceSize) {
+      ssize_t n = ::read(fd, buffer.get() + filled, kSliceSize - filled);
+      if (n < 0 && errno == EINTR) {
+        if (Interrupted()) return Cancelled("interrupted");
+        continue;
+      }
+      if (n < 0) return ErrnoStatus("read input");
+      if (n == 0) {
+        eof = true;
+        break;
+      }
+      filled += static_cast<size_t>(n);
+    }
+    if (filled > 0) {
+      NATSS3_RETURN_IF_ERROR(writer.Write(std::string_view(buffer.get(), filled)));
+      if (progress != nullptr) progress->Add(filled);
+    }
+    if (eof) return Status::OK();
+  }
+}
+
+Result<uint64_t> CopyReaderToFd(ObjectReader& reader, int fd, ProgressBar* progress) {
+  auto buffer = std::make_unique<char[]>(kSliceSize);
+  uint64_t total = 0;
+  while (true) {
+    if (Interrupted()) return Cancelled("interrupted");
+    NATSS3_ASSIGN_OR_RETURN(size_t n, reader.Read(buffer.get(), kSliceSize));
+    if (n == 0) return total;
+    size_t written = 0;
+    while (written < n) {
+      ssize_t w = ::write(fd, buffer.get() + written, n - written);
+      if (w < 0 && errno == EINTR) continue;
+      if (w < 0) return ErrnoStatus("write output");
+      written += static_cast<size_t>(w);
+    }
+    total += n;
+    if (progress != nullptr) progress->Add(n);
+  }
+}
+
+AtomicFile::~AtomicFile() {
+  if (fd_ >= 0) ::close(fd_);
+  if (!committed_ && !temp_path_.empty()) ::unlink(temp_path_.c_str());
+}
+
+Status AtomicFile::Open() {
+  std::string templ = path_ + ".natss3ctl-XXXXXX";
+  std::string buffer = templ;
+  fd_ = ::mkstemp(buffer.data());
+  if (fd_ < 0) return ErrnoStatus("create " + path_);
+  temp_path_ = buffer;
+  mode_t mask = ::umask(0);
+  ::umask(mask);
+  ::fchmod(fd_, 0666 & ~mask);
+  return Status::OK();
+}
+
+Status AtomicFile::Commit() {
+  if (::close(fd_) != 0) {
+    fd_ = -1;
+    return ErrnoStatus("write " + path_);
+  }
+  fd_ = -1;
+  if (::rename(temp_path_.c_str(), path_.c_str()) != 0) return ErrnoStatus("rename to " + path_);
+  committed_ = true;
+  return Status::OK();
+}
+
+}  // namespace natss3::cli
