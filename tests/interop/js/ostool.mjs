@@ -16,7 +16,7 @@ function parseArgs(argv) {
     const a = argv[i];
     if (!a.startsWith("--")) throw new Error(`unexpected argument ${a}`);
     const key = a.slice(2);
-    const boolFlags = ["deleted", "history", "ignore-deletes"];
+    const boolFlags = ["deleted", "history", "ignore-deletes", "nohash"];
     if (boolFlags.includes(key)) {
       opts[key] = true;
       continue;
@@ -79,26 +79,30 @@ async function main() {
         if (h) meta.headers = h;
         if (o["chunk-size"]) meta.options = { max_chunk_size: Number(o["chunk-size"]) };
         const rs = Readable.toWeb(createReadStream(o.file, { highWaterMark: 1 << 20 }));
+        const t0 = process.hrtime.bigint();
         const info = await os.put(meta, rs, { timeout: 30000 });
-        print(infoJson(info));
+        const elapsed_ms = Number(process.hrtime.bigint() - t0) / 1e6;
+        print(Object.assign({}, infoJson(info), { elapsed_ms }));
         break;
       }
       case "get": {
         const os = await open(o.bucket);
+        const t0 = process.hrtime.bigint();
         const r = await os.get(o.name);
         if (r === null) throw new Error("object not found");
         const hash = createHash("sha256");
         const out = o.out ? createWriteStream(o.out) : null;
         let size = 0;
         for await (const chunk of r.data) {
-          hash.update(chunk);
+          if (!o.nohash) hash.update(chunk);
           size += chunk.length;
           if (out && !out.write(chunk)) await new Promise((res) => out.once("drain", res));
         }
         const err = await r.error;
         if (err) throw err;
         if (out) await new Promise((res, rej) => out.end((e) => (e ? rej(e) : res())));
-        print({ sha256: hash.digest("hex"), size, info: infoJson(r.info) });
+        const elapsed_ms = Number(process.hrtime.bigint() - t0) / 1e6;
+        print({ sha256: o.nohash ? "" : hash.digest("hex"), size, info: infoJson(r.info), elapsed_ms });
         break;
       }
       case "info": {
