@@ -2,6 +2,7 @@
 #define CXXOPTS_VECTOR_DELIMITER '\0'  // repeated flags stay whole: -H "a:b,c" is one header
 #include "args.h"
 
+#include <charconv>
 #include <cxxopts.hpp>
 #include <set>
 
@@ -84,7 +85,7 @@ void AddGlobalOptions(cxxopts::Options& o) {
 void AddBucketOptions(cxxopts::Options& o, bool with_storage) {
   auto add = o.add_options("Bucket");
   add("ttl", "How long to keep objects for (e.g. 1h, 7d, 1y; 0 = forever)", cxxopts::value<std::string>(), "DURATION")
-     ("replicas", "How many replicas of the data to store", cxxopts::value<int>(), "N")
+     ("replicas", "How many replicas of the data to store (default 1)", cxxopts::value<std::string>(), "N")
      ("max-bucket-size", "Maximum size of the bucket, 1024-based (512MB, 1GiB; -1 = unlimited)", cxxopts::value<std::string>(), "SIZE")
      ("description", "A description for the bucket", cxxopts::value<std::string>(), "TEXT")
      ("tags", "Place the bucket on servers with this tag (repeatable)", cxxopts::value<std::vector<std::string>>(), "TAG")
@@ -204,8 +205,10 @@ Status FillBucketFlags(const cxxopts::ParseResult& r, Invocation* inv) {
     inv->ttl = *ttl;
   }
   if (r.count("replicas")) {
-    int replicas = r["replicas"].as<int>();
-    if (replicas < 1 || replicas > 5) return InvalidArgument("--replicas must be between 1 and 5");
+    const std::string text = r["replicas"].as<std::string>();
+    int replicas = 0;
+    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), replicas);
+    if (error != std::errc() || end != text.data() + text.size() || replicas < 1 || replicas > 5) return InvalidArgument("--replicas must be between 1 and 5");
     inv->replicas = replicas;
   }
   if (r.count("max-bucket-size")) {

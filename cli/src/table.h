@@ -7,7 +7,7 @@
 
 namespace natss3::cli {
 
-// Display width of UTF-8 text: one column per code point (good enough for names and labels).
+// Terminal display width of UTF-8 text (wide East Asian characters count 2 columns).
 size_t DisplayWidth(const std::string& text);
 
 // A table in go-pretty's rounded style with a centred title row:
