@@ -14,7 +14,7 @@ using natss3::test::TempDir;
 std::string MaskTimes(std::string text) {
   static const std::regex kTime(R"(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})");
   static const std::regex kDuration(R"(in [0-9.dhms]+s\b)");
-  text = std::regex_replace(text, kTime, "<time>");
+  text = std::regex_replace(text, kTime, "YYYY-MM-DD hh:mm:ss");
   return std::regex_replace(text, kDuration, "in <dur>");
 }
 

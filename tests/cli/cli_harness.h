@@ -21,7 +21,8 @@ struct CtlResult {
   std::string out, err;
 };
 
-// Replaces "YYYY-MM-DD hh:mm:ss" times with "<time>" and "in 0.02s"-like durations with
+// Replaces times like "2026-11-23 07:14:17" with "YYYY-MM-DD hh:mm:ss" (same width, so
+// tables stay aligned) and "in 0.02s"-like durations with
 // "in <dur>", so layouts can be compared exactly.
 std::string MaskTimes(std::string text);
 

@@ -18,7 +18,7 @@ const char kPutOutput[] =
     "\n"
     "        Description: greeting\n"
     "               Size: 12 B\n"
-    "  Modification Time: <time>\n"
+    "  Modification Time: YYYY-MM-DD hh:mm:ss\n"
     "             Chunks: 1\n"
     "             Digest: SHA-256 a948904f2f0f479b8f8197694b30184b0d2ed1c1cd2a1ec0fb85d299a192a447\n"
     "            Headers: Content-Type: text/plain\n"
@@ -36,6 +36,7 @@ class ObjectsTest : public CliTest {
 };
 
 TEST_F(ObjectsTest, PutInfoGetLayouts) {
+  std::filesystem::create_directories(File("x"));
   auto put = Ctl({"put", "OB", "./x/../hello.txt", "--description", "greeting", "-H",
                   "Content-Type: text/plain", "-H", "X-Multi:a", "-H", "X-Multi:b"});
   ASSERT_EQ(put.exit_code, 0) << put.err;
@@ -137,7 +138,7 @@ TEST_F(ObjectsTest, DeleteObject) {
             "natss3ctl: error: cannot ask for confirmation without a terminal, use -f to force\n");
   auto del = Ctl({"rm", "OB", "hello.txt", "-f"});
   ASSERT_EQ(del.exit_code, 0) << del.err;
-  EXPECT_EQ(MaskTimes(del.out).rfind("Removed OB > hello.txt\nInformation for Object Store Bucket OB created <time>\n", 0), 0u) << del.out;
+  EXPECT_EQ(MaskTimes(del.out).rfind("Removed OB > hello.txt\nInformation for Object Store Bucket OB created YYYY-MM-DD hh:mm:ss\n", 0), 0u) << del.out;
   auto info = Ctl({"info", "OB", "hello.txt"});
   EXPECT_EQ(info.exit_code, 1);
   EXPECT_EQ(info.err, "natss3ctl: error: object OB > hello.txt not found\n");
@@ -159,14 +160,14 @@ TEST_F(ObjectsTest, LsContents) {
   ASSERT_EQ(Ctl({"del", "OB", "gone", "-f"}).exit_code, 0);
   EXPECT_EQ(Ctl({"ls", "OB", "-n"}).out, "b\na\n");  // stream order, deleted excluded
   EXPECT_EQ(MaskTimes(Ctl({"ls", "OB"}).out),
-            "╭─────────────────────────────╮\n"
-            "│       Bucket Contents       │\n"
-            "├──────┬──────┬───────────────┤\n"
-            "│ Name │ Size │ Time          │\n"
-            "├──────┼──────┼───────────────┤\n"
-            "│ b    │ 12 B │ <time>        │\n"
-            "│ a    │ 12 B │ <time>        │\n"
-            "╰──────┴──────┴───────────────╯\n");
+            "╭───────────────────────────────────╮\n"
+            "│          Bucket Contents          │\n"
+            "├──────┬──────┬─────────────────────┤\n"
+            "│ Name │ Size │ Time                │\n"
+            "├──────┼──────┼─────────────────────┤\n"
+            "│ b    │ 12 B │ YYYY-MM-DD hh:mm:ss │\n"
+            "│ a    │ 12 B │ YYYY-MM-DD hh:mm:ss │\n"
+            "╰──────┴──────┴─────────────────────╯\n");
   auto json = nlohmann::json::parse(Ctl({"ls", "OB", "--json"}).out);
   ASSERT_EQ(json.size(), 2u);
   EXPECT_EQ(json[1]["name"], "a");
@@ -187,9 +188,9 @@ TEST_F(ObjectsTest, WatchPrintsPutsAndDeletesUntilInterrupted) {
   watch->Signal(SIGINT);
   EXPECT_EQ(watch->Wait(std::chrono::milliseconds(10000)), 0);
   EXPECT_EQ(MaskTimes(ReadFile(out)),
-            "[<time>] PUT OB > before: 12 B bytes in 1 chunks\n"
-            "[<time>] PUT OB > after: 12 B bytes in 1 chunks\n"
-            "[<time>] DEL OB > before\n");
+            "[YYYY-MM-DD hh:mm:ss] PUT OB > before: 12 B bytes in 1 chunks\n"
+            "[YYYY-MM-DD hh:mm:ss] PUT OB > after: 12 B bytes in 1 chunks\n"
+            "[YYYY-MM-DD hh:mm:ss] DEL OB > before\n");
 }
 
 TEST_F(ObjectsTest, PromptsOnATerminal) {

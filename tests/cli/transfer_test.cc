@@ -62,7 +62,7 @@ TEST_F(TransferTest, RecursivePutAndGetRoundTrip) {
 TEST_F(TransferTest, RecursiveWithPrefix) {
   MakeTree(File("src"));
   ASSERT_EQ(Ctl({"put", "--recursive", "T", "src", "--name", "backup/2026"}).exit_code, 0);
-  EXPECT_EQ(Ctl({"ls", "T", "-n"}).out.find("backup/2026/top.txt"), 0u);
+  EXPECT_NE(Ctl({"ls", "T", "-n"}).out.find("\nbackup/2026/top.txt\n"), std::string::npos);
   auto get = Ctl({"get", "-r", "T", "backup/2026/sub/", "-O", "only-sub", "--json"});
   ASSERT_EQ(get.exit_code, 0) << get.err;
   EXPECT_EQ(Files(File("only-sub")),
