@@ -1,0 +1,38 @@
+// POSIX attributes kept in object headers (s3fs names) and their conversion to Attr.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "fs_types.h"
+#include "natss3/types.h"
+
+namespace natss3::fs {
+
+// s3fs-fuse's header names, so objects written by s3fs through natss3d show the same attributes.
+inline constexpr std::string_view kModeHeader = "X-Amz-Meta-Mode";    // decimal st_mode
+inline constexpr std::string_view kUidHeader = "X-Amz-Meta-Uid";      // decimal
+inline constexpr std::string_view kGidHeader = "X-Amz-Meta-Gid";      // decimal
+inline constexpr std::string_view kMtimeHeader = "X-Amz-Meta-Mtime";  // "sec[.nsec]"
+
+// Case-insensitive header access (headers written by other clients may differ in case).
+std::optional<std::string> GetHeader(const Headers& headers, std::string_view key);
+void SetHeader(Headers* headers, std::string_view key, std::string value);
+void RemoveHeader(Headers* headers, std::string_view key);
+
+std::optional<timespec> ParseMtime(std::string_view text);
+std::string FormatMtime(timespec ts);
+timespec ToTimespec(TimePoint tp);
+timespec NowTimespec();
+
+// Attributes of a file (is_dir false) or directory from its headers, falling back to the
+// mount's defaults (options uid/gid/umask) and to `object_mtime`.
+Attr MakeAttr(uint64_t ino, bool is_dir, uint64_t size, const Headers& headers,
+              TimePoint object_mtime, const FsOptions& options);
+
+// Writes the attributes of `in` that are set into headers (mode keeps only permission bits
+// plus the type bits of is_dir).
+void ApplySetAttr(const SetAttrIn& in, bool is_dir, Headers* headers);
+
+}  // namespace natss3::fs

@@ -1,0 +1,40 @@
+// Status -> errno for natss3fs (the only such mapping; see errno_map.h).
+#include "errno_map.h"
+
+#include <cerrno>
+
+namespace natss3::fs {
+
+int ErrnoFor(const Status& status, OpKind op) {
+  switch (status.code()) {
+    case Code::kOk:
+      return 0;
+    case Code::kInvalidArgument:
+      // The core rejects names whose meta subject is too long with this code.
+      if (status.message().find("too long") != std::string::npos) return ENAMETOOLONG;
+      return EINVAL;
+    case Code::kNotFound:
+      return ENOENT;
+    case Code::kAlreadyExists:
+      return EEXIST;
+    case Code::kFailedPrecondition:
+      if (op == OpKind::kRmdir) return ENOTEMPTY;
+      if (op == OpKind::kRead) return EIO;
+      return EROFS;  // sealed bucket
+    case Code::kPermissionDenied:
+      return EACCES;
+    case Code::kUnavailable:
+    case Code::kDeadlineExceeded:
+    case Code::kDataLoss:
+    case Code::kCancelled:
+    case Code::kInternal:
+      return EIO;
+    case Code::kResourceExhausted:
+      return op == OpKind::kRead ? EIO : ENOSPC;
+    case Code::kUnimplemented:
+      return ENOTSUP;
+  }
+  return EIO;
+}
+
+}  // namespace natss3::fs

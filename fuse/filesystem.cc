@@ -1,0 +1,410 @@
+// Filesystem: lookup, attributes, directory listing, statfs and kernel cache invalidation.
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include "attrs.h"
+#include "errno_map.h"
+#include "fs_internal.h"
+#include "natss3/names.h"
+
+namespace natss3::fs {
+namespace {
+
+constexpr auto kVisibleTimeout = std::chrono::milliseconds(3000);
+
+std::string HiddenKey(const std::string& bucket, const std::string& key) {
+  return bucket + '\0' + key;
+}
+
+}  // namespace
+
+Filesystem::Filesystem(std::shared_ptr<ObjectStore> store, FsOptions options)
+    : store_(std::move(store)), options_(std::move(options)),
+      mount_time_(Clock::now()), inodes_(options_.bucket), budget_(options_.cache_limit) {
+  notify_thread_ = std::thread([this] { NotifyLoop(); });
+}
+
+Filesystem::~Filesystem() { Shutdown(); }
+
+void Filesystem::SetNotifier(Notifier* notifier) {
+  std::lock_guard lock(notify_mu_);
+  notifier_ = notifier;
+}
+
+void Filesystem::Shutdown() {
+  std::vector<std::pair<std::string, std::shared_ptr<FileState>>> open;
+  std::map<std::string, IndexSlot> indexes;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [ino, file] : files_) {
+      if (auto info = inodes_.Get(ino)) open.emplace_back(info->bucket, file.state);
+    }
+    indexes.swap(indexes_);
+  }
+  for (auto& [bucket, state] : open) {
+    if (state->pending()) (void)CommitFile(bucket, *state);
+  }
+  for (auto& [bucket, slot] : indexes) slot.index->RemoveListener(slot.listener);
+  {
+    std::lock_guard lock(notify_mu_);
+    stopping_ = true;
+    notifier_ = nullptr;
+  }
+  notify_cv_.notify_all();
+  if (notify_thread_.joinable() && notify_thread_.get_id() != std::this_thread::get_id()) {
+    notify_thread_.join();
+  }
+}
+
+Result<std::shared_ptr<ListingIndex>> Filesystem::IndexFor(const std::string& bucket) {
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = indexes_.find(bucket); it != indexes_.end()) return it->second.index;
+  }
+  NATSS3_ASSIGN_OR_RETURN(auto index, store_->Index(bucket));
+  int listener = index->AddListener([this, bucket](const ObjectInfo& info) {
+    OnChange(bucket, info);
+  });
+  std::lock_guard lock(mu_);
+  auto [it, inserted] = indexes_.emplace(bucket, IndexSlot{index, listener});
+  if (!inserted) index->RemoveListener(listener);  // lost a race; RemoveListener is a leaf
+  return it->second.index;
+}
+
+bool Filesystem::Hidden(const std::string& bucket, const ListingIndex::Entry& entry) {
+  std::lock_guard lock(mu_);
+  auto it = hidden_.find(HiddenKey(bucket, entry.name));
+  if (it == hidden_.end()) return false;
+  if (entry.revision > it->second) {
+    hidden_.erase(it);
+    return false;
+  }
+  return true;
+}
+
+void Filesystem::Hide(const std::string& bucket, const std::string& key, uint64_t revision) {
+  std::lock_guard lock(mu_);
+  hidden_[HiddenKey(bucket, key)] = revision;
+}
+
+std::shared_ptr<FileState> Filesystem::OpenState(uint64_t ino) {
+  std::lock_guard lock(mu_);
+  auto it = files_.find(ino);
+  return it == files_.end() ? nullptr : it->second.state;
+}
+
+void Filesystem::WaitVisible(const std::string& bucket, uint64_t revision) {
+  if (revision == 0) return;
+  auto index = IndexFor(bucket);
+  if (index.ok()) (*index)->WaitForRevision(revision, kVisibleTimeout);
+}
+
+int Filesystem::CheckBucket(const std::string& bucket, Resolved* out) {
+  if (!ValidateBucketName(bucket).ok()) return ENOENT;
+  auto status = store_->GetBucketStatus(bucket);
+  if (!status.ok()) return ErrnoFor(status.status(), OpKind::kRead);
+  out->is_dir = true;
+  out->mtime = status->created;
+  return 0;
+}
+
+int Filesystem::ResolveDir(const std::string& bucket, const std::string& path, Resolved* out,
+                           bool* exists) {
+  auto index = IndexFor(bucket);
+  if (!index.ok()) return ErrnoFor(index.status(), OpKind::kRead);
+  *exists = false;
+  out->is_dir = true;
+  out->mtime = mount_time_;
+  ListingIndex::Query query;
+  query.prefix = path + "/";
+  query.delimiter = "/";
+  query.max_entries = 16;
+  auto page = (*index)->List(query);
+  *exists = !page.common_prefixes.empty();
+  for (const auto& entry : page.entries) *exists = *exists || !Hidden(bucket, entry);
+  if (auto marker = (*index)->Lookup(path + "/"); marker && !Hidden(bucket, *marker)) {
+    out->headers = marker->headers;
+    out->mtime = marker->mtime;
+  }
+  return 0;
+}
+
+int Filesystem::Resolve(const std::string& bucket, const std::string& path, Resolved* out) {
+  bool is_dir = false;
+  if (int err = ResolveDir(bucket, path, out, &is_dir); err != 0) return err;
+  if (is_dir) return 0;
+  *out = Resolved{};
+  if (auto ino = inodes_.Find(bucket, path)) {
+    if (auto state = OpenState(*ino); state && (state->pending() || state->exists())) {
+      out->size = state->size();
+      out->headers = state->headers();
+      out->mtime = Clock::now();
+      if (!state->pending()) {
+        auto index = IndexFor(bucket);
+        if (index.ok()) {
+          if (auto entry = (*index)->Lookup(path)) out->mtime = entry->mtime;
+        }
+      }
+      return 0;
+    }
+  }
+  auto index = IndexFor(bucket);
+  if (!index.ok()) return ErrnoFor(index.status(), OpKind::kRead);
+  auto entry = (*index)->Lookup(path);
+  if (!entry || Hidden(bucket, *entry)) return ENOENT;
+  out->size = entry->size;
+  out->headers = entry->headers;
+  out->mtime = entry->mtime;
+  if (entry->is_link) {
+    // The index does not carry link targets: read the link record, then its target.
+    auto link = store_->GetInfo(bucket, path);
+    if (!link.ok()) return ErrnoFor(link.status(), OpKind::kRead);
+    if (!link->meta.link || link->meta.link->is_bucket_link()) return ENOENT;
+    auto target = store_->GetInfo(link->meta.link->bucket, link->meta.link->name);
+    if (!target.ok()) return ErrnoFor(target.status(), OpKind::kRead);
+    out->size = target->size;
+  }
+  return 0;
+}
+
+Attr Filesystem::AttrOf(uint64_t ino, const Resolved& r) const {
+  Attr attr = MakeAttr(ino, r.is_dir, r.size, r.headers, r.mtime, options_);
+  if (options_.read_only) attr.mode &= ~0222u;
+  return attr;
+}
+
+int Filesystem::ParentPath(uint64_t parent, std::string_view name, InodeInfo* dir,
+                           std::string* path) {
+  if (name.size() > kNameMax) return ENAMETOOLONG;
+  auto info = inodes_.Get(parent);
+  if (!info) return ENOENT;
+  if (!info->is_dir) return ENOTDIR;
+  *dir = *info;
+  *path = dir->bucket.empty() ? std::string(name) : JoinPath(dir->path, name);
+  if (!dir->bucket.empty() && path->size() > MaxObjectNameLength(dir->bucket)) {
+    return ENAMETOOLONG;
+  }
+  return 0;
+}
+
+int Filesystem::Lookup(uint64_t parent, std::string_view name, Attr* out) {
+  InodeInfo dir;
+  std::string path;
+  if (int err = ParentPath(parent, name, &dir, &path); err != 0) return err;
+  Resolved r;
+  std::string bucket = dir.bucket.empty() ? path : dir.bucket;
+  if (dir.bucket.empty()) {
+    if (int err = CheckBucket(path, &r); err != 0) return err;
+    path.clear();
+  } else if (int err = Resolve(bucket, path, &r); err != 0) {
+    return err;
+  }
+  *out = AttrOf(inodes_.Acquire(bucket, path, r.is_dir, 1), r);
+  return 0;
+}
+
+void Filesystem::Forget(uint64_t ino, uint64_t lookups) { inodes_.Forget(ino, lookups); }
+
+int Filesystem::GetAttr(uint64_t ino, Attr* out) {
+  auto info = inodes_.Get(ino);
+  if (!info) return ENOENT;
+  Resolved r;
+  r.is_dir = info->is_dir;
+  r.mtime = mount_time_;
+  if (info->is_dir && info->path.empty()) {
+    *out = AttrOf(ino, r);
+    return 0;
+  }
+  auto state = info->is_dir ? nullptr : OpenState(ino);
+  if (info->orphan && !state) return ENOENT;
+  if (state && (info->orphan || state->pending())) {
+    r.size = state->size();
+    r.headers = state->headers();
+    r.mtime = Clock::now();
+  } else if (int err = Resolve(info->bucket, info->path, &r); err != 0) {
+    return err;
+  } else if (r.is_dir != info->is_dir) {
+    return ENOENT;
+  }
+  *out = AttrOf(ino, r);
+  return 0;
+}
+
+int Filesystem::ListDir(const InodeInfo& dir, DirHandle* handle) {
+  auto& items = handle->items;
+  if (dir.bucket.empty()) {
+    auto buckets = store_->ListBuckets();
+    if (!buckets.ok()) return ErrnoFor(buckets.status(), OpKind::kRead);
+    for (const auto& b : *buckets) items.push_back(DirItem{b.bucket, true, 0, {}, b.created});
+    return 0;
+  }
+  auto index = IndexFor(dir.bucket);
+  if (!index.ok()) return ErrnoFor(index.status(), OpKind::kRead);
+  ListingIndex::Query query;
+  query.prefix = dir.path.empty() ? "" : dir.path + "/";
+  query.delimiter = "/";
+  query.max_entries = 10000;
+  std::vector<DirItem> dirs;
+  for (;;) {
+    auto page = (*index)->List(query);
+    for (auto& entry : page.entries) {
+      std::string name = entry.name.substr(query.prefix.size());
+      if (name.empty() || name == "." || name == ".." || name.size() > kNameMax) continue;
+      if (Hidden(dir.bucket, entry)) continue;
+      Resolved r;
+      if (entry.is_link && Resolve(dir.bucket, entry.name, &r) != 0) continue;
+      items.push_back(DirItem{name, false, entry.is_link ? r.size : entry.size,
+                              std::move(entry.headers), entry.mtime});
+    }
+    for (auto& prefix : page.common_prefixes) {
+      std::string name = prefix.substr(query.prefix.size(), prefix.size() - query.prefix.size() - 1);
+      if (name.empty() || name == "." || name == ".." || name.size() > kNameMax) continue;
+      DirItem item{name, true, 0, {}, mount_time_};
+      if (auto marker = (*index)->Lookup(prefix)) {
+        item.headers = marker->headers;
+        item.mtime = marker->mtime;
+      }
+      dirs.push_back(std::move(item));
+    }
+    if (!page.truncated) break;
+    query.start_after = page.next_start_after;
+  }
+  // Files created through this mount and not committed yet.
+  std::vector<std::shared_ptr<FileState>> open;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [ino, file] : files_) open.push_back(file.state);
+  }
+  for (auto& state : open) {
+    std::string key = state->key();
+    if (!state->pending() || key.compare(0, query.prefix.size(), query.prefix) != 0) continue;
+    std::string name = key.substr(query.prefix.size());
+    if (name.find('/') != std::string::npos) continue;
+    items.push_back(DirItem{name, false, state->size(), state->headers(), Clock::now()});
+  }
+  items.insert(items.end(), std::make_move_iterator(dirs.begin()),
+               std::make_move_iterator(dirs.end()));
+  // Directories first among equal names, so the unique pass keeps them (a dir shadows a file).
+  std::stable_sort(items.begin(), items.end(), [](const DirItem& a, const DirItem& b) {
+    return a.name != b.name ? a.name < b.name : (a.is_dir && !b.is_dir);
+  });
+  items.erase(std::unique(items.begin(), items.end(),
+                          [](const DirItem& a, const DirItem& b) { return a.name == b.name; }),
+              items.end());
+  return 0;
+}
+
+int Filesystem::OpenDir(uint64_t ino, uint64_t* fh) {
+  auto info = inodes_.Get(ino);
+  if (!info) return ENOENT;
+  if (!info->is_dir) return ENOTDIR;
+  auto handle = std::make_shared<DirHandle>();
+  handle->dir = *info;
+  if (int err = ListDir(*info, handle.get()); err != 0) return err;
+  std::lock_guard lock(mu_);
+  *fh = next_fh_++;
+  dir_handles_[*fh] = std::move(handle);
+  return 0;
+}
+
+int Filesystem::ReadDir(uint64_t ino, uint64_t fh, off_t offset, bool plus, size_t max_entries,
+                        std::vector<DirEntryOut>* out) {
+  std::shared_ptr<DirHandle> handle;
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = dir_handles_.find(fh); it != dir_handles_.end()) handle = it->second;
+  }
+  if (!handle) return EBADF;
+  const auto& items = handle->items;
+  for (auto pos = static_cast<size_t>(std::max<off_t>(offset, 0));
+       pos < items.size() + 2 && out->size() < max_entries; ++pos) {
+    DirEntryOut entry;
+    entry.next_offset = static_cast<off_t>(pos + 1);
+    if (pos < 2) {
+      entry.name = pos == 0 ? "." : "..";
+      entry.attr.ino = ino;
+      entry.attr.mode = S_IFDIR | 0755;
+    } else {
+      const DirItem& item = items[pos - 2];
+      const std::string& bucket = handle->dir.bucket.empty() ? item.name : handle->dir.bucket;
+      const std::string path = handle->dir.bucket.empty() ? "" : JoinPath(handle->dir.path, item.name);
+      uint64_t child = plus ? inodes_.Acquire(bucket, path, item.is_dir, 1)
+                            : inodes_.Find(bucket, path).value_or(~0ull);
+      Resolved r{item.is_dir, item.size, item.headers, item.mtime};
+      entry.name = item.name;
+      entry.attr = AttrOf(child, r);
+    }
+    out->push_back(std::move(entry));
+  }
+  return 0;
+}
+
+void Filesystem::ReleaseDir(uint64_t fh) {
+  std::lock_guard lock(mu_);
+  dir_handles_.erase(fh);
+}
+
+int Filesystem::StatFs(uint64_t ino, StatFsOut* out) {
+  auto info = inodes_.Get(ino);
+  std::vector<BucketStatus> buckets;
+  std::string bucket = info ? info->bucket : options_.bucket;
+  if (bucket.empty()) {
+    auto all = store_->ListBuckets();
+    if (!all.ok()) return ErrnoFor(all.status(), OpKind::kRead);
+    buckets = std::move(all).value();
+  } else {
+    auto one = store_->GetBucketStatus(bucket);
+    if (!one.ok()) return ErrnoFor(one.status(), OpKind::kRead);
+    buckets.push_back(std::move(one).value());
+  }
+  uint64_t used = 0, total = 0, objects = 0;
+  bool unlimited = buckets.empty();
+  for (const auto& b : buckets) {
+    used += b.size;
+    objects += b.messages;
+    if (b.max_bytes > 0) total += static_cast<uint64_t>(b.max_bytes);
+    else unlimited = true;
+  }
+  if (unlimited) total = used + (1ull << 50);  // no limit: report 1 PiB free
+  total = std::max(total, used);
+  out->blocks = total / out->block_size;
+  out->blocks_free = (total - used) / out->block_size;
+  out->files = objects + (1ull << 32);
+  out->files_free = 1ull << 32;
+  return 0;
+}
+
+void Filesystem::OnChange(const std::string& bucket, const ObjectInfo& info) {
+  {
+    std::lock_guard lock(notify_mu_);
+    if (stopping_) return;
+    notify_queue_.emplace_back(bucket, info.name());
+  }
+  notify_cv_.notify_one();
+}
+
+void Filesystem::NotifyLoop() {
+  std::unique_lock lock(notify_mu_);
+  for (;;) {
+    notify_cv_.wait(lock, [this] { return stopping_ || !notify_queue_.empty(); });
+    if (stopping_) return;
+    auto [bucket, name] = std::move(notify_queue_.front());
+    notify_queue_.pop_front();
+    Notifier* notifier = notifier_;
+    lock.unlock();
+    if (notifier) {
+      std::string path = name;
+      if (!path.empty() && path.back() == '/') path.pop_back();
+      auto slash = path.rfind('/');
+      std::string parent = slash == std::string::npos ? "" : path.substr(0, slash);
+      std::string child = slash == std::string::npos ? path : path.substr(slash + 1);
+      if (auto ino = inodes_.Find(bucket, path)) notifier->InvalInode(*ino);
+      if (auto parent_ino = inodes_.Find(bucket, parent)) notifier->InvalEntry(*parent_ino, child);
+    }
+    lock.lock();
+  }
+}
+
+}  // namespace natss3::fs

@@ -1,0 +1,166 @@
+// Filesystem: natss3fs's POSIX view of a NATS object store, with no FUSE types in it.
+//
+// Every method maps to one low-level FUSE operation, returns 0 or a positive errno, and is
+// safe to call from any number of threads (the adapter runs the multithreaded session loop).
+// Names: inside a bucket, '/' separates directories. A directory exists when some object name
+// starts with "<dir>/" (an implied directory) or a "<dir>/" marker object exists; a file and
+// a directory of the same name show as the directory. readdir/lookup/getattr are answered from
+// the core's ListingIndex (no request per entry). See fuse/SEMANTICS.md for the user contract.
+//
+// Lock order (outer to inner); none is held across a NATS call or a FUSE reply, except
+// FileState::io_mu_, which serializes the data transfer of its one file (see file_state.h):
+//   FileState::io_mu_ -> FileState::mu_ -> Handle::mu -> Filesystem::mu_ -> InodeTable::mu_
+//   notify_mu_ is a leaf.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "file_state.h"
+#include "fs_types.h"
+#include "inode_table.h"
+#include "natss3/listing_index.h"
+#include "natss3/object_store.h"
+
+namespace natss3::fs {
+
+// Kernel cache invalidation, implemented by the FUSE adapter. Called from one notifier thread,
+// never from inside an operation, with no lock held.
+class Notifier {
+ public:
+  virtual ~Notifier() = default;
+  virtual void InvalInode(uint64_t ino) = 0;
+  virtual void InvalEntry(uint64_t parent, const std::string& name) = 0;
+};
+
+class Filesystem {
+ public:
+  Filesystem(std::shared_ptr<ObjectStore> store, FsOptions options);
+  ~Filesystem();  // Shutdown()
+  Filesystem(const Filesystem&) = delete;
+  Filesystem& operator=(const Filesystem&) = delete;
+
+  const FsOptions& options() const { return options_; }
+  // Starts delivering invalidations (nullptr stops). The notifier must outlive the mount.
+  void SetNotifier(Notifier* notifier);
+  // Commits every open file with pending data and stops the notifier thread. Idempotent.
+  void Shutdown();
+
+  // Successful Lookup/Create/Mkdir/Mknod add one kernel reference to out->ino.
+  int Lookup(uint64_t parent, std::string_view name, Attr* out);
+  void Forget(uint64_t ino, uint64_t lookups);
+  int GetAttr(uint64_t ino, Attr* out);
+  int SetAttr(uint64_t ino, const SetAttrIn& in, Attr* out);
+
+  int OpenDir(uint64_t ino, uint64_t* fh);
+  // Entries from `offset` (0 = start; "." and ".." first), at most max_entries. With plus,
+  // each returned entry except "." and ".." carries one kernel reference: the caller must
+  // Forget(ino, 1) every entry it could not pass to the kernel.
+  int ReadDir(uint64_t ino, uint64_t fh, off_t offset, bool plus, size_t max_entries,
+              std::vector<DirEntryOut>* out);
+  void ReleaseDir(uint64_t fh);
+
+  int Create(uint64_t parent, std::string_view name, uint32_t mode, int flags, Attr* attr,
+             OpenOut* out);
+  int Mknod(uint64_t parent, std::string_view name, uint32_t mode, Attr* out);
+  int Open(uint64_t ino, int flags, OpenOut* out);
+  int Read(uint64_t fh, uint64_t offset, size_t size, char* buf, size_t* got);
+  int Write(uint64_t fh, uint64_t offset, const char* data, size_t size);
+  int Flush(uint64_t fh);  // close(2): commits pending data of the file
+  int Fsync(uint64_t fh);
+  int Release(uint64_t fh);
+
+  int Mkdir(uint64_t parent, std::string_view name, uint32_t mode, Attr* out);
+  int Unlink(uint64_t parent, std::string_view name);
+  int Rmdir(uint64_t parent, std::string_view name);
+  int Rename(uint64_t parent, std::string_view name, uint64_t new_parent,
+             std::string_view new_name, unsigned int flags);
+  int StatFs(uint64_t ino, StatFsOut* out);
+
+  // For tests and the benchmark.
+  size_t inode_count() const { return inodes_.size(); }
+  uint64_t cache_used() const { return budget_.used(); }
+
+ private:
+  struct Handle;
+  struct DirHandle;
+  struct OpenFile {
+    std::shared_ptr<FileState> state;
+    int handles = 0;
+  };
+  // What a path is, resolved from the index (and open files).
+  struct Resolved {
+    bool is_dir = false;
+    uint64_t size = 0;
+    Headers headers;
+    TimePoint mtime{};
+  };
+
+  // filesystem.cc
+  Result<std::shared_ptr<ListingIndex>> IndexFor(const std::string& bucket);
+  int Resolve(const std::string& bucket, const std::string& path, Resolved* out);
+  int ResolveDir(const std::string& bucket, const std::string& path, Resolved* out,
+                 bool* exists);
+  int CheckBucket(const std::string& bucket, Resolved* out);
+  bool Hidden(const std::string& bucket, const ListingIndex::Entry& entry);
+  void Hide(const std::string& bucket, const std::string& key, uint64_t revision);
+  int ParentPath(uint64_t parent, std::string_view name, InodeInfo* dir, std::string* path);
+  Attr AttrOf(uint64_t ino, const Resolved& r) const;
+  std::shared_ptr<FileState> OpenState(uint64_t ino);
+  void WaitVisible(const std::string& bucket, uint64_t revision);
+  void OnChange(const std::string& bucket, const ObjectInfo& info);
+  void NotifyLoop();
+  int ListDir(const InodeInfo& dir, DirHandle* handle);
+
+  // filesystem_io.cc
+  std::shared_ptr<Handle> GetHandle(uint64_t fh);
+  int AttachFile(uint64_t ino, const InodeInfo& info, std::shared_ptr<FileState>* state);
+  void DetachFile(uint64_t ino);
+  int ReadStore(Handle& handle, uint64_t offset, size_t size, char* buf, size_t* got);
+  int CommitFile(const std::string& bucket, FileState& state);
+  int UpdateAttrs(const InodeInfo& info, const SetAttrIn& in);
+  bool GetHandleFor(uint64_t ino);  // another handle holds the file open
+
+  // filesystem_ns.cc
+  int RenameDir(const std::string& bucket, const std::string& from, const std::string& to);
+  int RenameObject(const std::string& bucket, const std::string& from, const std::string& to,
+                   uint64_t* revision);
+
+  std::shared_ptr<ObjectStore> store_;
+  const FsOptions options_;
+  const TimePoint mount_time_;
+  InodeTable inodes_;
+  CacheBudget budget_;
+
+  std::mutex mu_;  // guards everything below up to notify_mu_
+  uint64_t next_fh_ = 1;
+  std::unordered_map<uint64_t, std::shared_ptr<Handle>> handles_;
+  std::unordered_map<uint64_t, std::shared_ptr<DirHandle>> dir_handles_;
+  std::unordered_map<uint64_t, OpenFile> files_;  // by ino
+  struct IndexSlot {
+    std::shared_ptr<ListingIndex> index;
+    int listener = 0;
+  };
+  std::map<std::string, IndexSlot> indexes_;
+  // Names removed through this mount, hidden until the index drops them (key -> revision).
+  std::map<std::string, uint64_t> hidden_;
+
+  std::mutex notify_mu_;
+  std::condition_variable notify_cv_;
+  std::deque<std::pair<std::string, std::string>> notify_queue_;  // (bucket, object name)
+  Notifier* notifier_ = nullptr;
+  bool stopping_ = false;
+  std::thread notify_thread_;
+};
+
+}  // namespace natss3::fs

@@ -1,0 +1,313 @@
+// Filesystem: open files, reads (streamed or positional), writes, commit on close, setattr.
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+
+#include "attrs.h"
+#include "errno_map.h"
+#include "fs_internal.h"
+
+namespace natss3::fs {
+namespace {
+
+constexpr uint64_t kMaxStreamSkip = 8ull << 20;  // skip ahead in a stream instead of reopening
+constexpr size_t kMaxPooledReaders = 4;
+
+}  // namespace
+
+std::shared_ptr<Filesystem::Handle> Filesystem::GetHandle(uint64_t fh) {
+  std::lock_guard lock(mu_);
+  auto it = handles_.find(fh);
+  return it == handles_.end() ? nullptr : it->second;
+}
+
+int Filesystem::AttachFile(uint64_t ino, const InodeInfo& info,
+                           std::shared_ptr<FileState>* state) {
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = files_.find(ino); it != files_.end()) {
+      it->second.handles++;
+      *state = it->second.state;
+      return 0;
+    }
+  }
+  Resolved r;
+  int err = Resolve(info.bucket, info.path, &r);
+  if (err != 0 && err != ENOENT) return err;
+  if (err == 0 && r.is_dir) return EISDIR;
+  auto fresh = std::make_shared<FileState>(store_.get(), info.bucket, info.path, &options_,
+                                           &budget_);
+  fresh->InitExisting(err == 0, r.size, std::move(r.headers));
+  std::lock_guard lock(mu_);
+  auto [it, inserted] = files_.emplace(ino, OpenFile{fresh, 0});
+  it->second.handles++;
+  *state = it->second.state;
+  return 0;
+}
+
+void Filesystem::DetachFile(uint64_t ino) {
+  std::shared_ptr<FileState> last;  // destroyed outside mu_
+  std::lock_guard lock(mu_);
+  auto it = files_.find(ino);
+  if (it == files_.end() || --it->second.handles > 0) return;
+  last = std::move(it->second.state);
+  files_.erase(it);
+}
+
+int Filesystem::CommitFile(const std::string& bucket, FileState& state) {
+  std::optional<ObjectInfo> info;
+  if (int err = state.Commit(&info); err != 0) return err;
+  if (info) WaitVisible(bucket, info->revision);
+  return 0;
+}
+
+int Filesystem::Open(uint64_t ino, int flags, OpenOut* out) {
+  auto info = inodes_.Get(ino);
+  if (!info) return ENOENT;
+  if (info->is_dir) return EISDIR;
+  const bool writable = (flags & O_ACCMODE) != O_RDONLY;
+  if (writable && options_.read_only) return EROFS;
+  auto handle = std::make_shared<Handle>();
+  handle->ino = ino;
+  handle->bucket = info->bucket;
+  handle->flags = flags;
+  handle->writable = writable;
+  if (int err = AttachFile(ino, *info, &handle->state); err != 0) return err;
+  if (!handle->state->exists() && !handle->state->pending()) {
+    DetachFile(ino);
+    return ENOENT;
+  }
+  if (writable && (flags & O_TRUNC)) {
+    if (int err = handle->state->Truncate(0); err != 0) {
+      DetachFile(ino);
+      return err;
+    }
+  }
+  out->keep_cache = false;
+  if (!handle->state->pending()) {
+    auto index = IndexFor(info->bucket);
+    if (index.ok()) {
+      if (auto entry = (*index)->Lookup(info->path)) {
+        out->keep_cache = inodes_.SwapRevision(ino, entry->revision) == entry->revision;
+      }
+    }
+  }
+  std::lock_guard lock(mu_);
+  out->fh = next_fh_++;
+  handles_[out->fh] = std::move(handle);
+  return 0;
+}
+
+int Filesystem::Create(uint64_t parent, std::string_view name, uint32_t mode, int flags,
+                       Attr* attr, OpenOut* out) {
+  if (options_.read_only) return EROFS;
+  InodeInfo dir;
+  std::string path;
+  if (int err = ParentPath(parent, name, &dir, &path); err != 0) return err;
+  if (dir.bucket.empty()) return EPERM;  // only buckets (mkdir) live at the root
+  Resolved r;
+  int err = Resolve(dir.bucket, path, &r);
+  if (err == 0 && r.is_dir) return EISDIR;
+  if (err == 0 && (flags & O_EXCL)) return EEXIST;
+  if (err != 0 && err != ENOENT) return err;
+  const bool existed = err == 0;
+  const uint64_t ino = inodes_.Acquire(dir.bucket, path, false, 1);
+  if (!existed) {
+    // Register the state with the creation mode before anyone can open it.
+    std::shared_ptr<FileState> state;
+    if (int e = AttachFile(ino, InodeInfo{ino, dir.bucket, path, false, false}, &state);
+        e != 0) {
+      inodes_.Forget(ino, 1);
+      return e;
+    }
+    Headers headers;
+    SetHeader(&headers, kModeHeader, std::to_string((mode & 07777) | S_IFREG));
+    state->InitExisting(false, 0, std::move(headers));
+    int begin = state->BeginFresh();
+    if (begin == 0) begin = Open(ino, (flags & ~O_TRUNC), out);
+    DetachFile(ino);
+    if (begin != 0) {
+      inodes_.Forget(ino, 1);
+      return begin;
+    }
+  } else if (int e = Open(ino, flags, out); e != 0) {
+    inodes_.Forget(ino, 1);
+    return e;
+  }
+  return GetAttr(ino, attr);
+}
+
+int Filesystem::ReadStore(Handle& handle, uint64_t offset, size_t size, char* buf,
+                          size_t* got) {
+  const std::string key = handle.state->key();
+  std::unique_ptr<ObjectReader> reader;
+  bool streaming = false;
+  uint64_t skip = 0;
+  {
+    std::lock_guard lock(handle.mu);
+    if (offset == handle.next_offset && !handle.stream_busy) {
+      streaming = true;
+      handle.stream_busy = true;
+      if (handle.stream && handle.stream_pos <= offset &&
+          offset - handle.stream_pos <= kMaxStreamSkip) {
+        reader = std::move(handle.stream);
+        skip = offset - handle.stream_pos;
+      }
+      handle.stream.reset();
+    } else if (!handle.pool.empty()) {
+      reader = std::move(handle.pool.back());
+      handle.pool.pop_back();
+    }
+    handle.next_offset = offset + size;
+  }
+  ReadOptions read_options;
+  read_options.idle_timeout = std::chrono::milliseconds(options_.read_idle_timeout_ms);
+  read_options.window = options_.read_window;
+  read_options.offset = streaming ? offset : 0;
+  read_options.verify_digest = streaming && offset == 0;
+  int err = 0;
+  if (!reader) {
+    auto opened = store_->Open(handle.bucket, key, read_options);
+    if (opened.ok()) reader = std::move(opened).value();
+    else err = ErrnoFor(opened.status(), OpKind::kRead);
+  }
+  *got = 0;
+  std::vector<char> discard;
+  while (err == 0 && skip > 0) {
+    discard.resize(static_cast<size_t>(std::min<uint64_t>(skip, 1 << 20)));
+    auto n = reader->Read(discard.data(), discard.size());
+    if (!n.ok()) err = ErrnoFor(n.status(), OpKind::kRead);
+    else if (*n == 0) break;
+    else skip -= *n;
+  }
+  while (err == 0 && *got < size) {
+    auto n = streaming ? reader->Read(buf + *got, size - *got)
+                       : reader->ReadAt(offset + *got, buf + *got, size - *got);
+    if (!n.ok()) err = ErrnoFor(n.status(), OpKind::kRead);
+    else if (*n == 0) break;
+    else *got += *n;
+  }
+  std::lock_guard lock(handle.mu);
+  if (streaming) {
+    handle.stream_busy = false;
+    if (err == 0) {
+      handle.stream = std::move(reader);
+      handle.stream_pos = offset + *got;
+    }
+  } else if (err == 0 && reader && handle.pool.size() < kMaxPooledReaders) {
+    handle.pool.push_back(std::move(reader));
+  }
+  return err;
+}
+
+int Filesystem::Read(uint64_t fh, uint64_t offset, size_t size, char* buf, size_t* got) {
+  auto handle = GetHandle(fh);
+  if (!handle) return EBADF;
+  bool served = false;
+  if (int err = handle->state->Read(offset, buf, size, got, &served); err != 0 || served) {
+    return err;
+  }
+  return ReadStore(*handle, offset, size, buf, got);
+}
+
+int Filesystem::Write(uint64_t fh, uint64_t offset, const char* data, size_t size) {
+  auto handle = GetHandle(fh);
+  if (!handle || !handle->writable) return EBADF;
+  return handle->state->Write(offset, data, size);
+}
+
+int Filesystem::Flush(uint64_t fh) {
+  auto handle = GetHandle(fh);
+  if (!handle) return EBADF;
+  return handle->writable ? CommitFile(handle->bucket, *handle->state) : 0;
+}
+
+int Filesystem::Fsync(uint64_t fh) { return Flush(fh); }
+
+int Filesystem::Release(uint64_t fh) {
+  std::shared_ptr<Handle> handle;
+  {
+    std::lock_guard lock(mu_);
+    auto it = handles_.find(fh);
+    if (it == handles_.end()) return EBADF;
+    handle = std::move(it->second);
+    handles_.erase(it);
+  }
+  int err = handle->writable ? CommitFile(handle->bucket, *handle->state) : 0;
+  DetachFile(handle->ino);
+  return err;
+}
+
+int Filesystem::UpdateAttrs(const InodeInfo& info, const SetAttrIn& in) {
+  if (info.path.empty()) return 0;  // bucket roots keep no attributes
+  const std::string key = info.is_dir ? info.path + "/" : info.path;
+  auto current = store_->GetInfo(info.bucket, key);
+  if (!current.ok()) {
+    if (current.status().code() != Code::kNotFound || !info.is_dir) {
+      return ErrnoFor(current.status(), OpKind::kWrite);
+    }
+    ObjectMeta marker;  // an implied directory gets a marker to hold its attributes
+    marker.name = key;
+    ApplySetAttr(in, true, &marker.headers);
+    auto put = store_->PutBytes(info.bucket, marker, "");
+    if (!put.ok()) return ErrnoFor(put.status(), OpKind::kWrite);
+    WaitVisible(info.bucket, put->revision);
+    return 0;
+  }
+  if (current->is_link()) return EPERM;
+  ObjectMeta meta = current->meta;
+  if (!GetHeader(meta.headers, kMtimeHeader)) {
+    // UpdateMeta restamps the object: keep the old mtime visible.
+    SetHeader(&meta.headers, kMtimeHeader, FormatMtime(ToTimespec(current->mtime)));
+  }
+  ApplySetAttr(in, info.is_dir, &meta.headers);
+  auto updated = store_->UpdateMeta(info.bucket, key, meta);
+  if (!updated.ok()) return ErrnoFor(updated.status(), OpKind::kWrite);
+  WaitVisible(info.bucket, updated->revision);
+  return 0;
+}
+
+int Filesystem::SetAttr(uint64_t ino, const SetAttrIn& in, Attr* out) {
+  auto info = inodes_.Get(ino);
+  if (!info) return ENOENT;
+  if (options_.read_only) return EROFS;
+  if (info->is_dir && in.size) return EISDIR;
+  const bool attrs = in.mode || in.uid || in.gid || in.mtime;
+  if (info->is_dir) {
+    if (attrs) {
+      if (int err = UpdateAttrs(*info, in); err != 0) return err;
+    }
+    return GetAttr(ino, out);
+  }
+  std::shared_ptr<FileState> state;
+  if (int err = AttachFile(ino, *info, &state); err != 0) return err;
+  int err = 0;
+  if (in.size) {
+    err = state->Truncate(*in.size);
+    // Without an open handle nobody will close the file: publish now.
+    if (err == 0 && !GetHandleFor(ino)) err = CommitFile(info->bucket, *state);
+  }
+  if (err == 0 && attrs) {
+    if (!state->pending() && state->exists()) err = UpdateAttrs(*info, in);
+    if (err == 0) state->ApplyAttrs(in);
+  }
+  DetachFile(ino);
+  if (err != 0) return err;
+  return GetAttr(ino, out);
+}
+
+bool Filesystem::GetHandleFor(uint64_t ino) {
+  std::lock_guard lock(mu_);
+  auto it = files_.find(ino);
+  return it != files_.end() && it->second.handles > 1;
+}
+
+int Filesystem::Mknod(uint64_t parent, std::string_view name, uint32_t mode, Attr* out) {
+  if (!S_ISREG(mode)) return EPERM;  // no device, FIFO or socket objects
+  OpenOut open;
+  if (int err = Create(parent, name, mode, O_WRONLY | O_EXCL, out, &open); err != 0) return err;
+  return Release(open.fh);
+}
+
+}  // namespace natss3::fs

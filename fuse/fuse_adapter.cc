@@ -1,0 +1,434 @@
+// The only file of natss3fs that includes <fuse_lowlevel.h>: each operation calls the
+// Filesystem, then replies exactly once; exceptions never cross into libfuse.
+#define FUSE_USE_VERSION 312
+#include <fuse_lowlevel.h>
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <vector>
+
+#include "attrs.h"
+#include "fuse_adapter.h"
+
+namespace natss3::fs {
+namespace {
+
+constexpr unsigned kMaxWrite = 1u << 20;
+
+struct Adapter {
+  Filesystem* fs = nullptr;
+  double timeout = 1.0;
+};
+
+Adapter& Of(fuse_req_t req) { return *static_cast<Adapter*>(fuse_req_userdata(req)); }
+Filesystem& Fs(fuse_req_t req) { return *Of(req).fs; }
+
+// Runs body; anything it throws becomes EIO. Bodies reply as their last step, so a throw
+// always happens before the reply (exactly one reply either way).
+template <typename Body>
+void Guard(fuse_req_t req, Body&& body, bool replies = true) {
+  try {
+    body();
+  } catch (const std::exception& e) {
+    fprintf(stderr, "natss3fs: internal error: %s\n", e.what());
+    if (replies) fuse_reply_err(req, EIO);
+  } catch (...) {
+    if (replies) fuse_reply_err(req, EIO);
+  }
+}
+
+struct stat ToStat(const Attr& attr) {
+  struct stat st{};
+  st.st_ino = attr.ino;
+  st.st_mode = attr.mode;
+  st.st_nlink = attr.nlink;
+  st.st_uid = attr.uid;
+  st.st_gid = attr.gid;
+  st.st_size = static_cast<off_t>(attr.size);
+  st.st_blksize = kMaxWrite;
+  st.st_blocks = static_cast<blkcnt_t>((attr.size + 511) / 512);
+  st.st_mtim = attr.mtime;
+  st.st_ctim = attr.ctime;
+  st.st_atim = attr.mtime;
+  return st;
+}
+
+fuse_entry_param ToEntry(fuse_req_t req, const Attr& attr) {
+  fuse_entry_param e{};
+  e.ino = attr.ino;
+  e.attr = ToStat(attr);
+  e.attr_timeout = Of(req).timeout;
+  e.entry_timeout = Of(req).timeout;
+  return e;
+}
+
+void ReplyEntry(fuse_req_t req, int err, const Attr& attr) {
+  if (err != 0) {
+    fuse_reply_err(req, err);
+    return;
+  }
+  fuse_entry_param e = ToEntry(req, attr);
+  if (fuse_reply_entry(req, &e) != 0) Fs(req).Forget(attr.ino, 1);  // kernel never saw it
+}
+
+void ReplyAttr(fuse_req_t req, int err, const Attr& attr) {
+  if (err != 0) {
+    fuse_reply_err(req, err);
+    return;
+  }
+  struct stat st = ToStat(attr);
+  fuse_reply_attr(req, &st, Of(req).timeout);
+}
+
+void OpInit(void*, fuse_conn_info* conn) {
+  conn->max_write = kMaxWrite;
+  conn->max_readahead = kMaxWrite;
+  conn->max_background = 64;
+  conn->congestion_threshold = 48;
+  if (conn->capable & FUSE_CAP_READDIRPLUS) conn->want |= FUSE_CAP_READDIRPLUS;
+  conn->want &= ~FUSE_CAP_READDIRPLUS_AUTO;
+  if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC) conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
+  if (conn->capable & FUSE_CAP_ASYNC_READ) conn->want |= FUSE_CAP_ASYNC_READ;
+  conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;  // writes must reach us in order, unbuffered
+}
+
+void OpLookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
+  Guard(req, [&] {
+    Attr attr;
+    int err = Fs(req).Lookup(parent, name, &attr);
+    ReplyEntry(req, err, attr);
+  });
+}
+
+void OpForget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup) {
+  Guard(req, [&] { Fs(req).Forget(ino, nlookup); }, false);
+  fuse_reply_none(req);
+}
+
+void OpForgetMulti(fuse_req_t req, size_t count, fuse_forget_data* forgets) {
+  Guard(req, [&] {
+    for (size_t i = 0; i < count; ++i) Fs(req).Forget(forgets[i].ino, forgets[i].nlookup);
+  }, false);
+  fuse_reply_none(req);
+}
+
+void OpGetattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) {
+  Guard(req, [&] {
+    Attr attr;
+    int err = Fs(req).GetAttr(ino, &attr);
+    ReplyAttr(req, err, attr);
+  });
+}
+
+void OpSetattr(fuse_req_t req, fuse_ino_t ino, struct stat* st, int to_set, fuse_file_info*) {
+  Guard(req, [&] {
+    SetAttrIn in;
+    if (to_set & FUSE_SET_ATTR_SIZE) in.size = static_cast<uint64_t>(st->st_size);
+    if (to_set & FUSE_SET_ATTR_MODE) in.mode = st->st_mode;
+    if (to_set & FUSE_SET_ATTR_UID) in.uid = st->st_uid;
+    if (to_set & FUSE_SET_ATTR_GID) in.gid = st->st_gid;
+    if (to_set & FUSE_SET_ATTR_MTIME_NOW) in.mtime = NowTimespec();
+    else if (to_set & FUSE_SET_ATTR_MTIME) in.mtime = st->st_mtim;
+    Attr attr;
+    int err = Fs(req).SetAttr(ino, in, &attr);
+    ReplyAttr(req, err, attr);
+  });
+}
+
+void OpReadlink(fuse_req_t req, fuse_ino_t) { fuse_reply_err(req, EINVAL); }
+
+void OpMknod(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, dev_t) {
+  Guard(req, [&] {
+    Attr attr;
+    int err = Fs(req).Mknod(parent, name, mode, &attr);
+    ReplyEntry(req, err, attr);
+  });
+}
+
+void OpMkdir(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode) {
+  Guard(req, [&] {
+    Attr attr;
+    int err = Fs(req).Mkdir(parent, name, mode, &attr);
+    ReplyEntry(req, err, attr);
+  });
+}
+
+void OpUnlink(fuse_req_t req, fuse_ino_t parent, const char* name) {
+  Guard(req, [&] { fuse_reply_err(req, Fs(req).Unlink(parent, name)); });
+}
+
+void OpRmdir(fuse_req_t req, fuse_ino_t parent, const char* name) {
+  Guard(req, [&] { fuse_reply_err(req, Fs(req).Rmdir(parent, name)); });
+}
+
+void OpSymlink(fuse_req_t req, const char*, fuse_ino_t, const char*) {
+  fuse_reply_err(req, EPERM);  // the object store has no symlinks
+}
+
+void OpLink(fuse_req_t req, fuse_ino_t, fuse_ino_t, const char*) {
+  fuse_reply_err(req, EPERM);  // nor hard links
+}
+
+void OpRename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_ino_t new_parent,
+              const char* new_name, unsigned int flags) {
+  Guard(req, [&] { fuse_reply_err(req, Fs(req).Rename(parent, name, new_parent, new_name, flags)); });
+}
+
+void ReplyOpen(fuse_req_t req, int err, const OpenOut& out, fuse_file_info* fi) {
+  if (err != 0) {
+    fuse_reply_err(req, err);
+    return;
+  }
+  fi->fh = out.fh;
+  fi->keep_cache = out.keep_cache;
+  if (fuse_reply_open(req, fi) != 0) Fs(req).Release(out.fh);
+}
+
+void OpOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+  Guard(req, [&] {
+    OpenOut out;
+    int err = Fs(req).Open(ino, fi->flags, &out);
+    ReplyOpen(req, err, out, fi);
+  });
+}
+
+void OpCreate(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode,
+              fuse_file_info* fi) {
+  Guard(req, [&] {
+    Attr attr;
+    OpenOut out;
+    int err = Fs(req).Create(parent, name, mode, fi->flags, &attr, &out);
+    if (err != 0) {
+      fuse_reply_err(req, err);
+      return;
+    }
+    fi->fh = out.fh;
+    fuse_entry_param e = ToEntry(req, attr);
+    if (fuse_reply_create(req, &e, fi) != 0) {
+      Fs(req).Release(out.fh);
+      Fs(req).Forget(attr.ino, 1);
+    }
+  });
+}
+
+void OpRead(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info* fi) {
+  Guard(req, [&] {
+    thread_local std::vector<char> buf;
+    if (buf.size() < size) buf.resize(size);
+    size_t got = 0;
+    int err = Fs(req).Read(fi->fh, static_cast<uint64_t>(off), size, buf.data(), &got);
+    if (err != 0) fuse_reply_err(req, err);
+    else fuse_reply_buf(req, buf.data(), got);
+  });
+}
+
+void OpWrite(fuse_req_t req, fuse_ino_t, const char* data, size_t size, off_t off,
+             fuse_file_info* fi) {
+  Guard(req, [&] {
+    int err = Fs(req).Write(fi->fh, static_cast<uint64_t>(off), data, size);
+    if (err != 0) fuse_reply_err(req, err);
+    else fuse_reply_write(req, size);
+  });
+}
+
+void OpFlush(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
+  Guard(req, [&] { fuse_reply_err(req, Fs(req).Flush(fi->fh)); });
+}
+
+void OpRelease(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
+  Guard(req, [&] { fuse_reply_err(req, Fs(req).Release(fi->fh)); });
+}
+
+void OpFsync(fuse_req_t req, fuse_ino_t, int, fuse_file_info* fi) {
+  Guard(req, [&] { fuse_reply_err(req, Fs(req).Fsync(fi->fh)); });
+}
+
+void OpOpendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+  Guard(req, [&] {
+    uint64_t fh = 0;
+    int err = Fs(req).OpenDir(ino, &fh);
+    if (err != 0) {
+      fuse_reply_err(req, err);
+      return;
+    }
+    fi->fh = fh;
+    if (fuse_reply_open(req, fi) != 0) Fs(req).ReleaseDir(fh);
+  });
+}
+
+void DoReaddir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info* fi,
+               bool plus) {
+  std::vector<DirEntryOut> entries;
+  int err = Fs(req).ReadDir(ino, fi->fh, off, plus, size / 32 + 1, &entries);
+  if (err != 0) {
+    fuse_reply_err(req, err);
+    return;
+  }
+  std::vector<char> buf(size);
+  size_t used = 0;
+  size_t i = 0;
+  for (; i < entries.size(); ++i) {
+    const DirEntryOut& d = entries[i];
+    size_t need;
+    if (plus) {
+      fuse_entry_param e = ToEntry(req, d.attr);
+      if (d.name == "." || d.name == "..") {
+        e = fuse_entry_param{};  // the kernel takes no reference for these
+        e.attr.st_mode = d.attr.mode;
+        e.attr.st_ino = d.attr.ino;
+      }
+      need = fuse_add_direntry_plus(req, buf.data() + used, size - used, d.name.c_str(), &e,
+                                    d.next_offset);
+    } else {
+      struct stat st{};
+      st.st_ino = d.attr.ino;
+      st.st_mode = d.attr.mode;
+      need = fuse_add_direntry(req, buf.data() + used, size - used, d.name.c_str(), &st,
+                               d.next_offset);
+    }
+    if (need > size - used) break;
+    used += need;
+  }
+  if (plus) {
+    for (; i < entries.size(); ++i) {  // not passed to the kernel: drop their references
+      if (entries[i].name != "." && entries[i].name != "..") Fs(req).Forget(entries[i].attr.ino, 1);
+    }
+  }
+  fuse_reply_buf(req, buf.data(), used);
+}
+
+void OpReaddir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info* fi) {
+  Guard(req, [&] { DoReaddir(req, ino, size, off, fi, false); });
+}
+
+void OpReaddirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info* fi) {
+  Guard(req, [&] { DoReaddir(req, ino, size, off, fi, true); });
+}
+
+void OpReleasedir(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
+  Guard(req, [&] {
+    Fs(req).ReleaseDir(fi->fh);
+    fuse_reply_err(req, 0);
+  });
+}
+
+void OpFsyncdir(fuse_req_t req, fuse_ino_t, int, fuse_file_info*) { fuse_reply_err(req, 0); }
+
+void OpStatfs(fuse_req_t req, fuse_ino_t ino) {
+  Guard(req, [&] {
+    StatFsOut out;
+    int err = Fs(req).StatFs(ino, &out);
+    if (err != 0) {
+      fuse_reply_err(req, err);
+      return;
+    }
+    struct statvfs st{};
+    st.f_bsize = out.block_size;
+    st.f_frsize = out.block_size;
+    st.f_blocks = out.blocks;
+    st.f_bfree = out.blocks_free;
+    st.f_bavail = out.blocks_free;
+    st.f_files = out.files;
+    st.f_ffree = out.files_free;
+    st.f_favail = out.files_free;
+    st.f_namemax = out.name_max;
+    fuse_reply_statfs(req, &st);
+  });
+}
+
+fuse_lowlevel_ops MakeOps() {
+  fuse_lowlevel_ops ops{};
+  ops.init = OpInit;
+  ops.lookup = OpLookup;
+  ops.forget = OpForget;
+  ops.forget_multi = OpForgetMulti;
+  ops.getattr = OpGetattr;
+  ops.setattr = OpSetattr;
+  ops.readlink = OpReadlink;
+  ops.mknod = OpMknod;
+  ops.mkdir = OpMkdir;
+  ops.unlink = OpUnlink;
+  ops.rmdir = OpRmdir;
+  ops.symlink = OpSymlink;
+  ops.link = OpLink;
+  ops.rename = OpRename;
+  ops.open = OpOpen;
+  ops.create = OpCreate;
+  ops.read = OpRead;
+  ops.write = OpWrite;
+  ops.flush = OpFlush;
+  ops.release = OpRelease;
+  ops.fsync = OpFsync;
+  ops.opendir = OpOpendir;
+  ops.readdir = OpReaddir;
+  ops.readdirplus = OpReaddirplus;
+  ops.releasedir = OpReleasedir;
+  ops.fsyncdir = OpFsyncdir;
+  ops.statfs = OpStatfs;
+  return ops;
+}
+
+class KernelNotifier : public Notifier {
+ public:
+  explicit KernelNotifier(fuse_session* se) : se_(se) {}
+  void InvalInode(uint64_t ino) override { fuse_lowlevel_notify_inval_inode(se_, ino, 0, 0); }
+  void InvalEntry(uint64_t parent, const std::string& name) override {
+    fuse_lowlevel_notify_inval_entry(se_, parent, name.c_str(), name.size());
+  }
+
+ private:
+  fuse_session* se_;
+};
+
+}  // namespace
+
+int RunFuseMount(const CommandLine& cl, const FilesystemFactory& make_filesystem) {
+  std::string mount_opts = "fsname=natss3fs:" + (cl.fs.bucket.empty() ? "all" : cl.fs.bucket) +
+                           ",subtype=natss3fs";
+  if (cl.allow_other) mount_opts += ",allow_other";
+  if (cl.default_permissions) mount_opts += ",default_permissions";
+  if (cl.fs.read_only) mount_opts += ",ro";
+  std::vector<std::string> argv_storage = {"natss3fs", "-o", mount_opts};
+  if (cl.debug) argv_storage.push_back("-d");
+  std::vector<char*> argv;
+  for (auto& arg : argv_storage) argv.push_back(arg.data());
+  fuse_args args = FUSE_ARGS_INIT(static_cast<int>(argv.size()), argv.data());
+
+  Adapter adapter;
+  adapter.timeout = cl.fs.attr_timeout;
+  fuse_lowlevel_ops ops = MakeOps();
+  fuse_session* se = fuse_session_new(&args, &ops, sizeof(ops), &adapter);
+  if (!se) return 1;
+  int code = 1;
+  if (fuse_set_signal_handlers(se) == 0) {
+    if (fuse_session_mount(se, cl.mountpoint.c_str()) == 0) {
+      fuse_daemonize(cl.foreground ? 1 : 0);
+      std::string error;
+      std::unique_ptr<Filesystem> fs = make_filesystem(&error);
+      if (fs) {
+        adapter.fs = fs.get();
+        KernelNotifier notifier(se);
+        fs->SetNotifier(&notifier);
+        fuse_loop_config* config = fuse_loop_cfg_create();
+        fuse_loop_cfg_set_max_threads(config, static_cast<unsigned>(cl.max_threads));
+        fuse_loop_cfg_set_idle_threads(config, static_cast<unsigned>(cl.max_threads / 2 + 1));
+        code = fuse_session_loop_mt(se, config) == 0 ? 0 : 1;
+        fuse_loop_cfg_destroy(config);
+        fs->Shutdown();  // flush open files; stops notifications before the session goes
+      } else {
+        fprintf(stderr, "natss3fs: %s\n", error.c_str());
+      }
+      fuse_session_unmount(se);
+    }
+    fuse_remove_signal_handlers(se);
+  }
+  fuse_session_destroy(se);
+  fuse_opt_free_args(&args);
+  return code;
+}
+
+}  // namespace natss3::fs

@@ -1,0 +1,79 @@
+// natss3fs: mount NATS JetStream object-store buckets as a filesystem.
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <exception>
+#include <filesystem>
+
+#include "fuse_adapter.h"
+#include "natss3/nats_store.h"
+#include "options.h"
+
+namespace {
+
+// Fails fast, before daemonizing, when the server or the bucket is not there.
+int CheckConnection(const natss3::fs::CommandLine& cl) {
+  natss3::ConnectOptions once = cl.connect;
+  once.retry_on_failed_connect = false;
+  auto store = natss3::ConnectNats(once);
+  if (!store.ok()) {
+    fprintf(stderr, "natss3fs: %s\n", store.status().ToString().c_str());
+    return 1;
+  }
+  if (!cl.fs.bucket.empty()) {
+    auto status = (*store)->GetBucketStatus(cl.fs.bucket);
+    if (!status.ok()) {
+      fprintf(stderr, "natss3fs: bucket %s: %s\n", cl.fs.bucket.c_str(),
+              status.status().ToString().c_str());
+      return 1;
+    }
+  }
+  return 0;
+}
+
+int Run(int argc, char** argv) {
+  auto parsed = natss3::fs::ParseCommandLine(std::vector<std::string>(argv + 1, argv + argc));
+  if (!parsed.ok()) {
+    fprintf(stderr, "natss3fs: %s\n%s", parsed.status().message().c_str(),
+            natss3::fs::UsageText().c_str());
+    return 2;
+  }
+  natss3::fs::CommandLine cl = std::move(parsed).value();
+  if (cl.help) {
+    printf("%s", natss3::fs::UsageText().c_str());
+    return 0;
+  }
+  if (cl.version) {
+    printf("natss3fs 0.1.0\n");
+    return 0;
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(cl.fs.cache_dir, ec);
+  if (ec) {
+    fprintf(stderr, "natss3fs: cache dir %s: %s\n", cl.fs.cache_dir.c_str(), ec.message().c_str());
+    return 1;
+  }
+  if (int code = CheckConnection(cl); code != 0) return code;
+  return natss3::fs::RunFuseMount(cl, [&cl](std::string* error)
+                                          -> std::unique_ptr<natss3::fs::Filesystem> {
+    auto store = natss3::ConnectNats(cl.connect);
+    if (!store.ok()) {
+      *error = store.status().ToString();
+      return nullptr;
+    }
+    return std::make_unique<natss3::fs::Filesystem>(std::move(store).value(), cl.fs);
+  });
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return Run(argc, argv);
+  } catch (const std::exception& e) {
+    fprintf(stderr, "natss3fs: fatal: %s\n", e.what());
+  } catch (...) {
+    fprintf(stderr, "natss3fs: fatal error\n");
+  }
+  return 1;
+}
