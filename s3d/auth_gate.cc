@@ -1,0 +1,59 @@
+// SigV4 verification and permission checks via s3d/auth.
+#include "s3d/auth_gate.h"
+
+namespace natss3::s3d {
+
+AuthGate::AuthGate(std::shared_ptr<const s3::CredentialStore> credentials, bool allow_anonymous)
+    : credentials_(std::move(credentials)), allow_anonymous_(allow_anonymous) {}
+
+s3::HeaderMap ToHeaderMap(const httplib::Headers& headers) {
+  s3::HeaderMap map;
+  for (const auto& [name, value] : headers) {
+    std::string lower = name;
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    auto it = map.find(lower);
+    if (it == map.end()) map.emplace(std::move(lower), value);
+    else it->second += "," + value;
+  }
+  return map;
+}
+
+ApiError FromS3Error(const s3::S3Error& error) {
+  return {error.code, error.message, error.http_status};
+}
+
+ApiResult<s3::AuthContext> AuthGate::Authenticate(const httplib::Request& req,
+                                                  const S3Address& address) const {
+  s3::RequestView view;
+  view.method = req.method;
+  view.raw_path = address.raw_path;
+  view.raw_query = address.raw_query;
+  view.headers = ToHeaderMap(req.headers);
+  auto verified = s3::VerifyRequest(view, *credentials_);
+  if (!verified.ok()) return FromS3Error(verified.error());
+  if (verified->anonymous && !allow_anonymous_ && !credentials_->AnonymousEnabled()) {
+    return errors::AccessDenied("Anonymous access is disabled; sign the request");
+  }
+  return std::move(verified).value();
+}
+
+ApiStatus AuthGate::Authorize(const s3::AuthContext& auth, Operation op,
+                              const std::string& bucket) const {
+  if (allow_anonymous_ && auth.anonymous) return {};
+  if (op == Operation::kListBuckets) {
+    if (!auth.anonymous || credentials_->AnonymousEnabled()) return {};
+    return errors::AccessDenied();
+  }
+  bool allowed = IsReadOperation(op) ? credentials_->CanRead(auth.access_key, bucket)
+                                     : credentials_->CanWrite(auth.access_key, bucket);
+  if (!allowed) return errors::AccessDenied();
+  return {};
+}
+
+ApiStatus AuthGate::AuthorizeRead(const s3::AuthContext& auth, const std::string& bucket) const {
+  if (allow_anonymous_ && auth.anonymous) return {};
+  if (!credentials_->CanRead(auth.access_key, bucket)) return errors::AccessDenied();
+  return {};
+}
+
+}  // namespace natss3::s3d

@@ -1,0 +1,39 @@
+// AuthGate: the seam between the HTTP layer and s3d/auth: SigV4 verification of a request and
+// the per-bucket permission check. Thread-safe (the credential store is immutable).
+#pragma once
+
+#include <httplib.h>
+
+#include <memory>
+#include <string>
+
+#include "auth/credentials.h"
+#include "auth/sigv4.h"
+#include "s3d/errors.h"
+#include "s3d/routing.h"
+
+namespace natss3::s3d {
+
+class AuthGate {
+ public:
+  AuthGate(std::shared_ptr<const s3::CredentialStore> credentials, bool allow_anonymous);
+
+  // Verifies the signature (header or presigned). Anonymous requests pass only when enabled.
+  ApiResult<s3::AuthContext> Authenticate(const httplib::Request& req,
+                                          const S3Address& address) const;
+  // AccessDenied unless the key may read (read operations) or write (everything else) `bucket`.
+  // ListBuckets is allowed for every authenticated key (it lists all buckets).
+  ApiStatus Authorize(const s3::AuthContext& auth, Operation op, const std::string& bucket) const;
+  // Read permission check used for copy sources.
+  ApiStatus AuthorizeRead(const s3::AuthContext& auth, const std::string& bucket) const;
+
+ private:
+  std::shared_ptr<const s3::CredentialStore> credentials_;
+  bool allow_anonymous_;
+};
+
+// Lower-case header map (repeated headers joined with ',') as s3/auth expects.
+s3::HeaderMap ToHeaderMap(const httplib::Headers& headers);
+ApiError FromS3Error(const s3::S3Error& error);
+
+}  // namespace natss3::s3d

@@ -1,0 +1,62 @@
+// Streaming request-body decoding.
+#include "s3d/body_reader.h"
+
+#include "auth/payload.h"
+#include "s3d/auth_gate.h"
+
+namespace natss3::s3d {
+
+ApiResult<BodySummary> StreamBody(const httplib::Request& req, const httplib::ContentReader& reader,
+                                  const s3::AuthContext& auth, const BodySink& write) {
+  s3::HeaderMap headers = ToHeaderMap(req.headers);
+  auto decoder = s3::PayloadDecoder::Create(auth, headers);
+  if (!decoder.ok()) return FromS3Error(decoder.error());
+  std::optional<ApiError> failure;
+  auto sink = [&](std::string_view data) {
+    Status st = write(data);
+    if (!st.ok()) {
+      failure = FromStatus(st, ErrorContext::kObject);
+      return false;
+    }
+    return true;
+  };
+  bool complete = reader([&](const char* data, size_t length) {
+    s3::S3Status fed = (*decoder)->Feed(std::string_view(data, length), sink);
+    if (!fed.ok()) {
+      if (!failure) failure = FromS3Error(fed.error());
+      return false;
+    }
+    return true;
+  });
+  if (failure) return *failure;
+  if (!complete) return errors::IncompleteBody();
+  s3::S3Status finished = (*decoder)->Finish();
+  if (!finished.ok()) return FromS3Error(finished.error());
+  BodySummary summary;
+  summary.bytes = (*decoder)->payload_bytes();
+  summary.md5_hex = (*decoder)->md5_hex();
+  summary.checksum_algorithm = (*decoder)->checksum_algorithm();
+  summary.checksum_base64 = (*decoder)->checksum_base64();
+  return summary;
+}
+
+ApiResult<std::string> ReadSmallBody(const httplib::Request& req,
+                                     const httplib::ContentReader* reader,
+                                     const s3::AuthContext& auth, size_t limit) {
+  if (reader == nullptr) return std::string(req.body);
+  std::string body;
+  auto summary = StreamBody(req, *reader, auth, [&](std::string_view data) {
+    if (body.size() + data.size() > limit) return ResourceExhausted("request body too large");
+    body.append(data);
+    return Status::OK();
+  });
+  if (!summary.ok()) {
+    if (summary.error().code == "QuotaExceeded") {
+      return ApiError{"MaxMessageLengthExceeded", "Your request was too big.", 400};
+    }
+    return summary.error();
+  }
+  return body;
+}
+
+}  // namespace natss3::s3d

@@ -1,0 +1,126 @@
+// Bucket operations and listings.
+#include <chrono>
+
+#include "natss3/listing_index.h"
+#include "s3d/body_reader.h"
+#include "s3d/listing.h"
+#include "s3d/multipart.h"
+#include "s3d/s3_service.h"
+#include "s3d/xml.h"
+
+namespace natss3::s3d {
+
+ApiStatus ListBuckets(RequestContext& ctx) {
+  auto buckets = ctx.store.ListBuckets();
+  if (!buckets.ok()) return FromStatus(buckets.status(), ErrorContext::kService);
+  SendXml(ctx.res, 200, ListBucketsXml(*buckets));
+  return {};
+}
+
+ApiStatus CreateBucket(RequestContext& ctx) {
+  auto body = ReadSmallBody(ctx.req, ctx.reader, ctx.auth, 64 * 1024);
+  if (!body.ok()) return body.error();
+  ApiStatus config = ParseCreateBucketConfiguration(*body);
+  if (!config.ok()) return config;
+  if (ctx.store.GetBucketStatus(ctx.address.bucket).ok()) return errors::BucketAlreadyOwnedByYou();
+  BucketConfig bucket;
+  bucket.bucket = ctx.address.bucket;
+  auto created = ctx.store.CreateBucket(bucket);
+  if (!created.ok()) return FromStatus(created.status(), ErrorContext::kBucket);
+  ctx.res.set_header("Location", "/" + ctx.address.bucket);
+  SendEmpty(ctx.res, 200);
+  return {};
+}
+
+ApiStatus DeleteBucket(RequestContext& ctx) {
+  auto index = ctx.store.Index(ctx.address.bucket);
+  if (!index.ok()) return FromStatus(index.status(), ErrorContext::kBucket);
+  uint64_t written = ctx.revisions.Get(ctx.address.bucket);
+  if (written > 0) (*index)->WaitForRevision(written, std::chrono::seconds(2));
+  if (!(*index)->empty()) return errors::BucketNotEmpty();
+  auto uploads = ctx.uploads.List(ctx.address.bucket);
+  if (uploads.ok() && !uploads->empty()) return errors::BucketNotEmpty();
+  Status st = ctx.store.DeleteBucket(ctx.address.bucket);
+  if (!st.ok()) return FromStatus(st, ErrorContext::kBucket);
+  ctx.revisions.Forget(ctx.address.bucket);
+  SendEmpty(ctx.res, 204);
+  return {};
+}
+
+ApiStatus HeadBucket(RequestContext& ctx) {
+  ApiStatus exists = RequireBucket(ctx);
+  if (!exists.ok()) return exists;
+  ctx.res.set_header("x-amz-bucket-region", "us-east-1");
+  SendEmpty(ctx.res, 200);
+  return {};
+}
+
+ApiStatus GetBucketLocation(RequestContext& ctx) {
+  ApiStatus exists = RequireBucket(ctx);
+  if (!exists.ok()) return exists;
+  XmlWriter xml;
+  xml.Open("LocationConstraint", true);
+  xml.Close("LocationConstraint");
+  SendXml(ctx.res, 200, xml.Finish());
+  return {};
+}
+
+ApiStatus GetBucketVersioning(RequestContext& ctx) {
+  ApiStatus exists = RequireBucket(ctx);
+  if (!exists.ok()) return exists;
+  XmlWriter xml;
+  xml.Open("VersioningConfiguration", true);
+  xml.Close("VersioningConfiguration");
+  SendXml(ctx.res, 200, xml.Finish());
+  return {};
+}
+
+ApiStatus ListObjects(RequestContext& ctx, bool v2) {
+  auto params = ParseListParams(ctx.address, v2);
+  if (!params.ok()) return params.error();
+  auto index = ctx.store.Index(ctx.address.bucket);
+  if (!index.ok()) return FromStatus(index.status(), ErrorContext::kBucket);
+  uint64_t written = ctx.revisions.Get(ctx.address.bucket);
+  if (written > 0) (*index)->WaitForRevision(written, std::chrono::seconds(2));
+  ListingIndex::Page page;
+  if (params->max_keys > 0) page = (*index)->List(ToQuery(*params));
+  SendXml(ctx.res, 200, ListObjectsXml(ctx.address.bucket, *params, page));
+  return {};
+}
+
+ApiStatus DeleteObjects(RequestContext& ctx) {
+  auto body = ReadSmallBody(ctx.req, ctx.reader, ctx.auth, 2 << 20);
+  if (!body.ok()) return body.error();
+  auto request = ParseDeleteObjects(*body);
+  if (!request.ok()) return request.error();
+  ApiStatus exists = RequireBucket(ctx);
+  if (!exists.ok()) return exists;
+  XmlWriter xml;
+  xml.Open("DeleteResult", true);
+  for (const std::string& key : request->keys) {
+    Status st = ctx.store.Delete(ctx.address.bucket, key);
+    if (st.ok() || st.code() == Code::kNotFound) {
+      if (st.ok()) {
+        auto info = ctx.store.GetInfo(ctx.address.bucket, key, /*show_deleted=*/true);
+        if (info.ok()) ctx.revisions.Note(ctx.address.bucket, info->revision);
+      }
+      if (!request->quiet) {
+        xml.Open("Deleted");
+        xml.Element("Key", key);
+        xml.Close("Deleted");
+      }
+      continue;
+    }
+    ApiError error = FromStatus(st, ErrorContext::kObject);
+    xml.Open("Error");
+    xml.Element("Key", key);
+    xml.Element("Code", error.code);
+    xml.Element("Message", error.message);
+    xml.Close("Error");
+  }
+  xml.Close("DeleteResult");
+  SendXml(ctx.res, 200, xml.Finish());
+  return {};
+}
+
+}  // namespace natss3::s3d

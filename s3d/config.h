@@ -1,0 +1,44 @@
+// natss3d settings: command-line flags, NATSS3_* environment variables and a config file, in
+// that order of precedence (a flag beats the environment, which beats the file).
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "natss3/nats_store.h"
+#include "natss3/status.h"
+
+namespace natss3::s3d {
+
+struct DaemonConfig {
+  std::string listen_host = "0.0.0.0";
+  int listen_port = 5222;
+  // NATS connection. servers empty (and no $NATS_URL given via --nats-servers): embedded mode.
+  ConnectOptions nats;
+  bool embedded_nats = true;
+  int embedded_nats_port = 0;  // 0: a free loopback port
+  std::string nats_server_binary;  // empty: search PATH, /usr/sbin, /usr/local/sbin
+  std::string data_dir;            // default: $HOME/.local/share/natss3
+  std::string credentials_file;    // empty: <data-dir>/credentials.json (dev credentials)
+  bool anonymous = false;          // unsigned requests may read and write every bucket
+  std::string domain;              // virtual-hosted style base domain
+  std::string tls_cert, tls_key;   // both set: HTTPS
+  std::chrono::seconds multipart_expiry{24 * 3600};
+  int threads = 64;                // HTTP worker threads (one per open connection)
+  std::string log_level = "info";
+  bool access_log = true;
+  bool help = false;
+  std::string help_text;
+};
+
+// Parses argv plus environment (`environ` entries NATSS3_<FLAG_IN_UPPER_SNAKE>) plus the file
+// named by --config / NATSS3_CONFIG ("key = value" lines, keys are flag names, '#' comments).
+// kInvalidArgument with a message naming the bad setting.
+Result<DaemonConfig> ParseConfig(int argc, const char* const* argv,
+                                 const std::vector<std::string>& environment);
+
+// "24h", "90m", "30s", "1h30m", "3600" (seconds). kInvalidArgument otherwise.
+Result<std::chrono::seconds> ParseDuration(std::string_view text);
+
+}  // namespace natss3::s3d

@@ -1,0 +1,153 @@
+// CopyObject (streamed from a reader into a writer; metadata-only when copying onto itself).
+#include "s3d/copy_source.h"
+
+#include "natss3/types.h"
+#include "s3d/object_handlers.h"
+#include "s3d/object_headers.h"
+#include "s3d/range.h"
+#include "s3d/xml.h"
+
+namespace natss3::s3d {
+
+ApiResult<CopySource> ParseCopySource(std::string_view header) {
+  std::string_view source = header;
+  size_t question = source.find('?');
+  if (question != std::string_view::npos) {
+    std::string_view query = source.substr(question + 1);
+    if (query.starts_with("versionId=") && query != "versionId=null") {
+      return errors::NotImplemented("natss3 does not keep object versions");
+    }
+    source = source.substr(0, question);
+  }
+  std::string decoded;
+  if (!UriDecode(source, &decoded, false)) return errors::InvalidArgument("Invalid copy source encoding");
+  std::string_view path = decoded;
+  if (path.starts_with("/")) path.remove_prefix(1);
+  size_t slash = path.find('/');
+  if (slash == std::string_view::npos || slash == 0 || slash + 1 == path.size()) {
+    return errors::InvalidArgument("Copy Source must mention the source bucket and key: sourcebucket/sourcekey");
+  }
+  CopySource result{std::string(path.substr(0, slash)), std::string(path.substr(slash + 1))};
+  ApiStatus valid = ValidateExistingBucketName(result.bucket);
+  if (!valid.ok()) return valid.error();
+  return result;
+}
+
+ApiResult<ObjectInfo> OpenCopySource(RequestContext& ctx, const CopySource& source) {
+  ApiStatus readable = ctx.auth_gate.AuthorizeRead(ctx.auth, source.bucket);
+  if (!readable.ok()) return readable.error();
+  auto info = GetObjectInfo(ctx, source.bucket, source.key);
+  if (!info.ok()) return info.error();
+  Conditions conditions{ctx.req.get_header_value("x-amz-copy-source-if-match"),
+                        ctx.req.get_header_value("x-amz-copy-source-if-none-match"),
+                        ctx.req.get_header_value("x-amz-copy-source-if-modified-since"),
+                        ctx.req.get_header_value("x-amz-copy-source-if-unmodified-since")};
+  if (EvaluateConditions(conditions, EtagOf(*info), info->mtime, false) !=
+      ConditionOutcome::kProceed) {
+    return errors::PreconditionFailed();
+  }
+  return info;
+}
+
+Status CopyStream(ObjectReader& reader, const std::function<Status(std::string_view)>& write) {
+  std::string buffer(256 * 1024, '\0');
+  while (true) {
+    NATSS3_ASSIGN_OR_RETURN(size_t got, reader.Read(buffer.data(), buffer.size()));
+    if (got == 0) return Status::OK();
+    NATSS3_RETURN_IF_ERROR(write(std::string_view(buffer.data(), got)));
+  }
+}
+
+namespace {
+void SendCopyResult(RequestContext& ctx, const char* root, const std::string& etag,
+                    TimePoint modified) {
+  XmlWriter xml;
+  xml.Open(root, true);
+  xml.Element("LastModified", FormatIso8601(modified));
+  xml.Element("ETag", etag);
+  xml.Close(root);
+  SendXml(ctx.res, 200, xml.Finish());
+}
+
+ApiResult<Headers> CopyHeaders(RequestContext& ctx, const ObjectInfo& source, bool replace) {
+  Headers headers;
+  if (replace) {
+    auto fresh = NewObjectHeaders(ctx);
+    if (!fresh.ok()) return fresh.error();
+    headers = std::move(fresh).value();
+    CopyBookkeepingHeaders(source.meta.headers, &headers, false);
+  } else {
+    headers = source.meta.headers;
+  }
+  std::string tagging = ctx.req.get_header_value("x-amz-tagging-directive");
+  if (tagging == "REPLACE") {
+    EraseHeader(&headers, kTaggingHeader);
+    auto tags = ParseTaggingHeader(ctx.req.get_header_value("x-amz-tagging"));
+    if (!tags.ok()) return tags.error();
+    if (!tags->empty()) SetHeader(&headers, kTaggingHeader, FormatTaggingHeader(*tags));
+  } else if (replace) {
+    std::string tags = source.Header(kTaggingHeader);
+    EraseHeader(&headers, kTaggingHeader);
+    if (!tags.empty()) SetHeader(&headers, kTaggingHeader, tags);
+  }
+  return headers;
+}
+}  // namespace
+
+ApiStatus CopyObject(RequestContext& ctx) {
+  auto source = ParseCopySource(ctx.req.get_header_value("x-amz-copy-source"));
+  if (!source.ok()) return source.error();
+  std::string directive = ctx.req.get_header_value("x-amz-metadata-directive");
+  if (!directive.empty() && directive != "COPY" && directive != "REPLACE") {
+    return errors::InvalidArgument("Unknown metadata directive.");
+  }
+  bool replace = directive == "REPLACE";
+  auto info = OpenCopySource(ctx, *source);
+  if (!info.ok()) return info.error();
+  bool same = source->bucket == ctx.address.bucket && source->key == ctx.address.key;
+  if (same && !replace && ctx.req.get_header_value("x-amz-tagging-directive") != "REPLACE") {
+    return errors::InvalidRequest(
+        "This copy request is illegal because it is trying to copy an object to itself without "
+        "changing the object's metadata, storage class, website redirect location or encryption "
+        "attributes.");
+  }
+  auto headers = CopyHeaders(ctx, *info, replace);
+  if (!headers.ok()) return headers.error();
+  if (same && !info->is_link()) {
+    ObjectMeta meta = info->meta;
+    std::string md5 = info->Header(kMd5Header), etag = info->Header(kEtagHeader);
+    meta.headers = std::move(headers).value();
+    if (!md5.empty()) SetHeader(&meta.headers, kMd5Header, md5);
+    if (!etag.empty()) SetHeader(&meta.headers, kEtagHeader, etag);
+    auto updated = ctx.store.UpdateMeta(ctx.address.bucket, ctx.address.key, meta);
+    if (!updated.ok()) return FromStatus(updated.status(), ErrorContext::kObject);
+    ctx.revisions.Note(ctx.address.bucket, updated->revision);
+    SendCopyResult(ctx, "CopyObjectResult", EtagOf(*updated), updated->mtime);
+    return {};
+  }
+  ObjectMeta meta;
+  meta.name = ctx.address.key;
+  meta.headers = std::move(headers).value();
+  EraseHeader(&meta.headers, kEtagHeader);
+  EraseHeader(&meta.headers, kMd5Header);
+  auto reader = ctx.store.Open(source->bucket, source->key);
+  if (!reader.ok()) return FromStatus(reader.status(), ErrorContext::kObject);
+  auto writer = ctx.store.NewWriter(ctx.address.bucket, meta);
+  if (!writer.ok()) return FromStatus(writer.status(), ErrorContext::kObject);
+  Status copied = CopyStream(**reader, [&](std::string_view d) { return (*writer)->Write(d); });
+  if (!copied.ok()) {
+    (*writer)->Abort();
+    return FromStatus(copied, ErrorContext::kObject);
+  }
+  auto committed = (*writer)->Commit();
+  if (!committed.ok()) return FromStatus(committed.status(), ErrorContext::kObject);
+  ctx.revisions.Note(ctx.address.bucket, committed->revision);
+  SendCopyResult(ctx, "CopyObjectResult", EtagOf(*committed), committed->mtime);
+  return {};
+}
+
+void SendCopyPartResult(RequestContext& ctx, const std::string& etag, TimePoint modified) {
+  SendCopyResult(ctx, "CopyPartResult", etag, modified);
+}
+
+}  // namespace natss3::s3d

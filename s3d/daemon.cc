@@ -1,0 +1,155 @@
+// natss3d lifecycle.
+#include "s3d/daemon.h"
+
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include <condition_variable>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+
+#include "auth/credentials.h"
+#include "natss3/nats_store.h"
+#include "s3d/embedded_nats.h"
+#include "s3d/http_server.h"
+#include "s3d/multipart.h"
+#include "s3d/s3_service.h"
+
+namespace natss3::s3d {
+namespace {
+
+Result<std::shared_ptr<const s3::CredentialStore>> LoadCredentials(const DaemonConfig& config,
+                                                                   bool* created) {
+  std::string path = config.credentials_file;
+  if (!path.empty()) {
+    NATSS3_ASSIGN_OR_RETURN(auto store, s3::CredentialStore::LoadFile(path));
+    return std::make_shared<const s3::CredentialStore>(std::move(store));
+  }
+  path = config.data_dir + "/credentials.json";
+  NATSS3_ASSIGN_OR_RETURN(auto store, s3::LoadOrCreateDevCredentials(path, created));
+  return std::make_shared<const s3::CredentialStore>(std::move(store));
+}
+
+void PrintQuickStart(const DaemonConfig& config, const s3::CredentialStore& store, int port,
+                     bool tls) {
+  std::string path = config.credentials_file.empty() ? config.data_dir + "/credentials.json"
+                                                     : config.credentials_file;
+  std::string json = store.ToJson();
+  // Show the first key of the file: dev credentials are meant to be copied from here.
+  auto start = json.find("\"access_key\"");
+  if (start == std::string::npos) return;
+  auto quote = [&](size_t from) {
+    size_t a = json.find('"', json.find(':', from) + 1);
+    size_t b = json.find('"', a + 1);
+    return json.substr(a + 1, b - a - 1);
+  };
+  std::string access = quote(start);
+  std::string secret = quote(json.find("\"secret_key\"", start));
+  std::string scheme = tls ? "https" : "http";
+  std::fprintf(stderr,
+               "\nnatss3d is serving S3 on %s://127.0.0.1:%d (credentials in %s)\n"
+               "  export AWS_ACCESS_KEY_ID=%s\n  export AWS_SECRET_ACCESS_KEY=%s\n"
+               "  aws --endpoint-url %s://127.0.0.1:%d s3 ls\n\n",
+               scheme.c_str(), port, path.c_str(), access.c_str(), secret.c_str(), scheme.c_str(),
+               port);
+}
+
+std::atomic<bool> g_stop{false};
+std::mutex g_stop_mu;
+std::condition_variable g_stop_cv;
+
+void OnSignal(int) {
+  g_stop.store(true);
+  g_stop_cv.notify_all();  // benign from a signal handler in practice; the waiter also polls
+}
+
+}  // namespace
+
+int RunDaemon(const DaemonConfig& config) {
+  spdlog::set_level(spdlog::level::from_str(config.log_level));
+  std::error_code ec;
+  std::filesystem::create_directories(config.data_dir, ec);
+  if (ec) {
+    spdlog::error("cannot create data directory {}: {}", config.data_dir, ec.message());
+    return 2;
+  }
+  std::unique_ptr<EmbeddedNats> embedded;
+  ConnectOptions nats = config.nats;
+  if (config.embedded_nats) {
+    EmbeddedNats::Options options;
+    options.binary = config.nats_server_binary;
+    options.store_dir = config.data_dir + "/nats";
+    options.log_file = config.data_dir + "/nats-server.log";
+    options.port = config.embedded_nats_port;
+    auto started = EmbeddedNats::Start(options);
+    if (!started.ok()) {
+      spdlog::error("{}", started.status().message());
+      return 2;
+    }
+    embedded = std::move(started).value();
+    nats.servers = embedded->url();
+    spdlog::info("embedded nats-server pid {} on {} (store {})", embedded->pid(), nats.servers,
+                 options.store_dir);
+  }
+  auto store = ConnectNats(nats);
+  if (!store.ok()) {
+    spdlog::error("cannot connect to NATS: {}", store.status().ToString());
+    return 2;
+  }
+  bool created = false;
+  auto credentials = LoadCredentials(config, &created);
+  if (!credentials.ok()) {
+    spdlog::error("credentials: {}", credentials.status().ToString());
+    return 2;
+  }
+  auto gate = std::make_shared<AuthGate>(*credentials, config.anonymous);
+  ServiceOptions service_options{config.domain, config.multipart_expiry};
+  auto service = std::make_shared<S3Service>(*store, gate, service_options);
+  HttpServer::Options http{config.listen_host, config.listen_port, config.tls_cert,
+                           config.tls_key, config.threads, config.access_log};
+  HttpServer server(http, service);
+  Status listening = server.Start();
+  if (!listening.ok()) {
+    spdlog::error("{}", listening.message());
+    return 2;
+  }
+  spdlog::info("natss3d listening on {}:{} (NATS {})", config.listen_host, server.port(),
+               nats.servers.empty() ? DefaultServers() : nats.servers);
+  if (config.embedded_nats || created) {
+    PrintQuickStart(config, **credentials, server.port(), !config.tls_cert.empty());
+  }
+
+  struct sigaction action {};
+  action.sa_handler = OnSignal;
+  sigaction(SIGTERM, &action, nullptr);
+  sigaction(SIGINT, &action, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  auto expiry_interval = std::clamp<std::chrono::seconds>(config.multipart_expiry / 2,
+                                                          std::chrono::seconds(1),
+                                                          std::chrono::seconds(600));
+  auto next_expiry = std::chrono::steady_clock::now() + expiry_interval;
+  while (!g_stop.load()) {
+    {
+      std::unique_lock<std::mutex> lock(g_stop_mu);
+      g_stop_cv.wait_for(lock, std::chrono::milliseconds(500), [] { return g_stop.load(); });
+    }
+    if (g_stop.load()) break;
+    server.SetNatsUp((*store)->Health().ok());
+    if (std::chrono::steady_clock::now() >= next_expiry) {
+      next_expiry = std::chrono::steady_clock::now() + expiry_interval;
+      auto expired = service->uploads().ExpireOlderThan(Clock::now() - config.multipart_expiry);
+      if (expired.ok() && *expired > 0) spdlog::info("expired {} abandoned multipart uploads", *expired);
+    }
+  }
+  spdlog::info("shutting down: finishing requests in progress");
+  server.Stop();
+  service.reset();
+  store->reset();
+  if (embedded) embedded->Stop();
+  spdlog::info("natss3d stopped");
+  return 0;
+}
+
+}  // namespace natss3::s3d

@@ -1,0 +1,185 @@
+// Embedded nats-server supervision.
+#include "s3d/embedded_nats.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <vector>
+
+namespace natss3::s3d {
+
+int PickFreePort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return 0;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  int port = 0;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  ::close(fd);
+  return port;
+}
+
+bool WaitForLocalPort(int port, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+    ::close(fd);
+    if (ok) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
+}
+
+std::string EmbeddedNats::FindBinary(const std::string& configured) {
+  if (!configured.empty()) return ::access(configured.c_str(), X_OK) == 0 ? configured : "";
+  std::vector<std::string> dirs;
+  if (const char* path = std::getenv("PATH")) {
+    std::string p = path;
+    size_t start = 0;
+    while (start <= p.size()) {
+      size_t colon = p.find(':', start);
+      dirs.push_back(p.substr(start, colon == std::string::npos ? std::string::npos : colon - start));
+      if (colon == std::string::npos) break;
+      start = colon + 1;
+    }
+  }
+  for (const char* d : {"/usr/sbin", "/usr/local/sbin", "/usr/bin", "/usr/local/bin"}) dirs.push_back(d);
+  for (const std::string& dir : dirs) {
+    if (dir.empty()) continue;
+    std::string candidate = dir + "/nats-server";
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return {};
+}
+
+Result<std::unique_ptr<EmbeddedNats>> EmbeddedNats::Start(Options options) {
+  options.binary = FindBinary(options.binary);
+  if (options.binary.empty()) {
+    return NotFound("nats-server is not installed (natss3d starts one when no --nats-servers is "
+                    "given); install it with: apt-get install nats-server");
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(options.store_dir, ec);
+  if (ec) return InvalidArgument("cannot create " + options.store_dir + ": " + ec.message());
+  std::unique_ptr<EmbeddedNats> nats(new EmbeddedNats());
+  nats->options_ = std::move(options);
+  nats->port_ = nats->options_.port != 0 ? nats->options_.port : PickFreePort();
+  if (nats->port_ == 0) return Unavailable("no free port for the embedded nats-server");
+  if (!nats->Spawn()) return Unavailable("cannot start " + nats->options_.binary);
+  if (!WaitForLocalPort(nats->port_, std::chrono::seconds(10))) {
+    nats->Stop();
+    return Unavailable("the embedded nats-server did not start on port " +
+                       std::to_string(nats->port_) + "; see " + nats->options_.log_file);
+  }
+  nats->supervisor_ = std::thread([n = nats.get()] { n->Supervise(); });
+  return nats;
+}
+
+EmbeddedNats::~EmbeddedNats() { Stop(); }
+
+std::string EmbeddedNats::url() const { return "nats://127.0.0.1:" + std::to_string(port_); }
+
+bool EmbeddedNats::Spawn() {
+  std::string port = std::to_string(port_);
+  std::vector<std::string> args = {options_.binary, "-js", "-a", "127.0.0.1", "-p", port,
+                                   "-sd", options_.store_dir, "--server_name", "natss3-embedded"};
+  pid_t parent = ::getpid();
+  pid_t pid = ::fork();
+  if (pid < 0) return false;
+  if (pid == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (::getppid() != parent) ::_exit(1);
+    ::setpgid(0, 0);  // a terminal's Ctrl-C goes to natss3d, which stops us in order
+    int log = ::open(options_.log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (log >= 0) {
+      ::dup2(log, 1);
+      ::dup2(log, 2);
+    }
+    int devnull = ::open("/dev/null", O_RDONLY);
+    if (devnull >= 0) ::dup2(devnull, 0);
+    std::vector<char*> argv;
+    for (std::string& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  pid_.store(pid);
+  return true;
+}
+
+void EmbeddedNats::Supervise() {
+  auto backoff = std::chrono::milliseconds(200);
+  while (true) {
+    pid_t pid = pid_.load();
+    int status = 0;
+    if (pid > 0) ::waitpid(pid, &status, 0);
+    std::unique_lock<std::mutex> lock(mu_);
+    if (stopping_) return;
+    spdlog::warn("embedded nats-server (pid {}) exited (status {}); restarting in {} ms", pid,
+                 status, backoff.count());
+    if (cv_.wait_for(lock, backoff, [this] { return stopping_; })) return;
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+    if (!Spawn()) {
+      pid_.store(-1);
+      spdlog::error("cannot restart nats-server");
+      continue;
+    }
+    restarts_.fetch_add(1);
+    lock.unlock();
+    if (WaitForLocalPort(port_, std::chrono::seconds(10))) backoff = std::chrono::milliseconds(200);
+  }
+}
+
+void EmbeddedNats::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_ && !supervisor_.joinable() && pid_.load() <= 0) return;
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  pid_t pid = pid_.exchange(-1);
+  if (pid > 0) {
+    ::kill(pid, SIGTERM);
+    if (!supervisor_.joinable()) {
+      // No supervisor reaps it: wait here, SIGKILL after 5 s.
+      for (int i = 0; i < 250; ++i) {
+        if (::waitpid(pid, nullptr, WNOHANG) == pid) { pid = -1; break; }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+      if (pid > 0) { ::kill(pid, SIGKILL); ::waitpid(pid, nullptr, 0); }
+    } else {
+      std::thread killer([pid] {
+        for (int i = 0; i < 250; ++i) {
+          if (::kill(pid, 0) != 0) return;
+          std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        ::kill(pid, SIGKILL);
+      });
+      supervisor_.join();  // its waitpid returns once the child exits
+      killer.join();
+    }
+  }
+  if (supervisor_.joinable()) supervisor_.join();
+}
+
+}  // namespace natss3::s3d

@@ -1,0 +1,64 @@
+// EmbeddedNats: natss3d's own `nats-server -js` on 127.0.0.1 for the zero-configuration quick
+// start. A supervisor thread restarts it when it dies; Stop() (and the destructor) terminate it,
+// and the child gets SIGTERM if natss3d itself dies (PR_SET_PDEATHSIG).
+// Thread-safety: Start/Stop from one thread; url() from any.
+#pragma once
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "natss3/status.h"
+
+namespace natss3::s3d {
+
+class EmbeddedNats {
+ public:
+  struct Options {
+    std::string binary;     // empty: search $PATH, /usr/sbin, /usr/local/sbin, /usr/bin
+    std::string store_dir;  // JetStream store directory (created)
+    std::string log_file;   // nats-server log (its stdout/stderr)
+    int port = 0;           // 0: a free loopback port
+  };
+
+  // Starts nats-server and waits (up to 10 s) until its port accepts connections.
+  // kNotFound "nats-server is not installed; install it with: apt-get install nats-server",
+  // kUnavailable when it does not come up (message points at the log file).
+  static Result<std::unique_ptr<EmbeddedNats>> Start(Options options);
+  ~EmbeddedNats();
+
+  std::string url() const;
+  int port() const { return port_; }
+  pid_t pid() const { return pid_.load(); }
+  int restarts() const { return restarts_.load(); }
+  void Stop();
+
+  // Locates nats-server; empty when absent.
+  static std::string FindBinary(const std::string& configured);
+
+ private:
+  EmbeddedNats() = default;
+  bool Spawn();
+  void Supervise();
+
+  Options options_;
+  int port_ = 0;
+  std::atomic<pid_t> pid_{-1};
+  std::atomic<int> restarts_{0};
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  std::thread supervisor_;
+};
+
+// A free TCP port on 127.0.0.1 (bound and released), 0 on failure.
+int PickFreePort();
+// Polls until 127.0.0.1:port accepts a connection or the timeout passes.
+bool WaitForLocalPort(int port, std::chrono::milliseconds timeout);
+
+}  // namespace natss3::s3d

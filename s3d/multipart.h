@@ -1,0 +1,66 @@
+// MultipartStore: durable multipart-upload state in a JetStream KV bucket ("natss3_uploads").
+// Part data lives in staged blobs (invisible to object-store clients); this class records them.
+//
+// Keys: "up.<bucket>.<upload-id>" -> upload JSON; "pt.<bucket>.<upload-id>.<part:05d>" -> part
+// JSON. One record per part, so parallel UploadPart calls never contend on one record.
+// Thread-safe; mu_ guards only the lazily opened RecordStore pointer (never held across NATS).
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "natss3/object_store.h"
+#include "natss3/status.h"
+#include "natss3/types.h"
+
+namespace natss3::s3d {
+
+struct UploadRecord {
+  std::string bucket;
+  std::string key;
+  std::string upload_id;
+  TimePoint initiated{};
+  Headers headers;  // object headers for the completed object
+};
+
+struct PartRecord {
+  int number = 0;
+  StagedBlob blob;
+  TimePoint last_modified{};
+  std::string etag() const { return blob.md5_hex; }  // unquoted
+};
+
+class MultipartStore {
+ public:
+  static constexpr const char* kRecordBucket = "natss3_uploads";
+  static constexpr uint64_t kMinPartSize = 5ull * 1024 * 1024;
+  static constexpr int kMaxPartNumber = 10000;
+
+  explicit MultipartStore(ObjectStore* store) : store_(store) {}
+
+  Result<UploadRecord> Create(const std::string& bucket, const std::string& key, Headers headers);
+  // kNotFound when the upload does not exist (or is for another bucket).
+  Result<UploadRecord> Get(const std::string& bucket, const std::string& upload_id);
+  // Records a part; the blob of a part it replaces is purged.
+  Status PutPart(const UploadRecord& upload, const PartRecord& part);
+  // Sorted by part number.
+  Result<std::vector<PartRecord>> Parts(const std::string& bucket, const std::string& upload_id);
+  // Deletes the upload record, purges every part blob and deletes the part records.
+  Status Remove(const std::string& bucket, const std::string& upload_id);
+  // Uploads of a bucket, sorted by key then initiation time.
+  Result<std::vector<UploadRecord>> List(const std::string& bucket);
+  // Removes uploads initiated before `cutoff` in every bucket; returns how many.
+  Result<int> ExpireOlderThan(TimePoint cutoff);
+
+ private:
+  Result<std::shared_ptr<RecordStore>> Records();
+
+  ObjectStore* store_;
+  std::mutex mu_;
+  std::shared_ptr<RecordStore> records_;
+};
+
+}  // namespace natss3::s3d

@@ -1,0 +1,284 @@
+// Multipart upload operations: parts are staged blobs, Complete composes them server-side.
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <map>
+
+#include "natss3/names.h"
+#include "s3d/body_reader.h"
+#include "s3d/copy_source.h"
+#include "s3d/multipart.h"
+#include "s3d/object_handlers.h"
+#include "s3d/object_headers.h"
+#include "s3d/range.h"
+#include "s3d/s3_service.h"
+#include "s3d/xml.h"
+
+namespace natss3::s3d {
+namespace {
+
+ApiResult<UploadRecord> LoadUpload(RequestContext& ctx) {
+  auto upload = ctx.uploads.Get(ctx.address.bucket, ctx.address.Get("uploadId"));
+  if (!upload.ok()) return FromStatus(upload.status(), ErrorContext::kUpload);
+  if (upload->key != ctx.address.key) return errors::NoSuchUpload();
+  return std::move(upload).value();
+}
+
+ApiResult<int> PartNumber(const S3Address& address) {
+  std::string text = address.Get("partNumber");
+  if (text.empty() || text.size() > 5 || text.find_first_not_of("0123456789") != std::string::npos) {
+    return errors::InvalidArgument("Part number must be an integer between 1 and 10000, inclusive");
+  }
+  int number = std::stoi(text);
+  if (number < 1 || number > MultipartStore::kMaxPartNumber) {
+    return errors::InvalidArgument("Part number must be an integer between 1 and 10000, inclusive");
+  }
+  return number;
+}
+
+std::string HexToRaw(const std::string& hex) {
+  std::string out;
+  for (size_t i = 0; i + 1 < hex.size(); i += 2) {
+    out.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+  }
+  return out;
+}
+
+std::string Md5Hex(std::string_view data) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_Digest(data.data(), data.size(), digest, &length, EVP_md5(), nullptr);
+  return HexEncode(std::string_view(reinterpret_cast<char*>(digest), length));
+}
+
+ApiResult<ByteRange> CopySourceRange(RequestContext& ctx, uint64_t size) {
+  std::string header = ctx.req.get_header_value("x-amz-copy-source-range");
+  if (header.empty()) return ByteRange{0, size};
+  RangeResult range = ParseRange(header, size);
+  if (range.kind != RangeResult::Kind::kPartial || !header.starts_with("bytes=") ||
+      header.find('-') == std::string::npos || header[6] == '-') {
+    return errors::InvalidArgument("The x-amz-copy-source-range value must be of the form "
+                                   "bytes=first-last where first and last are the zero-based "
+                                   "offsets of the first and last bytes to copy");
+  }
+  return range.range;
+}
+}  // namespace
+
+ApiStatus CreateMultipartUpload(RequestContext& ctx) {
+  ApiStatus bucket = RequireBucket(ctx);
+  if (!bucket.ok()) return bucket;
+  auto headers = NewObjectHeaders(ctx);
+  if (!headers.ok()) return headers.error();
+  auto upload = ctx.uploads.Create(ctx.address.bucket, ctx.address.key, std::move(headers).value());
+  if (!upload.ok()) return FromStatus(upload.status(), ErrorContext::kBucket);
+  XmlWriter xml;
+  xml.Open("InitiateMultipartUploadResult", true);
+  xml.Element("Bucket", ctx.address.bucket);
+  xml.Element("Key", ctx.address.key);
+  xml.Element("UploadId", upload->upload_id);
+  xml.Close("InitiateMultipartUploadResult");
+  SendXml(ctx.res, 200, xml.Finish());
+  return {};
+}
+
+ApiStatus UploadPart(RequestContext& ctx, bool copy) {
+  auto number = PartNumber(ctx.address);
+  if (!number.ok()) return number.error();
+  auto upload = LoadUpload(ctx);
+  if (!upload.ok()) return upload.error();
+  auto staged = ctx.store.NewStagedWriter(ctx.address.bucket);
+  if (!staged.ok()) return FromStatus(staged.status(), ErrorContext::kObject);
+  std::string checksum_header, checksum_value;
+  if (copy) {
+    auto source = ParseCopySource(ctx.req.get_header_value("x-amz-copy-source"));
+    if (!source.ok()) return source.error();
+    auto info = OpenCopySource(ctx, *source);
+    if (!info.ok()) return info.error();
+    auto range = CopySourceRange(ctx, info->size);
+    if (!range.ok()) return range.error();
+    ReadOptions options;
+    options.offset = range->offset;
+    options.length = range->length;
+    options.verify_digest = range->offset == 0 && range->length == info->size;
+    auto reader = ctx.store.Open(source->bucket, source->key, options);
+    if (!reader.ok()) return FromStatus(reader.status(), ErrorContext::kObject);
+    Status copied = CopyStream(**reader, [&](std::string_view d) { return (*staged)->Write(d); });
+    if (!copied.ok()) {
+      (*staged)->Abort();
+      return FromStatus(copied, ErrorContext::kObject);
+    }
+  } else {
+    if (!ctx.req.has_header("Content-Length") && !ctx.req.has_header("Transfer-Encoding")) {
+      return errors::MissingContentLength();
+    }
+    auto body = StreamBody(ctx.req, *ctx.reader, ctx.auth,
+                           [&](std::string_view d) { return (*staged)->Write(d); });
+    if (!body.ok()) {
+      (*staged)->Abort();
+      return body.error();
+    }
+    ctx.bytes_in = body->bytes;
+    if (body->checksum_algorithm) {
+      checksum_header = std::string(s3::ChecksumHeaderName(*body->checksum_algorithm));
+      checksum_value = body->checksum_base64;
+    }
+  }
+  auto blob = (*staged)->Finish();
+  if (!blob.ok()) return FromStatus(blob.status(), ErrorContext::kObject);
+  PartRecord part{*number, *blob, Clock::now()};
+  Status recorded = ctx.uploads.PutPart(*upload, part);
+  if (!recorded.ok()) {
+    (void)ctx.store.PurgeStaged(ctx.address.bucket, blob->nuid);
+    return FromStatus(recorded, ErrorContext::kUpload);
+  }
+  std::string etag = "\"" + part.etag() + "\"";
+  if (copy) {
+    SendCopyPartResult(ctx, etag, part.last_modified);
+    return {};
+  }
+  ctx.res.set_header("ETag", etag);
+  if (!checksum_header.empty()) ctx.res.set_header(checksum_header, checksum_value);
+  SendEmpty(ctx.res, 200);
+  return {};
+}
+
+ApiStatus CompleteMultipartUpload(RequestContext& ctx) {
+  auto body = ReadSmallBody(ctx.req, ctx.reader, ctx.auth, 4 << 20);
+  if (!body.ok()) return body.error();
+  auto requested = ParseCompleteMultipartUpload(*body);
+  if (!requested.ok()) return requested.error();
+  auto upload = LoadUpload(ctx);
+  if (!upload.ok()) return upload.error();
+  auto stored = ctx.uploads.Parts(ctx.address.bucket, upload->upload_id);
+  if (!stored.ok()) return FromStatus(stored.status(), ErrorContext::kUpload);
+  std::map<int, const PartRecord*> by_number;
+  for (const PartRecord& part : *stored) by_number[part.number] = &part;
+  std::vector<ObjectStore::BlobRange> blobs;
+  std::string md5s;
+  int previous = 0;
+  for (size_t i = 0; i < requested->size(); ++i) {
+    const CompletedPart& wanted = (*requested)[i];
+    if (wanted.part_number <= previous) return errors::InvalidPartOrder();
+    previous = wanted.part_number;
+    auto it = by_number.find(wanted.part_number);
+    if (it == by_number.end() || it->second->etag() != wanted.etag) return errors::InvalidPart();
+    bool last = i + 1 == requested->size();
+    if (!last && it->second->blob.size < MultipartStore::kMinPartSize) return errors::EntityTooSmall();
+    blobs.push_back({it->second->blob, 0, std::nullopt});
+    md5s += HexToRaw(it->second->etag());
+  }
+  std::string etag = Md5Hex(md5s) + "-" + std::to_string(requested->size());
+  ObjectMeta meta;
+  meta.name = ctx.address.key;
+  meta.headers = upload->headers;
+  SetHeader(&meta.headers, kEtagHeader, etag);
+  auto info = ctx.store.Compose(ctx.address.bucket, meta, blobs);
+  if (!info.ok()) return FromStatus(info.status(), ErrorContext::kObject);
+  ctx.revisions.Note(ctx.address.bucket, info->revision);
+  (void)ctx.uploads.Remove(ctx.address.bucket, upload->upload_id);
+  XmlWriter xml;
+  xml.Open("CompleteMultipartUploadResult", true);
+  xml.Element("Location", "/" + ctx.address.bucket + "/" + ctx.address.key);
+  xml.Element("Bucket", ctx.address.bucket);
+  xml.Element("Key", ctx.address.key);
+  xml.Element("ETag", "\"" + etag + "\"");
+  xml.Close("CompleteMultipartUploadResult");
+  SendXml(ctx.res, 200, xml.Finish());
+  return {};
+}
+
+ApiStatus AbortMultipartUpload(RequestContext& ctx) {
+  auto upload = LoadUpload(ctx);
+  if (!upload.ok()) return upload.error();
+  Status removed = ctx.uploads.Remove(ctx.address.bucket, upload->upload_id);
+  if (!removed.ok()) return FromStatus(removed, ErrorContext::kUpload);
+  SendEmpty(ctx.res, 204);
+  return {};
+}
+
+ApiStatus ListParts(RequestContext& ctx) {
+  auto upload = LoadUpload(ctx);
+  if (!upload.ok()) return upload.error();
+  auto parts = ctx.uploads.Parts(ctx.address.bucket, upload->upload_id);
+  if (!parts.ok()) return FromStatus(parts.status(), ErrorContext::kUpload);
+  int marker = 0;
+  size_t max_parts = 1000;
+  std::string marker_text = ctx.address.Get("part-number-marker");
+  std::string max_text = ctx.address.Get("max-parts");
+  if (!marker_text.empty() && marker_text.find_first_not_of("0123456789") == std::string::npos &&
+      marker_text.size() < 6) {
+    marker = std::stoi(marker_text);
+  }
+  if (!max_text.empty() && max_text.find_first_not_of("0123456789") == std::string::npos &&
+      max_text.size() < 6) {
+    max_parts = std::min<size_t>(std::stoul(max_text), 1000);
+  }
+  XmlWriter xml;
+  xml.Open("ListPartsResult", true);
+  xml.Element("Bucket", ctx.address.bucket);
+  xml.Element("Key", ctx.address.key);
+  xml.Element("UploadId", upload->upload_id);
+  xml.Element("PartNumberMarker", static_cast<uint64_t>(marker));
+  size_t emitted = 0;
+  int last = marker;
+  bool truncated = false;
+  for (const PartRecord& part : *parts) {
+    if (part.number <= marker) continue;
+    if (emitted == max_parts) { truncated = true; break; }
+    xml.Open("Part");
+    xml.Element("PartNumber", static_cast<uint64_t>(part.number));
+    xml.Element("LastModified", FormatIso8601(part.last_modified));
+    xml.Element("ETag", "\"" + part.etag() + "\"");
+    xml.Element("Size", part.blob.size);
+    xml.Close("Part");
+    last = part.number;
+    ++emitted;
+  }
+  xml.Element("NextPartNumberMarker", static_cast<uint64_t>(last));
+  xml.Element("MaxParts", static_cast<uint64_t>(max_parts));
+  xml.Element("IsTruncated", truncated);
+  xml.Element("StorageClass", "STANDARD");
+  xml.Close("ListPartsResult");
+  SendXml(ctx.res, 200, xml.Finish());
+  return {};
+}
+
+ApiStatus ListMultipartUploads(RequestContext& ctx) {
+  ApiStatus bucket = RequireBucket(ctx);
+  if (!bucket.ok()) return bucket;
+  auto uploads = ctx.uploads.List(ctx.address.bucket);
+  if (!uploads.ok()) return FromStatus(uploads.status(), ErrorContext::kBucket);
+  std::string prefix = ctx.address.Get("prefix");
+  XmlWriter xml;
+  xml.Open("ListMultipartUploadsResult", true);
+  xml.Element("Bucket", ctx.address.bucket);
+  xml.Element("KeyMarker", "");
+  xml.Element("UploadIdMarker", "");
+  if (!prefix.empty()) xml.Element("Prefix", prefix);
+  xml.Element("MaxUploads", uint64_t{1000});
+  xml.Element("IsTruncated", false);
+  size_t count = 0;
+  for (const UploadRecord& upload : *uploads) {
+    if (!upload.key.starts_with(prefix) || count++ >= 1000) continue;
+    xml.Open("Upload");
+    xml.Element("Key", upload.key);
+    xml.Element("UploadId", upload.upload_id);
+    xml.Open("Initiator");
+    xml.Element("ID", kOwnerId);
+    xml.Element("DisplayName", kOwnerName);
+    xml.Close("Initiator");
+    xml.Open("Owner");
+    xml.Element("ID", kOwnerId);
+    xml.Element("DisplayName", kOwnerName);
+    xml.Close("Owner");
+    xml.Element("StorageClass", "STANDARD");
+    xml.Element("Initiated", FormatIso8601(upload.initiated));
+    xml.Close("Upload");
+  }
+  xml.Close("ListMultipartUploadsResult");
+  SendXml(ctx.res, 200, xml.Finish());
+  return {};
+}
+
+}  // namespace natss3::s3d

@@ -1,0 +1,235 @@
+// PutObject, GetObject/HeadObject, DeleteObject and object tagging.
+#include "s3d/object_handlers.h"
+
+#include <algorithm>
+
+#include "auth/payload.h"
+#include "natss3/names.h"
+#include "s3d/body_reader.h"
+#include "s3d/object_headers.h"
+#include "s3d/range.h"
+#include "s3d/xml.h"
+
+namespace natss3::s3d {
+
+namespace {
+constexpr size_t kResponseSlice = 256 * 1024;
+
+struct BodyState {
+  std::unique_ptr<ObjectReader> reader;
+  std::string buffer;
+};
+
+std::string UpperAlgorithmSuffix(std::string_view header_name) {
+  std::string suffix(header_name.substr(std::string_view("x-amz-checksum-").size()));
+  for (char& c : suffix) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return suffix;
+}
+}  // namespace
+
+void StreamObjectBody(httplib::Response& res, std::unique_ptr<ObjectReader> reader,
+                      uint64_t length, const std::string& content_type) {
+  res.headers.erase("Content-Type");
+  if (length == 0) {
+    res.set_content("", content_type);
+    return;
+  }
+  auto state = std::make_shared<BodyState>();
+  state->reader = std::move(reader);
+  res.set_content_provider(
+      static_cast<size_t>(length), content_type,
+      [state](size_t /*offset*/, size_t remaining, httplib::DataSink& sink) {
+        if (!state->reader) return false;  // HEAD: never called
+        size_t want = std::min(remaining, kResponseSlice);
+        state->buffer.resize(want);
+        auto got = state->reader->Read(state->buffer.data(), want);
+        if (!got.ok() || *got == 0) return false;  // headers are out: abort the connection
+        return sink.write(state->buffer.data(), *got);
+      });
+}
+
+ApiResult<ObjectInfo> GetObjectInfo(RequestContext& ctx, const std::string& bucket,
+                                    const std::string& key) {
+  auto info = ctx.store.GetInfo(bucket, key);
+  if (info.ok()) return std::move(info).value();
+  if (info.status().code() == Code::kNotFound && !ctx.store.GetBucketStatus(bucket).ok()) {
+    return errors::NoSuchBucket();
+  }
+  return FromStatus(info.status(), ErrorContext::kObject);
+}
+
+ApiResult<Headers> NewObjectHeaders(RequestContext& ctx) {
+  auto headers = ObjectHeadersFromRequest(ctx.req);
+  if (!headers.ok()) return headers.error();
+  std::string encoding = s3::StripAwsChunkedEncoding(ctx.req.get_header_value("Content-Encoding"));
+  if (encoding.empty()) EraseHeader(&*headers, "Content-Encoding");
+  else SetHeader(&*headers, "Content-Encoding", encoding);
+  if (ctx.req.has_header("x-amz-tagging")) {
+    auto tags = ParseTaggingHeader(ctx.req.get_header_value("x-amz-tagging"));
+    if (!tags.ok()) return tags.error();
+    if (!tags->empty()) SetHeader(&*headers, kTaggingHeader, FormatTaggingHeader(*tags));
+  }
+  for (const auto& [name, value] : ctx.req.headers) {
+    std::string lower = name;
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (lower.starts_with("x-amz-checksum-") && lower != "x-amz-checksum-algorithm" &&
+        lower != "x-amz-checksum-mode" && lower != "x-amz-checksum-type") {
+      SetHeader(&*headers, kChecksumHeaderPrefix + UpperAlgorithmSuffix(lower), value);
+    }
+  }
+  return headers;
+}
+
+ApiStatus PutObject(RequestContext& ctx) {
+  if (!ctx.req.has_header("Content-Length") && !ctx.req.has_header("Transfer-Encoding")) {
+    return errors::MissingContentLength();
+  }
+  auto headers = NewObjectHeaders(ctx);
+  if (!headers.ok()) return headers.error();
+  ObjectMeta meta;
+  meta.name = ctx.address.key;
+  meta.headers = std::move(headers).value();
+  PutOptions options;
+  if (ctx.req.get_header_value("If-None-Match") == "*") options.expected_revision = 0;
+  auto writer = ctx.store.NewWriter(ctx.address.bucket, meta, options);
+  if (!writer.ok()) return FromStatus(writer.status(), ErrorContext::kObject);
+  auto body = StreamBody(ctx.req, *ctx.reader, ctx.auth,
+                         [&](std::string_view data) { return (*writer)->Write(data); });
+  if (!body.ok()) {
+    (*writer)->Abort();
+    return body.error();
+  }
+  ctx.bytes_in = body->bytes;
+  auto info = (*writer)->Commit();
+  if (!info.ok()) return FromStatus(info.status(), ErrorContext::kObject);
+  ctx.revisions.Note(ctx.address.bucket, info->revision);
+  ctx.res.set_header("ETag", EtagOf(*info));
+  if (body->checksum_algorithm) {
+    std::string header(s3::ChecksumHeaderName(*body->checksum_algorithm));
+    ctx.res.set_header(header, body->checksum_base64);
+  }
+  SendEmpty(ctx.res, 200);
+  return {};
+}
+
+ApiStatus GetObject(RequestContext& ctx, bool head) {
+  const httplib::Request& req = ctx.req;
+  // natss3 applies Range itself (S3 rules, 416 as XML); httplib must not re-apply it.
+  const_cast<httplib::Request&>(req).ranges.clear();
+  auto info = GetObjectInfo(ctx, ctx.address.bucket, ctx.address.key);
+  if (!info.ok()) return info.error();
+  std::unique_ptr<ObjectReader> link_reader;
+  if (info->is_link()) {
+    auto opened = ctx.store.Open(ctx.address.bucket, ctx.address.key);
+    if (!opened.ok()) return FromStatus(opened.status(), ErrorContext::kObject);
+    *info = (*opened)->info();
+    link_reader = std::move(opened).value();
+  }
+  Conditions conditions{req.get_header_value("If-Match"), req.get_header_value("If-None-Match"),
+                        req.get_header_value("If-Modified-Since"),
+                        req.get_header_value("If-Unmodified-Since")};
+  std::string etag = EtagOf(*info);
+  switch (EvaluateConditions(conditions, etag, info->mtime, true)) {
+    case ConditionOutcome::kPreconditionFailed: return errors::PreconditionFailed();
+    case ConditionOutcome::kNotModified:
+      ctx.res.set_header("ETag", etag);
+      ctx.res.set_header("Last-Modified", FormatHttpDate(info->mtime));
+      ctx.res.status = 304;
+      return {};
+    case ConditionOutcome::kProceed: break;
+  }
+  RangeResult range{RangeResult::Kind::kWhole, {0, info->size}};
+  if (req.has_header("Range")) range = ParseRange(req.get_header_value("Range"), info->size);
+  if (range.kind == RangeResult::Kind::kUnsatisfiable) {
+    ctx.res.set_header("Content-Range", "bytes */" + std::to_string(info->size));
+    return errors::InvalidRange();
+  }
+  bool partial = range.kind == RangeResult::Kind::kPartial;
+  ByteRange selected = partial ? range.range : ByteRange{0, info->size};
+  SetObjectResponseHeaders(*info, ctx.address, req.get_header_value("x-amz-checksum-mode") == "ENABLED",
+                           ctx.res);
+  std::string content_type = ctx.res.get_header_value("Content-Type");
+  ctx.res.status = partial ? 206 : 200;
+  if (partial) ctx.res.set_header("Content-Range", ContentRange(selected, info->size));
+  if (head) {
+    ctx.res.headers.erase("Content-Type");
+    if (selected.length == 0) ctx.res.set_content("", content_type);
+    else ctx.res.set_content_provider(selected.length, content_type,
+                                      [](size_t, size_t, httplib::DataSink&) { return false; });
+    return {};
+  }
+  std::unique_ptr<ObjectReader> reader;
+  if (link_reader && !partial) {
+    reader = std::move(link_reader);
+  } else {
+    ReadOptions options;
+    options.offset = selected.offset;
+    options.length = selected.length;
+    options.verify_digest = !partial;
+    auto opened = ctx.store.Open(ctx.address.bucket, ctx.address.key, options);
+    if (!opened.ok()) return FromStatus(opened.status(), ErrorContext::kObject);
+    if (!link_reader && (*opened)->info().nuid != info->nuid) {
+      return ApiError{"ServiceUnavailable", "The object changed while it was opened; retry", 503};
+    }
+    reader = std::move(opened).value();
+  }
+  StreamObjectBody(ctx.res, std::move(reader), selected.length, content_type);
+  return {};
+}
+
+ApiStatus DeleteObject(RequestContext& ctx) {
+  Status st = ctx.store.Delete(ctx.address.bucket, ctx.address.key);
+  if (st.code() == Code::kNotFound) {
+    ApiStatus bucket = RequireBucket(ctx);
+    if (!bucket.ok()) return bucket;
+  } else if (!st.ok()) {
+    return FromStatus(st, ErrorContext::kObject);
+  } else {
+    auto info = ctx.store.GetInfo(ctx.address.bucket, ctx.address.key, /*show_deleted=*/true);
+    if (info.ok()) ctx.revisions.Note(ctx.address.bucket, info->revision);
+  }
+  SendEmpty(ctx.res, 204);
+  return {};
+}
+
+ApiStatus GetObjectTagging(RequestContext& ctx) {
+  auto info = GetObjectInfo(ctx, ctx.address.bucket, ctx.address.key);
+  if (!info.ok()) return info.error();
+  auto tags = ParseTaggingHeader(info->Header(kTaggingHeader));
+  SendXml(ctx.res, 200, TaggingXml(tags.ok() ? *tags : TagSet{}));
+  return {};
+}
+
+namespace {
+ApiStatus ReplaceTags(RequestContext& ctx, const TagSet& tags) {
+  auto info = GetObjectInfo(ctx, ctx.address.bucket, ctx.address.key);
+  if (!info.ok()) return info.error();
+  ObjectMeta meta = info->meta;
+  if (tags.empty()) EraseHeader(&meta.headers, kTaggingHeader);
+  else SetHeader(&meta.headers, kTaggingHeader, FormatTaggingHeader(tags));
+  auto updated = ctx.store.UpdateMeta(ctx.address.bucket, ctx.address.key, meta);
+  if (!updated.ok()) return FromStatus(updated.status(), ErrorContext::kObject);
+  ctx.revisions.Note(ctx.address.bucket, updated->revision);
+  return {};
+}
+}  // namespace
+
+ApiStatus PutObjectTagging(RequestContext& ctx) {
+  auto body = ReadSmallBody(ctx.req, ctx.reader, ctx.auth, 64 * 1024);
+  if (!body.ok()) return body.error();
+  auto tags = ParseTagging(*body);
+  if (!tags.ok()) return tags.error();
+  ApiStatus replaced = ReplaceTags(ctx, *tags);
+  if (!replaced.ok()) return replaced;
+  SendEmpty(ctx.res, 200);
+  return {};
+}
+
+ApiStatus DeleteObjectTagging(RequestContext& ctx) {
+  ApiStatus replaced = ReplaceTags(ctx, {});
+  if (!replaced.ok()) return replaced;
+  SendEmpty(ctx.res, 204);
+  return {};
+}
+
+}  // namespace natss3::s3d

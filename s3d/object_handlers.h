@@ -1,0 +1,24 @@
+// Helpers shared by the object, copy and multipart handlers.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "natss3/object_store.h"
+#include "s3d/errors.h"
+#include "s3d/s3_service.h"
+
+namespace natss3::s3d {
+
+// Streams `reader` (already positioned on the selected range) as the response body of
+// `length` bytes with a bounded buffer; `content_type` must not also be in res.headers.
+void StreamObjectBody(httplib::Response& res, std::unique_ptr<ObjectReader> reader,
+                      uint64_t length, const std::string& content_type);
+// Object info, disambiguating a missing bucket from a missing key.
+ApiResult<ObjectInfo> GetObjectInfo(RequestContext& ctx, const std::string& bucket,
+                                    const std::string& key);
+// Object headers for a new object from the request (content headers, x-amz-meta-*,
+// x-amz-tagging, x-amz-checksum-* sent as headers).
+ApiResult<Headers> NewObjectHeaders(RequestContext& ctx);
+
+}  // namespace natss3::s3d

@@ -1,0 +1,49 @@
+// How S3 object headers live in the object's NATS headers (so nats.go sees Content-Type etc.),
+// and ETags: quoted MD5 hex from the core's MD5 header, the multipart ETag header, or, for
+// objects written by other NATS clients, a stable value derived from their SHA-256 digest.
+#pragma once
+
+#include <httplib.h>
+
+#include <string>
+#include <string_view>
+
+#include "natss3/types.h"
+#include "s3d/errors.h"
+#include "s3d/routing.h"
+
+namespace natss3::s3d {
+
+inline constexpr const char* kOwnerId = "natss3";
+inline constexpr const char* kOwnerName = "natss3";
+// Multipart ETag "<md5 of part md5s>-N" (unquoted).
+inline constexpr const char* kEtagHeader = "Natss3-Etag";
+// Object tags, URL-encoded query syntax (as in x-amz-tagging).
+inline constexpr const char* kTaggingHeader = "Natss3-Tagging";
+// Checksums the client supplied at upload: "Natss3-Checksum-CRC32" etc., base64 values.
+inline constexpr const char* kChecksumHeaderPrefix = "Natss3-Checksum-";
+
+// Quoted ETag: etag_header if set, else md5 hex, else the first 16 bytes of the SHA-256 digest in
+// hex (stable for objects written by other clients), else the MD5 of the empty string.
+std::string EtagOf(std::string_view md5_hex, std::string_view etag_header,
+                   std::string_view digest);
+std::string EtagOf(const ObjectInfo& info);
+
+// Content-Type, Content-Encoding, Content-Disposition, Content-Language, Cache-Control,
+// Expires and x-amz-meta-* of a request, as object headers. Fails when user metadata exceeds
+// S3's 2 KB limit.
+ApiResult<Headers> ObjectHeadersFromRequest(const httplib::Request& req);
+// Keeps only the natss3 bookkeeping headers of `stored` (tags, checksums) for a REPLACE copy.
+void CopyBookkeepingHeaders(const Headers& from, Headers* to, bool include_tags);
+
+// Sets ETag, Last-Modified, Content-Type, the stored content headers, x-amz-meta-*,
+// x-amz-tagging-count and (when `with_checksums`) x-amz-checksum-* on a GET/HEAD response, then
+// applies response-* overrides from the query.
+void SetObjectResponseHeaders(const ObjectInfo& info, const S3Address& address,
+                              bool with_checksums, httplib::Response& res);
+
+std::string FirstHeader(const Headers& headers, std::string_view key);
+void SetHeader(Headers* headers, const std::string& key, std::string value);
+void EraseHeader(Headers* headers, std::string_view key);
+
+}  // namespace natss3::s3d

@@ -1,0 +1,256 @@
+// Request addressing and operation classification.
+#include "s3d/routing.h"
+
+#include <array>
+
+namespace natss3::s3d {
+
+std::string_view OperationName(Operation op) {
+  static constexpr std::array<std::string_view, 26> kNames = {
+      "ListBuckets", "CreateBucket", "DeleteBucket", "HeadBucket", "GetBucketLocation",
+      "GetBucketVersioning", "ListObjects", "ListObjectsV2", "ListMultipartUploads",
+      "DeleteObjects", "PutObject", "CopyObject", "GetObject", "HeadObject", "DeleteObject",
+      "GetObjectTagging", "PutObjectTagging", "DeleteObjectTagging", "CreateMultipartUpload",
+      "UploadPart", "UploadPartCopy", "CompleteMultipartUpload", "AbortMultipartUpload",
+      "ListParts", "NotImplemented", "MethodNotAllowed"};
+  return kNames[static_cast<size_t>(op)];
+}
+
+bool IsReadOperation(Operation op) {
+  switch (op) {
+    case Operation::kListBuckets:
+    case Operation::kHeadBucket:
+    case Operation::kGetBucketLocation:
+    case Operation::kGetBucketVersioning:
+    case Operation::kListObjectsV1:
+    case Operation::kListObjectsV2:
+    case Operation::kListMultipartUploads:
+    case Operation::kGetObject:
+    case Operation::kHeadObject:
+    case Operation::kGetObjectTagging:
+    case Operation::kListParts:
+      return true;
+    default:
+      return false;
+  }
+}
+
+namespace {
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+}  // namespace
+
+bool UriDecode(std::string_view in, std::string* out, bool plus_is_space) {
+  out->clear();
+  out->reserve(in.size());
+  for (size_t i = 0; i < in.size(); ++i) {
+    char c = in[i];
+    if (c == '%') {
+      if (i + 2 >= in.size()) return false;
+      int hi = HexValue(in[i + 1]), lo = HexValue(in[i + 2]);
+      if (hi < 0 || lo < 0) return false;
+      out->push_back(static_cast<char>(hi * 16 + lo));
+      i += 2;
+    } else if (c == '+' && plus_is_space) {
+      out->push_back(' ');
+    } else {
+      out->push_back(c);
+    }
+  }
+  return true;
+}
+
+std::string UriEncode(std::string_view in, bool encode_slash) {
+  static const char* kHex = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(in.size() * 3 / 2);
+  for (unsigned char c : in) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' ||
+        (c == '/' && !encode_slash)) {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  return out;
+}
+
+QueryParams ParseQuery(std::string_view query) {
+  QueryParams params;
+  while (!query.empty()) {
+    size_t amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    if (pair.empty()) continue;
+    size_t eq = pair.find('=');
+    std::string key, value;
+    if (!UriDecode(pair.substr(0, eq), &key, true)) key = std::string(pair.substr(0, eq));
+    if (eq != std::string_view::npos && !UriDecode(pair.substr(eq + 1), &value, true)) {
+      value = std::string(pair.substr(eq + 1));
+    }
+    params.emplace(std::move(key), std::move(value));
+  }
+  return params;
+}
+
+ApiResult<S3Address> ParseAddress(std::string_view target, std::string_view host,
+                                  std::string_view domain) {
+  S3Address address;
+  size_t question = target.find('?');
+  address.raw_path = std::string(target.substr(0, question));
+  if (question != std::string_view::npos) address.raw_query = std::string(target.substr(question + 1));
+  address.query = ParseQuery(address.raw_query);
+  std::string path;
+  if (!UriDecode(address.raw_path, &path, false)) {
+    return errors::InvalidArgument("Malformed percent-encoding in the request path");
+  }
+  if (path.empty() || path[0] != '/') return errors::InvalidRequest("The request path must start with /");
+  std::string_view rest = std::string_view(path).substr(1);
+
+  std::string_view hostname = host.substr(0, host.rfind(':') == std::string_view::npos ||
+                                                     host.find(']') != std::string_view::npos
+                                                 ? host.size()
+                                                 : host.rfind(':'));
+  if (!domain.empty() && hostname.size() > domain.size() + 1 && hostname.ends_with(domain) &&
+      hostname[hostname.size() - domain.size() - 1] == '.') {
+    address.bucket = std::string(hostname.substr(0, hostname.size() - domain.size() - 1));
+    address.key = std::string(rest);
+    return address;
+  }
+  size_t slash = rest.find('/');
+  address.bucket = std::string(rest.substr(0, slash));
+  if (slash != std::string_view::npos) address.key = std::string(rest.substr(slash + 1));
+  return address;
+}
+
+namespace {
+// Sub-resources of S3 that natss3 does not implement (501 rather than a wrong answer).
+bool HasUnsupportedSubresource(const S3Address& a) {
+  static const char* kUnsupported[] = {
+      "acl", "policy", "policyStatus", "cors", "lifecycle", "website", "logging",
+      "notification", "replication", "encryption", "object-lock", "legal-hold", "retention",
+      "torrent", "restore", "select", "analytics", "inventory", "metrics", "accelerate",
+      "requestPayment", "ownershipControls", "publicAccessBlock", "intelligent-tiering",
+      "versions", "attributes", "versionId"};
+  for (const char* name : kUnsupported) {
+    if (a.Has(name)) return true;
+  }
+  return false;
+}
+
+Operation ClassifyBucket(std::string_view method, const S3Address& a) {
+  if (method == "GET" || method == "HEAD") {
+    if (method == "HEAD") return Operation::kHeadBucket;
+    if (a.Has("location")) return Operation::kGetBucketLocation;
+    if (a.Has("versioning")) return Operation::kGetBucketVersioning;
+    if (a.Has("uploads")) return Operation::kListMultipartUploads;
+    if (a.Has("tagging") || HasUnsupportedSubresource(a)) return Operation::kNotImplemented;
+    if (a.Get("list-type") == "2") return Operation::kListObjectsV2;
+    return Operation::kListObjectsV1;
+  }
+  if (method == "PUT") {
+    if (a.Has("tagging") || a.Has("versioning") || HasUnsupportedSubresource(a)) {
+      return Operation::kNotImplemented;
+    }
+    return Operation::kCreateBucket;
+  }
+  if (method == "DELETE") {
+    if (a.Has("tagging") || HasUnsupportedSubresource(a)) return Operation::kNotImplemented;
+    return Operation::kDeleteBucket;
+  }
+  if (method == "POST") {
+    if (a.Has("delete")) return Operation::kDeleteObjects;
+    return Operation::kNotImplemented;
+  }
+  return Operation::kMethodNotAllowed;
+}
+
+Operation ClassifyObject(std::string_view method, const S3Address& a, bool has_copy_source) {
+  bool upload = a.Has("uploadId");
+  if (method == "GET" || method == "HEAD") {
+    if (HasUnsupportedSubresource(a)) return Operation::kNotImplemented;
+    if (method == "HEAD") return Operation::kHeadObject;
+    if (upload) return Operation::kListParts;
+    if (a.Has("tagging")) return Operation::kGetObjectTagging;
+    return Operation::kGetObject;
+  }
+  if (method == "PUT") {
+    if (HasUnsupportedSubresource(a)) return Operation::kNotImplemented;
+    if (upload && a.Has("partNumber")) {
+      return has_copy_source ? Operation::kUploadPartCopy : Operation::kUploadPart;
+    }
+    if (a.Has("tagging")) return Operation::kPutObjectTagging;
+    return has_copy_source ? Operation::kCopyObject : Operation::kPutObject;
+  }
+  if (method == "DELETE") {
+    if (upload) return Operation::kAbortMultipartUpload;
+    if (a.Has("tagging")) return Operation::kDeleteObjectTagging;
+    if (HasUnsupportedSubresource(a)) return Operation::kNotImplemented;
+    return Operation::kDeleteObject;
+  }
+  if (method == "POST") {
+    if (a.Has("uploads")) return Operation::kCreateMultipartUpload;
+    if (upload) return Operation::kCompleteMultipartUpload;
+    return Operation::kNotImplemented;
+  }
+  return Operation::kMethodNotAllowed;
+}
+}  // namespace
+
+Operation Classify(std::string_view method, const S3Address& address, bool has_copy_source) {
+  if (address.bucket.empty()) {
+    if (method == "GET") return Operation::kListBuckets;
+    return Operation::kMethodNotAllowed;
+  }
+  if (address.key.empty()) return ClassifyBucket(method, address);
+  return ClassifyObject(method, address, has_copy_source);
+}
+
+ApiStatus ValidateNewBucketName(std::string_view bucket) {
+  if (bucket.size() < 3 || bucket.size() > 63) {
+    return errors::InvalidBucketName("Bucket names must be between 3 and 63 characters long");
+  }
+  if (bucket.find('.') != std::string_view::npos) {
+    return errors::InvalidBucketName(
+        "Bucket names with dots cannot be stored in NATS (bucket names there allow only "
+        "letters, digits, '-' and '_'); use '-' instead");
+  }
+  for (char c : bucket) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) {
+      return errors::InvalidBucketName(
+          "Bucket names can consist only of lowercase letters, numbers and hyphens");
+    }
+  }
+  if (bucket.front() == '-' || bucket.back() == '-') {
+    return errors::InvalidBucketName("Bucket names must begin and end with a letter or number");
+  }
+  return {};
+}
+
+ApiStatus ValidateExistingBucketName(std::string_view bucket) {
+  if (bucket.empty() || bucket.size() > 255) {
+    return errors::InvalidBucketName("The specified bucket is not valid.");
+  }
+  for (char c : bucket) {
+    bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+    if (!ok) {
+      return errors::InvalidBucketName(
+          "The specified bucket is not valid: NATS bucket names allow only letters, digits, "
+          "'-' and '_'");
+    }
+  }
+  return {};
+}
+
+ApiStatus ValidateKey(std::string_view key) {
+  if (key.size() > 1024) return errors::KeyTooLong();
+  return {};
+}
+
+}  // namespace natss3::s3d

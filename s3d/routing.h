@@ -1,0 +1,87 @@
+// Request addressing and routing: bucket/key from path-style or virtual-hosted URLs, query
+// parsing, and which S3 operation a request is. Pure functions, unit-tested without a server.
+#pragma once
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "s3d/errors.h"
+
+namespace natss3::s3d {
+
+enum class Operation {
+  kListBuckets,
+  kCreateBucket,
+  kDeleteBucket,
+  kHeadBucket,
+  kGetBucketLocation,
+  kGetBucketVersioning,
+  kListObjectsV1,
+  kListObjectsV2,
+  kListMultipartUploads,
+  kDeleteObjects,
+  kPutObject,
+  kCopyObject,
+  kGetObject,
+  kHeadObject,
+  kDeleteObject,
+  kGetObjectTagging,
+  kPutObjectTagging,
+  kDeleteObjectTagging,
+  kCreateMultipartUpload,
+  kUploadPart,
+  kUploadPartCopy,
+  kCompleteMultipartUpload,
+  kAbortMultipartUpload,
+  kListParts,
+  kNotImplemented,    // a known S3 operation natss3 does not implement (501)
+  kMethodNotAllowed,  // a method S3 does not define for the resource (405)
+};
+
+std::string_view OperationName(Operation op);
+// Operations that only read (used for permission checks).
+bool IsReadOperation(Operation op);
+
+// Decoded query parameters in order of appearance ('+' decodes to space).
+using QueryParams = std::multimap<std::string, std::string>;
+QueryParams ParseQuery(std::string_view query);
+
+// Percent-decoding; false on a malformed escape.
+bool UriDecode(std::string_view in, std::string* out, bool plus_is_space);
+// RFC 3986 unreserved characters kept; '/' kept unless encode_slash.
+std::string UriEncode(std::string_view in, bool encode_slash);
+
+struct S3Address {
+  std::string bucket;  // empty: service level
+  std::string key;     // empty: bucket level
+  QueryParams query;
+  std::string raw_path;
+  std::string raw_query;
+  bool Has(const std::string& name) const { return query.count(name) > 0; }
+  std::string Get(const std::string& name) const {
+    auto it = query.find(name);
+    return it == query.end() ? std::string() : it->second;
+  }
+};
+
+// Parses the request target ("/bucket/key?x=y"). With a non-empty `domain` and a Host of
+// "<bucket>.<domain>[:port]", the bucket comes from the host and the whole path is the key.
+ApiResult<S3Address> ParseAddress(std::string_view target, std::string_view host,
+                                  std::string_view domain);
+
+// method: "GET", "HEAD", "PUT", "POST", "DELETE"; has_copy_source: x-amz-copy-source present.
+Operation Classify(std::string_view method, const S3Address& address, bool has_copy_source);
+
+// S3 bucket names natss3 can create: 3-63 characters of [a-z0-9-], starting and ending with a
+// letter or digit. Dots are valid in S3 but cannot be represented in a NATS bucket name, so they
+// get InvalidBucketName too.
+ApiStatus ValidateNewBucketName(std::string_view bucket);
+// Names accepted when addressing an existing bucket: any NATS bucket name ([A-Za-z0-9_-]+), so
+// buckets made by other NATS clients stay reachable.
+ApiStatus ValidateExistingBucketName(std::string_view bucket);
+// Keys: 1..1024 bytes of UTF-8 (KeyTooLongError beyond).
+ApiStatus ValidateKey(std::string_view key);
+
+}  // namespace natss3::s3d

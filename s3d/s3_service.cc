@@ -1,0 +1,176 @@
+// Request pipeline: address -> authenticate -> authorize -> handler -> error rendering.
+#include "s3d/s3_service.h"
+
+#include <openssl/rand.h>
+#include <spdlog/spdlog.h>
+
+#include "natss3/names.h"
+#include "s3d/multipart.h"
+
+namespace natss3::s3d {
+
+void RevisionTracker::Note(const std::string& bucket, uint64_t revision) {
+  std::lock_guard<std::mutex> lock(mu_);
+  uint64_t& current = revisions_[bucket];
+  if (revision > current) current = revision;
+}
+
+uint64_t RevisionTracker::Get(const std::string& bucket) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = revisions_.find(bucket);
+  return it == revisions_.end() ? 0 : it->second;
+}
+
+void RevisionTracker::Forget(const std::string& bucket) {
+  std::lock_guard<std::mutex> lock(mu_);
+  revisions_.erase(bucket);
+}
+
+void SendXml(httplib::Response& res, int status, std::string xml) {
+  res.status = status;
+  res.set_content(std::move(xml), "application/xml");
+}
+
+void SendEmpty(httplib::Response& res, int status) { res.status = status; }
+
+ApiStatus RequireBucket(RequestContext& ctx) {
+  auto status = ctx.store.GetBucketStatus(ctx.address.bucket);
+  if (!status.ok()) return FromStatus(status.status(), ErrorContext::kBucket);
+  return {};
+}
+
+S3Service::S3Service(std::shared_ptr<ObjectStore> store, std::shared_ptr<AuthGate> auth,
+                     ServiceOptions options)
+    : store_(std::move(store)), auth_(std::move(auth)), options_(std::move(options)),
+      uploads_(std::make_unique<MultipartStore>(store_.get())) {}
+
+S3Service::~S3Service() = default;
+
+std::string S3Service::NewRequestId() {
+  unsigned char raw[8];
+  if (RAND_bytes(raw, sizeof(raw)) != 1) return NewNuid().substr(0, 16);
+  std::string id = HexEncode(std::string_view(reinterpret_cast<char*>(raw), sizeof(raw)));
+  for (char& c : id) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return id;
+}
+
+namespace {
+std::string ResourceOf(const S3Address& address) {
+  if (address.bucket.empty()) return "/";
+  return "/" + address.bucket + (address.key.empty() ? "" : "/" + address.key);
+}
+
+void RenderError(httplib::Response& res, const ApiError& error, const S3Address* address,
+                 const std::string& request_id, bool head) {
+  res.status = error.http_status;
+  res.body.clear();
+  res.headers.erase("Content-Type");
+  res.headers.erase("Content-Length");
+  res.headers.erase("ETag");
+  res.headers.erase("Last-Modified");
+  res.content_provider_ = nullptr;
+  res.content_length_ = 0;
+  if (error.http_status == 304 || head) return;  // no body allowed / expected
+  res.set_content(ErrorXml(error, address ? ResourceOf(*address) : "/", request_id),
+                  "application/xml");
+}
+}  // namespace
+
+int S3Service::Expect100(const httplib::Request& req, httplib::Response& res) {
+  std::string request_id = res.get_header_value("x-amz-request-id");
+  auto address = ParseAddress(req.target, req.get_header_value("Host"), options_.domain);
+  if (!address.ok()) {
+    RenderError(res, address.error(), nullptr, request_id, false);
+    return res.status;
+  }
+  auto auth = auth_->Authenticate(req, *address);
+  ApiStatus allowed;
+  if (auth.ok()) {
+    Operation op = Classify(req.method, *address, req.has_header("x-amz-copy-source"));
+    allowed = auth_->Authorize(*auth, op, address->bucket);
+  }
+  if (!auth.ok() || !allowed.ok()) {
+    RenderError(res, auth.ok() ? allowed.error() : auth.error(), &*address, request_id, false);
+    res.set_header("Connection", "close");
+    return res.status;
+  }
+  return 100;
+}
+
+std::string S3Service::Handle(const httplib::Request& req, httplib::Response& res,
+                              const httplib::ContentReader* reader, uint64_t* bytes_in) {
+  std::string request_id = res.get_header_value("x-amz-request-id");
+  bool head = req.method == "HEAD";
+  auto address = ParseAddress(req.target, req.get_header_value("Host"), options_.domain);
+  if (!address.ok()) {
+    RenderError(res, address.error(), nullptr, request_id, head);
+    return "Invalid";
+  }
+  Operation op = Classify(req.method, *address, req.has_header("x-amz-copy-source"));
+  std::string op_name(OperationName(op));
+  auto auth = auth_->Authenticate(req, *address);
+  if (!auth.ok()) {
+    RenderError(res, auth.error(), &*address, request_id, head);
+    return op_name;
+  }
+  RequestContext ctx{req, res, reader, std::move(address).value(), op, std::move(auth).value(),
+                     *store_, *auth_, *uploads_, revisions_, options_};
+  ApiStatus result = Dispatch(ctx);
+  if (bytes_in) *bytes_in = ctx.bytes_in;
+  if (!result.ok()) {
+    if (result.error().http_status >= 500) {
+      spdlog::warn("{} {} failed: {} {}", op_name, ResourceOf(ctx.address), result.error().code,
+                   result.error().message);
+    }
+    RenderError(res, result.error(), &ctx.address, request_id, head);
+  }
+  return op_name;
+}
+
+ApiStatus S3Service::Dispatch(RequestContext& ctx) {
+  if (ctx.op == Operation::kNotImplemented) return errors::NotImplemented();
+  if (ctx.op == Operation::kMethodNotAllowed) return errors::MethodNotAllowed();
+  if (!ctx.address.bucket.empty()) {
+    ApiStatus valid = ctx.op == Operation::kCreateBucket
+                          ? ValidateNewBucketName(ctx.address.bucket)
+                          : ValidateExistingBucketName(ctx.address.bucket);
+    if (!valid.ok()) return valid;
+  }
+  if (!ctx.address.key.empty()) {
+    ApiStatus valid = ValidateKey(ctx.address.key);
+    if (!valid.ok()) return valid;
+  }
+  ApiStatus allowed = ctx.auth_gate.Authorize(ctx.auth, ctx.op, ctx.address.bucket);
+  if (!allowed.ok()) return allowed;
+  switch (ctx.op) {
+    case Operation::kListBuckets: return ListBuckets(ctx);
+    case Operation::kCreateBucket: return CreateBucket(ctx);
+    case Operation::kDeleteBucket: return DeleteBucket(ctx);
+    case Operation::kHeadBucket: return HeadBucket(ctx);
+    case Operation::kGetBucketLocation: return GetBucketLocation(ctx);
+    case Operation::kGetBucketVersioning: return GetBucketVersioning(ctx);
+    case Operation::kListObjectsV1: return ListObjects(ctx, false);
+    case Operation::kListObjectsV2: return ListObjects(ctx, true);
+    case Operation::kListMultipartUploads: return ListMultipartUploads(ctx);
+    case Operation::kDeleteObjects: return DeleteObjects(ctx);
+    case Operation::kPutObject: return PutObject(ctx);
+    case Operation::kCopyObject: return CopyObject(ctx);
+    case Operation::kGetObject: return GetObject(ctx, false);
+    case Operation::kHeadObject: return GetObject(ctx, true);
+    case Operation::kDeleteObject: return DeleteObject(ctx);
+    case Operation::kGetObjectTagging: return GetObjectTagging(ctx);
+    case Operation::kPutObjectTagging: return PutObjectTagging(ctx);
+    case Operation::kDeleteObjectTagging: return DeleteObjectTagging(ctx);
+    case Operation::kCreateMultipartUpload: return CreateMultipartUpload(ctx);
+    case Operation::kUploadPart: return UploadPart(ctx, false);
+    case Operation::kUploadPartCopy: return UploadPart(ctx, true);
+    case Operation::kCompleteMultipartUpload: return CompleteMultipartUpload(ctx);
+    case Operation::kAbortMultipartUpload: return AbortMultipartUpload(ctx);
+    case Operation::kListParts: return ListParts(ctx);
+    case Operation::kNotImplemented:
+    case Operation::kMethodNotAllowed: break;
+  }
+  return errors::NotImplemented();
+}
+
+}  // namespace natss3::s3d

@@ -1,0 +1,116 @@
+// S3Service: turns one HTTP request into one S3 operation over the ObjectStore: addressing,
+// authentication, permission check, dispatch to the handler, and rendering of errors (XML with
+// x-amz-request-id). Thread-safe: any number of HTTP workers call Handle at once.
+#pragma once
+
+#include <httplib.h>
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "auth/sigv4.h"
+#include "natss3/object_store.h"
+#include "s3d/auth_gate.h"
+#include "s3d/errors.h"
+#include "s3d/routing.h"
+
+namespace natss3::s3d {
+
+class MultipartStore;
+
+// The newest meta revision natss3d itself wrote per bucket, so a listing right after a write
+// waits for the index to catch up (read-your-writes). One mutex, never held across NATS calls.
+class RevisionTracker {
+ public:
+  void Note(const std::string& bucket, uint64_t revision);
+  uint64_t Get(const std::string& bucket) const;
+  void Forget(const std::string& bucket);  // the bucket was deleted: revisions restart
+
+ private:
+  mutable std::mutex mu_;
+  std::map<std::string, uint64_t, std::less<>> revisions_;
+};
+
+struct ServiceOptions {
+  std::string domain;  // virtual-hosted style base domain ("" = path style only)
+  std::chrono::seconds multipart_expiry{24 * 3600};
+};
+
+// Everything a handler needs for one request.
+struct RequestContext {
+  const httplib::Request& req;
+  httplib::Response& res;
+  const httplib::ContentReader* reader;  // nullptr for GET/HEAD
+  S3Address address;
+  Operation op;
+  s3::AuthContext auth;
+  ObjectStore& store;
+  const AuthGate& auth_gate;
+  MultipartStore& uploads;
+  RevisionTracker& revisions;
+  const ServiceOptions& options;
+  uint64_t bytes_in = 0;
+};
+
+class S3Service {
+ public:
+  S3Service(std::shared_ptr<ObjectStore> store, std::shared_ptr<AuthGate> auth,
+            ServiceOptions options);
+  ~S3Service();
+
+  // Serves the request; always fills `res` (status, x-amz-request-id, body or provider).
+  // Returns the operation name (for logs and metrics) and bytes received via `bytes_in`.
+  std::string Handle(const httplib::Request& req, httplib::Response& res,
+                     const httplib::ContentReader* reader, uint64_t* bytes_in);
+  // Expect: 100-continue: authenticates before the client sends the body. 100 or an error
+  // status with the error already in `res`.
+  int Expect100(const httplib::Request& req, httplib::Response& res);
+
+  MultipartStore& uploads() { return *uploads_; }
+  ObjectStore& store() { return *store_; }
+  static std::string NewRequestId();
+
+ private:
+  ApiStatus Dispatch(RequestContext& ctx);
+
+  std::shared_ptr<ObjectStore> store_;
+  std::shared_ptr<AuthGate> auth_;
+  ServiceOptions options_;
+  std::unique_ptr<MultipartStore> uploads_;
+  RevisionTracker revisions_;
+};
+
+// Response helpers shared by the handlers.
+void SendXml(httplib::Response& res, int status, std::string xml);
+void SendEmpty(httplib::Response& res, int status);
+// Bucket existence check that turns kNotFound into NoSuchBucket.
+ApiStatus RequireBucket(RequestContext& ctx);
+
+// Handlers (bucket_handlers.cc, object_handlers.cc, copy_handlers.cc, multipart_handlers.cc).
+ApiStatus ListBuckets(RequestContext& ctx);
+ApiStatus CreateBucket(RequestContext& ctx);
+ApiStatus DeleteBucket(RequestContext& ctx);
+ApiStatus HeadBucket(RequestContext& ctx);
+ApiStatus GetBucketLocation(RequestContext& ctx);
+ApiStatus GetBucketVersioning(RequestContext& ctx);
+ApiStatus ListObjects(RequestContext& ctx, bool v2);
+ApiStatus DeleteObjects(RequestContext& ctx);
+ApiStatus PutObject(RequestContext& ctx);
+ApiStatus GetObject(RequestContext& ctx, bool head);
+ApiStatus DeleteObject(RequestContext& ctx);
+ApiStatus GetObjectTagging(RequestContext& ctx);
+ApiStatus PutObjectTagging(RequestContext& ctx);
+ApiStatus DeleteObjectTagging(RequestContext& ctx);
+ApiStatus CopyObject(RequestContext& ctx);
+ApiStatus CreateMultipartUpload(RequestContext& ctx);
+ApiStatus UploadPart(RequestContext& ctx, bool copy);
+ApiStatus CompleteMultipartUpload(RequestContext& ctx);
+ApiStatus AbortMultipartUpload(RequestContext& ctx);
+ApiStatus ListParts(RequestContext& ctx);
+ApiStatus ListMultipartUploads(RequestContext& ctx);
+
+}  // namespace natss3::s3d

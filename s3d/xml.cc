@@ -1,0 +1,205 @@
+// XML writer and request-body parsers (pugixml).
+#include "s3d/xml.h"
+
+#include <pugixml.hpp>
+
+#include <ctime>
+#include <set>
+
+#include "s3d/routing.h"
+
+namespace natss3::s3d {
+
+XmlWriter::XmlWriter() { out_ = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"; }
+
+void XmlWriter::Open(std::string_view tag, bool with_namespace) {
+  out_ += '<';
+  out_ += tag;
+  if (with_namespace) {
+    out_ += " xmlns=\"";
+    out_ += kS3Namespace;
+    out_ += '"';
+  }
+  out_ += '>';
+}
+
+void XmlWriter::Close(std::string_view tag) {
+  out_ += "</";
+  out_ += tag;
+  out_ += '>';
+}
+
+void XmlWriter::Element(std::string_view tag, std::string_view text) {
+  Open(tag);
+  out_ += XmlEscape(text);
+  Close(tag);
+}
+
+void XmlWriter::Element(std::string_view tag, uint64_t value) {
+  Element(tag, std::string_view(std::to_string(value)));
+}
+
+std::string XmlEscape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&apos;"; break;
+      case '\r': out += "&#13;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+std::string FormatIso8601(TimePoint time) {
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()).count();
+  if (ms < 0) ms = 0;
+  std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[40];
+  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<int>(ms % 1000));
+  return buf;
+}
+
+namespace {
+ApiResult<pugi::xml_document*> Load(pugi::xml_document& doc, std::string_view body) {
+  if (body.empty()) return errors::MalformedXML();
+  pugi::xml_parse_result parsed = doc.load_buffer(body.data(), body.size());
+  if (!parsed) return errors::MalformedXML();
+  return &doc;
+}
+
+std::string Trimmed(const char* text) {
+  std::string_view v(text);
+  while (!v.empty() && std::isspace(static_cast<unsigned char>(v.front()))) v.remove_prefix(1);
+  while (!v.empty() && std::isspace(static_cast<unsigned char>(v.back()))) v.remove_suffix(1);
+  return std::string(v);
+}
+
+std::string Unquote(std::string etag) {
+  if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"') {
+    etag = etag.substr(1, etag.size() - 2);
+  }
+  return etag;
+}
+}  // namespace
+
+ApiResult<std::vector<CompletedPart>> ParseCompleteMultipartUpload(std::string_view body) {
+  pugi::xml_document doc;
+  auto loaded = Load(doc, body);
+  if (!loaded.ok()) return loaded.error();
+  pugi::xml_node root = doc.child("CompleteMultipartUpload");
+  if (!root) return errors::MalformedXML();
+  std::vector<CompletedPart> parts;
+  for (pugi::xml_node part : root.children("Part")) {
+    pugi::xml_node number = part.child("PartNumber");
+    pugi::xml_node etag = part.child("ETag");
+    if (!number || !etag) return errors::MalformedXML();
+    std::string text = Trimmed(number.child_value());
+    if (text.empty() || text.size() > 5 ||
+        text.find_first_not_of("0123456789") != std::string::npos) {
+      return errors::MalformedXML();
+    }
+    parts.push_back({std::stoi(text), Unquote(Trimmed(etag.child_value()))});
+  }
+  if (parts.empty()) return errors::MalformedXML();
+  return parts;
+}
+
+ApiResult<DeleteRequest> ParseDeleteObjects(std::string_view body) {
+  pugi::xml_document doc;
+  auto loaded = Load(doc, body);
+  if (!loaded.ok()) return loaded.error();
+  pugi::xml_node root = doc.child("Delete");
+  if (!root) return errors::MalformedXML();
+  DeleteRequest request;
+  request.quiet = Trimmed(root.child("Quiet").child_value()) == "true";
+  for (pugi::xml_node object : root.children("Object")) {
+    pugi::xml_node key = object.child("Key");
+    if (!key) return errors::MalformedXML();
+    request.keys.emplace_back(key.child_value());
+  }
+  if (request.keys.empty() || request.keys.size() > 1000) return errors::MalformedXML();
+  return request;
+}
+
+namespace {
+ApiStatus ValidateTags(const TagSet& tags) {
+  if (tags.size() > 10) return errors::InvalidArgument("Object tags cannot be greater than 10");
+  std::set<std::string> seen;
+  for (const auto& [key, value] : tags) {
+    if (key.empty() || key.size() > 128) return errors::InvalidArgument("The TagKey you have provided is invalid");
+    if (value.size() > 256) return errors::InvalidArgument("The TagValue you have provided is invalid");
+    if (!seen.insert(key).second) return errors::InvalidArgument("Cannot provide multiple Tags with the same key");
+  }
+  return {};
+}
+}  // namespace
+
+ApiResult<TagSet> ParseTagging(std::string_view body) {
+  pugi::xml_document doc;
+  auto loaded = Load(doc, body);
+  if (!loaded.ok()) return loaded.error();
+  pugi::xml_node set = doc.child("Tagging").child("TagSet");
+  if (!set) return errors::MalformedXML();
+  TagSet tags;
+  for (pugi::xml_node tag : set.children("Tag")) {
+    if (!tag.child("Key")) return errors::MalformedXML();
+    tags.emplace_back(tag.child("Key").child_value(), tag.child("Value").child_value());
+  }
+  ApiStatus valid = ValidateTags(tags);
+  if (!valid.ok()) return valid.error();
+  return tags;
+}
+
+std::string TaggingXml(const TagSet& tags) {
+  XmlWriter xml;
+  xml.Open("Tagging", true);
+  xml.Open("TagSet");
+  for (const auto& [key, value] : tags) {
+    xml.Open("Tag");
+    xml.Element("Key", key);
+    xml.Element("Value", value);
+    xml.Close("Tag");
+  }
+  xml.Close("TagSet");
+  xml.Close("Tagging");
+  return xml.Finish();
+}
+
+ApiResult<TagSet> ParseTaggingHeader(std::string_view header) {
+  TagSet tags;
+  for (const auto& [key, value] : ParseQuery(header)) tags.emplace_back(key, value);
+  ApiStatus valid = ValidateTags(tags);
+  if (!valid.ok()) return valid.error();
+  return tags;
+}
+
+std::string FormatTaggingHeader(const TagSet& tags) {
+  std::string out;
+  for (const auto& [key, value] : tags) {
+    if (!out.empty()) out += '&';
+    out += UriEncode(key, true) + "=" + UriEncode(value, true);
+  }
+  return out;
+}
+
+ApiStatus ParseCreateBucketConfiguration(std::string_view body) {
+  bool blank = body.find_first_not_of(" \t\r\n") == std::string_view::npos;
+  if (blank) return {};
+  pugi::xml_document doc;
+  auto loaded = Load(doc, body);
+  if (!loaded.ok()) return loaded.error();
+  if (!doc.child("CreateBucketConfiguration")) return errors::MalformedXML();
+  return {};
+}
+
+}  // namespace natss3::s3d

@@ -1,0 +1,63 @@
+// S3 XML: a small writer for responses and pugixml-based parsers for request bodies.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "natss3/types.h"
+#include "s3d/errors.h"
+
+namespace natss3::s3d {
+
+inline constexpr const char* kS3Namespace = "http://s3.amazonaws.com/doc/2006-03-01/";
+
+// Appends escaped XML. Not thread-safe; one per response.
+class XmlWriter {
+ public:
+  XmlWriter();
+  // Opens an element; the first one written gets the S3 xmlns when `with_namespace`.
+  void Open(std::string_view tag, bool with_namespace = false);
+  void Close(std::string_view tag);
+  void Element(std::string_view tag, std::string_view text);
+  void Element(std::string_view tag, uint64_t value);
+  void Element(std::string_view tag, bool value) { Element(tag, value ? "true" : "false"); }
+  void Element(std::string_view tag, const char* text) { Element(tag, std::string_view(text)); }
+  std::string Finish() { return std::move(out_); }
+
+ private:
+  std::string out_;
+};
+
+std::string XmlEscape(std::string_view text);
+// 2006-02-03T16:45:09.000Z
+std::string FormatIso8601(TimePoint time);
+
+// <CompleteMultipartUpload><Part><PartNumber/><ETag/></Part>...</CompleteMultipartUpload>
+struct CompletedPart {
+  int part_number = 0;
+  std::string etag;  // unquoted
+};
+ApiResult<std::vector<CompletedPart>> ParseCompleteMultipartUpload(std::string_view body);
+
+// <Delete><Quiet/><Object><Key/></Object>...</Delete> (at most 1000 objects).
+struct DeleteRequest {
+  bool quiet = false;
+  std::vector<std::string> keys;
+};
+ApiResult<DeleteRequest> ParseDeleteObjects(std::string_view body);
+
+// <Tagging><TagSet><Tag><Key/><Value/></Tag>...</TagSet></Tagging> (at most 10 tags).
+using TagSet = std::vector<std::pair<std::string, std::string>>;
+ApiResult<TagSet> ParseTagging(std::string_view body);
+std::string TaggingXml(const TagSet& tags);
+// Tags as the x-amz-tagging header carries them: URL-encoded query syntax.
+ApiResult<TagSet> ParseTaggingHeader(std::string_view header);
+std::string FormatTaggingHeader(const TagSet& tags);
+
+// <CreateBucketConfiguration><LocationConstraint/></...>; empty body is fine.
+ApiStatus ParseCreateBucketConfiguration(std::string_view body);
+
+}  // namespace natss3::s3d
