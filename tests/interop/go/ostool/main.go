@@ -248,8 +248,9 @@ func main() {
 		printJSON(map[string]any{"deleted": *bucket})
 	case "buckets":
 		names := []string{}
+		// nats.go 1.22.1 yields stream names ("OBJ_<bucket>"); report bucket names.
 		for n := range js.ObjectStoreNames() {
-			names = append(names, n)
+			names = append(names, strings.TrimPrefix(n, "OBJ_"))
 		}
 		printJSON(names)
 	default:
