@@ -1,0 +1,76 @@
+// MountFixture implementation.
+#include "mount_fixture.h"
+
+#include <fstream>
+#include <thread>
+
+namespace natss3::test {
+
+bool IsMounted(const std::string& path) {
+  std::ifstream in("/proc/self/mountinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.find(" " + path + " ") != std::string::npos) return true;
+  }
+  return false;
+}
+
+bool PollUntil(const std::function<bool()>& check, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (check()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return check();
+}
+
+void MountFixture::SetUp() {
+  if (access("/dev/fuse", R_OK | W_OK) != 0) GTEST_SKIP() << "/dev/fuse not available";
+  server_ = NatsServer::Start();
+  ASSERT_NE(server_, nullptr);
+  ConnectOptions options;
+  options.servers = server_->url();
+  auto store = ConnectNats(options);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  store_ = std::move(store).value();
+  BucketConfig config;
+  config.bucket = "b";
+  ASSERT_TRUE(store_->CreateBucket(config).ok());
+  mnt_ = std::make_unique<TempDir>("natss3fs-mnt");
+  work_ = std::make_unique<TempDir>("natss3fs-work");
+}
+
+bool MountFixture::Mount(const std::vector<std::string>& extra) {
+  Subprocess::Options o;
+  o.argv = {NATSS3FS_BIN, "-f", "-s", server_->url(), "--cache-dir", work_->File("cache")};
+  o.argv.insert(o.argv.end(), extra.begin(), extra.end());
+  o.argv.push_back(mnt_->path());
+  o.stderr_file = work_->File("natss3fs.log");
+  o.stdout_file = work_->File("natss3fs.log");
+  fs_ = std::make_unique<Subprocess>(o);
+  if (!fs_->Start()) return false;
+  return PollUntil([&] { return IsMounted(mnt_->path()) || !fs_->running(); },
+                   std::chrono::seconds(10)) && IsMounted(mnt_->path());
+}
+
+void MountFixture::Unmount() {
+  if (mnt_ && IsMounted(mnt_->path())) {
+    if (RunCommand({"fusermount3", "-u", mnt_->path()}) != 0) {
+      RunCommand({"fusermount3", "-u", "-z", mnt_->path()});
+    }
+  }
+  if (fs_) {
+    if (fs_->Wait(std::chrono::seconds(10)) < 0) fs_->Stop();
+    fs_.reset();
+  }
+}
+
+void MountFixture::TearDown() {
+  Unmount();
+  if (HasFailure() && work_) {
+    std::string log = ReadFile(work_->File("natss3fs.log"));
+    if (!log.empty()) std::cerr << "natss3fs log:\n" << log.substr(0, 4000) << "\n";
+  }
+}
+
+}  // namespace natss3::test

@@ -1,0 +1,144 @@
+// natss3fs pure logic: header attributes, inode table, command line, errno mapping.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+
+#include "attrs.h"
+#include "errno_map.h"
+#include "inode_table.h"
+#include "options.h"
+
+namespace natss3::fs {
+namespace {
+
+TEST(AttrsTest, HeadersOverrideDefaults) {
+  FsOptions options;
+  options.uid = 10;
+  options.gid = 20;
+  options.umask = 022;
+  Headers headers;
+  Attr plain = MakeAttr(5, false, 42, headers, TimePoint(std::chrono::seconds(100)), options);
+  EXPECT_EQ(plain.mode, static_cast<uint32_t>(S_IFREG | 0644));
+  EXPECT_EQ(plain.uid, 10u);
+  EXPECT_EQ(plain.size, 42u);
+  EXPECT_EQ(plain.mtime.tv_sec, 100);
+  headers["x-amz-meta-mode"] = {std::to_string(S_IFREG | 0600)};  // any case
+  headers["X-Amz-Meta-Uid"] = {"7"};
+  headers["X-Amz-Meta-Mtime"] = {"1600000000.25"};
+  Attr with = MakeAttr(5, false, 1, headers, TimePoint{}, options);
+  EXPECT_EQ(with.mode, static_cast<uint32_t>(S_IFREG | 0600));
+  EXPECT_EQ(with.uid, 7u);
+  EXPECT_EQ(with.gid, 20u);
+  EXPECT_EQ(with.mtime.tv_sec, 1600000000);
+  EXPECT_EQ(with.mtime.tv_nsec, 250000000);
+  Attr dir = MakeAttr(6, true, 0, {}, TimePoint{}, options);
+  EXPECT_EQ(dir.mode, static_cast<uint32_t>(S_IFDIR | 0755));
+}
+
+TEST(AttrsTest, MtimeFormatRoundTrips) {
+  EXPECT_EQ(FormatMtime({1600000000, 0}), "1600000000");
+  EXPECT_EQ(FormatMtime({1, 5}), "1.000000005");
+  auto ts = ParseMtime("1.000000005");
+  ASSERT_TRUE(ts);
+  EXPECT_EQ(ts->tv_nsec, 5);
+  EXPECT_FALSE(ParseMtime("junk"));
+  Headers headers;
+  SetAttrIn in;
+  in.mode = 0755;
+  in.mtime = timespec{3, 0};
+  ApplySetAttr(in, true, &headers);
+  EXPECT_EQ(GetHeader(headers, "x-amz-meta-mode"), std::to_string(S_IFDIR | 0755));
+  EXPECT_EQ(GetHeader(headers, kMtimeHeader), "3");
+}
+
+TEST(InodeTableTest, LookupCountsAndForget) {
+  InodeTable table("b");
+  uint64_t a = table.Acquire("b", "a", false, 1);
+  EXPECT_EQ(table.Acquire("b", "a", false, 2), a);
+  table.Forget(a, 2);
+  EXPECT_TRUE(table.Get(a));
+  table.Forget(a, 1);
+  EXPECT_FALSE(table.Get(a));
+  uint64_t again = table.Acquire("b", "a", false, 1);
+  EXPECT_NE(again, a);  // numbers are never reused
+  table.Forget(kRootIno, 100);
+  EXPECT_TRUE(table.Get(kRootIno));
+}
+
+TEST(InodeTableTest, TypeChangeAndOrphans) {
+  InodeTable table("");
+  uint64_t file = table.Acquire("b", "x", false, 1);
+  uint64_t dir = table.Acquire("b", "x", true, 1);
+  EXPECT_NE(file, dir);
+  EXPECT_TRUE(table.Get(file)->orphan);
+  EXPECT_EQ(table.Find("b", "x"), dir);
+  table.Orphan("b", "x");
+  EXPECT_FALSE(table.Find("b", "x"));
+  EXPECT_TRUE(table.Get(dir));
+}
+
+TEST(InodeTableTest, MoveRenamesDescendantsOnly) {
+  InodeTable table("b");
+  uint64_t d = table.Acquire("b", "d", true, 1);
+  uint64_t child = table.Acquire("b", "d/x/y", false, 1);
+  uint64_t sibling = table.Acquire("b", "d-other", false, 1);
+  uint64_t target = table.Acquire("b", "e", true, 1);
+  table.Move("b", "d", "e");
+  EXPECT_EQ(table.Find("b", "e"), d);
+  EXPECT_EQ(table.Find("b", "e/x/y"), child);
+  EXPECT_EQ(table.Get(child)->path, "e/x/y");
+  EXPECT_EQ(table.Find("b", "d-other"), sibling);
+  EXPECT_TRUE(table.Get(target)->orphan);
+  EXPECT_FALSE(table.Find("b", "d"));
+}
+
+TEST(OptionsTest, FlagsAndMountOptions) {
+  auto cl = ParseCommandLine({"-f", "--bucket", "photos", "-s", "nats://h:1", "-o",
+                              "ro,allow_other,uid=5,gid=6,umask=027,cache_size=2G,_netdev,nofail",
+                              "--cache-dir=/var/tmp/x", "/mnt/p"});
+  ASSERT_TRUE(cl.ok()) << cl.status().ToString();
+  EXPECT_TRUE(cl->foreground);
+  EXPECT_EQ(cl->fs.bucket, "photos");
+  EXPECT_EQ(cl->connect.servers, "nats://h:1");
+  EXPECT_TRUE(cl->fs.read_only);
+  EXPECT_TRUE(cl->allow_other);
+  EXPECT_EQ(cl->fs.uid, 5u);
+  EXPECT_EQ(cl->fs.gid, 6u);
+  EXPECT_EQ(cl->fs.umask, 027u);
+  EXPECT_EQ(cl->fs.cache_limit, 2ull << 30);
+  EXPECT_EQ(cl->fs.cache_dir, "/var/tmp/x");
+  EXPECT_EQ(cl->mountpoint, "/mnt/p");
+  EXPECT_TRUE(cl->connect.retry_on_failed_connect);
+}
+
+TEST(OptionsTest, FstabSourceNamesTheBucket) {
+  auto one = ParseCommandLine({"photos", "/mnt/p", "-o", "server=nats://x:4222,creds=/c"});
+  ASSERT_TRUE(one.ok());
+  EXPECT_EQ(one->fs.bucket, "photos");
+  EXPECT_EQ(one->connect.creds_file, "/c");
+  auto all = ParseCommandLine({"all", "/mnt/n"});
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->fs.bucket, "");
+}
+
+TEST(OptionsTest, RejectsUnknownAndMissing) {
+  EXPECT_FALSE(ParseCommandLine({"-o", "bogus", "/m"}).ok());
+  EXPECT_FALSE(ParseCommandLine({"--nope", "/m"}).ok());
+  EXPECT_FALSE(ParseCommandLine({}).ok());
+  EXPECT_FALSE(ParseCommandLine({"-o", "uid=abc", "/m"}).ok());
+  EXPECT_EQ(ParseByteSize("512M").value(), 512ull << 20);
+}
+
+TEST(ErrnoMapTest, ContextDecides) {
+  EXPECT_EQ(ErrnoFor(Status(), OpKind::kRead), 0);
+  EXPECT_EQ(ErrnoFor(NotFound("x"), OpKind::kRead), ENOENT);
+  EXPECT_EQ(ErrnoFor(FailedPrecondition("sealed"), OpKind::kWrite), EROFS);
+  EXPECT_EQ(ErrnoFor(FailedPrecondition("not empty"), OpKind::kRmdir), ENOTEMPTY);
+  EXPECT_EQ(ErrnoFor(Unavailable("down"), OpKind::kRead), EIO);
+  EXPECT_EQ(ErrnoFor(InvalidArgument("object name too long"), OpKind::kWrite), ENAMETOOLONG);
+  EXPECT_EQ(ErrnoFor(ResourceExhausted("full"), OpKind::kWrite), ENOSPC);
+}
+
+}  // namespace
+}  // namespace natss3::fs
