@@ -89,6 +89,24 @@ void Filesystem::Hide(const std::string& bucket, const std::string& key, uint64_
   hidden_[HiddenKey(bucket, key)] = revision;
 }
 
+int Filesystem::CheckWritable(const std::string& bucket) {
+  if (options_.read_only) return EROFS;
+  if (bucket.empty()) return 0;
+  const auto now = std::chrono::steady_clock::now();
+  {
+    std::lock_guard lock(mu_);
+    auto it = sealed_.find(bucket);
+    if (it != sealed_.end() && now - it->second.first < std::chrono::seconds(2)) {
+      return it->second.second ? EROFS : 0;
+    }
+  }
+  auto status = store_->GetBucketStatus(bucket);
+  if (!status.ok()) return ErrnoFor(status.status(), OpKind::kWrite);
+  std::lock_guard lock(mu_);
+  sealed_[bucket] = {now, status->sealed};
+  return status->sealed ? EROFS : 0;
+}
+
 std::shared_ptr<FileState> Filesystem::OpenState(uint64_t ino) {
   std::lock_guard lock(mu_);
   auto it = files_.find(ino);

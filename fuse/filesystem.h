@@ -113,6 +113,8 @@ class Filesystem {
                  bool* exists);
   int CheckBucket(const std::string& bucket, Resolved* out);
   bool Hidden(const std::string& bucket, const ListingIndex::Entry& entry);
+  // EROFS for a read-only mount or a sealed bucket (bucket state cached for a few seconds).
+  int CheckWritable(const std::string& bucket);
   void Hide(const std::string& bucket, const std::string& key, uint64_t revision);
   int ParentPath(uint64_t parent, std::string_view name, InodeInfo* dir, std::string* path);
   Attr AttrOf(uint64_t ino, const Resolved& r) const;
@@ -154,6 +156,8 @@ class Filesystem {
   std::map<std::string, IndexSlot> indexes_;
   // Names removed through this mount, hidden until the index drops them (key -> revision).
   std::map<std::string, uint64_t> hidden_;
+  // bucket -> (when checked, sealed)
+  std::map<std::string, std::pair<std::chrono::steady_clock::time_point, bool>> sealed_;
 
   std::mutex notify_mu_;
   std::condition_variable notify_cv_;

@@ -67,7 +67,9 @@ int Filesystem::Open(uint64_t ino, int flags, OpenOut* out) {
   if (!info) return ENOENT;
   if (info->is_dir) return EISDIR;
   const bool writable = (flags & O_ACCMODE) != O_RDONLY;
-  if (writable && options_.read_only) return EROFS;
+  if (writable) {
+    if (int err = CheckWritable(info->bucket); err != 0) return err;
+  }
   auto handle = std::make_shared<Handle>();
   handle->ino = ino;
   handle->bucket = info->bucket;
@@ -106,6 +108,7 @@ int Filesystem::Create(uint64_t parent, std::string_view name, uint32_t mode, in
   std::string path;
   if (int err = ParentPath(parent, name, &dir, &path); err != 0) return err;
   if (dir.bucket.empty()) return EPERM;  // only buckets (mkdir) live at the root
+  if (int err = CheckWritable(dir.bucket); err != 0) return err;
   Resolved r;
   int err = Resolve(dir.bucket, path, &r);
   if (err == 0 && r.is_dir) return EISDIR;
@@ -271,7 +274,7 @@ int Filesystem::UpdateAttrs(const InodeInfo& info, const SetAttrIn& in) {
 int Filesystem::SetAttr(uint64_t ino, const SetAttrIn& in, Attr* out) {
   auto info = inodes_.Get(ino);
   if (!info) return ENOENT;
-  if (options_.read_only) return EROFS;
+  if (int err = CheckWritable(info->bucket); err != 0) return err;
   if (info->is_dir && in.size) return EISDIR;
   const bool attrs = in.mode || in.uid || in.gid || in.mtime;
   if (info->is_dir) {

@@ -38,6 +38,7 @@ int Filesystem::Mkdir(uint64_t parent, std::string_view name, uint32_t mode, Att
   }
   int err = Resolve(dir.bucket, path, &r);
   if (err == 0) return EEXIST;
+  if (int e = CheckWritable(dir.bucket); e != 0) return e;
   if (err != ENOENT) return err;
   ObjectMeta marker;
   marker.name = path + "/";
@@ -56,6 +57,7 @@ int Filesystem::Unlink(uint64_t parent, std::string_view name) {
   std::string path;
   if (int err = ParentPath(parent, name, &dir, &path); err != 0) return err;
   if (dir.bucket.empty()) return EISDIR;
+  if (int err = CheckWritable(dir.bucket); err != 0) return err;
   Resolved r;
   if (int err = Resolve(dir.bucket, path, &r); err != 0) return err;
   if (r.is_dir) return EISDIR;
@@ -199,6 +201,7 @@ int Filesystem::Rename(uint64_t parent, std::string_view name, uint64_t new_pare
   if (src_dir.bucket.empty() || dst_dir.bucket.empty()) return EXDEV;  // buckets cannot move
   if (src_dir.bucket != dst_dir.bucket) return EXDEV;
   const std::string& bucket = src_dir.bucket;
+  if (int err = CheckWritable(bucket); err != 0) return err;
   if (from == to) return 0;
   if (to.compare(0, from.size() + 1, from + "/") == 0) return EINVAL;  // into itself
   Resolved src, dst;

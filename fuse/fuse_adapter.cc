@@ -5,6 +5,8 @@
 
 #include <sys/stat.h>
 
+#include <csignal>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -416,7 +418,9 @@ int RunFuseMount(const CommandLine& cl, const FilesystemFactory& make_filesystem
         fuse_loop_config* config = fuse_loop_cfg_create();
         fuse_loop_cfg_set_max_threads(config, static_cast<unsigned>(cl.max_threads));
         fuse_loop_cfg_set_idle_threads(config, static_cast<unsigned>(cl.max_threads / 2 + 1));
-        code = fuse_session_loop_mt(se, config) == 0 ? 0 : 1;
+        int rc = fuse_session_loop_mt(se, config);
+        // libfuse reports the signal that ended the loop; a requested stop is a clean exit.
+        code = (rc == 0 || rc == SIGTERM || rc == SIGINT || rc == SIGHUP) ? 0 : 1;
         fuse_loop_cfg_destroy(config);
         fs->Shutdown();  // flush open files; stops notifications before the session goes
       } else {

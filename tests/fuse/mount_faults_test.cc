@@ -43,7 +43,13 @@ TEST_F(MountFaultsTest, SealedBucketIsReadOnly) {
   ASSERT_TRUE(store_->SealBucket("b").ok());
   ASSERT_TRUE(Mount());
   EXPECT_EQ(ReadFile(Path("kept")), "k");
-  EXPECT_EQ(open(Path("new").c_str(), O_CREAT | O_WRONLY, 0644), -1);
+  int fd = open(Path("new").c_str(), O_CREAT | O_WRONLY, 0644);
+  EXPECT_EQ(fd, -1);
+  EXPECT_EQ(errno, EROFS);
+  if (fd >= 0) close(fd);
+  EXPECT_EQ(unlink(Path("kept").c_str()), -1);
+  EXPECT_EQ(errno, EROFS);
+  EXPECT_EQ(mkdir(Path("d").c_str(), 0755), -1);
   EXPECT_EQ(errno, EROFS);
 }
 
