@@ -36,7 +36,7 @@ for round in 1 2; do
   fi
 done
 rm -f "$work/src" "$work/out"
-for n in 1000 10000 100000; do
+for n in ${LS_SIZES:-1000 10000 100000}; do
   mkdir "$mnt/bench/d$n"
   python3 - "$mnt/bench/d$n" "$n" <<'PY'
 import os, sys
