@@ -43,6 +43,7 @@ ApiStatus DeleteBucket(RequestContext& ctx) {
   Status st = ctx.store.DeleteBucket(ctx.address.bucket);
   if (!st.ok()) return FromStatus(st, ErrorContext::kBucket);
   ctx.revisions.Forget(ctx.address.bucket);
+  ctx.buckets.Forget(ctx.address.bucket);
   SendEmpty(ctx.res, 204);
   return {};
 }

@@ -157,10 +157,12 @@ ApiStatus CompleteMultipartUpload(RequestContext& ctx) {
   std::vector<ObjectStore::BlobRange> blobs;
   std::string md5s;
   int previous = 0;
-  for (size_t i = 0; i < requested->size(); ++i) {
-    const CompletedPart& wanted = (*requested)[i];
+  for (const CompletedPart& wanted : *requested) {
     if (wanted.part_number <= previous) return errors::InvalidPartOrder();
     previous = wanted.part_number;
+  }
+  for (size_t i = 0; i < requested->size(); ++i) {
+    const CompletedPart& wanted = (*requested)[i];
     auto it = by_number.find(wanted.part_number);
     if (it == by_number.end() || it->second->etag() != wanted.etag) return errors::InvalidPart();
     bool last = i + 1 == requested->size();

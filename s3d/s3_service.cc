@@ -26,6 +26,22 @@ void RevisionTracker::Forget(const std::string& bucket) {
   revisions_.erase(bucket);
 }
 
+bool BucketCache::Fresh(const std::string& bucket) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = seen_.find(bucket);
+  return it != seen_.end() && std::chrono::steady_clock::now() - it->second < std::chrono::seconds(10);
+}
+
+void BucketCache::Remember(const std::string& bucket) {
+  std::lock_guard<std::mutex> lock(mu_);
+  seen_[bucket] = std::chrono::steady_clock::now();
+}
+
+void BucketCache::Forget(const std::string& bucket) {
+  std::lock_guard<std::mutex> lock(mu_);
+  seen_.erase(bucket);
+}
+
 void SendXml(httplib::Response& res, int status, std::string xml) {
   res.status = status;
   res.set_content(std::move(xml), "application/xml");
@@ -36,6 +52,7 @@ void SendEmpty(httplib::Response& res, int status) { res.status = status; }
 ApiStatus RequireBucket(RequestContext& ctx) {
   auto status = ctx.store.GetBucketStatus(ctx.address.bucket);
   if (!status.ok()) return FromStatus(status.status(), ErrorContext::kBucket);
+  ctx.buckets.Remember(ctx.address.bucket);
   return {};
 }
 
@@ -114,7 +131,7 @@ std::string S3Service::Handle(const httplib::Request& req, httplib::Response& re
     return op_name;
   }
   RequestContext ctx{req, res, reader, std::move(address).value(), op, std::move(auth).value(),
-                     *store_, *auth_, *uploads_, revisions_, options_};
+                     *store_, *auth_, *uploads_, revisions_, buckets_, options_};
   ApiStatus result = Dispatch(ctx);
   if (bytes_in) *bytes_in = ctx.bytes_in;
   if (!result.ok()) {
@@ -142,6 +159,10 @@ ApiStatus S3Service::Dispatch(RequestContext& ctx) {
   }
   ApiStatus allowed = ctx.auth_gate.Authorize(ctx.auth, ctx.op, ctx.address.bucket);
   if (!allowed.ok()) return allowed;
+  if (!ctx.address.key.empty() && !ctx.buckets.Fresh(ctx.address.bucket)) {
+    ApiStatus exists = RequireBucket(ctx);
+    if (!exists.ok()) return exists;
+  }
   switch (ctx.op) {
     case Operation::kListBuckets: return ListBuckets(ctx);
     case Operation::kCreateBucket: return CreateBucket(ctx);

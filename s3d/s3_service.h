@@ -35,6 +35,20 @@ class RevisionTracker {
   std::map<std::string, uint64_t, std::less<>> revisions_;
 };
 
+// Buckets recently seen to exist. Object calls on a missing bucket would otherwise wait for a
+// NATS timeout (a direct get on a missing stream has no responder), so object operations check
+// here first. Positive entries live 10 s; missing buckets are never cached.
+class BucketCache {
+ public:
+  bool Fresh(const std::string& bucket) const;
+  void Remember(const std::string& bucket);
+  void Forget(const std::string& bucket);
+
+ private:
+  mutable std::mutex mu_;
+  std::map<std::string, std::chrono::steady_clock::time_point, std::less<>> seen_;
+};
+
 struct ServiceOptions {
   std::string domain;  // virtual-hosted style base domain ("" = path style only)
   std::chrono::seconds multipart_expiry{24 * 3600};
@@ -52,6 +66,7 @@ struct RequestContext {
   const AuthGate& auth_gate;
   MultipartStore& uploads;
   RevisionTracker& revisions;
+  BucketCache& buckets;
   const ServiceOptions& options;
   uint64_t bytes_in = 0;
 };
@@ -82,6 +97,7 @@ class S3Service {
   ServiceOptions options_;
   std::unique_ptr<MultipartStore> uploads_;
   RevisionTracker revisions_;
+  BucketCache buckets_;
 };
 
 // Response helpers shared by the handlers.

@@ -1,0 +1,170 @@
+// Bad input: each rejected with the right S3 error and nothing left behind in the stream.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "auth/checksums.h"
+#include "auth/sigv4_signer.h"
+#include "s3_test_client.h"
+#include "support/temp_dir.h"
+
+namespace natss3::s3d::test {
+namespace {
+
+class S3BadInput : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    bucket_ = UniqueBucket("bad");
+    ASSERT_EQ(client_.Send("PUT", "/" + bucket_).status, 200);
+    baseline_ = Messages();
+  }
+  uint64_t Messages() {
+    auto status = daemon_.store().GetBucketStatus(bucket_);
+    return status.ok() ? status->messages : ~0ull;
+  }
+  // Nothing left: the stream's message count returns to the baseline (purges may lag a
+  // disconnect slightly, so poll with a deadline).
+  void ExpectNothingLeft() {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (Messages() != baseline_ && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    EXPECT_EQ(Messages(), baseline_);
+    EXPECT_EQ(client_.Send("GET", "/" + bucket_ + "/obj").status, 404);
+  }
+  InProcessDaemon& daemon_ = SharedDaemon();
+  S3TestClient client_{SharedDaemon().port()};
+  std::string bucket_;
+  uint64_t baseline_ = 0;
+};
+
+TEST_F(S3BadInput, MalformedXml) {
+  auto r = client_.Send("POST", "/" + bucket_, "delete", {}, "<Delete><Object><Key>a</Key>");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.ErrorCode(), "MalformedXML");
+}
+
+TEST_F(S3BadInput, InvalidBucketNames) {
+  for (const std::string name : {"with.dots", "UPPER", "ab", "-lead"}) {
+    auto r = client_.Send("PUT", "/" + name);
+    EXPECT_EQ(r.status, 400) << name;
+    EXPECT_EQ(r.ErrorCode(), "InvalidBucketName") << name;
+    EXPECT_FALSE(daemon_.store().GetBucketStatus(name == "with.dots" ? "with_dots" : name).ok());
+  }
+}
+
+TEST_F(S3BadInput, KeyTooLong) {
+  auto r = client_.Send("PUT", "/" + bucket_ + "/" + std::string(1025, 'k'), "", {}, "x");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.ErrorCode(), "KeyTooLongError");
+  ExpectNothingLeft();
+}
+
+TEST_F(S3BadInput, WrongContentMd5) {
+  auto r = client_.Send("PUT", "/" + bucket_ + "/obj", "", {{"content-md5", Md5Base64("other")}},
+                        natss3::test::RandomBytes(500000, 1));
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.ErrorCode(), "BadDigest");
+  ExpectNothingLeft();
+}
+
+TEST_F(S3BadInput, WrongChecksumHeader) {
+  std::string body = "checksum me";
+  s3::Checksum crc(s3::ChecksumAlgorithm::kCrc32);
+  crc.Update("something else");
+  auto r = client_.Send("PUT", "/" + bucket_ + "/obj", "", {{"x-amz-checksum-crc32", crc.Base64()}}, body);
+  EXPECT_EQ(r.ErrorCode(), "BadDigest");
+  ExpectNothingLeft();
+  s3::Checksum good(s3::ChecksumAlgorithm::kCrc32);
+  good.Update(body);
+  auto ok = client_.Send("PUT", "/" + bucket_ + "/ok", "", {{"x-amz-checksum-crc32", good.Base64()}}, body);
+  EXPECT_EQ(ok.status, 200);
+  EXPECT_EQ(ok.Header("x-amz-checksum-crc32"), good.Base64());
+  auto head = client_.Send("HEAD", "/" + bucket_ + "/ok", "", {{"x-amz-checksum-mode", "ENABLED"}});
+  EXPECT_EQ(head.Header("x-amz-checksum-crc32"), good.Base64());
+}
+
+TEST_F(S3BadInput, ContentSha256Mismatch) {
+  auto r = client_.Send("PUT", "/" + bucket_ + "/obj", "", {}, "payload", s3::Sha256Hex("other"));
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.ErrorCode(), "XAmzContentSHA256Mismatch");
+  ExpectNothingLeft();
+}
+
+TEST_F(S3BadInput, BodyShorterThanContentLength) {
+  std::string body = natss3::test::RandomBytes(300000, 2);
+  std::string request = client_.Build("PUT", "/" + bucket_ + "/obj", "", {}, body,
+                                      std::string("UNSIGNED-PAYLOAD"), nullptr, body.size() + 1000);
+  auto r = SendRaw(daemon_.port(), request, /*half_close=*/true);
+  if (r.status != 0) EXPECT_EQ(r.status, 400);
+  ExpectNothingLeft();
+}
+
+TEST_F(S3BadInput, ClientDisconnectsMidUpload) {
+  std::string body = natss3::test::RandomBytes(2 << 20, 5);
+  std::string request = client_.Build("PUT", "/" + bucket_ + "/obj", "", {}, body,
+                                      std::string("UNSIGNED-PAYLOAD"), nullptr, 64 << 20);
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(daemon_.port()));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  size_t sent = 0;
+  while (sent < request.size()) {
+    ssize_t n = ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+    ASSERT_GT(n, 0);
+    sent += static_cast<size_t>(n);
+  }
+  ::close(fd);  // 2 MiB of a declared 64 MiB, then gone
+  ExpectNothingLeft();
+}
+
+TEST_F(S3BadInput, AwsChunkedBadChunkSignature) {
+  std::string payload = natss3::test::RandomBytes(200000, 4);
+  s3::HeaderMap headers = {{"content-encoding", "aws-chunked"},
+                           {"x-amz-decoded-content-length", std::to_string(payload.size())}};
+  // Each request is signed afresh; its seed signature starts the chunk-signature chain.
+  for (bool corrupt : {true, false}) {
+    s3::AuthContext ctx;
+    std::string probe = client_.Build("PUT", "/" + bucket_ + "/obj", "", headers, "",
+                                      std::string("STREAMING-AWS4-HMAC-SHA256-PAYLOAD"), &ctx);
+    ctx.payload_mode = s3::PayloadMode::kStreamingSigned;
+    std::string body = s3::EncodeAwsChunked(payload, 65536, s3::PayloadMode::kStreamingSigned, ctx);
+    if (corrupt) body[body.find("chunk-signature=") + 16] ^= 1;
+    std::string request = probe.substr(0, probe.find("Content-Length:")) +
+                          "Content-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+    auto r = SendRaw(daemon_.port(), request);
+    if (corrupt) {
+      EXPECT_EQ(r.ErrorCode(), "SignatureDoesNotMatch") << r.body;
+      ExpectNothingLeft();
+    } else {
+      EXPECT_EQ(r.status, 200) << r.body;
+      EXPECT_EQ(client_.Send("GET", "/" + bucket_ + "/obj").body, payload);
+    }
+  }
+}
+
+TEST_F(S3BadInput, AwsChunkedTrailerChecksumMismatch) {
+  std::string payload = natss3::test::RandomBytes(100000, 6);
+  s3::HeaderMap headers = {{"content-encoding", "aws-chunked"},
+                           {"x-amz-decoded-content-length", std::to_string(payload.size())},
+                           {"x-amz-trailer", "x-amz-checksum-crc32"}};
+  s3::AuthContext ctx;
+  std::string probe = client_.Build("PUT", "/" + bucket_ + "/obj", "", headers, "",
+                                    std::string("STREAMING-UNSIGNED-PAYLOAD-TRAILER"), &ctx);
+  std::string body = s3::EncodeAwsChunked(payload, 65536, s3::PayloadMode::kStreamingUnsignedTrailer, ctx);
+  size_t at = body.find("x-amz-checksum-crc32:") + 21;
+  body[at] = body[at] == 'A' ? 'B' : 'A';
+  std::string request = probe.substr(0, probe.find("Content-Length:")) + "Content-Length: " +
+                        std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+  auto r = SendRaw(daemon_.port(), request);
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_EQ(r.ErrorCode(), "BadDigest") << r.body;
+  ExpectNothingLeft();
+}
+
+}  // namespace
+}  // namespace natss3::s3d::test

@@ -1,0 +1,257 @@
+// End to end: the natss3d binary on a real nats-server, driven by real S3 clients: aws CLI v1
+// (first on PATH) and v2 (/usr/bin/aws), boto3, s3cmd, rclone, curl; plus the embedded mode.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "s3_test_client.h"
+#include "s3d/embedded_nats.h"
+#include "support/nats_server.h"
+#include "support/subprocess.h"
+#include "support/temp_dir.h"
+
+namespace natss3::s3d::test {
+namespace {
+
+using natss3::test::RunCommand;
+using natss3::test::Subprocess;
+using natss3::test::TempDir;
+
+constexpr const char* kAccess = "AKE2ETESTKEY";
+constexpr const char* kSecret = "e2e-secret-key-value";
+
+bool Have(const std::string& tool) {
+  return natss3::test::RunShell("command -v " + tool + " >/dev/null 2>&1") == 0;
+}
+
+class Daemon {
+ public:
+  explicit Daemon(const std::vector<std::string>& extra) {
+    port_ = natss3::test::FreePort();
+    std::vector<std::string> argv = {NATSS3D_PATH, "--listen", "127.0.0.1:" + std::to_string(port_),
+                                     "--data-dir", dir_.File("data"), "--access-log", "false"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    Subprocess::Options options;
+    options.argv = argv;
+    options.stderr_file = dir_.File("natss3d.log");
+    options.stdout_file = dir_.File("natss3d.out");
+    process_ = std::make_unique<Subprocess>(options);
+    started_ = process_->Start() && natss3::test::WaitForPort(port_, std::chrono::seconds(20));
+  }
+  ~Daemon() { process_->Stop(); }
+  bool started() const { return started_; }
+  int port() const { return port_; }
+  std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  std::string log() const { return natss3::test::ReadFile(dir_.File("natss3d.log")); }
+  Subprocess& process() { return *process_; }
+  const TempDir& dir() const { return dir_; }
+
+ private:
+  TempDir dir_{"natss3-e2e"};
+  int port_ = 0;
+  std::unique_ptr<Subprocess> process_;
+  bool started_ = false;
+};
+
+class S3EndToEnd : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    nats_ = natss3::test::NatsServer::Start().release();
+    ASSERT_NE(nats_, nullptr);
+    creds_ = new TempDir("natss3-e2e-creds");
+    std::ofstream(creds_->File("credentials.json"))
+        << "{\"credentials\":[{\"access_key\":\"" << kAccess << "\",\"secret_key\":\"" << kSecret
+        << "\",\"read\":[\"*\"],\"write\":[\"*\"]}]}";
+    daemon_ = new Daemon({"--nats-servers", nats_->url(), "--credentials", creds_->File("credentials.json")});
+    ASSERT_TRUE(daemon_->started()) << daemon_->log();
+  }
+  static void TearDownTestSuite() {
+    delete daemon_;
+    delete creds_;
+    delete nats_;
+  }
+  std::map<std::string, std::string> Env() {
+    return {{"AWS_ACCESS_KEY_ID", kAccess}, {"AWS_SECRET_ACCESS_KEY", kSecret},
+            {"AWS_DEFAULT_REGION", "us-east-1"}, {"HOME", work_.path()},
+            {"AWS_CONFIG_FILE", work_.File("none")}, {"AWS_SHARED_CREDENTIALS_FILE", work_.File("none")},
+            {"AWS_PAGER", ""}};
+  }
+  // Runs an aws CLI (`binary`) with the endpoint; returns exit code, output in *out.
+  int Aws(const std::string& binary, std::vector<std::string> args, std::string* out = nullptr) {
+    std::vector<std::string> argv = {binary, "--endpoint-url", daemon_->endpoint()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    std::string output;
+    int rc = RunCommand(argv, &output, std::chrono::seconds(240), Env());
+    if (out) *out = output;
+    if (rc != 0) ADD_FAILURE() << "aws " << args[0] << " " << (args.size() > 1 ? args[1] : "") << ": " << output;
+    return rc;
+  }
+  void RoundTrip(const std::string& aws, const std::string& bucket, size_t size) {
+    std::string name = "f" + std::to_string(size);
+    ASSERT_TRUE(natss3::test::WriteFile(work_.File(name), natss3::test::RandomBytes(size, size)));
+    ASSERT_EQ(Aws(aws, {"s3", "cp", "--only-show-errors", work_.File(name), "s3://" + bucket + "/" + name}), 0);
+    ASSERT_EQ(Aws(aws, {"s3", "cp", "--only-show-errors", "s3://" + bucket + "/" + name, work_.File(name + ".back")}), 0);
+    EXPECT_EQ(natss3::test::FileSha256Hex(work_.File(name)), natss3::test::FileSha256Hex(work_.File(name + ".back"))) << size;
+  }
+  static natss3::test::NatsServer* nats_;
+  static TempDir* creds_;
+  static Daemon* daemon_;
+  TempDir work_{"natss3-e2e-work"};
+};
+natss3::test::NatsServer* S3EndToEnd::nats_ = nullptr;
+TempDir* S3EndToEnd::creds_ = nullptr;
+Daemon* S3EndToEnd::daemon_ = nullptr;
+
+TEST_F(S3EndToEnd, AwsCliV1Flows) {
+  const std::string aws = "aws";
+  ASSERT_EQ(Aws(aws, {"s3", "mb", "s3://cli-v1"}), 0);
+  std::string out;
+  Aws(aws, {"s3", "ls"}, &out);
+  EXPECT_NE(out.find("cli-v1"), std::string::npos);
+  for (size_t size : {size_t{0}, size_t{1}, size_t{5} << 20, size_t{64} << 20}) RoundTrip(aws, "cli-v1", size);
+  Aws(aws, {"s3api", "head-object", "--bucket", "cli-v1", "--key", "f67108864"}, &out);
+  EXPECT_NE(out.find("-8\\\""), std::string::npos) << "64 MiB in 8 MiB parts: multipart ETag. " << out;
+  // sync of a tree of 200 files, then listing and a second sync that copies nothing.
+  std::filesystem::create_directories(work_.File("tree/sub"));
+  for (int i = 0; i < 200; ++i) {
+    natss3::test::WriteFile(work_.File(std::string(i % 2 ? "tree/sub/" : "tree/") + "file" + std::to_string(i)),
+                            "content " + std::to_string(i));
+  }
+  ASSERT_EQ(Aws(aws, {"s3", "sync", "--only-show-errors", work_.File("tree"), "s3://cli-v1/tree"}), 0);
+  Aws(aws, {"s3", "ls", "--recursive", "s3://cli-v1/tree/"}, &out);
+  EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 200);
+  Aws(aws, {"s3", "sync", "s3://cli-v1/tree", work_.File("tree")}, &out);
+  EXPECT_EQ(out.find("download:"), std::string::npos) << out;
+  ASSERT_EQ(Aws(aws, {"s3", "mv", "--only-show-errors", "s3://cli-v1/f1", "s3://cli-v1/moved"}), 0);
+  Aws(aws, {"s3", "ls", "s3://cli-v1/"}, &out);
+  EXPECT_NE(out.find("moved"), std::string::npos);
+  EXPECT_EQ(out.find(" f1\n"), std::string::npos);
+  // presign + curl
+  Aws(aws, {"s3", "presign", "s3://cli-v1/moved", "--expires-in", "300"}, &out);
+  std::string url = out.substr(0, out.find('\n'));
+  std::string fetched;
+  EXPECT_EQ(RunCommand({"curl", "-sf", "-o", work_.File("presigned"), url}, &fetched), 0) << fetched;
+  EXPECT_EQ(natss3::test::ReadFile(work_.File("presigned")).size(), 1u);
+  ASSERT_EQ(Aws(aws, {"s3", "rm", "--only-show-errors", "--recursive", "s3://cli-v1"}), 0);
+  ASSERT_EQ(Aws(aws, {"s3", "rb", "s3://cli-v1"}), 0);
+  Aws(aws, {"s3", "ls"}, &out);
+  EXPECT_EQ(out.find("cli-v1"), std::string::npos);
+}
+
+TEST_F(S3EndToEnd, AwsCliV2Flows) {
+  if (!std::filesystem::exists("/usr/bin/aws")) GTEST_SKIP() << "no /usr/bin/aws";
+  const std::string aws = "/usr/bin/aws";
+  ASSERT_EQ(Aws(aws, {"s3", "mb", "s3://cli-v2"}), 0);
+  for (size_t size : {size_t{1}, size_t{5} << 20, size_t{64} << 20}) RoundTrip(aws, "cli-v2", size);
+  std::string out;
+  Aws(aws, {"s3api", "list-objects-v2", "--bucket", "cli-v2", "--max-keys", "1"}, &out);
+  EXPECT_NE(out.find("f1"), std::string::npos);
+  ASSERT_EQ(Aws(aws, {"s3", "rm", "--only-show-errors", "--recursive", "s3://cli-v2"}), 0);
+  ASSERT_EQ(Aws(aws, {"s3", "rb", "s3://cli-v2"}), 0);
+}
+
+TEST_F(S3EndToEnd, Boto3Script) {
+  std::string out;
+  int rc = RunCommand({"python3", std::string(S3D_TEST_SCRIPTS) + "/boto3_flow.py", daemon_->endpoint()},
+                      &out, std::chrono::seconds(240), Env());
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("boto3 flow OK"), std::string::npos) << out;
+}
+
+TEST_F(S3EndToEnd, S3cmdFlow) {
+  if (!Have("s3cmd")) GTEST_SKIP() << "no s3cmd";
+  std::string host = "127.0.0.1:" + std::to_string(daemon_->port());
+  std::ofstream(work_.File("s3cfg")) << "[default]\naccess_key = " << kAccess << "\nsecret_key = " << kSecret
+                                      << "\nhost_base = " << host << "\nhost_bucket = " << host
+                                      << "\nuse_https = False\nsignature_v2 = False\nbucket_location = us-east-1\n";
+  auto s3cmd = [&](std::vector<std::string> args, std::string* out = nullptr) {
+    std::vector<std::string> argv = {"s3cmd", "-c", work_.File("s3cfg")};
+    argv.insert(argv.end(), args.begin(), args.end());
+    std::string o;
+    int rc = RunCommand(argv, &o, std::chrono::seconds(120), Env());
+    if (out) *out = o;
+    EXPECT_EQ(rc, 0) << args[0] << ": " << o;
+    return rc;
+  };
+  std::string data = natss3::test::RandomBytes(20 << 20, 77);
+  natss3::test::WriteFile(work_.File("s3cmd.bin"), data);
+  s3cmd({"mb", "s3://s3cmd-bkt"});
+  s3cmd({"put", work_.File("s3cmd.bin"), "s3://s3cmd-bkt/x/s3cmd.bin"});
+  std::string out;
+  s3cmd({"ls", "-r", "s3://s3cmd-bkt"}, &out);
+  EXPECT_NE(out.find("s3cmd.bin"), std::string::npos);
+  s3cmd({"get", "--force", "s3://s3cmd-bkt/x/s3cmd.bin", work_.File("s3cmd.back")});
+  EXPECT_EQ(natss3::test::ReadFile(work_.File("s3cmd.back")), data);
+  s3cmd({"del", "s3://s3cmd-bkt/x/s3cmd.bin"});
+  s3cmd({"rb", "s3://s3cmd-bkt"});
+}
+
+TEST_F(S3EndToEnd, RcloneFlow) {
+  if (!Have("rclone")) GTEST_SKIP() << "no rclone";
+  auto env = Env();
+  env["RCLONE_CONFIG_N3_TYPE"] = "s3";
+  env["RCLONE_CONFIG_N3_PROVIDER"] = "Other";
+  env["RCLONE_CONFIG_N3_ENDPOINT"] = daemon_->endpoint();
+  env["RCLONE_CONFIG_N3_ACCESS_KEY_ID"] = kAccess;
+  env["RCLONE_CONFIG_N3_SECRET_ACCESS_KEY"] = kSecret;
+  env["RCLONE_CONFIG_N3_REGION"] = "us-east-1";
+  std::filesystem::create_directories(work_.File("rc/d"));
+  for (int i = 0; i < 20; ++i) natss3::test::WriteFile(work_.File("rc/d/f" + std::to_string(i)), natss3::test::RandomBytes(1000 * i, i));
+  natss3::test::WriteFile(work_.File("rc/big"), natss3::test::RandomBytes(12 << 20, 5));
+  std::string out;
+  EXPECT_EQ(RunCommand({"rclone", "mkdir", "n3:rclone-bkt"}, &out, std::chrono::seconds(60), env), 0) << out;
+  EXPECT_EQ(RunCommand({"rclone", "copy", work_.File("rc"), "n3:rclone-bkt/rc"}, &out, std::chrono::seconds(120), env), 0) << out;
+  EXPECT_EQ(RunCommand({"rclone", "check", work_.File("rc"), "n3:rclone-bkt/rc"}, &out, std::chrono::seconds(120), env), 0) << out;
+  EXPECT_EQ(RunCommand({"rclone", "lsf", "-R", "n3:rclone-bkt"}, &out, std::chrono::seconds(60), env), 0);
+  EXPECT_NE(out.find("rc/d/f19"), std::string::npos) << out;
+  EXPECT_EQ(RunCommand({"rclone", "purge", "n3:rclone-bkt"}, &out, std::chrono::seconds(60), env), 0) << out;
+}
+
+TEST(S3Embedded, QuickStartStartsAndStopsItsOwnNatsServer) {
+  Daemon daemon({});
+  ASSERT_TRUE(daemon.started()) << daemon.log();
+  std::string creds = natss3::test::ReadFile(daemon.dir().File("data/credentials.json"));
+  ASSERT_FALSE(creds.empty());
+  auto field = [&](const std::string& name) {
+    size_t at = creds.find("\"" + name + "\"");
+    size_t a = creds.find('"', creds.find(':', at) + 1), b = creds.find('"', a + 1);
+    return creds.substr(a + 1, b - a - 1);
+  };
+  std::string log = daemon.log();
+  EXPECT_NE(log.find("aws --endpoint-url"), std::string::npos) << log;
+  EXPECT_NE(log.find(field("access_key")), std::string::npos) << "prints the dev access key";
+  std::string out;
+  std::map<std::string, std::string> env = {{"AWS_ACCESS_KEY_ID", field("access_key")},
+                                            {"AWS_SECRET_ACCESS_KEY", field("secret_key")},
+                                            {"AWS_DEFAULT_REGION", "us-east-1"}, {"HOME", daemon.dir().path()}};
+  EXPECT_EQ(RunCommand({"aws", "--endpoint-url", daemon.endpoint(), "s3", "mb", "s3://quick"}, &out, std::chrono::seconds(60), env), 0) << out;
+  EXPECT_EQ(RunCommand({"aws", "--endpoint-url", daemon.endpoint(), "s3", "ls"}, &out, std::chrono::seconds(60), env), 0) << out;
+  EXPECT_NE(out.find("quick"), std::string::npos);
+  size_t at = log.find("embedded nats-server pid ");
+  ASSERT_NE(at, std::string::npos);
+  pid_t nats_pid = std::stoi(log.substr(at + 25));
+  EXPECT_EQ(::kill(nats_pid, 0), 0);
+  EXPECT_EQ(daemon.process().Stop(std::chrono::seconds(15)), 0) << "graceful SIGTERM exit";
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (::kill(nats_pid, 0) == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_NE(::kill(nats_pid, 0), 0) << "embedded nats-server stopped with natss3d";
+}
+
+TEST(S3Embedded, MissingNatsServerIsExplained) {
+  TempDir dir;
+  std::string out;
+  int rc = RunCommand({NATSS3D_PATH, "--listen", "127.0.0.1:0", "--data-dir", dir.path(),
+                       "--nats-server-bin", "/nonexistent/nats-server"}, &out, std::chrono::seconds(30));
+  EXPECT_EQ(rc, 2);
+  EXPECT_NE(out.find("apt-get install nats-server"), std::string::npos) << out;
+  EXPECT_EQ(RunCommand({NATSS3D_PATH, "--help"}, &out), 0);
+  EXPECT_NE(out.find("--nats-servers"), std::string::npos);
+  EXPECT_NE(out.find("NATSS3_"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace natss3::s3d::test

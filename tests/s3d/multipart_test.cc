@@ -1,0 +1,164 @@
+// Multipart uploads: the full flow, every error case, abort and expiry removing all part data.
+#include <gtest/gtest.h>
+
+#include "s3_test_client.h"
+#include "s3d/multipart.h"
+#include "support/temp_dir.h"
+
+namespace natss3::s3d::test {
+namespace {
+
+constexpr size_t kMiB = 1024 * 1024;
+
+class S3Multipart : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    bucket_ = UniqueBucket("mp");
+    ASSERT_EQ(client_.Send("PUT", "/" + bucket_).status, 200);
+    baseline_ = Messages();
+  }
+  uint64_t Messages() { return daemon_.store().GetBucketStatus(bucket_)->messages; }
+  std::string Create(const std::string& key, s3::HeaderMap headers = {}) {
+    auto r = client_.Send("POST", "/" + bucket_ + "/" + key, "uploads", std::move(headers));
+    EXPECT_EQ(r.status, 200) << r.body;
+    size_t a = r.body.find("<UploadId>"), b = r.body.find("</UploadId>");
+    return a == std::string::npos ? "" : r.body.substr(a + 10, b - a - 10);
+  }
+  HttpResponse Part(const std::string& key, const std::string& id, int n, const std::string& body) {
+    return client_.Send("PUT", "/" + bucket_ + "/" + key,
+                        "partNumber=" + std::to_string(n) + "&uploadId=" + id, {}, body,
+                        std::string("UNSIGNED-PAYLOAD"));
+  }
+  HttpResponse Complete(const std::string& key, const std::string& id,
+                        const std::vector<std::pair<int, std::string>>& parts) {
+    std::string xml = "<CompleteMultipartUpload>";
+    for (const auto& [n, etag] : parts) {
+      xml += "<Part><PartNumber>" + std::to_string(n) + "</PartNumber><ETag>" + etag + "</ETag></Part>";
+    }
+    xml += "</CompleteMultipartUpload>";
+    return client_.Send("POST", "/" + bucket_ + "/" + key, "uploadId=" + id, {}, xml);
+  }
+  void ExpectBaseline() {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (Messages() != baseline_ && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    EXPECT_EQ(Messages(), baseline_);
+  }
+  InProcessDaemon& daemon_ = SharedDaemon();
+  S3TestClient client_{SharedDaemon().port()};
+  std::string bucket_;
+  uint64_t baseline_ = 0;
+};
+
+TEST_F(S3Multipart, FullFlowEtagAndCleanup) {
+  std::string p1 = natss3::test::RandomBytes(5 * kMiB, 11), p2 = natss3::test::RandomBytes(1000, 12);
+  std::string id = Create("big", {{"content-type", "video/mp4"}, {"x-amz-meta-k", "v"}});
+  auto r2 = Part("big", id, 2, p2);
+  auto r1 = Part("big", id, 1, p1);
+  ASSERT_EQ(r1.status, 200);
+  ASSERT_EQ(r2.status, 200);
+  EXPECT_EQ(r1.Header("etag"), "\"" + Md5Hex(p1) + "\"");
+  // Parts are invisible as objects.
+  EXPECT_NE(client_.Send("GET", "/" + bucket_, "list-type=2").body.find("<KeyCount>0</KeyCount>"), std::string::npos);
+  auto uploads = client_.Send("GET", "/" + bucket_, "uploads");
+  EXPECT_NE(uploads.body.find("<UploadId>" + id + "</UploadId>"), std::string::npos);
+  auto parts = client_.Send("GET", "/" + bucket_ + "/big", "uploadId=" + id);
+  EXPECT_NE(parts.body.find("<PartNumber>2</PartNumber>"), std::string::npos);
+  EXPECT_NE(parts.body.find("<Size>5242880</Size>"), std::string::npos);
+  auto done = Complete("big", id, {{1, r1.Header("etag")}, {2, r2.Header("etag")}});
+  ASSERT_EQ(done.status, 200) << done.body;
+  std::string expected_etag = Md5Hex(natss3::test::RandomBytes(0) + [&] {
+    std::string raw;
+    for (const std::string& hex : {Md5Hex(p1), Md5Hex(p2)}) {
+      for (size_t i = 0; i < hex.size(); i += 2) raw.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+    }
+    return raw;
+  }()) + "-2";
+  EXPECT_NE(done.body.find(expected_etag), std::string::npos) << done.body;
+  auto head = client_.Send("HEAD", "/" + bucket_ + "/big");
+  EXPECT_EQ(head.Header("etag"), "\"" + expected_etag + "\"");
+  EXPECT_EQ(head.Header("content-type"), "video/mp4");
+  EXPECT_EQ(head.Header("x-amz-meta-k"), "v");
+  auto get = client_.Send("GET", "/" + bucket_ + "/big");
+  EXPECT_EQ(get.body.size(), p1.size() + p2.size());
+  EXPECT_TRUE(get.body == p1 + p2);
+  EXPECT_EQ(client_.Send("GET", "/" + bucket_, "uploads").body.find("<Upload>"), std::string::npos);
+  EXPECT_EQ(client_.Send("GET", "/" + bucket_ + "/big", "uploadId=" + id).ErrorCode(), "NoSuchUpload");
+  // Only the composed object remains: deleting it returns the stream to the baseline.
+  EXPECT_EQ(client_.Send("DELETE", "/" + bucket_ + "/big").status, 204);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (Messages() > baseline_ + 1 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_LE(Messages(), baseline_ + 1) << "one delete marker at most";
+}
+
+TEST_F(S3Multipart, ErrorCases) {
+  std::string small = "tiny part";
+  std::string id = Create("e");
+  auto a = Part("e", id, 1, small);
+  auto b = Part("e", id, 2, small);
+  EXPECT_EQ(Complete("e", id, {{1, a.Header("etag")}, {2, b.Header("etag")}}).ErrorCode(), "EntityTooSmall");
+  EXPECT_EQ(Complete("e", id, {{2, b.Header("etag")}, {1, a.Header("etag")}}).ErrorCode(), "InvalidPartOrder");
+  EXPECT_EQ(Complete("e", id, {{1, "\"0123\""}}).ErrorCode(), "InvalidPart");
+  EXPECT_EQ(Complete("e", id, {{3, a.Header("etag")}}).ErrorCode(), "InvalidPart");
+  EXPECT_EQ(Complete("e", "nosuchupload", {{1, a.Header("etag")}}).ErrorCode(), "NoSuchUpload");
+  EXPECT_EQ(Part("e", "nosuchupload", 1, small).ErrorCode(), "NoSuchUpload");
+  EXPECT_EQ(Part("e", id, 0, small).ErrorCode(), "InvalidArgument");
+  EXPECT_EQ(Part("e", id, 10001, small).ErrorCode(), "InvalidArgument");
+  auto malformed = client_.Send("POST", "/" + bucket_ + "/e", "uploadId=" + id, {}, "<Complete");
+  EXPECT_EQ(malformed.ErrorCode(), "MalformedXML");
+  // A single small part is fine (the last part has no minimum).
+  auto single = Complete("e", id, {{1, a.Header("etag")}});
+  EXPECT_EQ(single.status, 200) << single.body;
+  EXPECT_EQ(client_.Send("GET", "/" + bucket_ + "/e").body, small);
+}
+
+TEST_F(S3Multipart, ReplacedPartAndAbortRemoveData) {
+  std::string id = Create("ab");
+  ASSERT_EQ(Part("ab", id, 1, natss3::test::RandomBytes(300000, 1)).status, 200);
+  ASSERT_EQ(Part("ab", id, 1, natss3::test::RandomBytes(300000, 2)).status, 200);
+  ASSERT_EQ(Part("ab", id, 2, "x").status, 200);
+  EXPECT_GT(Messages(), baseline_);
+  EXPECT_EQ(client_.Send("DELETE", "/" + bucket_ + "/ab", "uploadId=" + id).status, 204);
+  ExpectBaseline();
+  EXPECT_EQ(client_.Send("DELETE", "/" + bucket_ + "/ab", "uploadId=" + id).ErrorCode(), "NoSuchUpload");
+  EXPECT_EQ(client_.Send("DELETE", "/" + bucket_).status, 204) << "no upload keeps the bucket";
+}
+
+TEST_F(S3Multipart, UploadPartCopyWithRange) {
+  std::string src = natss3::test::RandomBytes(6 * kMiB, 21);
+  ASSERT_EQ(client_.Send("PUT", "/" + bucket_ + "/src", "", {}, src, std::string("UNSIGNED-PAYLOAD")).status, 200);
+  std::string id = Create("dst");
+  auto c1 = client_.Send("PUT", "/" + bucket_ + "/dst", "partNumber=1&uploadId=" + id,
+                         {{"x-amz-copy-source", "/" + bucket_ + "/src"},
+                          {"x-amz-copy-source-range", "bytes=0-5242879"}});
+  ASSERT_EQ(c1.status, 200) << c1.body;
+  auto c2 = client_.Send("PUT", "/" + bucket_ + "/dst", "partNumber=2&uploadId=" + id,
+                         {{"x-amz-copy-source", bucket_ + "/src"}, {"x-amz-copy-source-range", "bytes=5242880-6291455"}});
+  ASSERT_EQ(c2.status, 200) << c2.body;
+  auto etag = [](const std::string& body) {
+    size_t a = body.find("<ETag>"), b = body.find("</ETag>");
+    std::string e = body.substr(a + 6, b - a - 6);
+    size_t q;
+    while ((q = e.find("&quot;")) != std::string::npos) e.replace(q, 6, "\"");
+    return e;
+  };
+  auto done = Complete("dst", id, {{1, etag(c1.body)}, {2, etag(c2.body)}});
+  ASSERT_EQ(done.status, 200) << done.body;
+  EXPECT_TRUE(client_.Send("GET", "/" + bucket_ + "/dst").body == src);
+}
+
+TEST_F(S3Multipart, ExpiryRemovesAbandonedUploads) {
+  std::string id = Create("old");
+  ASSERT_EQ(Part("old", id, 1, natss3::test::RandomBytes(200000, 3)).status, 200);
+  auto removed = daemon_.service().uploads().ExpireOlderThan(Clock::now() + std::chrono::seconds(1));
+  ASSERT_TRUE(removed.ok());
+  EXPECT_GE(*removed, 1);
+  EXPECT_EQ(client_.Send("GET", "/" + bucket_ + "/old", "uploadId=" + id).ErrorCode(), "NoSuchUpload");
+  ExpectBaseline();
+}
+
+}  // namespace
+}  // namespace natss3::s3d::test

@@ -1,0 +1,285 @@
+// Unit tests of natss3d's pure logic: routing, ranges, conditionals, XML, listings, errors,
+// configuration, metrics.
+#include <gtest/gtest.h>
+
+#include "s3d/config.h"
+#include "s3d/errors.h"
+#include "s3d/listing.h"
+#include "s3d/metrics.h"
+#include "s3d/object_headers.h"
+#include "s3d/range.h"
+#include "s3d/routing.h"
+#include "s3d/xml.h"
+
+namespace natss3::s3d {
+namespace {
+
+S3Address Addr(const std::string& target, const std::string& host = "localhost",
+               const std::string& domain = "") {
+  auto a = ParseAddress(target, host, domain);
+  EXPECT_TRUE(a.ok());
+  return a.ok() ? *a : S3Address{};
+}
+
+TEST(Routing, PathStyleAddressDecodesKey) {
+  S3Address a = Addr("/bkt/dir/my%20file%2Bx?prefix=a%2Fb&list-type=2");
+  EXPECT_EQ(a.bucket, "bkt");
+  EXPECT_EQ(a.key, "dir/my file+x");
+  EXPECT_EQ(a.Get("prefix"), "a/b");
+  EXPECT_EQ(a.raw_path, "/bkt/dir/my%20file%2Bx");
+}
+
+TEST(Routing, VirtualHostedStyleWithDomain) {
+  S3Address a = Addr("/k/x", "photos.s3.local:5222", "s3.local");
+  EXPECT_EQ(a.bucket, "photos");
+  EXPECT_EQ(a.key, "k/x");
+  S3Address b = Addr("/photos/k", "s3.local:5222", "s3.local");
+  EXPECT_EQ(b.bucket, "photos");
+  EXPECT_EQ(b.key, "k");
+}
+
+TEST(Routing, MalformedPercentEncodingFails) {
+  EXPECT_FALSE(ParseAddress("/b/%zz", "h", "").ok());
+}
+
+TEST(Routing, ClassifiesOperations) {
+  EXPECT_EQ(Classify("GET", Addr("/"), false), Operation::kListBuckets);
+  EXPECT_EQ(Classify("PUT", Addr("/b"), false), Operation::kCreateBucket);
+  EXPECT_EQ(Classify("GET", Addr("/b?list-type=2"), false), Operation::kListObjectsV2);
+  EXPECT_EQ(Classify("GET", Addr("/b"), false), Operation::kListObjectsV1);
+  EXPECT_EQ(Classify("GET", Addr("/b?location"), false), Operation::kGetBucketLocation);
+  EXPECT_EQ(Classify("GET", Addr("/b?versioning"), false), Operation::kGetBucketVersioning);
+  EXPECT_EQ(Classify("GET", Addr("/b?uploads"), false), Operation::kListMultipartUploads);
+  EXPECT_EQ(Classify("POST", Addr("/b?delete"), false), Operation::kDeleteObjects);
+  EXPECT_EQ(Classify("PUT", Addr("/b/k"), true), Operation::kCopyObject);
+  EXPECT_EQ(Classify("PUT", Addr("/b/k?partNumber=1&uploadId=x"), false), Operation::kUploadPart);
+  EXPECT_EQ(Classify("PUT", Addr("/b/k?partNumber=1&uploadId=x"), true), Operation::kUploadPartCopy);
+  EXPECT_EQ(Classify("POST", Addr("/b/k?uploads"), false), Operation::kCreateMultipartUpload);
+  EXPECT_EQ(Classify("POST", Addr("/b/k?uploadId=x"), false), Operation::kCompleteMultipartUpload);
+  EXPECT_EQ(Classify("DELETE", Addr("/b/k?uploadId=x"), false), Operation::kAbortMultipartUpload);
+  EXPECT_EQ(Classify("GET", Addr("/b/k?uploadId=x"), false), Operation::kListParts);
+  EXPECT_EQ(Classify("GET", Addr("/b/k?tagging"), false), Operation::kGetObjectTagging);
+  EXPECT_EQ(Classify("HEAD", Addr("/b/k"), false), Operation::kHeadObject);
+  EXPECT_EQ(Classify("GET", Addr("/b?acl"), false), Operation::kNotImplemented);
+  EXPECT_EQ(Classify("PUT", Addr("/b?policy"), false), Operation::kNotImplemented);
+  EXPECT_EQ(Classify("GET", Addr("/b/k?versionId=3"), false), Operation::kNotImplemented);
+  EXPECT_EQ(Classify("PUT", Addr("/"), false), Operation::kMethodNotAllowed);
+}
+
+TEST(Routing, BucketNames) {
+  EXPECT_TRUE(ValidateNewBucketName("my-bucket-1").ok());
+  EXPECT_EQ(ValidateNewBucketName("my.bucket").error().code, "InvalidBucketName");
+  EXPECT_FALSE(ValidateNewBucketName("ab").ok());
+  EXPECT_FALSE(ValidateNewBucketName("Upper").ok());
+  EXPECT_FALSE(ValidateNewBucketName("-start").ok());
+  EXPECT_FALSE(ValidateNewBucketName(std::string(64, 'a')).ok());
+  EXPECT_TRUE(ValidateExistingBucketName("Made_By_Go").ok());
+  EXPECT_FALSE(ValidateExistingBucketName("a.b").ok());
+  EXPECT_EQ(ValidateKey(std::string(1025, 'k')).error().code, "KeyTooLongError");
+  EXPECT_TRUE(ValidateKey(std::string(1024, 'k')).ok());
+}
+
+TEST(Routing, UriEncodeRoundTrip) {
+  std::string decoded;
+  ASSERT_TRUE(UriDecode(UriEncode("a b/ü+%", true), &decoded, false));
+  EXPECT_EQ(decoded, "a b/ü+%");
+  EXPECT_EQ(UriEncode("a/b c", false), "a/b%20c");
+}
+
+TEST(Range, Forms) {
+  auto r = ParseRange("bytes=0-9", 100);
+  ASSERT_EQ(r.kind, RangeResult::Kind::kPartial);
+  EXPECT_EQ(r.range.offset, 0u);
+  EXPECT_EQ(r.range.length, 10u);
+  r = ParseRange("bytes=90-", 100);
+  EXPECT_EQ(r.range.offset, 90u);
+  EXPECT_EQ(r.range.length, 10u);
+  r = ParseRange("bytes=-5", 100);
+  EXPECT_EQ(r.range.offset, 95u);
+  EXPECT_EQ(r.range.length, 5u);
+  r = ParseRange("bytes=-500", 100);
+  EXPECT_EQ(r.range.offset, 0u);
+  EXPECT_EQ(r.range.length, 100u);
+  r = ParseRange("bytes=50-1000", 100);
+  EXPECT_EQ(r.range.length, 50u);
+  EXPECT_EQ(ContentRange(r.range, 100), "bytes 50-99/100");
+}
+
+TEST(Range, UnsatisfiableAndIgnored) {
+  EXPECT_EQ(ParseRange("bytes=100-", 100).kind, RangeResult::Kind::kUnsatisfiable);
+  EXPECT_EQ(ParseRange("bytes=-0", 100).kind, RangeResult::Kind::kUnsatisfiable);
+  EXPECT_EQ(ParseRange("bytes=0-", 0).kind, RangeResult::Kind::kUnsatisfiable);
+  EXPECT_EQ(ParseRange("bytes=9-3", 100).kind, RangeResult::Kind::kWhole);
+  EXPECT_EQ(ParseRange("bytes=0-1,5-6", 100).kind, RangeResult::Kind::kWhole);
+  EXPECT_EQ(ParseRange("items=0-1", 100).kind, RangeResult::Kind::kWhole);
+  EXPECT_EQ(ParseRange("bytes=x-1", 100).kind, RangeResult::Kind::kWhole);
+}
+
+TEST(Conditions, EtagsAndDates) {
+  TimePoint modified = TimePoint(std::chrono::seconds(1700000000));
+  std::string etag = "\"abc\"";
+  Conditions c;
+  c.if_match = "\"abc\"";
+  EXPECT_EQ(EvaluateConditions(c, etag, modified, true), ConditionOutcome::kProceed);
+  c.if_match = "\"zzz\", \"yyy\"";
+  EXPECT_EQ(EvaluateConditions(c, etag, modified, true), ConditionOutcome::kPreconditionFailed);
+  c = {};
+  c.if_none_match = "abc";
+  EXPECT_EQ(EvaluateConditions(c, etag, modified, true), ConditionOutcome::kNotModified);
+  EXPECT_EQ(EvaluateConditions(c, etag, modified, false), ConditionOutcome::kPreconditionFailed);
+  c = {};
+  c.if_modified_since = FormatHttpDate(modified);
+  EXPECT_EQ(EvaluateConditions(c, etag, modified, true), ConditionOutcome::kNotModified);
+  c.if_modified_since = FormatHttpDate(modified - std::chrono::seconds(10));
+  EXPECT_EQ(EvaluateConditions(c, etag, modified, true), ConditionOutcome::kProceed);
+  c = {};
+  c.if_unmodified_since = FormatHttpDate(modified - std::chrono::seconds(10));
+  EXPECT_EQ(EvaluateConditions(c, etag, modified, true), ConditionOutcome::kPreconditionFailed);
+  // If-Match true wins over a failing If-Unmodified-Since (RFC 9110 order, as S3).
+  c.if_match = "*";
+  EXPECT_EQ(EvaluateConditions(c, etag, modified, true), ConditionOutcome::kProceed);
+}
+
+TEST(HttpDate, RoundTrip) {
+  TimePoint t = TimePoint(std::chrono::seconds(784111777));
+  EXPECT_EQ(FormatHttpDate(t), "Sun, 06 Nov 1994 08:49:37 GMT");
+  auto parsed = ParseHttpDate("Sun, 06 Nov 1994 08:49:37 GMT");
+  ASSERT_TRUE(parsed.has_value());
+  EXPECT_EQ(*parsed, t);
+  EXPECT_FALSE(ParseHttpDate("yesterday").has_value());
+}
+
+TEST(Xml, EscapesAndParsesComplete) {
+  EXPECT_EQ(XmlEscape("a<b>&\"'"), "a&lt;b&gt;&amp;&quot;&apos;");
+  auto parts = ParseCompleteMultipartUpload(
+      "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>\"aa\"</ETag></Part>"
+      "<Part><PartNumber>2</PartNumber><ETag>bb</ETag></Part></CompleteMultipartUpload>");
+  ASSERT_TRUE(parts.ok());
+  ASSERT_EQ(parts->size(), 2u);
+  EXPECT_EQ((*parts)[0].etag, "aa");
+  EXPECT_EQ((*parts)[1].part_number, 2);
+  EXPECT_EQ(ParseCompleteMultipartUpload("<Complete").error().code, "MalformedXML");
+  EXPECT_EQ(ParseCompleteMultipartUpload("<CompleteMultipartUpload/>").error().code, "MalformedXML");
+  EXPECT_FALSE(ParseCompleteMultipartUpload(
+                   "<CompleteMultipartUpload><Part><PartNumber>x</PartNumber><ETag>a</ETag>"
+                   "</Part></CompleteMultipartUpload>").ok());
+}
+
+TEST(Xml, DeleteAndTagging) {
+  auto del = ParseDeleteObjects("<Delete><Quiet>true</Quiet><Object><Key>a&amp;b</Key></Object></Delete>");
+  ASSERT_TRUE(del.ok());
+  EXPECT_TRUE(del->quiet);
+  EXPECT_EQ(del->keys.at(0), "a&b");
+  EXPECT_FALSE(ParseDeleteObjects("<Delete></Delete>").ok());
+  auto tags = ParseTagging("<Tagging><TagSet><Tag><Key>k</Key><Value>v 1</Value></Tag></TagSet></Tagging>");
+  ASSERT_TRUE(tags.ok());
+  EXPECT_EQ(FormatTaggingHeader(*tags), "k=v%201");
+  auto back = ParseTaggingHeader("k=v%201&x=");
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ((*back)[0].second, "v 1");
+  EXPECT_EQ((*back)[1].first, "x");
+  EXPECT_FALSE(ParseTaggingHeader("a=1&a=2").ok());
+  EXPECT_TRUE(ParseCreateBucketConfiguration("").ok());
+  EXPECT_FALSE(ParseCreateBucketConfiguration("<nope").ok());
+}
+
+TEST(Listing, TokensAndParams) {
+  std::string token = EncodeContinuationToken("dir/ü-key");
+  auto decoded = DecodeContinuationToken(token);
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_EQ(*decoded, "dir/ü-key");
+  EXPECT_FALSE(DecodeContinuationToken("garbage!").ok());
+  auto params = ParseListParams(Addr("/b?list-type=2&max-keys=5000&prefix=p&start-after=p1&continuation-token=" + token), true);
+  ASSERT_TRUE(params.ok());
+  EXPECT_EQ(params->max_keys, 1000u);
+  EXPECT_EQ(ToQuery(*params).start_after, "p1") << "the later of start-after and token wins";
+  EXPECT_FALSE(ParseListParams(Addr("/b?max-keys=-1"), false).ok());
+  EXPECT_FALSE(ParseListParams(Addr("/b?encoding-type=base64"), false).ok());
+}
+
+TEST(Listing, XmlHasKeyCountPrefixesAndEncoding) {
+  ListParams params;
+  params.v2 = true;
+  params.url_encoding = true;
+  params.delimiter = "/";
+  ListingIndex::Page page;
+  ListingIndex::Entry entry;
+  entry.name = "a b";
+  entry.size = 3;
+  entry.md5_hex = "900150983cd24fb0d6963f7d28e17f72";
+  page.entries.push_back(entry);
+  page.common_prefixes.push_back("dir x/");
+  page.truncated = true;
+  page.next_start_after = "dir x/";
+  std::string xml = ListObjectsXml("b", params, page);
+  EXPECT_NE(xml.find("<Key>a%20b</Key>"), std::string::npos);
+  EXPECT_NE(xml.find("<Prefix>dir%20x/</Prefix>"), std::string::npos);
+  EXPECT_NE(xml.find("<KeyCount>2</KeyCount>"), std::string::npos);
+  EXPECT_NE(xml.find("<IsTruncated>true</IsTruncated>"), std::string::npos);
+  EXPECT_NE(xml.find("&quot;900150983cd24fb0d6963f7d28e17f72&quot;"), std::string::npos);
+  EXPECT_NE(xml.find("<NextContinuationToken>" + EncodeContinuationToken("dir x/")), std::string::npos);
+}
+
+TEST(Etag, Sources) {
+  EXPECT_EQ(EtagOf("abc", "", ""), "\"abc\"");
+  EXPECT_EQ(EtagOf("abc", "ffff-2", ""), "\"ffff-2\"");
+  // Objects from other clients: derived from the digest, stable.
+  std::string digest = "SHA-256=uU0nuZNNPgilLlLX2n2r-sSE7-N6U4DukIj3rOLvzek=";
+  EXPECT_EQ(EtagOf("", "", digest), "\"b94d27b9934d3e08a52e52d7da7dabfa\"");
+}
+
+TEST(Errors, StatusMapping) {
+  EXPECT_EQ(FromStatus(NotFound("x"), ErrorContext::kObject).code, "NoSuchKey");
+  EXPECT_EQ(FromStatus(NotFound("x"), ErrorContext::kBucket).code, "NoSuchBucket");
+  EXPECT_EQ(FromStatus(NotFound("x"), ErrorContext::kUpload).code, "NoSuchUpload");
+  EXPECT_EQ(FromStatus(Unavailable("down"), ErrorContext::kObject).http_status, 503);
+  EXPECT_EQ(FromStatus(FailedPrecondition("not empty"), ErrorContext::kBucket).code, "BucketNotEmpty");
+  EXPECT_EQ(FromStatus(FailedPrecondition("rev"), ErrorContext::kObject).http_status, 412);
+  EXPECT_EQ(FromStatus(InvalidArgument("object name too long"), ErrorContext::kObject).code, "KeyTooLongError");
+  EXPECT_EQ(FromStatus(PermissionDenied("x"), ErrorContext::kObject).http_status, 403);
+  EXPECT_EQ(FromStatus(Internal("x"), ErrorContext::kObject).http_status, 500);
+  std::string xml = ErrorXml(errors::NoSuchKey(), "/b/k<", "REQ1");
+  EXPECT_NE(xml.find("<Code>NoSuchKey</Code>"), std::string::npos);
+  EXPECT_NE(xml.find("<Resource>/b/k&lt;</Resource>"), std::string::npos);
+  EXPECT_NE(xml.find("<RequestId>REQ1</RequestId>"), std::string::npos);
+}
+
+TEST(Config, PrecedenceFlagEnvFile) {
+  std::string path = ::testing::TempDir() + "/natss3d.conf";
+  FILE* f = std::fopen(path.c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  std::fputs("# comment\nlisten = 127.0.0.1:7000\nnats-servers = nats://file:4222\n"
+             "multipart-expiry = 2h\ndomain = file.local\n", f);
+  std::fclose(f);
+  const char* argv[] = {"natss3d", "--config", path.c_str(), "--domain", "flag.local"};
+  auto config = ParseConfig(5, argv, {"NATSS3_NATS_SERVERS=nats://env:4222", "OTHER=1"});
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->listen_port, 7000);
+  EXPECT_EQ(config->nats.servers, "nats://env:4222");
+  EXPECT_FALSE(config->embedded_nats);
+  EXPECT_EQ(config->domain, "flag.local");
+  EXPECT_EQ(config->multipart_expiry, std::chrono::hours(2));
+  const char* bad[] = {"natss3d", "--listen", "nope"};
+  EXPECT_FALSE(ParseConfig(3, bad, {}).ok());
+  const char* none[] = {"natss3d"};
+  auto defaults = ParseConfig(1, none, {});
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_TRUE(defaults->embedded_nats);
+  EXPECT_EQ(defaults->listen_port, 5222);
+  EXPECT_EQ(ParseDuration("1h30m").value(), std::chrono::seconds(5400));
+  EXPECT_FALSE(ParseDuration("5x").ok());
+}
+
+TEST(Metrics, RendersPrometheusText) {
+  Metrics m;
+  m.RequestStarted();
+  m.RequestFinished("GetObject", 200, 0.003, 0, 1234);
+  std::string text = m.Render();
+  EXPECT_NE(text.find("natss3_requests_total{operation=\"GetObject\",status=\"200\"} 1"), std::string::npos);
+  EXPECT_NE(text.find("natss3_request_duration_seconds_bucket{operation=\"GetObject\",le=\"0.005\"} 1"), std::string::npos);
+  EXPECT_NE(text.find("natss3_bytes_sent_total 1234"), std::string::npos);
+  EXPECT_NE(text.find("natss3_requests_in_flight 0"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace natss3::s3d
