@@ -34,7 +34,7 @@ S3Result<std::unique_ptr<PayloadDecoder>> PayloadDecoder::Create(const AuthConte
     std::string value = Trimmed(md5->second);
     std::optional<std::string> raw = Base64Decode(value);
     if (!raw || raw->size() != 16) return S3Error::InvalidDigest();
-    decoder->expected_md5_base64_ = value;
+    decoder->expected_md5_ = *raw;
   }
 
   // At most one x-amz-checksum-* header (S3 rejects several).
@@ -116,7 +116,7 @@ S3Status PayloadDecoder::Finish() {
     return fail(S3Error::XAmzContentSHA256Mismatch());
   }
   std::string md5_raw = md5_->Digest();
-  if (!expected_md5_base64_.empty() && Base64Encode(md5_raw) != expected_md5_base64_) {
+  if (!expected_md5_.empty() && md5_raw != expected_md5_) {
     return fail(S3Error::BadDigest("The Content-MD5 you specified did not match what we "
                                    "received."));
   }

@@ -62,7 +62,7 @@ class PayloadDecoder {
   std::string expected_sha256_;
   std::optional<Checksum> header_checksum_;   // x-amz-checksum-* sent as a header
   std::string expected_checksum_base64_;
-  std::string expected_md5_base64_;
+  std::string expected_md5_;                 // raw 16 bytes of Content-MD5
   uint64_t payload_bytes_ = 0;
   std::string md5_hex_;
   std::optional<ChecksumAlgorithm> checksum_algorithm_;

@@ -213,7 +213,9 @@ S3Result<SignedParts> ParsePresignedQuery(const RequestView& request) {
   parts.signed_headers = Split(signed_headers, ';');
   std::optional<Clock::time_point> date = ParseAmzDate(parts.amz_date);
   if (!date) return error("X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"");
-  if (expires.size() > 7 || !std::all_of(expires.begin(), expires.end(), ::isdigit)) {
+  if (expires.size() > 7 || !std::all_of(expires.begin(), expires.end(), [](char c) {
+        return c >= '0' && c <= '9';
+      })) {
     return error("X-Amz-Expires should be a number");
   }
   long expiry = std::stol(expires);

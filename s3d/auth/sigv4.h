@@ -80,6 +80,7 @@ struct VerifyOptions {
 //                                      x-amz-content-sha256 in header auth
 //   InvalidArgument 400              - malformed x-amz-content-sha256 value
 //   AccessDenied 403                 - missing date; "Request has expired" (presigned);
+//                                      presigned X-Amz-Date more than max_skew in the future;
 //                                      host or an x-amz-* header present but not signed
 //   InvalidAccessKeyId 403           - unknown access key
 //   RequestTimeTooSkewed 403         - header auth more than max_skew away from now
