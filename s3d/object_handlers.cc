@@ -146,8 +146,9 @@ ApiStatus GetObject(RequestContext& ctx, bool head) {
   }
   bool partial = range.kind == RangeResult::Kind::kPartial;
   ByteRange selected = partial ? range.range : ByteRange{0, info->size};
-  SetObjectResponseHeaders(*info, ctx.address, req.get_header_value("x-amz-checksum-mode") == "ENABLED",
-                           ctx.res);
+  // Stored checksums describe the whole object: a ranged response must not carry them.
+  bool with_checksums = !partial && req.get_header_value("x-amz-checksum-mode") == "ENABLED";
+  SetObjectResponseHeaders(*info, ctx.address, with_checksums, ctx.res);
   std::string content_type = ctx.res.get_header_value("Content-Type");
   ctx.res.status = partial ? 206 : 200;
   if (partial) ctx.res.set_header("Content-Range", ContentRange(selected, info->size));

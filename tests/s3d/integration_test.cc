@@ -2,6 +2,9 @@
 // copy, tagging, permissions, presigned URLs, health, metrics, NATS outage.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 #include "natss3/nats_store.h"
 #include "s3_test_client.h"
 #include "s3d/object_headers.h"
@@ -174,6 +177,26 @@ TEST_F(S3Integration, ListingsV1V2) {
   EXPECT_NE(encoded.body.find("<Key>c%20d</Key>"), std::string::npos);
   auto zero = client_.Send("GET", "/" + bucket_, "list-type=2&max-keys=0");
   EXPECT_NE(zero.body.find("<KeyCount>0</KeyCount>"), std::string::npos);
+}
+
+TEST_F(S3Integration, ListingAfterConcurrentPutsShowsEveryKey) {
+  ASSERT_EQ(client_.Send("GET", "/" + bucket_, "list-type=2").status, 200);  // index exists
+  std::vector<std::thread> writers;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < 10; ++t) {
+    writers.emplace_back([&, t] {
+      S3TestClient client(daemon_.port());
+      for (int i = 0; i < 20; ++i) {
+        std::string key = "k" + std::to_string(t) + "-" + std::to_string(i);
+        if (client.Send("PUT", "/" + bucket_ + "/" + key, "", {}, key).status != 200) ++failures;
+      }
+    });
+  }
+  for (auto& w : writers) w.join();
+  ASSERT_EQ(failures.load(), 0);
+  auto list = client_.Send("GET", "/" + bucket_, "list-type=2");
+  EXPECT_NE(list.body.find("<KeyCount>200</KeyCount>"), std::string::npos)
+      << "read-your-writes listing after 200 concurrent PUTs";
 }
 
 TEST_F(S3Integration, DeleteObjectsQuietAndVerbose) {
