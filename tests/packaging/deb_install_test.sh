@@ -1,0 +1,253 @@
+#!/usr/bin/env bash
+# Package test: builds natss3_*.deb, installs it with "apt install ./natss3_*.deb" into a fresh
+# Debian 12 root (mmdebstrap, else debootstrap, from Debian's archive), then in that chroot (no
+# systemd running): natss3ctl --version, natss3d with its embedded nats-server, a put and a get
+# through the S3 API, an upgrade that keeps data and config, remove, purge, and checks that purge
+# left nothing the package created.
+#
+# Usage: tests/packaging/deb_install_test.sh [--deb FILE]
+#   --deb FILE   test this package instead of building one with packaging/deb/build.sh
+# Environment: NATSS3_TEST_CACHE (default /var/cache/natss3-test: base rootfs tarball, cached
+#   .debs), NATSS3_TEST_MIRROR (default http://deb.debian.org/debian), NATSS3_TEST_SECURITY_MIRROR
+#   (default http://deb.debian.org/debian-security), NATSS3_DEB_BUILD_DIR (passed to build.sh).
+# Needs root (exits 77, "skipped", otherwise), mmdebstrap or debootstrap, curl, and the network
+# to Debian's archive.
+set -euo pipefail
+
+t_start=$(date +%s)
+phase_start=$t_start
+phase() {  # prints how long the previous phase took
+  local now; now=$(date +%s)
+  echo "--- [$((now - t_start))s total, previous step $((now - phase_start))s] $*"
+  phase_start=$now
+}
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "SKIP: the package test needs root (chroot, mounts, apt)"
+  exit 77
+fi
+
+here="$(cd "$(dirname "$0")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+deb=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --deb) deb="$(readlink -f "$2")"; shift 2 ;;
+    *) echo "usage: $0 [--deb FILE]" >&2; exit 2 ;;
+  esac
+done
+
+cache="${NATSS3_TEST_CACHE:-/var/cache/natss3-test}"
+mirror="${NATSS3_TEST_MIRROR:-http://deb.debian.org/debian}"
+security_mirror="${NATSS3_TEST_SECURITY_MIRROR:-http://deb.debian.org/debian-security}"
+base_tar="$cache/bookworm-base.tar"
+max_base_age_days=30
+for tool in curl chroot mount; do
+  command -v "$tool" >/dev/null || fail "$tool not found (scripts/deps.sh test installs it)"
+done
+
+# ---------------------------------------------------------------------------------------------
+phase "building the package"
+if [ -z "$deb" ]; then
+  out="$(mktemp -d /tmp/natss3-deb.XXXXXX)"
+  "$repo/packaging/deb/build.sh" -o "$out" || fail "packaging/deb/build.sh failed"
+  deb="$(ls "$out"/natss3_*.deb)"
+fi
+[ -f "$deb" ] || fail "no package file $deb"
+version="$(dpkg-deb -f "$deb" Version)"
+upstream_version="${version%-*}"
+echo "package: $deb ($version)"
+
+# ---------------------------------------------------------------------------------------------
+phase "base Debian 12 root"
+mkdir -p "$cache/archives/partial"
+sources=("deb $mirror bookworm main"
+         "deb $mirror bookworm-updates main"
+         "deb $security_mirror bookworm-security main")
+if [ -f "$base_tar" ] && [ -z "$(find "$base_tar" -mtime +"$max_base_age_days")" ]; then
+  echo "using cached $base_tar"
+else
+  tmp_tar="$cache/bookworm-base.tmp$$.tar"  # mmdebstrap picks the format by extension
+  if command -v mmdebstrap >/dev/null; then
+    mmdebstrap --quiet --variant=apt --mode=root --components=main bookworm "$tmp_tar" \
+      "${sources[@]}" || { rm -f "$tmp_tar"; fail "mmdebstrap failed"; }
+  elif command -v debootstrap >/dev/null; then
+    tmp_dir="$(mktemp -d /var/tmp/natss3-debootstrap.XXXXXX)"
+    debootstrap --variant=minbase bookworm "$tmp_dir" "$mirror" >/dev/null ||
+      { rm -rf "$tmp_dir"; fail "debootstrap failed"; }
+    printf '%s\n' "${sources[@]}" >"$tmp_dir/etc/apt/sources.list"
+    rm -rf "$tmp_dir"/var/cache/apt/archives/*.deb "$tmp_dir"/var/lib/apt/lists/*_Packages
+    tar -C "$tmp_dir" -cf "$tmp_tar" . && rm -rf "$tmp_dir"
+  else
+    fail "neither mmdebstrap nor debootstrap is installed (scripts/deps.sh test)"
+  fi
+  mv "$tmp_tar" "$base_tar"
+fi
+
+root="$(mktemp -d /var/tmp/natss3-root.XXXXXX)"
+chroot_pids() {  # processes whose root directory is the test root
+  local p
+  for p in /proc/[0-9]*; do
+    [ "$(readlink "$p/root" 2>/dev/null)" = "$root" ] && echo "${p#/proc/}"
+  done
+  return 0
+}
+cleanup() {
+  local pids
+  pids="$(chroot_pids)"
+  if [ -n "$pids" ]; then
+    # shellcheck disable=SC2086
+    kill -KILL $pids 2>/dev/null || true
+  fi
+  for m in var/cache/apt/archives dev proc; do
+    mountpoint -q "$root/$m" && umount -l "$root/$m"
+  done
+  rm -rf --one-file-system "$root"
+}
+trap cleanup EXIT
+tar -C "$root" -xf "$base_tar"
+cp /etc/resolv.conf "$root/etc/resolv.conf"
+mount -t proc proc "$root/proc"
+mount --bind /dev "$root/dev"
+# Downloaded .debs are kept between runs (the root itself is fresh each time).
+mount --bind "$cache/archives" "$root/var/cache/apt/archives"
+in_root() { chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
+  LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive "$@"; }
+[ ! -d "$root/run/systemd/system" ] || fail "the test root must not look like a running systemd"
+
+# What existed before the package, to check that purge leaves no trace of it.
+snapshot() {
+  in_root sh -c 'find / -xdev \( -path /proc -o -path /dev -o -path /tmp -o -path /var/cache \
+    -o -path /var/lib/apt/lists -o -path /var/log \) -prune -o -print' | grep -i natss3 | sort || true
+}
+[ -z "$(snapshot)" ] || fail "fresh root already contains natss3 files"
+
+# ---------------------------------------------------------------------------------------------
+phase "apt install ./$(basename "$deb")"
+cp "$deb" "$root/tmp/"
+in_root apt-get update -qq || fail "apt-get update in the root failed"
+in_root sh -c "cd /tmp && apt install -y -q ./$(basename "$deb")" >"$root/tmp/apt-install.log" 2>&1 ||
+  { tail -30 "$root/tmp/apt-install.log"; fail "apt install of the package failed"; }
+grep -E '^(Setting up|The following NEW)' "$root/tmp/apt-install.log" | head -40 || true
+in_root dpkg-query -W -f='${Status}\n' natss3 | grep -q "install ok installed" ||
+  fail "natss3 is not installed"
+in_root dpkg-query -W -f='${Status}\n' nats-server fuse3 | grep -c "install ok installed" |
+  grep -qx 2 || fail "Depends fuse3 and Recommends nats-server were not installed"
+
+for f in /usr/bin/natss3d /usr/bin/natss3fs /usr/bin/natss3ctl /sbin/mount.natss3fs \
+         /etc/natss3/natss3d.conf /lib/systemd/system/natss3d.service \
+         /lib/systemd/system/natss3fs@.service \
+         /usr/share/man/man1/natss3d.1.gz /usr/share/man/man1/natss3fs.1.gz \
+         /usr/share/man/man1/natss3ctl.1.gz /usr/share/man/man8/mount.natss3fs.8.gz \
+         /usr/share/bash-completion/completions/natss3ctl /usr/share/doc/natss3/copyright \
+         /usr/share/doc/natss3/changelog.Debian.gz; do
+  [ -e "$root$f" ] || fail "installed package lacks $f"
+done
+in_root getent passwd natss3 >/dev/null || fail "postinst did not create the natss3 user"
+[ "$(in_root stat -c %U:%G /var/lib/natss3)" = natss3:natss3 ] || fail "/var/lib/natss3 is not owned by natss3"
+[ -L "$root/etc/systemd/system/multi-user.target.wants/natss3d.service" ] ||
+  fail "natss3d.service was not enabled"
+in_root sh -c 'ldd /usr/bin/natss3d /usr/bin/natss3fs /usr/bin/natss3ctl' | grep 'not found' &&
+  fail "a library of the binaries is missing: Depends is incomplete"
+
+# ---------------------------------------------------------------------------------------------
+phase "natss3ctl --version, mount helper"
+ctl_version="$(in_root natss3ctl --version)" || fail "natss3ctl --version failed"
+echo "natss3ctl --version: $ctl_version"
+grep -qF "$upstream_version" <<<"$ctl_version" ||
+  fail "natss3ctl --version does not print the package's version $upstream_version"
+helper_cmd="$(in_root /sbin/mount.natss3fs photos /mnt -f -o _netdev,ro,allow_other 2>&1)"
+grep -q -- "natss3fs --bucket photos -o ro,allow_other /mnt" <<<"$helper_cmd" ||
+  fail "mount.natss3fs translated the fstab entry wrongly: $helper_cmd"
+
+# ---------------------------------------------------------------------------------------------
+phase "natss3d with the embedded nats-server (as the service runs it)"
+port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null ||
+  echo 15222)"
+# As natss3d.service: the conffile's NATSS3_* variables, user natss3, cwd /var/lib/natss3. Only
+# the port differs from the shipped default (127.0.0.1:5222), so a natss3d on the host can't clash.
+grep -qx 'NATSS3_LISTEN=127.0.0.1:5222' "$root/etc/natss3/natss3d.conf" ||
+  fail "the conffile does not default to 127.0.0.1:5222"
+chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 sh -c '
+  set -a; . /etc/natss3/natss3d.conf; set +a
+  NATSS3_LISTEN=127.0.0.1:'"$port"'
+  cd /var/lib/natss3
+  exec setpriv --reuid=natss3 --regid=natss3 --init-groups --inh-caps=-all \
+    /usr/bin/natss3d $NATSS3D_ARGS' >"$root/tmp/natss3d.log" 2>&1 &
+natss3d_pid=$!
+url="http://127.0.0.1:$port"
+deadline=$(( $(date +%s) + 60 ))
+until curl -fsS -o /dev/null "$url/healthz" 2>/dev/null; do
+  kill -0 "$natss3d_pid" 2>/dev/null || { cat "$root/tmp/natss3d.log"; fail "natss3d exited"; }
+  [ "$(date +%s)" -lt "$deadline" ] || { cat "$root/tmp/natss3d.log"; fail "natss3d not healthy within 60s"; }
+  sleep 0.2
+done
+echo "natss3d healthy on $url"
+in_root pgrep -x nats-server >/dev/null || fail "natss3d did not start its embedded nats-server"
+ls "$root/var/lib/natss3" | sed 's/^/  \/var\/lib\/natss3\//'
+
+# Credentials: the development credentials natss3d created in the state directory.
+creds_file="$root$(sed -n 's/^NATSS3_CREDENTIALS=//p' "$root/etc/natss3/natss3d.conf")"
+[ -f "$creds_file" ] || { cat "$root/tmp/natss3d.log"; fail "natss3d did not create $creds_file"; }
+read -r access_key secret_key < <(python3 -c '
+import json,sys; c=json.load(open(sys.argv[1]))["credentials"][0]; print(c["access_key"], c["secret_key"])' \
+  "$creds_file") || fail "cannot read credentials from $creds_file"
+s3() { curl -fsS --aws-sigv4 "aws:amz:us-east-1:s3" --user "$access_key:$secret_key" "$@"; }
+head -c 300000 /dev/urandom >"$root/tmp/object.bin"
+s3 -X PUT "$url/pkgtest" -o /dev/null || fail "S3 CreateBucket failed"
+s3 -X PUT --data-binary @"$root/tmp/object.bin" "$url/pkgtest/dir/object.bin" -o /dev/null ||
+  fail "S3 PutObject failed"
+s3 "$url/pkgtest/dir/object.bin" -o "$root/tmp/object.got" || fail "S3 GetObject failed"
+cmp "$root/tmp/object.bin" "$root/tmp/object.got" || fail "S3 GetObject returned other bytes"
+echo "S3 put and get of 300000 bytes: identical"
+
+phase "stopping natss3d"
+kill -TERM "$natss3d_pid"
+deadline=$(( $(date +%s) + 30 ))
+while kill -0 "$natss3d_pid" 2>/dev/null; do
+  [ "$(date +%s)" -lt "$deadline" ] || fail "natss3d did not stop within 30s of SIGTERM"
+  sleep 0.2
+done
+wait "$natss3d_pid" || echo "natss3d exit status $? after SIGTERM"
+deadline=$(( $(date +%s) + 10 ))
+while [ -n "$(chroot_pids)" ]; do
+  [ "$(date +%s)" -lt "$deadline" ] || fail "processes left in the root after natss3d stopped: $(chroot_pids)"
+  sleep 0.2
+done
+[ -n "$(ls -A "$root/var/lib/natss3")" ] || fail "natss3d stored nothing in /var/lib/natss3"
+
+# ---------------------------------------------------------------------------------------------
+phase "upgrade keeps data and configuration"
+echo "# edited by the package test" >>"$root/etc/natss3/natss3d.conf"
+echo keep >"$root/var/lib/natss3/upgrade-marker"
+in_root dpkg -i "/tmp/$(basename "$deb")" >/dev/null || fail "upgrade (dpkg -i over itself) failed"
+grep -q "edited by the package test" "$root/etc/natss3/natss3d.conf" || fail "upgrade lost the edited conffile"
+[ -f "$root/var/lib/natss3/upgrade-marker" ] || fail "upgrade lost /var/lib/natss3"
+
+phase "apt remove keeps data, configuration and user"
+in_root apt-get remove -y -q natss3 >/dev/null || fail "apt-get remove natss3 failed"
+[ ! -e "$root/usr/bin/natss3d" ] || fail "remove left /usr/bin/natss3d"
+[ -f "$root/etc/natss3/natss3d.conf" ] || fail "remove deleted the conffile"
+[ -f "$root/var/lib/natss3/upgrade-marker" ] || fail "remove deleted /var/lib/natss3"
+in_root getent passwd natss3 >/dev/null || fail "remove deleted the natss3 user"
+
+phase "apt purge removes what the package created"
+in_root apt-get purge -y -q natss3 >/dev/null || fail "apt-get purge natss3 failed"
+in_root dpkg-query -W -f='${Status}\n' natss3 2>/dev/null | grep -q "^install ok" &&
+  fail "natss3 still installed after purge"
+for f in /etc/natss3 /var/lib/natss3 /usr/share/doc/natss3; do
+  [ ! -e "$root$f" ] || fail "purge left $f"
+done
+for db in passwd group shadow gshadow; do
+  ! grep -q '^natss3:' "$root/etc/$db" || fail "purge left natss3 in /etc/$db"
+done
+left="$(snapshot)"
+[ -z "$left" ] || fail "purge left files named natss3: $left"
+
+phase "done"
+total=$(( $(date +%s) - t_start ))
+echo "package test passed in ${total}s"
+if [ "$total" -gt 900 ]; then
+  echo "NOTE: the package test took ${total}s, more than 15 minutes"
+fi
