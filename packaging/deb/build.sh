@@ -77,6 +77,9 @@ cp -a "$here/debian" "$here/files" "$work/"
 cp "$here/lintian-overrides" "$work/debian/natss3.lintian-overrides"
 cp "$repo/docs/install.md" "$work/files/install.md" 2>/dev/null || : >"$work/files/install.md"
 for t in "${targets[@]}"; do cp "$bindir/${target_path[$t]}" "$work/bin/$t"; done
+# The fstab helper belongs to the FUSE front end (fuse/mount.natss3fs).
+[ -f "$repo/fuse/mount.natss3fs" ] || die "missing fuse/mount.natss3fs (the natss3fs fstab helper)"
+install -m 0755 "$repo/fuse/mount.natss3fs" "$work/files/mount.natss3fs"
 
 echo "build.sh: packing with debhelper" >&2
 (cd "$work" && dpkg-buildpackage -b -us -uc >"$build/dpkg-buildpackage.log" 2>&1) ||
