@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <future>
+
 #include "core_test_util.h"
 
 namespace natss3 {
@@ -140,15 +142,33 @@ TEST(Connection, RetryOnFailedConnectSucceedsLater) {
   int port = test::FreePort();
   auto o = Opts("nats://127.0.0.1:" + std::to_string(port));
   o.retry_on_failed_connect = true;
-  auto store = ConnectNats(o);
-  ASSERT_OK(store);  // daemons: Connect succeeds and keeps trying
-  EXPECT_FALSE((*store)->Health().ok());
+  // Daemons: Connect returns at once and keeps trying. Run it on a thread so that a blocking
+  // implementation fails this test instead of hanging it: if it has not returned within 10 s,
+  // start the server so the blocked call can complete.
+  auto pending = std::async(std::launch::async, [o] { return ConnectNats(o); });
+  bool returned_early = pending.wait_for(10s) == std::future_status::ready;
+  EXPECT_TRUE(returned_early) << "ConnectNats with retry_on_failed_connect blocked while no "
+                                 "server was reachable";
+  Result<std::shared_ptr<ObjectStore>> store = Status(Code::kInternal, "not returned");
+  if (returned_early) {
+    store = pending.get();
+    ASSERT_OK(store);
+    EXPECT_FALSE((*store)->Health().ok());
+  }
   NatsServer::Options so;
   so.port = port;
   auto server = NatsServer::Start(so);
   ASSERT_NE(server, nullptr);
+  if (!returned_early) {
+    ASSERT_EQ(pending.wait_for(30s), std::future_status::ready);
+    store = pending.get();
+    ASSERT_OK(store);
+  }
   EXPECT_TRUE(PollUntil([&] { return (*store)->Health().ok(); }, 15s))
       << (*store)->Health().ToString();
+  BucketConfig c;
+  c.bucket = "late";
+  EXPECT_OK((*store)->CreateBucket(c));
 }
 
 TEST(Connection, ServerLossFailsFastThenRecoversAfterRestart) {

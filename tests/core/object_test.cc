@@ -546,8 +546,11 @@ TEST_F(ObjectTest, ListWithAndWithoutDeletedInStreamOrder) {
   ASSERT_OK(all);
   names.clear();
   for (auto& i : *all) names.push_back(i.name());
-  EXPECT_EQ(names, (std::vector<std::string>{"b", "c", "d", "a"}));
-  EXPECT_TRUE((*all)[1].deleted);
+  // The delete marker of "c" is a newer meta message than "d".
+  EXPECT_EQ(names, (std::vector<std::string>{"b", "d", "c", "a"}));
+  if (all->size() == 4) {
+    EXPECT_TRUE((*all)[2].deleted);
+  }
 }
 
 TEST_F(ObjectTest, ExpectedRevisionOptimisticConcurrency) {

@@ -227,6 +227,10 @@ TEST_F(ReadTest, MissingChunkIsDataLossNeverWrongBytes) {
     std::string buf(100, '\0');
     auto hole = (*r2)->ReadAt(1100, buf.data(), buf.size());
     EXPECT_CODE(hole, Code::kDataLoss);
+    if (hole.ok()) {
+      EXPECT_TRUE(buf.substr(0, *hole) == data_.substr(1100, *hole))
+          << "ReadAt over a missing chunk returned OK with WRONG bytes";
+    }
     auto later = (*r2)->ReadAt(4500, buf.data(), buf.size());
     if (later.ok()) {
       EXPECT_EQ(buf.substr(0, *later), data_.substr(4500, *later));
