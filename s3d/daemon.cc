@@ -2,6 +2,7 @@
 #include "s3d/daemon.h"
 
 #include <signal.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <condition_variable>
@@ -67,6 +68,8 @@ void OnSignal(int) {
 }  // namespace
 
 int RunDaemon(const DaemonConfig& config) {
+  // Logs (access log included) go to stderr, like the quick-start banner; stdout stays clean.
+  spdlog::set_default_logger(spdlog::stderr_color_mt("natss3d"));
   spdlog::set_level(spdlog::level::from_str(config.log_level));
   std::error_code ec;
   std::filesystem::create_directories(config.data_dir, ec);

@@ -1,0 +1,274 @@
+#!/usr/bin/env python3
+"""natss3d S3 benchmark: one run, baselines interleaved with natss3d, ratios of medians.
+
+Measures (see shared/docs/performance.md for targets):
+  * S3 PUT / GET of a large object (default 1 GiB) vs the natss3 core directly (same data path
+    without HTTP), time to first byte of the GET, daemon RSS above idle during the transfers;
+  * 4 KiB PUT and GET at 1 and 16 concurrent clients (separate processes, keep-alive);
+  * ListObjectsV2 page (1000 keys) latency p50 at 1k, 10k and 100k keys.
+Starts its own nats-server and natss3d on loopback. Not part of ctest.
+
+Usage: bench/s3/bench.py [--build DIR] [--size-mib 1024] [--rounds 2] [--max-keys 100000]
+"""
+import argparse
+import datetime
+import hashlib
+import hmac
+import http.client
+import json
+import multiprocessing
+import os
+import random
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+ACCESS, SECRET, REGION = "AKBENCHKEY", "bench-secret", "us-east-1"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, timeout=20):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"port {port} did not open")
+
+
+def sign(method, path, query, host, payload_hash="UNSIGNED-PAYLOAD"):
+    """SigV4 headers for a request (path and query already URI-encoded, query sorted)."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    amz_date, day = now.strftime("%Y%m%dT%H%M%SZ"), now.strftime("%Y%m%d")
+    headers = {"host": host, "x-amz-content-sha256": payload_hash, "x-amz-date": amz_date}
+    signed = ";".join(sorted(headers))
+    canonical = "\n".join([method, path, query,
+                           "".join(f"{k}:{headers[k]}\n" for k in sorted(headers)), signed, payload_hash])
+    scope = f"{day}/{REGION}/s3/aws4_request"
+    to_sign = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope, hashlib.sha256(canonical.encode()).hexdigest()])
+    key = ("AWS4" + SECRET).encode()
+    for part in (day, REGION, "s3", "aws4_request"):
+        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+    signature = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
+    headers["authorization"] = (f"AWS4-HMAC-SHA256 Credential={ACCESS}/{scope}, "
+                                f"SignedHeaders={signed}, Signature={signature}")
+    return headers
+
+
+class Client:
+    def __init__(self, port):
+        self.port, self.host = port, f"127.0.0.1:{port}"
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+
+    def request(self, method, path, query="", body=None, length=None):
+        headers = sign(method, path, query, self.host)
+        if length is not None:
+            headers["content-length"] = str(length)
+        self.conn.request(method, path + ("?" + query if query else ""), body=body, headers=headers)
+        return self.conn.getresponse()
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+class RssSampler(threading.Thread):
+    def __init__(self, pid):
+        super().__init__(daemon=True)
+        self.pid, self.peak, self.stop = pid, 0, threading.Event()
+
+    def run(self):
+        while not self.stop.is_set():
+            self.peak = max(self.peak, rss_kib(self.pid))
+            time.sleep(0.02)
+
+
+def s3_put_big(port, bucket, key, size):
+    chunk = bytes(i * 7919 % 251 for i in range(1 << 20))
+
+    def body():
+        sent = 0
+        while sent < size:
+            yield chunk
+            sent += len(chunk)
+    c = Client(port)
+    start = time.perf_counter()
+    r = c.request("PUT", f"/{bucket}/{key}", body=body(), length=size)
+    r.read()
+    assert r.status == 200, r.status
+    return time.perf_counter() - start, 0.0
+
+
+def s3_get_big(port, bucket, key):
+    c = Client(port)
+    start = time.perf_counter()
+    r = c.request("GET", f"/{bucket}/{key}")
+    first = r.read(1)
+    ttfb = (time.perf_counter() - start) * 1000
+    total = len(first)
+    while True:
+        block = r.read(1 << 20)
+        if not block:
+            break
+        total += len(block)
+    assert r.status == 200
+    return time.perf_counter() - start, ttfb
+
+
+def core_op(tool, nats_url, bucket, key, mode, mib):
+    out = subprocess.run([tool, nats_url, bucket, key, mode, str(mib)], check=True,
+                         capture_output=True, text=True).stdout.split()
+    return float(out[0]), float(out[1])
+
+
+def small_worker(args):
+    port, bucket, mode, seconds, worker = args
+    c = Client(port)
+    body = os.urandom(4096)
+    n, deadline = 0, time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        key = f"/{bucket}/small/{worker}-{n % 500}"
+        r = c.request("PUT", key, body=body, length=len(body)) if mode == "put" else c.request("GET", key)
+        r.read()
+        if r.status != 200:
+            raise RuntimeError(f"{mode} {key}: {r.status}")
+        n += 1
+    return n
+
+
+def small_ops(port, bucket, mode, clients, seconds):
+    with multiprocessing.Pool(clients) as pool:
+        counts = pool.map(small_worker, [(port, bucket, mode, seconds, w) for w in range(clients)])
+    return sum(counts) / seconds
+
+
+def fill_keys(port, bucket, start, end, clients=16):
+    def work(lo, hi):
+        c = Client(port)
+        for i in range(lo, hi):
+            r = c.request("PUT", f"/{bucket}/k/{i:07d}", body=b"x", length=1)
+            r.read()
+    step = (end - start + clients - 1) // clients
+    threads = [threading.Thread(target=work, args=(start + i * step, min(end, start + (i + 1) * step)))
+               for i in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
+def list_page_p50(port, bucket, keys, samples=20):
+    c = Client(port)
+    times = []
+    for _ in range(samples):
+        after = f"k/{random.randrange(max(1, keys - 1000)):07d}"
+        query = "list-type=2&max-keys=1000&start-after=" + after.replace("/", "%2F")
+        start = time.perf_counter()
+        r = c.request("GET", f"/{bucket}", query)
+        r.read()
+        times.append((time.perf_counter() - start) * 1000)
+        assert r.status == 200
+    return statistics.median(times)
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default=os.path.join(here, "..", "..", "build"))
+    ap.add_argument("--size-mib", type=int, default=1024)
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--max-keys", type=int, default=100000)
+    ap.add_argument("--seconds", type=float, default=3)
+    a = ap.parse_args()
+    natss3d = os.path.join(a.build, "s3d", "natss3d")
+    tool = os.path.join(a.build, "bench", "s3", "natss3_s3bench_core")
+    for binary in (natss3d, tool):
+        if not os.access(binary, os.X_OK):
+            sys.exit(f"missing {binary}: build targets natss3d and natss3_s3bench_core first")
+    nats_bin = shutil.which("nats-server") or "/usr/sbin/nats-server"
+    work = tempfile.mkdtemp(prefix="natss3-s3bench-")
+    procs = []
+    try:
+        nport, sport = free_port(), free_port()
+        procs.append(subprocess.Popen([nats_bin, "-js", "-a", "127.0.0.1", "-p", str(nport), "-sd", work + "/js"],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        wait_port(nport)
+        with open(work + "/creds.json", "w") as f:
+            json.dump({"credentials": [{"access_key": ACCESS, "secret_key": SECRET, "read": ["*"], "write": ["*"]}]}, f)
+        daemon = subprocess.Popen([natss3d, "--listen", f"127.0.0.1:{sport}", "--nats-servers", f"nats://127.0.0.1:{nport}",
+                                   "--credentials", work + "/creds.json", "--data-dir", work + "/data",
+                                   "--access-log", "false"], stdout=subprocess.DEVNULL, stderr=open(work + "/natss3d.log", "w"))
+        procs.append(daemon)
+        wait_port(sport)
+        nats_url = f"nats://127.0.0.1:{nport}"
+        c = Client(sport)
+        for b in ("bench", "small", "list"):
+            c.request("PUT", f"/{b}").read()
+        idle = rss_kib(daemon.pid)
+        size = a.size_mib << 20
+        s3_put, s3_get, core_put, core_get, ttfb, core_ttfb = [], [], [], [], [], []
+        sampler = RssSampler(daemon.pid)
+        sampler.start()
+        for _ in range(a.rounds):  # interleaved: core, S3, core, S3 ...
+            core_put.append(core_op(tool, nats_url, "bench", "core", "put", a.size_mib)[0])
+            s3_put.append(s3_put_big(sport, "bench", "s3", size)[0])
+            t, f = core_op(tool, nats_url, "bench", "core", "get", a.size_mib)
+            core_get.append(t); core_ttfb.append(f)
+            t, f = s3_get_big(sport, "bench", "s3")
+            s3_get.append(t); ttfb.append(f)
+        sampler.stop.set()
+        sampler.join()
+        mib = a.size_mib
+        rows = [("S3 PUT %d MiB" % mib, mib / statistics.median(s3_put), mib / statistics.median(core_put), "MiB/s"),
+                ("S3 GET %d MiB" % mib, mib / statistics.median(s3_get), mib / statistics.median(core_get), "MiB/s")]
+        small = {}
+        for clients in (1, 16):
+            small[("put", clients)] = small_ops(sport, "small", "put", clients, a.seconds)
+            small[("get", clients)] = small_ops(sport, "small", "get", clients, a.seconds)
+        listing = {}
+        filled = 0
+        for keys in (1000, 10000, 100000):
+            if keys > a.max_keys:
+                break
+            fill_keys(sport, "list", filled, keys)
+            filled = keys
+            listing[keys] = list_page_p50(sport, "list", keys)
+        print("\n== natss3d S3 benchmark (medians of %d interleaved rounds) ==" % a.rounds)
+        print("%-28s %12s %12s %8s" % ("metric", "natss3d", "core", "ratio"))
+        for name, s3v, corev, unit in rows:
+            print("%-28s %9.1f %s %9.1f %s %7.0f%%" % (name, s3v, unit[:3], corev, unit[:3], 100 * s3v / corev))
+        print("%-28s %9.1f ms %9.1f ms" % ("TTFB of GET %d MiB" % mib, statistics.median(ttfb), statistics.median(core_ttfb)))
+        print("%-28s %9.1f MiB (idle %.1f MiB)" % ("daemon RSS peak above idle", (sampler.peak - idle) / 1024, idle / 1024))
+        for (mode, clients), rate in small.items():
+            print("%-28s %9.0f ops/s" % (f"4 KiB {mode.upper()} x{clients}", rate))
+        for keys, ms in listing.items():
+            print("%-28s %9.1f ms" % (f"ListObjectsV2 page @{keys}", ms))
+        print("%-28s %9.1f MiB" % ("daemon RSS at end", rss_kib(daemon.pid) / 1024))
+    finally:
+        for p in reversed(procs):
+            p.terminate()
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
