@@ -116,14 +116,21 @@ ApiStatus GetObject(RequestContext& ctx, bool head) {
   const httplib::Request& req = ctx.req;
   // natss3 applies Range itself (S3 rules, 416 as XML); httplib must not re-apply it.
   const_cast<httplib::Request&>(req).ranges.clear();
-  auto info = GetObjectInfo(ctx, ctx.address.bucket, ctx.address.key);
+  std::unique_ptr<ObjectReader> whole_reader;
+  if (!head && !req.has_header("Range")) {
+    // The common whole-object GET: one open (which reads the meta) instead of info + open.
+    auto opened = ctx.store.Open(ctx.address.bucket, ctx.address.key);
+    if (!opened.ok()) return FromStatus(opened.status(), ErrorContext::kObject);
+    whole_reader = std::move(opened).value();
+  }
+  auto info = whole_reader ? ApiResult<ObjectInfo>(whole_reader->info())
+                          : GetObjectInfo(ctx, ctx.address.bucket, ctx.address.key);
   if (!info.ok()) return info.error();
-  std::unique_ptr<ObjectReader> link_reader;
-  if (info->is_link()) {
+  if (!whole_reader && info->is_link()) {
     auto opened = ctx.store.Open(ctx.address.bucket, ctx.address.key);
     if (!opened.ok()) return FromStatus(opened.status(), ErrorContext::kObject);
     *info = (*opened)->info();
-    link_reader = std::move(opened).value();
+    whole_reader = std::move(opened).value();
   }
   Conditions conditions{req.get_header_value("If-Match"), req.get_header_value("If-None-Match"),
                         req.get_header_value("If-Modified-Since"),
@@ -160,8 +167,8 @@ ApiStatus GetObject(RequestContext& ctx, bool head) {
     return {};
   }
   std::unique_ptr<ObjectReader> reader;
-  if (link_reader && !partial) {
-    reader = std::move(link_reader);
+  if (whole_reader && !partial) {
+    reader = std::move(whole_reader);
   } else {
     ReadOptions options;
     options.offset = selected.offset;
@@ -169,7 +176,7 @@ ApiStatus GetObject(RequestContext& ctx, bool head) {
     options.verify_digest = !partial;
     auto opened = ctx.store.Open(ctx.address.bucket, ctx.address.key, options);
     if (!opened.ok()) return FromStatus(opened.status(), ErrorContext::kObject);
-    if (!link_reader && (*opened)->info().nuid != info->nuid) {
+    if (!whole_reader && (*opened)->info().nuid != info->nuid) {
       return ApiError{"ServiceUnavailable", "The object changed while it was opened; retry", 503};
     }
     reader = std::move(opened).value();
