@@ -56,8 +56,9 @@ else
     -DNATSS3_BUILD_TESTS=OFF -DNATSS3_WERROR=OFF >"$build/cmake-configure.log" 2>&1 ||
     { tail -30 "$build/cmake-configure.log" >&2; die "cmake configure failed (log: $build/cmake-configure.log)"; }
   missing_targets=()
+  known_targets="$(cmake --build "$bindir" --target help)"
   for t in "${targets[@]}"; do
-    cmake --build "$bindir" --target help | grep -qE "^\.\.\. $t( |$)" || missing_targets+=("$t")
+    grep -qE "^\.\.\. $t( |$)" <<<"$known_targets" || missing_targets+=("$t")
   done
   [ ${#missing_targets[@]} -eq 0 ] ||
     die "CMake has no target ${missing_targets[*]} yet (s3d/, fuse/, cli/ must define natss3d, natss3fs, natss3ctl)"

@@ -100,7 +100,7 @@ cleanup() {
     # shellcheck disable=SC2086
     kill -KILL $pids 2>/dev/null || true
   fi
-  for m in var/cache/apt/archives dev proc; do
+  for m in var/cache/apt/archives dev/pts dev proc; do
     mountpoint -q "$root/$m" && umount -l "$root/$m"
   done
   rm -rf --one-file-system "$root"
@@ -110,6 +110,7 @@ tar -C "$root" -xf "$base_tar"
 cp /etc/resolv.conf "$root/etc/resolv.conf"
 mount -t proc proc "$root/proc"
 mount --bind /dev "$root/dev"
+mount --bind /dev/pts "$root/dev/pts"
 # Downloaded .debs are kept between runs (the root itself is fresh each time).
 mount --bind "$cache/archives" "$root/var/cache/apt/archives"
 in_root() { chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
@@ -175,8 +176,7 @@ grep -qx 'NATSS3_LISTEN=127.0.0.1:5222' "$root/etc/natss3/natss3d.conf" ||
   fail "the conffile does not default to 127.0.0.1:5222"
 chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 sh -c '
   set -a; . /etc/natss3/natss3d.conf; set +a
-  NATSS3_LISTEN=127.0.0.1:'"$port"'
-  NATSS3_EMBEDDED_NATS_PORT='"$nats_port"'
+  export NATSS3_LISTEN=127.0.0.1:'"$port"' NATSS3_EMBEDDED_NATS_PORT='"$nats_port"'
   cd /var/lib/natss3
   exec setpriv --reuid=natss3 --regid=natss3 --init-groups --inh-caps=-all \
     /usr/bin/natss3d $NATSS3D_ARGS' >"$root/tmp/natss3d.log" 2>&1 &
@@ -189,18 +189,21 @@ until curl -fsS -o /dev/null "$url/healthz" 2>/dev/null; do
   sleep 0.2
 done
 echo "natss3d healthy on $url"
-in_root pgrep -x nats-server >/dev/null || fail "natss3d did not start its embedded nats-server"
+for pid in $(chroot_pids); do cat "/proc/$pid/comm" 2>/dev/null; done | grep -qx nats-server ||
+  fail "natss3d did not start its embedded nats-server"
 ls "$root/var/lib/natss3" | sed 's/^/  \/var\/lib\/natss3\//'
 
 # Credentials: the development credentials natss3d created in the state directory.
-creds_file="$root$(sed -n 's/^NATSS3_CREDENTIALS=//p' "$root/etc/natss3/natss3d.conf")"
+creds_file="$root/var/lib/natss3/credentials.json"
 [ -f "$creds_file" ] || { cat "$root/tmp/natss3d.log"; fail "natss3d did not create $creds_file"; }
 read -r access_key secret_key < <(python3 -c '
 import json,sys; c=json.load(open(sys.argv[1]))["credentials"][0]; print(c["access_key"], c["secret_key"])' \
   "$creds_file") || fail "cannot read credentials from $creds_file"
-s3() { curl -fsS --aws-sigv4 "aws:amz:us-east-1:s3" --user "$access_key:$secret_key" "$@"; }
+# curl signs with SigV4; S3 wants x-amz-content-sha256 on every signed request.
+s3() { curl -fsS --aws-sigv4 "aws:amz:us-east-1:s3" --user "$access_key:$secret_key" \
+  -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$@"; }
 head -c 300000 /dev/urandom >"$root/tmp/object.bin"
-s3 -X PUT "$url/pkgtest" -o /dev/null || fail "S3 CreateBucket failed"
+s3 -X PUT --data-binary '' "$url/pkgtest" -o /dev/null || fail "S3 CreateBucket failed"
 s3 -X PUT --data-binary @"$root/tmp/object.bin" "$url/pkgtest/dir/object.bin" -o /dev/null ||
   fail "S3 PutObject failed"
 s3 "$url/pkgtest/dir/object.bin" -o "$root/tmp/object.got" || fail "S3 GetObject failed"
