@@ -98,7 +98,9 @@ TEST_F(S3BadInput, BodyShorterThanContentLength) {
   std::string request = client_.Build("PUT", "/" + bucket_ + "/obj", "", {}, body,
                                       std::string("UNSIGNED-PAYLOAD"), nullptr, body.size() + 1000);
   auto r = SendRaw(daemon_.port(), request, /*half_close=*/true);
-  if (r.status != 0) EXPECT_EQ(r.status, 400);
+  if (r.status != 0) {
+    EXPECT_EQ(r.status, 400);
+  }
   ExpectNothingLeft();
 }
 
