@@ -7,7 +7,9 @@
 #   -o OUTDIR      where the .deb goes (default: the build directory)
 #   --no-lintian   skip the lintian run
 # Environment: NATSS3_DEB_BUILD_DIR (default <repo>/build-deb), NATSS3_JOBS (default 2),
-#   NATSS3_DEB_PREBUILT=DIR: pack natss3d, natss3fs and natss3ctl found in DIR instead of building.
+#   NATSS3_DEB_PREBUILT=DIR: pack the binaries of an existing CMake build tree DIR (DIR/s3d/natss3d,
+#   DIR/fuse/natss3fs, DIR/cli/natss3ctl, e.g. the tree ctest runs in) instead of building them
+#   with Debian's flags (lintian then notes the missing hardening flags).
 # Needs: cmake and the build dependencies (scripts/deps.sh), debhelper, dpkg-dev, fakeroot,
 #   lintian.
 set -euo pipefail
@@ -45,7 +47,7 @@ declare -A target_path=([natss3d]=s3d/natss3d [natss3fs]=fuse/natss3fs [natss3ct
 
 if [ -n "${NATSS3_DEB_PREBUILT:-}" ]; then
   bindir="$(cd "$NATSS3_DEB_PREBUILT" && pwd)"
-  for t in "${targets[@]}"; do target_path[$t]="$t"; done
+  echo "build.sh: packing the binaries built in $bindir" >&2
 else
   bindir="$build/cmake"
   # Debian's hardening and optimisation flags (as dh's cmake build system would pass them).
