@@ -63,7 +63,7 @@ struct ReadOptions {
   std::optional<uint64_t> length;  // nullopt: to the end. Clamped to the object size.
   // Bound for the whole read when no progress happens (a chunk does not arrive).
   std::chrono::milliseconds idle_timeout{30000};
-  int window = 8;  // chunk fetches in flight (the read's memory budget: window * chunk size)
+  int window = 16;  // chunk fetches in flight (the read's memory budget: window * chunk size)
   // Verify SHA-256 at EOF (only for whole-object reads; ranged reads cannot).
   bool verify_digest = true;
 };
@@ -79,7 +79,8 @@ class ObjectReader {
   // a digest mismatch or missing chunks returns kDataLoss, never short data with OK.
   virtual Result<size_t> Read(char* buf, size_t n) = 0;
   // Positional read anywhere in the object, independent of Read()'s position. Transfers only
-  // the chunks that overlap [offset, offset+n). Returns 0 at or past the end.
+  // the chunks that overlap [offset, offset+n). Returns min(n, size - offset) bytes (never
+  // short inside the object), 0 at or past the end; kDataLoss when chunks are missing.
   virtual Result<size_t> ReadAt(uint64_t offset, char* buf, size_t n) = 0;
 };
 

@@ -130,6 +130,7 @@ Result<BucketStatus> NatsObjectStore::SealBucket(std::string_view bucket) {
   NATSS3_ASSIGN_OR_RETURN(json info, StreamInfo(bucket));
   json cfg = info["config"];
   cfg["sealed"] = true;
+  ForgetBucket(bucket);
   NATSS3_ASSIGN_OR_RETURN(json updated, conn_->Api("STREAM.UPDATE." + StreamName(bucket), cfg,
                                                    "seal bucket " + std::string(bucket)));
   return StatusFromInfo(updated);
@@ -137,6 +138,7 @@ Result<BucketStatus> NatsObjectStore::SealBucket(std::string_view bucket) {
 
 Status NatsObjectStore::DeleteBucket(std::string_view bucket) {
   NATSS3_RETURN_IF_ERROR(ValidateBucketName(bucket));
+  ForgetBucket(bucket);
   auto r = conn_->Api("STREAM.DELETE." + StreamName(bucket), json(),
                       "delete bucket " + std::string(bucket));
   if (!r.ok()) return r.status();

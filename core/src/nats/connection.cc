@@ -126,7 +126,11 @@ Result<std::shared_ptr<NatsConnection>> NatsConnection::Connect(const ConnectOpt
   natsOptions_SetReconnectJitter(raw, 100, 1000);
   natsOptions_SetReconnectBufSize(raw, 32 * 1024 * 1024);
   natsOptions_SetMaxPendingMsgs(raw, 1 << 20);
-  if (o.retry_on_failed_connect) natsOptions_SetRetryOnFailedConnect(raw, true, nullptr, nullptr);
+  if (o.retry_on_failed_connect) {
+    // With a connected callback cnats returns at once and keeps trying in the background.
+    natsOptions_SetRetryOnFailedConnect(
+        raw, true, [](natsConnection*, void*) {}, nullptr);
+  }
   if (!o.user.empty()) natsOptions_SetUserInfo(raw, o.user.c_str(), o.password.c_str());
   if (!o.token.empty()) natsOptions_SetToken(raw, o.token.c_str());
   if (!o.creds_file.empty()) {
@@ -154,6 +158,7 @@ Result<std::shared_ptr<NatsConnection>> NatsConnection::Connect(const ConnectOpt
   }
   natsConnection* nc = nullptr;
   s = natsConnection_Connect(&nc, raw);
+  if (s == NATS_NOT_YET_CONNECTED && nc) s = NATS_OK;
   if (s != NATS_OK) {
     Status st = FromNats(s, "connect to " + servers);
     if (s == NATS_NO_SERVER) st = Unavailable("no NATS server reachable at " + servers);

@@ -89,7 +89,7 @@ Status FromNats(natsStatus s, std::string_view what, jsErrCode jerr) {
 
 Status FromApiError(int code, int err_code, const std::string& description,
                     std::string_view what) {
-  if (err_code != 0) return FromErrCode(err_code, description, what);
+  if (err_code != 0 || code == 0) return FromErrCode(err_code, description, what);
   if (code == 404) return NotFound(Join(what, description));
   if (code == 503) return Unavailable(Join(what, description));
   return Internal(Join(what, description));

@@ -101,6 +101,25 @@ void NatsObjectStore::CacheChunkIndex(const std::string& key,
   if (chunk_cache_.size() > 256) chunk_cache_.pop_back();
 }
 
+Result<bool> NatsObjectStore::BucketSealed(std::string_view bucket) {
+  auto now = std::chrono::steady_clock::now();
+  {
+    std::lock_guard<std::mutex> lock(bucket_cache_mu_);
+    auto it = bucket_cache_.find(bucket);
+    if (it != bucket_cache_.end() && now - it->second.second < std::chrono::seconds(1))
+      return it->second.first;
+  }
+  NATSS3_ASSIGN_OR_RETURN(auto st, GetBucketStatus(bucket));
+  std::lock_guard<std::mutex> lock(bucket_cache_mu_);
+  bucket_cache_[std::string(bucket)] = {st.sealed, now};
+  return st.sealed;
+}
+
+void NatsObjectStore::ForgetBucket(std::string_view bucket) {
+  std::lock_guard<std::mutex> lock(bucket_cache_mu_);
+  if (auto it = bucket_cache_.find(bucket); it != bucket_cache_.end()) bucket_cache_.erase(it);
+}
+
 Result<ObjectInfo> InfoFromMsg(natsMsg* msg, uint64_t seq, int64_t time_ns) {
   NATSS3_ASSIGN_OR_RETURN(
       ObjectInfo info,
@@ -114,6 +133,8 @@ Result<ObjectInfo> InfoFromMsg(natsMsg* msg, uint64_t seq, int64_t time_ns) {
 Result<ObjectInfo> NatsObjectStore::GetInfoRaw(std::string_view bucket, std::string_view name) {
   NATSS3_RETURN_IF_ERROR(ValidateBucketName(bucket));
   NATSS3_RETURN_IF_ERROR(ValidateObjectName(bucket, name));
+  NATSS3_ASSIGN_OR_RETURN(bool sealed, BucketSealed(bucket));
+  (void)sealed;
   std::string subject = MetaSubject(bucket, name);
   std::string stream = StreamName(bucket);
   jsDirectGetMsgOptions dg;
@@ -122,9 +143,11 @@ Result<ObjectInfo> NatsObjectStore::GetInfoRaw(std::string_view bucket, std::str
   natsMsg* raw = nullptr;
   natsStatus s = js_DirectGetMsg(&raw, conn_->js(), stream.c_str(), nullptr, &dg);
   if (s == NATS_NOT_FOUND) return NotFound("object not found: " + std::string(name));
-  if (s == NATS_NO_RESPONDERS) {
+  if (s == NATS_NO_RESPONDERS || s == NATS_TIMEOUT) {
+    ForgetBucket(bucket);
     auto st = StreamInfo(bucket);
     if (!st.ok()) return st.status();
+    if (s == NATS_TIMEOUT) return FromNats(s, "get info of " + std::string(name));
     return Unavailable("bucket " + std::string(bucket) + " does not answer direct gets");
   }
   if (s != NATS_OK) return FromNats(s, "get info of " + std::string(name));
@@ -302,7 +325,8 @@ Result<std::unique_ptr<ObjectWriter>> NatsObjectStore::NewWriter(std::string_vie
   auto einfo = GetInfoRaw(bucket, meta.name);
   if (einfo.ok()) previous = *einfo;
   else if (einfo.status().code() != Code::kNotFound) return einfo.status();
-  // A sealed bucket fails at the first publish (kFailedPrecondition); no extra round trip here.
+  NATSS3_ASSIGN_OR_RETURN(bool sealed, BucketSealed(bucket));
+  if (sealed) return FailedPrecondition("bucket " + std::string(bucket) + " is sealed");
   return NewNatsWriter(this, std::string(bucket), meta, options, previous);
 }
 

@@ -104,6 +104,10 @@ class NatsObjectStore : public ObjectStore,
  private:
   Result<BucketStatus> StatusFromInfo(const nlohmann::json& info);
   Result<nlohmann::json> StreamInfo(std::string_view bucket);
+  // Existence and sealed state of a bucket, cached for a second (direct gets on a missing
+  // stream get no answer at all, so this turns a 5 s timeout into a clear kNotFound).
+  Result<bool> BucketSealed(std::string_view bucket);
+  void ForgetBucket(std::string_view bucket);
   Result<ObjectInfo> GetInfoRaw(std::string_view bucket, std::string_view name);
   Result<std::unique_ptr<ObjectReader>> OpenInfo(const ObjectInfo& info,
                                                  const ReadOptions& options);
@@ -114,6 +118,9 @@ class NatsObjectStore : public ObjectStore,
   std::map<std::string, std::shared_ptr<ListingIndex>, std::less<>> indexes_;
   std::mutex chunk_cache_mu_;
   std::list<std::pair<std::string, std::shared_ptr<const ChunkIndex>>> chunk_cache_;
+  std::mutex bucket_cache_mu_;
+  std::map<std::string, std::pair<bool, std::chrono::steady_clock::time_point>, std::less<>>
+      bucket_cache_;
   std::mutex records_mu_;
   std::map<std::string, std::shared_ptr<RecordStore>, std::less<>> records_;
 };

@@ -42,9 +42,41 @@ class NatsObjectReader : public ObjectReader {
     if (auto cached = store_->CachedChunkIndex(cache_key_)) {
       index_ = *cached;
       index_complete_ = true;
+    } else if (info_.chunks == 1) {
+      NATSS3_RETURN_IF_ERROR(FetchSingleChunk());
+      return Status::OK();
     } else {
       NATSS3_RETURN_IF_ERROR(StartLocator());
     }
+    return OpenInbox();
+  }
+
+  // One-chunk objects: one direct get (next by subject) gives both location and data; no
+  // consumer, no inbox.
+  Status FetchSingleChunk() {
+    jsDirectGetMsgOptions dg;
+    jsDirectGetMsgOptions_Init(&dg);
+    dg.Sequence = 0;
+    dg.NextBySubject = subject_.c_str();
+    natsMsg* raw = nullptr;
+    natsStatus s = js_DirectGetMsg(&raw, store_->conn().js(), stream_.c_str(), nullptr, &dg);
+    if (s == NATS_NOT_FOUND)
+      return DataLoss("object data of " + info_.meta.name +
+                      " is missing (deleted or replaced during the read)");
+    if (s != NATS_OK) return FromNats(s, "read " + info_.meta.name);
+    MsgPtr msg(raw);
+    std::string data(natsMsg_GetData(raw), static_cast<size_t>(natsMsg_GetDataLength(raw)));
+    index_.seqs = {natsMsg_GetSequence(raw)};
+    index_.sizes = {static_cast<uint32_t>(data.size())};
+    index_.offsets = {0};
+    index_.total = data.size();
+    index_complete_ = true;
+    arrived_[0] = std::move(data);
+    return Status::OK();
+  }
+
+  Status OpenInbox() {
+    if (replies_) return Status::OK();
     char* inbox = nullptr;
     if (natsInbox_Create(&inbox) != NATS_OK) return Internal("cannot create inbox");
     inbox_ = inbox;
@@ -77,7 +109,7 @@ class NatsObjectReader : public ObjectReader {
   Result<size_t> ReadAt(uint64_t offset, char* buf, size_t n) override {
     if (offset >= info_.size || n == 0) return size_t{0};
     uint64_t end = std::min<uint64_t>(info_.size, offset + n);
-    NATSS3_RETURN_IF_ERROR(EnsureIndexCovers(end));
+    NATSS3_RETURN_IF_ERROR(EnsureConsistentIndex());
     size_t first = ChunkAt(offset), last = ChunkAt(end - 1);
     std::map<size_t, std::string> got;
     for (size_t i = first; i <= last;) {
@@ -120,6 +152,8 @@ class NatsObjectReader : public ObjectReader {
     natsSubscription* sub = nullptr;
     jsErrCode jerr = static_cast<jsErrCode>(0);
     natsStatus s = js_SubscribeSync(&sub, store_->conn().js(), subject_.c_str(), &jo, &so, &jerr);
+    if (s == NATS_TIMEOUT)  // e.g. right after a stream leader change: try once more
+      s = js_SubscribeSync(&sub, store_->conn().js(), subject_.c_str(), &jo, &so, &jerr);
     if (s != NATS_OK) return FromNats(s, "locate chunks of " + info_.meta.name, jerr);
     locator_.reset(sub);
     natsSubscription_SetPendingLimits(sub, -1, -1);
@@ -177,6 +211,18 @@ class NatsObjectReader : public ObjectReader {
     return Status::OK();
   }
 
+  // Positions are only trustworthy when every chunk is located and the sizes add up to the
+  // object size: one missing chunk would shift every later offset.
+  Status EnsureConsistentIndex() {
+    if (!index_complete_) NATSS3_RETURN_IF_ERROR(LocateUntil([&] { return index_complete_; }));
+    if (index_.total != info_.size || (info_.chunks && index_.seqs.size() != info_.chunks))
+      return DataLoss("object " + info_.meta.name + " is missing chunks: located " +
+                      std::to_string(index_.seqs.size()) + " chunks, " +
+                      std::to_string(index_.total) + " of " + std::to_string(info_.size) +
+                      " bytes");
+    return Status::OK();
+  }
+
   // Makes the index cover byte `end` (exclusive).
   Status EnsureIndexCovers(uint64_t end) {
     return LocateUntil([&] { return index_.total >= end; });
@@ -200,6 +246,7 @@ class NatsObjectReader : public ObjectReader {
 
   // ---- data fetches
   Status Request(size_t k) {
+    NATSS3_RETURN_IF_ERROR(OpenInbox());
     std::string subj = store_->conn().api_prefix() + ".DIRECT.GET." + stream_;
     std::string reply = inbox_ + "." + std::to_string(k);
     std::string body = "{\"seq\":" + std::to_string(index_.seqs[k]) + "}";
@@ -241,6 +288,7 @@ class NatsObjectReader : public ObjectReader {
 
   Status NextSequentialChunk() {
     if (!started_) {
+      if (!whole_) NATSS3_RETURN_IF_ERROR(EnsureConsistentIndex());
       NATSS3_RETURN_IF_ERROR(EnsureIndexCovers(pos_ + 1));
       next_chunk_ = next_request_ = ChunkAt(pos_);
       started_ = true;
@@ -251,7 +299,7 @@ class NatsObjectReader : public ObjectReader {
     while (next_request_ < index_.seqs.size() &&
            next_request_ < next_chunk_ + static_cast<size_t>(window_) &&
            index_.offsets[next_request_] < range_end_) {
-      NATSS3_RETURN_IF_ERROR(Request(next_request_));
+      if (!arrived_.count(next_request_)) NATSS3_RETURN_IF_ERROR(Request(next_request_));
       ++next_request_;
     }
     NATSS3_ASSIGN_OR_RETURN(cur_, Await(next_chunk_));

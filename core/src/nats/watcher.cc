@@ -41,6 +41,8 @@ class NatsWatcher : public Watcher {
     natsSubscription* sub = nullptr;
     jsErrCode jerr = static_cast<jsErrCode>(0);
     natsStatus s = js_SubscribeSync(&sub, store_->conn().js(), filter.c_str(), &jo, &so, &jerr);
+    if (s == NATS_TIMEOUT)  // e.g. right after a stream leader change: try once more
+      s = js_SubscribeSync(&sub, store_->conn().js(), filter.c_str(), &jo, &so, &jerr);
     if (s != NATS_OK) return FromNats(s, "watch bucket " + bucket_, jerr);
     sub_.reset(sub);
     natsSubscription_SetPendingLimits(sub, -1, -1);

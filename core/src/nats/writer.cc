@@ -26,8 +26,12 @@ void OnAck(jsCtx*, natsMsg* msg, jsPubAck*, jsPubAckErr* pae, void* closure) {
   AckState& st = **holder;
   {
     std::lock_guard<std::mutex> lock(st.mu);
-    if (pae && st.first_error.ok())
-      st.first_error = FromNats(pae->Err, "chunk publish", pae->ErrCode);
+    if (pae && st.first_error.ok()) {
+      st.first_error = pae->ErrCode != 0 || (pae->ErrText && *pae->ErrText)
+                           ? FromApiError(0, static_cast<int>(pae->ErrCode),
+                                          pae->ErrText ? pae->ErrText : "", "chunk publish")
+                           : FromNats(pae->Err, "chunk publish");
+    }
     --st.inflight;
     ++st.acked;
   }
