@@ -248,6 +248,26 @@ TEST(S3Embedded, QuickStartStartsAndStopsItsOwnNatsServer) {
   EXPECT_NE(::kill(nats_pid, 0), 0) << "embedded nats-server stopped with natss3d";
 }
 
+TEST(S3Tls, ServesHttpsWithGivenCertificate) {
+  auto nats = natss3::test::NatsServer::Start();
+  ASSERT_NE(nats, nullptr);
+  TempDir certs;
+  std::string out;
+  ASSERT_EQ(RunCommand({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                        "-subj", "/CN=127.0.0.1", "-keyout", certs.File("key.pem"), "-out",
+                        certs.File("cert.pem")}, &out), 0) << out;
+  Daemon daemon({"--nats-servers", nats->url(), "--anonymous", "--tls-cert", certs.File("cert.pem"),
+                 "--tls-key", certs.File("key.pem")});
+  ASSERT_TRUE(daemon.started()) << daemon.log();
+  std::string url = "https://127.0.0.1:" + std::to_string(daemon.port());
+  EXPECT_EQ(RunCommand({"curl", "-sfk", "-X", "PUT", url + "/tls-bucket"}, &out), 0) << out;
+  EXPECT_EQ(RunCommand({"curl", "-sfk", "-X", "PUT", "--data-binary", "over tls", url + "/tls-bucket/k"}, &out), 0) << out;
+  EXPECT_EQ(RunCommand({"curl", "-sfk", url + "/tls-bucket/k"}, &out), 0);
+  EXPECT_EQ(out, "over tls");
+  EXPECT_NE(RunCommand({"curl", "-sf", "-m", "5", "http://127.0.0.1:" + std::to_string(daemon.port()) + "/healthz"}, &out), 0)
+      << "plain HTTP is not served on the TLS port";
+}
+
 TEST(S3Embedded, MissingNatsServerIsExplained) {
   TempDir dir;
   std::string out;

@@ -304,6 +304,16 @@ TEST_F(S3Integration, PresignedUrls) {
   EXPECT_NE(expired.body.find("expired"), std::string::npos) << expired.body;
 }
 
+TEST_F(S3Integration, VirtualHostedStyle) {
+  // The in-process daemon serves --domain s3.test.
+  std::string host = bucket_ + ".s3.test:" + std::to_string(daemon_.port());
+  auto put = client_.Send("PUT", "/vh/key", "", {{"host", host}}, "virtual");
+  ASSERT_EQ(put.status, 200) << put.body;
+  EXPECT_EQ(Get("vh/key").body, "virtual");
+  auto list = client_.Send("GET", "/", "list-type=2", {{"host", host}});
+  EXPECT_NE(list.body.find("<Key>vh/key</Key>"), std::string::npos) << list.body;
+}
+
 TEST_F(S3Integration, HealthMetricsAndNotImplemented) {
   auto health = SendRaw(daemon_.port(), "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   EXPECT_EQ(health.status, 200);

@@ -103,7 +103,7 @@ std::string S3TestClient::Build(const std::string& method, const std::string& ra
                                 const std::string& raw_query, s3::HeaderMap headers,
                                 const std::string& body, std::optional<std::string> payload_hash,
                                 s3::AuthContext* context, std::optional<uint64_t> content_length) {
-  headers["host"] = host();
+  if (!headers.count("host")) headers["host"] = host();
   std::string authorization;
   bool anonymous = payload_hash.has_value() && payload_hash->empty();
   if (!anonymous) {
