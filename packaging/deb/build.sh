@@ -54,7 +54,11 @@ else
   export DEB_BUILD_MAINT_OPTIONS="hardening=+all"
   eval "$(dpkg-buildflags --export=sh)"
   echo "build.sh: configuring and building ${targets[*]} in $bindir" >&2
+  # Given on the command line (not only in the environment, which CMake reads once into its cache);
+  # CMake ignores CPPFLAGS, so -D_FORTIFY_SOURCE goes into the compile flags as dh does it.
   cmake -S "$repo" -B "$bindir" -DCMAKE_BUILD_TYPE=None -DCMAKE_INSTALL_PREFIX=/usr \
+    -DCMAKE_C_FLAGS="$CFLAGS $CPPFLAGS" -DCMAKE_CXX_FLAGS="$CXXFLAGS $CPPFLAGS" \
+    -DCMAKE_EXE_LINKER_FLAGS="$LDFLAGS" -DCMAKE_SHARED_LINKER_FLAGS="$LDFLAGS" \
     -DNATSS3_BUILD_TESTS=OFF -DNATSS3_WERROR=OFF >"$build/cmake-configure.log" 2>&1 ||
     { tail -30 "$build/cmake-configure.log" >&2; die "cmake configure failed (log: $build/cmake-configure.log)"; }
   missing_targets=()
