@@ -143,7 +143,8 @@ def small_worker(args):
     body = os.urandom(4096)
     n, deadline = 0, time.perf_counter() + seconds
     while time.perf_counter() < deadline:
-        key = f"/{bucket}/small/{worker}-{n % 500}"
+        # PUTs overwrite 500 keys per worker; GETs read the 50 keys the first PUT phase wrote.
+        key = f"/{bucket}/small/{worker}-{n % 500}" if mode == "put" else f"/{bucket}/small/0-{n % 50}"
         r = c.request("PUT", key, body=body, length=len(body)) if mode == "put" else c.request("GET", key)
         r.read()
         if r.status != 200:
