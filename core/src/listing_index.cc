@@ -100,16 +100,26 @@ void ListingIndex::Run() {
     std::unique_lock<std::shared_mutex> wlock(mu_);
     entries_.clear();
     by_nuid_.clear();
+    tombstones_.clear();
   }
 }
+
+void ListingIndex::Observe(const ObjectInfo& info) { Apply(info); }
 
 void ListingIndex::Apply(const ObjectInfo& info) {
   {
     std::unique_lock<std::shared_mutex> lock(mu_);
     max_revision_ = std::max(max_revision_, info.revision);
+    auto cur = entries_.find(info.meta.name);
+    if (cur != entries_.end() && cur->second.revision >= info.revision) return;  // stale
+    auto tomb = tombstones_.find(info.meta.name);
+    if (tomb != tombstones_.end() && tomb->second >= info.revision) return;  // stale
     if (info.deleted) {
-      entries_.erase(info.meta.name);
+      if (cur != entries_.end()) entries_.erase(cur);
+      tombstones_[info.meta.name] = info.revision;
+      if (tombstones_.size() > 100000) tombstones_.clear();
     } else {
+      if (tomb != tombstones_.end()) tombstones_.erase(tomb);
       // A rename keeps the nuid: the older name carrying the same nuid is dropped below.
       Entry e;
       e.name = info.meta.name;

@@ -80,6 +80,11 @@ class ListingIndex {
   // for callers that just wrote): polls the bucket's last meta revision.
   void WaitForRevision(uint64_t revision, std::chrono::milliseconds timeout) const;
 
+  // Applies a change this process just committed (write-through). Changes are ordered by
+  // revision, so a late or duplicate watch event never undoes a newer one. Needed because
+  // nats-server 2.9.x consumers can skip meta messages while rollups happen concurrently.
+  void Observe(const ObjectInfo& info);
+
   void Stop();
 
  private:
@@ -92,6 +97,7 @@ class ListingIndex {
   mutable std::shared_mutex mu_;  // lock order: mu_ before listeners_mu_
   std::map<std::string, Entry, std::less<>> entries_;
   std::map<std::string, std::string> by_nuid_;  // nuid -> name, to detect renames
+  std::map<std::string, uint64_t, std::less<>> tombstones_;  // name -> revision of delete
   uint64_t max_revision_ = 0;
   bool ready_ = false;
   mutable std::mutex listeners_mu_;

@@ -189,6 +189,12 @@ Result<ObjectInfo> NatsObjectStore::PublishMeta(std::string_view bucket, ObjectI
   PubAckPtr pa(ack);
   info.revision = ack->Sequence;
   info.mtime = std::chrono::time_point_cast<std::chrono::nanoseconds>(Clock::now());
+  std::shared_ptr<ListingIndex> idx;
+  {
+    std::lock_guard<std::mutex> lock(indexes_mu_);
+    if (auto it = indexes_.find(bucket); it != indexes_.end()) idx = it->second;
+  }
+  if (idx) idx->Observe(info);
   return info;
 }
 

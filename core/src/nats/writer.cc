@@ -105,7 +105,7 @@ class ChunkPublisher {
   void Discard() {
     if (discarded_) return;
     discarded_ = true;
-    (void)WaitInflightBelow(1);
+    WaitAllAcks();
     if (chunks_ == 0) return;
     Status s = store_->conn().Purge(StreamName(bucket_), subject_);
     if (!s.ok() && s.code() != Code::kNotFound)
@@ -144,6 +144,20 @@ class ChunkPublisher {
     }
     ++chunks_;
     return Status::OK();
+  }
+
+  // Waits (bounded by an idle timeout) until no publish is in flight, errors or not, so no
+  // late chunk can land after the purge.
+  void WaitAllAcks() {
+    std::unique_lock<std::mutex> lock(state_->mu);
+    auto idle = std::chrono::milliseconds(std::max<int64_t>(store_->conn().timeout_ms(), 2000));
+    while (state_->inflight > 0) {
+      uint64_t acked = state_->acked;
+      if (!state_->cv.wait_for(lock, idle, [&] {
+            return state_->inflight == 0 || state_->acked != acked;
+          }))
+        return;
+    }
   }
 
   // Waits until fewer than `limit` publishes are in flight. Times out only when no ack at all
