@@ -1,6 +1,8 @@
 // End to end: the natss3d binary on a real nats-server, driven by real S3 clients: aws CLI v1
 // (first on PATH) and v2 (/usr/bin/aws), boto3, s3cmd, rclone, curl; plus the embedded mode.
 #include <gtest/gtest.h>
+
+#include <thread>
 #include <signal.h>
 
 #include <filesystem>
@@ -226,7 +228,14 @@ TEST(S3Embedded, QuickStartStartsAndStopsItsOwnNatsServer) {
     size_t a = creds.find('"', creds.find(':', at) + 1), b = creds.find('"', a + 1);
     return creds.substr(a + 1, b - a - 1);
   };
+  // The banner may follow the port opening: poll the log with a deadline.
   std::string log = daemon.log();
+  for (auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+       log.find("aws --endpoint-url") == std::string::npos &&
+       std::chrono::steady_clock::now() < deadline;
+       log = daemon.log()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
   EXPECT_NE(log.find("aws --endpoint-url"), std::string::npos) << log;
   EXPECT_NE(log.find(field("access_key")), std::string::npos) << "prints the dev access key";
   std::string out;
