@@ -126,6 +126,7 @@ Result<std::shared_ptr<NatsConnection>> NatsConnection::Connect(const ConnectOpt
   natsOptions_SetReconnectJitter(raw, 100, 1000);
   natsOptions_SetReconnectBufSize(raw, 32 * 1024 * 1024);
   natsOptions_SetMaxPendingMsgs(raw, 1 << 20);
+  natsOptions_SetSendAsap(raw, true);
   if (o.retry_on_failed_connect) {
     // With a connected callback cnats returns at once and keeps trying in the background.
     natsOptions_SetRetryOnFailedConnect(
