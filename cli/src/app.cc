@@ -36,6 +36,11 @@ Status Dispatch(Session& s) {
   return InvalidArgument("no command given");
 }
 
+// natscli asks for the bucket of `info` when none is given; that needs a terminal.
+bool NeedsPicker(const Invocation& inv) {
+  return (inv.command == Command::kInfo || inv.command == Command::kStatus) && inv.args.empty();
+}
+
 }  // namespace
 
 const char* Version() { return NATSS3_VERSION; }
@@ -80,6 +85,13 @@ int Run(const std::vector<std::string>& argv, Console& console, const EnvLookup&
     if (inv.help) {
       console.out << (inv.command == Command::kNone ? MainHelp() : CommandHelp(inv.command_name));
       return kExitOk;
+    }
+    if (NeedsPicker(inv) && !console.interactive) {
+      return ReportUsageError(
+          InvalidArgument("a BUCKET argument is required (natss3ctl " + inv.command_name +
+                          " offers a list of buckets to pick from only when stdin and stderr are a "
+                          "terminal; usage: natss3ctl " + inv.command_name + " BUCKET)"),
+          console.err);
     }
     Session session{inv, console, env, 0, 1, false, nullptr};
     session.color = ::isatty(1) == 1 && env("NO_COLOR") == nullptr;

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "format.h"
+#include "header_template.h"
 #include "natss3/names.h"
 
 namespace natss3::cli {
@@ -31,14 +32,14 @@ const std::vector<CommandSpec>& Commands() {
        "Retrieves an object (or a tree of objects with -r) from the store"},
       {Command::kDel, "del", {"rm"}, "del BUCKET [NAME] [-f]",
        "Deletes an object, or the whole bucket when no NAME is given"},
-      {Command::kInfo, "info", {"show", "i"}, "info BUCKET [NAME]",
-       "Shows information about a bucket or an object"},
+      {Command::kInfo, "info", {"show", "i"}, "info [BUCKET [NAME]]",
+       "Shows information about a bucket (picked from a list if not given) or an object"},
       {Command::kLs, "ls", {}, "ls [BUCKET] [-n]", "Lists buckets, or the objects of a bucket"},
       {Command::kSeal, "seal", {}, "seal BUCKET [-f]",
        "Seals a bucket, preventing any further change"},
       {Command::kWatch, "watch", {}, "watch BUCKET",
        "Prints changes to a bucket until interrupted"},
-      {Command::kStatus, "status", {}, "status BUCKET", "Shows the status of a bucket"},
+      {Command::kStatus, "status", {}, "status [BUCKET]", "Shows the status of a bucket, like info"},
   };
   return kCommands;
 }
@@ -177,6 +178,22 @@ Status ParseKeyValues(const std::vector<std::string>& items, char separator, con
   return Status::OK();
 }
 
+// Header values are templates (header_template.h), checked here so that a malformed one is a
+// usage error; they are expanded per object when it is put. Values are trimmed like natscli's.
+Status CheckHeaderTemplates(std::vector<std::pair<std::string, std::string>>& headers) {
+  TemplateValues probe;
+  probe.new_id = [] { return std::string(); };
+  probe.random = [](uint64_t) { return std::string(); };
+  for (auto& [key, value] : headers) {
+    while (!value.empty() && std::isspace(static_cast<unsigned char>(value.back()))) value.pop_back();
+    auto expanded = ExpandHeaderTemplate(value, probe);
+    if (!expanded.ok()) {
+      return InvalidArgument("invalid --header \"" + key + ":" + value + "\": " + expanded.status().message());
+    }
+  }
+  return Status::OK();
+}
+
 Status FillConnection(const cxxopts::ParseResult& r, Invocation* inv) {
   auto opt = [&](const char* key, std::optional<std::string>* field) {
     if (r.count(key)) *field = r[key].as<std::string>();
@@ -241,6 +258,7 @@ Status FillObjectFlags(const cxxopts::ParseResult& r, Invocation* inv) {
     if (r.count("description")) inv->description = r["description"].as<std::string>();
     if (r.count("header")) {
       NATSS3_RETURN_IF_ERROR(ParseKeyValues(r["header"].as<std::vector<std::string>>(), ':', "--header", &inv->headers));
+      NATSS3_RETURN_IF_ERROR(CheckHeaderTemplates(inv->headers));
     }
     if (r.count("chunk-size")) {
       auto size = ParseSize(r["chunk-size"].as<std::string>());
@@ -268,8 +286,9 @@ Status CheckPositionals(const Invocation& inv) {
   switch (inv.command) {
     case Command::kPut: min = inv.recursive ? 2 : 1; max = 2; break;
     case Command::kGet: min = inv.recursive ? 1 : 2; max = 2; break;
-    case Command::kDel: case Command::kInfo: max = 2; break;
-    case Command::kLs: min = 0; break;
+    case Command::kDel: max = 2; break;
+    case Command::kInfo: min = 0; max = 2; break;  // no BUCKET: a picker (on a terminal only)
+    case Command::kLs: case Command::kStatus: min = 0; break;
     default: break;
   }
   if (n < min) {

@@ -1,4 +1,5 @@
 // Bucket-level subcommands: add, edit, info/status, ls, seal, del, watch.
+#include <algorithm>
 #include <chrono>
 
 #include "commands.h"
@@ -63,10 +64,32 @@ Status RunEdit(Session& s) {
   return Status::OK();
 }
 
+namespace {
+
+// natscli's "Select a Bucket" prompt, for `info` without a BUCKET (app.cc allows that only on
+// a terminal).
+Result<std::string> PickBucket(Session& s) {
+  NATSS3_ASSIGN_OR_RETURN(ObjectStore * store, s.Connect());
+  NATSS3_ASSIGN_OR_RETURN(std::vector<BucketStatus> buckets, store->ListBuckets());
+  std::vector<std::string> names;
+  for (const auto& b : buckets) names.push_back(b.bucket);
+  if (names.empty()) return NotFound("no Object Store buckets found");
+  std::sort(names.begin(), names.end());
+  NATSS3_ASSIGN_OR_RETURN(size_t chosen, s.console.Choose("Select a Bucket", names));
+  return names[chosen];
+}
+
+}  // namespace
+
 Status RunInfo(Session& s) {
-  const std::string& bucket = s.inv.args[0];
+  std::string bucket;
+  if (s.inv.args.empty()) {
+    NATSS3_ASSIGN_OR_RETURN(bucket, PickBucket(s));
+  } else {
+    bucket = s.inv.args[0];
+  }
   NATSS3_ASSIGN_OR_RETURN(BucketStatus status, RequireBucket(s, bucket));
-  if (s.inv.args.size() == 1) {
+  if (s.inv.args.size() < 2) {
     PrintBucket(s, status);
     return Status::OK();
   }

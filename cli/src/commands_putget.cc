@@ -9,6 +9,7 @@
 
 #include "commands.h"
 #include "format.h"
+#include "header_template.h"
 #include "transfer.h"
 #include "views.h"
 
@@ -31,7 +32,11 @@ Result<ObjectInfo> PutStream(Session& s, const std::string& bucket, const std::s
   ObjectMeta meta;
   meta.name = name;
   if (s.inv.description) meta.description = *s.inv.description;
-  for (const auto& [key, value] : s.inv.headers) meta.headers[key].push_back(value);
+  TemplateValues values = CurrentTemplateValues();
+  for (const auto& [key, value] : s.inv.headers) {
+    NATSS3_ASSIGN_OR_RETURN(std::string expanded, ExpandHeaderTemplate(value, values));
+    meta.headers[key].push_back(std::move(expanded));
+  }
   PutOptions options;
   options.chunk_size = s.inv.chunk_size;
   if (s.inv.chunk_size != 0) meta.max_chunk_size = s.inv.chunk_size;

@@ -25,6 +25,28 @@ Result<bool> Console::Confirm(const std::string& question) {
   return answer == "y" || answer == "yes";
 }
 
+Result<size_t> Console::Choose(const std::string& question,
+                               const std::vector<std::string>& options) {
+  if (!interactive) return FailedPrecondition("cannot offer a choice without a terminal");
+  err << "? " << question << ":\n";
+  for (size_t i = 0; i < options.size(); ++i) err << "  " << i + 1 << ") " << options[i] << "\n";
+  while (true) {
+    err << "Enter a number (1-" << options.size() << "): ";
+    err.flush();
+    std::string answer;
+    if (!std::getline(in, answer)) {
+      err << "\n";
+      return Cancelled("nothing selected");
+    }
+    while (!answer.empty() && std::isspace(static_cast<unsigned char>(answer.back()))) answer.pop_back();
+    while (!answer.empty() && std::isspace(static_cast<unsigned char>(answer.front()))) answer.erase(0, 1);
+    for (size_t i = 0; i < options.size(); ++i) {
+      if (answer == options[i] || answer == std::to_string(i + 1)) return i;
+    }
+    err << "  not one of the choices: \"" << answer << "\"\n";
+  }
+}
+
 Console ProcessConsole() {
   bool stdin_tty = ::isatty(0) == 1, stderr_tty = ::isatty(2) == 1;
   return Console{std::cout, std::cerr, std::cin, stdin_tty && stderr_tty, stderr_tty};

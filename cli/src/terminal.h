@@ -6,6 +6,7 @@
 #include <istream>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "natss3/status.h"
 
@@ -23,6 +24,11 @@ struct Console {
   // Asks a yes/no question (default No). Without a terminal: kFailedPrecondition
   // "cannot ask for confirmation without a terminal" (use -f).
   Result<bool> Confirm(const std::string& question);
+
+  // Asks for one of `options` (non-empty), listed and numbered from 1; the answer is a number
+  // or an option itself, and a wrong answer asks again. Returns the index. Without a terminal:
+  // kFailedPrecondition; end of input: kCancelled "nothing selected".
+  Result<size_t> Choose(const std::string& question, const std::vector<std::string>& options);
 };
 
 // Console bound to std::cout/cerr/cin, with isatty() checks on fds 0 and 2.

@@ -115,6 +115,41 @@ TEST_F(ObjectsTest, PutFromStdinAndReplace) {
             "natss3ctl: error: open does-not-exist.txt: No such file or directory\n");
 }
 
+TEST_F(ObjectsTest, HeaderValuesAreNatscliTemplates) {
+  auto before = std::chrono::system_clock::now();
+  auto put = Ctl({"put", "OB", "hello.txt", "-H", "X-Id: {{ID}}", "-H", "X-When:{{Unix}}",
+                  "-H", "X-N:n{{.Count}}  ", "-H", "X-Lit:{{\"{{\"}}Count}}", "--json"});
+  ASSERT_EQ(put.exit_code, 0) << put.err;
+  auto headers = nlohmann::json::parse(put.out)["headers"];
+  std::string id = headers["X-Id"][0];
+  EXPECT_EQ(id.size(), 22u) << id;
+  int64_t when = std::stoll(headers["X-When"][0].get<std::string>());
+  int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                    std::chrono::system_clock::now().time_since_epoch()).count();
+  EXPECT_GE(when, std::chrono::duration_cast<std::chrono::seconds>(before.time_since_epoch()).count());
+  EXPECT_LE(when, now);
+  EXPECT_EQ(headers["X-N"], nlohmann::json::array({"n0"}));  // trimmed like natscli
+  EXPECT_EQ(headers["X-Lit"], nlohmann::json::array({"{{Count}}"}));
+  // Each put draws a new ID, and each object of a recursive put too.
+  auto again = nlohmann::json::parse(Ctl({"put", "OB", "hello.txt", "-f", "-H", "X-Id:{{ID}}", "--json"}).out);
+  EXPECT_NE(again["headers"]["X-Id"][0], id);
+  std::filesystem::create_directories(File("tree"));
+  ASSERT_TRUE(WriteFile(File("tree/a"), "a"));
+  ASSERT_TRUE(WriteFile(File("tree/b"), "b"));
+  auto tree = nlohmann::json::parse(Ctl({"put", "-r", "OB", "tree", "-H", "X-Id:{{ID}}", "--json"}).out);
+  ASSERT_EQ(tree.size(), 2u);
+  EXPECT_NE(tree[0]["headers"]["X-Id"], tree[1]["headers"]["X-Id"]);
+
+  // A malformed template is a usage error, found before anything is read or sent.
+  auto bad = Ctl({"put", "OB", "hello.txt", "--name", "bad", "-H", "X-Bad:{{Nope}}"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_EQ(bad.err, "natss3ctl: error: invalid --header \"X-Bad:{{Nope}}\": function \"Nope\" not defined\n");
+  auto unclosed = Ctl({"put", "OB", "hello.txt", "--name", "bad", "-H", "X-Bad:{{ID"});
+  EXPECT_EQ(unclosed.exit_code, 2);
+  EXPECT_EQ(unclosed.err, "natss3ctl: error: invalid --header \"X-Bad:{{ID\": unclosed action\n");
+  EXPECT_EQ(Ctl({"info", "OB", "bad"}).exit_code, 1);
+}
+
 TEST_F(ObjectsTest, EmptyObjectAndChunkSize) {
   ASSERT_TRUE(WriteFile(File("empty"), ""));
   ASSERT_EQ(Ctl({"put", "OB", "empty"}).exit_code, 0);
