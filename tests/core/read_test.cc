@@ -191,6 +191,29 @@ TEST_F(ReadTest, RangedReadThroughLink) {
   EXPECT_EQ(*got, data_.substr(1020, 10));
 }
 
+TEST_F(ReadTest, OpenInfoReadsExactlyThatVersion) {
+  auto info = store_->GetInfo(bucket_, "obj");
+  ASSERT_OK(info);
+  auto r = store_->OpenInfo(*info);
+  ASSERT_OK(r);
+  auto got = ReadAll(**r);
+  ASSERT_OK(got);
+  EXPECT_EQ(*got, data_);
+
+  auto link = store_->AddLink(bucket_, "ln", *info);
+  ASSERT_OK(link);
+  EXPECT_CODE(store_->OpenInfo(*link), Code::kFailedPrecondition);
+
+  // Once replaced, the old version's chunks are gone: never the new bytes, never silence.
+  MustPut(bucket_, "obj", "replaced");
+  auto stale = store_->OpenInfo(*info);
+  if (stale.ok()) {
+    EXPECT_CODE(ReadAll(**stale), Code::kDataLoss);
+  } else {
+    EXPECT_CODE(stale, Code::kDataLoss);
+  }
+}
+
 TEST_F(ReadTest, EmptyObject) {
   MustPut(bucket_, "empty", "");
   auto r = store_->Open(bucket_, "empty");

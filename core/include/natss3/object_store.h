@@ -175,6 +175,12 @@ class ObjectStore {
   virtual Result<std::unique_ptr<ObjectReader>> Open(std::string_view bucket,
                                                      std::string_view name,
                                                      const ReadOptions& options = {}) = 0;
+  // Opens a read of exactly the version `info` describes (from GetInfo, a listing or a watch)
+  // without another meta lookup: callers that already hold the info save a round trip. Links
+  // are not followed (kFailedPrecondition). If that version was replaced or deleted since,
+  // the read fails with kDataLoss (its chunks are gone), never with other bytes.
+  virtual Result<std::unique_ptr<ObjectReader>> OpenInfo(const ObjectInfo& info,
+                                                         const ReadOptions& options = {}) = 0;
   // Convenience: whole object into memory (tests and tiny objects only).
   Result<std::string> GetBytes(std::string_view bucket, std::string_view name);
 

@@ -327,13 +327,13 @@ Result<std::unique_ptr<ObjectWriter>> NatsObjectStore::NewWriter(std::string_vie
   NATSS3_RETURN_IF_ERROR(ValidateBucketName(bucket));
   NATSS3_RETURN_IF_ERROR(ValidateObjectName(bucket, meta.name));
   if (meta.link) return InvalidArgument("link cannot be set when putting an object");
-  std::optional<ObjectInfo> previous;
-  auto einfo = GetInfoRaw(bucket, meta.name);
-  if (einfo.ok()) previous = *einfo;
-  else if (einfo.status().code() != Code::kNotFound) return einfo.status();
   NATSS3_ASSIGN_OR_RETURN(bool sealed, BucketSealed(bucket));
   if (sealed) return FailedPrecondition("bucket " + std::string(bucket) + " is sealed");
-  return NewNatsWriter(this, std::string(bucket), meta, options, previous);
+  // One round trip less per put: the replaced version is looked up while the data uploads.
+  auto previous = std::async(std::launch::async, [this, b = std::string(bucket), n = meta.name] {
+    return GetInfoRaw(b, n);
+  });
+  return NewNatsWriter(this, std::string(bucket), meta, options, std::move(previous));
 }
 
 Result<std::unique_ptr<ObjectReader>> NatsObjectStore::Open(std::string_view bucket,
@@ -354,6 +354,8 @@ Result<std::unique_ptr<ObjectReader>> NatsObjectStore::Open(std::string_view buc
 
 Result<std::unique_ptr<ObjectReader>> NatsObjectStore::OpenInfo(const ObjectInfo& info,
                                                                 const ReadOptions& options) {
+  if (info.is_link()) return FailedPrecondition("cannot open a link's info: open its target");
+  if (info.deleted) return NotFound("object not found: " + info.meta.name);
   if (info.nuid.empty() && info.size > 0)
     return DataLoss("object-store meta information invalid: no nuid");
   return NewNatsReader(this, info, options);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <condition_variable>
+#include <future>
 #include <list>
 #include <map>
 #include <memory>
@@ -67,6 +68,8 @@ class NatsObjectStore : public ObjectStore,
                              bool show_deleted) override;
   Result<std::unique_ptr<ObjectReader>> Open(std::string_view bucket, std::string_view name,
                                              const ReadOptions& options) override;
+  Result<std::unique_ptr<ObjectReader>> OpenInfo(const ObjectInfo& info,
+                                                 const ReadOptions& options) override;
   Status Delete(std::string_view bucket, std::string_view name) override;
   Result<ObjectInfo> UpdateMeta(std::string_view bucket, std::string_view name,
                                 const ObjectMeta& meta) override;
@@ -109,8 +112,6 @@ class NatsObjectStore : public ObjectStore,
   Result<bool> BucketSealed(std::string_view bucket);
   void ForgetBucket(std::string_view bucket);
   Result<ObjectInfo> GetInfoRaw(std::string_view bucket, std::string_view name);
-  Result<std::unique_ptr<ObjectReader>> OpenInfo(const ObjectInfo& info,
-                                                 const ReadOptions& options);
 
   std::shared_ptr<NatsConnection> conn_;
   Janitor janitor_;
@@ -126,9 +127,11 @@ class NatsObjectStore : public ObjectStore,
 };
 
 // Readers and writers (writer.cc, reader.cc, watcher.cc, records.cc).
+// `previous` yields the info of the version the put replaces (kNotFound when none); it is looked
+// up while the data uploads, and its chunks are purged after the commit.
 Result<std::unique_ptr<ObjectWriter>> NewNatsWriter(NatsObjectStore* store, std::string bucket,
                                                     ObjectMeta meta, const PutOptions& options,
-                                                    std::optional<ObjectInfo> previous);
+                                                    std::future<Result<ObjectInfo>> previous);
 Result<std::unique_ptr<StagedWriter>> NewNatsStagedWriter(NatsObjectStore* store,
                                                           std::string bucket,
                                                           uint32_t chunk_size);

@@ -1,5 +1,13 @@
 // Watch (format doc §5.6): ordered push consumer on $O.<b>.M.>, end-of-initial marker after the
 // first message with NumPending == 0 (or at once for an empty bucket).
+//
+// nats-server 2.9.x moves every consumer whose filter matches a purged subject forward to the
+// purged subject's first remaining message. Every meta publish is a rollup (a purge of the
+// older versions of its subject), so with concurrent writers the consumer can jump over meta
+// messages it has not delivered yet. (The last-per-subject list of the initial values is not
+// affected.) The watcher therefore checks each gap in stream sequences after the initial list:
+// a direct get of the next meta message after the last one delivered finds any message the
+// consumer skipped, and that message is delivered first.
 #include <atomic>
 
 #include "nats/errors.h"
@@ -15,16 +23,21 @@ class NatsWatcher : public Watcher {
       : store_(store), bucket_(std::move(bucket)), options_(options) {}
 
   Status Init() {
-    std::string stream = StreamName(bucket_);
-    std::string filter = "$O." + bucket_ + ".M.>";
-    if (!options_.updates_only) {
+    const std::string& stream = stream_;
+    const std::string& filter = filter_;
+    {
+      // The newest meta message now: what comes after it is live (gaps are checked).
       natsMsg* last = nullptr;
       jsErrCode jerr = static_cast<jsErrCode>(0);
       natsStatus s = js_GetLastMsg(&last, store_->conn().js(), stream.c_str(), filter.c_str(),
                                    nullptr, &jerr);
-      if (last) natsMsg_Destroy(last);
+      if (last) {
+        if (!options_.include_history) last_ = natsMsg_GetSequence(last);
+        natsMsg_Destroy(last);
+      }
       if (s == NATS_NOT_FOUND && jerr != 10059) {
-        marker_pending_ = true;  // empty bucket: the marker comes first
+        // empty bucket: the marker comes first
+        marker_pending_ = !options_.updates_only;
       } else if (s != NATS_OK) {
         return FromNats(s, "watch bucket " + bucket_, jerr);
       }
@@ -58,23 +71,44 @@ class NatsWatcher : public Watcher {
     }
     auto deadline = std::chrono::steady_clock::now() + timeout;
     for (;;) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          deadline - std::chrono::steady_clock::now());
-      natsMsg* raw = nullptr;
-      natsStatus s = natsSubscription_NextMsg(&raw, sub_.get(), std::max<int64_t>(1, left.count()));
-      if (stopped_) {
-        if (raw) natsMsg_Destroy(raw);
-        return Cancelled("watch stopped");
+      MsgPtr msg;
+      if (held_) {
+        msg = std::move(held_);
+      } else {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        natsMsg* raw = nullptr;
+        natsStatus s =
+            natsSubscription_NextMsg(&raw, sub_.get(), std::max<int64_t>(1, left.count()));
+        if (stopped_) {
+          if (raw) natsMsg_Destroy(raw);
+          return Cancelled("watch stopped");
+        }
+        if (s == NATS_TIMEOUT) return DeadlineExceeded("no watch event");
+        if (s != NATS_OK) return FromNats(s, "watch bucket " + bucket_);
+        msg.reset(raw);
       }
-      if (s == NATS_TIMEOUT) return DeadlineExceeded("no watch event");
-      if (s != NATS_OK) return FromNats(s, "watch bucket " + bucket_);
-      MsgPtr msg(raw);
       jsMsgMetaData* md = nullptr;
-      if (natsMsg_GetMetaData(&md, raw) != NATS_OK) continue;
+      if (natsMsg_GetMetaData(&md, msg.get()) != NATS_OK) continue;
       MetaPtr meta(md);
+      uint64_t seq = md->Sequence.Stream;
+      // Sequences up to last_ belong to the initial list (default mode) or were delivered.
+      if (options_.include_history || seq > last_) {
+        if (seq <= last_) continue;
+        if (seq > last_ + 1) {
+          if (MsgPtr skipped = NextMetaAfter(last_); skipped && natsMsg_GetSequence(skipped.get()) < seq) {
+            held_ = std::move(msg);
+            last_ = natsMsg_GetSequence(skipped.get());
+            auto info = InfoFromMsg(skipped.get(), last_, natsMsg_GetTime(skipped.get()));
+            if (!info.ok() || (options_.ignore_deletes && info->deleted)) continue;
+            return WatchEvent{WatchEvent::Kind::kUpdate, std::move(info).value()};
+          }
+        }
+        last_ = seq;
+      }
       bool last_initial = !initial_done_ && md->NumPending == 0;
       if (last_initial) initial_done_ = true;
-      auto info = InfoFromMsg(raw, md->Sequence.Stream, md->Timestamp);
+      auto info = InfoFromMsg(msg.get(), seq, md->Timestamp);
       bool skip = !info.ok() || (options_.ignore_deletes && info->deleted);
       if (skip) {
         if (last_initial) return WatchEvent{WatchEvent::Kind::kEndOfInitial, {}};
@@ -83,6 +117,22 @@ class NatsWatcher : public Watcher {
       if (last_initial) marker_pending_ = true;
       return WatchEvent{WatchEvent::Kind::kUpdate, std::move(info).value()};
     }
+  }
+
+  // The first meta message after stream sequence `after` (direct get, wildcard next-by-subject);
+  // null when there is none or the server cannot tell (the gap then stays unverified).
+  MsgPtr NextMetaAfter(uint64_t after) {
+    jsDirectGetMsgOptions dg;
+    jsDirectGetMsgOptions_Init(&dg);
+    dg.Sequence = after + 1;
+    dg.NextBySubject = filter_.c_str();
+    natsMsg* raw = nullptr;
+    natsStatus s = js_DirectGetMsg(&raw, store_->conn().js(), stream_.c_str(), nullptr, &dg);
+    if (s != NATS_OK) {
+      if (raw) natsMsg_Destroy(raw);
+      return nullptr;
+    }
+    return MsgPtr(raw);
   }
 
   void Stop() override {
@@ -94,7 +144,10 @@ class NatsWatcher : public Watcher {
   NatsObjectStore* store_;
   std::string bucket_;
   WatchOptions options_;
+  std::string stream_ = StreamName(bucket_), filter_ = "$O." + bucket_ + ".M.>";
   SubPtr sub_;
+  MsgPtr held_;       // consumer message waiting while a skipped earlier one is delivered
+  uint64_t last_ = 0;  // highest stream sequence delivered (or known at start)
   bool marker_pending_ = false;
   bool initial_done_ = false;
   std::atomic<bool> stopped_{false};

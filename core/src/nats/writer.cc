@@ -195,7 +195,7 @@ class ChunkPublisher {
 class NatsObjectWriter : public ObjectWriter {
  public:
   NatsObjectWriter(NatsObjectStore* store, std::string bucket, ObjectMeta meta,
-                   const PutOptions& options, std::optional<ObjectInfo> previous)
+                   const PutOptions& options, std::future<Result<ObjectInfo>> previous)
       : store_(store),
         bucket_(bucket),
         meta_(std::move(meta)),
@@ -225,6 +225,11 @@ class NatsObjectWriter : public ObjectWriter {
       Abort();
       return s.Annotate("put " + meta_.name);
     }
+    auto prev = previous_.get();
+    if (!prev.ok() && prev.status().code() != Code::kNotFound) {
+      Abort();
+      return prev.status().Annotate("put " + meta_.name);
+    }
     ObjectInfo info;
     info.meta = meta_;
     info.meta.link.reset();
@@ -241,9 +246,8 @@ class NatsObjectWriter : public ObjectWriter {
       return stored.status();
     }
     done_ = true;
-    if (previous_ && !previous_->deleted && !previous_->nuid.empty() &&
-        previous_->nuid != info.nuid) {
-      std::string subj = ChunkSubject(bucket_, previous_->nuid);
+    if (prev.ok() && !prev->deleted && !prev->nuid.empty() && prev->nuid != info.nuid) {
+      std::string subj = ChunkSubject(bucket_, prev->nuid);
       if (!store_->conn().Purge(StreamName(bucket_), subj).ok())
         store_->janitor().Add(StreamName(bucket_), subj);
     }
@@ -261,7 +265,7 @@ class NatsObjectWriter : public ObjectWriter {
   std::string bucket_;
   ObjectMeta meta_;
   PutOptions options_;
-  std::optional<ObjectInfo> previous_;
+  std::future<Result<ObjectInfo>> previous_;
   ChunkPublisher pub_;
   bool done_ = false;
 };
@@ -314,7 +318,7 @@ class NatsStagedWriter : public StagedWriter {
 
 Result<std::unique_ptr<ObjectWriter>> NewNatsWriter(NatsObjectStore* store, std::string bucket,
                                                     ObjectMeta meta, const PutOptions& options,
-                                                    std::optional<ObjectInfo> previous) {
+                                                    std::future<Result<ObjectInfo>> previous) {
   auto w = std::make_unique<NatsObjectWriter>(store, std::move(bucket), std::move(meta), options,
                                               std::move(previous));
   NATSS3_RETURN_IF_ERROR(w->Init());
