@@ -1,26 +1,54 @@
-// cpp-httplib setup for natss3d.
+// cpp-httplib setup for natss3d: routing, S3 error rendering and the ConnectionHub underneath.
 #include "s3d/http_server.h"
 
 #include <httplib.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
+
+#include "s3d/connection_hub.h"
 
 namespace natss3::s3d {
-namespace {
 
-// Exposes the listening socket so the accept backlog can be raised: the shared httplib
-// library listens with a backlog of 5, which drops SYNs when 16+ clients connect at once.
-template <typename Base>
-class TunedServer : public Base {
+// httplib::Server whose accepted sockets go to the ConnectionHub instead of httplib's
+// thread-per-connection loop (process_and_close_socket is httplib's designated override point,
+// as SSLServer uses it); requests are still parsed and routed by httplib's process_request.
+class HubServer : public httplib::Server {
  public:
-  using Base::Base;
-  void RaiseBacklog() { ::listen(this->svr_sock_, 1024); }
+  explicit HubServer(ConnectionHub* hub) : hub_(hub) {}
+  bool Process(httplib::Stream& stream, bool close_connection, bool& connection_closed) {
+    return process_request(stream, close_connection, connection_closed, nullptr);
+  }
+  // httplib listens with a backlog of 5, which drops SYNs when 16+ clients connect at once.
+  void RaiseBacklog() { ::listen(svr_sock_, 1024); }
+  // Ends httplib's accept loop (accept() fails on a shut-down listening socket; httplib then
+  // closes it and waits for its task queue, i.e. the hub, to drain). Unlike stop(), this keeps
+  // svr_sock_ valid, which httplib's content-provider loop reads as "not shutting down": a
+  // response in progress is sent whole instead of being cut off.
+  // Works on a dup of the listening socket (made after bind), so it can never hit an unrelated
+  // descriptor that reused the number after httplib closed its own.
+  void KeepListenHandle() { listen_dup_ = ::dup(svr_sock_); }
+  void StopAccepting() {
+    if (listen_dup_ >= 0) ::shutdown(listen_dup_, SHUT_RDWR);
+  }
+  ~HubServer() override {
+    if (listen_dup_ >= 0) ::close(listen_dup_);
+  }
+
+ private:
+  bool process_and_close_socket(socket_t sock) override {
+    hub_->ServeAccepted(sock);
+    return true;
+  }
+  ConnectionHub* hub_;
+  int listen_dup_ = -1;
 };
 
+namespace {
 std::string Target(const httplib::Request& req) { return req.target.empty() ? req.path : req.target; }
-
 }  // namespace
 
 HttpServer::HttpServer(Options options, std::shared_ptr<S3Service> service)
@@ -33,15 +61,22 @@ void HttpServer::SetNatsUp(bool up) {
   metrics_.SetNatsUp(up);
 }
 
+size_t HttpServer::open_connections() const { return hub_ ? hub_->stats().open : 0; }
+size_t HttpServer::idle_connections() const { return hub_ ? hub_->stats().idle : 0; }
+
 Status HttpServer::Start() {
-  if (!options_.tls_cert.empty()) {
-    auto tls = std::make_unique<TunedServer<httplib::SSLServer>>(options_.tls_cert.c_str(),
-                                                                 options_.tls_key.c_str());
-    if (!tls->is_valid()) return InvalidArgument("cannot load --tls-cert/--tls-key");
-    server_ = std::move(tls);
-  } else {
-    server_ = std::make_unique<TunedServer<httplib::Server>>();
-  }
+  ConnectionHub::Options hub_options;
+  hub_options.workers = options_.threads;
+  hub_options.keep_alive_timeout = options_.keep_alive_timeout;
+  hub_options.tls_cert = options_.tls_cert;
+  hub_options.tls_key = options_.tls_key;
+  hub_ = std::make_unique<ConnectionHub>(
+      hub_options, [this](httplib::Stream& stream, bool close_connection, bool& closed) {
+        return server_->Process(stream, close_connection, closed);
+      });
+  Status hub_started = hub_->Start();
+  if (!hub_started.ok()) return hub_started;
+  server_ = std::make_unique<HubServer>(hub_.get());
   Install();
   if (options_.port == 0) {
     port_ = server_->bind_to_any_port(options_.host);
@@ -53,35 +88,84 @@ Status HttpServer::Start() {
     }
     port_ = options_.port;
   }
-  if (!options_.tls_cert.empty()) {
-    static_cast<TunedServer<httplib::SSLServer>*>(server_.get())->RaiseBacklog();
-  } else {
-    static_cast<TunedServer<httplib::Server>*>(server_.get())->RaiseBacklog();
-  }
+  server_->RaiseBacklog();
+  server_->KeepListenHandle();
   thread_ = std::thread([this] { server_->listen_after_bind(); });
   return Status::OK();
 }
 
 void HttpServer::Stop() {
-  if (server_) server_->stop();
-  if (thread_.joinable()) thread_.join();
+  if (!thread_.joinable()) return;
+  auto deadline = std::chrono::steady_clock::now() + options_.shutdown_grace;
+  hub_->BeginStop();
+  server_->StopAccepting();  // also when the accept loop has not started: accept() fails at once
+  if (!hub_->Drain(deadline)) {
+    spdlog::warn("requests still running after the {} ms shutdown grace were cut off",
+                 options_.shutdown_grace.count());
+  }
+  thread_.join();
+}
+
+std::string HttpServer::RenderMetrics() const {
+  ConnectionHub::Stats stats = hub_->stats();
+  char lines[512];
+  std::snprintf(lines, sizeof(lines),
+                "# HELP natss3_http_connections Open client connections by state.\n"
+                "# TYPE natss3_http_connections gauge\n"
+                "natss3_http_connections{state=\"busy\"} %zu\n"
+                "natss3_http_connections{state=\"idle\"} %zu\n",
+                stats.open - std::min(stats.open, stats.idle), stats.idle);
+  return metrics_.Render() + lines;
+}
+
+void HttpServer::Serve(const httplib::Request& req, httplib::Response& res,
+                       const httplib::ContentReader* reader) {
+  auto start = std::chrono::steady_clock::now();
+  metrics_.RequestStarted();
+  uint64_t bytes_in = 0;
+  std::string op;
+  if (req.path == "/healthz" && req.method == "GET") {
+    op = "Health";
+    Status health = service_->store().Health();
+    SetNatsUp(health.ok());
+    res.status = health.ok() ? 200 : 503;
+    res.set_content(health.ok() ? "ok\n" : "nats unavailable: " + health.message() + "\n",
+                    "text/plain");
+  } else if (req.path == "/metrics" && req.method == "GET") {
+    op = "Metrics";
+    res.set_content(RenderMetrics(), "text/plain; version=0.0.4");
+  } else if (!nats_up_.load() && !service_->store().Health().ok()) {
+    op = "Unavailable";
+    res.status = 503;
+    res.set_content(ErrorXml(errors::ServiceUnavailable(), req.path,
+                             res.get_header_value("x-amz-request-id")),
+                    "application/xml");
+    res.set_header("Retry-After", "1");
+  } else {
+    op = service_->Handle(req, res, reader, &bytes_in);
+    if (res.status == 503) SetNatsUp(service_->store().Health().ok());
+  }
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  uint64_t bytes_out = res.content_length_ > 0 ? res.content_length_ : res.body.size();
+  if (req.method == "HEAD") bytes_out = 0;
+  metrics_.RequestFinished(op, res.status, seconds, bytes_in, bytes_out);
+  if (options_.access_log) {
+    spdlog::info("{} \"{} {}\" {} {} {} {:.1f}ms {} {}", req.remote_addr, req.method, Target(req),
+                 res.status, bytes_in, bytes_out, seconds * 1000, op,
+                 res.get_header_value("x-amz-request-id"));
+  }
 }
 
 void HttpServer::Install() {
   httplib::Server& svr = *server_;
-  int threads = options_.threads;
-  svr.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
-  svr.set_tcp_nodelay(true);
+  svr.new_task_queue = [this] { return hub_->NewTaskQueue(); };
   svr.set_payload_max_length(options_.max_payload);
-  svr.set_keep_alive_max_count(1000);
-  svr.set_keep_alive_timeout(30);
   svr.set_read_timeout(60, 0);
   svr.set_write_timeout(60, 0);
 
-  svr.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+  svr.set_pre_routing_handler([](const httplib::Request&, httplib::Response& res) {
     res.set_header("x-amz-request-id", S3Service::NewRequestId());
     res.set_header("Server", "natss3");
-    (void)req;
     return httplib::Server::HandlerResponse::Unhandled;
   });
   svr.set_expect_100_continue_handler([this](const httplib::Request& req, httplib::Response& res) {
@@ -89,47 +173,10 @@ void HttpServer::Install() {
     return service_->Expect100(req, res);
   });
 
-  auto serve = [this](const httplib::Request& req, httplib::Response& res,
-                      const httplib::ContentReader* reader) {
-    auto start = std::chrono::steady_clock::now();
-    metrics_.RequestStarted();
-    uint64_t bytes_in = 0;
-    std::string op;
-    if (req.path == "/healthz" && req.method == "GET") {
-      op = "Health";
-      Status health = service_->store().Health();
-      SetNatsUp(health.ok());
-      res.status = health.ok() ? 200 : 503;
-      res.set_content(health.ok() ? "ok\n" : "nats unavailable: " + health.message() + "\n",
-                      "text/plain");
-    } else if (req.path == "/metrics" && req.method == "GET") {
-      op = "Metrics";
-      res.set_content(metrics_.Render(), "text/plain; version=0.0.4");
-    } else if (!nats_up_.load() && !service_->store().Health().ok()) {
-      op = "Unavailable";
-      res.status = 503;
-      res.set_content(ErrorXml(errors::ServiceUnavailable(), req.path,
-                               res.get_header_value("x-amz-request-id")),
-                      "application/xml");
-      res.set_header("Retry-After", "1");
-    } else {
-      op = service_->Handle(req, res, reader, &bytes_in);
-      if (res.status == 503) SetNatsUp(service_->store().Health().ok());
-    }
-    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    uint64_t bytes_out = res.content_length_ > 0 ? res.content_length_ : res.body.size();
-    if (req.method == "HEAD") bytes_out = 0;
-    metrics_.RequestFinished(op, res.status, seconds, bytes_in, bytes_out);
-    if (options_.access_log) {
-      spdlog::info("{} \"{} {}\" {} {} {} {:.1f}ms {} {}", req.remote_addr, req.method, Target(req),
-                   res.status, bytes_in, bytes_out, seconds * 1000, op,
-                   res.get_header_value("x-amz-request-id"));
-    }
-  };
   const std::string any = "/.*";
-  svr.Get(any, [serve](const httplib::Request& req, httplib::Response& res) { serve(req, res, nullptr); });
-  auto with_body = [serve](const httplib::Request& req, httplib::Response& res,
-                           const httplib::ContentReader& reader) { serve(req, res, &reader); };
+  svr.Get(any, [this](const httplib::Request& req, httplib::Response& res) { Serve(req, res, nullptr); });
+  auto with_body = [this](const httplib::Request& req, httplib::Response& res,
+                          const httplib::ContentReader& reader) { Serve(req, res, &reader); };
   svr.Put(any, with_body);
   svr.Post(any, with_body);
   svr.Delete(any, with_body);
@@ -153,9 +200,32 @@ void HttpServer::Install() {
                              res.get_header_value("x-amz-request-id")),
                     "application/xml");
   });
-  svr.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request& req,
-                                                                 httplib::Response& res) {
-    // httplib's own rejections (400 bad request line, 413 payload too large, 416 bad Range).
+  svr.set_error_handler(httplib::Server::HandlerWithResponse([this](const httplib::Request& req,
+                                                                     httplib::Response& res) {
+    // Errors of our handlers carry x-amz-request-id (set before routing); without it, httplib
+    // rejected the request itself (400 bad request line, 413 payload too large, 416 Range).
+    bool from_httplib = !res.has_header("x-amz-request-id");
+    if (from_httplib && res.status == 416 && (req.method == "GET" || req.method == "HEAD")) {
+      // httplib 0.11 answers 416 to a Range it cannot parse; S3 ignores such a header and
+      // serves the whole object, so serve the request after all (no body to read: GET/HEAD).
+      // The header stays (it may be signed); GetObject applies Range itself and treats an
+      // unparsable one as absent.
+      const_cast<httplib::Request&>(req).ranges.clear();
+      res.status = -1;
+      res.set_header("x-amz-request-id", S3Service::NewRequestId());
+      res.set_header("Server", "natss3");
+      try {
+        Serve(req, res, nullptr);
+      } catch (...) {
+        res.status = 500;
+        res.content_provider_ = nullptr;
+        res.content_length_ = 0;
+        res.body.clear();
+      }
+      if (res.status < 400 || !res.body.empty() || res.content_provider_) {
+        return httplib::Server::HandlerResponse::Handled;
+      }
+    }
     if (!res.has_header("x-amz-request-id")) {
       res.set_header("x-amz-request-id", S3Service::NewRequestId());
     }
@@ -163,6 +233,7 @@ void HttpServer::Install() {
     ApiError error{"InvalidRequest", "The request could not be parsed", res.status};
     if (res.status == 413) error = errors::EntityTooLarge();
     if (res.status == 416) error = errors::InvalidRange();
+    if (res.status == 500) error = errors::InternalError();
     if (req.method != "HEAD") {
       res.set_content(ErrorXml(error, req.path, res.get_header_value("x-amz-request-id")),
                       "application/xml");

@@ -1,11 +1,14 @@
-// HttpServer: cpp-httplib wired for S3 traffic: a bounded worker pool sized for many concurrent
-// keep-alive clients, TCP_NODELAY, a payload cap, streamed bodies, Expect: 100-continue,
-// /healthz, /metrics, x-amz-request-id on every response, one access-log line per request,
-// 503 while NATS is down, and a catch-all exception handler.
-// Start/Stop from one thread; requests run on the pool.
+// HttpServer: cpp-httplib's request parsing and routing over natss3d's ConnectionHub (worker
+// pool for requests, idle keep-alive connections parked in epoll, buffered TCP_NODELAY or TLS
+// streams), wired for S3: a payload cap, streamed bodies, Expect: 100-continue, /healthz,
+// /metrics, x-amz-request-id on every response, one access-log line per request, 503 while NATS
+// is down, a syntactically invalid Range ignored (as S3 does), a catch-all exception handler,
+// and a graceful Stop bounded by a grace period.
+// Start/Stop from one thread; requests run on the hub's workers.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <string>
 #include <thread>
@@ -15,10 +18,15 @@
 #include "s3d/s3_service.h"
 
 namespace httplib {
-class Server;
-}
+struct Request;
+struct Response;
+class ContentReader;
+}  // namespace httplib
 
 namespace natss3::s3d {
+
+class ConnectionHub;
+class HubServer;
 
 class HttpServer {
  public:
@@ -26,9 +34,12 @@ class HttpServer {
     std::string host = "127.0.0.1";
     int port = 0;  // 0: any free port (see port())
     std::string tls_cert, tls_key;
-    int threads = 64;
+    int threads = 64;  // requests served at once (idle keep-alive connections use none)
     bool access_log = true;
     uint64_t max_payload = (5ull << 30) + (64ull << 20);  // 5 GiB object + aws-chunked framing
+    // Stop(): requests in progress may finish for this long, then their sockets are shut down.
+    std::chrono::milliseconds shutdown_grace{10000};
+    std::chrono::seconds keep_alive_timeout{30};
   };
 
   HttpServer(Options options, std::shared_ptr<S3Service> service);
@@ -37,18 +48,26 @@ class HttpServer {
   // Binds and starts serving on a background thread. kUnavailable when the address is taken.
   Status Start();
   int port() const { return port_; }
-  // Stops accepting, lets requests in progress finish, joins.
+  // Stops accepting, closes idle connections, lets requests in progress finish (at most
+  // shutdown_grace), joins. Idempotent.
   void Stop();
   Metrics& metrics() { return metrics_; }
   // NATS health as last observed (503 for S3 requests while false).
   void SetNatsUp(bool up);
+  // Connections held (busy or idle) and of those idle; for tests and /metrics.
+  size_t open_connections() const;
+  size_t idle_connections() const;
 
  private:
   void Install();
+  void Serve(const httplib::Request& req, httplib::Response& res,
+             const httplib::ContentReader* reader);
+  std::string RenderMetrics() const;
 
   Options options_;
   std::shared_ptr<S3Service> service_;
-  std::unique_ptr<httplib::Server> server_;
+  std::unique_ptr<ConnectionHub> hub_;
+  std::unique_ptr<HubServer> server_;
   Metrics metrics_;
   std::atomic<bool> nats_up_{true};
   int port_ = 0;

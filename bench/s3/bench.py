@@ -4,11 +4,14 @@
 Measures (see shared/docs/performance.md for targets):
   * S3 PUT / GET of a large object (default 1 GiB) vs the natss3 core directly (same data path
     without HTTP), time to first byte of the GET, daemon RSS above idle during the transfers;
-  * 4 KiB PUT and GET at 1 and 16 concurrent clients (separate processes, keep-alive);
+  * 4 KiB PUT and GET at 1 and 16 concurrent clients: natss3_s3bench_small (C++, one keep-alive
+    SigV4 connection per client thread) against natss3d, interleaved with the same operations
+    through the core directly, with natss3d / nats-server CPU per operation;
   * ListObjectsV2 page (1000 keys) latency p50 at 1k, 10k and 100k keys.
 Starts its own nats-server and natss3d on loopback. Not part of ctest.
 
 Usage: bench/s3/bench.py [--build DIR] [--size-mib 1024] [--rounds 2] [--max-keys 100000]
+                        [--only big,small,list] [--small-ops 3000] [--small-rounds 3]
 """
 import argparse
 import datetime
@@ -16,7 +19,6 @@ import hashlib
 import hmac
 import http.client
 import json
-import multiprocessing
 import os
 import random
 import shutil
@@ -137,26 +139,16 @@ def core_op(tool, nats_url, bucket, key, mode, mib):
     return float(out[0]), float(out[1])
 
 
-def small_worker(args):
-    port, bucket, mode, seconds, worker = args
-    c = Client(port)
-    body = os.urandom(4096)
-    n, deadline = 0, time.perf_counter() + seconds
-    while time.perf_counter() < deadline:
-        # PUTs overwrite 500 keys per worker; GETs read the 50 keys the first PUT phase wrote.
-        key = f"/{bucket}/small/{worker}-{n % 500}" if mode == "put" else f"/{bucket}/small/0-{n % 50}"
-        r = c.request("PUT", key, body=body, length=len(body)) if mode == "put" else c.request("GET", key)
-        r.read()
-        if r.status != 200:
-            raise RuntimeError(f"{mode} {key}: {r.status}")
-        n += 1
-    return n
-
-
-def small_ops(port, bucket, mode, clients, seconds):
-    with multiprocessing.Pool(clients) as pool:
-        counts = pool.map(small_worker, [(port, bucket, mode, seconds, w) for w in range(clients)])
-    return sum(counts) / seconds
+def small_objects(tool, sport, nats_url, daemon_pid, nats_pid, ops, rounds):
+    """Runs the C++ small-object load generator; returns its summary table."""
+    out = subprocess.run([tool, "--endpoint", f"127.0.0.1:{sport}", "--nats", nats_url,
+                          "--access", ACCESS, "--secret", SECRET, "--bucket", "small",
+                          "--clients", "1,16", "--ops", str(ops), "--rounds", str(rounds),
+                          "--daemon-pid", str(daemon_pid), "--nats-pid", str(nats_pid)],
+                         capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError("natss3_s3bench_small failed: " + out.stderr + out.stdout)
+    return out.stdout.strip()
 
 
 def fill_keys(port, bucket, start, end, clients=16):
@@ -195,13 +187,18 @@ def main():
     ap.add_argument("--size-mib", type=int, default=1024)
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--max-keys", type=int, default=100000)
-    ap.add_argument("--seconds", type=float, default=3)
+    ap.add_argument("--only", default="big,small,list", help="comma-separated subset of big,small,list")
+    ap.add_argument("--small-ops", type=int, default=3000)
+    ap.add_argument("--small-rounds", type=int, default=3)
     a = ap.parse_args()
+    only = set(a.only.split(","))
     natss3d = os.path.join(a.build, "s3d", "natss3d")
     tool = os.path.join(a.build, "bench", "s3", "natss3_s3bench_core")
-    for binary in (natss3d, tool):
+    small_tool = os.path.join(a.build, "bench", "s3", "natss3_s3bench_small")
+    for binary in (natss3d, tool, small_tool):
         if not os.access(binary, os.X_OK):
-            sys.exit(f"missing {binary}: build targets natss3d and natss3_s3bench_core first")
+            sys.exit(f"missing {binary}: build targets natss3d, natss3_s3bench_core and "
+                     "natss3_s3bench_small first")
     nats_bin = shutil.which("nats-server") or "/usr/sbin/nats-server"
     work = tempfile.mkdtemp(prefix="natss3-s3bench-")
     procs = []
@@ -226,7 +223,7 @@ def main():
         s3_put, s3_get, core_put, core_get, ttfb, core_ttfb = [], [], [], [], [], []
         sampler = RssSampler(daemon.pid)
         sampler.start()
-        for _ in range(a.rounds):  # interleaved: core, S3, core, S3 ...
+        for _ in range(a.rounds if "big" in only else 0):  # interleaved: core, S3, core, S3 ...
             core_put.append(core_op(tool, nats_url, "bench", "core", "put", a.size_mib)[0])
             s3_put.append(s3_put_big(sport, "bench", "s3", size)[0])
             t, f = core_op(tool, nats_url, "bench", "core", "get", a.size_mib)
@@ -236,16 +233,17 @@ def main():
         sampler.stop.set()
         sampler.join()
         mib = a.size_mib
-        rows = [("S3 PUT %d MiB" % mib, mib / statistics.median(s3_put), mib / statistics.median(core_put), "MiB/s"),
-                ("S3 GET %d MiB" % mib, mib / statistics.median(s3_get), mib / statistics.median(core_get), "MiB/s")]
-        small = {}
-        for clients in (1, 16):
-            small[("put", clients)] = small_ops(sport, "small", "put", clients, a.seconds)
-            small[("get", clients)] = small_ops(sport, "small", "get", clients, a.seconds)
+        rows = []
+        if "big" in only:
+            rows = [("S3 PUT %d MiB" % mib, mib / statistics.median(s3_put), mib / statistics.median(core_put), "MiB/s"),
+                    ("S3 GET %d MiB" % mib, mib / statistics.median(s3_get), mib / statistics.median(core_get), "MiB/s")]
+        small = ""
+        if "small" in only:
+            small = small_objects(small_tool, sport, nats_url, daemon.pid, procs[0].pid, a.small_ops, a.small_rounds)
         listing = {}
         filled = 0
         for keys in (1000, 10000, 100000):
-            if keys > a.max_keys:
+            if keys > a.max_keys or "list" not in only:
                 break
             fill_keys(sport, "list", filled, keys)
             filled = keys
@@ -254,13 +252,14 @@ def main():
         print("%-28s %12s %12s %8s" % ("metric", "natss3d", "core", "ratio"))
         for name, s3v, corev, unit in rows:
             print("%-28s %9.1f %s %9.1f %s %7.0f%%" % (name, s3v, unit[:3], corev, unit[:3], 100 * s3v / corev))
-        print("%-28s %9.1f ms %9.1f ms" % ("TTFB of GET %d MiB" % mib, statistics.median(ttfb), statistics.median(core_ttfb)))
-        print("%-28s %9.1f MiB (idle %.1f MiB)" % ("daemon RSS peak above idle", (sampler.peak - idle) / 1024, idle / 1024))
-        for (mode, clients), rate in small.items():
-            print("%-28s %9.0f ops/s" % (f"4 KiB {mode.upper()} x{clients}", rate))
+        if "big" in only:
+            print("%-28s %9.1f ms %9.1f ms" % ("TTFB of GET %d MiB" % mib, statistics.median(ttfb), statistics.median(core_ttfb)))
+            print("%-28s %9.1f MiB (idle %.1f MiB)" % ("daemon RSS peak above idle", (sampler.peak - idle) / 1024, idle / 1024))
         for keys, ms in listing.items():
             print("%-28s %9.1f ms" % (f"ListObjectsV2 page @{keys}", ms))
         print("%-28s %9.1f MiB" % ("daemon RSS at end", rss_kib(daemon.pid) / 1024))
+        if small:
+            print(small)
     finally:
         for p in reversed(procs):
             p.terminate()
