@@ -254,7 +254,8 @@ Status FillBucketFlags(const cxxopts::ParseResult& r, Invocation* inv) {
 
 Status FillObjectFlags(const cxxopts::ParseResult& r, Invocation* inv) {
   if (inv->command == Command::kPut) {
-    if (r.count("name")) inv->name = r["name"].as<std::string>();
+    // natscli: an empty --name is no --name (the FILE names the object).
+    if (r.count("name") && !r["name"].as<std::string>().empty()) inv->name = r["name"].as<std::string>();
     if (r.count("description")) inv->description = r["description"].as<std::string>();
     if (r.count("header")) {
       NATSS3_RETURN_IF_ERROR(ParseKeyValues(r["header"].as<std::vector<std::string>>(), ':', "--header", &inv->headers));

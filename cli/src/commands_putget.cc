@@ -112,7 +112,10 @@ Status PutTree(Session& s, const std::string& bucket) {
   std::sort(files.begin(), files.end());
   NATSS3_ASSIGN_OR_RETURN(BucketStatus status, RequireBucket(s, bucket));
   if (status.sealed) return FailedPrecondition("bucket \"" + bucket + "\" is sealed");
-  std::string prefix = s.inv.name ? CleanPath(*s.inv.name) + "/" : "";
+  // Joined like Go's path.Join: "--name ./" adds no prefix, "--name /" gives "/a".
+  std::string prefix = s.inv.name ? CleanPath(*s.inv.name) : ".";
+  if (prefix == ".") prefix.clear();
+  else if (prefix.back() != '/') prefix += "/";
   nlohmann::json list = nlohmann::json::array();
   uint64_t total = 0;
   size_t count = 0;

@@ -109,6 +109,11 @@ TEST_F(ObjectsTest, PutFromStdinAndReplace) {
   ASSERT_EQ(Ctl({"put", "OB", "v2.txt", "--name", "from-stdin", "-f"}).exit_code, 0);
   EXPECT_EQ(Ctl({"get", "OB", "from-stdin", "-O", "-"}).out, "version 2");
 
+  // An empty --name is no --name, as in natscli: the file names the object.
+  ASSERT_EQ(Ctl({"put", "OB", "v2.txt", "--name", ""}).exit_code, 0);
+  EXPECT_EQ(Ctl({"get", "OB", "v2.txt", "-O", "-"}).out, "version 2");
+  EXPECT_EQ(Ctl({"put", "OB", "--name", ""}, File("hello.txt")).exit_code, 2);
+
   auto missing_file = Ctl({"put", "OB", "does-not-exist.txt"});
   EXPECT_EQ(missing_file.exit_code, 1);
   EXPECT_EQ(missing_file.err,

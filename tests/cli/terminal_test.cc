@@ -1,5 +1,6 @@
-// `info` without a BUCKET: natscli's bucket picker on a terminal, a usage error without one.
-// `script` gives natss3ctl a pseudo-terminal; the answers come from its stdin.
+// Terminal interaction: `info` without a BUCKET (natscli's bucket picker on a terminal, a usage
+// error without one) and the replace/seal/delete-bucket prompts. `script` gives natss3ctl a
+// pseudo-terminal; the answers come from its stdin.
 #include "cli_harness.h"
 
 namespace natss3::cli::test {
@@ -58,6 +59,47 @@ TEST_F(CliTest, InfoPickerWithNoBucketsFails) {
   EXPECT_EQ(Shell("printf '1\\n' | script -qec \"$CTL info\" /dev/null", &output), 1) << output;
   EXPECT_TRUE(Contains(output, "natss3ctl: error: no Object Store buckets found")) << output;
   EXPECT_FALSE(Contains(output, "Select a Bucket")) << output;
+}
+
+// Each natscli prompt: "n" changes nothing and exits 0, "y" goes ahead.
+TEST_F(CliTest, ReplaceSealAndBucketDeletePromptsOnATerminal) {
+  ASSERT_EQ(Ctl({"add", "P"}).exit_code, 0);
+  ASSERT_TRUE(natss3::test::WriteFile(File("f.txt"), "one"));
+  ASSERT_EQ(Ctl({"put", "P", "f.txt"}).exit_code, 0);
+  ASSERT_TRUE(natss3::test::WriteFile(File("f.txt"), "two"));
+  std::string output;
+  auto ask = [&](const std::string& answer, const std::string& command) {
+    return Shell("printf '" + answer + "\\n' | script -qec \"$CTL " + command + "\" /dev/null",
+                 &output);
+  };
+  ASSERT_EQ(ask("n", "put P f.txt"), 0) << output;
+  EXPECT_TRUE(Contains(output, "Object information for P > f.txt")) << output;  // shown first
+  EXPECT_TRUE(Contains(output, "? Replace existing file P > f.txt (y/N)")) << output;
+  EXPECT_EQ(Ctl({"get", "P", "f.txt", "-O", "-"}).out, "one");
+  ASSERT_EQ(ask("y", "put P f.txt"), 0) << output;
+  EXPECT_EQ(Ctl({"get", "P", "f.txt", "-O", "-"}).out, "two");
+
+  ASSERT_TRUE(natss3::test::WriteFile(File("f.txt"), "local"));
+  ASSERT_EQ(ask("n", "get P f.txt"), 0) << output;
+  EXPECT_TRUE(Contains(output, "? Replace existing target file " + File("f.txt") + " (y/N)"))
+      << output;
+  EXPECT_EQ(natss3::test::ReadFile(File("f.txt")), "local");
+  ASSERT_EQ(ask("y", "get P f.txt"), 0) << output;
+  EXPECT_EQ(natss3::test::ReadFile(File("f.txt")), "two");
+
+  ASSERT_EQ(ask("n", "seal P"), 0) << output;
+  EXPECT_TRUE(Contains(output, "? Really seal Bucket P, sealed buckets can not be unsealed or "
+                               "modified (y/N)")) << output;
+  EXPECT_NE(Ctl({"info", "P"}).out.find("Sealed: false"), std::string::npos);
+  ASSERT_EQ(ask("y", "seal P"), 0) << output;
+  EXPECT_TRUE(Contains(output, "P has been sealed")) << output;
+
+  ASSERT_EQ(ask("n", "del P"), 0) << output;
+  EXPECT_TRUE(Contains(output, "? Delete bucket P and all its files? (y/N)")) << output;
+  EXPECT_TRUE(Contains(output, "Skipping delete")) << output;
+  EXPECT_EQ(Ctl({"ls", "-n"}).out, "P\n");
+  ASSERT_EQ(ask("y", "rm P"), 0) << output;
+  EXPECT_EQ(Ctl({"ls", "-n"}).out, "");
 }
 
 }  // namespace

@@ -73,6 +73,15 @@ TEST_F(TransferTest, RecursiveWithPrefix) {
   EXPECT_EQ(json[0]["bytes"], 300000);
 }
 
+TEST_F(TransferTest, RecursivePrefixIsJoinedCleanly) {
+  fs::create_directories(File("one"));
+  ASSERT_TRUE(WriteFile(File("one/a"), "a"));
+  for (const char* name : {"", "./", "x/./y/", "/"}) {
+    ASSERT_EQ(Ctl({"put", "-r", "T", "one", "--name", name, "-f"}).exit_code, 0) << name;
+  }
+  EXPECT_EQ(Ctl({"ls", "T", "-n"}).out, "a\nx/y/a\n/a\n");
+}
+
 TEST_F(TransferTest, RecursiveGetSkipsUnsafeNames) {
   ASSERT_TRUE(WriteFile(File("x"), "x"));
   ASSERT_EQ(Ctl({"put", "T", "x", "--name", "../escape"}).exit_code, 0);
