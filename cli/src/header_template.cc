@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
-#include <optional>
 #include <ctime>
+#include <optional>
 #include <random>
 #include <vector>
 
@@ -185,8 +185,8 @@ class Expander {
         size_t start = c == '.' || c == '$' ? ++pos_ : pos_;
         while (pos_ < in_.size() && IsIdentChar(in_[pos_])) ++pos_;
         std::string name(in_.substr(start, pos_ - start));
-        Token::Kind kind = c == '$'   ? Token::Kind::kVariable
-                           : c != '.' ? Token::Kind::kIdentifier
+        Token::Kind kind = c == '$'       ? Token::Kind::kVariable
+                           : c != '.'     ? Token::Kind::kIdentifier
                            : name.empty() ? Token::Kind::kDot
                                           : Token::Kind::kField;
         tokens.push_back({kind, kind == Token::Kind::kVariable ? "$" + name : name});
@@ -213,27 +213,51 @@ class Expander {
       if (pos_ >= in_.size()) break;
       char e = in_[pos_++];
       switch (e) {
-        case 'n': value.push_back('\n'); break;
-        case 't': value.push_back('\t'); break;
-        case 'r': value.push_back('\r'); break;
-        case 'a': value.push_back('\a'); break;
-        case 'b': value.push_back('\b'); break;
-        case 'f': value.push_back('\f'); break;
-        case 'v': value.push_back('\v'); break;
-        case '\\': case '"': case '\'': value.push_back(e); break;
-        case 'x': case 'u': case 'U': {
+        case 'n':
+          value.push_back('\n');
+          break;
+        case 't':
+          value.push_back('\t');
+          break;
+        case 'r':
+          value.push_back('\r');
+          break;
+        case 'a':
+          value.push_back('\a');
+          break;
+        case 'b':
+          value.push_back('\b');
+          break;
+        case 'f':
+          value.push_back('\f');
+          break;
+        case 'v':
+          value.push_back('\v');
+          break;
+        case '\\':
+        case '"':
+        case '\'':
+          value.push_back(e);
+          break;
+        case 'x':
+        case 'u':
+        case 'U': {
           size_t digits = e == 'x' ? 2 : e == 'u' ? 4 : 8;
           uint32_t code = 0;
-          auto [end, error] = std::from_chars(in_.data() + pos_, in_.data() + std::min(in_.size(), pos_ + digits), code, 16);
+          auto [end, error] = std::from_chars(
+              in_.data() + pos_, in_.data() + std::min(in_.size(), pos_ + digits), code, 16);
           if (error != std::errc() || end != in_.data() + pos_ + digits || code > 0x10FFFF) {
             return Error("invalid escape \\" + std::string(1, e) + " in quoted string");
           }
           pos_ += digits;
-          if (e == 'x') value.push_back(static_cast<char>(code));
-          else AppendUtf8(code, &value);
+          if (e == 'x')
+            value.push_back(static_cast<char>(code));
+          else
+            AppendUtf8(code, &value);
           break;
         }
-        default: return Error(std::string("unknown escape sequence \\") + e);
+        default:
+          return Error(std::string("unknown escape sequence \\") + e);
       }
     }
     if (pos_ >= in_.size() || in_[pos_] != quote) {
@@ -264,9 +288,12 @@ class Expander {
         out_ += text;
         return Status::OK();
       }
-      case Token::Kind::kDot: return Unsupported("{{.}}");
-      case Token::Kind::kField: return Field(first.text, args);
-      default: return Function(first.text, args);
+      case Token::Kind::kDot:
+        return Unsupported("{{.}}");
+      case Token::Kind::kField:
+        return Field(first.text, args);
+      default:
+        return Function(first.text, args);
     }
   }
 
@@ -278,7 +305,8 @@ class Expander {
       return std::to_string(std::chrono::duration_cast<std::chrono::seconds>(since_epoch).count());
     }
     if (name == "UnixNano") {
-      return std::to_string(std::chrono::duration_cast<std::chrono::nanoseconds>(since_epoch).count());
+      return std::to_string(
+          std::chrono::duration_cast<std::chrono::nanoseconds>(since_epoch).count());
     }
     if (name == "TimeStamp") return TimeStamp(values_);
     if (name == "Time") return Kitchen(values_);
@@ -295,11 +323,12 @@ class Expander {
   }
 
   Status Function(const std::string& name, const std::vector<Token>& args) {
-    static const char* kKeywords[] = {"if", "else", "end", "range", "with", "define", "template",
-                                      "block", "break", "continue", "nil", "true", "false"};
-    static const char* kBuiltins[] = {"and", "call", "html", "index", "slice", "js", "len", "not",
-                                      "or", "print", "printf", "println", "urlquery", "eq", "ge",
-                                      "gt", "le", "lt", "ne"};
+    static const char* kKeywords[] = {"if",     "else",     "end",   "range", "with",
+                                      "define", "template", "block", "break", "continue",
+                                      "nil",    "true",     "false"};
+    static const char* kBuiltins[] = {
+        "and",    "call",    "html",     "index", "slice", "js", "len", "not", "or", "print",
+        "printf", "println", "urlquery", "eq",    "ge",    "gt", "le",  "lt",  "ne"};
     for (const char* keyword : kKeywords) {
       if (name == keyword) return Unsupported("\"" + name + "\"");
     }
@@ -310,7 +339,8 @@ class Expander {
     auto value = Simple(name);
     if (!value) return Error("function \"" + name + "\" not defined");
     if (!args.empty()) {
-      return Error("wrong number of args for " + name + ": want 0 got " + std::to_string(args.size()));
+      return Error("wrong number of args for " + name + ": want 0 got " +
+                   std::to_string(args.size()));
     }
     out_ += *value;
     return Status::OK();

@@ -15,11 +15,11 @@ namespace natss3::cli {
 // What the template functions and fields return. One TemplateValues serves every header of
 // one object, so {{Unix}} is the same in all of them; {{ID}} and {{Random}} differ per call.
 struct TemplateValues {
-  int64_t count = 0;                                    // {{Count}}, {{Cnt}}: natscli passes 0
-  std::chrono::system_clock::time_point now;            // {{Unix}}, {{UnixNano}}, {{Time}}, ...
-  int64_t utc_offset_seconds = 0;                       // local zone of {{TimeStamp}}, {{Time}}
-  std::function<std::string()> new_id;                  // {{ID}}: a NUID
-  std::function<std::string(uint64_t length)> random;   // {{Random a b}}: [a-zA-Z0-9]{length}
+  int64_t count = 0;                                   // {{Count}}, {{Cnt}}: natscli passes 0
+  std::chrono::system_clock::time_point now;           // {{Unix}}, {{UnixNano}}, {{Time}}, ...
+  int64_t utc_offset_seconds = 0;                      // local zone of {{TimeStamp}}, {{Time}}
+  std::function<std::string()> new_id;                 // {{ID}}: a NUID
+  std::function<std::string(uint64_t length)> random;  // {{Random a b}}: [a-zA-Z0-9]{length}
 };
 
 // The current time in the local zone (TZ), fresh NUIDs and random strings.

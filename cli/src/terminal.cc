@@ -38,8 +38,9 @@ Result<size_t> Console::Choose(const std::string& question,
       err << "\n";
       return Cancelled("nothing selected");
     }
-    while (!answer.empty() && std::isspace(static_cast<unsigned char>(answer.back()))) answer.pop_back();
-    while (!answer.empty() && std::isspace(static_cast<unsigned char>(answer.front()))) answer.erase(0, 1);
+    auto space = [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; };
+    while (!answer.empty() && space(answer.back())) answer.pop_back();
+    while (!answer.empty() && space(answer.front())) answer.erase(0, 1);
     for (size_t i = 0; i < options.size(); ++i) {
       if (answer == options[i] || answer == std::to_string(i + 1)) return i;
     }

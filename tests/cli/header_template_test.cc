@@ -109,19 +109,23 @@ TEST_F(HeaderTemplateTest, GoErrorsAreReported) {
   EXPECT_EQ(ErrorOf("{{/* open"), "unclosed comment");
   EXPECT_EQ(ErrorOf("{{/* c */ Count}}"), "comment ends before closing delimiter");
   EXPECT_EQ(ErrorOf("{{#}}"), "unexpected \"#\" in command");
-  EXPECT_EQ(ErrorOf("{{0x10}}"), "bad number syntax: \"0x10\" (only decimal integers are supported)");
+  EXPECT_EQ(ErrorOf("{{0x10}}"),
+            "bad number syntax: \"0x10\" (only decimal integers are supported)");
 }
 
 TEST_F(HeaderTemplateTest, UnsupportedGoFeaturesAreRejectedNotEchoed) {
-  EXPECT_EQ(ErrorOf("{{Count | printf \"%d\"}}"), "a pipeline (|) is not supported in header templates");
+  EXPECT_EQ(ErrorOf("{{Count | printf \"%d\"}}"),
+            "a pipeline (|) is not supported in header templates");
   EXPECT_EQ(ErrorOf("{{printf \"%d\" 1}}"),
             "the function \"printf\" is not supported in header templates");
   EXPECT_EQ(ErrorOf("{{if Count}}x{{end}}"), "\"if\" is not supported in header templates");
   EXPECT_EQ(ErrorOf("{{$x}}"), "the variable $x is not supported in header templates");
-  EXPECT_EQ(ErrorOf("{{(Count)}}"), "a parenthesized pipeline is not supported in header templates");
+  EXPECT_EQ(ErrorOf("{{(Count)}}"),
+            "a parenthesized pipeline is not supported in header templates");
   EXPECT_EQ(ErrorOf("{{.}}"), "{{.}} is not supported in header templates");
   EXPECT_EQ(ErrorOf("{{Random -1 3}}"), "Random takes two integers from 0 to 1048576 (got -1)");
-  EXPECT_EQ(ErrorOf("{{Random 1 Count}}"), "Random takes two integers from 0 to 1048576 (got Count)");
+  EXPECT_EQ(ErrorOf("{{Random 1 Count}}"),
+            "Random takes two integers from 0 to 1048576 (got Count)");
   EXPECT_EQ(ErrorOf("{{Random 1 2000000}}"),
             "Random takes two integers from 0 to 1048576 (got 2000000)");
 }

@@ -41,7 +41,8 @@ class CliInteropTest : public CliTest, public ::testing::WithParamInterface<std:
       if (!Installed(NATSS3_NODE)) {
         GTEST_SKIP() << "node is not installed (scripts/deps.sh test installs nodejs and npm)";
       }
-      auto obj = std::filesystem::path(NATSS3_JS_OSTOOL).parent_path() / "node_modules/@nats-io/obj";
+      auto obj =
+          std::filesystem::path(NATSS3_JS_OSTOOL).parent_path() / "node_modules/@nats-io/obj";
       ASSERT_TRUE(std::filesystem::exists(obj))
           << "node is installed but " << obj.string()
           << " is missing: build the target natss3_interop_js_deps or run scripts/deps.sh test";
@@ -75,9 +76,9 @@ TEST_P(CliInteropTest, ObjectsPutByCliAreReadIdenticallyByTheClient) {
   const std::string name = IsGo() ? "dir/ünï code.bin" : "dir/with space.bin";
   std::string data = natss3::test::RandomBytes(300000, 11);  // 3 chunks
   ASSERT_TRUE(WriteFile(File("data.bin"), data));
-  auto put = Ctl({"put", "IOP", "data.bin", "--name", name, "--description", "from the cli",
-                  "-H", "Content-Type: application/octet-stream", "-H", "X-Multi:a", "-H",
-                  "X-Multi:b", "-H", "X-Id:{{ID}}", "-H", "X-Literal:{{\"{{x}}\"}}"});
+  auto put = Ctl({"put", "IOP", "data.bin", "--name", name, "--description", "from the cli", "-H",
+                  "Content-Type: application/octet-stream", "-H", "X-Multi:a", "-H", "X-Multi:b",
+                  "-H", "X-Id:{{ID}}", "-H", "X-Literal:{{\"{{x}}\"}}"});
   ASSERT_EQ(put.exit_code, 0) << put.err;
   Json cli = CtlJson({"info", "IOP", name, "--json"});
   ASSERT_TRUE(cli.is_object());
@@ -100,7 +101,8 @@ TEST_P(CliInteropTest, ObjectsPutByCliAreReadIdenticallyByTheClient) {
   // `put` from stdin with --name, like `tar c dir | natss3ctl put B --name dir.tar`.
   std::string piped = natss3::test::RandomBytes(70000, 12);
   ASSERT_TRUE(WriteFile(File("piped.bin"), piped));
-  auto from_stdin = Ctl({"put", "IOP", "--name", "piped.tar", "-H", "X-From:stdin"}, File("piped.bin"));
+  auto from_stdin =
+      Ctl({"put", "IOP", "--name", "piped.tar", "-H", "X-From:stdin"}, File("piped.bin"));
   ASSERT_EQ(from_stdin.exit_code, 0) << from_stdin.err;
   got = ToolGet("IOP", "piped.tar", &bytes);
   EXPECT_TRUE(bytes == piped) << "the client read different bytes";
@@ -123,19 +125,26 @@ TEST_P(CliInteropTest, ObjectsPutByTheClientAreListedFetchedAndShownByCli) {
   ASSERT_TRUE(WriteFile(File("big.bin"), big));
   ASSERT_TRUE(WriteFile(File("small.txt"), "hello from a client\n"));
   ASSERT_TRUE(WriteFile(File("empty"), ""));
-  Json put = tool_->Ok("put", {{"bucket", "REF"}, {"name", "sub/big.bin"}, {"file", File("big.bin")},
-                               {"description", "big one"}, {"header", "X-Multi:1"},
-                               {"header", "X-Multi:2"}, {"header", "Content-Type:application/x-test"}});
+  Json put = tool_->Ok("put", {{"bucket", "REF"},
+                               {"name", "sub/big.bin"},
+                               {"file", File("big.bin")},
+                               {"description", "big one"},
+                               {"header", "X-Multi:1"},
+                               {"header", "X-Multi:2"},
+                               {"header", "Content-Type:application/x-test"}});
   tool_->Ok("put", {{"bucket", "REF"}, {"name", "small.txt"}, {"file", File("small.txt")}});
   tool_->Ok("put", {{"bucket", "REF"}, {"name", "empty"}, {"file", File("empty")}});
 
   EXPECT_EQ(Ctl({"ls", "-n"}).out, "REF\n");
   auto bucket = Ctl({"info", "REF"});
-  EXPECT_NE(bucket.out.find("          Description: made by a client\n"), std::string::npos) << bucket.out;
+  EXPECT_NE(bucket.out.find("          Description: made by a client\n"), std::string::npos)
+      << bucket.out;
   EXPECT_EQ(Ctl({"ls", "REF", "-n"}).out, "sub/big.bin\nsmall.txt\nempty\n");
   std::string table = MaskTimes(Ctl({"ls", "REF"}).out);
-  EXPECT_NE(table.find("│ sub/big.bin │ 195 KiB │ YYYY-MM-DD hh:mm:ss │"), std::string::npos) << table;
-  EXPECT_NE(table.find("│ empty       │ 0 B     │ YYYY-MM-DD hh:mm:ss │"), std::string::npos) << table;
+  EXPECT_NE(table.find("│ sub/big.bin │ 195 KiB │ YYYY-MM-DD hh:mm:ss │"), std::string::npos)
+      << table;
+  EXPECT_NE(table.find("│ empty       │ 0 B     │ YYYY-MM-DD hh:mm:ss │"), std::string::npos)
+      << table;
   Json listed = CtlJson({"ls", "REF", "--json"});
   ASSERT_EQ(listed.size(), 3u);
   EXPECT_EQ(listed[0]["size"], 200000);
@@ -143,13 +152,15 @@ TEST_P(CliInteropTest, ObjectsPutByTheClientAreListedFetchedAndShownByCli) {
   EXPECT_EQ(listed[2]["size"], 0);
 
   Json info = CtlJson({"info", "REF", "sub/big.bin", "--json"});
-  EXPECT_EQ(Unordered(info["headers"]), Unordered(put["headers"])) << info.dump() << "\n" << put.dump();
+  EXPECT_EQ(Unordered(info["headers"]), Unordered(put["headers"])) << info.dump() << "\n"
+                                                                   << put.dump();
   EXPECT_EQ(info["description"], "big one");
   EXPECT_EQ(info["digest"], ExpectedDigest(big));
   EXPECT_EQ(info["chunks"], 2);
   EXPECT_EQ(info["nuid"], put["nuid"]);
   std::string shown = Ctl({"info", "REF", "sub/big.bin"}).out;
-  EXPECT_NE(shown.find("Digest: SHA-256 " + natss3::test::Sha256Hex(big)), std::string::npos) << shown;
+  EXPECT_NE(shown.find("Digest: SHA-256 " + natss3::test::Sha256Hex(big)), std::string::npos)
+      << shown;
   EXPECT_NE(shown.find("X-Multi: 2"), std::string::npos) << shown;
 
   auto get = Ctl({"get", "REF", "sub/big.bin", "-O", "copy.bin"});
@@ -180,7 +191,9 @@ TEST_P(CliInteropTest, ObjectsPutByTheClientAreListedFetchedAndShownByCli) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Clients, CliInteropTest, ::testing::Values("go", "js"),
-                         [](const ::testing::TestParamInfo<std::string>& info) { return info.param; });
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                           return info.param;
+                         });
 
 }  // namespace
 }  // namespace natss3::cli::test

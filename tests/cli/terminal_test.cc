@@ -42,8 +42,9 @@ TEST_F(CliTest, InfoWithoutBucketOffersAPickerOnATerminal) {
   EXPECT_TRUE(Contains(output, "Description: last")) << output;
 
   // A wrong answer asks again; a name is an answer too; --json still goes to stdout.
-  ASSERT_EQ(Shell("printf 'nine\\nALPHA\\n' | script -qec \"$CTL status --json\" /dev/null",
-                  &output), 0) << output;
+  ASSERT_EQ(
+      Shell("printf 'nine\\nALPHA\\n' | script -qec \"$CTL status --json\" /dev/null", &output), 0)
+      << output;
   EXPECT_TRUE(Contains(output, "not one of the choices: \"nine\"")) << output;
   EXPECT_TRUE(Contains(output, "\"bucket\": \"ALPHA\"")) << output;
   EXPECT_TRUE(Contains(output, "\"description\": \"first\"")) << output;
@@ -88,8 +89,10 @@ TEST_F(CliTest, ReplaceSealAndBucketDeletePromptsOnATerminal) {
   EXPECT_EQ(natss3::test::ReadFile(File("f.txt")), "two");
 
   ASSERT_EQ(ask("n", "seal P"), 0) << output;
-  EXPECT_TRUE(Contains(output, "? Really seal Bucket P, sealed buckets can not be unsealed or "
-                               "modified (y/N)")) << output;
+  EXPECT_TRUE(Contains(output,
+                       "? Really seal Bucket P, sealed buckets can not be unsealed or "
+                       "modified (y/N)"))
+      << output;
   EXPECT_NE(Ctl({"info", "P"}).out.find("Sealed: false"), std::string::npos);
   ASSERT_EQ(ask("y", "seal P"), 0) << output;
   EXPECT_TRUE(Contains(output, "P has been sealed")) << output;
