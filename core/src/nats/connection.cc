@@ -127,6 +127,9 @@ Result<std::shared_ptr<NatsConnection>> NatsConnection::Connect(const ConnectOpt
   natsOptions_SetReconnectBufSize(raw, 32 * 1024 * 1024);
   natsOptions_SetMaxPendingMsgs(raw, 1 << 20);
   natsOptions_SetSendAsap(raw, true);
+  // Async subscriptions (the ack inbox of each put) share the library's delivery threads
+  // instead of starting a thread per put.
+  natsOptions_UseGlobalMessageDelivery(raw, true);
   if (o.retry_on_failed_connect) {
     // With a connected callback cnats returns at once and keeps trying in the background.
     natsOptions_SetRetryOnFailedConnect(

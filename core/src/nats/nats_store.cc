@@ -3,6 +3,7 @@
 #include "nats/nats_store.h"
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "meta_json.h"
 #include "nats/errors.h"
@@ -153,6 +154,59 @@ Result<ObjectInfo> NatsObjectStore::GetInfoRaw(std::string_view bucket, std::str
   if (s != NATS_OK) return FromNats(s, "get info of " + std::string(name));
   MsgPtr msg(raw);
   return InfoFromMsg(raw, natsMsg_GetSequence(raw), natsMsg_GetTime(raw));
+}
+
+namespace {
+// The status code of a JetStream status reply ("404"), empty for a data message.
+std::string StatusCode(natsMsg* msg) {
+  const char** keys = nullptr;
+  int n = 0;
+  std::string code;
+  if (natsMsgHeader_Keys(msg, &keys, &n) != NATS_OK) return code;
+  for (int i = 0; i < n; ++i) {
+    const char* v = nullptr;
+    if (std::string_view(keys[i]) == "Status" && natsMsgHeader_Get(msg, keys[i], &v) == NATS_OK && v)
+      code = v;
+  }
+  free(keys);
+  return code;
+}
+}  // namespace
+
+std::function<Result<ObjectInfo>()> NatsObjectStore::RequestInfo(std::string_view bucket,
+                                                                  std::string_view name) {
+  // Sync fallback for everything unusual (no answer, stream trouble): GetInfoRaw maps it.
+  auto sync = [this, b = std::string(bucket), n = std::string(name)] { return GetInfoRaw(b, n); };
+  char* inbox = nullptr;
+  if (natsInbox_Create(&inbox) != NATS_OK) return sync;
+  std::string reply = inbox;
+  natsInbox_Destroy(inbox);
+  natsSubscription* raw_sub = nullptr;
+  if (natsConnection_SubscribeSync(&raw_sub, conn_->nc(), reply.c_str()) != NATS_OK) return sync;
+  auto sub = std::make_shared<SubPtr>(raw_sub);
+  std::string subj = conn_->api_prefix() + ".DIRECT.GET." + StreamName(bucket);
+  std::string body = nlohmann::json{{"last_by_subj", MetaSubject(bucket, name)}}.dump();
+  if (natsConnection_PublishRequest(conn_->nc(), subj.c_str(), reply.c_str(), body.data(),
+                                    static_cast<int>(body.size())) != NATS_OK)
+    return sync;
+  return [sub, sync, timeout = conn_->timeout_ms(), n = std::string(name)]() -> Result<ObjectInfo> {
+    natsMsg* raw = nullptr;
+    natsStatus s = natsSubscription_NextMsg(&raw, sub->get(), timeout);
+    sub->reset();
+    if (s != NATS_OK) return sync();
+    MsgPtr msg(raw);
+    if (natsMsg_IsNoResponders(raw)) return sync();
+    std::string code = StatusCode(raw);
+    if (code == "404") return NotFound("object not found: " + n);
+    const char* seq = nullptr;
+    const char* ts = nullptr;
+    if (!code.empty() || natsMsgHeader_Get(raw, "Nats-Sequence", &seq) != NATS_OK || !seq ||
+        natsMsgHeader_Get(raw, "Nats-Time-Stamp", &ts) != NATS_OK || !ts)
+      return sync();
+    auto t = ParseRfc3339(ts);
+    return InfoFromMsg(raw, std::strtoull(seq, nullptr, 10),
+                       std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count());
+  };
 }
 
 Result<ObjectInfo> NatsObjectStore::GetInfo(std::string_view bucket, std::string_view name,
@@ -330,9 +384,7 @@ Result<std::unique_ptr<ObjectWriter>> NatsObjectStore::NewWriter(std::string_vie
   NATSS3_ASSIGN_OR_RETURN(bool sealed, BucketSealed(bucket));
   if (sealed) return FailedPrecondition("bucket " + std::string(bucket) + " is sealed");
   // One round trip less per put: the replaced version is looked up while the data uploads.
-  auto previous = std::async(std::launch::async, [this, b = std::string(bucket), n = meta.name] {
-    return GetInfoRaw(b, n);
-  });
+  auto previous = RequestInfo(bucket, meta.name);
   return NewNatsWriter(this, std::string(bucket), meta, options, std::move(previous));
 }
 

@@ -4,7 +4,7 @@
 #pragma once
 
 #include <condition_variable>
-#include <future>
+#include <functional>
 #include <list>
 #include <map>
 #include <memory>
@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "nats/ack_router.h"
 #include "nats/connection.h"
 #include "natss3/listing_index.h"
 #include "natss3/object_store.h"
@@ -97,6 +98,7 @@ class NatsObjectStore : public ObjectStore,
   NatsConnection& conn() { return *conn_; }
   std::shared_ptr<NatsConnection> conn_ptr() { return conn_; }
   Janitor& janitor() { return janitor_; }
+  AckRouter& acks() { return acks_; }
   // Publishes a meta record with Nats-Rollup: sub; returns the stored info (revision, mtime).
   Result<ObjectInfo> PublishMeta(std::string_view bucket, ObjectInfo info,
                                  std::optional<uint64_t> expected_revision);
@@ -112,9 +114,13 @@ class NatsObjectStore : public ObjectStore,
   Result<bool> BucketSealed(std::string_view bucket);
   void ForgetBucket(std::string_view bucket);
   Result<ObjectInfo> GetInfoRaw(std::string_view bucket, std::string_view name);
+  // Sends the info lookup now; the returned call collects the answer (or looks up again
+  // synchronously if the answer is anything but an object or "not found").
+  std::function<Result<ObjectInfo>()> RequestInfo(std::string_view bucket, std::string_view name);
 
   std::shared_ptr<NatsConnection> conn_;
   Janitor janitor_;
+  AckRouter acks_{*conn_};
   std::mutex indexes_mu_;
   std::map<std::string, std::shared_ptr<ListingIndex>, std::less<>> indexes_;
   std::mutex chunk_cache_mu_;
@@ -131,7 +137,7 @@ class NatsObjectStore : public ObjectStore,
 // up while the data uploads, and its chunks are purged after the commit.
 Result<std::unique_ptr<ObjectWriter>> NewNatsWriter(NatsObjectStore* store, std::string bucket,
                                                     ObjectMeta meta, const PutOptions& options,
-                                                    std::future<Result<ObjectInfo>> previous);
+                                                    std::function<Result<ObjectInfo>()> previous);
 Result<std::unique_ptr<StagedWriter>> NewNatsStagedWriter(NatsObjectStore* store,
                                                           std::string bucket,
                                                           uint32_t chunk_size);

@@ -4,40 +4,13 @@
 #include <mutex>
 
 #include "hashing.h"
+#include "nats/ack_router.h"
 #include "nats/errors.h"
 #include "nats/nats_store.h"
 #include "natss3/names.h"
 
 namespace natss3::natsw {
 namespace {
-
-// Shared with cnats' ack callback; outlives the publisher if acks are still pending when the
-// publisher gives up (the callback may then still fire).
-struct AckState {
-  std::mutex mu;
-  std::condition_variable cv;
-  int inflight = 0;
-  uint64_t acked = 0;
-  Status first_error;
-};
-
-void OnAck(jsCtx*, natsMsg* msg, jsPubAck*, jsPubAckErr* pae, void* closure) {
-  auto* holder = static_cast<std::shared_ptr<AckState>*>(closure);
-  AckState& st = **holder;
-  {
-    std::lock_guard<std::mutex> lock(st.mu);
-    if (pae && st.first_error.ok()) {
-      st.first_error = pae->ErrCode != 0 || (pae->ErrText && *pae->ErrText)
-                           ? FromApiError(0, static_cast<int>(pae->ErrCode),
-                                          pae->ErrText ? pae->ErrText : "", "chunk publish")
-                           : FromNats(pae->Err, "chunk publish");
-    }
-    --st.inflight;
-    ++st.acked;
-  }
-  st.cv.notify_all();
-  natsMsg_Destroy(msg);
-}
 
 // Publishes chunks of one chunk subject. Memory: one chunk buffer + `window` chunks in flight.
 class ChunkPublisher {
@@ -50,24 +23,14 @@ class ChunkPublisher {
         chunk_size_(store->EffectiveChunkSize(chunk_size)),
         window_(window > 0 ? window : 32),
         state_(std::make_shared<AckState>()),
-        holder_(new std::shared_ptr<AckState>(state_)),
         md5_(Hasher::Algo::kMd5),
         sha_(Hasher::Algo::kSha256) {
     buffer_.reserve(chunk_size_);
   }
 
-  ~ChunkPublisher() {
-    js_.reset();
-    std::lock_guard<std::mutex> lock(state_->mu);
-    if (state_->inflight == 0) delete holder_;  // else leaked on purpose: callback may fire
-  }
+  ~ChunkPublisher() { store_->acks().Forget(state_); }
 
-  Status Init() {
-    auto js = store_->conn().NewJs(&OnAck, holder_, 1 << 20);
-    if (!js.ok()) return js.status();
-    js_ = std::move(js).value();
-    return Status::OK();
-  }
+  Status Init() { return Status::OK(); }
 
   Status Write(std::string_view data) {
     if (!failed_.ok()) return failed_;
@@ -127,21 +90,7 @@ class ChunkPublisher {
 
   Status Publish(std::string_view chunk) {
     NATSS3_RETURN_IF_ERROR(WaitInflightBelow(window_));
-    natsMsg* msg = nullptr;
-    natsStatus s = natsMsg_Create(&msg, subject_.c_str(), nullptr, chunk.data(),
-                                  static_cast<int>(chunk.size()));
-    if (s != NATS_OK) return FromNats(s, "build chunk message");
-    {
-      std::lock_guard<std::mutex> lock(state_->mu);
-      ++state_->inflight;
-    }
-    s = js_PublishMsgAsync(js_.get(), &msg, nullptr);
-    if (s != NATS_OK) {
-      natsMsg_Destroy(msg);
-      std::lock_guard<std::mutex> lock(state_->mu);
-      --state_->inflight;
-      return FromNats(s, "publish chunk");
-    }
+    NATSS3_RETURN_IF_ERROR(store_->acks().Publish(subject_, chunk, state_));
     ++chunks_;
     return Status::OK();
   }
@@ -182,8 +131,6 @@ class ChunkPublisher {
   uint32_t chunk_size_;
   int window_;
   std::shared_ptr<AckState> state_;
-  std::shared_ptr<AckState>* holder_;
-  JsPtr js_;
   std::string buffer_;
   Hasher md5_, sha_;
   uint64_t size_ = 0;
@@ -195,7 +142,7 @@ class ChunkPublisher {
 class NatsObjectWriter : public ObjectWriter {
  public:
   NatsObjectWriter(NatsObjectStore* store, std::string bucket, ObjectMeta meta,
-                   const PutOptions& options, std::future<Result<ObjectInfo>> previous)
+                   const PutOptions& options, std::function<Result<ObjectInfo>()> previous)
       : store_(store),
         bucket_(bucket),
         meta_(std::move(meta)),
@@ -225,7 +172,7 @@ class NatsObjectWriter : public ObjectWriter {
       Abort();
       return s.Annotate("put " + meta_.name);
     }
-    auto prev = previous_.get();
+    auto prev = previous_();
     if (!prev.ok() && prev.status().code() != Code::kNotFound) {
       Abort();
       return prev.status().Annotate("put " + meta_.name);
@@ -265,7 +212,7 @@ class NatsObjectWriter : public ObjectWriter {
   std::string bucket_;
   ObjectMeta meta_;
   PutOptions options_;
-  std::future<Result<ObjectInfo>> previous_;
+  std::function<Result<ObjectInfo>()> previous_;
   ChunkPublisher pub_;
   bool done_ = false;
 };
@@ -318,7 +265,7 @@ class NatsStagedWriter : public StagedWriter {
 
 Result<std::unique_ptr<ObjectWriter>> NewNatsWriter(NatsObjectStore* store, std::string bucket,
                                                     ObjectMeta meta, const PutOptions& options,
-                                                    std::future<Result<ObjectInfo>> previous) {
+                                                    std::function<Result<ObjectInfo>()> previous) {
   auto w = std::make_unique<NatsObjectWriter>(store, std::move(bucket), std::move(meta), options,
                                               std::move(previous));
   NATSS3_RETURN_IF_ERROR(w->Init());

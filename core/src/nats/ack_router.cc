@@ -1,0 +1,116 @@
+#include "nats/ack_router.h"
+
+#include <cstdlib>
+#include <cstring>
+
+#include <nlohmann/json.hpp>
+
+#include "nats/connection.h"
+#include "nats/errors.h"
+
+namespace natss3::natsw {
+
+AckRouter::~AckRouter() {
+  std::lock_guard<std::mutex> lock(mu_);
+  sub_.reset();  // unsubscribes; no callback runs after natsSubscription_Destroy returns
+}
+
+Status AckRouter::EnsureSubscribed() {
+  if (sub_) return Status::OK();
+  char* inbox = nullptr;
+  if (natsInbox_Create(&inbox) != NATS_OK) return Internal("cannot create inbox");
+  prefix_ = std::string(inbox) + ".";
+  natsInbox_Destroy(inbox);
+  natsSubscription* sub = nullptr;
+  natsStatus s = natsConnection_Subscribe(&sub, conn_.nc(), (prefix_ + "*").c_str(), &OnReply, this);
+  if (s != NATS_OK) return FromNats(s, "subscribe for publish acks");
+  natsSubscription_SetPendingLimits(sub, -1, -1);
+  sub_.reset(sub);
+  return Status::OK();
+}
+
+Status AckRouter::Publish(const std::string& subject, std::string_view data,
+                          const std::shared_ptr<AckState>& state) {
+  uint64_t token;
+  std::string reply;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    NATSS3_RETURN_IF_ERROR(EnsureSubscribed());
+    token = ++next_;
+    reply = prefix_ + std::to_string(token);
+    pending_.emplace(token, state);
+  }
+  {
+    std::lock_guard<std::mutex> lock(state->mu);
+    ++state->inflight;
+    state->tokens.insert(token);
+  }
+  natsStatus s = natsConnection_PublishRequest(conn_.nc(), subject.c_str(), reply.c_str(),
+                                               data.data(), static_cast<int>(data.size()));
+  if (s == NATS_OK) return Status::OK();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    pending_.erase(token);
+  }
+  {
+    std::lock_guard<std::mutex> lock(state->mu);
+    if (state->tokens.erase(token)) --state->inflight;
+  }
+  return FromNats(s, "publish chunk");
+}
+
+void AckRouter::Forget(const std::shared_ptr<AckState>& state) {
+  std::unordered_set<uint64_t> tokens;
+  {
+    std::lock_guard<std::mutex> lock(state->mu);
+    tokens.swap(state->tokens);
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  for (uint64_t t : tokens) pending_.erase(t);
+}
+
+void AckRouter::OnReply(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
+  static_cast<AckRouter*>(closure)->Route(msg);
+  natsMsg_Destroy(msg);
+}
+
+void AckRouter::Route(natsMsg* msg) {
+  const char* subj = natsMsg_GetSubject(msg);
+  const char* dot = std::strrchr(subj, '.');
+  if (!dot) return;
+  uint64_t token = std::strtoull(dot + 1, nullptr, 10);
+  std::shared_ptr<AckState> state;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = pending_.find(token);
+    if (it == pending_.end()) return;
+    state = it->second.lock();
+    pending_.erase(it);
+  }
+  if (!state) return;
+  Status result;
+  if (natsMsg_IsNoResponders(msg)) {
+    result = Unavailable("no JetStream stream answered the chunk publish");
+  } else {
+    auto j = nlohmann::json::parse(natsMsg_GetData(msg),
+                                   natsMsg_GetData(msg) + natsMsg_GetDataLength(msg), nullptr,
+                                   false);
+    if (j.is_discarded() || !j.is_object()) {
+      result = Internal("invalid JetStream publish acknowledgement");
+    } else if (j.contains("error") && j["error"].is_object()) {
+      auto& e = j["error"];
+      result = FromApiError(e.value("code", 0), e.value("err_code", 0),
+                            e.value("description", ""), "chunk publish");
+    }
+  }
+  {
+    std::lock_guard<std::mutex> lock(state->mu);
+    if (!state->tokens.erase(token)) return;  // forgotten meanwhile
+    if (!result.ok() && state->first_error.ok()) state->first_error = result;
+    --state->inflight;
+    ++state->acked;
+  }
+  state->cv.notify_all();
+}
+
+}  // namespace natss3::natsw
