@@ -10,25 +10,14 @@
 
 #include "attrs.h"
 #include "errno_map.h"
+#include "posix_io.h"
 
 namespace natss3::fs {
 namespace {
 
-constexpr size_t kCopyBlock = 1 << 20;
-
-int PwriteAll(int fd, const char* data, size_t n, uint64_t offset) {
-  while (n > 0) {
-    ssize_t done = pwrite(fd, data, n, static_cast<off_t>(offset));
-    if (done < 0) {
-      if (errno == EINTR) continue;
-      return errno;
-    }
-    data += done;
-    n -= static_cast<size_t>(done);
-    offset += static_cast<uint64_t>(done);
-  }
-  return 0;
-}
+constexpr size_t kZeroBlock = 1 << 20;
+// Largest hole a streamed file fills with zeros; a larger jump switches to kStaged.
+constexpr uint64_t kMaxZeroFill = 64ull << 20;
 
 }  // namespace
 
@@ -50,6 +39,8 @@ FileState::FileState(ObjectStore* store, std::string bucket, std::string key,
 FileState::~FileState() {
   std::lock_guard io(io_mu_);
   if (writer_) writer_->Abort();
+  DropSpill();
+  DropBase();
   DropStagingFile();
 }
 
@@ -79,14 +70,18 @@ int FileState::BeginFresh() {
   std::lock_guard io(io_mu_);
   if (writer_) writer_->Abort();
   writer_.reset();
+  DropSpill();
+  DropBase();
   DropStagingFile();
   auto writer = store_->NewWriter(bucket_, CommitMeta());
   if (!writer.ok()) return ErrnoFor(writer.status(), OpKind::kWrite);
   writer_ = std::move(writer).value();
   writer_failed_ = false;
+  spill_failed_ = false;
+  tee_end_ = 0;
   mode_ = Mode::kStreaming;
   dirty_ = true;
-  if (OpenStagingFile() != 0) DropStagingFile();  // the tee is optional
+  if (OpenStagingFile() != 0) DropStagingFile();  // the local tee is optional: spill instead
   std::lock_guard lock(mu_);
   size_ = 0;
   pending_ = true;
@@ -96,6 +91,7 @@ int FileState::BeginFresh() {
 }
 
 int FileState::OpenStagingFile() {
+  if (staging_fd_ >= 0) return 0;
   std::string path = options_->cache_dir + "/stage-XXXXXX";
   int fd = mkostemp(path.data(), O_CLOEXEC);
   if (fd < 0) return errno;
@@ -109,76 +105,102 @@ void FileState::DropStagingFile() {
   staging_fd_ = -1;
   budget_->Release(reserved_);
   reserved_ = 0;
+  local_.Clear();
+  tee_end_ = 0;
 }
 
-bool FileState::GrowReservation(uint64_t size) {
-  if (size <= reserved_) return true;
-  if (!budget_->Reserve(size - reserved_)) return false;
-  reserved_ = size;
+void FileState::DropSpill() {
+  if (spill_) spill_->Abort();
+  spill_.reset();
+}
+
+bool FileState::GrowReservation(uint64_t total) {
+  if (total <= reserved_) return true;
+  if (!budget_->Reserve(total - reserved_)) return false;
+  reserved_ = total;
   return true;
 }
 
-int FileState::StageFromStore() {
-  if (int err = OpenStagingFile(); err != 0) return err;
-  if (!exists_ || size_ == 0) return 0;
-  if (!GrowReservation(size_)) return ENOSPC;
-  auto reader = store_->Open(bucket_, key());
-  if (!reader.ok()) return ErrnoFor(reader.status(), OpKind::kRead);
-  std::vector<char> buf(kCopyBlock);
-  uint64_t offset = 0;
-  for (;;) {
-    auto got = (*reader)->Read(buf.data(), buf.size());
-    if (!got.ok()) return ErrnoFor(got.status(), OpKind::kRead);
-    if (*got == 0) break;
-    if (int err = PwriteAll(staging_fd_, buf.data(), *got, offset); err != 0) return err;
-    offset += *got;
+void FileState::TeeStreaming(uint64_t offset, const char* data, size_t n) {
+  if (spill_failed_) return;
+  if (!spill_ && staging_fd_ >= 0 && tee_end_ == offset) {
+    if (GrowReservation(offset + n) && PwriteAll(staging_fd_, data, n, offset) == 0) {
+      tee_end_ = offset + n;
+      return;
+    }
   }
+  // The cache is full (or unusable): keep the rest where it can be read back, in NATS.
+  if (!spill_) {
+    auto spill = store_->NewStagedWriter(bucket_);
+    if (spill.ok()) spill_ = std::move(spill).value();
+  }
+  if (!spill_ || !spill_->Write(std::string_view(data, n)).ok()) {
+    spill_failed_ = true;  // a seek back is impossible now; sequential writes still work
+    DropSpill();
+    DropStagingFile();
+  }
+}
+
+int FileState::AppendStreaming(const char* data, size_t n) {
+  Status st = writer_->Write(std::string_view(data, n));
+  if (!st.ok()) {
+    writer_failed_ = true;
+    return ErrnoFor(st, OpKind::kWrite);
+  }
+  TeeStreaming(size_, data, n);
   std::lock_guard lock(mu_);
-  size_ = offset;
+  size_ += n;
+  explicit_mtime_.reset();
+  return 0;
+}
+
+int FileState::ZeroFillStreaming(uint64_t to) {
+  static const std::vector<char> zeros(kZeroBlock);
+  while (size_ < to) {
+    size_t n = static_cast<size_t>(std::min<uint64_t>(zeros.size(), to - size_));
+    if (int err = AppendStreaming(zeros.data(), n); err != 0) return err;
+  }
+  return 0;
+}
+
+int FileState::ToStaged() {
+  if (mode_ == Mode::kStaged) return 0;
+  if (mode_ == Mode::kStreaming) return StageStreamed();
+  if (int err = StageFromStore(); err != 0) {
+    DropBase();
+    DropStagingFile();
+    return err;
+  }
+  mode_ = Mode::kStaged;
+  return 0;
+}
+
+int FileState::StageStreamed() {
+  // The streamed content is the local tee [0, tee_end_) plus the spill [tee_end_, size_).
+  if (spill_failed_ || (!spill_ && tee_end_ != size_)) return EIO;
+  if (int err = OpenStagingFile(); err != 0) return err;
+  local_.Clear();
+  local_.Add(0, tee_end_);
+  if (spill_) {
+    if (int err = SpillToBase(); err != 0) return err;
+  }
+  if (writer_) writer_->Abort();
+  writer_.reset();
+  mode_ = Mode::kStaged;
+  dirty_ = true;
   return 0;
 }
 
 int FileState::Write(uint64_t offset, const char* data, size_t n) {
   std::lock_guard io(io_mu_);
-  if (mode_ == Mode::kStreaming) {
-    if (offset == size_ && !writer_failed_) {
-      Status st = writer_->Write(std::string_view(data, n));
-      if (!st.ok()) {
-        writer_failed_ = true;
-        if (staging_fd_ < 0) return ErrnoFor(st, OpKind::kWrite);
-      } else {
-        if (staging_fd_ >= 0 && (!GrowReservation(offset + n) ||
-                                 PwriteAll(staging_fd_, data, n, offset) != 0)) {
-          DropStagingFile();
-        }
-        std::lock_guard lock(mu_);
-        size_ = offset + n;
-        explicit_mtime_.reset();
-        return 0;
-      }
-    }
-    // Not sequential (or the put failed): continue from the tee copy if there is one.
-    if (staging_fd_ < 0) return EIO;
-    writer_->Abort();
-    writer_.reset();
-    mode_ = Mode::kStaged;
-  } else if (mode_ == Mode::kClean) {
-    if (staging_fd_ < 0) {
-      if (int err = StageFromStore(); err != 0) {
-        DropStagingFile();
-        return err;
-      }
-    }
-    mode_ = Mode::kStaged;
+  if (mode_ == Mode::kStreaming && !writer_failed_) {
+    // A hole (e.g. cp --sparse) keeps streaming: the object holds its zeros anyway.
+    if (offset > size_ && offset - size_ <= kMaxZeroFill) (void)ZeroFillStreaming(offset);
+    if (!writer_failed_ && offset == size_ && AppendStreaming(data, n) == 0) return 0;
+    // Not sequential (or the put failed): continue from the tee and the spill.
   }
-  if (!GrowReservation(std::max<uint64_t>(size_, offset + n))) return ENOSPC;
-  if (int err = PwriteAll(staging_fd_, data, n, offset); err != 0) return err;
-  dirty_ = true;
-  std::lock_guard lock(mu_);
-  size_ = std::max<uint64_t>(size_, offset + n);
-  pending_ = true;
-  explicit_mtime_.reset();
-  return 0;
+  if (int err = ToStaged(); err != 0) return err;
+  return StagedWrite(offset, data, n);
 }
 
 int FileState::Truncate(uint64_t size) {
@@ -188,67 +210,35 @@ int FileState::Truncate(uint64_t size) {
   }
   if (size == 0) return BeginFresh();
   std::lock_guard io(io_mu_);
-  if (mode_ == Mode::kStreaming) {
-    if (staging_fd_ < 0) return EIO;
-    writer_->Abort();
-    writer_.reset();
-  } else if (staging_fd_ < 0) {
-    if (int err = StageFromStore(); err != 0) {
-      DropStagingFile();
-      return err;
-    }
+  if (mode_ == Mode::kStreaming && !writer_failed_ && size > size_ &&
+      size - size_ <= kMaxZeroFill && ZeroFillStreaming(size) == 0) {
+    return 0;
   }
-  mode_ = Mode::kStaged;
-  if (!GrowReservation(size)) return ENOSPC;
-  if (ftruncate(staging_fd_, static_cast<off_t>(size)) != 0) return errno;
-  dirty_ = true;
-  std::lock_guard lock(mu_);
-  size_ = size;
-  pending_ = true;
-  explicit_mtime_.reset();
-  return 0;
+  if (int err = ToStaged(); err != 0) return err;
+  return StagedTruncate(size);
 }
 
 int FileState::Read(uint64_t offset, char* buf, size_t n, size_t* got, bool* served) {
   std::lock_guard io(io_mu_);
   *got = 0;
   *served = true;
-  if (staging_fd_ < 0) {
-    if (mode_ == Mode::kClean) {
-      *served = false;
-      return 0;
-    }
-    // Streaming without a tee copy: the bytes already went to NATS, uncommitted.
-    return size_ == 0 ? 0 : EIO;
+  if (mode_ == Mode::kClean) {
+    *served = false;
+    return 0;
   }
   if (offset >= size_) return 0;
   n = static_cast<size_t>(std::min<uint64_t>(n, size_ - offset));
-  while (*got < n) {
-    ssize_t done = pread(staging_fd_, buf + *got, n - *got, static_cast<off_t>(offset + *got));
-    if (done < 0 && errno == EINTR) continue;
-    if (done < 0) return errno;
-    if (done == 0) break;
-    *got += static_cast<size_t>(done);
+  if (mode_ == Mode::kStreaming) {
+    if (staging_fd_ >= 0 && offset + n <= tee_end_) {
+      if (int err = PreadAll(staging_fd_, buf, n, offset); err != 0) return err;
+      *got = n;
+      return 0;
+    }
+    // The bytes went to NATS: make them readable (the upload restarts at commit).
+    if (int err = ToStaged(); err != 0) return err;
   }
-  return 0;
-}
-
-int FileState::UploadStaged(std::optional<ObjectInfo>* committed) {
-  auto writer = store_->NewWriter(bucket_, CommitMeta());
-  if (!writer.ok()) return ErrnoFor(writer.status(), OpKind::kWrite);
-  std::vector<char> buf(kCopyBlock);
-  for (uint64_t offset = 0; offset < size_;) {
-    size_t want = static_cast<size_t>(std::min<uint64_t>(buf.size(), size_ - offset));
-    ssize_t done = pread(staging_fd_, buf.data(), want, static_cast<off_t>(offset));
-    if (done < 0 && errno == EINTR) continue;
-    if (done <= 0) return done < 0 ? errno : EIO;
-    Status st = (*writer)->Write(std::string_view(buf.data(), static_cast<size_t>(done)));
-    if (!st.ok()) return ErrnoFor(st, OpKind::kWrite);
-    offset += static_cast<uint64_t>(done);
-  }
-  auto info = (*writer)->Commit();
-  if (!info.ok()) return ErrnoFor(info.status(), OpKind::kWrite);
-  *committed = std::move(info).value();
+  if (int err = ReadContent(offset, buf, n); err != 0) return err;
+  *got = n;
   return 0;
 }
 
@@ -260,13 +250,31 @@ int FileState::Commit(std::optional<ObjectInfo>* committed) {
     if (discarded_) return 0;
   }
   if (mode_ == Mode::kStreaming) {
-    if (writer_failed_) return EIO;
-    auto result = writer_->Commit();
+    Result<ObjectInfo> result = Unavailable("the streaming put failed");
+    if (!writer_failed_) result = writer_->Commit();
     writer_.reset();
-    mode_ = staging_fd_ >= 0 ? Mode::kStaged : Mode::kClean;
+    const bool full_tee = !spill_ && !spill_failed_ && staging_fd_ >= 0 && tee_end_ == size_;
     if (!result.ok()) {
-      dirty_ = staging_fd_ >= 0;  // retry from the tee copy on the next flush
-      return ErrnoFor(result.status(), OpKind::kWrite);
+      int err = ErrnoFor(result.status(), OpKind::kWrite);
+      if (StageStreamed() != 0) {
+        // Nothing left to retry from: the file is back to its committed version.
+        DropSpill();
+        DropStagingFile();
+        mode_ = Mode::kClean;
+        dirty_ = false;
+        std::lock_guard lock(mu_);
+        pending_ = false;
+      }
+      return err;  // else retried from the staged copy by the next flush
+    }
+    DropSpill();
+    if (full_tee) {
+      local_.Clear();
+      local_.Add(0, size_);
+      mode_ = Mode::kStaged;  // keeps serving reads from the local copy
+    } else {
+      DropStagingFile();
+      mode_ = Mode::kClean;
     }
     info = std::move(result).value();
     bool needs_update;
@@ -287,6 +295,12 @@ int FileState::Commit(std::optional<ObjectInfo>* committed) {
     }
   } else if (mode_ == Mode::kStaged && dirty_) {
     if (int err = UploadStaged(&info); err != 0) return err;
+    if (!base_.empty()) {
+      // The local file holds only the changes: read the new version from the store.
+      DropBase();
+      DropStagingFile();
+      mode_ = Mode::kClean;
+    }
   } else {
     return 0;
   }
@@ -304,6 +318,8 @@ void FileState::Discard() {
   std::lock_guard io(io_mu_);
   if (writer_) writer_->Abort();
   writer_.reset();
+  DropSpill();
+  DropBase();
   DropStagingFile();
   mode_ = Mode::kClean;
   dirty_ = false;

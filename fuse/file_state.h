@@ -3,12 +3,19 @@
 // Modes:
 //  - kClean: nothing pending; reads go to the object store (or the clean staging file).
 //  - kStreaming: a new version written sequentially from offset 0 streams straight into an
-//    ObjectWriter (memory: the writer's window). While the cache budget allows, the bytes are
-//    also teed into an unlinked staging file, so a later seek/overwrite can switch to kStaged.
-//  - kStaged: the whole content lives in an unlinked staging file in the cache directory and is
-//    uploaded by Commit (close, fsync, flush). The old version stays visible until then.
+//    ObjectWriter (memory: the writer's window). The bytes are also teed into an unlinked local
+//    staging file while the cache budget allows; beyond it, into a staged blob in NATS (the
+//    "spill": invisible to every client, purged at commit). So a later seek back, read or
+//    truncate can always switch to kStaged. Writes past the end (holes) are filled with
+//    zeros up to kMaxZeroFill and keep streaming.
+//  - kStaged: random access. A byte of the file comes from the local staging file when its
+//    ExtentMap covers it, else from a base segment (a staged blob or the committed object, read
+//    from NATS), else it is zero (a hole). Uploaded by Commit (close, fsync, flush). The old
+//    version stays visible until then. Only written bytes count against the cache budget
+//    (ENOSPC beyond it); an existing object larger than the budget is not downloaded but
+//    read as the base.
 // A crash before Commit leaves the old version (or nothing): the object store only shows a
-// version once its meta is published by ObjectWriter::Commit.
+// version once its meta is published by ObjectWriter::Commit; staged blobs have no meta.
 //
 // Lock order: io_mu_ before mu_. io_mu_ serializes the data transfer of this one file (the
 // ObjectWriter is single-threaded) and is held across its NATS calls and disk I/O; mu_ guards
@@ -22,7 +29,9 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "extent_map.h"
 #include "fs_types.h"
 #include "natss3/object_store.h"
 
@@ -76,12 +85,38 @@ class FileState {
   std::string key() const;
 
  private:
-  int StageFromStore();            // io_mu_ held: downloads the object into a staging file
-  int OpenStagingFile();           // io_mu_ held
-  int UploadStaged(std::optional<ObjectInfo>* committed);  // io_mu_ held
-  void DropStagingFile();          // io_mu_ held
-  bool GrowReservation(uint64_t size);  // io_mu_ held
-  ObjectMeta CommitMeta() const;   // mu_ not held
+  // Bytes [start, start + length) of the file read from `reader` at reader_offset + (x - start).
+  struct BaseSegment {
+    uint64_t start = 0;
+    uint64_t length = 0;
+    uint64_t reader_offset = 0;
+    std::unique_ptr<ObjectReader> reader;
+    std::optional<StagedBlob> blob;  // purged when the segment is dropped
+  };
+
+  // file_state.cc (all io_mu_ held): streaming and commit
+  int AppendStreaming(const char* data, size_t n);
+  int ZeroFillStreaming(uint64_t to);
+  void TeeStreaming(uint64_t offset, const char* data, size_t n);
+  int ToStaged();  // from kStreaming or kClean
+  int StageStreamed();  // kStreaming -> kStaged from the tee and the spill; EIO when lost
+  int OpenStagingFile();
+  void DropStagingFile();
+  void DropSpill();
+  bool GrowReservation(uint64_t bytes);
+  ObjectMeta CommitMeta() const;  // mu_ not held
+  // file_state_staged.cc (all io_mu_ held): random access
+  int StageFromStore();
+  int SpillToBase();
+  int StagedWrite(uint64_t offset, const char* data, size_t n);
+  int StagedTruncate(uint64_t size);
+  // Exactly n bytes of content at offset (< size_): local file, base segments or zeros.
+  int ReadContent(uint64_t offset, char* buf, size_t n);
+  int ReadBase(uint64_t offset, char* buf, size_t n);
+  int UploadStaged(std::optional<ObjectInfo>* committed);
+  // Moves a staged blob into a base segment (the blob is purged when it is dropped).
+  int AddBlobSegment(uint64_t start, const StagedBlob& blob);
+  void DropBase();
 
   ObjectStore* store_;
   const std::string bucket_;
@@ -91,10 +126,15 @@ class FileState {
   std::mutex io_mu_;
   Mode mode_ = Mode::kClean;
   std::unique_ptr<ObjectWriter> writer_;
-  int staging_fd_ = -1;
-  uint64_t reserved_ = 0;
-  bool dirty_ = false;         // staging file differs from the committed object
   bool writer_failed_ = false;
+  uint64_t tee_end_ = 0;                  // kStreaming: the local file holds [0, tee_end_)
+  std::unique_ptr<StagedWriter> spill_;   // kStreaming: holds [tee_end_, size_) when set
+  bool spill_failed_ = false;             // kStreaming: bytes past tee_end_ are lost
+  int staging_fd_ = -1;
+  uint64_t reserved_ = 0;                 // bytes of budget_ this file holds
+  ExtentMap local_;                       // kStaged: bytes held by the local file
+  std::vector<BaseSegment> base_;         // kStaged: sorted, disjoint
+  bool dirty_ = false;                    // staged content differs from the committed object
 
   mutable std::mutex mu_;
   std::string key_;

@@ -48,6 +48,11 @@ int Run(int argc, char** argv) {
     return 0;
   }
   std::error_code ec;
+  if (!std::filesystem::is_directory(cl.mountpoint, ec)) {
+    fprintf(stderr, "natss3fs: mount point %s is not a directory\n", cl.mountpoint.c_str());
+    return 1;
+  }
+  if (cl.dry_run) return 0;  // mount -f: everything but connecting and mounting
   std::filesystem::create_directories(cl.fs.cache_dir, ec);
   if (ec) {
     fprintf(stderr, "natss3fs: cache dir %s: %s\n", cl.fs.cache_dir.c_str(), ec.message().c_str());

@@ -159,6 +159,7 @@ Result<CommandLine> ParseCommandLine(const std::vector<std::string>& args) {
     else if (arg == "-V" || arg == "--version") c.version = true;
     else if (arg == "-f" || arg == "--foreground") c.foreground = true;
     else if (arg == "-d" || arg == "--debug") c.debug = c.foreground = true;
+    else if (arg == "--dry-run") c.dry_run = true;
     else if (arg == "-s") { NATSS3_ASSIGN_OR_RETURN(c.connect.servers, next()); }
     else if (arg == "-o") {
       NATSS3_ASSIGN_OR_RETURN(std::string list, next());
@@ -217,6 +218,8 @@ NATS connection:
   --tls-ca/--tls-cert/--tls-key FILE         --timeout MS    request timeout (5000)
 Mount:
   -f, --foreground       stay in the foreground      -d, --debug   trace FUSE requests
+  --dry-run              check the command line and the mount point, then exit 0 without
+                         connecting or mounting (what `mount -f` does through mount.natss3fs)
   --bucket B             mount only bucket B
   --cache-dir DIR        staging files (default $TMPDIR or /tmp)
   --cache-size SIZE      staging space limit, e.g. 2G (default 1G)

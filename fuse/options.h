@@ -20,6 +20,7 @@ struct CommandLine {
   bool default_permissions = false;
   bool help = false;
   bool version = false;
+  bool dry_run = false;        // --dry-run (mount -f): validate everything offline, do not mount
   int max_threads = 16;        // FUSE worker threads
 };
 

@@ -36,11 +36,32 @@ class FilesystemTest : public ::testing::Test {
     BucketConfig config;
     config.bucket = "b";
     ASSERT_TRUE(store_->CreateBucket(config).ok());
+    StartFs(64 << 20);
+  }
+
+  void StartFs(uint64_t cache_limit) {
+    fs_.reset();
     FsOptions options;
     options.bucket = "b";
     options.cache_dir = cache_.path();
-    options.cache_limit = 64 << 20;
+    options.cache_limit = cache_limit;
     fs_ = std::make_unique<Filesystem>(store_, options);
+  }
+
+  std::string ReadAt(uint64_t fh, uint64_t offset, size_t n) {
+    std::string buf(n, '\0');
+    size_t got = 0;
+    EXPECT_EQ(fs_->Read(fh, offset, n, buf.data(), &got), 0);
+    buf.resize(got);
+    return buf;
+  }
+
+  // Stream messages of the bucket beyond one object's chunks and meta: leaked staged blobs.
+  int64_t ExtraMessages(const std::string& name) {
+    auto info = store_->GetInfo("b", name);
+    auto status = store_->GetBucketStatus("b");
+    if (!info.ok() || !status.ok()) return -1;
+    return static_cast<int64_t>(status->messages) - static_cast<int64_t>(info->chunks) - 1;
   }
 
   // Creates `name` under the root, writes `data` in `pieces`, closes.
@@ -164,6 +185,105 @@ TEST_F(FilesystemTest, CacheLimitGivesEnospcForStagedWrites) {
   EXPECT_EQ(err, ENOSPC);
   fs_->Release(out.fh);
   EXPECT_EQ(fs_->cache_used(), 0u);
+}
+
+TEST_F(FilesystemTest, NewFileSeeksBackAfterOutgrowingTheCache) {
+  StartFs(4 << 20);
+  Attr attr;
+  OpenOut out;
+  ASSERT_EQ(fs_->Create(kRootIno, "big", 0644, O_RDWR | O_CREAT, &attr, &out), 0);
+  std::string want = RandomBytes(12 << 20, 7);
+  for (size_t off = 0; off < want.size(); off += 1 << 20) {
+    ASSERT_EQ(fs_->Write(out.fh, off, want.data() + off, 1 << 20), 0);
+  }
+  EXPECT_LE(fs_->cache_used(), 4u << 20);  // the rest went to a staged blob, not the disk
+  // Patch the header (in the cached part) and a spot in the spilled part, then append.
+  ASSERT_EQ(fs_->Write(out.fh, 10, "HEADER", 6), 0);
+  ASSERT_EQ(fs_->Write(out.fh, (9 << 20) + 5, "MIDDLE", 6), 0);
+  want.replace(10, 6, "HEADER");
+  want.replace((9 << 20) + 5, 6, "MIDDLE");
+  const std::string tail = RandomBytes(3 << 20, 8);
+  ASSERT_EQ(fs_->Write(out.fh, want.size(), tail.data(), tail.size()), 0);
+  want += tail;
+  EXPECT_EQ(ReadAt(out.fh, 0, 100), want.substr(0, 100));
+  EXPECT_EQ(ReadAt(out.fh, (4 << 20) - 50, 100), want.substr((4 << 20) - 50, 100));
+  EXPECT_EQ(ReadAt(out.fh, (9 << 20), 1 << 20), want.substr(9 << 20, 1 << 20));
+  EXPECT_EQ(ReadAt(out.fh, want.size() - 10, 100), want.substr(want.size() - 10));
+  EXPECT_EQ(store_->GetInfo("b", "big").status().code(), Code::kNotFound);  // not yet
+  ASSERT_EQ(fs_->Release(out.fh), 0);
+  auto stored = store_->GetBytes("b", "big");
+  ASSERT_TRUE(stored.ok());
+  EXPECT_TRUE(*stored == want) << "stored object differs";
+  EXPECT_EQ(ExtraMessages("big"), 0) << "staged blobs were not purged";
+  EXPECT_EQ(fs_->cache_used(), 0u);
+}
+
+TEST_F(FilesystemTest, ReadBackAndTruncateWhileStreamingPastTheCache) {
+  StartFs(2 << 20);
+  Attr attr;
+  OpenOut out;
+  ASSERT_EQ(fs_->Create(kRootIno, "f", 0644, O_RDWR | O_CREAT, &attr, &out), 0);
+  std::string want = RandomBytes(6 << 20, 9);
+  ASSERT_EQ(fs_->Write(out.fh, 0, want.data(), want.size()), 0);
+  EXPECT_EQ(ReadAt(out.fh, 5 << 20, 4096), want.substr(5 << 20, 4096));
+  // Truncate into the spilled part, then grow with a hole and write past it.
+  Attr after;
+  SetAttrIn shrink;
+  shrink.size = (3 << 20) + 7;
+  ASSERT_EQ(fs_->SetAttr(attr.ino, shrink, &after), 0);
+  EXPECT_EQ(after.size, (3u << 20) + 7);
+  want.resize((3 << 20) + 7);
+  ASSERT_EQ(fs_->Write(out.fh, 4 << 20, "end", 3), 0);
+  want.resize(4 << 20, '\0');
+  want += "end";
+  EXPECT_EQ(ReadAt(out.fh, (3 << 20), 2 << 20), want.substr(3 << 20));
+  ASSERT_EQ(fs_->Release(out.fh), 0);
+  EXPECT_TRUE(store_->GetBytes("b", "f").value() == want);
+  EXPECT_EQ(ExtraMessages("f"), 0);
+  EXPECT_EQ(fs_->cache_used(), 0u);
+}
+
+TEST_F(FilesystemTest, HolesKeepAStreamedFileStreaming) {
+  StartFs(0);  // no local tee at all: any seek back would need the spill
+  Attr attr;
+  OpenOut out;
+  ASSERT_EQ(fs_->Create(kRootIno, "sparse", 0644, O_WRONLY | O_CREAT, &attr, &out), 0);
+  ASSERT_EQ(fs_->Write(out.fh, 0, "a", 1), 0);
+  ASSERT_EQ(fs_->Write(out.fh, 1 << 20, "b", 1), 0);  // like cp --sparse: lseek, write
+  Attr after;
+  SetAttrIn grow;
+  grow.size = (2 << 20) + 1;  // ... and ftruncate at the end
+  ASSERT_EQ(fs_->SetAttr(attr.ino, grow, &after), 0);
+  ASSERT_EQ(fs_->Release(out.fh), 0);
+  std::string want(2 << 20 | 1, '\0');
+  want[0] = 'a';
+  want[1 << 20] = 'b';
+  EXPECT_TRUE(store_->GetBytes("b", "sparse").value() == want);
+  EXPECT_EQ(ExtraMessages("sparse"), 0);
+}
+
+TEST_F(FilesystemTest, ObjectLargerThanTheCacheIsEditedWithoutDownload) {
+  std::string want = RandomBytes(10 << 20, 11);
+  ASSERT_TRUE(store_->PutBytes("b", Meta("large"), want).ok());
+  StartFs(1 << 20);
+  Attr attr;
+  ASSERT_TRUE([&] {
+    for (int i = 0; i < 200; ++i) {
+      if (fs_->Lookup(kRootIno, "large", &attr) == 0) return true;
+      usleep(10000);
+    }
+    return false;
+  }());
+  OpenOut out;
+  ASSERT_EQ(fs_->Open(attr.ino, O_RDWR, &out), 0);
+  ASSERT_EQ(fs_->Write(out.fh, 5 << 20, "patch", 5), 0);
+  want.replace(5 << 20, 5, "patch");
+  EXPECT_LE(fs_->cache_used(), 4096u);
+  EXPECT_EQ(ReadAt(out.fh, (5 << 20) - 3, 10), want.substr((5 << 20) - 3, 10));
+  ASSERT_EQ(fs_->Release(out.fh), 0);
+  EXPECT_TRUE(store_->GetBytes("b", "large").value() == want);
+  EXPECT_EQ(ExtraMessages("large"), 0);
+  EXPECT_EQ(ReadAll(attr.ino), want);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include "attrs.h"
 #include "errno_map.h"
+#include "extent_map.h"
 #include "inode_table.h"
 #include "options.h"
 
@@ -128,6 +129,53 @@ TEST(OptionsTest, RejectsUnknownAndMissing) {
   EXPECT_FALSE(ParseCommandLine({}).ok());
   EXPECT_FALSE(ParseCommandLine({"-o", "uid=abc", "/m"}).ok());
   EXPECT_EQ(ParseByteSize("512M").value(), 512ull << 20);
+}
+
+TEST(OptionsTest, DryRunFlag) {
+  auto cl = ParseCommandLine({"--dry-run", "photos", "/mnt/p"});
+  ASSERT_TRUE(cl.ok());
+  EXPECT_TRUE(cl->dry_run);
+  EXPECT_FALSE(ParseCommandLine({"photos", "/mnt/p"})->dry_run);
+}
+
+TEST(ExtentMapTest, AddMergesAndCounts) {
+  ExtentMap map;
+  map.Add(10, 20);
+  map.Add(30, 40);
+  EXPECT_EQ(map.covered(), 20u);
+  EXPECT_EQ(map.Uncovered(15, 35), 10u);
+  map.Add(20, 30);  // touching both: one range
+  EXPECT_EQ(map.covered(), 30u);
+  bool covered = false;
+  EXPECT_EQ(map.RunAt(10, &covered), 40u);
+  EXPECT_TRUE(covered);
+  EXPECT_EQ(map.RunAt(5, &covered), 10u);
+  EXPECT_FALSE(covered);
+  EXPECT_EQ(map.RunAt(40, &covered), UINT64_MAX);
+  EXPECT_FALSE(covered);
+  map.Add(0, 100);
+  EXPECT_EQ(map.covered(), 100u);
+  map.Add(5, 6);
+  EXPECT_EQ(map.covered(), 100u);
+}
+
+TEST(ExtentMapTest, ClipDropsTheTail) {
+  ExtentMap map;
+  map.Add(0, 10);
+  map.Add(20, 30);
+  map.Add(40, 50);
+  map.Clip(25);
+  EXPECT_EQ(map.covered(), 15u);
+  bool covered = false;
+  EXPECT_EQ(map.RunAt(20, &covered), 25u);
+  EXPECT_TRUE(covered);
+  EXPECT_EQ(map.RunAt(25, &covered), UINT64_MAX);
+  EXPECT_FALSE(covered);
+  map.Clip(20);
+  EXPECT_EQ(map.covered(), 10u);
+  map.Clip(0);
+  EXPECT_TRUE(map.empty());
+  EXPECT_EQ(map.covered(), 0u);
 }
 
 TEST(ErrnoMapTest, ContextDecides) {
