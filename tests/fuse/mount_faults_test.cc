@@ -65,7 +65,8 @@ TEST_F(MountFaultsTest, ReadOnlyMountRefusesWrites) {
 
 TEST_F(MountFaultsTest, KillDuringWriteLeavesNoPartialObject) {
   ASSERT_TRUE(store_->PutBytes("b", Meta("existing"), "old version").ok());
-  ASSERT_TRUE(Mount());
+  // A small cache: most of each file also goes to a staged blob, which must stay invisible.
+  ASSERT_TRUE(Mount({"--bucket", "b", "--cache-size", "3M"}));
   const std::string chunk = RandomBytes(1u << 20, 3);
   int fresh = open(Path("fresh").c_str(), O_CREAT | O_WRONLY, 0644);
   int over = open(Path("existing").c_str(), O_WRONLY | O_TRUNC);
@@ -82,6 +83,9 @@ TEST_F(MountFaultsTest, KillDuringWriteLeavesNoPartialObject) {
   Unmount();
   EXPECT_EQ(store_->GetInfo("b", "fresh").status().code(), Code::kNotFound);
   EXPECT_EQ(store_->GetBytes("b", "existing").value(), "old version");
+  auto listed = store_->List("b");
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(listed->size(), 1u);
 }
 
 TEST_F(MountFaultsTest, NatsRestartDuringReadGivesEioThenRecovers) {
