@@ -45,10 +45,35 @@ class NatsObjectReader : public ObjectReader {
     } else if (info_.chunks == 1) {
       NATSS3_RETURN_IF_ERROR(FetchSingleChunk());
       return Status::OK();
+    } else if (whole_ && info_.revision > info_.chunks) {
+      NATSS3_RETURN_IF_ERROR(FetchFirstChunk());
+      if (!contiguous_) NATSS3_RETURN_IF_ERROR(StartLocator());
     } else {
       NATSS3_RETURN_IF_ERROR(StartLocator());
     }
     return OpenInbox();
+  }
+
+  // Whole reads: the first chunk (next by subject) tells where the chunks are. A writer
+  // publishes the meta after its last chunk is stored, so when the first of N chunks sits
+  // exactly N sequences before the meta, all N fill that range (the usual case: nothing was
+  // written in between). Then chunk i is at first + i, and no locating consumer is needed.
+  Status FetchFirstChunk() {
+    jsDirectGetMsgOptions dg;
+    jsDirectGetMsgOptions_Init(&dg);
+    dg.Sequence = 0;
+    dg.NextBySubject = subject_.c_str();
+    natsMsg* raw = nullptr;
+    natsStatus s = js_DirectGetMsg(&raw, store_->conn().js(), stream_.c_str(), nullptr, &dg);
+    if (s == NATS_NOT_FOUND)
+      return DataLoss("object data of " + info_.meta.name +
+                      " is missing (deleted or replaced during the read)");
+    if (s != NATS_OK) return FromNats(s, "read " + info_.meta.name);
+    MsgPtr msg(raw);
+    seq0_ = natsMsg_GetSequence(raw);
+    contiguous_ = seq0_ + info_.chunks == info_.revision;
+    arrived_[0] = std::string(natsMsg_GetData(raw), static_cast<size_t>(natsMsg_GetDataLength(raw)));
+    return Status::OK();
   }
 
   // One-chunk objects: one direct get (next by subject) gives both location and data; no
@@ -214,6 +239,7 @@ class NatsObjectReader : public ObjectReader {
   // Positions are only trustworthy when every chunk is located and the sizes add up to the
   // object size: one missing chunk would shift every later offset.
   Status EnsureConsistentIndex() {
+    if (!index_complete_ && !locator_) NATSS3_RETURN_IF_ERROR(StartLocator());
     if (!index_complete_) NATSS3_RETURN_IF_ERROR(LocateUntil([&] { return index_complete_; }));
     if (index_.total != info_.size || (info_.chunks && index_.seqs.size() != info_.chunks))
       return DataLoss("object " + info_.meta.name + " is missing chunks: located " +
@@ -249,7 +275,8 @@ class NatsObjectReader : public ObjectReader {
     NATSS3_RETURN_IF_ERROR(OpenInbox());
     std::string subj = store_->conn().api_prefix() + ".DIRECT.GET." + stream_;
     std::string reply = inbox_ + "." + std::to_string(k);
-    std::string body = "{\"seq\":" + std::to_string(index_.seqs[k]) + "}";
+    uint64_t seq = contiguous_ ? seq0_ + k : index_.seqs[k];
+    std::string body = "{\"seq\":" + std::to_string(seq) + "}";
     natsStatus s = natsConnection_PublishRequest(store_->conn().nc(), subj.c_str(), reply.c_str(),
                                                  body.data(), static_cast<int>(body.size()));
     if (s != NATS_OK) return FromNats(s, "request chunk");
@@ -276,7 +303,10 @@ class NatsObjectReader : public ObjectReader {
       const char* dot = std::strrchr(subj, '.');
       size_t got = dot ? std::strtoull(dot + 1, nullptr, 10) : SIZE_MAX;
       const char* seq = nullptr;
-      if (natsMsgHeader_Get(raw, "Nats-Sequence", &seq) != NATS_OK || !seq) {
+      const char* chunk_subject = nullptr;
+      if (natsMsgHeader_Get(raw, "Nats-Sequence", &seq) != NATS_OK || !seq ||
+          natsMsgHeader_Get(raw, "Nats-Subject", &chunk_subject) != NATS_OK ||
+          !chunk_subject || subject_ != chunk_subject) {
         return DataLoss("chunk of " + info_.meta.name +
                         " is missing (object deleted or replaced during the read)");
       }
@@ -286,7 +316,25 @@ class NatsObjectReader : public ObjectReader {
     }
   }
 
+  // Whole read of a contiguous object: chunk i is at seq0_ + i.
+  Status NextContiguousChunk() {
+    if (next_chunk_ >= info_.chunks)
+      return DataLoss("object " + info_.meta.name + " has fewer bytes than its meta says");
+    while (next_request_ < info_.chunks &&
+           next_request_ < next_chunk_ + static_cast<size_t>(window_)) {
+      if (!arrived_.count(next_request_)) NATSS3_RETURN_IF_ERROR(Request(next_request_));
+      ++next_request_;
+    }
+    NATSS3_ASSIGN_OR_RETURN(cur_, Await(next_chunk_));
+    cur_off_ = 0;
+    ++next_chunk_;
+    sizes_.push_back(static_cast<uint32_t>(cur_.size()));
+    sha_.Update(cur_);
+    return Status::OK();
+  }
+
   Status NextSequentialChunk() {
+    if (contiguous_) return NextContiguousChunk();
     if (!started_) {
       if (!whole_) NATSS3_RETURN_IF_ERROR(EnsureConsistentIndex());
       NATSS3_RETURN_IF_ERROR(EnsureIndexCovers(pos_ + 1));
@@ -325,6 +373,18 @@ class NatsObjectReader : public ObjectReader {
   Status FinishWhole() {
     if (!whole_ || finished_ || !options_.verify_digest) return Status::OK();
     finished_ = true;
+    if (contiguous_ && sizes_.size() == info_.chunks) {
+      // Remember where the chunks are, for later ranged reads of this version.
+      ChunkIndex idx;
+      for (uint32_t i = 0; i < info_.chunks; ++i) {
+        idx.seqs.push_back(seq0_ + i);
+        idx.sizes.push_back(sizes_[i]);
+        idx.offsets.push_back(idx.total);
+        idx.total += sizes_[i];
+      }
+      if (idx.total == info_.size)
+        store_->CacheChunkIndex(cache_key_, std::make_shared<const ChunkIndex>(std::move(idx)));
+    }
     if (info_.size == 0 || info_.digest.empty()) return Status::OK();
     auto want = ParseDigest(info_.digest);
     if (!want.ok()) return Status::OK();  // unknown digest format: nothing to verify against
@@ -351,6 +411,9 @@ class NatsObjectReader : public ObjectReader {
   SubPtr locator_, replies_;
   ChunkIndex index_;
   bool index_complete_ = false;
+  bool contiguous_ = false;  // whole read, chunk i at seq0_ + i (see FetchFirstChunk)
+  uint64_t seq0_ = 0;
+  std::vector<uint32_t> sizes_;  // chunk sizes seen by a contiguous read
   uint64_t range_start_ = 0, range_end_ = 0, pos_ = 0;
   bool whole_ = false, finished_ = false, started_ = false;
   int window_ = 8;
