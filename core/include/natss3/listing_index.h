@@ -81,8 +81,8 @@ class ListingIndex {
   void WaitForRevision(uint64_t revision, std::chrono::milliseconds timeout) const;
 
   // Applies a change this process just committed (write-through). Changes are ordered by
-  // revision, so a late or duplicate watch event never undoes a newer one. Needed because
-  // nats-server 2.9.x consumers can skip meta messages while rollups happen concurrently.
+  // revision, so a late or duplicate watch event never undoes a newer one. Gives this
+  // process read-your-writes at once, before its own watch event arrives.
   void Observe(const ObjectInfo& info);
 
   void Stop();
