@@ -7,16 +7,16 @@
 namespace natss3::s3d {
 
 ApiResult<BodySummary> StreamBody(const httplib::Request& req, const httplib::ContentReader& reader,
-                                  const s3::AuthContext& auth, const BodySink& write) {
+                                  const s3::AuthContext& auth, const BodySink& write,
+                                  const BodyVerified& verified) {
   s3::HeaderMap headers = ToHeaderMap(req.headers);
   auto decoder = s3::PayloadDecoder::Create(auth, headers);
   if (!decoder.ok()) return FromS3Error(decoder.error());
   std::optional<ApiError> failure;
-  // httplib hands over the body in 4 KiB reads; the store gets 256 KiB writes (less per-call
-  // overhead). The buffer is part of the request's memory budget.
-  constexpr size_t kWriteSlice = 256 * 1024;
+  // httplib hands over the body in 4 KiB reads; the store gets slices of kBodyWriteSlice (less
+  // per-call overhead). The buffer is part of the request's memory budget.
   std::string pending;
-  pending.reserve(kWriteSlice);
+  pending.reserve(kBodyWriteSlice);
   auto flush = [&] {
     if (pending.empty()) return true;
     Status st = write(pending);
@@ -27,9 +27,16 @@ ApiResult<BodySummary> StreamBody(const httplib::Request& req, const httplib::Co
     }
     return true;
   };
+  // A full slice is written only when more data arrives, so at the end of the body (and in the
+  // `verified` hook) the last slice is always still in hand.
   auto sink = [&](std::string_view data) {
-    pending.append(data);
-    return pending.size() < kWriteSlice || flush();
+    while (!data.empty()) {
+      if (pending.size() == kBodyWriteSlice && !flush()) return false;
+      size_t take = std::min(data.size(), kBodyWriteSlice - pending.size());
+      pending.append(data.substr(0, take));
+      data.remove_prefix(take);
+    }
+    return true;
   };
   // HTTP/1.1: a request with neither Content-Length nor Transfer-Encoding has no body; asking
   // httplib to read one would wait for the connection to close.
@@ -44,7 +51,6 @@ ApiResult<BodySummary> StreamBody(const httplib::Request& req, const httplib::Co
   });
   if (failure) return *failure;
   if (!complete) return errors::IncompleteBody();
-  if (!flush()) return *failure;
   s3::S3Status finished = (*decoder)->Finish();
   if (!finished.ok()) return FromS3Error(finished.error());
   BodySummary summary;
@@ -52,6 +58,9 @@ ApiResult<BodySummary> StreamBody(const httplib::Request& req, const httplib::Co
   summary.md5_hex = (*decoder)->md5_hex();
   summary.checksum_algorithm = (*decoder)->checksum_algorithm();
   summary.checksum_base64 = (*decoder)->checksum_base64();
+  summary.checksum_in_trailer = (*decoder)->checksum_from_trailer();
+  if (verified) verified(summary);
+  if (!flush()) return *failure;
   return summary;
 }
 

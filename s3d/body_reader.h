@@ -20,16 +20,25 @@ namespace natss3::s3d {
 struct BodySummary {
   uint64_t bytes = 0;
   std::string md5_hex;
+  // The x-amz-checksum-* the client sent, as a header or in an aws-chunked trailer (verified).
   std::optional<s3::ChecksumAlgorithm> checksum_algorithm;
   std::string checksum_base64;
+  bool checksum_in_trailer = false;
 };
 
-// Feeds every decoded byte to `write`. Errors: the decoder's S3 errors, IncompleteBody when the
-// client stops early (short body or disconnect), or FromStatus(write error, kObject).
-// On error the caller must abort whatever `write` fed.
+// Feeds every decoded byte to `write`, in slices of at most kBodyWriteSlice bytes. Errors: the
+// decoder's S3 errors, IncompleteBody when the client stops early (short body or disconnect),
+// or FromStatus(write error, kObject). On error the caller must abort whatever `write` fed.
+// `verified` (optional) runs once every check passed (signatures, digests, trailer), before
+// the last slice is written: for a body of at most kBodyWriteSlice bytes, before any write, so
+// a caller that opens its object on the first write can still use a trailing checksum.
+// Memory: one slice.
+inline constexpr size_t kBodyWriteSlice = 256 * 1024;
 using BodySink = std::function<Status(std::string_view data)>;
+using BodyVerified = std::function<void(const BodySummary& summary)>;
 ApiResult<BodySummary> StreamBody(const httplib::Request& req, const httplib::ContentReader& reader,
-                                  const s3::AuthContext& auth, const BodySink& write);
+                                  const s3::AuthContext& auth, const BodySink& write,
+                                  const BodyVerified& verified = nullptr);
 
 // Whole small body (XML requests), checked like any payload, at most `limit` bytes
 // (MaxMessageSizeExceeded beyond).

@@ -43,7 +43,10 @@ constexpr Setting kSettings[] = {
     {"tls-cert", "HTTPS certificate (PEM)", false},
     {"tls-key", "HTTPS private key (PEM)", false},
     {"multipart-expiry", "abandoned multipart uploads are removed after this (default 24h)", false},
-    {"threads", "HTTP worker threads; each serves one connection at a time (default 64)", false},
+    {"threads", "HTTP worker threads: requests served at once; idle keep-alive connections "
+                "use none (default 64)", false},
+    {"shutdown-grace", "on SIGTERM/SIGINT, requests in progress may finish for this long "
+                       "(default 10s); idle connections close at once", false},
     {"log-level", "trace, debug, info, warn, error (default info)", false},
     {"access-log", "one log line per request (default true)", false},
 };
@@ -159,10 +162,14 @@ Result<DaemonConfig> ParseConfig(int argc, const char* const* argv,
   if (!config_path.empty()) {
     NATSS3_ASSIGN_OR_RETURN(file, ReadConfigFile(config_path));
   }
+  std::string source;  // of the last value() found, for messages
   auto value = [&](const Setting& s) -> std::optional<std::string> {
+    source = std::string("--") + s.name;
     if (parsed.count(s.name)) return s.is_bool ? std::string("true") : parsed[s.name].as<std::string>();
-    auto e = env.find(EnvName(s.name));
+    source = EnvName(s.name);
+    auto e = env.find(source);
     if (e != env.end()) return e->second;
+    source = std::string("'") + s.name + "' in " + config_path;
     auto f = file.find(s.name);
     if (f != file.end()) return f->second;
     return std::nullopt;
@@ -199,7 +206,9 @@ Result<DaemonConfig> ParseConfig(int argc, const char* const* argv,
       NATSS3_ASSIGN_OR_RETURN(config.embedded_nats_port, ParsePort(name, *v));
     } else if (name == "nats-server-bin") { config.nats_server_binary = *v;
     } else if (name == "data-dir") { config.data_dir = *v;
-    } else if (name == "credentials") { config.credentials_file = *v;
+    } else if (name == "credentials") {
+      config.credentials_file = *v;
+      config.credentials_source = source;
     } else if (name == "anonymous") {
       NATSS3_ASSIGN_OR_RETURN(config.anonymous, ParseBool(name, *v));
     } else if (name == "domain") { config.domain = *v;
@@ -210,6 +219,8 @@ Result<DaemonConfig> ParseConfig(int argc, const char* const* argv,
     } else if (name == "threads") {
       NATSS3_ASSIGN_OR_RETURN(config.threads, ParsePort(name, *v));
       if (config.threads < 4) config.threads = 4;
+    } else if (name == "shutdown-grace") {
+      NATSS3_ASSIGN_OR_RETURN(config.shutdown_grace, ParseDuration(*v));
     } else if (name == "log-level") { config.log_level = *v;
     } else if (name == "access-log") {
       NATSS3_ASSIGN_OR_RETURN(config.access_log, ParseBool(name, *v));

@@ -21,11 +21,13 @@ struct DaemonConfig {
   std::string nats_server_binary;  // empty: search PATH, /usr/sbin, /usr/local/sbin
   std::string data_dir;            // default: $HOME/.local/share/natss3
   std::string credentials_file;    // empty: <data-dir>/credentials.json (dev credentials)
+  std::string credentials_source;  // where credentials_file was set: "--credentials", ...
   bool anonymous = false;          // unsigned requests may read and write every bucket
   std::string domain;              // virtual-hosted style base domain
   std::string tls_cert, tls_key;   // both set: HTTPS
   std::chrono::seconds multipart_expiry{24 * 3600};
-  int threads = 64;                // HTTP worker threads (one per open connection)
+  int threads = 64;                // HTTP workers: requests served at once
+  std::chrono::seconds shutdown_grace{10};  // SIGTERM: time requests in progress may take
   std::string log_level = "info";
   bool access_log = true;
   bool help = false;

@@ -5,7 +5,11 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <pthread.h>
+
 #include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <mutex>
 #include <thread>
@@ -24,8 +28,21 @@ Result<std::shared_ptr<const s3::CredentialStore>> LoadCredentials(const DaemonC
                                                                    bool* created) {
   std::string path = config.credentials_file;
   if (!path.empty()) {
-    NATSS3_ASSIGN_OR_RETURN(auto store, s3::CredentialStore::LoadFile(path));
-    return std::make_shared<const s3::CredentialStore>(std::move(store));
+    // A file the user named is never created for them (a typo would silently run with new
+    // random keys, written to an unexpected place): a missing one is a startup error.
+    auto store = s3::CredentialStore::LoadFile(path);
+    if (!store.ok()) {
+      std::string from = config.credentials_source.empty() ? "--credentials" : config.credentials_source;
+      std::string message = store.status().message() + " (set by " + from + ")";
+      if (store.status().code() == Code::kNotFound) {
+        message += ". natss3d does not create a credentials file you name: create it, e.g. "
+                   "{\"credentials\":[{\"access_key\":\"AK...\",\"secret_key\":\"...\","
+                   "\"read\":[\"*\"],\"write\":[\"*\"]}]}, or leave the setting unset to use " +
+                   config.data_dir + "/credentials.json, created with development keys";
+      }
+      return Status(store.status().code(), message);
+    }
+    return std::make_shared<const s3::CredentialStore>(std::move(store).value());
   }
   path = config.data_dir + "/credentials.json";
   NATSS3_ASSIGN_OR_RETURN(auto store, s3::LoadOrCreateDevCredentials(path, created));
@@ -56,18 +73,34 @@ void PrintQuickStart(const DaemonConfig& config, const s3::CredentialStore& stor
                port);
 }
 
-std::atomic<bool> g_stop{false};
-std::mutex g_stop_mu;
-std::condition_variable g_stop_cv;
+// SIGTERM/SIGINT are blocked in every thread (the mask is set before any thread starts) and
+// taken synchronously by the main loop with sigtimedwait: no async-signal-safety concerns.
+sigset_t StopSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  return set;
+}
 
-void OnSignal(int) {
-  g_stop.store(true);
-  g_stop_cv.notify_all();  // benign from a signal handler in practice; the waiter also polls
+// After the first stop signal: a second one ends the process at once.
+void ExitOnSecondSignal() {
+  std::thread([] {
+    sigset_t set = StopSignals();
+    int signal_number = 0;
+    if (sigwait(&set, &signal_number) == 0) {
+      std::fprintf(stderr, "natss3d: second signal %d: exiting without waiting\n", signal_number);
+      std::_Exit(1);
+    }
+  }).detach();
 }
 
 }  // namespace
 
 int RunDaemon(const DaemonConfig& config) {
+  sigset_t stop_signals = StopSignals();
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
   // Logs (access log included) go to stderr, like the quick-start banner; stdout stays clean.
   spdlog::set_default_logger(spdlog::stderr_color_mt("natss3d"));
   spdlog::set_level(spdlog::level::from_str(config.log_level));
@@ -75,6 +108,12 @@ int RunDaemon(const DaemonConfig& config) {
   std::filesystem::create_directories(config.data_dir, ec);
   if (ec) {
     spdlog::error("cannot create data directory {}: {}", config.data_dir, ec.message());
+    return 2;
+  }
+  bool created = false;
+  auto credentials = LoadCredentials(config, &created);
+  if (!credentials.ok()) {
+    spdlog::error("credentials: {}", credentials.status().message());
     return 2;
   }
   std::unique_ptr<EmbeddedNats> embedded;
@@ -100,17 +139,17 @@ int RunDaemon(const DaemonConfig& config) {
     spdlog::error("cannot connect to NATS: {}", store.status().ToString());
     return 2;
   }
-  bool created = false;
-  auto credentials = LoadCredentials(config, &created);
-  if (!credentials.ok()) {
-    spdlog::error("credentials: {}", credentials.status().ToString());
-    return 2;
-  }
   auto gate = std::make_shared<AuthGate>(*credentials, config.anonymous);
   ServiceOptions service_options{config.domain, config.multipart_expiry};
   auto service = std::make_shared<S3Service>(*store, gate, service_options);
-  HttpServer::Options http{config.listen_host, config.listen_port, config.tls_cert,
-                           config.tls_key, config.threads, config.access_log};
+  HttpServer::Options http;
+  http.host = config.listen_host;
+  http.port = config.listen_port;
+  http.tls_cert = config.tls_cert;
+  http.tls_key = config.tls_key;
+  http.threads = config.threads;
+  http.access_log = config.access_log;
+  http.shutdown_grace = config.shutdown_grace;
   HttpServer server(http, service);
   Status listening = server.Start();
   if (!listening.ok()) {
@@ -123,35 +162,47 @@ int RunDaemon(const DaemonConfig& config) {
     PrintQuickStart(config, **credentials, server.port(), !config.tls_cert.empty());
   }
 
-  struct sigaction action {};
-  action.sa_handler = OnSignal;
-  sigaction(SIGTERM, &action, nullptr);
-  sigaction(SIGINT, &action, nullptr);
-  signal(SIGPIPE, SIG_IGN);
-
-  auto expiry_interval = std::clamp<std::chrono::seconds>(config.multipart_expiry / 2,
-                                                          std::chrono::seconds(1),
-                                                          std::chrono::seconds(600));
-  auto next_expiry = std::chrono::steady_clock::now() + expiry_interval;
-  while (!g_stop.load()) {
-    {
-      std::unique_lock<std::mutex> lock(g_stop_mu);
-      g_stop_cv.wait_for(lock, std::chrono::milliseconds(500), [] { return g_stop.load(); });
+  // Health checks and multipart expiry run beside the main thread, which only waits for a stop
+  // signal: a slow NATS call never delays the reaction to SIGTERM.
+  std::mutex maintenance_mu;
+  std::condition_variable maintenance_cv;
+  bool stopping = false;
+  std::thread maintenance([&] {
+    auto expiry_interval = std::clamp<std::chrono::seconds>(config.multipart_expiry / 2,
+                                                            std::chrono::seconds(1),
+                                                            std::chrono::seconds(600));
+    auto next_expiry = std::chrono::steady_clock::now() + expiry_interval;
+    std::unique_lock<std::mutex> lock(maintenance_mu);
+    while (!maintenance_cv.wait_for(lock, std::chrono::milliseconds(500), [&] { return stopping; })) {
+      lock.unlock();
+      server.SetNatsUp((*store)->Health().ok());
+      if (std::chrono::steady_clock::now() >= next_expiry) {
+        next_expiry = std::chrono::steady_clock::now() + expiry_interval;
+        auto expired = service->uploads().ExpireOlderThan(Clock::now() - config.multipart_expiry);
+        if (expired.ok() && *expired > 0) spdlog::info("expired {} abandoned multipart uploads", *expired);
+      }
+      lock.lock();
     }
-    if (g_stop.load()) break;
-    server.SetNatsUp((*store)->Health().ok());
-    if (std::chrono::steady_clock::now() >= next_expiry) {
-      next_expiry = std::chrono::steady_clock::now() + expiry_interval;
-      auto expired = service->uploads().ExpireOlderThan(Clock::now() - config.multipart_expiry);
-      if (expired.ok() && *expired > 0) spdlog::info("expired {} abandoned multipart uploads", *expired);
-    }
+  });
+  int signal_number = 0;
+  while (sigwait(&stop_signals, &signal_number) != 0) {
   }
-  spdlog::info("shutting down: finishing requests in progress");
+  ExitOnSecondSignal();
+  auto stop_started = std::chrono::steady_clock::now();
+  spdlog::info("signal {}: shutting down, finishing requests in progress", signal_number);
+  {
+    std::lock_guard<std::mutex> lock(maintenance_mu);
+    stopping = true;
+  }
+  maintenance_cv.notify_all();
   server.Stop();
+  maintenance.join();
   service.reset();
   store->reset();
   if (embedded) embedded->Stop();
-  spdlog::info("natss3d stopped");
+  spdlog::info("natss3d stopped in {} ms",
+               std::chrono::duration_cast<std::chrono::milliseconds>(
+                   std::chrono::steady_clock::now() - stop_started).count());
   return 0;
 }
 

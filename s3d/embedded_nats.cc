@@ -110,6 +110,12 @@ bool EmbeddedNats::Spawn() {
     ::prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (::getppid() != parent) ::_exit(1);
     ::setpgid(0, 0);  // a terminal's Ctrl-C goes to natss3d, which stops us in order
+    // natss3d blocks SIGTERM/SIGINT (it takes them with sigwait) and ignores SIGPIPE; both
+    // would be inherited across exec.
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::signal(SIGPIPE, SIG_DFL);
     int log = ::open(options_.log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     if (log >= 0) {
       ::dup2(log, 1);

@@ -80,6 +80,25 @@ ApiResult<Headers> NewObjectHeaders(RequestContext& ctx) {
   return headers;
 }
 
+namespace {
+std::string StoredChecksumHeader(s3::ChecksumAlgorithm algorithm) {
+  return kChecksumHeaderPrefix + UpperAlgorithmSuffix(s3::ChecksumHeaderName(algorithm));
+}
+
+// A checksum that came in the aws-chunked trailer of a body larger than one write slice: the
+// object was already being written, so it is added to the committed meta. The core has no
+// conditional meta update, so this checks first that the key still holds this upload (a
+// concurrent PUT of the same key within that round trip could still see these headers).
+void AddTrailerChecksum(RequestContext& ctx, const ObjectInfo& committed, const BodySummary& body) {
+  auto current = ctx.store.GetInfo(ctx.address.bucket, ctx.address.key);
+  if (!current.ok() || current->nuid != committed.nuid) return;  // replaced or deleted since
+  ObjectMeta meta = current->meta;
+  SetHeader(&meta.headers, StoredChecksumHeader(*body.checksum_algorithm), body.checksum_base64);
+  auto updated = ctx.store.UpdateMeta(ctx.address.bucket, ctx.address.key, meta);
+  if (updated.ok()) ctx.revisions.Note(ctx.address.bucket, updated->revision);
+}
+}  // namespace
+
 ApiStatus PutObject(RequestContext& ctx) {
   if (!ctx.req.has_header("Content-Length") && !ctx.req.has_header("Transfer-Encoding")) {
     return errors::MissingContentLength();
@@ -91,18 +110,38 @@ ApiStatus PutObject(RequestContext& ctx) {
   meta.headers = std::move(headers).value();
   PutOptions options;
   if (ctx.req.get_header_value("If-None-Match") == "*") options.expected_revision = 0;
-  auto writer = ctx.store.NewWriter(ctx.address.bucket, meta, options);
-  if (!writer.ok()) return FromStatus(writer.status(), ErrorContext::kObject);
-  auto body = StreamBody(ctx.req, *ctx.reader, ctx.auth,
-                         [&](std::string_view data) { return (*writer)->Write(data); });
+  // The object is opened on the first write. A body of up to one slice is written only after
+  // it was verified, so a checksum from the aws-chunked trailer still goes into its meta.
+  std::unique_ptr<ObjectWriter> writer;
+  auto write = [&](std::string_view data) -> Status {
+    if (!writer) {
+      auto opened = ctx.store.NewWriter(ctx.address.bucket, meta, options);
+      if (!opened.ok()) return opened.status();
+      writer = std::move(opened).value();
+    }
+    return writer->Write(data);
+  };
+  bool checksum_in_meta = false;
+  auto verified = [&](const BodySummary& summary) {
+    if (writer || !summary.checksum_in_trailer || !summary.checksum_algorithm) return;
+    SetHeader(&meta.headers, StoredChecksumHeader(*summary.checksum_algorithm),
+              summary.checksum_base64);
+    checksum_in_meta = true;
+  };
+  auto body = StreamBody(ctx.req, *ctx.reader, ctx.auth, write, verified);
   if (!body.ok()) {
-    (*writer)->Abort();
+    if (writer) writer->Abort();
     return body.error();
   }
   ctx.bytes_in = body->bytes;
-  auto info = (*writer)->Commit();
+  if (!writer) {  // empty body
+    Status opened = write({});
+    if (!opened.ok()) return FromStatus(opened, ErrorContext::kObject);
+  }
+  auto info = writer->Commit();
   if (!info.ok()) return FromStatus(info.status(), ErrorContext::kObject);
   ctx.revisions.Note(ctx.address.bucket, info->revision);
+  if (body->checksum_in_trailer && !checksum_in_meta) AddTrailerChecksum(ctx, *info, *body);
   ctx.res.set_header("ETag", EtagOf(*info));
   if (body->checksum_algorithm) {
     std::string header(s3::ChecksumHeaderName(*body->checksum_algorithm));

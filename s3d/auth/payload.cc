@@ -131,6 +131,7 @@ S3Status PayloadDecoder::Finish() {
   } else if (chunked_ && chunked_->trailer_algorithm()) {
     checksum_algorithm_ = chunked_->trailer_algorithm();
     checksum_base64_ = chunked_->trailer_checksum_base64();
+    checksum_from_trailer_ = true;
   }
   md5_hex_ = HexEncode(md5_raw);
   return S3Status::OK();

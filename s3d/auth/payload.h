@@ -50,6 +50,8 @@ class PayloadDecoder {
   // Valid after a successful Finish.
   std::optional<ChecksumAlgorithm> checksum_algorithm() const { return checksum_algorithm_; }
   const std::string& checksum_base64() const { return checksum_base64_; }
+  // True when that checksum came in the aws-chunked trailer (known only at the end of the body).
+  bool checksum_from_trailer() const { return checksum_from_trailer_; }
 
  private:
   PayloadDecoder() = default;
@@ -67,6 +69,7 @@ class PayloadDecoder {
   std::string md5_hex_;
   std::optional<ChecksumAlgorithm> checksum_algorithm_;
   std::string checksum_base64_;
+  bool checksum_from_trailer_ = false;
   bool failed_ = false;
   S3Error error_;
 };

@@ -38,6 +38,10 @@ enum class PayloadMode {
 };
 bool IsStreaming(PayloadMode mode);  // true for the three aws-chunked modes
 
+// Hex SHA-256 of an empty payload.
+inline constexpr const char* kEmptyPayloadSha256 =
+    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
 // The outcome of a successful verification: who signed, and what the body decoder needs.
 struct AuthContext {
   bool anonymous = false;      // no Authorization header and no X-Amz-Algorithm query param
@@ -76,8 +80,7 @@ struct VerifyOptions {
 //                                      terminator not aws4_request, wrong region)
 //   AuthorizationQueryParametersError 400 - missing/invalid X-Amz-* presign parameters,
 //                                      X-Amz-Expires not in 1..604800
-//   InvalidRequest 400               - other algorithm (SigV2, SigV4a), missing
-//                                      x-amz-content-sha256 in header auth
+//   InvalidRequest 400               - other algorithm (SigV2, SigV4a)
 //   InvalidArgument 400              - malformed x-amz-content-sha256 value
 //   AccessDenied 403                 - missing date; "Request has expired" (presigned);
 //                                      presigned X-Amz-Date more than max_skew in the future;
@@ -85,6 +88,8 @@ struct VerifyOptions {
 //   InvalidAccessKeyId 403           - unknown access key
 //   RequestTimeTooSkewed 403         - header auth more than max_skew away from now
 //   SignatureDoesNotMatch 403        - wrong signature (constant-time comparison)
+// Header auth without x-amz-content-sha256 is verified as kSignedSha256 of an empty payload
+// (kEmptyPayloadSha256), as MinIO does; S3 itself insists on the header.
 // Thread-safe (pure function of its arguments).
 S3Result<AuthContext> VerifyRequest(const RequestView& request, const CredentialStore& store,
                                     const VerifyOptions& options = {});

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "e2e_daemon.h"
 #include "s3_test_client.h"
 #include "s3d/embedded_nats.h"
 #include "support/nats_server.h"
@@ -23,39 +24,6 @@ using natss3::test::TempDir;
 
 constexpr const char* kAccess = "AKE2ETESTKEY";
 constexpr const char* kSecret = "e2e-secret-key-value";
-
-bool Have(const std::string& tool) {
-  return natss3::test::RunShell("command -v " + tool + " >/dev/null 2>&1") == 0;
-}
-
-class Daemon {
- public:
-  explicit Daemon(const std::vector<std::string>& extra) {
-    port_ = natss3::test::FreePort();
-    std::vector<std::string> argv = {NATSS3D_PATH, "--listen", "127.0.0.1:" + std::to_string(port_),
-                                     "--data-dir", dir_.File("data"), "--access-log", "false"};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    Subprocess::Options options;
-    options.argv = argv;
-    options.stderr_file = dir_.File("natss3d.log");
-    options.stdout_file = dir_.File("natss3d.out");
-    process_ = std::make_unique<Subprocess>(options);
-    started_ = process_->Start() && natss3::test::WaitForPort(port_, std::chrono::seconds(20));
-  }
-  ~Daemon() { process_->Stop(); }
-  bool started() const { return started_; }
-  int port() const { return port_; }
-  std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
-  std::string log() const { return natss3::test::ReadFile(dir_.File("natss3d.log")); }
-  Subprocess& process() { return *process_; }
-  const TempDir& dir() const { return dir_; }
-
- private:
-  TempDir dir_{"natss3-e2e"};
-  int port_ = 0;
-  std::unique_ptr<Subprocess> process_;
-  bool started_ = false;
-};
 
 class S3EndToEnd : public ::testing::Test {
  protected:

@@ -249,10 +249,37 @@ TEST(SigV4ErrorsTest, RegionCheckWhenConfigured) {
 
 TEST(SigV4ErrorsTest, ContentSha256Rules) {
   RequestView r = GetObjectExample();
-  r.headers.erase("x-amz-content-sha256");
-  ExpectError(VerifyRequest(r, ExampleStore()), "InvalidRequest", 400);
+  r.headers.erase("x-amz-content-sha256");  // signed, then removed: the canonical request differs
+  ExpectError(VerifyRequest(r, ExampleStore()), "SignatureDoesNotMatch", 403);
   r.headers["x-amz-content-sha256"] = "not-a-hash";
   ExpectError(VerifyRequest(r, ExampleStore()), "InvalidArgument", 400);
+}
+
+// curl --aws-sigv4 (7.x) signs without x-amz-content-sha256, hashing the (empty) payload into
+// the canonical request: accepted as a signed empty payload, as MinIO does.
+TEST(SigV4VectorsTest, MissingContentSha256MeansSignedEmptyPayload) {
+  RequestView r;
+  r.method = "PUT";
+  r.raw_path = "/newbucket";
+  r.now = ExampleTime();
+  r.headers = {{"host", "127.0.0.1:5222"}, {"x-amz-date", kAmzDate}};
+  std::vector<std::string> signed_headers = {"host", "x-amz-date"};
+  std::string canonical = CanonicalRequest(r.method, r.raw_path, "", false, r.headers,
+                                           signed_headers, kEmptySha256);
+  std::string scope = "20130524/us-east-1/s3/aws4_request";
+  std::string signature = SignatureHex(DeriveSigningKey(kSecretKey, "20130524", "us-east-1"),
+                                       StringToSign(kAmzDate, scope, canonical));
+  r.headers["authorization"] = Auth("host;x-amz-date", signature);
+  S3Result<AuthContext> ctx = VerifyRequest(r, ExampleStore());
+  ASSERT_TRUE(ctx.ok()) << ctx.error().code << ": " << ctx.error().message;
+  EXPECT_EQ(ctx->payload_mode, PayloadMode::kSignedSha256);
+  EXPECT_EQ(ctx->payload_sha256, kEmptySha256);
+  // Signed over a non-empty payload hash, the same request does not verify.
+  canonical = CanonicalRequest(r.method, r.raw_path, "", false, r.headers, signed_headers,
+                               std::string(64, 'a'));
+  r.headers["authorization"] = Auth("host;x-amz-date", SignatureHex(DeriveSigningKey(kSecretKey, "20130524", "us-east-1"),
+                                                                   StringToSign(kAmzDate, scope, canonical)));
+  ExpectError(VerifyRequest(r, ExampleStore()), "SignatureDoesNotMatch", 403);
 }
 
 TEST(SigV4ErrorsTest, UnsignedAmzHeaderIsRejected) {
