@@ -16,6 +16,7 @@
 #include "natss3/object_store.h"
 #include "s3d/auth_gate.h"
 #include "s3d/errors.h"
+#include "s3d/reader_quarantine.h"
 #include "s3d/routing.h"
 
 namespace natss3::s3d {
@@ -68,6 +69,7 @@ struct RequestContext {
   RevisionTracker& revisions;
   BucketCache& buckets;
   const ServiceOptions& options;
+  ReaderQuarantine& quarantine;  // for readers abandoned mid-response
   uint64_t bytes_in = 0;
 };
 
@@ -98,6 +100,7 @@ class S3Service {
   std::unique_ptr<MultipartStore> uploads_;
   RevisionTracker revisions_;
   BucketCache buckets_;
+  ReaderQuarantine quarantine_;  // after store_: its readers go first
 };
 
 // Response helpers shared by the handlers.

@@ -1,7 +1,11 @@
 // Baseline for bench/s3: put or get one object of N MiB through the natss3 core directly.
 // Usage: natss3_s3bench_core NATS_URL BUCKET KEY put|get MIB   -> prints "seconds ttfb_ms"
+//        natss3_s3bench_core NATS_URL BUCKET KEY ttfb N        -> median ms of N (Open + first
+//        Read) on one warm connection, as a daemon sees it; then "open_ms first_read_ms".
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <vector>
 #include <cstdlib>
 #include <string>
 
@@ -20,6 +24,26 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::string bucket = argv[2], key = argv[3], mode = argv[4];
+  if (mode == "ttfb") {
+    int rounds = std::atoi(argv[5]);
+    std::vector<double> open_ms, read_ms;
+    std::string buf(256 * 1024, '\0');
+    for (int i = 0; i < rounds + 1; ++i) {  // the first round warms the connection up
+      auto t0 = std::chrono::steady_clock::now();
+      auto reader = (*store)->Open(bucket, key);
+      if (!reader.ok()) return 1;
+      auto t1 = std::chrono::steady_clock::now();
+      if (!(*reader)->Read(buf.data(), buf.size()).ok()) return 1;
+      auto t2 = std::chrono::steady_clock::now();
+      if (i == 0) continue;
+      open_ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+      read_ms.push_back(std::chrono::duration<double, std::milli>(t2 - t1).count());
+    }
+    std::sort(open_ms.begin(), open_ms.end());
+    std::sort(read_ms.begin(), read_ms.end());
+    std::printf("%.2f %.2f\n", open_ms[open_ms.size() / 2], read_ms[read_ms.size() / 2]);
+    return 0;
+  }
   uint64_t bytes = std::strtoull(argv[5], nullptr, 10) << 20;
   natss3::BucketConfig config;
   config.bucket = bucket;

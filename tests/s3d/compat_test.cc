@@ -150,5 +150,31 @@ TEST_F(S3Compat, CreateBucketWithoutContentLength) {
   EXPECT_EQ(SendRaw(client_.port(), put).ErrorCode(), "MissingContentLength");
 }
 
+// Clients that cancel downloads: the abandoned readers still have chunk requests in flight.
+// Destroying them at once can crash libnats 3.4.1's read loop (nats.c #637); the daemon must
+// keep serving.
+TEST_F(S3Compat, CancelledDownloadsDoNotHurtTheDaemon) {
+  std::string payload = natss3::test::RandomBytes(16 << 20, 21);
+  ASSERT_EQ(client_.Send("PUT", "/" + bucket_ + "/big", "", {}, payload).status, 200);
+  std::string request = client_.Build("GET", "/" + bucket_ + "/big", "", {}, "", std::nullopt);
+  for (int i = 0; i < 40; ++i) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(client_.port()));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+    ASSERT_EQ(::send(fd, request.data(), request.size(), MSG_NOSIGNAL), static_cast<ssize_t>(request.size()));
+    char buf[4096];
+    ASSERT_GT(::recv(fd, buf, sizeof(buf), 0), 0);  // the response started
+    linger hard{1, 0};  // RST: the server's next write fails at once
+    ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &hard, sizeof(hard));
+    ::close(fd);
+  }
+  auto get = client_.Send("GET", "/" + bucket_ + "/big");
+  EXPECT_EQ(get.status, 200);
+  EXPECT_TRUE(get.body == payload);
+}
+
 }  // namespace
 }  // namespace natss3::s3d::test
