@@ -11,7 +11,6 @@
 namespace natss3::fs {
 namespace {
 
-constexpr uint64_t kMaxStreamSkip = 8ull << 20;  // skip ahead in a stream instead of reopening
 constexpr size_t kMaxPooledReaders = 4;
 
 }  // namespace
@@ -144,63 +143,53 @@ int Filesystem::Create(uint64_t parent, std::string_view name, uint32_t mode, in
 int Filesystem::ReadStore(Handle& handle, uint64_t offset, size_t size, char* buf,
                           size_t* got) {
   const std::string key = handle.state->key();
-  std::unique_ptr<ObjectReader> reader;
-  bool streaming = false;
-  uint64_t skip = 0;
-  {
-    std::lock_guard lock(handle.mu);
-    if (offset == handle.next_offset && !handle.stream_busy) {
-      streaming = true;
-      handle.stream_busy = true;
-      if (handle.stream && handle.stream_pos <= offset &&
-          offset - handle.stream_pos <= kMaxStreamSkip) {
-        reader = std::move(handle.stream);
-        skip = offset - handle.stream_pos;
-      }
-      handle.stream.reset();
-    } else if (!handle.pool.empty()) {
-      reader = std::move(handle.pool.back());
-      handle.pool.pop_back();
-    }
-    handle.next_offset = offset + size;
-  }
   ReadOptions read_options;
   read_options.idle_timeout = std::chrono::milliseconds(options_.read_idle_timeout_ms);
   read_options.window = options_.read_window;
-  read_options.offset = streaming ? offset : 0;
-  read_options.verify_digest = streaming && offset == 0;
-  int err = 0;
-  if (!reader) {
-    auto opened = store_->Open(handle.bucket, key, read_options);
-    if (opened.ok()) reader = std::move(opened).value();
-    else err = ErrnoFor(opened.status(), OpKind::kRead);
+  bool sequential;
+  {
+    std::lock_guard lock(handle.mu);
+    sequential = offset == handle.next_offset || handle.stream.Near(offset);
+    handle.next_offset = offset + size;
   }
   *got = 0;
-  std::vector<char> discard;
-  while (err == 0 && skip > 0) {
-    discard.resize(static_cast<size_t>(std::min<uint64_t>(skip, 1 << 20)));
-    auto n = reader->Read(discard.data(), discard.size());
-    if (!n.ok()) err = ErrnoFor(n.status(), OpKind::kRead);
-    else if (*n == 0) break;
-    else skip -= *n;
+  if (sequential) {
+    auto open = [&](uint64_t from, std::unique_ptr<ObjectReader>* out) {
+      ReadOptions options = read_options;
+      options.offset = from;
+      options.verify_digest = from == 0;  // a whole-object read checks the SHA-256 at the end
+      auto opened = store_->Open(handle.bucket, key, options);
+      if (!opened.ok()) return ErrnoFor(opened.status(), OpKind::kRead);
+      *out = std::move(opened).value();
+      return 0;
+    };
+    int err = handle.stream.Read(offset, buf, size, got, open);
+    if (err != ReadStream::kBehind) return err;
+  }
+  // Positional: the rest of the request, on a pooled reader.
+  std::unique_ptr<ObjectReader> reader;
+  {
+    std::lock_guard lock(handle.mu);
+    if (!handle.pool.empty()) {
+      reader = std::move(handle.pool.back());
+      handle.pool.pop_back();
+    }
+  }
+  int err = 0;
+  if (!reader) {
+    read_options.verify_digest = false;
+    auto opened = store_->Open(handle.bucket, key, read_options);
+    if (!opened.ok()) return ErrnoFor(opened.status(), OpKind::kRead);
+    reader = std::move(opened).value();
   }
   while (err == 0 && *got < size) {
-    auto n = streaming ? reader->Read(buf + *got, size - *got)
-                       : reader->ReadAt(offset + *got, buf + *got, size - *got);
+    auto n = reader->ReadAt(offset + *got, buf + *got, size - *got);
     if (!n.ok()) err = ErrnoFor(n.status(), OpKind::kRead);
     else if (*n == 0) break;
     else *got += *n;
   }
   std::lock_guard lock(handle.mu);
-  if (streaming) {
-    handle.stream_busy = false;
-    if (err == 0) {
-      handle.stream = std::move(reader);
-      handle.stream_pos = offset + *got;
-    }
-  } else if (err == 0 && reader && handle.pool.size() < kMaxPooledReaders) {
-    handle.pool.push_back(std::move(reader));
-  }
+  if (err == 0 && handle.pool.size() < kMaxPooledReaders) handle.pool.push_back(std::move(reader));
   return err;
 }
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "filesystem.h"
+#include "read_stream.h"
 
 namespace natss3::fs {
 
@@ -23,20 +24,18 @@ struct Filesystem::DirHandle {
   std::vector<DirItem> items;  // sorted snapshot taken at opendir
 };
 
-// One open(2). Readers: a sequential reader streams through `stream` (the core pipelines
-// chunk fetches ahead of it); other reads use positional reads on pooled readers. mu guards
-// the stream/pool bookkeeping only; readers are taken out of the handle while used.
+// One open(2). Sequential reads go through `stream` (see read_stream.h); other reads are
+// positional, on pooled readers. mu guards the pool and next_offset only; readers are taken out
+// of the pool while used.
 struct Filesystem::Handle {
   uint64_t ino = 0;
   std::string bucket;
   int flags = 0;
   bool writable = false;
   std::shared_ptr<FileState> state;
+  ReadStream stream;
 
   std::mutex mu;
-  std::unique_ptr<ObjectReader> stream;
-  uint64_t stream_pos = 0;
-  bool stream_busy = false;
   std::vector<std::unique_ptr<ObjectReader>> pool;
   uint64_t next_offset = 0;  // where a sequential reader reads next
 };

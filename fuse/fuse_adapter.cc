@@ -5,8 +5,11 @@
 
 #include <sys/stat.h>
 
+#include <climits>
 #include <csignal>
+#include <cstdlib>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -24,6 +27,7 @@ constexpr unsigned kMaxWrite = 1u << 20;
 struct Adapter {
   Filesystem* fs = nullptr;
   double timeout = 1.0;
+  unsigned max_readahead = kMaxWrite;
 };
 
 Adapter& Of(fuse_req_t req) { return *static_cast<Adapter*>(fuse_req_userdata(req)); }
@@ -86,9 +90,9 @@ void ReplyAttr(fuse_req_t req, int err, const Attr& attr) {
   fuse_reply_attr(req, &st, Of(req).timeout);
 }
 
-void OpInit(void*, fuse_conn_info* conn) {
+void OpInit(void* userdata, fuse_conn_info* conn) {
   conn->max_write = kMaxWrite;
-  conn->max_readahead = kMaxWrite;
+  conn->max_readahead = static_cast<Adapter*>(userdata)->max_readahead;
   conn->max_background = 64;
   conn->congestion_threshold = 48;
   if (conn->capable & FUSE_CAP_READDIRPLUS) conn->want |= FUSE_CAP_READDIRPLUS;
@@ -374,6 +378,34 @@ fuse_lowlevel_ops MakeOps() {
   return ops;
 }
 
+// libfuse cannot raise readahead above the kernel's default BDI setting (128 KiB); root can,
+// through sysfs. Runs before the INIT reply, which then keeps min(this, max_readahead).
+// The device comes from mountinfo: a stat() of the mount point would wait for ourselves.
+// Failure leaves the default: slower sequential reads, nothing else.
+void SetReadahead(const std::string& mountpoint, uint32_t kb) {
+  if (kb == 0) return;
+  char resolved[PATH_MAX];
+  if (!realpath(mountpoint.c_str(), resolved)) return;
+  FILE* info = fopen("/proc/self/mountinfo", "r");
+  if (!info) return;
+  std::string device;
+  char line[4096];
+  while (fgets(line, sizeof(line), info)) {
+    unsigned id, parent;
+    char dev[64], root[PATH_MAX], point[PATH_MAX];
+    if (sscanf(line, "%u %u %63s %4095s %4095s", &id, &parent, dev, root, point) == 5 &&
+        std::string(point) == resolved && strstr(line, " fuse") != nullptr) {
+      device = dev;  // the last match is the newest mount
+    }
+  }
+  fclose(info);
+  if (device.empty()) return;
+  if (FILE* f = fopen(("/sys/class/bdi/" + device + "/read_ahead_kb").c_str(), "w")) {
+    fprintf(f, "%u\n", kb);
+    fclose(f);
+  }
+}
+
 class KernelNotifier : public Notifier {
  public:
   explicit KernelNotifier(fuse_session* se) : se_(se) {}
@@ -402,12 +434,14 @@ int RunFuseMount(const CommandLine& cl, const FilesystemFactory& make_filesystem
 
   Adapter adapter;
   adapter.timeout = cl.fs.attr_timeout;
+  adapter.max_readahead = std::max(kMaxWrite, cl.readahead_kb * 1024u);
   fuse_lowlevel_ops ops = MakeOps();
   fuse_session* se = fuse_session_new(&args, &ops, sizeof(ops), &adapter);
   if (!se) return 1;
   int code = 1;
   if (fuse_set_signal_handlers(se) == 0) {
     if (fuse_session_mount(se, cl.mountpoint.c_str()) == 0) {
+      SetReadahead(cl.mountpoint, cl.readahead_kb);
       fuse_daemonize(cl.foreground ? 1 : 0);
       std::string error;
       std::unique_ptr<Filesystem> fs = make_filesystem(&error);

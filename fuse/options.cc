@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdlib>
 #include <functional>
@@ -80,6 +81,16 @@ const std::map<std::string, Setter>& ValueOptions() {
       {"umask", [](CommandLine& c, const std::string& v) -> Status {
          NATSS3_ASSIGN_OR_RETURN(uint64_t n, ParseNumber(v, 8));
          c.fs.umask = static_cast<uint32_t>(n) & 0777;
+         return Status::OK();
+       }},
+      {"readahead_kb", [](CommandLine& c, const std::string& v) -> Status {
+         NATSS3_ASSIGN_OR_RETURN(uint64_t n, ParseNumber(v, 10));
+         c.readahead_kb = static_cast<uint32_t>(std::min<uint64_t>(n, 1u << 20));
+         return Status::OK();
+       }},
+      {"read_window", [](CommandLine& c, const std::string& v) -> Status {
+         NATSS3_ASSIGN_OR_RETURN(uint64_t n, ParseNumber(v, 10));
+         c.fs.read_window = static_cast<int>(std::clamp<uint64_t>(n, 1, 256));
          return Status::OK();
        }},
       {"threads", [](CommandLine& c, const std::string& v) -> Status {
@@ -225,7 +236,9 @@ Mount:
   --cache-size SIZE      staging space limit, e.g. 2G (default 1G)
   -o OPTIONS             comma-separated: ro, allow_other, default_permissions, uid=N, gid=N,
                          umask=OOO, bucket=B, server=URLS, creds=FILE, cache_dir=DIR,
-                         cache_size=SIZE, read_timeout=MS, threads=N, and every flag above
+                         cache_size=SIZE, read_timeout=MS, threads=N, readahead_kb=N
+                         (kernel readahead, default 1024), read_window=N (chunk fetches in
+                         flight per sequential reader, default 8), and every flag above
                          as name=value; generic mount options (_netdev, nofail, ...) are ignored.
 Unmount with: fusermount3 -u MOUNTPOINT (open files are flushed first).
 )";

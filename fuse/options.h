@@ -22,6 +22,9 @@ struct CommandLine {
   bool version = false;
   bool dry_run = false;        // --dry-run (mount -f): validate everything offline, do not mount
   int max_threads = 16;        // FUSE worker threads
+  // Kernel readahead of the mount (its BDI read_ahead_kb; needs root, else the kernel's
+  // default of 128 KiB stays). Also bounds the size of read requests.
+  uint32_t readahead_kb = 1024;
 };
 
 // Parses the arguments after argv[0]:

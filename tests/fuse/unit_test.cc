@@ -3,12 +3,14 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <cstring>
 
 #include "attrs.h"
 #include "errno_map.h"
 #include "extent_map.h"
 #include "inode_table.h"
 #include "options.h"
+#include "read_stream.h"
 
 namespace natss3::fs {
 namespace {
@@ -176,6 +178,64 @@ TEST(ExtentMapTest, ClipDropsTheTail) {
   map.Clip(0);
   EXPECT_TRUE(map.empty());
   EXPECT_EQ(map.covered(), 0u);
+}
+
+// An in-memory ObjectReader that counts the bytes it hands out sequentially.
+class FakeReader : public ObjectReader {
+ public:
+  FakeReader(const std::string* data, uint64_t offset, uint64_t* read_total)
+      : data_(data), pos_(offset), read_total_(read_total) {}
+  const ObjectInfo& info() const override { return info_; }
+  Result<size_t> Read(char* buf, size_t n) override {
+    n = std::min<size_t>({n, data_->size() - pos_, 100000});  // short reads, like chunks
+    std::memcpy(buf, data_->data() + pos_, n);
+    pos_ += n;
+    *read_total_ += n;
+    return n;
+  }
+  Result<size_t> ReadAt(uint64_t, char*, size_t) override { return Internal("not used"); }
+
+ private:
+  ObjectInfo info_;
+  const std::string* data_;
+  uint64_t pos_;
+  uint64_t* read_total_;
+};
+
+TEST(ReadStreamTest, OutOfOrderReadaheadIsReadOnce) {
+  std::string data(8 << 20, '\0');
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>(i * 7 + i / 4096);
+  uint64_t transferred = 0;
+  int opens = 0;
+  ReadStream::Opener open = [&](uint64_t offset, std::unique_ptr<ObjectReader>* out) {
+    ++opens;
+    *out = std::make_unique<FakeReader>(&data, offset, &transferred);
+    return 0;
+  };
+  ReadStream stream;
+  const size_t mib = 1 << 20;
+  std::string buf(mib, '\0');
+  size_t got = 0;
+  // The kernel's readahead pairs arrive swapped: 0, 2, 1, 4, 3, 6, 5, 7 (MiB).
+  for (uint64_t m : {0, 2, 1, 4, 3, 6, 5, 7}) {
+    ASSERT_TRUE(m == 0 || stream.Near(m * mib)) << m;
+    ASSERT_EQ(stream.Read(m * mib, buf.data(), mib, &got, open), 0) << m;
+    ASSERT_EQ(got, mib);
+    ASSERT_EQ(buf, data.substr(m * mib, mib)) << m;
+  }
+  EXPECT_EQ(opens, 1);
+  EXPECT_EQ(transferred, data.size());  // every byte fetched exactly once
+  ASSERT_EQ(stream.Read(data.size(), buf.data(), mib, &got, open), 0);
+  EXPECT_EQ(got, 0u);
+  // Behind the stream (delivered and dropped): the caller reads positionally.
+  EXPECT_EQ(stream.Read(mib, buf.data(), mib, &got, open), ReadStream::kBehind);
+  EXPECT_FALSE(stream.Near(mib));
+  // Far ahead: reopens there.
+  ReadStream fresh;
+  ASSERT_EQ(fresh.Read(0, buf.data(), 10, &got, open), 0);
+  ASSERT_EQ(fresh.Read(6 * mib, buf.data(), mib, &got, open), 0);
+  EXPECT_EQ(buf, data.substr(6 * mib, mib));
+  EXPECT_EQ(opens, 3);
 }
 
 TEST(ErrnoMapTest, ContextDecides) {
