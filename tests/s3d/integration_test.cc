@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <thread>
+#include <tuple>
 
 #include "natss3/nats_store.h"
 #include "s3_test_client.h"
@@ -346,13 +347,31 @@ TEST(S3Outage, ServiceUnavailableWhileNatsIsDownThenRecovers) {
   ASSERT_NE(daemon, nullptr);
   S3TestClient client(daemon->port());
   ASSERT_EQ(client.Send("PUT", "/outage").status, 200);
+  ASSERT_EQ(client.Send("PUT", "/outage/before", "", {}, "kept").status, 200);
   daemon->nats().Stop();
-  auto down = client.Send("GET", "/outage", "list-type=2");
-  EXPECT_EQ(down.status, 503) << down.body;
+  // Every kind of request gets a prompt S3 503, not a hang or a connection error.
+  for (const auto& [method, path, body] :
+       std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"GET", "/outage/before", ""}, {"PUT", "/outage/new", "data"}, {"HEAD", "/outage", ""},
+           {"GET", "/outage", ""}, {"DELETE", "/outage/before", ""}}) {
+    auto start = std::chrono::steady_clock::now();
+    auto down = client.Send(method, path, method == "GET" && path == "/outage" ? "list-type=2" : "",
+                            {}, body);
+    EXPECT_EQ(down.status, 503) << method << " " << path << ": " << down.body;
+    if (method != "HEAD") {
+      EXPECT_EQ(down.ErrorCode(), "ServiceUnavailable") << method << " " << path;
+    }
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(8)) << method << " " << path;
+  }
   auto health = SendRaw(daemon->port(), "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   EXPECT_EQ(health.status, 503);
   ASSERT_TRUE(daemon->nats().Restart());
+  // Recovers by itself: no S3 request needed for the connection to come back.
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (std::chrono::steady_clock::now() < deadline &&
+         SendRaw(daemon->port(), "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").status != 200) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
   int status = 0;
   while (std::chrono::steady_clock::now() < deadline) {
     status = client.Send("PUT", "/outage/after", "", {}, "back").status;
@@ -361,6 +380,9 @@ TEST(S3Outage, ServiceUnavailableWhileNatsIsDownThenRecovers) {
   }
   EXPECT_EQ(status, 200);
   EXPECT_EQ(client.Send("GET", "/outage/after").body, "back");
+  EXPECT_EQ(client.Send("GET", "/outage/before").body, "kept") << "data written before the outage";
+  auto list = client.Send("GET", "/outage", "list-type=2");
+  EXPECT_NE(list.body.find("<Key>after</Key>"), std::string::npos) << list.body;
 }
 
 }  // namespace
