@@ -137,9 +137,12 @@ void ListingIndex::Apply(const ObjectInfo& info) {
         auto old = by_nuid_.find(info.nuid);
         if (old != by_nuid_.end() && old->second != info.meta.name) {
           auto oe = entries_.find(old->second);
-          if (oe != entries_.end() && oe->second.nuid == info.nuid &&
-              oe->second.revision < info.revision)
+          if (oe != entries_.end() && oe->second.nuid == info.nuid) {
+            if (oe->second.revision > info.revision) return;  // renamed away since: stale
+            // A late event for the old name must not bring it back.
+            tombstones_[old->second] = info.revision;
             entries_.erase(oe);
+          }
         }
         by_nuid_[info.nuid] = info.meta.name;
       }
