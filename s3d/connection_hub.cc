@@ -3,6 +3,7 @@
 #include "s3d/connection_hub.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/err.h>
@@ -127,7 +128,7 @@ class HubConnection final : public httplib::Stream {
     return ok;
   }
   bool HasBufferedInput() const {
-    return in_pos_ < in_len_ || (ssl_ != nullptr && SSL_pending(ssl_) > 0);
+    return in_pos_ < in_len_ || (ssl_ != nullptr && SSL_has_pending(ssl_) == 1);
   }
   bool WaitReadable(int timeout_ms) const { return HasBufferedInput() || PollFor(fd_, POLLIN, timeout_ms); }
   // Wakes a handler blocked on this socket (forced stop); the destructor still closes it.
@@ -179,7 +180,10 @@ class HubConnection final : public httplib::Stream {
       msg.msg_iovlen = static_cast<size_t>(count - first);
       ssize_t sent = ::sendmsg(fd_, &msg, MSG_NOSIGNAL);
       if (sent < 0 && errno == EINTR) continue;
-      if (sent <= 0) return healthy_ = false;  // includes the send timeout (EAGAIN)
+      if (sent <= 0) {  // includes the send timeout (EAGAIN)
+        healthy_ = false;
+        return false;
+      }
       size_t left = static_cast<size_t>(sent);
       while (first < count && left >= iov[first].iov_len) left -= iov[first++].iov_len;
       if (first < count) {
@@ -193,7 +197,10 @@ class HubConnection final : public httplib::Stream {
   bool SslWrite(const char* data, size_t n) {
     while (n > 0) {
       size_t written = 0;
-      if (SSL_write_ex(ssl_, data, n, &written) != 1) return healthy_ = false;
+      if (SSL_write_ex(ssl_, data, n, &written) != 1) {
+        healthy_ = false;
+        return false;
+      }
       data += written;
       n -= written;
     }
@@ -203,7 +210,7 @@ class HubConnection final : public httplib::Stream {
   ConnectionHub* hub_;
   int fd_;
   SSL* ssl_;
-  bool healthy_ = true;
+  std::atomic<bool> healthy_{true};  // false once an I/O failed or the hub shut the socket
   std::string remote_ip_, local_ip_;
   int remote_port_ = -1, local_port_ = -1;
   std::vector<char> in_;
@@ -306,6 +313,7 @@ void ConnectionHub::WorkerLoop() {
 }
 
 void ConnectionHub::ServeAccepted(int fd) {
+  ::fcntl(fd, F_SETFD, FD_CLOEXEC);  // httplib accept()s without it
   int one = 1;
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
   timeval read_tv{static_cast<time_t>(options_.read_timeout.count()), 0};

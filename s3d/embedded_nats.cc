@@ -116,6 +116,9 @@ bool EmbeddedNats::Spawn() {
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
     ::signal(SIGPIPE, SIG_DFL);
+    // Nothing of natss3d's (client and listening sockets, NATS connection) stays open in the
+    // server: a restarted nats-server would otherwise hold natss3d's port after it exits.
+    ::close_range(3, ~0U, 0);
     int log = ::open(options_.log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     if (log >= 0) {
       ::dup2(log, 1);

@@ -3,6 +3,7 @@
 
 #include <httplib.h>
 #include <spdlog/spdlog.h>
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -30,7 +31,7 @@ class HubServer : public httplib::Server {
   // response in progress is sent whole instead of being cut off.
   // Works on a dup of the listening socket (made after bind), so it can never hit an unrelated
   // descriptor that reused the number after httplib closed its own.
-  void KeepListenHandle() { listen_dup_ = ::dup(svr_sock_); }
+  void KeepListenHandle() { listen_dup_ = ::fcntl(svr_sock_, F_DUPFD_CLOEXEC, 0); }
   void StopAccepting() {
     if (listen_dup_ >= 0) ::shutdown(listen_dup_, SHUT_RDWR);
   }
