@@ -161,6 +161,9 @@ void HttpServer::Install() {
   httplib::Server& svr = *server_;
   svr.new_task_queue = [this] { return hub_->NewTaskQueue(); };
   svr.set_payload_max_length(options_.max_payload);
+  // Only for the Keep-Alive response header httplib writes; the hub enforces both.
+  svr.set_keep_alive_timeout(options_.keep_alive_timeout.count());
+  svr.set_keep_alive_max_count(ConnectionHub::Options{}.max_requests_per_connection);
   svr.set_read_timeout(60, 0);
   svr.set_write_timeout(60, 0);
 

@@ -176,5 +176,63 @@ TEST_F(S3Compat, CancelledDownloadsDoNotHurtTheDaemon) {
   EXPECT_TRUE(get.body == payload);
 }
 
+// Reads one HTTP response with a Content-Length body from a keep-alive socket; "" on error.
+std::string ReadOneResponse(int fd) {
+  std::string data;
+  char c;
+  while (data.find("\r\n\r\n") == std::string::npos) {
+    if (::recv(fd, &c, 1, 0) != 1) return "";
+    data += c;
+  }
+  size_t at = data.find("Content-Length: ");
+  size_t length = at == std::string::npos ? 0 : std::stoul(data.substr(at + 16));
+  std::string body(length, '\0');
+  for (size_t got = 0; got < length;) {
+    ssize_t n = ::recv(fd, body.data() + got, length - got, 0);
+    if (n <= 0) return "";
+    got += static_cast<size_t>(n);
+  }
+  return data + body;
+}
+
+// Idle keep-alive connections are parked (no worker each) and served again when a request
+// arrives; pipelined requests are answered in order.
+TEST_F(S3Compat, KeepAliveConnectionsAreParkedAndServedAgain) {
+  ASSERT_EQ(client_.Send("PUT", "/" + bucket_ + "/ka", "", {}, "keep-alive body").status, 200);
+  size_t idle_before = daemon_.http().idle_connections();
+  std::string get = client_.Build("GET", "/" + bucket_ + "/ka", "", {}, "", std::nullopt);
+  get.erase(get.find("Connection: close\r\n"), std::string("Connection: close\r\n").size());
+  const int kConnections = 48;  // more than the in-process daemon's 32 workers
+  std::vector<int> fds;
+  for (int i = 0; i < kConnections; ++i) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(client_.port()));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+    timeval tv{10, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    ASSERT_EQ(::send(fd, get.data(), get.size(), MSG_NOSIGNAL), static_cast<ssize_t>(get.size()));
+    std::string response = ReadOneResponse(fd);
+    ASSERT_NE(response.find("keep-alive body"), std::string::npos) << response;
+    EXPECT_NE(response.find("Keep-Alive: timeout=30"), std::string::npos) << response;
+    fds.push_back(fd);
+  }
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (daemon_.http().idle_connections() < idle_before + kConnections &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_GE(daemon_.http().idle_connections(), idle_before + kConnections);
+  for (int fd : fds) {  // two pipelined requests on each parked connection
+    std::string twice = get + get;
+    ASSERT_EQ(::send(fd, twice.data(), twice.size(), MSG_NOSIGNAL), static_cast<ssize_t>(twice.size()));
+    EXPECT_NE(ReadOneResponse(fd).find("keep-alive body"), std::string::npos);
+    EXPECT_NE(ReadOneResponse(fd).find("keep-alive body"), std::string::npos);
+    ::close(fd);
+  }
+}
+
 }  // namespace
 }  // namespace natss3::s3d::test
