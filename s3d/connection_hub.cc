@@ -313,6 +313,10 @@ void ConnectionHub::WorkerLoop() {
 }
 
 void ConnectionHub::ServeAccepted(int fd) {
+  if (stopping_.load()) {
+    ::close(fd);
+    return;
+  }
   ::fcntl(fd, F_SETFD, FD_CLOEXEC);  // httplib accept()s without it
   int one = 1;
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -321,7 +325,7 @@ void ConnectionHub::ServeAccepted(int fd) {
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &read_tv, sizeof(read_tv));
   ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &write_tv, sizeof(write_tv));
   SSL* ssl = nullptr;
-  if (ssl_ctx_ != nullptr && !stopping_.load()) {
+  if (ssl_ctx_ != nullptr) {
     ssl = SSL_new(ssl_ctx_);
     if (ssl == nullptr || SSL_set_fd(ssl, fd) != 1 || SSL_accept(ssl) != 1) {
       ERR_clear_error();
