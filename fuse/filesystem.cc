@@ -252,10 +252,15 @@ int Filesystem::GetAttr(uint64_t ino, Attr* out) {
 
 int Filesystem::ListDir(const InodeInfo& dir, DirHandle* handle) {
   auto& items = handle->items;
+  auto dir_item = [&](std::string name, const Headers& headers, TimePoint mtime) {
+    Resolved r{true, 0, {}, mtime};
+    r.headers = headers;
+    return DirItem{std::move(name), true, AttrOf(0, r)};
+  };
   if (dir.bucket.empty()) {
     auto buckets = store_->ListBuckets();
     if (!buckets.ok()) return ErrnoFor(buckets.status(), OpKind::kRead);
-    for (const auto& b : *buckets) items.push_back(DirItem{b.bucket, true, 0, {}, b.created});
+    for (const auto& b : *buckets) items.push_back(dir_item(b.bucket, {}, b.created));
     return 0;
   }
   auto index = IndexFor(dir.bucket);
@@ -264,27 +269,30 @@ int Filesystem::ListDir(const InodeInfo& dir, DirHandle* handle) {
   query.prefix = dir.path.empty() ? "" : dir.path + "/";
   query.delimiter = "/";
   query.max_entries = 10000;
+  bool any_hidden;
+  {
+    std::lock_guard lock(mu_);
+    any_hidden = !hidden_.empty();
+  }
   std::vector<DirItem> dirs;
   for (;;) {
     auto page = (*index)->List(query);
+    items.reserve(items.size() + page.entries.size());
     for (auto& entry : page.entries) {
       std::string name = entry.name.substr(query.prefix.size());
       if (name.empty() || name == "." || name == ".." || name.size() > kNameMax) continue;
-      if (Hidden(dir.bucket, entry)) continue;
-      Resolved r;
+      if (any_hidden && Hidden(dir.bucket, entry)) continue;
+      Resolved r{false, entry.size, {}, entry.mtime};
       if (entry.is_link && Resolve(dir.bucket, entry.name, &r) != 0) continue;
-      items.push_back(DirItem{name, false, entry.is_link ? r.size : entry.size,
-                              std::move(entry.headers), entry.mtime});
+      r.headers = std::move(entry.headers);
+      items.push_back(DirItem{std::move(name), false, AttrOf(0, r)});
     }
     for (auto& prefix : page.common_prefixes) {
       std::string name = prefix.substr(query.prefix.size(), prefix.size() - query.prefix.size() - 1);
       if (name.empty() || name == "." || name == ".." || name.size() > kNameMax) continue;
-      DirItem item{name, true, 0, {}, mount_time_};
-      if (auto marker = (*index)->Lookup(prefix)) {
-        item.headers = marker->headers;
-        item.mtime = marker->mtime;
-      }
-      dirs.push_back(std::move(item));
+      auto marker = (*index)->Lookup(prefix);
+      dirs.push_back(marker ? dir_item(std::move(name), marker->headers, marker->mtime)
+                            : dir_item(std::move(name), {}, mount_time_));
     }
     if (!page.truncated) break;
     query.start_after = page.next_start_after;
@@ -300,13 +308,15 @@ int Filesystem::ListDir(const InodeInfo& dir, DirHandle* handle) {
     if (!state->pending() || key.compare(0, query.prefix.size(), query.prefix) != 0) continue;
     std::string name = key.substr(query.prefix.size());
     if (name.find('/') != std::string::npos) continue;
-    items.push_back(DirItem{name, false, state->size(), state->headers(), Clock::now()});
+    Resolved r{false, state->size(), state->headers(), Clock::now()};
+    items.push_back(DirItem{name, false, AttrOf(0, r)});
   }
   items.insert(items.end(), std::make_move_iterator(dirs.begin()),
                std::make_move_iterator(dirs.end()));
   // Directories first among equal names, so the unique pass keeps them (a dir shadows a file).
   std::stable_sort(items.begin(), items.end(), [](const DirItem& a, const DirItem& b) {
-    return a.name != b.name ? a.name < b.name : (a.is_dir && !b.is_dir);
+    int c = a.name.compare(b.name);
+    return c != 0 ? c < 0 : (a.is_dir && !b.is_dir);
   });
   items.erase(std::unique(items.begin(), items.end(),
                           [](const DirItem& a, const DirItem& b) { return a.name == b.name; }),
@@ -327,8 +337,8 @@ int Filesystem::OpenDir(uint64_t ino, uint64_t* fh) {
   return 0;
 }
 
-int Filesystem::ReadDir(uint64_t ino, uint64_t fh, off_t offset, bool plus, size_t max_entries,
-                        std::vector<DirEntryOut>* out) {
+int Filesystem::ReadDir(uint64_t ino, uint64_t fh, off_t offset, bool plus,
+                        const DirFiller& add) {
   std::shared_ptr<DirHandle> handle;
   {
     std::lock_guard lock(mu_);
@@ -336,25 +346,29 @@ int Filesystem::ReadDir(uint64_t ino, uint64_t fh, off_t offset, bool plus, size
   }
   if (!handle) return EBADF;
   const auto& items = handle->items;
-  for (auto pos = static_cast<size_t>(std::max<off_t>(offset, 0));
-       pos < items.size() + 2 && out->size() < max_entries; ++pos) {
-    DirEntryOut entry;
+  const bool root = handle->dir.bucket.empty();
+  DirEntryOut entry;
+  for (auto pos = static_cast<size_t>(std::max<off_t>(offset, 0)); pos < items.size() + 2; ++pos) {
     entry.next_offset = static_cast<off_t>(pos + 1);
+    uint64_t referenced = 0;
     if (pos < 2) {
       entry.name = pos == 0 ? "." : "..";
+      entry.attr = Attr{};
       entry.attr.ino = ino;
       entry.attr.mode = S_IFDIR | 0755;
     } else {
       const DirItem& item = items[pos - 2];
-      const std::string& bucket = handle->dir.bucket.empty() ? item.name : handle->dir.bucket;
-      const std::string path = handle->dir.bucket.empty() ? "" : JoinPath(handle->dir.path, item.name);
-      uint64_t child = plus ? inodes_.Acquire(bucket, path, item.is_dir, 1)
-                            : inodes_.Find(bucket, path).value_or(~0ull);
-      Resolved r{item.is_dir, item.size, item.headers, item.mtime};
+      const std::string& bucket = root ? item.name : handle->dir.bucket;
+      const std::string path = root ? "" : JoinPath(handle->dir.path, item.name);
       entry.name = item.name;
-      entry.attr = AttrOf(child, r);
+      entry.attr = item.attr;
+      entry.attr.ino = plus ? (referenced = inodes_.Acquire(bucket, path, item.is_dir, 1))
+                            : inodes_.Find(bucket, path).value_or(~0ull);
     }
-    out->push_back(std::move(entry));
+    if (!add(entry)) {
+      if (referenced != 0) inodes_.Forget(referenced, 1);  // the kernel never saw it
+      break;
+    }
   }
   return 0;
 }

@@ -16,6 +16,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -63,11 +64,11 @@ class Filesystem {
   int SetAttr(uint64_t ino, const SetAttrIn& in, Attr* out);
 
   int OpenDir(uint64_t ino, uint64_t* fh);
-  // Entries from `offset` (0 = start; "." and ".." first), at most max_entries. With plus,
-  // each returned entry except "." and ".." carries one kernel reference: the caller must
-  // Forget(ino, 1) every entry it could not pass to the kernel.
-  int ReadDir(uint64_t ino, uint64_t fh, off_t offset, bool plus, size_t max_entries,
-              std::vector<DirEntryOut>* out);
+  // Passes the entries from `offset` (0 = start; "." and ".." first) to `add` until it returns
+  // false (the reply is full; that entry is not sent) or the directory ends. With plus, each
+  // entry `add` accepted, except "." and "..", carries one kernel reference.
+  using DirFiller = std::function<bool(const DirEntryOut& entry)>;
+  int ReadDir(uint64_t ino, uint64_t fh, off_t offset, bool plus, const DirFiller& add);
   void ReleaseDir(uint64_t fh);
 
   int Create(uint64_t parent, std::string_view name, uint32_t mode, int flags, Attr* attr,

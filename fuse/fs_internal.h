@@ -11,12 +11,11 @@
 
 namespace natss3::fs {
 
+// A directory entry with its attributes computed once at opendir (ino filled in by readdir).
 struct DirItem {
   std::string name;
   bool is_dir = false;
-  uint64_t size = 0;
-  Headers headers;
-  TimePoint mtime{};
+  Attr attr;
 };
 
 struct Filesystem::DirHandle {

@@ -268,17 +268,9 @@ void OpOpendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
 
 void DoReaddir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info* fi,
                bool plus) {
-  std::vector<DirEntryOut> entries;
-  int err = Fs(req).ReadDir(ino, fi->fh, off, plus, size / 32 + 1, &entries);
-  if (err != 0) {
-    fuse_reply_err(req, err);
-    return;
-  }
   std::vector<char> buf(size);
   size_t used = 0;
-  size_t i = 0;
-  for (; i < entries.size(); ++i) {
-    const DirEntryOut& d = entries[i];
+  int err = Fs(req).ReadDir(ino, fi->fh, off, plus, [&](const DirEntryOut& d) {
     size_t need;
     if (plus) {
       fuse_entry_param e = ToEntry(req, d.attr);
@@ -296,15 +288,12 @@ void DoReaddir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file
       need = fuse_add_direntry(req, buf.data() + used, size - used, d.name.c_str(), &st,
                                d.next_offset);
     }
-    if (need > size - used) break;
+    if (need > size - used) return false;
     used += need;
-  }
-  if (plus) {
-    for (; i < entries.size(); ++i) {  // not passed to the kernel: drop their references
-      if (entries[i].name != "." && entries[i].name != "..") Fs(req).Forget(entries[i].attr.ino, 1);
-    }
-  }
-  fuse_reply_buf(req, buf.data(), used);
+    return true;
+  });
+  if (err != 0) fuse_reply_err(req, err);
+  else fuse_reply_buf(req, buf.data(), used);
 }
 
 void OpReaddir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info* fi) {

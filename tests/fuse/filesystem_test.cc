@@ -154,7 +154,10 @@ TEST_F(FilesystemTest, DirectoriesRenameAndListing) {
   uint64_t fh = 0;
   ASSERT_EQ(fs_->OpenDir(dir.ino, &fh), 0);
   std::vector<DirEntryOut> entries;
-  ASSERT_EQ(fs_->ReadDir(dir.ino, fh, 0, true, 100, &entries), 0);
+  ASSERT_EQ(fs_->ReadDir(dir.ino, fh, 0, true, [&](const DirEntryOut& e) {
+    entries.push_back(e);
+    return true;
+  }), 0);
   fs_->ReleaseDir(fh);
   std::vector<std::string> names;
   for (auto& e : entries) names.push_back(e.name);
