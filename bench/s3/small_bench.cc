@@ -158,6 +158,7 @@ struct PhaseResult {
   int errors = 0;
   std::string first_error;
   double daemon_cpu = 0, nats_cpu = 0, self_cpu = 0;
+  double p50_ms = 0, p99_ms = 0, max_ms = 0;  // per-operation latency
 };
 
 // Runs `ops` operations split over `clients` threads; `op(client, n)` returns "" or an error.
@@ -166,7 +167,7 @@ PhaseResult RunPhase(const Args& args, int clients, Op op) {
   PhaseResult result;
   std::atomic<int> next{0}, errors{0};
   std::mutex error_mu;
-  std::vector<int> done(static_cast<size_t>(clients), 0);
+  std::vector<std::vector<double>> latencies(static_cast<size_t>(clients));
   double daemon_cpu = CpuSeconds(args.daemon_pid), nats_cpu = CpuSeconds(args.nats_pid);
   double self_cpu = SelfCpuSeconds();
   auto start = SteadyClock::now();
@@ -176,7 +177,10 @@ PhaseResult RunPhase(const Args& args, int clients, Op op) {
       auto state = op.Begin(c);
       int n = 0;
       while (next.fetch_add(1) < args.ops) {
+        auto op_start = SteadyClock::now();
         std::string error = op.Run(*state, c, n++);
+        latencies[static_cast<size_t>(c)].push_back(
+            std::chrono::duration<double, std::milli>(SteadyClock::now() - op_start).count());
         if (error.empty()) continue;
         if (errors.fetch_add(1) == 0) {
           std::lock_guard<std::mutex> lock(error_mu);
@@ -192,6 +196,14 @@ PhaseResult RunPhase(const Args& args, int clients, Op op) {
   result.daemon_cpu = CpuSeconds(args.daemon_pid) - daemon_cpu;
   result.nats_cpu = CpuSeconds(args.nats_pid) - nats_cpu;
   result.self_cpu = SelfCpuSeconds() - self_cpu;
+  std::vector<double> all;
+  for (const auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
+  std::sort(all.begin(), all.end());
+  if (!all.empty()) {
+    result.p50_ms = all[all.size() / 2];
+    result.p99_ms = all[std::min(all.size() - 1, all.size() * 99 / 100)];
+    result.max_ms = all.back();
+  }
   return result;
 }
 
@@ -241,6 +253,7 @@ struct Row {
   std::string name;
   std::vector<double> s3_rate, core_rate, daemon_ms_per_op, nats_ms_per_op, client_ms_per_op;
   std::vector<double> core_ms_per_op, core_nats_ms_per_op;
+  std::vector<double> p50_ms, p99_ms, max_ms;  // natss3d per-operation latency
 };
 
 bool Check(const PhaseResult& r, const char* what) {
@@ -306,6 +319,9 @@ int main(int argc, char** argv) {
         row.daemon_ms_per_op.push_back(1000 * s.daemon_cpu / s.ops);
         row.nats_ms_per_op.push_back(1000 * s.nats_cpu / s.ops);
         row.client_ms_per_op.push_back(1000 * s.self_cpu / s.ops);
+        row.p50_ms.push_back(s.p50_ms);
+        row.p99_ms.push_back(s.p99_ms);
+        row.max_ms.push_back(s.max_ms);
         row.core_ms_per_op.push_back(c.ops ? 1000 * c.self_cpu / c.ops : 0);
         row.core_nats_ms_per_op.push_back(c.ops ? 1000 * c.nats_cpu / c.ops : 0);
       }
@@ -314,15 +330,17 @@ int main(int argc, char** argv) {
   }
   std::printf("\n== %zu-byte objects, %d ops per phase, medians of %d interleaved rounds ==\n",
               args.size, args.ops, args.rounds);
-  std::printf("%-16s %11s %11s %6s | CPU ms/op: %7s %7s %7s | core: %7s %7s\n", "metric", "natss3d",
-              "core", "ratio", "natss3d", "nats", "client", "core", "nats");
+  std::printf("%-16s %11s %11s %6s | CPU ms/op: %7s %7s %7s | core: %7s %7s | natss3d latency ms: %6s %6s %7s\n",
+              "metric", "natss3d", "core", "ratio", "natss3d", "nats", "client", "core", "nats",
+              "p50", "p99", "max");
   for (const Row& row : rows) {
     double s3 = Median(row.s3_rate), core = Median(row.core_rate);
-    std::printf("%-16s %6.0f op/s %6.0f op/s %5.0f%% |            %7.3f %7.3f %7.3f |       %7.3f %7.3f\n",
+    std::printf("%-16s %6.0f op/s %6.0f op/s %5.0f%% |            %7.3f %7.3f %7.3f |       %7.3f %7.3f |                    %6.2f %6.2f %7.1f\n",
                 row.name.c_str(), s3, core, core > 0 ? 100 * s3 / core : 0,
                 Median(row.daemon_ms_per_op), Median(row.nats_ms_per_op),
                 Median(row.client_ms_per_op), Median(row.core_ms_per_op),
-                Median(row.core_nats_ms_per_op));
+                Median(row.core_nats_ms_per_op), Median(row.p50_ms), Median(row.p99_ms),
+                Median(row.max_ms));
   }
   return ok ? 0 : 1;
 }
