@@ -119,9 +119,18 @@ ApiStatus PutObject(RequestContext& ctx) {
   meta.headers = std::move(headers).value();
   PutOptions options;
   if (ctx.req.get_header_value("If-None-Match") == "*") options.expected_revision = 0;
-  // The object is opened on the first write. A body of up to one slice is written only after
-  // it was verified, so a checksum from the aws-chunked trailer still goes into its meta.
+  // With a trailer the object is opened on the first write: a body of up to one slice is
+  // written only after it was verified, so the trailing checksum still goes into its meta.
+  // Otherwise it is opened now, so the core's lookup of the version it replaces overlaps the
+  // upload.
   std::unique_ptr<ObjectWriter> writer;
+  bool trailer = ctx.auth.payload_mode == s3::PayloadMode::kStreamingSignedTrailer ||
+                 ctx.auth.payload_mode == s3::PayloadMode::kStreamingUnsignedTrailer;
+  if (!trailer) {
+    auto opened = ctx.store.NewWriter(ctx.address.bucket, meta, options);
+    if (!opened.ok()) return FromStatus(opened.status(), ErrorContext::kObject);
+    writer = std::move(opened).value();
+  }
   auto write = [&](std::string_view data) -> Status {
     if (!writer) {
       auto opened = ctx.store.NewWriter(ctx.address.bucket, meta, options);
