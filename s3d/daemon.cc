@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include <pthread.h>
+#include <sys/resource.h>
 
 #include <condition_variable>
 #include <cstdio>
@@ -95,9 +96,22 @@ void ExitOnSecondSignal() {
   }).detach();
 }
 
+// Idle keep-alive connections cost a descriptor but no thread: allow many (the soft limit is
+// often 1024; httplib spins on accept() while descriptors are exhausted).
+void RaiseDescriptorLimit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  rlim_t want = std::min<rlim_t>(limit.rlim_max, 65536);
+  if (limit.rlim_cur < want) {
+    limit.rlim_cur = want;
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
 }  // namespace
 
 int RunDaemon(const DaemonConfig& config) {
+  RaiseDescriptorLimit();
   sigset_t stop_signals = StopSignals();
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
