@@ -24,6 +24,11 @@ Filesystem::Filesystem(std::shared_ptr<ObjectStore> store, FsOptions options)
     : store_(std::move(store)), options_(std::move(options)),
       mount_time_(Clock::now()), inodes_(options_.bucket), budget_(options_.cache_limit) {
   notify_thread_ = std::thread([this] { NotifyLoop(); });
+  if (!options_.bucket.empty()) {
+    // Load the bucket's listing index now rather than on the first lookup (a bucket of 100k
+    // objects takes seconds to load).
+    preload_thread_ = std::thread([this] { (void)IndexFor(options_.bucket); });
+  }
 }
 
 Filesystem::~Filesystem() { Shutdown(); }
@@ -34,6 +39,7 @@ void Filesystem::SetNotifier(Notifier* notifier) {
 }
 
 void Filesystem::Shutdown() {
+  if (preload_thread_.joinable()) preload_thread_.join();  // before indexes_ is emptied
   std::vector<std::pair<std::string, std::shared_ptr<FileState>>> open;
   std::map<std::string, IndexSlot> indexes;
   {

@@ -13,6 +13,7 @@
 //   notify_mu_ is a leaf.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -46,6 +47,10 @@ class Notifier {
 
 class Filesystem {
  public:
+  // Chunk fetches in flight shared by the sequential readers of the mount (32 MiB of 128 KiB
+  // chunks): one stream gets read_window_max, 100 streams get read_window each.
+  static constexpr int kReadBudgetChunks = 256;
+
   Filesystem(std::shared_ptr<ObjectStore> store, FsOptions options);
   ~Filesystem();  // Shutdown()
   Filesystem(const Filesystem&) = delete;
@@ -145,6 +150,8 @@ class Filesystem {
   InodeTable inodes_;
   CacheBudget budget_;
 
+  std::atomic<int> active_streams_{0};  // sequential readers holding a core reader
+
   std::mutex mu_;  // guards everything below up to notify_mu_
   uint64_t next_fh_ = 1;
   std::unordered_map<uint64_t, std::shared_ptr<Handle>> handles_;
@@ -166,6 +173,7 @@ class Filesystem {
   Notifier* notifier_ = nullptr;
   bool stopping_ = false;
   std::thread notify_thread_;
+  std::thread preload_thread_;  // loads the index of --bucket at start
 };
 
 }  // namespace natss3::fs

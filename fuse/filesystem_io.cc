@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "attrs.h"
@@ -74,6 +75,7 @@ int Filesystem::Open(uint64_t ino, int flags, OpenOut* out) {
   handle->bucket = info->bucket;
   handle->flags = flags;
   handle->writable = writable;
+  handle->stream.CountIn(&active_streams_);
   if (int err = AttachFile(ino, *info, &handle->state); err != 0) return err;
   if (!handle->state->exists() && !handle->state->pending()) {
     DetachFile(ino);
@@ -157,6 +159,9 @@ int Filesystem::ReadStore(Handle& handle, uint64_t offset, size_t size, char* bu
     auto open = [&](uint64_t from, std::unique_ptr<ObjectReader>* out) {
       ReadOptions options = read_options;
       options.offset = from;
+      options.window = std::clamp(kReadBudgetChunks / (active_streams_.load() + 1),
+                                  options_.read_window,
+                                  std::max(options_.read_window, options_.read_window_max));
       options.verify_digest = from == 0;  // a whole-object read checks the SHA-256 at the end
       auto opened = store_->Open(handle.bucket, key, options);
       if (!opened.ok()) return ErrnoFor(opened.status(), OpKind::kRead);

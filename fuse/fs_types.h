@@ -65,7 +65,10 @@ struct FsOptions {
   uint64_t cache_limit = 1ull << 30;  // bytes of staging files at once (ENOSPC beyond)
   double attr_timeout = 1.0;          // kernel attr/entry cache seconds
   uint64_t read_idle_timeout_ms = 10000;  // a read with no progress for this long fails EIO
-  int read_window = 8;                    // chunk fetches in flight per sequential reader
+  // Chunk fetches in flight per sequential reader: read_window_max while few files are read,
+  // shrinking towards read_window as more streams share kReadBudgetChunks (filesystem.h).
+  int read_window = 8;
+  int read_window_max = 32;
 };
 
 }  // namespace natss3::fs

@@ -93,6 +93,11 @@ const std::map<std::string, Setter>& ValueOptions() {
          c.fs.read_window = static_cast<int>(std::clamp<uint64_t>(n, 1, 256));
          return Status::OK();
        }},
+      {"read_window_max", [](CommandLine& c, const std::string& v) -> Status {
+         NATSS3_ASSIGN_OR_RETURN(uint64_t n, ParseNumber(v, 10));
+         c.fs.read_window_max = static_cast<int>(std::clamp<uint64_t>(n, 1, 256));
+         return Status::OK();
+       }},
       {"threads", [](CommandLine& c, const std::string& v) -> Status {
          NATSS3_ASSIGN_OR_RETURN(uint64_t n, ParseNumber(v, 10));
          c.max_threads = static_cast<int>(std::max<uint64_t>(1, n));
@@ -237,8 +242,10 @@ Mount:
   -o OPTIONS             comma-separated: ro, allow_other, default_permissions, uid=N, gid=N,
                          umask=OOO, bucket=B, server=URLS, creds=FILE, cache_dir=DIR,
                          cache_size=SIZE, read_timeout=MS, threads=N, readahead_kb=N
-                         (kernel readahead, default 1024), read_window=N (chunk fetches in
-                         flight per sequential reader, default 8), and every flag above
+                         (kernel readahead, default 1024), read_window=N and
+                         read_window_max=N (chunk fetches in flight per sequential reader: up
+                         to max (32) while few files are read, down to N (8) when many are),
+                         and every flag above
                          as name=value; generic mount options (_netdev, nofail, ...) are ignored.
 Unmount with: fusermount3 -u MOUNTPOINT (open files are flushed first).
 )";

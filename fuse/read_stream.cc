@@ -22,12 +22,17 @@ void ReadStream::Publish() {
   end_ = pos_ + kMaxAhead + 1;
 }
 
-void ReadStream::Close() {
-  std::lock_guard lock(mu_);
+void ReadStream::Drop() {
+  if (reader_ && active_) active_->fetch_sub(1);
   reader_.reset();
   gap_.clear();
   gap_.shrink_to_fit();
   Publish();
+}
+
+void ReadStream::Close() {
+  std::lock_guard lock(mu_);
+  Drop();
 }
 
 int ReadStream::SkipTo(uint64_t offset) {
@@ -57,12 +62,13 @@ int ReadStream::Read(uint64_t offset, char* buf, size_t n, size_t* got, const Op
   *got = 0;
   if (reader_ && offset < pos_ && !InGap(offset)) return kBehind;
   if (!reader_ || (offset > pos_ && offset - pos_ > kMaxAhead)) {
-    reader_.reset();
-    gap_.clear();
+    Drop();
     if (int err = open(offset, &reader_); err != 0) {
+      reader_.reset();
       Publish();
       return err;
     }
+    if (active_) active_->fetch_add(1);
     pos_ = gap_start_ = offset;
   }
   int err = 0;
@@ -96,10 +102,7 @@ int ReadStream::Read(uint64_t offset, char* buf, size_t n, size_t* got, const Op
     pos_ += *r;
     *got += *r;
   }
-  if (err != 0) {
-    reader_.reset();
-    gap_.clear();
-  }
+  if (err != 0) Drop();
   Publish();
   return err;
 }

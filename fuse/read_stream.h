@@ -33,6 +33,13 @@ class ReadStream {
   // Opens a sequential reader starting at `offset`, as a positive errno on failure.
   using Opener = std::function<int(uint64_t offset, std::unique_ptr<ObjectReader>* out)>;
 
+  ReadStream() = default;
+  ~ReadStream() { Drop(); }
+  ReadStream(const ReadStream&) = delete;
+  ReadStream& operator=(const ReadStream&) = delete;
+  // Counts this stream in *active while it holds a reader (the mount sizes windows by it).
+  void CountIn(std::atomic<int>* active) { active_ = active; }
+
   // True when the stream can serve `offset` without reopening: it is in the gap or at most
   // kMaxAhead past the stream position.
   bool Near(uint64_t offset) const;
@@ -49,9 +56,11 @@ class ReadStream {
     return offset >= gap_start_ && offset - gap_start_ < gap_.size();
   }
   int SkipTo(uint64_t offset);  // reads [pos_, offset) into the gap
+  void Drop();                  // releases the reader and the gap (mu_ held or unshared)
   void Publish();               // updates the Near() snapshot (mu_ held)
 
   std::mutex mu_;
+  std::atomic<int>* active_ = nullptr;
   std::unique_ptr<ObjectReader> reader_;
   uint64_t pos_ = 0;        // next byte the reader returns
   uint64_t gap_start_ = 0;  // gap_ holds [gap_start_, gap_start_ + gap_.size()), ending at pos_
