@@ -175,6 +175,30 @@ int FileState::ToStaged() {
   return 0;
 }
 
+int FileState::StreamFromLocal() {
+  auto writer = store_->NewWriter(bucket_, CommitMeta());
+  if (!writer.ok()) return ErrnoFor(writer.status(), OpKind::kWrite);
+  std::vector<char> buf(std::min<uint64_t>(size_, kZeroBlock));
+  for (uint64_t offset = 0; offset < size_;) {
+    size_t n = static_cast<size_t>(std::min<uint64_t>(buf.size(), size_ - offset));
+    if (int err = PreadAll(staging_fd_, buf.data(), n, offset); err != 0) return err;
+    Status st = (*writer)->Write(std::string_view(buf.data(), n));
+    if (!st.ok()) return ErrnoFor(st, OpKind::kWrite);
+    offset += n;
+  }
+  writer_ = std::move(writer).value();
+  writer_failed_ = false;
+  spill_failed_ = false;
+  tee_end_ = size_;
+  local_.Clear();
+  mode_ = Mode::kStreaming;
+  dirty_ = true;
+  std::lock_guard lock(mu_);
+  pending_ = true;
+  headers_changed_ = false;
+  return 0;
+}
+
 int FileState::StageStreamed() {
   // The streamed content is the local tee [0, tee_end_) plus the spill [tee_end_, size_).
   if (spill_failed_ || (!spill_ && tee_end_ != size_)) return EIO;
@@ -193,6 +217,12 @@ int FileState::StageStreamed() {
 
 int FileState::Write(uint64_t offset, const char* data, size_t n) {
   std::lock_guard io(io_mu_);
+  // Appending to a clean local copy (e.g. dd and shell redirections: open, dup2, close --
+  // that close publishes the new, empty file): stream again rather than stage.
+  if (mode_ == Mode::kStaged && !dirty_ && offset == size_ && base_.empty() &&
+      local_.covered() == size_) {
+    (void)StreamFromLocal();
+  }
   if (mode_ == Mode::kStreaming && !writer_failed_) {
     // A hole (e.g. cp --sparse) keeps streaming: the object holds its zeros anyway.
     if (offset > size_ && offset - size_ <= kMaxZeroFill) (void)ZeroFillStreaming(offset);

@@ -100,6 +100,7 @@ class FileState {
   void TeeStreaming(uint64_t offset, const char* data, size_t n);
   int ToStaged();  // from kStreaming or kClean
   int StageStreamed();  // kStreaming -> kStaged from the tee and the spill; EIO when lost
+  int StreamFromLocal();  // clean kStaged local copy -> kStreaming (replays it into a put)
   int OpenStagingFile();
   void DropStagingFile();
   void DropSpill();

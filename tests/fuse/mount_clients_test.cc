@@ -137,5 +137,24 @@ TEST_F(MountClientsTest, NewFileLargerThanTheCacheSeeksBack) {
   EXPECT_EQ(FileSha256Hex(Path("video.mp4")), Sha256Hex(want));
 }
 
+TEST_F(MountClientsTest, ShellRedirectionsLargerThanTheCacheStream) {
+  // `cmd > file` and dd open, dup2 and close the file before writing: that first close
+  // publishes an empty file, and the writes after it must still stream (not stage: the cache
+  // is far smaller than the file).
+  ASSERT_TRUE(Mount({"--bucket", "b", "--cache-size", "1M"}));
+  const std::string data = RandomBytes(12 << 20, 41);
+  ASSERT_TRUE(WriteFile(work_->File("src"), data));
+  std::string out;
+  ASSERT_EQ(RunShell("cat " + work_->File("src") + " > " + Path("by-shell"), &out), 0) << out;
+  ASSERT_EQ(RunCommand({"dd", "if=" + work_->File("src"), "of=" + Path("by-dd"), "bs=1M"}, &out),
+            0)
+      << out;
+  for (const char* name : {"by-shell", "by-dd"}) {
+    auto stored = store_->GetBytes("b", name);
+    ASSERT_TRUE(stored.ok()) << name << ": " << stored.status().ToString();
+    EXPECT_EQ(Sha256Hex(*stored), Sha256Hex(data)) << name;
+  }
+}
+
 }  // namespace
 }  // namespace natss3::test
