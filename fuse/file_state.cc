@@ -18,6 +18,8 @@ namespace {
 constexpr size_t kZeroBlock = 1 << 20;
 // Largest hole a streamed file fills with zeros; a larger jump switches to kStaged.
 constexpr uint64_t kMaxZeroFill = 64ull << 20;
+// Streamed files start their AppendPipe from this size on (small files need no thread).
+constexpr uint64_t kPipeAfter = 1 << 20;
 
 }  // namespace
 
@@ -38,6 +40,7 @@ FileState::FileState(ObjectStore* store, std::string bucket, std::string key,
 
 FileState::~FileState() {
   std::lock_guard io(io_mu_);
+  StopPipe();
   if (writer_) writer_->Abort();
   DropSpill();
   DropBase();
@@ -68,6 +71,7 @@ ObjectMeta FileState::CommitMeta() const {
 
 int FileState::BeginFresh() {
   std::lock_guard io(io_mu_);
+  StopPipe();
   if (writer_) writer_->Abort();
   writer_.reset();
   DropSpill();
@@ -79,6 +83,7 @@ int FileState::BeginFresh() {
   writer_failed_ = false;
   spill_failed_ = false;
   tee_end_ = 0;
+  streamed_ = 0;
   mode_ = Mode::kStreaming;
   dirty_ = true;
   if (OpenStagingFile() != 0) DropStagingFile();  // the local tee is optional: spill instead
@@ -141,18 +146,31 @@ void FileState::TeeStreaming(uint64_t offset, const char* data, size_t n) {
   }
 }
 
-int FileState::AppendStreaming(const char* data, size_t n) {
-  Status st = writer_->Write(std::string_view(data, n));
-  if (!st.ok()) {
-    writer_failed_ = true;
-    return ErrnoFor(st, OpKind::kWrite);
+int FileState::ApplyAppend(const char* data, size_t n) {
+  int err = EIO;
+  if (!writer_failed_) {
+    Status st = writer_->Write(std::string_view(data, n));
+    err = st.ok() ? 0 : ErrnoFor(st, OpKind::kWrite);
+    writer_failed_ = !st.ok();
   }
-  TeeStreaming(size_, data, n);
+  TeeStreaming(streamed_, data, n);  // even after a failure: the staged copy takes over
+  streamed_ += n;
+  return err;
+}
+
+int FileState::AppendStreaming(const char* data, size_t n) {
+  int err = ApplyAppend(data, n);
   std::lock_guard lock(mu_);
   size_ += n;
   explicit_mtime_.reset();
-  return 0;
+  return err;
 }
+
+void FileState::DrainPipe() {
+  if (pipe_) (void)pipe_->Drain();  // a sink error is in writer_failed_
+}
+
+void FileState::StopPipe() { pipe_.reset(); }
 
 int FileState::ZeroFillStreaming(uint64_t to) {
   static const std::vector<char> zeros(kZeroBlock);
@@ -190,6 +208,7 @@ int FileState::StreamFromLocal() {
   writer_failed_ = false;
   spill_failed_ = false;
   tee_end_ = size_;
+  streamed_ = size_;
   local_.Clear();
   mode_ = Mode::kStreaming;
   dirty_ = true;
@@ -200,6 +219,7 @@ int FileState::StreamFromLocal() {
 }
 
 int FileState::StageStreamed() {
+  StopPipe();
   // The streamed content is the local tee [0, tee_end_) plus the spill [tee_end_, size_).
   if (spill_failed_ || (!spill_ && tee_end_ != size_)) return EIO;
   if (int err = OpenStagingFile(); err != 0) return err;
@@ -217,6 +237,14 @@ int FileState::StageStreamed() {
 
 int FileState::Write(uint64_t offset, const char* data, size_t n) {
   std::lock_guard io(io_mu_);
+  if (mode_ == Mode::kStreaming && pipe_ && !pipe_->failed() && offset == size_) {
+    pipe_->Push(data, n);  // hashed and published while the kernel sends the next write
+    std::lock_guard lock(mu_);
+    size_ += n;
+    explicit_mtime_.reset();
+    return 0;
+  }
+  DrainPipe();
   // Appending to a clean local copy (e.g. dd and shell redirections: open, dup2, close --
   // that close publishes the new, empty file): stream again rather than stage.
   if (mode_ == Mode::kStaged && !dirty_ && offset == size_ && base_.empty() &&
@@ -226,7 +254,17 @@ int FileState::Write(uint64_t offset, const char* data, size_t n) {
   if (mode_ == Mode::kStreaming && !writer_failed_) {
     // A hole (e.g. cp --sparse) keeps streaming: the object holds its zeros anyway.
     if (offset > size_ && offset - size_ <= kMaxZeroFill) (void)ZeroFillStreaming(offset);
-    if (!writer_failed_ && offset == size_ && AppendStreaming(data, n) == 0) return 0;
+    if (!writer_failed_ && offset == size_) {
+      if (int err = AppendStreaming(data, n); err != 0) {
+        // The put failed; the tee and the spill kept every byte: go on from them.
+        return StageStreamed() == 0 ? 0 : err;
+      }
+      if (!pipe_ && size_ >= kPipeAfter) {
+        pipe_ = std::make_unique<AppendPipe>(
+            [this](const std::string& bytes) { return ApplyAppend(bytes.data(), bytes.size()); });
+      }
+      return 0;
+    }
     // Not sequential (or the put failed): continue from the tee and the spill.
   }
   if (int err = ToStaged(); err != 0) return err;
@@ -240,6 +278,7 @@ int FileState::Truncate(uint64_t size) {
   }
   if (size == 0) return BeginFresh();
   std::lock_guard io(io_mu_);
+  DrainPipe();
   if (mode_ == Mode::kStreaming && !writer_failed_ && size > size_ &&
       size - size_ <= kMaxZeroFill && ZeroFillStreaming(size) == 0) {
     return 0;
@@ -250,6 +289,7 @@ int FileState::Truncate(uint64_t size) {
 
 int FileState::Read(uint64_t offset, char* buf, size_t n, size_t* got, bool* served) {
   std::lock_guard io(io_mu_);
+  DrainPipe();
   *got = 0;
   *served = true;
   if (mode_ == Mode::kClean) {
@@ -274,6 +314,7 @@ int FileState::Read(uint64_t offset, char* buf, size_t n, size_t* got, bool* ser
 
 int FileState::Commit(std::optional<ObjectInfo>* committed) {
   std::lock_guard io(io_mu_);
+  StopPipe();
   std::optional<ObjectInfo> info;
   {
     std::lock_guard lock(mu_);
@@ -346,6 +387,7 @@ int FileState::Commit(std::optional<ObjectInfo>* committed) {
 
 void FileState::Discard() {
   std::lock_guard io(io_mu_);
+  StopPipe();
   if (writer_) writer_->Abort();
   writer_.reset();
   DropSpill();

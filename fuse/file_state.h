@@ -17,7 +17,10 @@
 // A crash before Commit leaves the old version (or nothing): the object store only shows a
 // version once its meta is published by ObjectWriter::Commit; staged blobs have no meta.
 //
-// Lock order: io_mu_ before mu_. io_mu_ serializes the data transfer of this one file (the
+// Writes of a streamed file past its first MiB return once queued in an AppendPipe (4 MiB):
+// a put error then surfaces as the staged fallback or at close, not in that write(2).
+//
+// Lock order: io_mu_ before mu_ (before the AppendPipe's own lock). io_mu_ serializes the data transfer of this one file (the
 // ObjectWriter is single-threaded) and is held across its NATS calls and disk I/O; mu_ guards
 // the small fields getattr needs and is never held across I/O, so stat never waits for NATS.
 // Neither is held while the caller replies to FUSE.
@@ -31,6 +34,7 @@
 #include <string>
 #include <vector>
 
+#include "append_pipe.h"
 #include "extent_map.h"
 #include "fs_types.h"
 #include "natss3/object_store.h"
@@ -95,7 +99,10 @@ class FileState {
   };
 
   // file_state.cc (all io_mu_ held): streaming and commit
-  int AppendStreaming(const char* data, size_t n);
+  int AppendStreaming(const char* data, size_t n);  // ApplyAppend now, and grows size_
+  int ApplyAppend(const char* data, size_t n);       // writer + tee at streamed_ (pipe sink)
+  void DrainPipe();  // afterwards the pipe's worker touches nothing until the next Push
+  void StopPipe();
   int ZeroFillStreaming(uint64_t to);
   void TeeStreaming(uint64_t offset, const char* data, size_t n);
   int ToStaged();  // from kStreaming or kClean
@@ -128,6 +135,10 @@ class FileState {
   Mode mode_ = Mode::kClean;
   std::unique_ptr<ObjectWriter> writer_;
   bool writer_failed_ = false;
+  // kStreaming with a pipe: Write() queues appends (and grows size_ at once); the pipe's
+  // worker applies them (ApplyAppend) and owns writer_, the tee and the spill until drained.
+  std::unique_ptr<AppendPipe> pipe_;
+  uint64_t streamed_ = 0;                 // kStreaming: bytes given to writer_ (== size_ drained)
   uint64_t tee_end_ = 0;                  // kStreaming: the local file holds [0, tee_end_)
   std::unique_ptr<StagedWriter> spill_;   // kStreaming: holds [tee_end_, size_) when set
   bool spill_failed_ = false;             // kStreaming: bytes past tee_end_ are lost

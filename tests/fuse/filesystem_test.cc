@@ -289,5 +289,36 @@ TEST_F(FilesystemTest, ObjectLargerThanTheCacheIsEditedWithoutDownload) {
   EXPECT_EQ(ReadAll(attr.ino), want);
 }
 
+TEST_F(FilesystemTest, PutFailureWhileWritesArePipelinedIsReportedAtClose) {
+  ConnectOptions connect;
+  connect.servers = server_->url();
+  connect.timeout = std::chrono::milliseconds(1000);
+  connect.retry_on_failed_connect = true;
+  auto impatient = ConnectNats(connect);
+  ASSERT_TRUE(impatient.ok());
+  FsOptions options;
+  options.bucket = "b";
+  options.cache_dir = cache_.path();
+  options.cache_limit = 64 << 20;
+  fs_ = std::make_unique<Filesystem>(std::move(impatient).value(), options);
+  Attr attr;
+  OpenOut out;
+  ASSERT_EQ(fs_->Create(kRootIno, "cut", 0644, O_WRONLY | O_CREAT, &attr, &out), 0);
+  const std::string block = RandomBytes(1 << 20, 51);
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(fs_->Write(out.fh, i * block.size(), block.data(), block.size()), 0);
+  server_->Stop();
+  for (int i = 3; i < 12; ++i) (void)fs_->Write(out.fh, i * block.size(), block.data(), block.size());
+  EXPECT_NE(fs_->Flush(out.fh), 0);  // close(2) reports the lost upload
+  (void)fs_->Release(out.fh);
+  ASSERT_TRUE(server_->Restart());
+  auto info = store_->GetInfo("b", "cut");
+  for (int i = 0; i < 100 && info.status().code() == Code::kUnavailable; ++i) {
+    usleep(50000);
+    info = store_->GetInfo("b", "cut");
+  }
+  EXPECT_EQ(info.status().code(), Code::kNotFound) << info.status().ToString();
+  fs_.reset();
+}
+
 }  // namespace
 }  // namespace natss3::fs

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "append_pipe.h"
 #include "attrs.h"
 #include "errno_map.h"
 #include "extent_map.h"
@@ -236,6 +237,24 @@ TEST(ReadStreamTest, OutOfOrderReadaheadIsReadOnce) {
   ASSERT_EQ(fresh.Read(6 * mib, buf.data(), mib, &got, open), 0);
   EXPECT_EQ(buf, data.substr(6 * mib, mib));
   EXPECT_EQ(opens, 3);
+}
+
+TEST(AppendPipeTest, AppliesInOrderAndKeepsTheFirstError) {
+  std::string applied;
+  int calls = 0;
+  AppendPipe pipe([&](const std::string& bytes) {
+    applied += bytes;
+    return ++calls == 3 ? EIO : (calls == 5 ? ENOSPC : 0);
+  });
+  std::string want;
+  for (int i = 0; i < 50; ++i) {
+    std::string piece(100000 + i, static_cast<char>('a' + i % 26));
+    pipe.Push(piece.data(), piece.size());
+    want += piece;
+  }
+  EXPECT_EQ(pipe.Drain(), EIO);
+  EXPECT_TRUE(pipe.failed());
+  EXPECT_EQ(applied, want);  // every byte, in order, even after a failure
 }
 
 TEST(ErrnoMapTest, ContextDecides) {
