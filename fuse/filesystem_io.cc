@@ -75,7 +75,7 @@ int Filesystem::Open(uint64_t ino, int flags, OpenOut* out) {
   handle->bucket = info->bucket;
   handle->flags = flags;
   handle->writable = writable;
-  handle->stream.CountIn(&active_streams_);
+  handle->stream.Attach(&active_streams_, &graveyard_);
   if (int err = AttachFile(ino, *info, &handle->state); err != 0) return err;
   if (!handle->state->exists() && !handle->state->pending()) {
     DetachFile(ino);

@@ -19,11 +19,13 @@ void ReadStream::Publish() {
     return;
   }
   begin_ = gap_.empty() ? pos_ : gap_start_;
-  end_ = pos_ + kMaxAhead + 1;
+  end_ = pos_ + kMaxSkip + 1;
 }
 
 void ReadStream::Drop() {
   if (reader_ && active_) active_->fetch_sub(1);
+  // Mid-object, chunk fetches may still be in flight (see reader_graveyard.h).
+  if (graveyard_ && reader_ && pos_ < reader_->info().size) graveyard_->Bury(std::move(reader_));
   reader_.reset();
   gap_.clear();
   gap_.shrink_to_fit();
@@ -61,7 +63,7 @@ int ReadStream::Read(uint64_t offset, char* buf, size_t n, size_t* got, const Op
   std::lock_guard lock(mu_);
   *got = 0;
   if (reader_ && offset < pos_ && !InGap(offset)) return kBehind;
-  if (!reader_ || (offset > pos_ && offset - pos_ > kMaxAhead)) {
+  if (!reader_ || (offset > pos_ && offset - pos_ > kMaxSkip)) {
     Drop();
     if (int err = open(offset, &reader_); err != 0) {
       reader_.reset();

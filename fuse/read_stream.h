@@ -21,12 +21,16 @@
 #include <string>
 
 #include "natss3/object_store.h"
+#include "reader_graveyard.h"
 
 namespace natss3::fs {
 
 class ReadStream {
  public:
   static constexpr uint64_t kMaxAhead = 4ull << 20;
+  // A request up to this far ahead is reached by reading through (the last kMaxAhead bytes
+  // are kept) rather than by reopening.
+  static constexpr uint64_t kMaxSkip = 16ull << 20;
   // Read() result: the bytes from offset + *got on are behind the stream (already delivered
   // and dropped); the caller reads them positionally.
   static constexpr int kBehind = -1;
@@ -37,11 +41,15 @@ class ReadStream {
   ~ReadStream() { Drop(); }
   ReadStream(const ReadStream&) = delete;
   ReadStream& operator=(const ReadStream&) = delete;
-  // Counts this stream in *active while it holds a reader (the mount sizes windows by it).
-  void CountIn(std::atomic<int>* active) { active_ = active; }
+  // Counts this stream in *active while it holds a reader (the mount sizes windows by it);
+  // readers it drops go to *graveyard (see reader_graveyard.h). Both may be null.
+  void Attach(std::atomic<int>* active, ReaderGraveyard* graveyard) {
+    active_ = active;
+    graveyard_ = graveyard;
+  }
 
   // True when the stream can serve `offset` without reopening: it is in the gap or at most
-  // kMaxAhead past the stream position.
+  // kMaxSkip past the stream position.
   bool Near(uint64_t offset) const;
   bool open() const { return end_.load() != 0; }
   // Reads [offset, offset + n): *got < n only at the end of the object. Reopens at `offset`
@@ -61,6 +69,7 @@ class ReadStream {
 
   std::mutex mu_;
   std::atomic<int>* active_ = nullptr;
+  ReaderGraveyard* graveyard_ = nullptr;
   std::unique_ptr<ObjectReader> reader_;
   uint64_t pos_ = 0;        // next byte the reader returns
   uint64_t gap_start_ = 0;  // gap_ holds [gap_start_, gap_start_ + gap_.size()), ending at pos_

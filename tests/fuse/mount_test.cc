@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <filesystem>
 #include <thread>
 
@@ -186,6 +187,25 @@ TEST_F(MountTest, ConcurrentReadersSeeTheSameBytes) {
   }
   for (auto& t : readers) t.join();
   for (const auto& sha : got) EXPECT_EQ(sha, want);
+}
+
+TEST_F(MountTest, ReadersClosedMidFileLeaveTheMountHealthy) {
+  // head, file(1), media probes: open, read a few MiB, close. The sequential reader is then
+  // dropped with chunk fetches still in flight.
+  const std::string data = RandomBytes(24u << 20, 13);
+  ASSERT_TRUE(store_->PutBytes("b", Meta("video"), data).ok());
+  ASSERT_TRUE(Mount());
+  std::string buf(3u << 20, '\0');
+  for (int i = 0; i < 120; ++i) {
+    int fd = open(Path("video").c_str(), O_RDONLY);
+    ASSERT_GE(fd, 0) << "iteration " << i << ": " << strerror(errno);
+    const size_t want = (1u << 20) + (i % 3) * (1u << 20);  // like head -c
+    ASSERT_EQ(read(fd, buf.data(), want), static_cast<ssize_t>(want)) << i;
+    EXPECT_EQ(buf.substr(0, want), data.substr(0, want)) << i;
+    close(fd);
+  }
+  EXPECT_TRUE(fs_->running());
+  EXPECT_EQ(Sha256Hex(ReadFile(Path("video"))), Sha256Hex(data));
 }
 
 TEST_F(MountTest, ChangesThroughTheCoreShowUpWithinASecond) {
