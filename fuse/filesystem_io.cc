@@ -193,9 +193,13 @@ int Filesystem::ReadStore(Handle& handle, uint64_t offset, size_t size, char* bu
     else if (*n == 0) break;
     else *got += *n;
   }
+  if (err != 0) {
+    graveyard_.Bury(std::move(reader));  // a failed ReadAt may leave fetches in flight
+    return err;
+  }
   std::lock_guard lock(handle.mu);
-  if (err == 0 && handle.pool.size() < kMaxPooledReaders) handle.pool.push_back(std::move(reader));
-  return err;
+  if (handle.pool.size() < kMaxPooledReaders) handle.pool.push_back(std::move(reader));
+  return 0;
 }
 
 int Filesystem::Read(uint64_t fh, uint64_t offset, size_t size, char* buf, size_t* got) {
