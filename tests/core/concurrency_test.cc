@@ -169,5 +169,46 @@ TEST_F(ConcurrencyTest, ListingIndexConvergesWithExternalWriters) {
   EXPECT_TRUE((*idx)->Lookup("k-7-23").has_value());
 }
 
+
+// Readers dropped with chunk fetches (and a chunk-locating consumer) still in flight: libnats
+// 3.4.1 crashes if a subscription is destroyed while its read loop handles a message for it
+// (nats.c #637); the core must retire subscriptions safely (sub_reaper.h).
+TEST_F(ConcurrencyTest, ReadersDroppedWithFetchesInFlight) {
+  const std::string data = test::RandomBytes(2 << 20, 13);
+  PutOptions po;
+  po.chunk_size = 4096;
+  MustPut(bucket_, "contiguous", data, po);
+  StartChurn(2, "w");  // interleaves the chunks of the next put: its reads need the locator
+  MustPut(bucket_, "interleaved", data, po);
+  std::vector<std::thread> readers;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < 4; ++t) {
+    readers.emplace_back([&, t] {
+      for (int i = 0; i < 60; ++i) {
+        ReadOptions ro;
+        ro.window = 64;
+        const char* name = (i % 2 == 0) ? "contiguous" : "interleaved";
+        auto r = store_->Open(bucket_, name, ro);
+        if (!r.ok()) {
+          ++failures;
+          continue;
+        }
+        char c;
+        auto n = (i % 3 == 0) ? (*r)->ReadAt((t * 7919 + i * 104729) % data.size(), &c, 1)
+                              : (*r)->Read(&c, 1);
+        if (!n.ok() || *n != 1) ++failures;
+      }
+    });
+  }
+  for (auto& t : readers) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  // The store still works afterwards.
+  auto r = store_->Open(bucket_, "interleaved");
+  ASSERT_OK(r);
+  auto got = ReadAll(**r);
+  ASSERT_OK(got);
+  EXPECT_TRUE(*got == data);
+}
+
 }  // namespace
 }  // namespace natss3

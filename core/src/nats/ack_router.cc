@@ -1,5 +1,6 @@
 #include "nats/ack_router.h"
 
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 
@@ -11,8 +12,18 @@
 namespace natss3::natsw {
 
 AckRouter::~AckRouter() {
-  std::lock_guard<std::mutex> lock(mu_);
-  sub_.reset();  // unsubscribes; no callback runs after natsSubscription_Destroy returns
+  bool subscribed;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    subscribed = sub_ != nullptr;
+    sub_.reset();  // unsubscribes now, destroyed later (sub_reaper.h)
+  }
+  // A callback may still be running (it locks mu_): wait until cnats says the last one returned.
+  if (subscribed) completed_.get_future().wait_for(std::chrono::seconds(5));
+}
+
+void AckRouter::OnComplete(void* closure) {
+  static_cast<AckRouter*>(closure)->completed_.set_value();
 }
 
 Status AckRouter::EnsureSubscribed() {
@@ -25,7 +36,8 @@ Status AckRouter::EnsureSubscribed() {
   natsStatus s = natsConnection_Subscribe(&sub, conn_.nc(), (prefix_ + "*").c_str(), &OnReply, this);
   if (s != NATS_OK) return FromNats(s, "subscribe for publish acks");
   natsSubscription_SetPendingLimits(sub, -1, -1);
-  sub_.reset(sub);
+  natsSubscription_SetOnCompleteCB(sub, &OnComplete, this);
+  sub_ = AdoptSub(conn_.nc(), sub);
   return Status::OK();
 }
 

@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
+#include <future>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -46,6 +47,7 @@ class AckRouter {
 
  private:
   Status EnsureSubscribed();
+  static void OnComplete(void* closure);
   static void OnReply(natsConnection*, natsSubscription*, natsMsg* msg, void* closure);
   void Route(natsMsg* msg);
 
@@ -55,6 +57,7 @@ class AckRouter {
   std::string prefix_;  // "<inbox>."
   uint64_t next_ = 0;
   std::unordered_map<uint64_t, std::weak_ptr<AckState>> pending_;
+  std::promise<void> completed_;  // set by cnats once no callback can run any more
 };
 
 }  // namespace natss3::natsw

@@ -105,7 +105,10 @@ Result<std::string> NkeyPublicFromSeed(const std::string& seed) {
 }
 
 Result<std::shared_ptr<NatsConnection>> NatsConnection::Connect(const ConnectOptions& o) {
-  static const natsStatus init = nats_Open(-1);
+  // No lock spinning: cnats spins 2,000 times on a contended mutex before sleeping, which on
+  // a machine with few cores burns the CPU the server and the other threads need (an s3d small
+  // GET cost 0.36 ms of CPU with spinning, 0.21 ms without).
+  static const natsStatus init = nats_Open(0);
   if (init != NATS_OK) return FromNats(init, "initialise the NATS library");
   std::shared_ptr<NatsConnection> c(new NatsConnection());
   c->timeout_ = o.timeout;

@@ -1,11 +1,10 @@
 // Deleters that need more than one call.
 #include "nats/handles.h"
 
+#include "nats/sub_reaper.h"
+
 namespace natss3::natsw {
 
-void Deleter::operator()(natsSubscription* p) const {
-  if (natsSubscription_IsValid(p)) natsSubscription_Unsubscribe(p);
-  natsSubscription_Destroy(p);
-}
+void SubDeleter::operator()(natsSubscription* p) const { RetireSubscription(nc, p); }
 
 }  // namespace natss3::natsw

@@ -12,8 +12,6 @@ struct Deleter {
   void operator()(natsOptions* p) const { natsOptions_Destroy(p); }
   void operator()(jsCtx* p) const { jsCtx_Destroy(p); }
   void operator()(natsMsg* p) const { natsMsg_Destroy(p); }
-  // Unsubscribes first so library-created JetStream consumers are deleted on the server.
-  void operator()(natsSubscription* p) const;
   void operator()(jsMsgMetaData* p) const { jsMsgMetaData_Destroy(p); }
   void operator()(jsPubAck* p) const { jsPubAck_Destroy(p); }
   void operator()(kvStore* p) const { kvStore_Destroy(p); }
@@ -24,7 +22,16 @@ using ConnPtr = std::unique_ptr<natsConnection, Deleter>;
 using OptionsPtr = std::unique_ptr<natsOptions, Deleter>;
 using JsPtr = std::unique_ptr<jsCtx, Deleter>;
 using MsgPtr = std::unique_ptr<natsMsg, Deleter>;
-using SubPtr = std::unique_ptr<natsSubscription, Deleter>;
+// Subscriptions are unsubscribed when dropped (library-created JetStream consumers are deleted
+// on the server) and destroyed later, once `nc`'s read loop cannot touch them (sub_reaper.h).
+struct SubDeleter {
+  natsConnection* nc = nullptr;
+  void operator()(natsSubscription* p) const;
+};
+using SubPtr = std::unique_ptr<natsSubscription, SubDeleter>;
+inline SubPtr AdoptSub(natsConnection* nc, natsSubscription* sub) {
+  return SubPtr(sub, SubDeleter{nc});
+}
 using MetaPtr = std::unique_ptr<jsMsgMetaData, Deleter>;
 using PubAckPtr = std::unique_ptr<jsPubAck, Deleter>;
 using KvPtr = std::unique_ptr<kvStore, Deleter>;

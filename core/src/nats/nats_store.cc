@@ -183,7 +183,7 @@ std::function<Result<ObjectInfo>()> NatsObjectStore::RequestInfo(std::string_vie
   natsInbox_Destroy(inbox);
   natsSubscription* raw_sub = nullptr;
   if (natsConnection_SubscribeSync(&raw_sub, conn_->nc(), reply.c_str()) != NATS_OK) return sync;
-  auto sub = std::make_shared<SubPtr>(raw_sub);
+  auto sub = std::make_shared<SubPtr>(AdoptSub(conn_->nc(), raw_sub));
   std::string subj = conn_->api_prefix() + ".DIRECT.GET." + StreamName(bucket);
   std::string body = nlohmann::json{{"last_by_subj", MetaSubject(bucket, name)}}.dump();
   if (natsConnection_PublishRequest(conn_->nc(), subj.c_str(), reply.c_str(), body.data(),

@@ -109,7 +109,7 @@ class NatsObjectReader : public ObjectReader {
     natsSubscription* sub = nullptr;
     natsStatus s = natsConnection_SubscribeSync(&sub, store_->conn().nc(), (inbox_ + ".*").c_str());
     if (s != NATS_OK) return FromNats(s, "subscribe for chunk replies");
-    replies_.reset(sub);
+    replies_ = AdoptSub(store_->conn().nc(), sub);
     natsSubscription_SetPendingLimits(sub, -1, -1);
     return Status::OK();
   }
@@ -180,7 +180,7 @@ class NatsObjectReader : public ObjectReader {
     if (s == NATS_TIMEOUT)  // e.g. right after a stream leader change: try once more
       s = js_SubscribeSync(&sub, store_->conn().js(), subject_.c_str(), &jo, &so, &jerr);
     if (s != NATS_OK) return FromNats(s, "locate chunks of " + info_.meta.name, jerr);
-    locator_.reset(sub);
+    locator_ = AdoptSub(store_->conn().nc(), sub);
     natsSubscription_SetPendingLimits(sub, -1, -1);
     return Status::OK();
   }

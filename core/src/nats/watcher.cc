@@ -57,7 +57,7 @@ class NatsWatcher : public Watcher {
     if (s == NATS_TIMEOUT)  // e.g. right after a stream leader change: try once more
       s = js_SubscribeSync(&sub, store_->conn().js(), filter.c_str(), &jo, &so, &jerr);
     if (s != NATS_OK) return FromNats(s, "watch bucket " + bucket_, jerr);
-    sub_.reset(sub);
+    sub_ = AdoptSub(store_->conn().nc(), sub);
     natsSubscription_SetPendingLimits(sub, -1, -1);
     initial_done_ = options_.updates_only || marker_pending_;
     return Status::OK();

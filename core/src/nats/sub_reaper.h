@@ -1,0 +1,29 @@
+// Retiring cnats subscriptions safely.
+//
+// libnats 3.4.1 (Debian 12) has a use-after-free (nats.c issue #637, fixed in 3.6.0): the
+// connection's read loop looks a subscription up by id and then locks it without holding a
+// reference, so destroying a subscription while a message for it is being parsed (a chunk reply
+// or a consumer message still in flight) frees memory the read loop is about to lock, and the
+// process crashes.
+//
+// RetireSubscription() unsubscribes at once (removing the subscription from the lookup table, so
+// no later message can reach it) and hands it to one background thread that destroys it only
+// after a flush round trip on its connection has completed: the read loop parses in order, so
+// once it has handled the PONG it has finished every message parsed before it. If the connection
+// is down or closed there is no read loop that can still hold the subscription and it is
+// destroyed at once; if a flush times out on a live connection, it is retried.
+#pragma once
+
+#include <nats/nats.h>
+
+#include <cstddef>
+
+namespace natss3::natsw {
+
+// Takes ownership of `sub` (created on `nc`). Never blocks on the network.
+void RetireSubscription(natsConnection* nc, natsSubscription* sub);
+
+// Subscriptions retired but not yet destroyed (for tests).
+size_t RetiredSubscriptionsPending();
+
+}  // namespace natss3::natsw
