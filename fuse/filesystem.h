@@ -33,7 +33,6 @@
 #include "inode_table.h"
 #include "natss3/listing_index.h"
 #include "natss3/object_store.h"
-#include "reader_graveyard.h"
 
 namespace natss3::fs {
 
@@ -152,7 +151,6 @@ class Filesystem {
   CacheBudget budget_;
 
   std::atomic<int> active_streams_{0};  // sequential readers holding a core reader
-  ReaderGraveyard graveyard_;  // outlives handles_ (declared before it)
 
   std::mutex mu_;  // guards everything below up to notify_mu_
   uint64_t next_fh_ = 1;

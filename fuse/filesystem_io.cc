@@ -75,7 +75,7 @@ int Filesystem::Open(uint64_t ino, int flags, OpenOut* out) {
   handle->bucket = info->bucket;
   handle->flags = flags;
   handle->writable = writable;
-  handle->stream.Attach(&active_streams_, &graveyard_);
+  handle->stream.Attach(&active_streams_);
   if (int err = AttachFile(ino, *info, &handle->state); err != 0) return err;
   if (!handle->state->exists() && !handle->state->pending()) {
     DetachFile(ino);
@@ -193,10 +193,7 @@ int Filesystem::ReadStore(Handle& handle, uint64_t offset, size_t size, char* bu
     else if (*n == 0) break;
     else *got += *n;
   }
-  if (err != 0) {
-    graveyard_.Bury(std::move(reader));  // a failed ReadAt may leave fetches in flight
-    return err;
-  }
+  if (err != 0) return err;
   std::lock_guard lock(handle.mu);
   if (handle.pool.size() < kMaxPooledReaders) handle.pool.push_back(std::move(reader));
   return 0;

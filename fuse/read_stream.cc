@@ -24,8 +24,6 @@ void ReadStream::Publish() {
 
 void ReadStream::Drop() {
   if (reader_ && active_) active_->fetch_sub(1);
-  // Mid-object, chunk fetches may still be in flight (see reader_graveyard.h).
-  if (graveyard_ && reader_ && pos_ < reader_->info().size) graveyard_->Bury(std::move(reader_));
   reader_.reset();
   gap_.clear();
   gap_.shrink_to_fit();

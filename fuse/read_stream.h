@@ -21,7 +21,6 @@
 #include <string>
 
 #include "natss3/object_store.h"
-#include "reader_graveyard.h"
 
 namespace natss3::fs {
 
@@ -42,11 +41,8 @@ class ReadStream {
   ReadStream(const ReadStream&) = delete;
   ReadStream& operator=(const ReadStream&) = delete;
   // Counts this stream in *active while it holds a reader (the mount sizes windows by it);
-  // readers it drops go to *graveyard (see reader_graveyard.h). Both may be null.
-  void Attach(std::atomic<int>* active, ReaderGraveyard* graveyard) {
-    active_ = active;
-    graveyard_ = graveyard;
-  }
+  // may be null.
+  void Attach(std::atomic<int>* active) { active_ = active; }
 
   // True when the stream can serve `offset` without reopening: it is in the gap or at most
   // kMaxSkip past the stream position.
@@ -69,7 +65,6 @@ class ReadStream {
 
   std::mutex mu_;
   std::atomic<int>* active_ = nullptr;
-  ReaderGraveyard* graveyard_ = nullptr;
   std::unique_ptr<ObjectReader> reader_;
   uint64_t pos_ = 0;        // next byte the reader returns
   uint64_t gap_start_ = 0;  // gap_ holds [gap_start_, gap_start_ + gap_.size()), ending at pos_

@@ -18,11 +18,6 @@ constexpr size_t kResponseSlice = 256 * 1024;
 struct BodyState {
   std::unique_ptr<ObjectReader> reader;
   std::string buffer;
-  uint64_t remaining = 0;  // bytes of the response body not read yet
-  ReaderQuarantine* quarantine = nullptr;
-  ~BodyState() {
-    if (reader && remaining > 0 && quarantine) quarantine->Hold(std::move(reader));
-  }
 };
 
 std::string UpperAlgorithmSuffix(std::string_view header_name) {
@@ -33,8 +28,7 @@ std::string UpperAlgorithmSuffix(std::string_view header_name) {
 }  // namespace
 
 void StreamObjectBody(httplib::Response& res, std::unique_ptr<ObjectReader> reader,
-                      uint64_t length, const std::string& content_type,
-                      ReaderQuarantine* quarantine) {
+                      uint64_t length, const std::string& content_type) {
   res.headers.erase("Content-Type");
   if (length == 0) {
     res.set_content("", content_type);
@@ -42,8 +36,6 @@ void StreamObjectBody(httplib::Response& res, std::unique_ptr<ObjectReader> read
   }
   auto state = std::make_shared<BodyState>();
   state->reader = std::move(reader);
-  state->remaining = length;
-  state->quarantine = quarantine;
   res.set_content_provider(
       static_cast<size_t>(length), content_type,
       [state](size_t /*offset*/, size_t remaining, httplib::DataSink& sink) {
@@ -52,7 +44,6 @@ void StreamObjectBody(httplib::Response& res, std::unique_ptr<ObjectReader> read
         state->buffer.resize(want);
         auto got = state->reader->Read(state->buffer.data(), want);
         if (!got.ok() || *got == 0) return false;  // headers are out: abort the connection
-        state->remaining -= std::min<uint64_t>(state->remaining, *got);
         return sink.write(state->buffer.data(), *got);
       });
 }
@@ -238,7 +229,7 @@ ApiStatus GetObject(RequestContext& ctx, bool head) {
     }
     reader = std::move(opened).value();
   }
-  StreamObjectBody(ctx.res, std::move(reader), selected.length, content_type, &ctx.quarantine);
+  StreamObjectBody(ctx.res, std::move(reader), selected.length, content_type);
   return {};
 }
 

@@ -11,11 +11,9 @@
 namespace natss3::s3d {
 
 // Streams `reader` (already positioned on the selected range) as the response body of
-// `length` bytes with a bounded buffer; `content_type` must not also be in res.headers. A reader
-// abandoned before the end (client gone, read error) goes to `quarantine`.
+// `length` bytes with a bounded buffer; `content_type` must not also be in res.headers.
 void StreamObjectBody(httplib::Response& res, std::unique_ptr<ObjectReader> reader,
-                      uint64_t length, const std::string& content_type,
-                      ReaderQuarantine* quarantine);
+                      uint64_t length, const std::string& content_type);
 // Object info, disambiguating a missing bucket from a missing key.
 ApiResult<ObjectInfo> GetObjectInfo(RequestContext& ctx, const std::string& bucket,
                                     const std::string& key);

@@ -131,7 +131,7 @@ std::string S3Service::Handle(const httplib::Request& req, httplib::Response& re
     return op_name;
   }
   RequestContext ctx{req, res, reader, std::move(address).value(), op, std::move(auth).value(),
-                     *store_, *auth_, *uploads_, revisions_, buckets_, options_, quarantine_};
+                     *store_, *auth_, *uploads_, revisions_, buckets_, options_};
   ApiStatus result = Dispatch(ctx);
   if (bytes_in) *bytes_in = ctx.bytes_in;
   if (!result.ok()) {

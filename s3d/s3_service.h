@@ -16,7 +16,6 @@
 #include "natss3/object_store.h"
 #include "s3d/auth_gate.h"
 #include "s3d/errors.h"
-#include "s3d/reader_quarantine.h"
 #include "s3d/routing.h"
 
 namespace natss3::s3d {
@@ -69,7 +68,6 @@ struct RequestContext {
   RevisionTracker& revisions;
   BucketCache& buckets;
   const ServiceOptions& options;
-  ReaderQuarantine& quarantine;  // for readers abandoned mid-response
   uint64_t bytes_in = 0;
 };
 
@@ -100,7 +98,6 @@ class S3Service {
   std::unique_ptr<MultipartStore> uploads_;
   RevisionTracker revisions_;
   BucketCache buckets_;
-  ReaderQuarantine quarantine_;  // after store_: its readers go first
 };
 
 // Response helpers shared by the handlers.

@@ -1,9 +1,7 @@
 // Unit tests of natss3d's pure logic: routing, ranges, conditionals, XML, listings, errors,
-// configuration, metrics, the reader quarantine.
+// configuration, metrics.
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <thread>
 
 #include "s3d/config.h"
 #include "s3d/errors.h"
@@ -11,7 +9,6 @@
 #include "s3d/metrics.h"
 #include "s3d/object_headers.h"
 #include "s3d/range.h"
-#include "s3d/reader_quarantine.h"
 #include "s3d/routing.h"
 #include "s3d/xml.h"
 
@@ -283,46 +280,6 @@ TEST(Metrics, RendersPrometheusText) {
   EXPECT_NE(text.find("natss3_request_duration_seconds_bucket{operation=\"GetObject\",le=\"0.005\"} 1"), std::string::npos);
   EXPECT_NE(text.find("natss3_bytes_sent_total 1234"), std::string::npos);
   EXPECT_NE(text.find("natss3_requests_in_flight 0"), std::string::npos);
-}
-
-// Records when it is destroyed.
-class FakeReader : public ObjectReader {
- public:
-  explicit FakeReader(std::atomic<int>* destroyed) : destroyed_(destroyed) {}
-  ~FakeReader() override { destroyed_->fetch_add(1); }
-  const ObjectInfo& info() const override { return info_; }
-  Result<size_t> Read(char*, size_t) override { return size_t{0}; }
-  Result<size_t> ReadAt(uint64_t, char*, size_t) override { return size_t{0}; }
-
- private:
-  std::atomic<int>* destroyed_;
-  ObjectInfo info_;
-};
-
-TEST(ReaderQuarantine, HoldsReadersThenReleasesThemWithinCapacity) {
-  using std::chrono::milliseconds;
-  std::atomic<int> destroyed{0};
-  auto start = std::chrono::steady_clock::now();
-  {
-    ReaderQuarantine quarantine(milliseconds(300), milliseconds(100), 2);
-    quarantine.Hold(std::make_unique<FakeReader>(&destroyed));
-    quarantine.Hold(std::make_unique<FakeReader>(&destroyed));
-    EXPECT_EQ(destroyed.load(), 0);
-    EXPECT_EQ(quarantine.size(), 2u);
-    // Full: the oldest goes once held for min_hold, on this thread.
-    quarantine.Hold(std::make_unique<FakeReader>(&destroyed));
-    EXPECT_EQ(destroyed.load(), 1);
-    EXPECT_GE(std::chrono::steady_clock::now() - start, milliseconds(100));
-    EXPECT_EQ(quarantine.size(), 2u);
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    while (destroyed.load() < 3 && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(milliseconds(10));
-    }
-    EXPECT_EQ(destroyed.load(), 3) << "released after `hold` by the quarantine's thread";
-    EXPECT_GE(std::chrono::steady_clock::now() - start, milliseconds(300));
-    quarantine.Hold(std::make_unique<FakeReader>(&destroyed));
-  }
-  EXPECT_EQ(destroyed.load(), 4) << "the destructor releases what is left";
 }
 
 }  // namespace
