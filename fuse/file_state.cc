@@ -23,6 +23,15 @@ constexpr uint64_t kPipeAfter = 1 << 20;
 
 }  // namespace
 
+PutOptions PutOptionsFor(const FsOptions& options) {
+  PutOptions put;
+  put.chunk_size = options.chunk_size;
+  if (options.chunk_size > (128u << 10)) {
+    put.window = static_cast<int>(std::max<uint32_t>(4, (4u << 20) / options.chunk_size));
+  }
+  return put;
+}
+
 bool CacheBudget::Reserve(uint64_t bytes) {
   uint64_t used = used_.load();
   do {
@@ -77,7 +86,7 @@ int FileState::BeginFresh() {
   DropSpill();
   DropBase();
   DropStagingFile();
-  auto writer = store_->NewWriter(bucket_, CommitMeta());
+  auto writer = store_->NewWriter(bucket_, CommitMeta(), PutOptionsFor(*options_));
   if (!writer.ok()) return ErrnoFor(writer.status(), OpKind::kWrite);
   writer_ = std::move(writer).value();
   writer_failed_ = false;
@@ -194,7 +203,7 @@ int FileState::ToStaged() {
 }
 
 int FileState::StreamFromLocal() {
-  auto writer = store_->NewWriter(bucket_, CommitMeta());
+  auto writer = store_->NewWriter(bucket_, CommitMeta(), PutOptionsFor(*options_));
   if (!writer.ok()) return ErrnoFor(writer.status(), OpKind::kWrite);
   std::vector<char> buf(std::min<uint64_t>(size_, kZeroBlock));
   for (uint64_t offset = 0; offset < size_;) {

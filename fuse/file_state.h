@@ -54,6 +54,9 @@ class CacheBudget {
   std::atomic<uint64_t> used_{0};
 };
 
+// Put options of this mount: its chunk size, with the in-flight window kept near 4 MiB.
+PutOptions PutOptionsFor(const FsOptions& options);
+
 class FileState {
  public:
   enum class Mode { kClean, kStreaming, kStaged };

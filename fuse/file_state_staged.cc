@@ -202,7 +202,7 @@ int FileState::ReadContent(uint64_t offset, char* buf, size_t n) {
 }
 
 int FileState::UploadStaged(std::optional<ObjectInfo>* committed) {
-  auto writer = store_->NewWriter(bucket_, CommitMeta());
+  auto writer = store_->NewWriter(bucket_, CommitMeta(), PutOptionsFor(*options_));
   if (!writer.ok()) return ErrnoFor(writer.status(), OpKind::kWrite);
   std::vector<char> buf(kCopyBlock);
   for (uint64_t offset = 0; offset < size_;) {

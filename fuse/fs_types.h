@@ -69,6 +69,9 @@ struct FsOptions {
   // shrinking towards read_window as more streams share kReadBudgetChunks (filesystem.h).
   int read_window = 8;
   int read_window_max = 32;
+  // Chunk size of the objects this mount writes (0: the core's default, 128 KiB, as nats.go).
+  // Bigger chunks cost the server less per byte; reads fetch whole chunks.
+  uint32_t chunk_size = 0;
 };
 
 }  // namespace natss3::fs

@@ -98,6 +98,12 @@ const std::map<std::string, Setter>& ValueOptions() {
          c.fs.read_window_max = static_cast<int>(std::clamp<uint64_t>(n, 1, 256));
          return Status::OK();
        }},
+      {"chunk_size", [](CommandLine& c, const std::string& v) -> Status {
+         NATSS3_ASSIGN_OR_RETURN(uint64_t n, ParseByteSize(v));
+         if (n != 0 && (n < 1024 || n > (8u << 20))) return InvalidArgument("1K..8M");
+         c.fs.chunk_size = static_cast<uint32_t>(n);
+         return Status::OK();
+       }},
       {"threads", [](CommandLine& c, const std::string& v) -> Status {
          NATSS3_ASSIGN_OR_RETURN(uint64_t n, ParseNumber(v, 10));
          c.max_threads = static_cast<int>(std::max<uint64_t>(1, n));
@@ -245,7 +251,8 @@ Mount:
                          (kernel readahead, default 1024), read_window=N and
                          read_window_max=N (chunk fetches in flight per sequential reader: up
                          to max (32) while few files are read, down to N (8) when many are),
-                         and every flag above
+                         chunk_size=SIZE (of the objects written, default 128K; capped at the
+                         server's max_payload), and every flag above
                          as name=value; generic mount options (_netdev, nofail, ...) are ignored.
 Unmount with: fusermount3 -u MOUNTPOINT (open files are flushed first).
 )";

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # natss3fs benchmark (not part of ctest). One run, interleaved rounds (natss3d, natss3fs, s3fs):
 #  - sequential write/read of SIZE_MIB (default 1 GiB) through natss3fs, vs natss3d PUT/GET of
-#    the same file (curl), vs Debian's s3fs mounted on that natss3d; ratios of medians;
+#    the same file (curl), vs Debian's s3fs mounted on that natss3d; the three reads read the
+#    same object; ratios of medians;
 #    CPU-seconds per GiB of natss3fs, natss3d and nats-server in each phase
 #  - ls -l of directories of 1k/10k/100k entries (created through the core, in parallel):
 #    first listing after mounting (cold: includes loading the bucket index) and again (warm)
@@ -9,6 +10,7 @@
 # Usage: bench/fuse/run.sh [BUILD_DIR]
 #   env: SIZE_MIB=1024 ROUNDS=3 LS_SIZES="1000 10000 100000" PHASES="seq ls rss"
 #        FS_BIN=... (another natss3fs binary, e.g. an older build, to compare)
+#        FS_OPTS="-o chunk_size=512K" (natss3fs options)
 # Needs: nats-server, curl, s3fs (optional: skipped when missing), python3; root for FUSE.
 set -euo pipefail
 build=${1:-build-fuse}
@@ -54,7 +56,8 @@ now() { date +%s.%N; }
 cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }  # clock ticks
 hz=$(getconf CLK_TCK)
 mount_fs() {
-  "$fs_bin" -f -s "$url" --cache-dir "$work/cache" "$mnt" >>"$work/natss3fs.log" 2>&1 &
+  # shellcheck disable=SC2086
+  "$fs_bin" -f -s "$url" --cache-dir "$work/cache" ${FS_OPTS:-} "$mnt" >>"$work/natss3fs.log" 2>&1 &
   fs_pid=$!
   for _ in $(seq 100); do mountpoint -q "$mnt" && return 0; sleep 0.05; done
   echo "natss3fs did not mount" >&2; cat "$work/natss3fs.log" >&2; exit 1
@@ -97,24 +100,23 @@ if [[ " $phases " == *" seq "* ]]; then
   mkdir "$mnt/bench"
   curl -sf -X PUT "$endpoint/s3fsb" >/dev/null
   for round in $(seq "$rounds"); do
-    # natss3d PUT / GET (the same daemon s3fs talks to)
+    # Writes: natss3d PUT (the daemon s3fs talks to), natss3fs, s3fs on natss3d. Reads: all
+    # three read the same object (the one natss3fs wrote), from a fresh mount each.
     measure s3d_put "$s3d_pid $ns_pid" curl -sf -T "$work/src" "$endpoint/bench/put$round" -o /dev/null
-    measure s3d_get "$s3d_pid $ns_pid" curl -sf "$endpoint/bench/put$round" -o /dev/null
     curl -sf -X DELETE "$endpoint/bench/put$round" >/dev/null
-    # natss3fs
     measure fs_write "$fs_pid $ns_pid" dd if="$work/src" of="$mnt/bench/f$round" bs=1M status=none
     umount_fs; mount_fs
     measure fs_read "$fs_pid $ns_pid" dd if="$mnt/bench/f$round" of=/dev/null bs=1M status=none
-    rm "$mnt/bench/f$round"
-    # s3fs on natss3d
+    measure s3d_get "$s3d_pid $ns_pid" curl -sf "$endpoint/bench/f$round" -o /dev/null
     if [ -n "$have_s3fs" ]; then
       mount_s3fs s3fsb
       measure s3fs_write "$s3d_pid $ns_pid" dd if="$work/src" of="$s3mnt/f$round" bs=1M status=none
-      umount_s3fs; mount_s3fs s3fsb
-      measure s3fs_read "$s3d_pid $ns_pid" dd if="$s3mnt/f$round" of=/dev/null bs=1M status=none
       rm "$s3mnt/f$round"
+      umount_s3fs; mount_s3fs bench
+      measure s3fs_read "$s3d_pid $ns_pid" dd if="$s3mnt/f$round" of=/dev/null bs=1M status=none
       umount_s3fs
     fi
+    rm "$mnt/bench/f$round"
   done
   rm -f "$work/src"
   for k in s3d_put s3d_get fs_write fs_read s3fs_write s3fs_read; do

@@ -39,12 +39,13 @@ class FilesystemTest : public ::testing::Test {
     StartFs(64 << 20);
   }
 
-  void StartFs(uint64_t cache_limit) {
+  void StartFs(uint64_t cache_limit, uint32_t chunk_size = 0) {
     fs_.reset();
     FsOptions options;
     options.bucket = "b";
     options.cache_dir = cache_.path();
     options.cache_limit = cache_limit;
+    options.chunk_size = chunk_size;
     fs_ = std::make_unique<Filesystem>(store_, options);
   }
 
@@ -113,6 +114,25 @@ TEST_F(FilesystemTest, StreamedWriteIsVisibleOnlyAfterClose) {
   Attr after;
   ASSERT_EQ(fs_->Lookup(kRootIno, "f", &after), 0);
   EXPECT_EQ(after.mode & 07777, 0640u);
+}
+
+TEST_F(FilesystemTest, ChunkSizeOptionAppliesToStreamedAndStagedUploads) {
+  StartFs(64 << 20, 512 << 10);
+  const std::string data = RandomBytes((3 << 20) + 5, 3);
+  uint64_t ino = WriteNew("f", data, 1 << 20);  // streamed
+  auto info = store_->GetInfo("b", "f");
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->chunks, 7u);
+  // An edit in place stages and re-uploads with the same chunk size.
+  OpenOut out;
+  ASSERT_EQ(fs_->Open(ino, O_RDWR, &out), 0);
+  ASSERT_EQ(fs_->Write(out.fh, 100, "edit", 4), 0);
+  ASSERT_EQ(fs_->Release(out.fh), 0);
+  std::string want = data;
+  want.replace(100, 4, "edit");
+  EXPECT_EQ(store_->GetBytes("b", "f").value(), want);
+  EXPECT_EQ(store_->GetInfo("b", "f")->chunks, 7u);
+  EXPECT_EQ(ReadAll(ino), want);
 }
 
 TEST_F(FilesystemTest, RandomReadsAndSeekBackWrites) {

@@ -116,6 +116,15 @@ TEST(OptionsTest, FlagsAndMountOptions) {
   EXPECT_TRUE(cl->connect.retry_on_failed_connect);
 }
 
+TEST(OptionsTest, ChunkSize) {
+  auto cl = ParseCommandLine({"-o", "chunk_size=512K", "/m"});
+  ASSERT_TRUE(cl.ok()) << cl.status().ToString();
+  EXPECT_EQ(cl->fs.chunk_size, 512u << 10);
+  EXPECT_EQ(ParseCommandLine({"/m"})->fs.chunk_size, 0u);  // the core's default
+  EXPECT_FALSE(ParseCommandLine({"-o", "chunk_size=100", "/m"}).ok());
+  EXPECT_FALSE(ParseCommandLine({"-o", "chunk_size=64M", "/m"}).ok());
+}
+
 TEST(OptionsTest, FstabSourceNamesTheBucket) {
   auto one = ParseCommandLine({"photos", "/mnt/p", "-o", "server=nats://x:4222,creds=/c"});
   ASSERT_TRUE(one.ok());
