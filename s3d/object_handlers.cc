@@ -222,9 +222,15 @@ ApiStatus GetObject(RequestContext& ctx, bool head) {
     options.offset = selected.offset;
     options.length = selected.length;
     options.verify_digest = !partial;
-    auto opened = ctx.store.Open(ctx.address.bucket, ctx.address.key, options);
+    // The version whose headers were just decided on, without another meta lookup (a link
+    // was followed by the whole-object open above: open the target by name again).
+    auto opened = whole_reader ? ctx.store.Open(ctx.address.bucket, ctx.address.key, options)
+                               : ctx.store.OpenInfo(*info, options);
+    if (!opened.ok() && opened.status().code() == Code::kDataLoss && !whole_reader) {
+      return ApiError{"ServiceUnavailable", "The object changed while it was opened; retry", 503};
+    }
     if (!opened.ok()) return FromStatus(opened.status(), ErrorContext::kObject);
-    if (!whole_reader && (*opened)->info().nuid != info->nuid) {
+    if (whole_reader && (*opened)->info().nuid != info->nuid) {
       return ApiError{"ServiceUnavailable", "The object changed while it was opened; retry", 503};
     }
     reader = std::move(opened).value();

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <set>
 #include <thread>
 
 #include "core_test_util.h"
@@ -73,6 +74,42 @@ TEST_F(WatchTest, DefaultDeliversInitialValuesMarkerThenUpdates) {
   // No second end marker.
   MustPut(bucket_, "d", "4");
   EXPECT_EQ(Describe(MustNext(*w)), "d");
+}
+
+// A rename purges the old meta subject, and nats-server 2.9.10 can move the watch consumer
+// past meta messages it has not delivered yet, including the newest one; with no later activity
+// only the watcher's probe finds them. Concurrent renames make such jumps likely.
+TEST_F(WatchTest, RenamesAreSeenWithoutLaterActivity) {
+  const int threads = 4, per_thread = 10;
+  for (int t = 0; t < threads; ++t)
+    for (int i = 0; i < per_thread; ++i) MustPut(bucket_, "x" + std::to_string(t * 100 + i), "v");
+  auto w = MustWatch({});
+  ASSERT_NE(w, nullptr);
+  std::set<std::string> seen;
+  for (;;) {
+    WatchEvent e = MustNext(*w);
+    if (e.kind == Kind::kEndOfInitial) break;
+    seen.insert(e.info.name());
+  }
+  ASSERT_EQ(seen.size(), static_cast<size_t>(threads * per_thread));
+  std::vector<std::thread> renamers;
+  for (int t = 0; t < threads; ++t) {
+    renamers.emplace_back([&, t] {
+      auto other = ConnectTo(server_->url());  // an external writer
+      ASSERT_OK(other);
+      for (int i = 0; i < per_thread; ++i) {
+        std::string n = std::to_string(t * 100 + i);
+        ASSERT_OK((*other)->UpdateMeta(bucket_, "x" + n, Meta("y" + n)));
+      }
+    });
+  }
+  for (auto& r : renamers) r.join();
+  std::set<std::string> renamed;
+  while (renamed.size() < static_cast<size_t>(threads * per_thread)) {
+    auto e = w->Next(3s);
+    ASSERT_OK(e) << "saw " << renamed.size() << " renames";
+    if (e->info.name()[0] == 'y') renamed.insert(e->info.name());
+  }
 }
 
 TEST_F(WatchTest, EmptyBucketSendsMarkerImmediately) {

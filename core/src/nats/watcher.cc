@@ -8,6 +8,11 @@
 // affected.) The watcher therefore checks each gap in stream sequences after the initial list:
 // a direct get of the next meta message after the last one delivered finds any message the
 // consumer skipped, and that message is delivered first.
+//
+// An explicit purge of a meta subject (a rename purges the old name) can move the consumer past
+// the newest message itself; no later message then reveals the gap. So while no message
+// arrives, the same direct get probes for missed messages: kProbeAfterActivity after the last
+// event (renames come right after other activity), then every kIdleProbe.
 #include <atomic>
 
 #include "nats/errors.h"
@@ -16,6 +21,9 @@
 
 namespace natss3::natsw {
 namespace {
+
+constexpr auto kProbeAfterActivity = std::chrono::milliseconds(250);
+constexpr auto kIdleProbe = std::chrono::milliseconds(1000);
 
 class NatsWatcher : public Watcher {
  public:
@@ -69,14 +77,15 @@ class NatsWatcher : public Watcher {
       marker_pending_ = false;
       return WatchEvent{WatchEvent::Kind::kEndOfInitial, {}};
     }
-    auto deadline = std::chrono::steady_clock::now() + timeout;
+    using Clock = std::chrono::steady_clock;
+    auto deadline = Clock::now() + timeout;
     for (;;) {
       MsgPtr msg;
       if (held_) {
         msg = std::move(held_);
       } else {
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-            deadline - std::chrono::steady_clock::now());
+        auto wake = initial_done_ ? std::min(deadline, next_probe_) : deadline;
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(wake - Clock::now());
         natsMsg* raw = nullptr;
         natsStatus s =
             natsSubscription_NextMsg(&raw, sub_.get(), std::max<int64_t>(1, left.count()));
@@ -84,16 +93,31 @@ class NatsWatcher : public Watcher {
           if (raw) natsMsg_Destroy(raw);
           return Cancelled("watch stopped");
         }
-        if (s == NATS_TIMEOUT) return DeadlineExceeded("no watch event");
+        if (s == NATS_TIMEOUT) {
+          if (initial_done_ && Clock::now() >= next_probe_) {
+            next_probe_ = Clock::now() + kIdleProbe;
+            if (MsgPtr skipped = NextMetaAfter(last_)) {
+              next_probe_ = Clock::now() + kProbeAfterActivity;
+              last_ = natsMsg_GetSequence(skipped.get());
+              auto info = InfoFromMsg(skipped.get(), last_, natsMsg_GetTime(skipped.get()));
+              if (!info.ok() || (options_.ignore_deletes && info->deleted)) continue;
+              return WatchEvent{WatchEvent::Kind::kUpdate, std::move(info).value()};
+            }
+          }
+          if (Clock::now() >= deadline) return DeadlineExceeded("no watch event");
+          continue;
+        }
         if (s != NATS_OK) return FromNats(s, "watch bucket " + bucket_);
         msg.reset(raw);
+        next_probe_ = Clock::now() + kProbeAfterActivity;
       }
       jsMsgMetaData* md = nullptr;
       if (natsMsg_GetMetaData(&md, msg.get()) != NATS_OK) continue;
       MetaPtr meta(md);
       uint64_t seq = md->Sequence.Stream;
-      // Sequences up to last_ belong to the initial list (default mode) or were delivered.
-      if (options_.include_history || seq > last_) {
+      // Sequences up to last_ belong to the initial list (default mode, until its end) or were
+      // already delivered (found by a probe or a gap check before the consumer got there).
+      if (options_.include_history || initial_done_ || seq > last_) {
         if (seq <= last_) continue;
         if (seq > last_ + 1) {
           if (MsgPtr skipped = NextMetaAfter(last_); skipped && natsMsg_GetSequence(skipped.get()) < seq) {
@@ -150,6 +174,7 @@ class NatsWatcher : public Watcher {
   uint64_t last_ = 0;  // highest stream sequence delivered (or known at start)
   bool marker_pending_ = false;
   bool initial_done_ = false;
+  std::chrono::steady_clock::time_point next_probe_ = std::chrono::steady_clock::now();
   std::atomic<bool> stopped_{false};
 };
 
