@@ -55,7 +55,6 @@ ApiResult<BodySummary> StreamBody(const httplib::Request& req, const httplib::Co
   if (!finished.ok()) return FromS3Error(finished.error());
   BodySummary summary;
   summary.bytes = (*decoder)->payload_bytes();
-  summary.md5_hex = (*decoder)->md5_hex();
   summary.checksum_algorithm = (*decoder)->checksum_algorithm();
   summary.checksum_base64 = (*decoder)->checksum_base64();
   summary.checksum_in_trailer = (*decoder)->checksum_from_trailer();

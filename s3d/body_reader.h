@@ -19,7 +19,6 @@ namespace natss3::s3d {
 
 struct BodySummary {
   uint64_t bytes = 0;
-  std::string md5_hex;
   // The x-amz-checksum-* the client sent, as a header or in an aws-chunked trailer (verified).
   std::optional<s3::ChecksumAlgorithm> checksum_algorithm;
   std::string checksum_base64;

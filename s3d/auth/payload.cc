@@ -28,13 +28,12 @@ std::optional<uint64_t> ParseLength(std::string_view text) {
 S3Result<std::unique_ptr<PayloadDecoder>> PayloadDecoder::Create(const AuthContext& context,
                                                                  const HeaderMap& headers) {
   std::unique_ptr<PayloadDecoder> decoder(new PayloadDecoder());
-  decoder->md5_.emplace(ChecksumAlgorithm::kMd5);
-
   if (auto md5 = headers.find("content-md5"); md5 != headers.end()) {
     std::string value = Trimmed(md5->second);
     std::optional<std::string> raw = Base64Decode(value);
     if (!raw || raw->size() != 16) return S3Error::InvalidDigest();
     decoder->expected_md5_ = *raw;
+    decoder->md5_.emplace(ChecksumAlgorithm::kMd5);
   }
 
   // At most one x-amz-checksum-* header (S3 rejects several).
@@ -72,7 +71,7 @@ S3Result<std::unique_ptr<PayloadDecoder>> PayloadDecoder::Create(const AuthConte
 }
 
 S3Status PayloadDecoder::Emit(std::string_view data, const Sink& sink) {
-  md5_->Update(data);
+  if (md5_) md5_->Update(data);
   if (sha256_) sha256_->Update(data);
   if (header_checksum_) header_checksum_->Update(data);
   payload_bytes_ += data.size();
@@ -115,8 +114,7 @@ S3Status PayloadDecoder::Finish() {
   if (sha256_ && sha256_->Hex() != expected_sha256_) {
     return fail(S3Error::XAmzContentSHA256Mismatch());
   }
-  std::string md5_raw = md5_->Digest();
-  if (!expected_md5_.empty() && md5_raw != expected_md5_) {
+  if (md5_ && md5_->Digest() != expected_md5_) {
     return fail(S3Error::BadDigest("The Content-MD5 you specified did not match what we "
                                    "received."));
   }
@@ -133,7 +131,6 @@ S3Status PayloadDecoder::Finish() {
     checksum_base64_ = chunked_->trailer_checksum_base64();
     checksum_from_trailer_ = true;
   }
-  md5_hex_ = HexEncode(md5_raw);
   return S3Status::OK();
 }
 

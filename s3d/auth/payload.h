@@ -24,7 +24,7 @@ namespace natss3::s3 {
 //   - trailing checksum, chunk and trailer signatures (aws-chunked, see AwsChunkedDecoder)
 //   - body length: Content-Length for plain bodies, x-amz-decoded-content-length for
 //     aws-chunked                                              -> IncompleteBody
-// It also computes the MD5 of the payload (for the ETag) in the same pass.
+// MD5 is computed only to check a Content-MD5 (the core computes the ETag's MD5 as it stores).
 //
 // Like AwsChunkedDecoder it streams: bytes reach the sink before whole-body checks run in
 // Finish(); on any error the caller discards the write. Memory: AwsChunkedDecoder's budget
@@ -44,8 +44,6 @@ class PayloadDecoder {
   S3Status Finish();
 
   uint64_t payload_bytes() const { return payload_bytes_; }
-  // Lower-case hex MD5 of the payload; valid after a successful Finish.
-  const std::string& md5_hex() const { return md5_hex_; }
   // The x-amz-checksum-* the client sent (header or trailer), verified; S3 echoes it back.
   // Valid after a successful Finish.
   std::optional<ChecksumAlgorithm> checksum_algorithm() const { return checksum_algorithm_; }
@@ -59,14 +57,13 @@ class PayloadDecoder {
 
   std::optional<AwsChunkedDecoder> chunked_;
   std::optional<uint64_t> content_length_;  // plain bodies
-  std::optional<Checksum> md5_;
+  std::optional<Checksum> md5_;               // only with Content-MD5
   std::optional<Checksum> sha256_;            // kSignedSha256
   std::string expected_sha256_;
   std::optional<Checksum> header_checksum_;   // x-amz-checksum-* sent as a header
   std::string expected_checksum_base64_;
   std::string expected_md5_;                 // raw 16 bytes of Content-MD5
   uint64_t payload_bytes_ = 0;
-  std::string md5_hex_;
   std::optional<ChecksumAlgorithm> checksum_algorithm_;
   std::string checksum_base64_;
   bool checksum_from_trailer_ = false;

@@ -5,6 +5,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <thread>
+
 #include "auth/checksums.h"
 #include "auth/sigv4_signer.h"
 #include "s3_test_client.h"
@@ -28,6 +30,14 @@ class S3BadInput : public ::testing::Test {
   // disconnect slightly, so poll with a deadline).
   void ExpectNothingLeft() {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    // A request the client abandoned may still be being read, written and then aborted by the
+    // daemon (the stream count can rise before it falls): wait until the only request in
+    // flight is the metrics request itself.
+    while (client_.Send("GET", "/metrics").body.find("natss3_requests_in_flight 1\n") ==
+               std::string::npos &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
     while (Messages() != baseline_ && std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
