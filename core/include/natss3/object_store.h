@@ -63,7 +63,7 @@ struct ReadOptions {
   std::optional<uint64_t> length;  // nullopt: to the end. Clamped to the object size.
   // Bound for the whole read when no progress happens (a chunk does not arrive).
   std::chrono::milliseconds idle_timeout{30000};
-  int window = 32;  // chunk fetches in flight (the read's memory budget: window * chunk size)
+  int window = 64;  // chunk fetches in flight (the read's memory budget: window * chunk size)
   // Verify SHA-256 at EOF (only for whole-object reads; ranged reads cannot).
   bool verify_digest = true;
 };
