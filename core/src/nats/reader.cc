@@ -75,37 +75,20 @@ class NatsObjectReader : public ObjectReader {
   // exactly N sequences before the meta, all N fill that range (the usual case: nothing was
   // written in between). Then chunk i is at first + i, and no locating consumer is needed.
   Status FetchFirstChunk() {
-    jsDirectGetMsgOptions dg;
-    jsDirectGetMsgOptions_Init(&dg);
-    dg.Sequence = 0;
-    dg.NextBySubject = subject_.c_str();
-    natsMsg* raw = nullptr;
-    natsStatus s = js_DirectGetMsg(&raw, store_->conn().js(), stream_.c_str(), nullptr, &dg);
-    if (s == NATS_NOT_FOUND)
-      return DataLoss("object data of " + info_.meta.name +
-                      " is missing (deleted or replaced during the read)");
-    if (s != NATS_OK) return FromNats(s, "read " + info_.meta.name);
-    seq0_ = natsMsg_GetSequence(raw);
+    NATSS3_ASSIGN_OR_RETURN(MsgPtr msg, FirstChunkMessage());
+    seq0_ = natsMsg_GetSequence(msg.get());
     contiguous_ = seq0_ + info_.chunks == info_.revision;
-    arrived_[0] = Chunk(MsgPtr(raw));
+    arrived_[0] = Chunk(std::move(msg));
     return Status::OK();
   }
 
   // One-chunk objects: one direct get (next by subject) gives both location and data; no
   // consumer, no inbox.
   Status FetchSingleChunk() {
-    jsDirectGetMsgOptions dg;
-    jsDirectGetMsgOptions_Init(&dg);
-    dg.Sequence = 0;
-    dg.NextBySubject = subject_.c_str();
-    natsMsg* raw = nullptr;
-    natsStatus s = js_DirectGetMsg(&raw, store_->conn().js(), stream_.c_str(), nullptr, &dg);
-    if (s == NATS_NOT_FOUND)
-      return DataLoss("object data of " + info_.meta.name +
-                      " is missing (deleted or replaced during the read)");
-    if (s != NATS_OK) return FromNats(s, "read " + info_.meta.name);
-    Chunk data{MsgPtr(raw)};
-    index_.seqs = {natsMsg_GetSequence(raw)};
+    NATSS3_ASSIGN_OR_RETURN(MsgPtr msg, FirstChunkMessage());
+    uint64_t seq = natsMsg_GetSequence(msg.get());
+    Chunk data(std::move(msg));
+    index_.seqs = {seq};
     index_.sizes = {static_cast<uint32_t>(data.size())};
     index_.offsets = {0};
     index_.total = data.size();
@@ -268,15 +251,23 @@ class NatsObjectReader : public ObjectReader {
     return LocateUntil([&] { return index_.total >= end; });
   }
 
-  bool ChunksExist() {
+  bool ChunksExist() { return FirstChunkMessage().status().code() != Code::kDataLoss; }
+
+  // The object's first chunk message (direct get, next by subject from the stream's start);
+  // kDataLoss when the object has no chunks left.
+  Result<MsgPtr> FirstChunkMessage() {
     jsDirectGetMsgOptions dg;
     jsDirectGetMsgOptions_Init(&dg);
     dg.Sequence = 0;
     dg.NextBySubject = subject_.c_str();
     natsMsg* raw = nullptr;
     natsStatus s = js_DirectGetMsg(&raw, store_->conn().js(), stream_.c_str(), nullptr, &dg);
-    if (raw) natsMsg_Destroy(raw);
-    return s != NATS_NOT_FOUND;
+    MsgPtr msg(raw);
+    if (s == NATS_NOT_FOUND)
+      return DataLoss("object data of " + info_.meta.name +
+                      " is missing (deleted or replaced during the read)");
+    if (s != NATS_OK) return FromNats(s, "read " + info_.meta.name);
+    return msg;
   }
 
   size_t ChunkAt(uint64_t offset) const {
