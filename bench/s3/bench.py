@@ -3,7 +3,9 @@
 
 Measures (see shared/docs/performance.md for targets):
   * S3 PUT / GET of a large object (default 1 GiB) vs the natss3 core directly (same data path
-    without HTTP), time to first byte of the GET, daemon RSS above idle during the transfers;
+    without HTTP) and vs the raw JetStream ceiling (natss3_bench_core's cnats pipelined publish
+    and ordered replay, one round per S3 round), time to first byte of the GET, daemon RSS above
+    idle during the transfers;
   * 4 KiB PUT and GET at 1 and 16 concurrent clients: natss3_s3bench_small (C++, one keep-alive
     SigV4 connection per client thread) against natss3d, interleaved with the same operations
     through the core directly, with natss3d / nats-server CPU per operation;
@@ -21,6 +23,7 @@ import http.client
 import json
 import os
 import random
+import re
 import shutil
 import socket
 import statistics
@@ -133,6 +136,17 @@ def s3_get_big(port, bucket, key):
     return time.perf_counter() - start, ttfb
 
 
+def raw_ceiling(bench_core, mib):
+    """Raw cnats pipelined publish and ordered-consumer replay of one `mib` MiB object: the
+    ceiling of bench/core (natss3_bench_core, one round on its own nats-server). MiB/s."""
+    out = subprocess.run([bench_core, "--no-js", "--no-rss", "--large", str(mib), "--rounds", "1",
+                          "--small-count", "0"], capture_output=True, text=True, check=True)
+    m = re.search(r"round \d+ raw .*?: put ([\d.]+) MiB/s, get ([\d.]+) MiB/s", out.stderr + out.stdout)
+    if not m:
+        raise RuntimeError("natss3_bench_core printed no raw figures:\n" + out.stderr + out.stdout)
+    return float(m.group(1)), float(m.group(2))
+
+
 def core_op(tool, nats_url, bucket, key, mode, mib):
     out = subprocess.run([tool, nats_url, bucket, key, mode, str(mib)], check=True,
                          capture_output=True, text=True).stdout.split()
@@ -221,9 +235,17 @@ def main():
         idle = rss_kib(daemon.pid)
         size = a.size_mib << 20
         s3_put, s3_get, core_put, core_get, ttfb, core_ttfb = [], [], [], [], [], []
+        raw_put, raw_get = [], []  # MiB/s
+        bench_core = os.path.join(a.build, "bench", "core", "natss3_bench_core")
+        if not os.access(bench_core, os.X_OK):
+            print(f"note: {bench_core} missing: no raw JetStream ceiling (build natss3_bench_core)")
+            bench_core = None
         sampler = RssSampler(daemon.pid)
         sampler.start()
-        for _ in range(a.rounds if "big" in only else 0):  # interleaved: core, S3, core, S3 ...
+        for _ in range(a.rounds if "big" in only else 0):  # interleaved: raw, core, S3, ...
+            if bench_core:
+                rp, rg = raw_ceiling(bench_core, a.size_mib)
+                raw_put.append(rp); raw_get.append(rg)
             core_put.append(core_op(tool, nats_url, "bench", "core", "put", a.size_mib)[0])
             s3_put.append(s3_put_big(sport, "bench", "s3", size)[0])
             t, f = core_op(tool, nats_url, "bench", "core", "get", a.size_mib)
@@ -252,6 +274,10 @@ def main():
         print("%-28s %12s %12s %8s" % ("metric", "natss3d", "core", "ratio"))
         for name, s3v, corev, unit in rows:
             print("%-28s %9.1f %s %9.1f %s %7.0f%%" % (name, s3v, unit[:3], corev, unit[:3], 100 * s3v / corev))
+        if raw_put:
+            for name, s3v, rawv in (("S3 PUT vs raw publish", mib / statistics.median(s3_put), statistics.median(raw_put)),
+                                    ("S3 GET vs raw replay", mib / statistics.median(s3_get), statistics.median(raw_get))):
+                print("%-28s %9.1f MiB %9.1f MiB %7.0f%%  (raw: cnats, bench/core)" % (name, s3v, rawv, 100 * s3v / rawv))
         if "big" in only:
             # The core tool's own GET starts a process and connection; its warm figure (Open +
             # first Read on an established connection) is what natss3d pays per request.
