@@ -1,7 +1,5 @@
 // Bad input: each rejected with the right S3 error and nothing left behind in the stream.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -118,12 +116,8 @@ TEST_F(S3BadInput, ClientDisconnectsMidUpload) {
   std::string body = natss3::test::RandomBytes(2 << 20, 5);
   std::string request = client_.Build("PUT", "/" + bucket_ + "/obj", "", {}, body,
                                       std::string("UNSIGNED-PAYLOAD"), nullptr, 64 << 20);
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(daemon_.port()));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  int fd = ConnectLoopback(daemon_.port());
+  ASSERT_GE(fd, 0);
   size_t sent = 0;
   while (sent < request.size()) {
     ssize_t n = ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);

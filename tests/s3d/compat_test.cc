@@ -1,9 +1,7 @@
 // S3 behaviours clients rely on, in-process on a real nats-server: checksums sent in an
 // aws-chunked trailer are stored and returned like header checksums, CreateBucket without a
 // body or Content-Length, keep-alive connections and graceful stop of the HTTP layer.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -158,12 +156,8 @@ TEST_F(S3Compat, CancelledDownloadsDoNotHurtTheDaemon) {
   ASSERT_EQ(client_.Send("PUT", "/" + bucket_ + "/big", "", {}, payload).status, 200);
   std::string request = client_.Build("GET", "/" + bucket_ + "/big", "", {}, "", std::nullopt);
   for (int i = 0; i < 40; ++i) {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<uint16_t>(client_.port()));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+    int fd = ConnectLoopback(client_.port());
+    ASSERT_GE(fd, 0);
     ASSERT_EQ(::send(fd, request.data(), request.size(), MSG_NOSIGNAL), static_cast<ssize_t>(request.size()));
     char buf[4096];
     ASSERT_GT(::recv(fd, buf, sizeof(buf), 0), 0);  // the response started
@@ -205,14 +199,8 @@ TEST_F(S3Compat, KeepAliveConnectionsAreParkedAndServedAgain) {
   const int kConnections = 48;  // more than the in-process daemon's 32 workers
   std::vector<int> fds;
   for (int i = 0; i < kConnections; ++i) {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<uint16_t>(client_.port()));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-    timeval tv{10, 0};
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    int fd = ConnectLoopback(client_.port(), 10);
+    ASSERT_GE(fd, 0);
     ASSERT_EQ(::send(fd, get.data(), get.size(), MSG_NOSIGNAL), static_cast<ssize_t>(get.size()));
     std::string response = ReadOneResponse(fd);
     ASSERT_NE(response.find("keep-alive body"), std::string::npos) << response;

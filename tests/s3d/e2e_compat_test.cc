@@ -2,9 +2,7 @@
 // in aws-chunked trailers (aws CLI v1/v2 and boto3 over HTTPS) come back on HEAD/GET, curl's
 // SigV4 CreateBucket without Content-Length, Range handling, a clear error for a missing
 // --credentials file, and a fast graceful SIGTERM.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -184,20 +182,7 @@ TEST(S3Credentials, MissingExplicitFileIsAClearStartupError) {
 }
 
 // A raw keep-alive connection.
-int Connect(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  timeval tv{20, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  return fd;
-}
+int Connect(int port) { return ConnectLoopback(port, 20); }
 
 // Reads one response; returns its body length, or -1. `delay` slows the reader down.
 long ReadResponse(int fd, std::chrono::milliseconds delay = std::chrono::milliseconds(0)) {

@@ -44,8 +44,7 @@ std::string DecodeChunked(const std::string& body) {
 }
 }  // namespace
 
-HttpResponse SendRaw(int port, const std::string& request, bool half_close) {
-  HttpResponse response;
+int ConnectLoopback(int port, int recv_timeout_s) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -53,10 +52,17 @@ HttpResponse SendRaw(int port, const std::string& request, bool half_close) {
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
     ::close(fd);
-    return response;
+    return -1;
   }
-  timeval tv{60, 0};
+  timeval tv{recv_timeout_s, 0};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  return fd;
+}
+
+HttpResponse SendRaw(int port, const std::string& request, bool half_close) {
+  HttpResponse response;
+  int fd = ConnectLoopback(port);
+  if (fd < 0) return response;
   size_t sent = 0;
   while (sent < request.size()) {
     ssize_t n = ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);

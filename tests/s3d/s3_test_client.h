@@ -34,6 +34,9 @@ struct HttpResponse {
   std::string ErrorCode() const;
 };
 
+// A TCP connection to 127.0.0.1:port with a receive timeout; -1 when it cannot connect.
+int ConnectLoopback(int port, int recv_timeout_s = 60);
+
 // Sends `request` bytes on a fresh connection to 127.0.0.1:port and reads the response until
 // the server closes (requests carry "Connection: close"). When `half_close`, shuts down the
 // write side after sending (the server sees EOF mid-body).
