@@ -25,10 +25,7 @@ constexpr uint64_t kPipeAfter = 1 << 20;
 
 PutOptions PutOptionsFor(const FsOptions& options) {
   PutOptions put;
-  put.chunk_size = options.chunk_size;
-  if (options.chunk_size > (128u << 10)) {
-    put.window = static_cast<int>(std::max<uint32_t>(4, (4u << 20) / options.chunk_size));
-  }
+  put.chunk_size = options.chunk_size;  // the core sizes the window in bytes
   return put;
 }
 

@@ -54,7 +54,7 @@ class CacheBudget {
   std::atomic<uint64_t> used_{0};
 };
 
-// Put options of this mount: its chunk size, with the in-flight window kept near 4 MiB.
+// Put options of this mount: its chunk size.
 PutOptions PutOptionsFor(const FsOptions& options);
 
 class FileState {

@@ -222,17 +222,13 @@ ApiStatus GetObject(RequestContext& ctx, bool head) {
     options.offset = selected.offset;
     options.length = selected.length;
     options.verify_digest = !partial;
-    // The version whose headers were just decided on, without another meta lookup (a link
-    // was followed by the whole-object open above: open the target by name again).
-    auto opened = whole_reader ? ctx.store.Open(ctx.address.bucket, ctx.address.key, options)
-                               : ctx.store.OpenInfo(*info, options);
-    if (!opened.ok() && opened.status().code() == Code::kDataLoss && !whole_reader) {
+    // Exactly the version whose headers were decided on (a link's target, after the open
+    // above), without another meta lookup. A version replaced since has lost its chunks.
+    auto opened = ctx.store.OpenInfo(*info, options);
+    if (!opened.ok() && opened.status().code() == Code::kDataLoss) {
       return ApiError{"ServiceUnavailable", "The object changed while it was opened; retry", 503};
     }
     if (!opened.ok()) return FromStatus(opened.status(), ErrorContext::kObject);
-    if (whole_reader && (*opened)->info().nuid != info->nuid) {
-      return ApiError{"ServiceUnavailable", "The object changed while it was opened; retry", 503};
-    }
     reader = std::move(opened).value();
   }
   StreamObjectBody(ctx.res, std::move(reader), selected.length, content_type);

@@ -28,8 +28,9 @@ namespace natss3 {
 class ListingIndex;
 
 // Streaming put. Bytes go out as they come: full chunks are published asynchronously with at
-// most `window` chunks in flight, so memory is bounded by window * chunk size (default
-// 32 * 128 KiB = 4 MiB) plus one chunk being filled, whatever the object size.
+// most `window` default-size chunks' worth in flight (chunks larger than 128 KiB count for
+// more; at least 4 are in flight), so memory is bounded by window * 128 KiB (default 4 MiB)
+// plus one chunk being filled (4 chunks for chunks above 1 MiB), whatever the object size.
 // Nothing becomes visible until Commit(). Destroying an uncommitted writer aborts it.
 class ObjectWriter {
  public:
@@ -52,7 +53,7 @@ class ObjectWriter {
 
 struct PutOptions {
   uint32_t chunk_size = 0;  // 0: meta.max_chunk_size or 128 KiB; capped at server max_payload
-  int window = 32;          // async chunk publishes in flight
+  int window = 32;          // chunk publishes in flight, in 128 KiB units (see ObjectWriter)
   // Optimistic concurrency: when set, Commit fails with kFailedPrecondition unless the meta
   // subject's last sequence is this value (0 = the object must not exist at all).
   std::optional<uint64_t> expected_revision;

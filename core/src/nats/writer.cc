@@ -1,5 +1,6 @@
 // Streaming puts: a bounded window of async chunk publishes, MD5 + SHA-256 on the fly, then a
 // rollup meta publish (format doc §5.1). Failed or abandoned puts purge their own chunks.
+#include <algorithm>
 #include <condition_variable>
 #include <mutex>
 
@@ -12,7 +13,14 @@
 namespace natss3::natsw {
 namespace {
 
-// Publishes chunks of one chunk subject. Memory: one chunk buffer + `window` chunks in flight.
+// Chunks in flight for a window counted in default-size chunks: larger chunks get
+// proportionally fewer (at least 4), so the bytes in flight stay window * kDefaultChunkSize.
+int InflightChunks(int window, uint32_t chunk_size) {
+  uint64_t budget = static_cast<uint64_t>(window) * kDefaultChunkSize;
+  return static_cast<int>(std::min<uint64_t>(window, std::max<uint64_t>(4, budget / chunk_size)));
+}
+
+// Publishes chunks of one chunk subject. Memory: one chunk buffer + the window in flight.
 class ChunkPublisher {
  public:
   ChunkPublisher(NatsObjectStore* store, std::string bucket, uint32_t chunk_size, int window)
@@ -21,7 +29,7 @@ class ChunkPublisher {
         nuid_(NewNuid()),
         subject_(ChunkSubject(bucket_, nuid_)),
         chunk_size_(store->EffectiveChunkSize(chunk_size)),
-        window_(window > 0 ? window : 32),
+        window_(InflightChunks(window > 0 ? window : 32, chunk_size_)),
         state_(std::make_shared<AckState>()),
         md5_(Hasher::Algo::kMd5),
         sha_(Hasher::Algo::kSha256) {
