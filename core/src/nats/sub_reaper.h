@@ -9,9 +9,10 @@
 // RetireSubscription() unsubscribes at once (removing the subscription from the lookup table, so
 // no later message can reach it) and hands it to one background thread that destroys it only
 // after a flush round trip on its connection has completed: the read loop parses in order, so
-// once it has handled the PONG it has finished every message parsed before it. If the connection
-// is down or closed there is no read loop that can still hold the subscription and it is
-// destroyed at once; if a flush times out on a live connection, it is retried.
+// once it has handled the PONG it has finished every message parsed before it (a reconnect
+// joins the old read loop before starting a new one). While the connection is down, flushes are
+// retried; a closed connection's subscriptions are destroyed after a short grace period (the
+// status changes before the read loop has stopped).
 #pragma once
 
 #include <nats/nats.h>
