@@ -229,6 +229,33 @@ bool RawNats::AddStream(const std::string& name, const std::string& subject) {
   return true;
 }
 
+std::vector<std::string> RawNats::ConsumerNames(const std::string& stream) {
+  std::vector<std::string> names;
+  if (!ok()) return names;
+  jsConsumerNamesList* list = nullptr;
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  natsStatus s = js_ConsumerNames(&list, JS, stream.c_str(), nullptr, &jerr);
+  if (s == NATS_NOT_FOUND) return names;  // no consumers
+  if (s != NATS_OK) {
+    ADD_FAILURE() << "raw consumer names of " << stream << ": " << natsStatus_GetText(s);
+    return names;
+  }
+  for (int i = 0; i < list->Count; ++i) names.emplace_back(list->List[i]);
+  jsConsumerNamesList_Destroy(list);
+  return names;
+}
+
+bool RawNats::DeleteConsumer(const std::string& stream, const std::string& name) {
+  if (!ok()) return false;
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  natsStatus s = js_DeleteConsumer(JS, stream.c_str(), name.c_str(), nullptr, &jerr);
+  if (s != NATS_OK) {
+    ADD_FAILURE() << "raw delete consumer " << name << ": " << natsStatus_GetText(s);
+    return false;
+  }
+  return true;
+}
+
 #undef CONN
 #undef JS
 

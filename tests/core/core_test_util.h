@@ -76,6 +76,9 @@ class RawNats {
                                                 const std::string& filter);
   // Deletes one stream message by sequence.
   bool DeleteMsg(const std::string& stream, uint64_t seq);
+  // Names of the stream's consumers; deletes one.
+  std::vector<std::string> ConsumerNames(const std::string& stream);
+  bool DeleteConsumer(const std::string& stream, const std::string& name);
   // Adds a plain (non object-store) stream.
   bool AddStream(const std::string& name, const std::string& subject);
 

@@ -64,13 +64,16 @@ struct ReadOptions {
   std::optional<uint64_t> length;  // nullopt: to the end. Clamped to the object size.
   // Bound for the whole read when no progress happens (a chunk does not arrive).
   std::chrono::milliseconds idle_timeout{30000};
-  int window = 64;  // chunk fetches in flight (the read's memory budget: window * chunk size)
+  // Chunks requested and not yet consumed: the read's memory budget is window * chunk size
+  // (16 MiB for 128 KiB chunks). 128 rather than 64 gains ~10 % on 1 GiB whole reads here.
+  int window = 128;
   // Verify SHA-256 at EOF (only for whole-object reads; ranged reads cannot).
   bool verify_digest = true;
 };
 
-// Streaming get. Chunks are fetched with a bounded window of direct gets, so a slow reader
-// only slows the fetches (no push consumer, no slow-consumer disconnect, bounded memory).
+// Streaming get. Nothing is pushed that the reader did not ask for: a bounded window of direct
+// gets (small objects, ranges) or of pull-consumer requests (whole reads of 64 chunks or more),
+// so a slow reader only slows the fetches (no slow-consumer disconnect, bounded memory).
 class ObjectReader {
  public:
   virtual ~ObjectReader() = default;

@@ -1,13 +1,17 @@
-// Streaming and ranged reads. Chunk locations come from a headers-only ordered consumer on the
-// chunk subject (cheap: no payload); data comes from a window of pipelined direct gets by stream
-// sequence on a private inbox. Nothing is pushed that the reader did not ask for, so a slow
-// reader cannot cause a slow-consumer disconnect; memory is window * chunk size.
+// Streaming and ranged reads.
+// - Whole reads of large objects: a pull consumer on the chunk subject (chunk_puller.h).
+// - Everything else: a window of pipelined direct gets by stream sequence on a private inbox.
+//   Chunk locations come from the first chunk's sequence when the object's chunks are
+//   contiguous, else from a headers-only ordered consumer on the chunk subject (no payload).
+// Nothing is pushed that the reader did not ask for, so a slow reader cannot cause a
+// slow-consumer disconnect; memory is window * chunk size.
 #include <algorithm>
 #include <cstring>
 #include <deque>
 #include <map>
 
 #include "hashing.h"
+#include "nats/chunk_puller.h"
 #include "nats/errors.h"
 #include "nats/nats_store.h"
 #include "natss3/names.h"
@@ -16,6 +20,10 @@ namespace natss3::natsw {
 namespace {
 
 using SteadyClock = std::chrono::steady_clock;
+
+// Whole reads of objects with at least this many chunks go through a pull consumer (one
+// request per window / 2 chunks) instead of a direct get per chunk.
+constexpr uint32_t kPullMinChunks = 64;
 
 // A chunk's bytes, left in the cnats message that carried them: no copy per chunk (copies and
 // their large allocations were a third of a large get's client CPU). Copies share the message.
@@ -55,7 +63,9 @@ class NatsObjectReader : public ObjectReader {
 
   Status Init() {
     if (info_.size == 0) return Status::OK();
-    if (auto cached = store_->CachedChunkIndex(cache_key_)) {
+    if (whole_ && info_.chunks >= kPullMinChunks) {
+      return StartPull();
+    } else if (auto cached = store_->CachedChunkIndex(cache_key_)) {
       index_ = *cached;
       index_complete_ = true;
     } else if (info_.chunks == 1) {
@@ -161,6 +171,38 @@ class NatsObjectReader : public ObjectReader {
   }
 
  private:
+  // ---- pulled whole reads (chunk_puller.h)
+  Status StartPull() {
+    NATSS3_ASSIGN_OR_RETURN(puller_, ChunkPuller::Start(store_->conn(), stream_, subject_,
+                                                        info_.chunks, window_));
+    return Status::OK();
+  }
+
+  Status NextPulledChunk() {
+    auto last_progress = SteadyClock::now();
+    for (;;) {
+      auto got = puller_->Next(std::chrono::milliseconds(1000));
+      if (got.ok()) {
+        seqs_.push_back(got->seq);
+        cur_ = Chunk(std::move(got->msg));
+        cur_off_ = 0;
+        ++next_chunk_;
+        sizes_.push_back(static_cast<uint32_t>(cur_.size()));
+        HashChunk(cur_);
+        return Status::OK();
+      }
+      if (got.status().code() == Code::kDataLoss)
+        return DataLoss("object " + info_.meta.name + " is missing chunks: " +
+                        got.status().message());
+      if (got.status().code() != Code::kDeadlineExceeded) return got.status();
+      if (!ChunksExist())
+        return DataLoss("object data of " + info_.meta.name +
+                        " is missing (deleted or replaced during the read)");
+      if (SteadyClock::now() - last_progress > options_.idle_timeout)
+        return DeadlineExceeded("timeout reading " + info_.meta.name + " from NATS");
+    }
+  }
+
   // ---- chunk locations
   Status StartLocator() {
     jsOptions jo;
@@ -334,11 +376,12 @@ class NatsObjectReader : public ObjectReader {
     cur_off_ = 0;
     ++next_chunk_;
     sizes_.push_back(static_cast<uint32_t>(cur_.size()));
-    sha_.Update(cur_.view());
+    HashChunk(cur_);
     return Status::OK();
   }
 
   Status NextSequentialChunk() {
+    if (puller_) return NextPulledChunk();
     if (contiguous_) return NextContiguousChunk();
     if (!started_) {
       if (!whole_) NATSS3_RETURN_IF_ERROR(EnsureConsistentIndex());
@@ -361,8 +404,15 @@ class NatsObjectReader : public ObjectReader {
     uint64_t cstart = index_.offsets[next_chunk_];
     cur_off_ = pos_ > cstart ? pos_ - cstart : 0;
     ++next_chunk_;
-    if (whole_) sha_.Update(cur_.view());
+    HashChunk(cur_);
     return Status::OK();
+  }
+
+  // Whole verified reads hash every chunk in order, on this thread while the chunk is hot in
+  // cache (a helper thread was slower: on two cores it competes with the server and the read
+  // loop, and pulls every chunk across cores once more).
+  void HashChunk(const Chunk& c) {
+    if (whole_ && options_.verify_digest) sha_.Update(c.view());
   }
 
   // Absorbs locations that already arrived, without waiting.
@@ -378,11 +428,11 @@ class NatsObjectReader : public ObjectReader {
   Status FinishWhole() {
     if (!whole_ || finished_ || !options_.verify_digest) return Status::OK();
     finished_ = true;
-    if (contiguous_ && sizes_.size() == info_.chunks) {
+    if ((contiguous_ || puller_) && sizes_.size() == info_.chunks) {
       // Remember where the chunks are, for later ranged reads of this version.
       ChunkIndex idx;
       for (uint32_t i = 0; i < info_.chunks; ++i) {
-        idx.seqs.push_back(seq0_ + i);
+        idx.seqs.push_back(contiguous_ ? seq0_ + i : seqs_[i]);
         idx.sizes.push_back(sizes_[i]);
         idx.offsets.push_back(idx.total);
         idx.total += sizes_[i];
@@ -414,11 +464,13 @@ class NatsObjectReader : public ObjectReader {
   ReadOptions options_;
   std::string stream_, subject_, cache_key_, inbox_;
   SubPtr locator_, replies_;
+  std::unique_ptr<ChunkPuller> puller_;  // large whole reads
+  std::vector<uint64_t> seqs_;           // chunk sequences seen by a pulled read
   ChunkIndex index_;
   bool index_complete_ = false;
   bool contiguous_ = false;  // whole read, chunk i at seq0_ + i (see FetchFirstChunk)
   uint64_t seq0_ = 0;
-  std::vector<uint32_t> sizes_;  // chunk sizes seen by a contiguous read
+  std::vector<uint32_t> sizes_;  // chunk sizes seen by a contiguous or pulled read
   uint64_t range_start_ = 0, range_end_ = 0, pos_ = 0;
   bool whole_ = false, finished_ = false, started_ = false;
   int window_ = 8;

@@ -1,0 +1,177 @@
+// ChunkPuller implementation.
+#include "nats/chunk_puller.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "nats/errors.h"
+
+namespace natss3::natsw {
+namespace {
+
+// The server deletes a consumer nobody pulled from for this long (a reader that pauses longer
+// gets a new consumer at its next request).
+constexpr auto kInactiveThreshold = std::chrono::seconds(30);
+// A pull request still unfilled after this long expires (only when messages are missing: the
+// chunks of a committed object are all in the stream before its meta is).
+constexpr auto kRequestExpiry = std::chrono::seconds(10);
+// Consecutive restarts without a message in between before giving up (silence restarts come
+// every two waits, so the caller's idle timeout usually decides first).
+constexpr int kMaxRestarts = 20;
+
+int64_t Nanos(std::chrono::nanoseconds d) { return d.count(); }
+
+}  // namespace
+
+ChunkPuller::ChunkPuller(const NatsConnection& conn, std::string stream, std::string subject,
+                         uint32_t count, int window)
+    : conn_(conn),
+      stream_(std::move(stream)),
+      subject_(std::move(subject)),
+      count_(count),
+      window_(static_cast<uint32_t>(std::max(2, window))),
+      batch_(window_ / 2) {}
+
+Result<std::unique_ptr<ChunkPuller>> ChunkPuller::Start(const NatsConnection& conn,
+                                                        std::string stream, std::string subject,
+                                                        uint32_t count, int window) {
+  std::unique_ptr<ChunkPuller> p(
+      new ChunkPuller(conn, std::move(stream), std::move(subject), count, window));
+  NATSS3_RETURN_IF_ERROR(p->CreateConsumer());
+  NATSS3_RETURN_IF_ERROR(p->RequestMore());
+  return p;
+}
+
+ChunkPuller::~ChunkPuller() { DeleteConsumer(); }
+
+Status ChunkPuller::Subscribe() {
+  char* inbox = nullptr;
+  if (natsInbox_Create(&inbox) != NATS_OK) return Internal("cannot create inbox");
+  inbox_ = inbox;
+  natsInbox_Destroy(inbox);
+  natsSubscription* sub = nullptr;
+  natsStatus s = natsConnection_SubscribeSync(&sub, conn_.nc(), inbox_.c_str());
+  if (s != NATS_OK) return FromNats(s, "subscribe for chunks");
+  replies_ = AdoptSub(conn_.nc(), sub);
+  // The window bounds what can arrive; the subscription must not drop any of it.
+  natsSubscription_SetPendingLimits(sub, -1, -1);
+  return Status::OK();
+}
+
+// Each consumer gets its own reply subscription: messages still on their way from an earlier
+// one land in a retired subscription, never in this read.
+Status ChunkPuller::CreateConsumer() {
+  replies_.reset();
+  NATSS3_RETURN_IF_ERROR(Subscribe());
+  nlohmann::json config = {
+      {"ack_policy", "none"},
+      {"filter_subject", subject_},
+      {"inactive_threshold", Nanos(kInactiveThreshold)},
+      {"mem_storage", true},
+      {"num_replicas", 1},
+      {"replay_policy", "instant"},
+  };
+  if (last_seq_ == 0) {
+    config["deliver_policy"] = "all";
+  } else {
+    config["deliver_policy"] = "by_start_sequence";
+    config["opt_start_seq"] = last_seq_ + 1;
+  }
+  NATSS3_ASSIGN_OR_RETURN(
+      nlohmann::json answer,
+      conn_.Api("CONSUMER.CREATE." + stream_, {{"stream_name", stream_}, {"config", config}},
+                "read " + subject_));
+  consumer_ = answer.value("name", "");
+  if (consumer_.empty()) return Internal("read " + subject_ + ": consumer without a name");
+  requested_ = returned_;
+  last_dseq_ = 0;
+  return Status::OK();
+}
+
+void ChunkPuller::DeleteConsumer() {
+  if (consumer_.empty()) return;
+  // Fire and forget: nobody listens on the reply subject; inactivity deletes it otherwise.
+  std::string subj = conn_.api_prefix() + ".CONSUMER.DELETE." + stream_ + "." + consumer_;
+  std::string reply = inbox_ + ".deleted";
+  natsConnection_PublishRequest(conn_.nc(), subj.c_str(), reply.c_str(), nullptr, 0);
+  consumer_.clear();
+}
+
+Status ChunkPuller::Restart(std::string_view why) {
+  if (++restarts_without_progress_ > kMaxRestarts)
+    return Unavailable("read " + subject_ + ": " + std::string(why) + " (gave up after " +
+                       std::to_string(kMaxRestarts) + " new consumers)");
+  DeleteConsumer();
+  NATSS3_RETURN_IF_ERROR(CreateConsumer());
+  return RequestMore();
+}
+
+Status ChunkPuller::RequestMore() {
+  if (consumer_.empty()) return Status::OK();  // none yet: a restart will create one
+  std::string subj = conn_.api_prefix() + ".CONSUMER.MSG.NEXT." + stream_ + "." + consumer_;
+  while (requested_ < count_) {
+    uint32_t n = std::min(batch_, count_ - requested_);
+    if (requested_ - returned_ + n > window_) break;
+    std::string body = "{\"batch\":" + std::to_string(n) +
+                       ",\"expires\":" + std::to_string(Nanos(kRequestExpiry)) + "}";
+    natsStatus s = natsConnection_PublishRequest(conn_.nc(), subj.c_str(), inbox_.c_str(),
+                                                 body.data(), static_cast<int>(body.size()));
+    if (s != NATS_OK) return FromNats(s, "request chunks of " + subject_);
+    requested_ += n;
+  }
+  return Status::OK();
+}
+
+Result<ChunkPuller::Pulled> ChunkPuller::Next(std::chrono::milliseconds wait) {
+  if (exhausted_ || returned_ >= count_)
+    return DataLoss("subject " + subject_ + " holds fewer messages than expected (" +
+                    std::to_string(returned_) + " of " + std::to_string(count_) + ")");
+  for (;;) {
+    natsMsg* raw = nullptr;
+    natsStatus s = natsSubscription_NextMsg(&raw, replies_.get(), wait.count());
+    if (s == NATS_TIMEOUT) {
+      if (++silent_waits_ >= 2) {
+        silent_waits_ = 0;
+        // A failed restart (e.g. the server is still down) is retried after the next silence;
+        // the caller's idle timeout bounds the whole wait.
+        Status restarted = Restart("no chunks arrived");
+        if (!restarted.ok() && restarts_without_progress_ > kMaxRestarts) return restarted;
+      }
+      return DeadlineExceeded("waiting for chunks of " + subject_);
+    }
+    if (s != NATS_OK) return FromNats(s, "read chunks of " + subject_);
+    MsgPtr msg(raw);
+    silent_waits_ = 0;
+    const char* status = nullptr;
+    if (natsMsg_GetDataLength(raw) == 0 && natsMsgHeader_Get(raw, "Status", &status) == NATS_OK &&
+        status) {
+      // 408 expired request, 409 consumer deleted or leadership change, 503 no consumer.
+      Status restarted = Restart(std::string("pull status ") + status);
+      if (!restarted.ok() && restarts_without_progress_ > kMaxRestarts) return restarted;
+      return Next(wait);
+    }
+    if (subject_ != natsMsg_GetSubject(raw))
+      return DataLoss("a chunk of " + subject_ + " came back as " + natsMsg_GetSubject(raw));
+    jsMsgMetaData* md = nullptr;
+    if (natsMsg_GetMetaData(&md, raw) != NATS_OK) return Internal("chunk without metadata");
+    MetaPtr meta(md);
+    if (md->Sequence.Consumer != last_dseq_ + 1 || md->Sequence.Stream <= last_seq_) {
+      Status restarted = Restart("consumer skipped a message");
+      if (!restarted.ok() && restarts_without_progress_ > kMaxRestarts) return restarted;
+      return Next(wait);
+    }
+    last_dseq_ = md->Sequence.Consumer;
+    last_seq_ = md->Sequence.Stream;
+    ++returned_;
+    restarts_without_progress_ = 0;
+    if (md->NumPending == 0) exhausted_ = true;
+    if (returned_ == count_ || exhausted_) {
+      DeleteConsumer();
+    } else {
+      NATSS3_RETURN_IF_ERROR(RequestMore());
+    }
+    return Pulled{std::move(msg), last_seq_};
+  }
+}
+
+}  // namespace natss3::natsw

@@ -1,0 +1,153 @@
+// Whole reads of objects with many chunks go through an ephemeral pull consumer
+// (core/src/nats/chunk_puller.h). These tests pin what that must not cost: no consumer left on
+// the server, recovery when the consumer disappears mid-read (also across a server restart),
+// and kDataLoss, quickly, when chunks are missing.
+#include <gtest/gtest.h>
+
+#include "core_test_util.h"
+
+namespace natss3 {
+namespace {
+
+using namespace coretest;
+
+class PullReadTest : public StoreTest {
+ protected:
+  void SetUp() override {
+    StoreTest::SetUp();
+    if (!store_) return;
+    bucket_ = NewBucket();
+    data_ = test::RandomBytes(300 * 1024 + 17, 21);
+    PutOptions po;
+    po.chunk_size = 1024;  // 301 chunks at stream sequences 1..301, the meta at 302
+    info_ = MustPut(bucket_, "obj", data_, po);
+    ASSERT_EQ(info_.chunks, 301u);
+  }
+
+  std::string Stream() const { return "OBJ_" + bucket_; }
+
+  bool NoConsumersWithin(std::chrono::milliseconds timeout) {
+    RawNats raw(server_->url());
+    return PollUntil([&] { return raw.ConsumerNames(Stream()).empty(); }, timeout);
+  }
+
+  // Reads `n` bytes (fewer at the end) from `r`.
+  static std::string ReadSome(ObjectReader& r, size_t n) {
+    std::string out;
+    std::vector<char> buf(4096);
+    while (out.size() < n) {
+      auto got = r.Read(buf.data(), std::min(buf.size(), n - out.size()));
+      EXPECT_OK(got);
+      if (!got.ok() || *got == 0) break;
+      out.append(buf.data(), *got);
+    }
+    return out;
+  }
+
+  std::string bucket_, data_;
+  ObjectInfo info_;
+};
+
+TEST_F(PullReadTest, WholeReadIsExactAndLeavesNoConsumer) {
+  for (int window : {1, 2, 7, 128}) {
+    ReadOptions ro;
+    ro.window = window;
+    auto r = store_->Open(bucket_, "obj", ro);
+    ASSERT_OK(r);
+    auto all = ReadAll(**r, 1000);
+    ASSERT_OK(all) << "window " << window;
+    EXPECT_TRUE(*all == data_) << "window " << window;
+  }
+  EXPECT_TRUE(NoConsumersWithin(5s)) << "a finished read left its consumer on the server";
+}
+
+TEST_F(PullReadTest, DroppedReaderLeavesNoConsumer) {
+  {
+    auto r = store_->Open(bucket_, "obj", {});
+    ASSERT_OK(r);
+    EXPECT_EQ(ReadSome(**r, 5000), data_.substr(0, 5000));
+    RawNats raw(server_->url());
+    EXPECT_EQ(raw.ConsumerNames(Stream()).size(), 1u);
+  }
+  EXPECT_TRUE(NoConsumersWithin(5s)) << "a dropped reader left its consumer on the server";
+}
+
+TEST_F(PullReadTest, ConsumerDeletedMidReadIsReplaced) {
+  ReadOptions ro;
+  ro.window = 4;  // most chunks are still to be requested when the consumer goes
+  auto r = store_->Open(bucket_, "obj", ro);
+  ASSERT_OK(r);
+  std::string got = ReadSome(**r, 10 * 1024 + 5);
+  RawNats raw(server_->url());
+  auto names = raw.ConsumerNames(Stream());
+  ASSERT_EQ(names.size(), 1u);
+  ASSERT_TRUE(raw.DeleteConsumer(Stream(), names[0]));
+  auto rest = ReadAll(**r, 3000);
+  ASSERT_OK(rest);
+  got += *rest;
+  EXPECT_EQ(got.size(), data_.size());
+  EXPECT_TRUE(got == data_) << "bytes lost or repeated across the consumer change";
+}
+
+TEST_F(PullReadTest, ServerRestartMidReadResumes) {
+  // The consumer (memory storage) does not survive the restart; the read goes on with a new one
+  // once the connection is back.
+  auto store = ConnectTo(server_->url(), 2000ms);
+  ASSERT_OK(store);
+  ReadOptions ro;
+  ro.window = 4;
+  ro.idle_timeout = 30s;
+  auto r = (*store)->Open(bucket_, "obj", ro);
+  ASSERT_OK(r);
+  std::string got = ReadSome(**r, 8 * 1024);
+  ASSERT_TRUE(server_->Restart());
+  auto rest = ReadAll(**r, 3000);
+  ASSERT_OK(rest);
+  got += *rest;
+  EXPECT_EQ(got.size(), data_.size());
+  EXPECT_TRUE(got == data_) << "a read resumed across a restart returned wrong bytes";
+  EXPECT_TRUE(NoConsumersWithin(10s));
+}
+
+TEST_F(PullReadTest, MissingMiddleChunkIsDataLossQuickly) {
+  RawNats raw(server_->url());
+  ASSERT_TRUE(raw.DeleteMsg(Stream(), 150));
+  ReadOptions ro;
+  ro.idle_timeout = 20s;
+  auto t0 = std::chrono::steady_clock::now();
+  auto r = store_->Open(bucket_, "obj", ro);
+  ASSERT_OK(r);
+  auto all = ReadAll(**r);
+  EXPECT_CODE(all, Code::kDataLoss);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s) << "detected only by a timeout";
+}
+
+TEST_F(PullReadTest, MissingLastChunkIsDataLossQuickly) {
+  RawNats raw(server_->url());
+  ASSERT_TRUE(raw.DeleteMsg(Stream(), 301));
+  ReadOptions ro;
+  ro.idle_timeout = 20s;
+  auto t0 = std::chrono::steady_clock::now();
+  auto r = store_->Open(bucket_, "obj", ro);
+  ASSERT_OK(r);
+  auto all = ReadAll(**r);
+  EXPECT_CODE(all, Code::kDataLoss);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s) << "detected only by a timeout";
+}
+
+TEST_F(PullReadTest, ObjectDeletedMidReadIsDataLoss) {
+  ReadOptions ro;
+  ro.window = 2;
+  ro.idle_timeout = 20s;
+  auto r = store_->Open(bucket_, "obj", ro);
+  ASSERT_OK(r);
+  std::string got = ReadSome(**r, 3000);
+  ASSERT_OK(store_->Delete(bucket_, "obj"));
+  auto t0 = std::chrono::steady_clock::now();
+  auto rest = ReadAll(**r);
+  EXPECT_CODE(rest, Code::kDataLoss);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 10s);
+}
+
+}  // namespace
+}  // namespace natss3
