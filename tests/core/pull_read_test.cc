@@ -69,7 +69,46 @@ TEST_F(PullReadTest, DroppedReaderLeavesNoConsumer) {
     RawNats raw(server_->url());
     EXPECT_EQ(raw.ConsumerNames(Stream()).size(), 1u);
   }
+  // Dropped right after opening, while the consumer's creation is still under way.
+  for (int i = 0; i < 5; ++i) ASSERT_OK(store_->Open(bucket_, "obj", {}));
   EXPECT_TRUE(NoConsumersWithin(5s)) << "a dropped reader left its consumer on the server";
+}
+
+TEST_F(PullReadTest, InterleavedChunksOfTwoWritersReadBack) {
+  // Two puts in flight at once interleave their chunks in the stream: neither object is
+  // contiguous, so the consumer starts right after the first chunk and skips the other's.
+  PutOptions po;
+  po.chunk_size = 1024;
+  auto a = store_->NewWriter(bucket_, Meta("a"), po);
+  auto b = store_->NewWriter(bucket_, Meta("b"), po);
+  ASSERT_OK(a);
+  ASSERT_OK(b);
+  std::string da = test::RandomBytes(100 * 1024 + 1, 22), db = test::RandomBytes(90 * 1024, 23);
+  for (size_t off = 0; off < std::max(da.size(), db.size()); off += 1024) {
+    if (off < da.size()) {
+      ASSERT_OK((*a)->Write(std::string_view(da).substr(off, 1024)));
+    }
+    if (off < db.size()) {
+      ASSERT_OK((*b)->Write(std::string_view(db).substr(off, 1024)));
+    }
+  }
+  ASSERT_OK((*a)->Commit());
+  ASSERT_OK((*b)->Commit());
+  for (int round = 0; round < 2; ++round) {  // the second read may use the cached chunk index
+    auto ga = store_->GetBytes(bucket_, "a");
+    auto gb = store_->GetBytes(bucket_, "b");
+    ASSERT_OK(ga);
+    ASSERT_OK(gb);
+    EXPECT_TRUE(*ga == da) << "round " << round;
+    EXPECT_TRUE(*gb == db) << "round " << round;
+  }
+  std::string part(5000, '\0');
+  auto r = store_->Open(bucket_, "a", {});
+  ASSERT_OK(r);
+  auto n = (*r)->ReadAt(50000, part.data(), part.size());
+  ASSERT_OK(n);
+  EXPECT_TRUE(part == da.substr(50000, 5000));
+  EXPECT_TRUE(NoConsumersWithin(5s)) << "a reader used only for ReadAt keeps a consumer";
 }
 
 TEST_F(PullReadTest, ConsumerDeletedMidReadIsReplaced) {

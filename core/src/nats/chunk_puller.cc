@@ -24,27 +24,52 @@ int64_t Nanos(std::chrono::nanoseconds d) { return d.count(); }
 }  // namespace
 
 ChunkPuller::ChunkPuller(const NatsConnection& conn, std::string stream, std::string subject,
-                         uint32_t count, int window)
+                         uint64_t start_seq, uint32_t count, int window)
     : conn_(conn),
       stream_(std::move(stream)),
       subject_(std::move(subject)),
       count_(count),
       window_(static_cast<uint32_t>(std::max(2, window))),
-      batch_(window_ / 2) {}
+      batch_(window_ / 2),
+      next_seq_(start_seq) {}
 
-Result<std::unique_ptr<ChunkPuller>> ChunkPuller::Start(const NatsConnection& conn,
+Result<std::unique_ptr<ChunkPuller>> ChunkPuller::Begin(const NatsConnection& conn,
                                                         std::string stream, std::string subject,
-                                                        uint32_t count, int window) {
+                                                        uint64_t start_seq, uint32_t count,
+                                                        int window) {
   std::unique_ptr<ChunkPuller> p(
-      new ChunkPuller(conn, std::move(stream), std::move(subject), count, window));
-  NATSS3_RETURN_IF_ERROR(p->CreateConsumer());
-  NATSS3_RETURN_IF_ERROR(p->RequestMore());
+      new ChunkPuller(conn, std::move(stream), std::move(subject), start_seq, count, window));
+  NATSS3_RETURN_IF_ERROR(p->SendCreate());
   return p;
 }
 
-ChunkPuller::~ChunkPuller() { DeleteConsumer(); }
+ChunkPuller::~ChunkPuller() {
+  // A creation still under way would leave a consumer behind (until its inactivity threshold):
+  // wait for its answer (a few ms; only readers dropped right after opening get here).
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(conn_.timeout_ms());
+  while (create_pending_ && std::chrono::steady_clock::now() < deadline) {
+    natsMsg* raw = nullptr;
+    if (natsSubscription_NextMsg(&raw, replies_.get(), 100) != NATS_OK) {
+      if (!conn_.connected()) break;
+      continue;
+    }
+    MsgPtr msg(raw);
+    const char* reply = natsMsg_GetReply(raw);
+    if (natsMsg_GetDataLength(raw) > 0 && (reply == nullptr || *reply == '\0')) {
+      auto j = nlohmann::json::parse(natsMsg_GetData(raw),
+                                     natsMsg_GetData(raw) + natsMsg_GetDataLength(raw), nullptr,
+                                     false);
+      if (!j.is_discarded()) consumer_ = j.value("name", "");
+      create_pending_ = false;
+    }
+  }
+  DeleteConsumer();
+}
 
-Status ChunkPuller::Subscribe() {
+// Each consumer gets its own subscription: messages still on their way from an earlier one
+// land in a retired subscription, never in this read.
+Status ChunkPuller::SendCreate() {
+  replies_.reset();
   char* inbox = nullptr;
   if (natsInbox_Create(&inbox) != NATS_OK) return Internal("cannot create inbox");
   inbox_ = inbox;
@@ -55,14 +80,7 @@ Status ChunkPuller::Subscribe() {
   replies_ = AdoptSub(conn_.nc(), sub);
   // The window bounds what can arrive; the subscription must not drop any of it.
   natsSubscription_SetPendingLimits(sub, -1, -1);
-  return Status::OK();
-}
 
-// Each consumer gets its own reply subscription: messages still on their way from an earlier
-// one land in a retired subscription, never in this read.
-Status ChunkPuller::CreateConsumer() {
-  replies_.reset();
-  NATSS3_RETURN_IF_ERROR(Subscribe());
   nlohmann::json config = {
       {"ack_policy", "none"},
       {"filter_subject", subject_},
@@ -71,21 +89,38 @@ Status ChunkPuller::CreateConsumer() {
       {"num_replicas", 1},
       {"replay_policy", "instant"},
   };
-  if (last_seq_ == 0) {
+  if (next_seq_ == 0) {
     config["deliver_policy"] = "all";
   } else {
     config["deliver_policy"] = "by_start_sequence";
-    config["opt_start_seq"] = last_seq_ + 1;
+    config["opt_start_seq"] = next_seq_;
   }
-  NATSS3_ASSIGN_OR_RETURN(
-      nlohmann::json answer,
-      conn_.Api("CONSUMER.CREATE." + stream_, {{"stream_name", stream_}, {"config", config}},
-                "read " + subject_));
-  consumer_ = answer.value("name", "");
-  if (consumer_.empty()) return Internal("read " + subject_ + ": consumer without a name");
+  std::string body = nlohmann::json{{"stream_name", stream_}, {"config", config}}.dump();
+  std::string subj = conn_.api_prefix() + ".CONSUMER.CREATE." + stream_;
+  s = natsConnection_PublishRequest(conn_.nc(), subj.c_str(), inbox_.c_str(), body.data(),
+                                    static_cast<int>(body.size()));
+  if (s != NATS_OK) return FromNats(s, "read " + subject_);
+  create_pending_ = true;
   requested_ = returned_;
   last_dseq_ = 0;
   return Status::OK();
+}
+
+Status ChunkPuller::OnCreated(natsMsg* answer) {
+  create_pending_ = false;
+  auto j = nlohmann::json::parse(natsMsg_GetData(answer),
+                                 natsMsg_GetData(answer) + natsMsg_GetDataLength(answer), nullptr,
+                                 false);
+  if (j.is_discarded()) return Internal("read " + subject_ + ": invalid consumer answer");
+  if (j.contains("error") && j["error"].is_object()) {
+    auto& e = j["error"];
+    return FromApiError(e.value("code", 0), e.value("err_code", 0), e.value("description", ""),
+                        "read " + subject_);
+  }
+  consumer_ = j.value("name", "");
+  if (consumer_.empty()) return Internal("read " + subject_ + ": consumer without a name");
+  ever_created_ = true;
+  return RequestMore();
 }
 
 void ChunkPuller::DeleteConsumer() {
@@ -102,16 +137,20 @@ Status ChunkPuller::Restart(std::string_view why) {
     return Unavailable("read " + subject_ + ": " + std::string(why) + " (gave up after " +
                        std::to_string(kMaxRestarts) + " new consumers)");
   DeleteConsumer();
-  NATSS3_RETURN_IF_ERROR(CreateConsumer());
-  return RequestMore();
+  return SendCreate();
+}
+
+void ChunkPuller::Reserve(uint32_t chunks) {
+  reserved_ = chunks;
+  (void)RequestMore();  // a failed publish shows up as silence, handled in Next()
 }
 
 Status ChunkPuller::RequestMore() {
-  if (consumer_.empty()) return Status::OK();  // none yet: a restart will create one
+  if (consumer_.empty()) return Status::OK();  // not created yet
   std::string subj = conn_.api_prefix() + ".CONSUMER.MSG.NEXT." + stream_ + "." + consumer_;
   while (requested_ < count_) {
     uint32_t n = std::min(batch_, count_ - requested_);
-    if (requested_ - returned_ + n > window_) break;
+    if (requested_ - returned_ + reserved_ + n > window_) break;
     std::string body = "{\"batch\":" + std::to_string(n) +
                        ",\"expires\":" + std::to_string(Nanos(kRequestExpiry)) + "}";
     natsStatus s = natsConnection_PublishRequest(conn_.nc(), subj.c_str(), inbox_.c_str(),
@@ -120,6 +159,63 @@ Status ChunkPuller::RequestMore() {
     requested_ += n;
   }
   return Status::OK();
+}
+
+Status ChunkPuller::Poll() {
+  if (!consumer_.empty() || ever_created_) return Status::OK();
+  int msgs = 0, bytes = 0;
+  if (natsSubscription_GetPending(replies_.get(), &msgs, &bytes) != NATS_OK || msgs <= 0)
+    return Status::OK();
+  natsMsg* raw = nullptr;
+  if (natsSubscription_NextMsg(&raw, replies_.get(), 0) != NATS_OK) return Status::OK();
+  // Nothing was requested yet, so this can only be the creation's answer (or a status).
+  MsgPtr msg(raw);
+  if (natsMsg_GetDataLength(raw) == 0)
+    return Unavailable("read " + subject_ + ": no answer to the consumer creation");
+  return OnCreated(raw);
+}
+
+Result<std::optional<ChunkPuller::Pulled>> ChunkPuller::Handle(MsgPtr msg) {
+  natsMsg* raw = msg.get();
+  const char* status = nullptr;
+  if (natsMsg_GetDataLength(raw) == 0 && natsMsgHeader_Get(raw, "Status", &status) == NATS_OK &&
+      status) {
+    // 408 expired request, 409 consumer deleted or leadership change, 503 no responders.
+    Status restarted = Restart(std::string("pull status ") + status);
+    if (!restarted.ok() && restarts_without_progress_ > kMaxRestarts) return restarted;
+    return std::optional<Pulled>();
+  }
+  const char* reply = natsMsg_GetReply(raw);
+  if (reply == nullptr || *reply == '\0') {  // the creation's answer
+    Status created = OnCreated(raw);
+    if (!created.ok() && !ever_created_) return created;
+    if (!created.ok()) {
+      Status restarted = Restart(created.message());
+      if (!restarted.ok() && restarts_without_progress_ > kMaxRestarts) return restarted;
+    }
+    return std::optional<Pulled>();
+  }
+  if (subject_ != natsMsg_GetSubject(raw))
+    return DataLoss("a chunk of " + subject_ + " came back as " + natsMsg_GetSubject(raw));
+  jsMsgMetaData* md = nullptr;
+  if (natsMsg_GetMetaData(&md, raw) != NATS_OK) return Internal("chunk without metadata");
+  MetaPtr meta(md);
+  if (md->Sequence.Consumer != last_dseq_ + 1 || md->Sequence.Stream < next_seq_) {
+    Status restarted = Restart("consumer skipped a message");
+    if (!restarted.ok() && restarts_without_progress_ > kMaxRestarts) return restarted;
+    return std::optional<Pulled>();
+  }
+  last_dseq_ = md->Sequence.Consumer;
+  next_seq_ = md->Sequence.Stream + 1;
+  ++returned_;
+  restarts_without_progress_ = 0;
+  if (md->NumPending == 0) exhausted_ = true;
+  if (returned_ == count_ || exhausted_) {
+    DeleteConsumer();
+  } else {
+    NATSS3_RETURN_IF_ERROR(RequestMore());
+  }
+  return std::optional<Pulled>(Pulled{std::move(msg), md->Sequence.Stream});
 }
 
 Result<ChunkPuller::Pulled> ChunkPuller::Next(std::chrono::milliseconds wait) {
@@ -140,37 +236,9 @@ Result<ChunkPuller::Pulled> ChunkPuller::Next(std::chrono::milliseconds wait) {
       return DeadlineExceeded("waiting for chunks of " + subject_);
     }
     if (s != NATS_OK) return FromNats(s, "read chunks of " + subject_);
-    MsgPtr msg(raw);
     silent_waits_ = 0;
-    const char* status = nullptr;
-    if (natsMsg_GetDataLength(raw) == 0 && natsMsgHeader_Get(raw, "Status", &status) == NATS_OK &&
-        status) {
-      // 408 expired request, 409 consumer deleted or leadership change, 503 no consumer.
-      Status restarted = Restart(std::string("pull status ") + status);
-      if (!restarted.ok() && restarts_without_progress_ > kMaxRestarts) return restarted;
-      return Next(wait);
-    }
-    if (subject_ != natsMsg_GetSubject(raw))
-      return DataLoss("a chunk of " + subject_ + " came back as " + natsMsg_GetSubject(raw));
-    jsMsgMetaData* md = nullptr;
-    if (natsMsg_GetMetaData(&md, raw) != NATS_OK) return Internal("chunk without metadata");
-    MetaPtr meta(md);
-    if (md->Sequence.Consumer != last_dseq_ + 1 || md->Sequence.Stream <= last_seq_) {
-      Status restarted = Restart("consumer skipped a message");
-      if (!restarted.ok() && restarts_without_progress_ > kMaxRestarts) return restarted;
-      return Next(wait);
-    }
-    last_dseq_ = md->Sequence.Consumer;
-    last_seq_ = md->Sequence.Stream;
-    ++returned_;
-    restarts_without_progress_ = 0;
-    if (md->NumPending == 0) exhausted_ = true;
-    if (returned_ == count_ || exhausted_) {
-      DeleteConsumer();
-    } else {
-      NATSS3_RETURN_IF_ERROR(RequestMore());
-    }
-    return Pulled{std::move(msg), last_seq_};
+    NATSS3_ASSIGN_OR_RETURN(std::optional<Pulled> got, Handle(MsgPtr(raw)));
+    if (got) return std::move(*got);
   }
 }
 

@@ -64,7 +64,10 @@ class NatsObjectReader : public ObjectReader {
   Status Init() {
     if (info_.size == 0) return Status::OK();
     if (whole_ && info_.chunks >= kPullMinChunks) {
-      return StartPull();
+      // The consumer is created at the first Read(): a reader used only for ReadAt() (FUSE's
+      // positional readers) never needs one.
+      NATSS3_RETURN_IF_ERROR(FetchFirstChunk());
+      pull_pending_ = true;
     } else if (auto cached = store_->CachedChunkIndex(cache_key_)) {
       index_ = *cached;
       index_complete_ = true;
@@ -172,10 +175,30 @@ class NatsObjectReader : public ObjectReader {
 
  private:
   // ---- pulled whole reads (chunk_puller.h)
-  Status StartPull() {
-    NATSS3_ASSIGN_OR_RETURN(puller_, ChunkPuller::Start(store_->conn(), stream_, subject_,
-                                                        info_.chunks, window_));
+  // Chunk 0 came with FetchFirstChunk. A contiguous object's chunks up to handoff_ come by
+  // direct get while the consumer for the rest is being created (hiding its creation time);
+  // otherwise the consumer starts right after chunk 0.
+  Status BeginPull() {
+    pull_pending_ = false;
+    handoff_ = contiguous_ ? std::min<uint32_t>(std::max(1, window_ / 2), info_.chunks - 1) : 1;
+    auto p = ChunkPuller::Begin(store_->conn(), stream_, subject_, seq0_ + handoff_,
+                                info_.chunks - handoff_, window_);
+    if (!p.ok()) return FallBackFromPull();
+    puller_ = std::move(p).value();
+    puller_->Reserve(handoff_);
+    if (!contiguous_) seqs_.push_back(seq0_);
     return Status::OK();
+  }
+
+  // Before the handoff: takes the consumer's creation if it has come. When the consumer cannot
+  // be created (e.g. a consumer limit), the read goes on with direct gets.
+  Status PollPuller() {
+    if (puller_->Poll().ok()) return Status::OK();
+    return FallBackFromPull();
+  }
+  Status FallBackFromPull() {
+    puller_.reset();
+    return contiguous_ ? Status::OK() : StartLocator();
   }
 
   Status NextPulledChunk() {
@@ -183,7 +206,10 @@ class NatsObjectReader : public ObjectReader {
     for (;;) {
       auto got = puller_->Next(std::chrono::milliseconds(1000));
       if (got.ok()) {
-        seqs_.push_back(got->seq);
+        if (contiguous_ && got->seq != seq0_ + next_chunk_)
+          return DataLoss("chunk " + std::to_string(next_chunk_) + " of " + info_.meta.name +
+                          " is not where the object's other chunks say");
+        if (!contiguous_) seqs_.push_back(got->seq);
         cur_ = Chunk(std::move(got->msg));
         cur_off_ = 0;
         ++next_chunk_;
@@ -191,16 +217,31 @@ class NatsObjectReader : public ObjectReader {
         HashChunk(cur_);
         return Status::OK();
       }
-      if (got.status().code() == Code::kDataLoss)
+      Code code = got.status().code();
+      if (!puller_->created() && code != Code::kDeadlineExceeded) {
+        NATSS3_RETURN_IF_ERROR(FallBackFromPull());
+        return NextSequentialChunk();
+      }
+      if (code == Code::kDataLoss)
         return DataLoss("object " + info_.meta.name + " is missing chunks: " +
                         got.status().message());
-      if (got.status().code() != Code::kDeadlineExceeded) return got.status();
+      if (code != Code::kDeadlineExceeded) return got.status();
       if (!ChunksExist())
         return DataLoss("object data of " + info_.meta.name +
                         " is missing (deleted or replaced during the read)");
       if (SteadyClock::now() - last_progress > options_.idle_timeout)
         return DeadlineExceeded("timeout reading " + info_.meta.name + " from NATS");
     }
+  }
+
+  // The chunk fetched before the consumer (non-contiguous objects: chunk 0).
+  Status NextHeldChunk() {
+    NATSS3_ASSIGN_OR_RETURN(cur_, Await(next_chunk_));
+    cur_off_ = 0;
+    ++next_chunk_;
+    sizes_.push_back(static_cast<uint32_t>(cur_.size()));
+    HashChunk(cur_);
+    return Status::OK();
   }
 
   // ---- chunk locations
@@ -367,21 +408,27 @@ class NatsObjectReader : public ObjectReader {
   Status NextContiguousChunk() {
     if (next_chunk_ >= info_.chunks)
       return DataLoss("object " + info_.meta.name + " has fewer bytes than its meta says");
-    while (next_request_ < info_.chunks &&
-           next_request_ < next_chunk_ + static_cast<size_t>(window_)) {
+    const size_t limit = puller_ ? handoff_ : info_.chunks;  // the puller takes over there
+    while (next_request_ < limit && next_request_ < next_chunk_ + static_cast<size_t>(window_)) {
       if (!arrived_.count(next_request_)) NATSS3_RETURN_IF_ERROR(Request(next_request_));
       ++next_request_;
     }
     NATSS3_ASSIGN_OR_RETURN(cur_, Await(next_chunk_));
     cur_off_ = 0;
     ++next_chunk_;
+    if (puller_) puller_->Reserve(static_cast<uint32_t>(next_request_ - next_chunk_));
     sizes_.push_back(static_cast<uint32_t>(cur_.size()));
     HashChunk(cur_);
     return Status::OK();
   }
 
   Status NextSequentialChunk() {
-    if (puller_) return NextPulledChunk();
+    if (pull_pending_) NATSS3_RETURN_IF_ERROR(BeginPull());
+    if (puller_) {
+      if (next_chunk_ >= handoff_) return NextPulledChunk();
+      NATSS3_RETURN_IF_ERROR(PollPuller());
+      if (puller_ && !contiguous_) return NextHeldChunk();
+    }
     if (contiguous_) return NextContiguousChunk();
     if (!started_) {
       if (!whole_) NATSS3_RETURN_IF_ERROR(EnsureConsistentIndex());
@@ -428,7 +475,7 @@ class NatsObjectReader : public ObjectReader {
   Status FinishWhole() {
     if (!whole_ || finished_ || !options_.verify_digest) return Status::OK();
     finished_ = true;
-    if ((contiguous_ || puller_) && sizes_.size() == info_.chunks) {
+    if ((contiguous_ || seqs_.size() == info_.chunks) && sizes_.size() == info_.chunks) {
       // Remember where the chunks are, for later ranged reads of this version.
       ChunkIndex idx;
       for (uint32_t i = 0; i < info_.chunks; ++i) {
@@ -464,8 +511,10 @@ class NatsObjectReader : public ObjectReader {
   ReadOptions options_;
   std::string stream_, subject_, cache_key_, inbox_;
   SubPtr locator_, replies_;
-  std::unique_ptr<ChunkPuller> puller_;  // large whole reads
-  std::vector<uint64_t> seqs_;           // chunk sequences seen by a pulled read
+  std::unique_ptr<ChunkPuller> puller_;  // large whole reads, from chunk handoff_ on
+  bool pull_pending_ = false;            // BeginPull() at the first Read()
+  size_t handoff_ = 0;
+  std::vector<uint64_t> seqs_;  // chunk sequences seen by a pulled read of a non-contiguous object
   ChunkIndex index_;
   bool index_complete_ = false;
   bool contiguous_ = false;  // whole read, chunk i at seq0_ + i (see FetchFirstChunk)
