@@ -102,7 +102,7 @@ void NatsObjectStore::CacheChunkIndex(const std::string& key,
   if (chunk_cache_.size() > 256) chunk_cache_.pop_back();
 }
 
-Result<bool> NatsObjectStore::BucketSealed(std::string_view bucket) {
+Result<NatsObjectStore::BucketFacts> NatsObjectStore::Facts(std::string_view bucket) {
   auto now = std::chrono::steady_clock::now();
   {
     std::lock_guard<std::mutex> lock(bucket_cache_mu_);
@@ -111,9 +111,15 @@ Result<bool> NatsObjectStore::BucketSealed(std::string_view bucket) {
       return it->second.first;
   }
   NATSS3_ASSIGN_OR_RETURN(auto st, GetBucketStatus(bucket));
+  BucketFacts facts{st.sealed, st.replicas > 1};
   std::lock_guard<std::mutex> lock(bucket_cache_mu_);
-  bucket_cache_[std::string(bucket)] = {st.sealed, now};
-  return st.sealed;
+  bucket_cache_[std::string(bucket)] = {facts, now};
+  return facts;
+}
+
+bool NatsObjectStore::Replicated(std::string_view bucket) {
+  auto facts = Facts(bucket);
+  return facts.ok() && facts->replicated;
 }
 
 void NatsObjectStore::ForgetBucket(std::string_view bucket) {
@@ -134,8 +140,7 @@ Result<ObjectInfo> InfoFromMsg(natsMsg* msg, uint64_t seq, int64_t time_ns) {
 Result<ObjectInfo> NatsObjectStore::GetInfoRaw(std::string_view bucket, std::string_view name) {
   NATSS3_RETURN_IF_ERROR(ValidateBucketName(bucket));
   NATSS3_RETURN_IF_ERROR(ValidateObjectName(bucket, name));
-  NATSS3_ASSIGN_OR_RETURN(bool sealed, BucketSealed(bucket));
-  (void)sealed;
+  NATSS3_ASSIGN_OR_RETURN(BucketFacts facts, Facts(bucket));
   std::string subject = MetaSubject(bucket, name);
   std::string stream = StreamName(bucket);
   jsDirectGetMsgOptions dg;
@@ -143,7 +148,11 @@ Result<ObjectInfo> NatsObjectStore::GetInfoRaw(std::string_view bucket, std::str
   dg.LastBySubject = subject.c_str();
   natsMsg* raw = nullptr;
   natsStatus s = js_DirectGetMsg(&raw, conn_->js(), stream.c_str(), nullptr, &dg);
-  if (s == NATS_NOT_FOUND) return NotFound("object not found: " + std::string(name));
+  if (s == NATS_NOT_FOUND) {
+    // Any replica answers direct gets; one that lags has not seen a put that just returned.
+    if (facts.replicated) return GetInfoFromLeader(bucket, name);
+    return NotFound("object not found: " + std::string(name));
+  }
   if (s == NATS_NO_RESPONDERS || s == NATS_TIMEOUT) {
     ForgetBucket(bucket);
     auto st = StreamInfo(bucket);
@@ -152,6 +161,20 @@ Result<ObjectInfo> NatsObjectStore::GetInfoRaw(std::string_view bucket, std::str
     return Unavailable("bucket " + std::string(bucket) + " does not answer direct gets");
   }
   if (s != NATS_OK) return FromNats(s, "get info of " + std::string(name));
+  MsgPtr msg(raw);
+  return InfoFromMsg(raw, natsMsg_GetSequence(raw), natsMsg_GetTime(raw));
+}
+
+Result<ObjectInfo> NatsObjectStore::GetInfoFromLeader(std::string_view bucket,
+                                                      std::string_view name) {
+  std::string subject = MetaSubject(bucket, name);
+  std::string stream = StreamName(bucket);
+  natsMsg* raw = nullptr;
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  natsStatus s = js_GetLastMsg(&raw, conn_->js(), stream.c_str(), subject.c_str(), nullptr, &jerr);
+  if (s == NATS_NOT_FOUND || jerr == JSNoMessageFoundErr)
+    return NotFound("object not found: " + std::string(name));
+  if (s != NATS_OK) return FromNats(s, "get info of " + std::string(name), jerr);
   MsgPtr msg(raw);
   return InfoFromMsg(raw, natsMsg_GetSequence(raw), natsMsg_GetTime(raw));
 }
@@ -381,10 +404,17 @@ Result<std::unique_ptr<ObjectWriter>> NatsObjectStore::NewWriter(std::string_vie
   NATSS3_RETURN_IF_ERROR(ValidateBucketName(bucket));
   NATSS3_RETURN_IF_ERROR(ValidateObjectName(bucket, meta.name));
   if (meta.link) return InvalidArgument("link cannot be set when putting an object");
-  NATSS3_ASSIGN_OR_RETURN(bool sealed, BucketSealed(bucket));
-  if (sealed) return FailedPrecondition("bucket " + std::string(bucket) + " is sealed");
+  NATSS3_ASSIGN_OR_RETURN(BucketFacts facts, Facts(bucket));
+  if (facts.sealed) return FailedPrecondition("bucket " + std::string(bucket) + " is sealed");
   // One round trip less per put: the replaced version is looked up while the data uploads.
-  auto previous = RequestInfo(bucket, meta.name);
+  // Replicated buckets ask the stream leader at commit: a lagging follower could name an older
+  // version, and the replaced version's chunks would never be purged.
+  std::function<Result<ObjectInfo>()> previous;
+  if (facts.replicated) {
+    previous = [this, b = std::string(bucket), n = meta.name] { return GetInfoFromLeader(b, n); };
+  } else {
+    previous = RequestInfo(bucket, meta.name);
+  }
   return NewNatsWriter(this, std::string(bucket), meta, options, std::move(previous));
 }
 

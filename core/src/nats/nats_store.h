@@ -103,15 +103,24 @@ class NatsObjectStore : public ObjectStore,
   Result<ObjectInfo> PublishMeta(std::string_view bucket, ObjectInfo info,
                                  std::optional<uint64_t> expected_revision);
   uint32_t EffectiveChunkSize(uint32_t requested) const;
+  // Whether the bucket's stream has followers, which may answer direct gets before they have
+  // caught up with the leader (readers then retry a chunk that is "missing").
+  bool Replicated(std::string_view bucket);
   std::shared_ptr<const ChunkIndex> CachedChunkIndex(const std::string& key);
   void CacheChunkIndex(const std::string& key, std::shared_ptr<const ChunkIndex> index);
 
  private:
   Result<BucketStatus> StatusFromInfo(const nlohmann::json& info);
   Result<nlohmann::json> StreamInfo(std::string_view bucket);
-  // Existence and sealed state of a bucket, cached for a second (direct gets on a missing
-  // stream get no answer at all, so this turns a 5 s timeout into a clear kNotFound).
-  Result<bool> BucketSealed(std::string_view bucket);
+  // Existence, sealed state and replication of a bucket, cached for a second (direct gets on a
+  // missing stream get no answer at all, so this turns a 5 s timeout into a clear kNotFound).
+  struct BucketFacts {
+    bool sealed = false;
+    bool replicated = false;  // direct gets may be answered by a follower that lags
+  };
+  Result<BucketFacts> Facts(std::string_view bucket);
+  // The newest meta of `name` as the stream leader has it (STREAM.MSG.GET).
+  Result<ObjectInfo> GetInfoFromLeader(std::string_view bucket, std::string_view name);
   void ForgetBucket(std::string_view bucket);
   Result<ObjectInfo> GetInfoRaw(std::string_view bucket, std::string_view name);
   // Sends the info lookup now; the returned call collects the answer (or looks up again
@@ -126,7 +135,8 @@ class NatsObjectStore : public ObjectStore,
   std::mutex chunk_cache_mu_;
   std::list<std::pair<std::string, std::shared_ptr<const ChunkIndex>>> chunk_cache_;
   std::mutex bucket_cache_mu_;
-  std::map<std::string, std::pair<bool, std::chrono::steady_clock::time_point>, std::less<>>
+  std::map<std::string, std::pair<BucketFacts, std::chrono::steady_clock::time_point>,
+           std::less<>>
       bucket_cache_;
   std::mutex records_mu_;
   std::map<std::string, std::shared_ptr<RecordStore>, std::less<>> records_;

@@ -9,6 +9,8 @@
 #include <cstring>
 #include <deque>
 #include <map>
+#include <optional>
+#include <thread>
 
 #include "hashing.h"
 #include "nats/chunk_puller.h"
@@ -24,6 +26,8 @@ using SteadyClock = std::chrono::steady_clock;
 // Whole reads of objects with at least this many chunks go through a pull consumer (one
 // request per window / 2 chunks) instead of a direct get per chunk.
 constexpr uint32_t kPullMinChunks = 64;
+// How often a chunk a follower reported missing is asked for again (FollowerBackoff).
+constexpr int kFollowerRetries = 5;
 
 // A chunk's bytes, left in the cnats message that carried them: no copy per chunk (copies and
 // their large allocations were a third of a large get's client CPU). Copies share the message.
@@ -345,12 +349,27 @@ class NatsObjectReader : public ObjectReader {
     dg.NextBySubject = subject_.c_str();
     natsMsg* raw = nullptr;
     natsStatus s = js_DirectGetMsg(&raw, store_->conn().js(), stream_.c_str(), nullptr, &dg);
+    for (int attempt = 0; s == NATS_NOT_FOUND && attempt < kFollowerRetries && Replicated();
+         ++attempt) {
+      std::this_thread::sleep_for(FollowerBackoff(attempt));
+      s = js_DirectGetMsg(&raw, store_->conn().js(), stream_.c_str(), nullptr, &dg);
+    }
     MsgPtr msg(raw);
     if (s == NATS_NOT_FOUND)
       return DataLoss("object data of " + info_.meta.name +
                       " is missing (deleted or replaced during the read)");
     if (s != NATS_OK) return FromNats(s, "read " + info_.meta.name);
     return msg;
+  }
+
+  // Replicated buckets: a direct get answered by a follower that has not caught up reports a
+  // chunk of a committed object as missing. Such a chunk is asked for again, a few times.
+  bool Replicated() {
+    if (!replicated_) replicated_ = store_->Replicated(info_.bucket);
+    return *replicated_;
+  }
+  static std::chrono::milliseconds FollowerBackoff(int attempt) {
+    return std::chrono::milliseconds(10 << attempt);  // 10, 20, 40, 80, 160 ms
   }
 
   size_t ChunkAt(uint64_t offset) const {
@@ -392,8 +411,14 @@ class NatsObjectReader : public ObjectReader {
       size_t got = dot ? std::strtoull(dot + 1, nullptr, 10) : SIZE_MAX;
       const char* seq = nullptr;
       const char* chunk_subject = nullptr;
-      if (natsMsgHeader_Get(raw, "Nats-Sequence", &seq) != NATS_OK || !seq ||
-          natsMsgHeader_Get(raw, "Nats-Subject", &chunk_subject) != NATS_OK ||
+      bool has_seq = natsMsgHeader_Get(raw, "Nats-Sequence", &seq) == NATS_OK && seq;
+      if (!has_seq && got != SIZE_MAX && Replicated() &&
+          retried_[got] < static_cast<size_t>(kFollowerRetries)) {
+        std::this_thread::sleep_for(FollowerBackoff(static_cast<int>(retried_[got]++)));
+        NATSS3_RETURN_IF_ERROR(Request(got));  // a follower may not have it yet
+        continue;
+      }
+      if (!has_seq || natsMsgHeader_Get(raw, "Nats-Subject", &chunk_subject) != NATS_OK ||
           !chunk_subject || subject_ != chunk_subject) {
         return DataLoss("chunk of " + info_.meta.name +
                         " is missing (object deleted or replaced during the read)");
@@ -527,6 +552,8 @@ class NatsObjectReader : public ObjectReader {
   Chunk cur_;
   size_t cur_off_ = 0;
   std::map<size_t, Chunk> arrived_;
+  std::map<size_t, size_t> retried_;      // chunk -> times asked again (replicated buckets)
+  std::optional<bool> replicated_;
   std::deque<std::pair<size_t, Chunk>> recent_;
   Hasher sha_;
   Status failed_;
