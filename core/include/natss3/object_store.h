@@ -64,8 +64,9 @@ struct ReadOptions {
   std::optional<uint64_t> length;  // nullopt: to the end. Clamped to the object size.
   // Bound for the whole read when no progress happens (a chunk does not arrive).
   std::chrono::milliseconds idle_timeout{30000};
-  // Chunks requested and not yet consumed: the read's memory budget is window * chunk size
-  // (16 MiB for 128 KiB chunks). 128 rather than 64 gains ~10 % on 1 GiB whole reads here.
+  // Chunks requested and not yet consumed, in 128 KiB units like PutOptions::window (objects
+  // with larger chunks get proportionally fewer, at least 4): the read's memory budget is
+  // window * 128 KiB = 16 MiB. 128 rather than 64 gains ~10 % on 1 GiB whole reads here.
   int window = 128;
   // Verify SHA-256 at EOF (only for whole-object reads; ranged reads cannot).
   bool verify_digest = true;

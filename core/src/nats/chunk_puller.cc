@@ -21,6 +21,13 @@ constexpr int kMaxRestarts = 20;
 
 int64_t Nanos(std::chrono::nanoseconds d) { return d.count(); }
 
+// Chunks carry the consumer's ack subject as reply and status messages have no body; the
+// consumer creation's answer is the only message with a body and no reply.
+bool IsApiAnswer(natsMsg* msg) {
+  const char* reply = natsMsg_GetReply(msg);
+  return natsMsg_GetDataLength(msg) > 0 && (reply == nullptr || *reply == '\0');
+}
+
 }  // namespace
 
 ChunkPuller::ChunkPuller(const NatsConnection& conn, std::string stream, std::string subject,
@@ -54,14 +61,10 @@ ChunkPuller::~ChunkPuller() {
       continue;
     }
     MsgPtr msg(raw);
-    const char* reply = natsMsg_GetReply(raw);
-    if (natsMsg_GetDataLength(raw) > 0 && (reply == nullptr || *reply == '\0')) {
-      auto j = nlohmann::json::parse(natsMsg_GetData(raw),
-                                     natsMsg_GetData(raw) + natsMsg_GetDataLength(raw), nullptr,
-                                     false);
-      if (!j.is_discarded()) consumer_ = j.value("name", "");
-      create_pending_ = false;
-    }
+    if (!IsApiAnswer(raw)) continue;
+    create_pending_ = false;
+    auto answer = ParseApiAnswer(raw, "read " + subject_);
+    if (answer.ok()) consumer_ = answer->value("name", "");
   }
   DeleteConsumer();
 }
@@ -108,15 +111,7 @@ Status ChunkPuller::SendCreate() {
 
 Status ChunkPuller::OnCreated(natsMsg* answer) {
   create_pending_ = false;
-  auto j = nlohmann::json::parse(natsMsg_GetData(answer),
-                                 natsMsg_GetData(answer) + natsMsg_GetDataLength(answer), nullptr,
-                                 false);
-  if (j.is_discarded()) return Internal("read " + subject_ + ": invalid consumer answer");
-  if (j.contains("error") && j["error"].is_object()) {
-    auto& e = j["error"];
-    return FromApiError(e.value("code", 0), e.value("err_code", 0), e.value("description", ""),
-                        "read " + subject_);
-  }
+  NATSS3_ASSIGN_OR_RETURN(nlohmann::json j, ParseApiAnswer(answer, "read " + subject_));
   consumer_ = j.value("name", "");
   if (consumer_.empty()) return Internal("read " + subject_ + ": consumer without a name");
   ever_created_ = true;
@@ -185,8 +180,7 @@ Result<std::optional<ChunkPuller::Pulled>> ChunkPuller::Handle(MsgPtr msg) {
     if (!restarted.ok() && restarts_without_progress_ > kMaxRestarts) return restarted;
     return std::optional<Pulled>();
   }
-  const char* reply = natsMsg_GetReply(raw);
-  if (reply == nullptr || *reply == '\0') {  // the creation's answer
+  if (IsApiAnswer(raw)) {  // the creation's answer
     Status created = OnCreated(raw);
     if (!created.ok() && !ever_created_) return created;
     if (!created.ok()) {

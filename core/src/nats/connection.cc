@@ -247,8 +247,12 @@ Result<nlohmann::json> NatsConnection::Api(const std::string& suffix, const nloh
                                         static_cast<int>(payload.size()), timeout_.count());
   if (s != NATS_OK) return FromNats(s, what);
   MsgPtr msg(reply);
-  auto j = nlohmann::json::parse(natsMsg_GetData(reply),
-                                 natsMsg_GetData(reply) + natsMsg_GetDataLength(reply), nullptr,
+  return ParseApiAnswer(reply, what);
+}
+
+Result<nlohmann::json> ParseApiAnswer(natsMsg* answer, std::string_view what) {
+  auto j = nlohmann::json::parse(natsMsg_GetData(answer),
+                                 natsMsg_GetData(answer) + natsMsg_GetDataLength(answer), nullptr,
                                  false);
   if (j.is_discarded()) return Internal(std::string(what) + ": invalid JetStream API answer");
   if (j.contains("error") && j["error"].is_object()) {

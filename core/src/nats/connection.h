@@ -47,6 +47,9 @@ class NatsConnection {
   bool server_2_10_ = false;
 };
 
+// A JetStream API answer as JSON, or its {"error": ...} mapped to a Status.
+Result<nlohmann::json> ParseApiAnswer(natsMsg* answer, std::string_view what);
+
 // Derives the public user nkey ("U...") from a seed ("SU..."); kInvalidArgument on bad seed.
 Result<std::string> NkeyPublicFromSeed(const std::string& seed);
 

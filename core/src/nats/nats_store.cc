@@ -102,6 +102,12 @@ void NatsObjectStore::CacheChunkIndex(const std::string& key,
   if (chunk_cache_.size() > 256) chunk_cache_.pop_back();
 }
 
+int ChunksInFlight(int window, uint64_t chunk_size) {
+  uint64_t budget = static_cast<uint64_t>(std::max(1, window)) * kDefaultChunkSize;
+  uint64_t fit = chunk_size ? budget / chunk_size : budget;
+  return static_cast<int>(std::min<uint64_t>(std::max(1, window), std::max<uint64_t>(4, fit)));
+}
+
 Result<NatsObjectStore::BucketFacts> NatsObjectStore::Facts(std::string_view bucket) {
   auto now = std::chrono::steady_clock::now();
   {

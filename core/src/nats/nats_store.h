@@ -20,6 +20,11 @@
 
 namespace natss3::natsw {
 
+// Chunks in flight for a window counted in default-size (128 KiB) chunks, for puts and reads:
+// larger chunks get proportionally fewer (at least 4), so the bytes in flight stay
+// window * kDefaultChunkSize whatever chunk size an object was written with.
+int ChunksInFlight(int window, uint64_t chunk_size);
+
 // Chunk locations of one chunk subject: stream sequences and sizes, in order.
 struct ChunkIndex {
   std::vector<uint64_t> seqs;

@@ -60,7 +60,9 @@ class NatsObjectReader : public ObjectReader {
     range_end_ = std::min<uint64_t>(info_.size, range_start_ + len);
     pos_ = range_start_;
     whole_ = range_start_ == 0 && range_end_ == info_.size;
-    window_ = std::max(1, options_.window);
+    // The window is a byte budget: objects written with large chunks get fewer in flight.
+    uint64_t chunk = info_.chunks ? (info_.size + info_.chunks - 1) / info_.chunks : 0;
+    window_ = ChunksInFlight(options_.window, chunk);
   }
 
   const ObjectInfo& info() const override { return info_; }
@@ -214,11 +216,7 @@ class NatsObjectReader : public ObjectReader {
           return DataLoss("chunk " + std::to_string(next_chunk_) + " of " + info_.meta.name +
                           " is not where the object's other chunks say");
         if (!contiguous_) seqs_.push_back(got->seq);
-        cur_ = Chunk(std::move(got->msg));
-        cur_off_ = 0;
-        ++next_chunk_;
-        sizes_.push_back(static_cast<uint32_t>(cur_.size()));
-        HashChunk(cur_);
+        TakeChunk(Chunk(std::move(got->msg)));
         return Status::OK();
       }
       Code code = got.status().code();
@@ -240,12 +238,18 @@ class NatsObjectReader : public ObjectReader {
 
   // The chunk fetched before the consumer (non-contiguous objects: chunk 0).
   Status NextHeldChunk() {
-    NATSS3_ASSIGN_OR_RETURN(cur_, Await(next_chunk_));
+    NATSS3_ASSIGN_OR_RETURN(Chunk c, Await(next_chunk_));
+    TakeChunk(std::move(c));
+    return Status::OK();
+  }
+
+  // The next chunk of a whole read (contiguous or pulled) becomes the current one.
+  void TakeChunk(Chunk c) {
+    cur_ = std::move(c);
     cur_off_ = 0;
     ++next_chunk_;
     sizes_.push_back(static_cast<uint32_t>(cur_.size()));
     HashChunk(cur_);
-    return Status::OK();
   }
 
   // ---- chunk locations
@@ -438,12 +442,9 @@ class NatsObjectReader : public ObjectReader {
       if (!arrived_.count(next_request_)) NATSS3_RETURN_IF_ERROR(Request(next_request_));
       ++next_request_;
     }
-    NATSS3_ASSIGN_OR_RETURN(cur_, Await(next_chunk_));
-    cur_off_ = 0;
-    ++next_chunk_;
+    NATSS3_ASSIGN_OR_RETURN(Chunk c, Await(next_chunk_));
+    TakeChunk(std::move(c));
     if (puller_) puller_->Reserve(static_cast<uint32_t>(next_request_ - next_chunk_));
-    sizes_.push_back(static_cast<uint32_t>(cur_.size()));
-    HashChunk(cur_);
     return Status::OK();
   }
 

@@ -13,13 +13,6 @@
 namespace natss3::natsw {
 namespace {
 
-// Chunks in flight for a window counted in default-size chunks: larger chunks get
-// proportionally fewer (at least 4), so the bytes in flight stay window * kDefaultChunkSize.
-int InflightChunks(int window, uint32_t chunk_size) {
-  uint64_t budget = static_cast<uint64_t>(window) * kDefaultChunkSize;
-  return static_cast<int>(std::min<uint64_t>(window, std::max<uint64_t>(4, budget / chunk_size)));
-}
-
 // Publishes chunks of one chunk subject. Memory: one chunk buffer + the window in flight.
 class ChunkPublisher {
  public:
@@ -29,7 +22,7 @@ class ChunkPublisher {
         nuid_(NewNuid()),
         subject_(ChunkSubject(bucket_, nuid_)),
         chunk_size_(store->EffectiveChunkSize(chunk_size)),
-        window_(InflightChunks(window > 0 ? window : 32, chunk_size_)),
+        window_(ChunksInFlight(window > 0 ? window : 32, chunk_size_)),
         state_(std::make_shared<AckState>()),
         md5_(Hasher::Algo::kMd5),
         sha_(Hasher::Algo::kSha256) {
