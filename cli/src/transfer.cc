@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 
@@ -79,10 +80,26 @@ Result<uint64_t> CopyReaderToFd(ObjectReader& reader, int fd, ProgressBar* progr
 
 AtomicFile::~AtomicFile() {
   if (fd_ >= 0) ::close(fd_);
-  if (!committed_ && !temp_path_.empty()) ::unlink(temp_path_.c_str());
+  if (!committed_ && !in_place_ && !temp_path_.empty()) ::unlink(temp_path_.c_str());
 }
 
 Status AtomicFile::Open() {
+  struct stat st {};
+  if (::stat(path_.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    // A device, FIFO or socket (/dev/null, a named pipe): written in place. Renaming a
+    // temporary file over it would replace the special file with a regular one.
+    fd_ = ::open(path_.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd_ < 0) return ErrnoStatus("open " + path_);
+    in_place_ = true;
+    return Status::OK();
+  }
+  struct stat lst {};
+  if (::lstat(path_.c_str(), &lst) == 0 && S_ISLNK(lst.st_mode)) {
+    // A link to a regular file: replace the file it names, keep the link.
+    std::unique_ptr<char, decltype(&std::free)> target(::realpath(path_.c_str(), nullptr),
+                                                       &std::free);
+    if (target) path_ = target.get();
+  }
   std::string templ = path_ + ".natss3ctl-XXXXXX";
   std::string buffer = templ;
   fd_ = ::mkstemp(buffer.data());
@@ -100,7 +117,7 @@ Status AtomicFile::Commit() {
     return ErrnoStatus("write " + path_);
   }
   fd_ = -1;
-  if (::rename(temp_path_.c_str(), path_.c_str()) != 0) return ErrnoStatus("rename to " + path_);
+  if (!in_place_ && ::rename(temp_path_.c_str(), path_.c_str()) != 0) return ErrnoStatus("rename to " + path_);
   committed_ = true;
   return Status::OK();
 }

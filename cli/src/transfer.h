@@ -25,7 +25,8 @@ Result<uint64_t> CopyReaderToFd(ObjectReader& reader, int fd, ProgressBar* progr
 
 // A file written under a temporary name next to `path` and renamed over it by Commit(); the
 // destructor removes it unless committed, so a failed get never leaves a partial file and never
-// destroys the file it was going to replace.
+// destroys the file it was going to replace. Special files (/dev/null, FIFOs) are written in
+// place, and a symbolic link's target is replaced, not the link.
 class AtomicFile {
  public:
   explicit AtomicFile(std::string path) : path_(std::move(path)) {}
@@ -38,6 +39,7 @@ class AtomicFile {
   std::string path_, temp_path_;
   int fd_ = -1;
   bool committed_ = false;
+  bool in_place_ = false;
 };
 
 // "open <path>: <strerror(errno)>"-style error from the current errno.

@@ -1,8 +1,15 @@
 // Integration tests of streaming transfers: directory trees and a large object through pipes
 // with sha256 equality and bounded peak RSS.
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <thread>
 
 #include "cli_harness.h"
 
@@ -98,6 +105,45 @@ TEST_F(TransferTest, PutOfDirectoryWithoutRecursiveFails) {
   auto r = Ctl({"put", "T", "d"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.err, "natss3ctl: error: d is a directory, use --recursive\n");
+}
+
+// Special files are written in place (renaming a temporary file over /dev/null would replace
+// it with a regular file) and a symbolic link keeps pointing at the replaced file.
+TEST_F(TransferTest, GetIntoFifoAndThroughSymlink) {
+  const std::string data = natss3::test::RandomBytes(200000, 7);
+  ASSERT_TRUE(WriteFile(File("src"), data));
+  ASSERT_EQ(Ctl({"put", "T", "src", "--name", "obj"}).exit_code, 0);
+
+  const std::string fifo = File("fifo");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  // Held open read-write: the get's open never blocks, and a failing get cannot hang the test.
+  int fd = ::open(fifo.c_str(), O_RDWR | O_NONBLOCK);
+  ASSERT_GE(fd, 0);
+  std::string got;
+  std::thread drain([&] {
+    char buf[65536];
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (got.size() < data.size() && std::chrono::steady_clock::now() < deadline) {
+      pollfd p{fd, POLLIN, 0};
+      if (::poll(&p, 1, 100) <= 0) continue;
+      ssize_t n = ::read(fd, buf, sizeof(buf));
+      if (n > 0) got.append(buf, static_cast<size_t>(n));
+    }
+  });
+  auto get = Ctl({"get", "-f", "T", "obj", "-O", fifo});
+  drain.join();
+  ::close(fd);
+  EXPECT_EQ(get.exit_code, 0) << get.err;
+  EXPECT_TRUE(got == data) << got.size() << " bytes";
+  EXPECT_TRUE(fs::is_fifo(fifo));
+  for (const auto& f : Files(File("."))) EXPECT_EQ(f.find(".natss3ctl-"), std::string::npos) << f;
+
+  ASSERT_TRUE(WriteFile(File("target"), "old"));
+  fs::create_symlink(File("target"), File("link"));
+  auto via_link = Ctl({"get", "-f", "T", "obj", "-O", "link"});
+  EXPECT_EQ(via_link.exit_code, 0) << via_link.err;
+  EXPECT_TRUE(fs::is_symlink(File("link")));
+  EXPECT_TRUE(ReadFile(File("target")) == data);
 }
 
 long MaxRssKb(const std::string& time_output) {
