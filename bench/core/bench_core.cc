@@ -6,9 +6,12 @@
 //          replay through cnats: the ceiling;
 //   core = natss3 ObjectWriter / ObjectReader;
 //   js   = tests/interop/js/ostool.mjs (@nats-io/obj 3.4.0), timed inside node.
+// "get unverified" reads the core's object again without the SHA-256 check (raw: its same get),
+// and a CPU table splits each transfer's CPU seconds per GiB between client and nats-server.
 // Peak RSS above idle (VmHWM after /proc/self/clear_refs) is measured in child processes.
 // Usage: see --help. bench/core/run.sh builds and runs it.
 #include <nats/nats.h>
+#include <openssl/evp.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -203,8 +206,11 @@ void CorePut(ObjectStore& store, const std::string& bucket, const std::string& n
   if (!info.ok()) Die("core commit: " + info.status().ToString());
 }
 
-uint64_t CoreGet(ObjectStore& store, const std::string& bucket, const std::string& name) {
-  auto r = store.Open(bucket, name);
+uint64_t CoreGet(ObjectStore& store, const std::string& bucket, const std::string& name,
+                 bool verify = true) {
+  ReadOptions ro;
+  ro.verify_digest = verify;
+  auto r = store.Open(bucket, name, ro);
   if (!r.ok()) Die("core open: " + r.status().ToString());
   std::vector<char> buf(kMiB);
   uint64_t total = 0;
@@ -278,48 +284,97 @@ RssResult RunRssChild(const Args& a, const std::string& who, const std::string& 
   return r;
 }
 
+// ---- the digests' own cost
+
+// Single-thread CPU seconds per GiB of one digest over `pattern` (OpenSSL, as the core uses).
+double DigestSecondsPerGib(const EVP_MD* md, const std::string& pattern) {
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  EVP_DigestInit_ex(ctx, md, nullptr);
+  const uint64_t total = 512 * kMiB;
+  double t = Seconds([&] {
+    for (uint64_t off = 0; off < total; off += pattern.size())
+      EVP_DigestUpdate(ctx, pattern.data(), pattern.size());
+  });
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  EVP_DigestFinal_ex(ctx, out, &n);
+  EVP_MD_CTX_free(ctx);
+  return t * static_cast<double>(1024 * kMiB) / static_cast<double>(total);
+}
+
 // ---- the run
 
 using Samples = std::map<std::string, std::vector<double>>;  // "<what>/<contender>" -> values
 
-void LargeRound(const Args& a, const std::string& url, RawClient& raw, ObjectStore& core,
-                const std::string& pattern, uint64_t size, const std::string& js_file, int round,
-                Samples& s) {
+// Wall time and the CPU seconds this process (all threads, cnats' included) and nats-server
+// spent during one transfer.
+struct Timing {
+  double wall = 0, client = 0, server = 0;
+};
+Timing Timed(pid_t server, const std::function<void()>& fn) {
+  double c0 = SelfCpuSeconds(), s0 = ProcessCpuSeconds(server);
+  double wall = Seconds(fn);
+  return {wall, SelfCpuSeconds() - c0, ProcessCpuSeconds(server) - s0};
+}
+
+// Records MiB/s under "<row>/<who>" and, when CPU was measured, CPU seconds per GiB under
+// "cpu client <row>/<who>" and "cpu server <row>/<who>".
+void Record(Samples& s, const std::string& row, const std::string& who, uint64_t size,
+            const Timing& t, bool cpu) {
+  double mib = static_cast<double>(size) / kMiB;
+  s[row + "/" + who].push_back(mib / t.wall);
+  if (!cpu) return;
+  double gib = mib / 1024.0;
+  s["cpu client " + row + "/" + who].push_back(t.client / gib);
+  s["cpu server " + row + "/" + who].push_back(t.server / gib);
+}
+
+void LargeRound(const Args& a, const std::string& url, pid_t server, RawClient& raw,
+                ObjectStore& core, const std::string& pattern, uint64_t size,
+                const std::string& js_file, int round, Samples& s) {
   std::vector<std::string> order = {"raw", "core", "js"};
   if (!a.js) order.pop_back();
   std::rotate(order.begin(), order.begin() + (round % order.size()), order.end());
   const std::string key = HumanSize(size);
   for (const auto& who : order) {
     const std::string bucket = "b" + std::to_string(round) + who + std::to_string(size >> 20);
-    double put_s = 0, get_s = 0;
+    Timing put, get;
     if (who == "raw") {
       raw.CreateStream("RAW_" + bucket, "raw." + bucket);
-      put_s = Seconds([&] { raw.PutLarge("raw." + bucket, pattern, size); });
+      put = Timed(server, [&] { raw.PutLarge("raw." + bucket, pattern, size); });
       uint64_t got = 0;
-      get_s = Seconds([&] { got = raw.GetLarge("RAW_" + bucket, "raw." + bucket); });
+      get = Timed(server, [&] { got = raw.GetLarge("RAW_" + bucket, "raw." + bucket); });
       if (got != size) Die("raw get: short read");
       raw.DeleteStream("RAW_" + bucket);
+      Record(s, key + " get unverified", who, size, get, true);
     } else if (who == "core") {
       CoreCreate(core, bucket);
-      put_s = Seconds([&] { CorePut(core, bucket, "obj", pattern, size); });
-      uint64_t got = 0;
-      get_s = Seconds([&] { got = CoreGet(core, bucket, "obj"); });
-      if (got != size) Die("core get: short read");
+      put = Timed(server, [&] { CorePut(core, bucket, "obj", pattern, size); });
+      // The same read without the SHA-256 check shows what the digest costs. A second read
+      // finds the server's caches warm, so which goes first alternates by round.
+      Timing nv;
+      for (bool verify : {round % 2 == 0, round % 2 != 0}) {
+        uint64_t got = 0;
+        Timing t = Timed(server, [&] { got = CoreGet(core, bucket, "obj", verify); });
+        if (got != size) Die("core get: short read");
+        (verify ? get : nv) = t;
+      }
+      Record(s, key + " get unverified", who, size, nv, true);
       (void)core.DeleteBucket(bucket);
     } else {
       RunJs(a, url, {"create", "--bucket", bucket});
-      put_s = RunJs(a, url, {"put", "--bucket", bucket, "--name", "obj", "--file", js_file})
-                  .value("elapsed_ms", 0.0) / 1000.0;
+      put.wall = RunJs(a, url, {"put", "--bucket", bucket, "--name", "obj", "--file", js_file})
+                     .value("elapsed_ms", 0.0) / 1000.0;
       auto g = RunJs(a, url, {"get", "--bucket", bucket, "--name", "obj", "--nohash"});
       if (g.value("size", uint64_t{0}) != size) Die("js get: short read");
-      get_s = g.value("elapsed_ms", 0.0) / 1000.0;
+      get.wall = g.value("elapsed_ms", 0.0) / 1000.0;
       RunJs(a, url, {"del-bucket", "--bucket", bucket});
     }
+    Record(s, key + " put", who, size, put, who != "js");
+    Record(s, key + " get", who, size, get, who != "js");
     double mib = static_cast<double>(size) / kMiB;
-    s[key + " put/" + who].push_back(mib / put_s);
-    s[key + " get/" + who].push_back(mib / get_s);
     std::fprintf(stderr, "  round %d %-4s %s: put %.1f MiB/s, get %.1f MiB/s\n", round,
-                 who.c_str(), key.c_str(), mib / put_s, mib / get_s);
+                 who.c_str(), key.c_str(), mib / put.wall, mib / get.wall);
   }
 }
 
@@ -377,19 +432,34 @@ void SmallRound(const Args& a, const std::string& url, RawClient& raw, ObjectSto
 }
 
 void PrintSummary(const Args& a, const Samples& s, const std::vector<std::string>& rows,
-                  const std::vector<std::string>& rss_lines) {
+                  const std::vector<std::string>& rss_lines, double sha256_s, double md5_s) {
   std::printf("\nnatss3 core benchmark: medians of %d interleaved rounds (MiB/s; 4 KiB rows: ops/s)\n",
               a.rounds);
-  std::printf("%-14s %10s %10s %10s %10s %10s\n", "", "raw", "core", "js", "core/raw", "core/js");
+  std::printf("%-22s %10s %10s %10s %10s %10s\n", "", "raw", "core", "js", "core/raw", "core/js");
   for (const auto& row : rows) {
     auto med = [&](const std::string& who) {
       auto it = s.find(row + "/" + who);
       return it == s.end() ? 0.0 : Median(it->second);
     };
     double raw = med("raw"), core = med("core"), js = med("js");
-    std::printf("%-14s %10.1f %10.1f %10.1f %9.0f%% %9.2fx\n", row.c_str(), raw, core, js,
+    std::printf("%-22s %10.1f %10.1f %10.1f %9.0f%% %9.2fx\n", row.c_str(), raw, core, js,
                 raw > 0 ? 100.0 * core / raw : 0.0, js > 0 ? core / js : 0.0);
   }
+  std::printf("\nCPU seconds per GiB, medians (client: this process, cnats threads included; "
+              "server: nats-server):\n");
+  std::printf("%-22s %15s %15s\n", "", "raw cl/srv", "core cl/srv");
+  for (const auto& row : rows) {
+    auto med = [&](const std::string& side, const std::string& who) {
+      auto it = s.find("cpu " + side + " " + row + "/" + who);
+      return it == s.end() ? -1.0 : Median(it->second);
+    };
+    if (med("client", "core") < 0) continue;
+    std::printf("%-22s %7.2f/%-7.2f %7.2f/%-7.2f\n", row.c_str(), med("client", "raw"),
+                med("server", "raw"), med("client", "core"), med("server", "core"));
+  }
+  std::printf("Digests alone (one thread, hot data): SHA-256 %.2f s/GiB, MD5 %.2f s/GiB; a core "
+              "put\ncomputes both, a verified core get SHA-256, raw neither.\n",
+              sha256_s, md5_s);
   std::printf("\nPeak RSS above idle (VmHWM - VmRSS before the transfer), one process per transfer:\n");
   for (const auto& l : rss_lines) std::printf("  %s\n", l.c_str());
   std::printf("\nTargets: core put >= 80%% of raw, get >= 80%% of raw, >= 4x js put; "
@@ -450,9 +520,11 @@ int Main(int argc, char** argv) {
       WritePatternFile(js_file, pattern, size);
     }
     std::fprintf(stderr, "%s objects:\n", HumanSize(size).c_str());
-    for (int r = 0; r < a.rounds; r++) LargeRound(a, url, raw, *core, pattern, size, js_file, r, samples);
+    for (int r = 0; r < a.rounds; r++)
+      LargeRound(a, url, server.pid(), raw, *core, pattern, size, js_file, r, samples);
     rows.push_back(HumanSize(size) + " put");
     rows.push_back(HumanSize(size) + " get");
+    rows.push_back(HumanSize(size) + " get unverified");
     if (!js_file.empty()) std::filesystem::remove(js_file);
   }
   if (a.small_count > 0) {
@@ -485,7 +557,10 @@ int Main(int argc, char** argv) {
       rss_lines.push_back(line);
     }
   }
-  PrintSummary(a, samples, rows, rss_lines);
+  const std::string hash_input = RandomPattern(kMiB, 99);
+  double sha256_s = DigestSecondsPerGib(EVP_sha256(), hash_input);
+  double md5_s = DigestSecondsPerGib(EVP_md5(), hash_input);
+  PrintSummary(a, samples, rows, rss_lines, sha256_s, md5_s);
   return 0;
 }
 

@@ -164,6 +164,29 @@ inline bool PortOpen(int port) {
   return ok;
 }
 
+// User + system CPU seconds used so far by this process (all threads).
+inline double SelfCpuSeconds() {
+  struct rusage ru {};
+  ::getrusage(RUSAGE_SELF, &ru);
+  auto sec = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
+  return sec(ru.ru_utime) + sec(ru.ru_stime);
+}
+
+// User + system CPU seconds used so far by process `pid` (/proc/<pid>/stat fields 14 and 15).
+inline double ProcessCpuSeconds(pid_t pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  auto close = stat.rfind(')');  // the command name may hold spaces
+  if (close == std::string::npos) return 0;
+  std::istringstream rest(stat.substr(close + 2));
+  std::string field;
+  double ticks = 0;
+  for (int i = 3; i <= 15 && rest >> field; i++) {
+    if (i >= 14) ticks += std::stod(field);
+  }
+  return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
 // nats-server -js on 127.0.0.1, killed with this process (PDEATHSIG) or by the destructor.
 class ServerProcess {
  public:
@@ -206,6 +229,7 @@ class ServerProcess {
     ::waitpid(pid_, nullptr, 0);
   }
   std::string url() const { return "nats://127.0.0.1:" + std::to_string(port_); }
+  pid_t pid() const { return pid_; }
 
  private:
   pid_t pid_ = -1;
