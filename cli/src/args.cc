@@ -268,7 +268,9 @@ Status FillObjectFlags(const cxxopts::ParseResult& r, Invocation* inv) {
       inv->chunk_size = static_cast<uint32_t>(*size);
     }
   }
-  if (inv->command == Command::kGet && r.count("output")) inv->output = r["output"].as<std::string>();
+  // natscli: an empty output is no output (an unset "$DEST" must not mean "/").
+  if (inv->command == Command::kGet && r.count("output") && !r["output"].as<std::string>().empty())
+    inv->output = r["output"].as<std::string>();
   if (inv->command == Command::kPut || inv->command == Command::kGet) {
     if (r.count("progress")) inv->progress = r["progress"].as<bool>();
     if (r.count("no-progress")) inv->progress = false;

@@ -91,9 +91,12 @@ Status PutOne(Session& s, const std::string& bucket) {
   FdCloser closer{fd};
   NATSS3_ASSIGN_OR_RETURN(BucketStatus status, RequireBucket(s, bucket));
   if (status.sealed) return FailedPrecondition("bucket \"" + bucket + "\" is sealed");
+  // The name stored is the cleaned one, so the overwrite check must ask for that one too
+  // ("put B ./a.txt" replaces "a.txt").
+  name = CleanPath(name);
   NATSS3_ASSIGN_OR_RETURN(bool replace, ConfirmReplaceObject(s, bucket, name));
   if (!replace) return Status::OK();
-  NATSS3_ASSIGN_OR_RETURN(ObjectInfo info, PutStream(s, bucket, CleanPath(name), fd, size_hint));
+  NATSS3_ASSIGN_OR_RETURN(ObjectInfo info, PutStream(s, bucket, name, fd, size_hint));
   if (!s.inv.json) s.console.out << "\n";
   PrintObject(s, info);
   return Status::OK();
@@ -120,7 +123,9 @@ Status PutTree(Session& s, const std::string& bucket) {
   uint64_t total = 0;
   size_t count = 0;
   for (const auto& file : files) {
-    std::string name = prefix + fs::relative(file, root).generic_string();
+    // Lexically: fs::relative() would resolve symbolic links and name a linked file after its
+    // target.
+    std::string name = prefix + file.lexically_relative(root).generic_string();
     NATSS3_ASSIGN_OR_RETURN(bool replace, ConfirmReplaceObject(s, bucket, name));
     if (!replace) continue;
     int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
@@ -150,7 +155,8 @@ Status PutTree(Session& s, const std::string& bucket) {
 // Writes one object to `path` (or stdout for "-"); returns bytes written.
 Result<uint64_t> GetToPath(Session& s, ObjectReader& reader, const std::string& path) {
   const ObjectInfo& info = reader.info();
-  ProgressBar progress(s.console, info.size, s.inv.progress);
+  // No bar while the data itself goes to the terminal.
+  ProgressBar progress(s.console, info.size, s.inv.progress && path != "-");
   uint64_t written = 0;
   if (path == "-") {
     NATSS3_ASSIGN_OR_RETURN(written, CopyReaderToFd(reader, s.stdout_fd, &progress));
@@ -189,8 +195,10 @@ Result<bool> ConfirmReplaceFile(Session& s, const std::string& path) {
 Status GetOne(Session& s, const std::string& bucket) {
   NATSS3_RETURN_IF_ERROR(RequireBucket(s, bucket).status());
   NATSS3_ASSIGN_OR_RETURN(std::unique_ptr<ObjectReader> reader, OpenObject(s, bucket, s.inv.args[1]));
+  // Only "-O -" means stdout: an object whose base name is "-" becomes a file ./-.
+  const bool to_stdout = s.inv.output && *s.inv.output == "-";
   std::string path = s.inv.output.value_or(BasePath(reader->info().name()));
-  if (path != "-") {
+  if (!to_stdout) {
     struct stat st {};
     if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
       path += "/" + BasePath(reader->info().name());
@@ -201,7 +209,7 @@ Status GetOne(Session& s, const std::string& bucket) {
   if (!replace) return Status::OK();
   auto start = std::chrono::steady_clock::now();
   NATSS3_ASSIGN_OR_RETURN(uint64_t written, GetToPath(s, *reader, path));
-  if (path == "-") return Status::OK();
+  if (to_stdout) return Status::OK();
   auto elapsed = std::chrono::steady_clock::now() - start;
   if (s.inv.json) {
     s.console.out << JsonText({{"path", path}, {"bytes", written}, {"object", ObjectJson(reader->info())}});

@@ -1,19 +1,49 @@
 // Prompts and progress bars; both degrade to "not available" when there is no terminal.
 #include "terminal.h"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <iostream>
 
+#include "app.h"
 #include "format.h"
 
 namespace natss3::cli {
+namespace {
+
+// Ctrl-C at a prompt ends the program as usual. The handler installed for transfers only sets
+// a flag, and the blocking read of the answer would go on waiting (then act on a later "y").
+// Nothing is in flight while a prompt waits, so there is nothing to clean up.
+class DefaultSignalsWhilePrompting {
+ public:
+  DefaultSignalsWhilePrompting() {
+    struct sigaction dfl {};
+    dfl.sa_handler = SIG_DFL;
+    sigemptyset(&dfl.sa_mask);
+    sigaction(SIGINT, &dfl, &old_int_);
+    sigaction(SIGTERM, &dfl, &old_term_);
+  }
+  ~DefaultSignalsWhilePrompting() {
+    sigaction(SIGINT, &old_int_, nullptr);
+    sigaction(SIGTERM, &old_term_, nullptr);
+  }
+  DefaultSignalsWhilePrompting(const DefaultSignalsWhilePrompting&) = delete;
+  DefaultSignalsWhilePrompting& operator=(const DefaultSignalsWhilePrompting&) = delete;
+
+ private:
+  struct sigaction old_int_ {}, old_term_ {};
+};
+
+}  // namespace
 
 Result<bool> Console::Confirm(const std::string& question) {
   if (!interactive) {
     return FailedPrecondition("cannot ask for confirmation without a terminal, use -f to force");
   }
+  if (Interrupted()) return Cancelled("interrupted");
+  DefaultSignalsWhilePrompting signals;
   err << "? " << question << " (y/N) ";
   err.flush();
   std::string answer;
@@ -28,6 +58,8 @@ Result<bool> Console::Confirm(const std::string& question) {
 Result<size_t> Console::Choose(const std::string& question,
                                const std::vector<std::string>& options) {
   if (!interactive) return FailedPrecondition("cannot offer a choice without a terminal");
+  if (Interrupted()) return Cancelled("interrupted");
+  DefaultSignalsWhilePrompting signals;
   err << "? " << question << ":\n";
   for (size_t i = 0; i < options.size(); ++i) err << "  " << i + 1 << ") " << options[i] << "\n";
   while (true) {

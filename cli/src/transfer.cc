@@ -83,31 +83,58 @@ AtomicFile::~AtomicFile() {
   if (!committed_ && !in_place_ && !temp_path_.empty()) ::unlink(temp_path_.c_str());
 }
 
+// Where a symbolic link at `path` points (resolved against the link's directory, whether or not
+// the target exists); `path` itself when it is not a link.
+std::string FollowLink(const std::string& path) {
+  struct stat lst {};
+  if (::lstat(path.c_str(), &lst) != 0 || !S_ISLNK(lst.st_mode)) return path;
+  std::unique_ptr<char, decltype(&std::free)> real(::realpath(path.c_str(), nullptr), &std::free);
+  if (real) return real.get();
+  std::string target(4096, '\0');
+  ssize_t n = ::readlink(path.c_str(), target.data(), target.size());
+  if (n <= 0) return path;
+  target.resize(static_cast<size_t>(n));
+  if (target[0] == '/') return target;
+  auto slash = path.rfind('/');
+  return slash == std::string::npos ? target : path.substr(0, slash + 1) + target;
+}
+
+Status AtomicFile::OpenInPlace(int flags) {
+  fd_ = ::open(path_.c_str(), O_WRONLY | O_CLOEXEC | flags);
+  if (fd_ < 0) return ErrnoStatus("open " + path_);
+  in_place_ = true;
+  return Status::OK();
+}
+
 Status AtomicFile::Open() {
   struct stat st {};
-  if (::stat(path_.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
-    // A device, FIFO or socket (/dev/null, a named pipe): written in place. Renaming a
-    // temporary file over it would replace the special file with a regular one.
-    fd_ = ::open(path_.c_str(), O_WRONLY | O_CLOEXEC);
-    if (fd_ < 0) return ErrnoStatus("open " + path_);
-    in_place_ = true;
-    return Status::OK();
-  }
-  struct stat lst {};
-  if (::lstat(path_.c_str(), &lst) == 0 && S_ISLNK(lst.st_mode)) {
-    // A link to a regular file: replace the file it names, keep the link.
-    std::unique_ptr<char, decltype(&std::free)> target(::realpath(path_.c_str(), nullptr),
-                                                       &std::free);
-    if (target) path_ = target.get();
-  }
-  std::string templ = path_ + ".natss3ctl-XXXXXX";
-  std::string buffer = templ;
+  bool exists = ::stat(path_.c_str(), &st) == 0;
+  // A device, FIFO or socket (/dev/null, a named pipe): written in place. Renaming a temporary
+  // file over it would replace the special file with a regular one.
+  if (exists && !S_ISREG(st.st_mode)) return OpenInPlace(0);
+  // A file with other hard links is rewritten in place too, so every name sees the new data.
+  if (exists && st.st_nlink > 1) return OpenInPlace(O_TRUNC);
+  // A symbolic link keeps pointing where it did; the file it names is replaced.
+  path_ = FollowLink(path_);
+  std::string buffer = path_ + ".natss3ctl-XXXXXX";
   fd_ = ::mkstemp(buffer.data());
-  if (fd_ < 0) return ErrnoStatus("create " + path_);
+  if (fd_ < 0) {
+    // E.g. a writable file in a directory we may not create in, or a name near NAME_MAX: write
+    // in place as `nats obj get` always does.
+    if (exists && (errno == EACCES || errno == EPERM || errno == ENAMETOOLONG || errno == EROFS))
+      return OpenInPlace(O_TRUNC);
+    return ErrnoStatus("create " + path_);
+  }
   temp_path_ = buffer;
-  mode_t mask = ::umask(0);
-  ::umask(mask);
-  ::fchmod(fd_, 0666 & ~mask);
+  if (exists) {
+    // The replacement keeps the replaced file's permissions and, where allowed, its owner.
+    [[maybe_unused]] int owner_kept = ::fchown(fd_, st.st_uid, st.st_gid);  // EPERM: stays ours
+    ::fchmod(fd_, st.st_mode & 07777);
+  } else {
+    mode_t mask = ::umask(0);
+    ::umask(mask);
+    ::fchmod(fd_, 0666 & ~mask);
+  }
   return Status::OK();
 }
 

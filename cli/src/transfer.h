@@ -25,8 +25,10 @@ Result<uint64_t> CopyReaderToFd(ObjectReader& reader, int fd, ProgressBar* progr
 
 // A file written under a temporary name next to `path` and renamed over it by Commit(); the
 // destructor removes it unless committed, so a failed get never leaves a partial file and never
-// destroys the file it was going to replace. Special files (/dev/null, FIFOs) are written in
-// place, and a symbolic link's target is replaced, not the link.
+// destroys the file it was going to replace. The replacement keeps the old file's mode and
+// owner; a symbolic link's target is replaced, not the link. Written in place instead: special
+// files (/dev/null, FIFOs), files with several hard links, and files whose directory refuses a
+// temporary file.
 class AtomicFile {
  public:
   explicit AtomicFile(std::string path) : path_(std::move(path)) {}
@@ -36,6 +38,8 @@ class AtomicFile {
   Status Commit();
 
  private:
+  Status OpenInPlace(int flags);
+
   std::string path_, temp_path_;
   int fd_ = -1;
   bool committed_ = false;

@@ -248,5 +248,16 @@ TEST_F(ObjectsTest, PromptsOnATerminal) {
   EXPECT_EQ(Ctl({"info", "OB", "hello.txt"}).exit_code, 1);
 }
 
+// Ctrl-C at a prompt ends the command; a "y" typed afterwards must not delete anything.
+TEST_F(ObjectsTest, CtrlCAtAPromptCancels) {
+  ASSERT_EQ(Ctl({"put", "OB", "hello.txt"}).exit_code, 0);
+  std::string output;
+  Shell("(sleep 1; printf '\\003'; sleep 1; printf 'y\\n') | "
+        "script -qec \"$CTL del OB hello.txt\" /dev/null",
+        &output);
+  EXPECT_EQ(output.find("Removed OB > hello.txt"), std::string::npos) << output;
+  EXPECT_EQ(Ctl({"info", "OB", "hello.txt"}).exit_code, 0) << output;
+}
+
 }  // namespace
 }  // namespace natss3::cli::test

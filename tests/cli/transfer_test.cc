@@ -146,6 +146,66 @@ TEST_F(TransferTest, GetIntoFifoAndThroughSymlink) {
   EXPECT_TRUE(ReadFile(File("target")) == data);
 }
 
+// A replaced file keeps its mode; a file with two names changes under both; a dangling link
+// gets its target created (the link stays a link).
+TEST_F(TransferTest, GetReplacesFilesTheWayTheyWere) {
+  const std::string data = "new contents\n";
+  ASSERT_TRUE(WriteFile(File("src"), data));
+  ASSERT_EQ(Ctl({"put", "T", "src", "--name", "obj"}).exit_code, 0);
+
+  ASSERT_TRUE(WriteFile(File("secret"), "old"));
+  fs::permissions(File("secret"), fs::perms::owner_read | fs::perms::owner_write);
+  ASSERT_EQ(Ctl({"get", "-f", "T", "obj", "-O", "secret"}).exit_code, 0);
+  EXPECT_EQ(ReadFile(File("secret")), data);
+  EXPECT_EQ(fs::status(File("secret")).permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write);
+
+  ASSERT_TRUE(WriteFile(File("h1"), "old"));
+  fs::create_hard_link(File("h1"), File("h2"));
+  ASSERT_EQ(Ctl({"get", "-f", "T", "obj", "-O", "h1"}).exit_code, 0);
+  EXPECT_EQ(ReadFile(File("h2")), data);
+
+  fs::create_symlink("not-yet", File("dangling"));
+  auto dangling = Ctl({"get", "-f", "T", "obj", "-O", "dangling"});
+  EXPECT_EQ(dangling.exit_code, 0) << dangling.err;
+  EXPECT_TRUE(fs::is_symlink(File("dangling")));
+  EXPECT_EQ(ReadFile(File("not-yet")), data);
+}
+
+// "-" is stdout only as -O's value, and an empty -O (an unset "$DEST") is no -O at all.
+TEST_F(TransferTest, OutputNamesAreTakenLiterally) {
+  ASSERT_TRUE(WriteFile(File("src"), "dash"));
+  ASSERT_EQ(Ctl({"put", "T", "src", "--name", "dir/-"}).exit_code, 0);
+  auto dash = Ctl({"get", "T", "dir/-"});
+  EXPECT_EQ(dash.exit_code, 0) << dash.err;
+  EXPECT_EQ(ReadFile(File("-")), "dash");
+  EXPECT_EQ(dash.out.find("dash"), std::string::npos) << dash.out;
+
+  const std::string probe = "natss3-empty-output-probe.txt";
+  ASSERT_EQ(Ctl({"put", "T", "src", "--name", probe}).exit_code, 0);
+  auto empty = Ctl({"get", "-r", "T", "-O", ""});
+  EXPECT_EQ(empty.exit_code, 0) << empty.err;
+  EXPECT_EQ(ReadFile(File(probe)), "dash");
+  EXPECT_FALSE(fs::exists("/" + probe));
+}
+
+// Object names come from the paths as given: a linked file is stored under the link's name, and
+// "./a.txt" is the object "a.txt" (so replacing it needs -f).
+TEST_F(TransferTest, PutNamesArePathsAsGiven) {
+  fs::create_directories(File("tree"));
+  ASSERT_TRUE(WriteFile(File("tree/a.txt"), "a"));
+  fs::create_symlink("a.txt", File("tree/latest"));
+  auto put = Ctl({"put", "-r", "T", "tree"});
+  ASSERT_EQ(put.exit_code, 0) << put.err;
+  EXPECT_EQ(Ctl({"ls", "T", "-n"}).out, "a.txt\nlatest\n");
+
+  ASSERT_TRUE(WriteFile(File("a.txt"), "top"));
+  auto again = Ctl({"put", "T", "./a.txt"});
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_NE(again.err.find("exists"), std::string::npos) << again.err;
+  EXPECT_EQ(Ctl({"get", "T", "a.txt", "-O", "-"}).out, "a");
+}
+
 long MaxRssKb(const std::string& time_output) {
   std::smatch m;
   static const std::regex kRss(R"(Maximum resident set size \(kbytes\): (\d+))");
