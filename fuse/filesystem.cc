@@ -303,7 +303,11 @@ int Filesystem::ListDir(const InodeInfo& dir, DirHandle* handle) {
     if (!page.truncated) break;
     query.start_after = page.next_start_after;
   }
-  // Files created through this mount and not committed yet.
+  // Files written through this mount and not committed yet. They go first, so among entries of
+  // the same name the sort keeps them ahead of the index's committed entry and the unique pass
+  // keeps their size: readdirplus hands it to the kernel, and a stale one would make the next
+  // O_APPEND write land on bytes already appended.
+  std::vector<DirItem> pending;
   std::vector<std::shared_ptr<FileState>> open;
   {
     std::lock_guard lock(mu_);
@@ -315,8 +319,10 @@ int Filesystem::ListDir(const InodeInfo& dir, DirHandle* handle) {
     std::string name = key.substr(query.prefix.size());
     if (name.find('/') != std::string::npos) continue;
     Resolved r{false, state->size(), state->headers(), Clock::now()};
-    items.push_back(DirItem{name, false, AttrOf(0, r)});
+    pending.push_back(DirItem{name, false, AttrOf(0, r)});
   }
+  items.insert(items.begin(), std::make_move_iterator(pending.begin()),
+               std::make_move_iterator(pending.end()));
   items.insert(items.end(), std::make_move_iterator(dirs.begin()),
                std::make_move_iterator(dirs.end()));
   // Directories first among equal names, so the unique pass keeps them (a dir shadows a file).

@@ -137,7 +137,10 @@ class Filesystem {
   int ReadStore(Handle& handle, uint64_t offset, size_t size, char* buf, size_t* got);
   int CommitFile(const std::string& bucket, FileState& state);
   int UpdateAttrs(const InodeInfo& info, const SetAttrIn& in);
-  bool GetHandleFor(uint64_t ino);  // another handle holds the file open
+  // Whether an open handle other than `except_fh` (a writable one, with `writable_only`) holds
+  // `ino`; a handle being released is no longer counted.
+  bool OtherHandles(uint64_t ino, bool writable_only, uint64_t except_fh);
+  bool PublishesAtClose(uint64_t fh, const Handle& handle);
 
   // filesystem_ns.cc
   int RenameDir(const std::string& bucket, const std::string& from, const std::string& to);

@@ -215,10 +215,18 @@ int Filesystem::Write(uint64_t fh, uint64_t offset, const char* data, size_t siz
   return handle->state->Write(offset, data, size);
 }
 
+// close() waits for FLUSH, not for RELEASE (the kernel sends that one later), so a close that
+// publishes does it here. Whatever the handle's access mode, pending data with no other handle
+// to publish it later is published: a file created with O_RDONLY | O_CREAT (flock(1), lock
+// files) has only a read-only handle.
+bool Filesystem::PublishesAtClose(uint64_t fh, const Handle& handle) {
+  return handle.writable || (handle.state->pending() && !OtherHandles(handle.ino, false, fh));
+}
+
 int Filesystem::Flush(uint64_t fh) {
   auto handle = GetHandle(fh);
   if (!handle) return EBADF;
-  return handle->writable ? CommitFile(handle->bucket, *handle->state) : 0;
+  return PublishesAtClose(fh, *handle) ? CommitFile(handle->bucket, *handle->state) : 0;
 }
 
 int Filesystem::Fsync(uint64_t fh) { return Flush(fh); }
@@ -232,7 +240,7 @@ int Filesystem::Release(uint64_t fh) {
     handle = std::move(it->second);
     handles_.erase(it);
   }
-  int err = handle->writable ? CommitFile(handle->bucket, *handle->state) : 0;
+  int err = PublishesAtClose(fh, *handle) ? CommitFile(handle->bucket, *handle->state) : 0;
   DetachFile(handle->ino);
   return err;
 }
@@ -283,8 +291,8 @@ int Filesystem::SetAttr(uint64_t ino, const SetAttrIn& in, Attr* out) {
   int err = 0;
   if (in.size) {
     err = state->Truncate(*in.size);
-    // Without an open handle nobody will close the file: publish now.
-    if (err == 0 && !GetHandleFor(ino)) err = CommitFile(info->bucket, *state);
+    // Without a writable handle open nobody will publish it at close: publish now.
+    if (err == 0 && !OtherHandles(ino, true, 0)) err = CommitFile(info->bucket, *state);
   }
   if (err == 0 && attrs) {
     if (!state->pending() && state->exists()) err = UpdateAttrs(*info, in);
@@ -295,10 +303,12 @@ int Filesystem::SetAttr(uint64_t ino, const SetAttrIn& in, Attr* out) {
   return GetAttr(ino, out);
 }
 
-bool Filesystem::GetHandleFor(uint64_t ino) {
+bool Filesystem::OtherHandles(uint64_t ino, bool writable_only, uint64_t except_fh) {
   std::lock_guard lock(mu_);
-  auto it = files_.find(ino);
-  return it != files_.end() && it->second.handles > 1;
+  for (const auto& [fh, handle] : handles_) {
+    if (fh != except_fh && handle->ino == ino && (handle->writable || !writable_only)) return true;
+  }
+  return false;
 }
 
 int Filesystem::Mknod(uint64_t parent, std::string_view name, uint32_t mode, Attr* out) {

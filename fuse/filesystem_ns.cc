@@ -86,7 +86,13 @@ int Filesystem::Rmdir(uint64_t parent, std::string_view name) {
   if (dir.bucket.empty()) {
     if (int err = CheckBucket(bucket, &r); err != 0) return err;
   } else if (int err = Resolve(bucket, path, &r); err != 0) {
-    return err;
+    // A directory implied only by object names vanishes with its last object, so after `rm -r`
+    // unlinked its files the directory the kernel still holds is already gone: that is success.
+    auto ino = inodes_.Find(bucket, path);
+    auto known = ino ? inodes_.Get(*ino) : std::nullopt;
+    if (err != ENOENT || !known || !known->is_dir) return err;
+    inodes_.Orphan(bucket, path);
+    return 0;
   } else if (!r.is_dir) {
     return ENOTDIR;
   }

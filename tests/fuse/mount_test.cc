@@ -135,6 +135,42 @@ TEST_F(MountTest, TruncateAndAppendExistingFiles) {
   EXPECT_EQ(store_->GetBytes("b", "seek").value(), "HEADER--body");
 }
 
+// What everyday tools do that the simple paths do not: flock(1) creates its lock file with
+// O_RDONLY | O_CREAT; `ls` while a log is appended to hands the kernel sizes through
+// readdirplus; `rm -r` empties a directory that exists only through object names before
+// removing it; truncate(1) runs while a reader holds the file open.
+TEST_F(MountTest, EverydayToolsEdgeCases) {
+  ASSERT_TRUE(store_->PutBytes("b", Meta("log"), "x\n").ok());
+  ASSERT_TRUE(store_->PutBytes("b", Meta("implied/x"), "x").ok());
+  ASSERT_TRUE(store_->PutBytes("b", Meta("t"), "0123456789").ok());
+  ASSERT_TRUE(Mount());
+
+  int fd = open(Path("lock").c_str(), O_RDONLY | O_CREAT, 0644);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(close(fd), 0);
+  EXPECT_TRUE(store_->GetInfo("b", "lock").ok());
+  EXPECT_EQ(access(Path("lock").c_str(), F_OK), 0);
+
+  fd = open(Path("log").c_str(), O_WRONLY | O_APPEND);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(write(fd, "a\n", 2), 2);
+  Sh("ls -l " + mnt_->path() + " >/dev/null");
+  ASSERT_EQ(write(fd, "b\n", 2), 2);
+  ASSERT_EQ(close(fd), 0);
+  EXPECT_EQ(store_->GetBytes("b", "log").value(), "x\na\nb\n");
+
+  Sh("rm -r " + Path("implied"));
+  EXPECT_NE(access(Path("implied").c_str(), F_OK), 0);
+  EXPECT_FALSE(store_->GetInfo("b", "implied/x").ok());
+
+  int reader = open(Path("t").c_str(), O_RDONLY);
+  ASSERT_GE(reader, 0);
+  ASSERT_EQ(truncate(Path("t").c_str(), 3), 0);
+  EXPECT_EQ(store_->GetBytes("b", "t").value(), "012");
+  ASSERT_EQ(close(reader), 0);
+  EXPECT_EQ(store_->GetBytes("b", "t").value(), "012");
+}
+
 TEST_F(MountTest, RsyncTreeRoundTripKeepsModesAndMtimes) {
   if (RunShell("command -v rsync >/dev/null") != 0) GTEST_SKIP() << "rsync not installed";
   const std::string src = work_->File("src");
