@@ -4,6 +4,7 @@
 #include <httplib.h>
 #include <spdlog/spdlog.h>
 #include <fcntl.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -49,6 +50,35 @@ class HubServer : public httplib::Server {
 };
 
 namespace {
+
+// Takes Content-Encoding and a multipart/form-data Content-Type out of `headers` for its
+// lifetime (see the body reader in Install()).
+class HiddenBodyHeaders {
+ public:
+  explicit HiddenBodyHeaders(httplib::Headers* headers) : headers_(headers) {
+    for (auto it = headers_->begin(); it != headers_->end();) {
+      bool hide = strcasecmp(it->first.c_str(), "Content-Encoding") == 0 ||
+                  (strcasecmp(it->first.c_str(), "Content-Type") == 0 &&
+                   strncasecmp(it->second.c_str(), "multipart/form-data", 19) == 0);
+      if (hide) {
+        hidden_.push_back(*it);
+        it = headers_->erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  ~HiddenBodyHeaders() {
+    for (auto& h : hidden_) headers_->insert(std::move(h));
+  }
+  HiddenBodyHeaders(const HiddenBodyHeaders&) = delete;
+  HiddenBodyHeaders& operator=(const HiddenBodyHeaders&) = delete;
+
+ private:
+  httplib::Headers* headers_;
+  std::vector<std::pair<std::string, std::string>> hidden_;
+};
+
 std::string Target(const httplib::Request& req) { return req.target.empty() ? req.path : req.target; }
 }  // namespace
 
@@ -121,6 +151,10 @@ std::string HttpServer::RenderMetrics() const {
 
 void HttpServer::Serve(const httplib::Request& req, httplib::Response& res,
                        const httplib::ContentReader* reader) {
+  // GetObject applies Range itself (S3's rules); left set, httplib would also cut every other
+  // answer to the range, error XML included (a ranged GET of a missing bucket became an empty
+  // 416 instead of NoSuchBucket, a 503 lost its retry).
+  const_cast<httplib::Request&>(req).ranges.clear();
   auto start = std::chrono::steady_clock::now();
   metrics_.RequestStarted();
   uint64_t bytes_in = 0;
@@ -180,7 +214,20 @@ void HttpServer::Install() {
   const std::string any = "/.*";
   svr.Get(any, [this](const httplib::Request& req, httplib::Response& res) { Serve(req, res, nullptr); });
   auto with_body = [this](const httplib::Request& req, httplib::Response& res,
-                          const httplib::ContentReader& reader) { Serve(req, res, &reader); };
+                          const httplib::ContentReader& reader) {
+    // httplib decodes a body by its headers as it reads it: it inflates Content-Encoding gzip,
+    // deflate or br, and parses multipart/form-data. S3 stores the bytes as sent (aws s3 cp
+    // --content-encoding gzip), and their length and digests are checked as sent, so the body
+    // is read with those headers hidden; they are back before anything else looks at them.
+    auto& request = const_cast<httplib::Request&>(req);
+    httplib::ContentReader raw(
+        [&](httplib::ContentReceiver receiver) {
+          HiddenBodyHeaders hidden(&request.headers);
+          return reader(std::move(receiver));
+        },
+        reader.multipart_reader_);
+    Serve(req, res, &raw);
+  };
   svr.Put(any, with_body);
   svr.Post(any, with_body);
   svr.Delete(any, with_body);
