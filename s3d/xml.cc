@@ -70,9 +70,10 @@ std::string FormatIso8601(TimePoint time) {
 }
 
 namespace {
-ApiResult<pugi::xml_document*> Load(pugi::xml_document& doc, std::string_view body) {
+ApiResult<pugi::xml_document*> Load(pugi::xml_document& doc, std::string_view body,
+                                    unsigned options = pugi::parse_default) {
   if (body.empty()) return errors::MalformedXML();
-  pugi::xml_parse_result parsed = doc.load_buffer(body.data(), body.size());
+  pugi::xml_parse_result parsed = doc.load_buffer(body.data(), body.size(), options);
   if (!parsed) return errors::MalformedXML();
   return &doc;
 }
@@ -116,7 +117,9 @@ ApiResult<std::vector<CompletedPart>> ParseCompleteMultipartUpload(std::string_v
 
 ApiResult<DeleteRequest> ParseDeleteObjects(std::string_view body) {
   pugi::xml_document doc;
-  auto loaded = Load(doc, body);
+  // Keys are taken as written: pugixml drops whitespace-only text by default, which turned the
+  // key " " into "".
+  auto loaded = Load(doc, body, pugi::parse_default | pugi::parse_ws_pcdata_single);
   if (!loaded.ok()) return loaded.error();
   pugi::xml_node root = doc.child("Delete");
   if (!root) return errors::MalformedXML();

@@ -172,6 +172,11 @@ TEST(Xml, DeleteAndTagging) {
   EXPECT_TRUE(del->quiet);
   EXPECT_EQ(del->keys.at(0), "a&b");
   EXPECT_FALSE(ParseDeleteObjects("<Delete></Delete>").ok());
+  // Whitespace-only keys are real keys (PUT /b/%20), kept as written.
+  auto spaces = ParseDeleteObjects(
+      "<Delete>\n  <Object><Key> </Key></Object>\n  <Object><Key>\t x </Key></Object></Delete>");
+  ASSERT_TRUE(spaces.ok());
+  EXPECT_EQ(spaces->keys, (std::vector<std::string>{" ", "\t x "}));
   auto tags = ParseTagging("<Tagging><TagSet><Tag><Key>k</Key><Value>v 1</Value></Tag></TagSet></Tagging>");
   ASSERT_TRUE(tags.ok());
   EXPECT_EQ(FormatTaggingHeader(*tags), "k=v%201");
