@@ -110,6 +110,17 @@ ApiStatus PutObject(RequestContext& ctx) {
   meta.headers = std::move(headers).value();
   PutOptions options;
   if (ctx.req.get_header_value("If-None-Match") == "*") options.expected_revision = 0;
+  if (std::string if_match = ctx.req.get_header_value("If-Match"); !if_match.empty()) {
+    // Conditional write: replaces only the version whose ETag matches, and only if nothing
+    // replaced that version by the time this one commits (else 412).
+    auto current = ctx.store.GetInfo(ctx.address.bucket, ctx.address.key);
+    if (!current.ok()) return FromStatus(current.status(), ErrorContext::kObject);
+    Conditions conditions{if_match, "", "", ""};
+    if (EvaluateConditions(conditions, EtagOf(*current), current->mtime, false) !=
+        ConditionOutcome::kProceed)
+      return errors::PreconditionFailed();
+    options.expected_revision = current->revision;
+  }
   // With a trailer the object is opened on the first write: a body of up to one slice is
   // written only after it was verified, so the trailing checksum still goes into its meta.
   // Otherwise it is opened now, so the core's lookup of the version it replaces overlaps the

@@ -165,6 +165,23 @@ TEST_F(S3Integration, BodiesAreStoredAsSentAndErrorsIgnoreRange) {
 
 }
 
+// PutObject with If-Match (boto3's IfMatch) replaces only the version it names.
+TEST_F(S3Integration, ConditionalWrites) {
+  auto first = Put("cw", "one");
+  ASSERT_EQ(first.status, 200);
+  auto stale = Put("cw", "two", {{"if-match", "\"00000000000000000000000000000000\""}});
+  EXPECT_EQ(stale.status, 412);
+  EXPECT_EQ(stale.ErrorCode(), "PreconditionFailed");
+  EXPECT_EQ(Get("cw").body, "one");
+  auto matching = Put("cw", "three", {{"if-match", first.Header("etag")}});
+  EXPECT_EQ(matching.status, 200) << matching.body;
+  EXPECT_EQ(Get("cw").body, "three");
+  auto missing = Put("cw-none", "x", {{"if-match", "*"}});
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(missing.ErrorCode(), "NoSuchKey");
+  EXPECT_EQ(Get("cw-none").status, 404);
+}
+
 TEST_F(S3Integration, ConditionalRequests) {
   auto put = Put("c", "conditional");
   std::string etag = put.Header("etag");
