@@ -110,7 +110,13 @@ TEST_F(S3Multipart, ErrorCases) {
   auto malformed = client_.Send("POST", "/" + bucket_ + "/e", "uploadId=" + id, {}, "<Complete");
   EXPECT_EQ(malformed.ErrorCode(), "MalformedXML");
   // A single small part is fine (the last part has no minimum).
-  auto single = Complete("e", id, {{1, a.Header("etag")}});
+  // A whole-object checksum header (boto3 ChecksumType FULL_OBJECT) is not the XML's checksum.
+  std::string xml = "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>" +
+                    a.Header("etag") + "</ETag></Part></CompleteMultipartUpload>";
+  auto single = client_.Send("POST", "/" + bucket_ + "/e", "uploadId=" + id,
+                             {{"x-amz-checksum-crc32", "AAAAAA=="},
+                              {"x-amz-checksum-type", "FULL_OBJECT"}},
+                             xml);
   EXPECT_EQ(single.status, 200) << single.body;
   EXPECT_EQ(client_.Send("GET", "/" + bucket_ + "/e").body, small);
 }
