@@ -6,10 +6,13 @@
 
 namespace natss3::s3d {
 
-ApiResult<BodySummary> StreamBody(const httplib::Request& req, const httplib::ContentReader& reader,
-                                  const s3::AuthContext& auth, const BodySink& write,
-                                  const BodyVerified& verified) {
-  s3::HeaderMap headers = ToHeaderMap(req.headers);
+namespace {
+
+// `headers`: the request's, lowercased (ToHeaderMap).
+ApiResult<BodySummary> StreamBodyWith(const s3::HeaderMap& headers,
+                                      const httplib::ContentReader& reader,
+                                      const s3::AuthContext& auth, const BodySink& write,
+                                      const BodyVerified& verified) {
   auto decoder = s3::PayloadDecoder::Create(auth, headers);
   if (!decoder.ok()) return FromS3Error(decoder.error());
   std::optional<ApiError> failure;
@@ -40,7 +43,7 @@ ApiResult<BodySummary> StreamBody(const httplib::Request& req, const httplib::Co
   };
   // HTTP/1.1: a request with neither Content-Length nor Transfer-Encoding has no body; asking
   // httplib to read one would wait for the connection to close.
-  bool has_body = req.has_header("Content-Length") || req.has_header("Transfer-Encoding");
+  bool has_body = headers.count("content-length") > 0 || headers.count("transfer-encoding") > 0;
   bool complete = !has_body || reader([&](const char* data, size_t length) {
     s3::S3Status fed = (*decoder)->Feed(std::string_view(data, length), sink);
     if (!fed.ok()) {
@@ -63,16 +66,33 @@ ApiResult<BodySummary> StreamBody(const httplib::Request& req, const httplib::Co
   return summary;
 }
 
+}  // namespace
+
+ApiResult<BodySummary> StreamBody(const httplib::Request& req, const httplib::ContentReader& reader,
+                                  const s3::AuthContext& auth, const BodySink& write,
+                                  const BodyVerified& verified) {
+  return StreamBodyWith(ToHeaderMap(req.headers), reader, auth, write, verified);
+}
+
 ApiResult<std::string> ReadSmallBody(const httplib::Request& req,
                                      const httplib::ContentReader* reader,
-                                     const s3::AuthContext& auth, size_t limit) {
+                                     const s3::AuthContext& auth, size_t limit,
+                                     ChecksumHeaders checksums) {
   if (reader == nullptr) return std::string(req.body);
+  s3::HeaderMap headers = ToHeaderMap(req.headers);
+  if (checksums == ChecksumHeaders::kOfObject) {
+    // Not the XML's checksums: leave them out of the body's checks.
+    for (auto it = headers.lower_bound("x-amz-checksum-");
+         it != headers.end() && it->first.compare(0, 15, "x-amz-checksum-") == 0;)
+      it = headers.erase(it);
+  }
   std::string body;
-  auto summary = StreamBody(req, *reader, auth, [&](std::string_view data) {
+  auto append = [&](std::string_view data) {
     if (body.size() + data.size() > limit) return ResourceExhausted("request body too large");
     body.append(data);
     return Status::OK();
-  });
+  };
+  auto summary = StreamBodyWith(headers, *reader, auth, append, nullptr);
   if (!summary.ok()) {
     if (summary.error().code == "QuotaExceeded") {
       return ApiError{"MaxMessageLengthExceeded", "Your request was too big.", 400};

@@ -39,10 +39,16 @@ ApiResult<BodySummary> StreamBody(const httplib::Request& req, const httplib::Co
                                   const s3::AuthContext& auth, const BodySink& write,
                                   const BodyVerified& verified = nullptr);
 
+// What a request's x-amz-checksum-<algorithm> headers describe: its body, or (on
+// CompleteMultipartUpload, boto3's ChecksumType FULL_OBJECT) the object being made.
+enum class ChecksumHeaders { kOfBody, kOfObject };
+
 // Whole small body (XML requests), checked like any payload, at most `limit` bytes
-// (MaxMessageSizeExceeded beyond).
+// (MaxMessageSizeExceeded beyond). With kOfObject the checksum headers are not checked
+// against the body.
 ApiResult<std::string> ReadSmallBody(const httplib::Request& req,
                                      const httplib::ContentReader* reader,
-                                     const s3::AuthContext& auth, size_t limit = 1 << 20);
+                                     const s3::AuthContext& auth, size_t limit = 1 << 20,
+                                     ChecksumHeaders checksums = ChecksumHeaders::kOfBody);
 
 }  // namespace natss3::s3d

@@ -1,6 +1,5 @@
 // Multipart upload operations: parts are staged blobs, Complete composes them server-side.
 #include <openssl/evp.h>
-#include <strings.h>
 
 #include <algorithm>
 #include <map>
@@ -144,32 +143,10 @@ ApiStatus UploadPart(RequestContext& ctx, bool copy) {
   return {};
 }
 
-namespace {
-
-// On CompleteMultipartUpload an x-amz-checksum-<algorithm> header is the checksum of the whole
-// object (boto3's ChecksumCRC32 with ChecksumType FULL_OBJECT), not of the request's XML: the
-// body is read without those headers, which otherwise failed it with BadDigest. natss3 does not
-// verify that whole-object value (the parts' own checksums were verified on upload).
-ApiResult<std::string> ReadCompleteBody(RequestContext& ctx) {
-  auto& headers = const_cast<httplib::Request&>(ctx.req).headers;
-  std::vector<std::pair<std::string, std::string>> hidden;
-  for (auto it = headers.begin(); it != headers.end();) {
-    if (strncasecmp(it->first.c_str(), "x-amz-checksum-", 15) == 0) {
-      hidden.push_back(*it);
-      it = headers.erase(it);
-    } else {
-      ++it;
-    }
-  }
-  auto body = ReadSmallBody(ctx.req, ctx.reader, ctx.auth, 4 << 20);
-  for (auto& h : hidden) headers.insert(std::move(h));
-  return body;
-}
-
-}  // namespace
-
 ApiStatus CompleteMultipartUpload(RequestContext& ctx) {
-  auto body = ReadCompleteBody(ctx);
+  // An x-amz-checksum-* header here is the whole object's checksum, not the XML's. natss3 does
+  // not verify it (the parts' checksums were verified on upload).
+  auto body = ReadSmallBody(ctx.req, ctx.reader, ctx.auth, 4 << 20, ChecksumHeaders::kOfObject);
   if (!body.ok()) return body.error();
   auto requested = ParseCompleteMultipartUpload(*body);
   if (!requested.ok()) return requested.error();
