@@ -4,7 +4,7 @@
 #include "natss3/listing_index.h"
 #include "s3d/body_reader.h"
 #include "s3d/listing.h"
-#include "s3d/multipart.h"
+#include "natss3/multipart.h"
 #include "s3d/s3_service.h"
 #include "s3d/xml.h"
 

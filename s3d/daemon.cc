@@ -19,7 +19,7 @@
 #include "natss3/nats_store.h"
 #include "s3d/embedded_nats.h"
 #include "s3d/http_server.h"
-#include "s3d/multipart.h"
+#include "natss3/multipart.h"
 #include "s3d/s3_service.h"
 
 namespace natss3::s3d {

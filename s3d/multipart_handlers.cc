@@ -7,7 +7,7 @@
 #include "natss3/names.h"
 #include "s3d/body_reader.h"
 #include "s3d/copy_source.h"
-#include "s3d/multipart.h"
+#include "natss3/multipart.h"
 #include "s3d/object_handlers.h"
 #include "s3d/object_headers.h"
 #include "s3d/range.h"

@@ -5,7 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "natss3/names.h"
-#include "s3d/multipart.h"
+#include "natss3/multipart.h"
 
 namespace natss3::s3d {
 

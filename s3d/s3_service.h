@@ -18,9 +18,11 @@
 #include "s3d/errors.h"
 #include "s3d/routing.h"
 
-namespace natss3::s3d {
-
+namespace natss3 {
 class MultipartStore;
+}
+
+namespace natss3::s3d {
 
 // The newest meta revision natss3d itself wrote per bucket, so a listing right after a write
 // waits for the index to catch up (read-your-writes). One mutex, never held across NATS calls.

@@ -101,6 +101,7 @@ void ListingIndex::Run() {
     entries_.clear();
     by_nuid_.clear();
     tombstones_.clear();
+    moves_.clear();
   }
 }
 
@@ -114,6 +115,12 @@ void ListingIndex::Apply(const ObjectInfo& info) {
     if (cur != entries_.end() && cur->second.revision >= info.revision) return;  // stale
     auto tomb = tombstones_.find(info.meta.name);
     if (tomb != tombstones_.end() && tomb->second >= info.revision) return;  // stale
+    NoteMove(info);
+    bool move = info.deleted && !info.Header(kRenameHeader).empty();
+    if (cur != entries_.end() && !cur->second.nuid.empty() && !move &&
+        (cur->second.nuid != info.nuid || info.deleted)) {
+      NoteReleased(cur->second.nuid, info.mtime);
+    }
     if (info.deleted) {
       if (cur != entries_.end()) entries_.erase(cur);
       tombstones_[info.meta.name] = info.revision;
@@ -212,16 +219,66 @@ void ListingIndex::RemoveListener(int id) {
   listeners_.erase(id);
 }
 
-void ListingIndex::WaitForRevision(uint64_t revision, std::chrono::milliseconds timeout) const {
+bool ListingIndex::WaitForRevision(uint64_t revision, std::chrono::milliseconds timeout) const {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
     {
       std::shared_lock<std::shared_mutex> lock(mu_);
-      if (max_revision_ >= revision) return;
+      if (max_revision_ >= revision) return true;
     }
-    if (std::chrono::steady_clock::now() >= deadline) return;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
+}
+
+// Called with mu_ held.
+void ListingIndex::NoteMove(const ObjectInfo& info) {
+  auto it = moves_.find(info.meta.name);
+  if (it != moves_.end() && it->second.revision < info.revision) moves_.erase(it);
+  std::string target = info.deleted ? info.Header(kRenameHeader) : std::string();
+  std::string nuid = info.Header(kRenameNuidHeader);
+  if (target.empty() || nuid.empty()) return;
+  moves_[info.meta.name] = Move{info.meta.name, target, nuid, info.revision, info.mtime};
+}
+
+// Called with mu_ held. Only recent releases matter (release grace): the map is pruned.
+void ListingIndex::NoteReleased(const std::string& nuid, TimePoint when) {
+  released_[nuid] = when;
+  if (released_.size() > 10000) {
+    auto cutoff = when - std::chrono::minutes(10);
+    for (auto it = released_.begin(); it != released_.end();)
+      it = it->second < cutoff ? released_.erase(it) : std::next(it);
+    if (released_.size() > 20000) released_.clear();
+  }
+}
+
+ListingIndex::References ListingIndex::Refs() const {
+  References refs;
+  std::shared_lock<std::shared_mutex> lock(mu_);
+  for (const auto& [_, e] : entries_)
+    if (!e.nuid.empty()) refs.nuids.insert(e.nuid);
+  for (const auto& [_, m] : moves_) {
+    refs.nuids.insert(m.nuid);
+    refs.moves.push_back(m);
+  }
+  refs.released = released_;
+  return refs;
+}
+
+bool ListingIndex::NamedElsewhere(const std::string& nuid, std::string_view except_name) const {
+  std::shared_lock<std::shared_mutex> lock(mu_);
+  for (const auto& [_, m] : moves_)
+    if (m.nuid == nuid) return true;
+  auto named = by_nuid_.find(nuid);
+  if (named == by_nuid_.end() || named->second == except_name) return false;
+  auto e = entries_.find(named->second);
+  return e != entries_.end() && e->second.nuid == nuid;
+}
+
+void ListingIndex::ForgetMove(const std::string& name, uint64_t revision) {
+  std::unique_lock<std::shared_mutex> lock(mu_);
+  auto it = moves_.find(name);
+  if (it != moves_.end() && it->second.revision <= revision) moves_.erase(it);
 }
 
 }  // namespace natss3

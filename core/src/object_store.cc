@@ -10,6 +10,17 @@ Result<ObjectInfo> ObjectStore::PutBytes(std::string_view bucket, const ObjectMe
   return writer->Commit();
 }
 
+Result<ObjectInfo> ObjectStore::UpdateMeta(std::string_view bucket, std::string_view name,
+                                           const ObjectMeta& meta) {
+  return ModifyMeta(bucket, name, [&meta, name](ObjectInfo& info) {
+    info.meta.name = meta.name.empty() ? std::string(name) : meta.name;
+    info.meta.description = meta.description;
+    info.meta.headers = meta.headers;
+    info.meta.metadata = meta.metadata;
+    return Status::OK();
+  });
+}
+
 Result<std::string> ObjectStore::GetBytes(std::string_view bucket, std::string_view name) {
   NATSS3_ASSIGN_OR_RETURN(auto reader, Open(bucket, name));
   std::string out;

@@ -29,7 +29,7 @@ std::string Status::ToString() const {
 
 Status Status::Annotate(std::string_view context) const {
   if (ok()) return *this;
-  return Status(code_, std::string(context) + ": " + message_);
+  return Status(code_, std::string(context) + ": " + message_, detail_);
 }
 
 }  // namespace natss3

@@ -171,18 +171,42 @@ TEST_F(PullReadTest, MissingChunkIsDataLossQuickly) {
   }
 }
 
-TEST_F(PullReadTest, ObjectDeletedMidReadIsDataLoss) {
+// Deleted by another process (which purges at once: release_grace 0), the read cannot finish.
+TEST_F(PullReadTest, ObjectDeletedElsewhereMidReadIsDataLoss) {
   ReadOptions ro;
   ro.window = 2;
   ro.idle_timeout = 20s;
   auto r = store_->Open(bucket_, "obj", ro);
   ASSERT_OK(r);
   std::string got = ReadSome(**r, 3000);
-  ASSERT_OK(store_->Delete(bucket_, "obj"));
+  auto other = ConnectTo(server_->url());
+  ASSERT_OK(other);
+  ASSERT_OK((*other)->Delete(bucket_, "obj"));
   auto t0 = std::chrono::steady_clock::now();
   auto rest = ReadAll(**r);
   EXPECT_CODE(rest, Code::kDataLoss);
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 10s);
+}
+
+// Deleted through the store that reads it, the version is held until the reader is done
+// (POSIX: an open file survives unlink), then purged.
+TEST_F(PullReadTest, ObjectDeletedHereMidReadStillReadsThenIsPurged) {
+  ReadOptions ro;
+  ro.window = 2;
+  auto r = store_->Open(bucket_, "obj", ro);
+  ASSERT_OK(r);
+  std::string got = ReadSome(**r, 3000);
+  ASSERT_OK(store_->Delete(bucket_, "obj"));
+  auto rest = ReadAll(**r);
+  ASSERT_OK(rest);
+  EXPECT_EQ(got + *rest, data_);
+  std::string nuid = (*r)->info().nuid;
+  r->reset();
+  RawNats raw(server_->url());
+  EXPECT_TRUE(PollUntil([&] { return raw.SubjectCounts("OBJ_" + bucket_,
+                                                       ChunkSubject(bucket_, nuid)).empty(); },
+                        10s))
+      << "the deleted version's chunks were not purged after the last reader";
 }
 
 }  // namespace

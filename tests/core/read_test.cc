@@ -194,11 +194,13 @@ TEST_F(ReadTest, RangedReadThroughLink) {
 TEST_F(ReadTest, OpenInfoReadsExactlyThatVersion) {
   auto info = store_->GetInfo(bucket_, "obj");
   ASSERT_OK(info);
-  auto r = store_->OpenInfo(*info);
-  ASSERT_OK(r);
-  auto got = ReadAll(**r);
-  ASSERT_OK(got);
-  EXPECT_EQ(*got, data_);
+  {
+    auto r = store_->OpenInfo(*info);
+    ASSERT_OK(r);
+    auto got = ReadAll(**r);
+    ASSERT_OK(got);
+    EXPECT_EQ(*got, data_);
+  }
 
   auto link = store_->AddLink(bucket_, "ln", *info);
   ASSERT_OK(link);

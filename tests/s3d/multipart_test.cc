@@ -2,7 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "s3_test_client.h"
-#include "s3d/multipart.h"
+#include "natss3/multipart.h"
 #include "support/temp_dir.h"
 
 namespace natss3::s3d::test {

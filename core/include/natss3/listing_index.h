@@ -16,6 +16,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -78,7 +79,26 @@ class ListingIndex {
   void RemoveListener(int id);
   // Waits until every change committed before the call is visible (a read-your-writes barrier
   // for callers that just wrote): polls the bucket's last meta revision.
-  void WaitForRevision(uint64_t revision, std::chrono::milliseconds timeout) const;
+  // Returns false on timeout.
+  bool WaitForRevision(uint64_t revision, std::chrono::milliseconds timeout) const;
+
+  // What garbage collection must not purge, as this index knows it.
+  struct Move {  // a rename marker: `name` became `target`; nuid names the data moved
+    std::string name, target, nuid;
+    uint64_t revision = 0;
+    TimePoint time{};
+  };
+  struct References {
+    std::set<std::string> nuids;                 // of live entries and of moves in progress
+    std::map<std::string, TimePoint> released;   // nuid -> server time a newer meta replaced
+                                                 // or deleted it (recent ones only)
+    std::vector<Move> moves;
+  };
+  References Refs() const;
+  // Whether a live entry other than `except_name`, or a move in progress, names `nuid`.
+  bool NamedElsewhere(const std::string& nuid, std::string_view except_name) const;
+  // A move marker that is gone (its rename finished or was undone).
+  void ForgetMove(const std::string& name, uint64_t revision);
 
   // Applies a change this process just committed (write-through). Changes are ordered by
   // revision, so a late or duplicate watch event never undoes a newer one. Gives this
@@ -91,6 +111,8 @@ class ListingIndex {
   ListingIndex(ObjectStore* store, std::string bucket);
   void Run();
   void Apply(const ObjectInfo& info);
+  void NoteMove(const ObjectInfo& info);
+  void NoteReleased(const std::string& nuid, TimePoint when);
 
   ObjectStore* store_;
   std::string bucket_;
@@ -98,6 +120,8 @@ class ListingIndex {
   std::map<std::string, Entry, std::less<>> entries_;
   std::map<std::string, std::string> by_nuid_;  // nuid -> name, to detect renames
   std::map<std::string, uint64_t, std::less<>> tombstones_;  // name -> revision of delete
+  std::map<std::string, Move, std::less<>> moves_;            // name -> rename marker
+  std::map<std::string, TimePoint> released_;                 // nuid -> time released
   uint64_t max_revision_ = 0;
   bool ready_ = false;
   mutable std::mutex listeners_mu_;

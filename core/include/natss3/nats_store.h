@@ -27,6 +27,19 @@ struct ConnectOptions {
   bool retry_on_failed_connect = false;  // true: Connect succeeds and keeps trying (daemons)
   std::string js_domain;      // JetStream domain
   std::string js_api_prefix;  // JetStream API prefix (default $JS.API)
+
+  // ---- Reclamation (docs/reclamation.md)
+  // Orphan chunks younger than this are never purged; this process pins its own uploads and
+  // staged blobs once they are a quarter of it old, so other processes leave them alone.
+  // Every natss3 process sharing a bucket should use the same value.
+  std::chrono::milliseconds gc_grace{60000};
+  // Chunks of a version this process replaced or deleted stay this long (readers in other
+  // processes finish), then are purged. 0: at once (readers in this process are still safe:
+  // see ObjectStore::HoldVersion).
+  std::chrono::milliseconds release_grace{0};
+  // > 0: this store collects garbage in every bucket this often (first run a few seconds
+  // after connecting). Long-running front ends (natss3d, natss3fs) turn it on.
+  std::chrono::milliseconds gc_interval{0};
 };
 
 // Fills ConnectOptions::servers default from the environment (NATS_URL) when empty.

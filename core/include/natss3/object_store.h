@@ -43,9 +43,17 @@ class ObjectWriter {
   // check Content-MD5 or a checksum before it commits.
   virtual std::string Md5Hex() const = 0;
   virtual std::string Sha256Raw() const = 0;  // 32 raw bytes
-  // Flushes, waits for every chunk ack, publishes the meta with Nats-Rollup: sub, and purges
-  // the chunks of the version it replaced. On any failure the new chunks are purged and the
-  // previous version (if any) stays visible. May be called once.
+  // Flushes, waits for every chunk ack, then publishes the meta (Nats-Rollup: sub) as a
+  // conditional publish on the meta subject's last sequence: the version replaced is whatever
+  // is current at that moment, never one looked up earlier. If another writer commits in
+  // between, the commit retries on top of it (last commit wins) unless
+  // PutOptions::expected_revision is set (then kFailedPrecondition). Only after the new meta
+  // is acknowledged are the replaced version's chunks released (ObjectStore::HoldVersion,
+  // release_grace). On any failure the new chunks are purged and the previous version stays
+  // visible. A put that ran longer than a quarter of the reclamation grace is checked after
+  // its meta is stored: if its chunks were reclaimed meanwhile (the process was frozen), the
+  // previous version is restored and the commit fails (kUnavailable, Detail::kStalledUpload).
+  // May be called once.
   virtual Result<ObjectInfo> Commit() = 0;
   // Discards the upload: waits for chunks in flight and purges them. Idempotent.
   virtual void Abort() = 0;
@@ -139,8 +147,53 @@ class RecordStore {
   virtual ~RecordStore() = default;
   virtual Status Put(std::string_view key, std::string_view value) = 0;
   virtual Result<std::string> Get(std::string_view key) = 0;  // kNotFound when absent/deleted
+  // The value with its revision and the server's time of the write.
+  struct Record {
+    std::string value;
+    uint64_t revision = 0;
+    TimePoint time{};
+  };
+  virtual Result<Record> GetRecord(std::string_view key) = 0;
   virtual Status Delete(std::string_view key) = 0;            // OK when absent
   virtual Result<std::vector<std::string>> Keys(std::string_view prefix) = 0;
+};
+
+// Edits a meta record. Called with the object's current info and changes info.meta:
+// description, headers, metadata, and name (a different name is a rename). It may return a
+// non-OK Status to give up; nothing is written then. It is called again, with fresh info,
+// whenever the object changed between the read and the conditional write, so it must derive
+// its edits from the info it is given (e.g. set one header, never restore a whole old set).
+using MetaMutator = std::function<Status(ObjectInfo& info)>;
+
+struct ModifyOptions {
+  // A rename onto a live object replaces it (POSIX rename) instead of kAlreadyExists (nats.go).
+  bool replace_target = false;
+};
+
+// What a garbage collection found (ObjectStore::CollectGarbage).
+struct GcReport {
+  struct Orphan {
+    std::string nuid;
+    uint64_t messages = 0;               // chunk messages on its subject
+    uint64_t bytes = 0;                  // approximate: messages x the newest chunk's size
+    std::chrono::milliseconds age{0};    // since its newest chunk was stored (server clock)
+    bool purged = false;                 // false: younger than the grace, or a dry run
+  };
+  uint64_t chunk_subjects = 0;   // chunk subjects in the stream
+  uint64_t referenced = 0;       // of them: referenced by a meta, an upload part or a pin
+  std::vector<Orphan> orphans;   // unreferenced chunk subjects
+  uint64_t purged_messages = 0;
+  int stale_pins = 0;            // pins of processes that are gone (removed unless dry run)
+  int orphan_part_records = 0;   // part records of uploads that no longer exist (removed)
+  int renames_resolved = 0;      // renames interrupted by a crash, finished or undone
+  uint64_t stream_bytes_before = 0, stream_bytes_after = 0;
+};
+
+struct GcOptions {
+  bool purge = false;  // false: a dry run, nothing is changed
+  // Orphans whose newest chunk is younger than this are left alone (a put in progress in a
+  // process whose pin is not written yet). nullopt: the store's ConnectOptions::gc_grace.
+  std::optional<std::chrono::milliseconds> grace;
 };
 
 class ObjectStore {
@@ -190,12 +243,23 @@ class ObjectStore {
   Result<std::string> GetBytes(std::string_view bucket, std::string_view name);
 
   // Marks deleted (Go semantics: deleting a deleted object is OK, a never-existing one is
-  // kNotFound) and purges the chunks.
+  // kNotFound) with a conditional publish, then releases the chunks of the version it marked.
   virtual Status Delete(std::string_view bucket, std::string_view name) = 0;
-  // Replaces name, description, headers and metadata; keeps data. A new name is a rename
-  // (kAlreadyExists if taken by a live object); the old meta subject is purged.
-  virtual Result<ObjectInfo> UpdateMeta(std::string_view bucket, std::string_view name,
-                                        const ObjectMeta& meta) = 0;
+  // Applies `mutate` to the current meta and writes it back conditionally, re-reading and
+  // re-applying on a conflict (bounded; kFailedPrecondition/kWrongLastSequence after that).
+  // Data fields (nuid, size, chunks, digest) always come from the record being replaced, so
+  // an older data layout is never written back. kNotFound for a missing or deleted object.
+  // A rename is crash-safe: the old name first becomes a "moved" delete marker that still
+  // names the data, then the new name is written, then the marker is purged; a crash in
+  // between is finished or undone by CollectGarbage. kAlreadyExists when the new name is a
+  // live object, unless options.replace_target (its replaced version is then released).
+  virtual Result<ObjectInfo> ModifyMeta(std::string_view bucket, std::string_view name,
+                                        const MetaMutator& mutate,
+                                        const ModifyOptions& options = {}) = 0;
+  // nats.go's UpdateMeta: replaces name, description, headers and metadata of the current
+  // version; keeps data. ModifyMeta with a mutator that sets those four fields.
+  Result<ObjectInfo> UpdateMeta(std::string_view bucket, std::string_view name,
+                                const ObjectMeta& meta);
   virtual Result<ObjectInfo> AddLink(std::string_view bucket, std::string_view name,
                                      const ObjectInfo& target) = 0;
   virtual Result<ObjectInfo> AddBucketLink(std::string_view bucket, std::string_view name,
@@ -209,10 +273,33 @@ class ObjectStore {
   // The always-current sorted listing of a bucket, shared per bucket and kept by this store.
   virtual Result<std::shared_ptr<ListingIndex>> Index(std::string_view bucket) = 0;
 
+  // ---- Keeping and reclaiming data
+  // While the returned token lives, this process never purges the chunks of `info`'s version,
+  // even when it replaces or deletes that version itself: the purge waits for the last token
+  // (POSIX: an open file survives unlink). Readers hold their version on their own; front
+  // ends hold versions they keep open without a reader (FUSE handles). Other processes purge
+  // replaced versions after their release_grace. Thread-safe; the token may be dropped on any
+  // thread.
+  virtual std::shared_ptr<void> HoldVersion(const ObjectInfo& info) = 0;
+  // Finds chunk subjects that no meta record, upload part or live pin references (orphans of
+  // puts interrupted by a crash, purges that never ran) and, with options.purge, purges those
+  // whose newest chunk is older than the grace; removes pins of processes that are gone and
+  // part records of uploads that are gone; finishes or undoes renames a crash interrupted.
+  // Never purges data of a put in progress anywhere: this process's own are known, other
+  // processes pin theirs before they are a quarter of the grace old. See
+  // docs/reclamation.md for the protocol and its timing assumptions.
+  virtual Result<GcReport> CollectGarbage(std::string_view bucket,
+                                          const GcOptions& options = {}) = 0;
+
   // ---- Staged data (multipart parts) and server-side composition
   virtual Result<std::unique_ptr<StagedWriter>> NewStagedWriter(std::string_view bucket,
                                                                 uint32_t chunk_size = 0) = 0;
+  // A staged blob is protected as this process's data (see CollectGarbage) from its first
+  // Write until PurgeStaged or ReleaseStaged. ReleaseStaged says a durable record now
+  // references it (a multipart part record, MultipartStore::PutPart), so the process no
+  // longer needs to.
   virtual Status PurgeStaged(std::string_view bucket, std::string_view nuid) = 0;
+  virtual void ReleaseStaged(std::string_view bucket, std::string_view nuid) = 0;
   // Streams the blobs' bytes (each optionally a sub-range) into a new object put of meta.name,
   // with bounded memory, then commits it. Blobs are left in place (caller purges them).
   struct BlobRange {

@@ -28,15 +28,30 @@ enum class Code {
 
 std::string_view CodeName(Code code);
 
+// Why a Status has its code, where a boundary must tell reasons apart (e.g. a conflict that is
+// retried vs. a sealed bucket, both kFailedPrecondition). Boundaries map by this, never by the
+// message text. Most statuses carry kNone.
+enum class Detail {
+  kNone = 0,
+  kWrongLastSequence,  // a conditional publish lost: the record changed since it was read
+  kBucketNotFound,     // the bucket (stream) does not exist
+  kSealed,             // the bucket is sealed
+  kNameTooLong,        // the object name's subject exceeds the control-line limit
+  kStalledUpload,      // an upload paused so long that its chunks were reclaimed
+};
+
 class [[nodiscard]] Status {
  public:
   Status() = default;  // OK
-  Status(Code code, std::string message) : code_(code), message_(std::move(message)) {}
+  Status(Code code, std::string message, Detail detail = Detail::kNone)
+      : code_(code), message_(std::move(message)), detail_(detail) {}
 
   static Status OK() { return Status(); }
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }
   const std::string& message() const { return message_; }
+  Detail detail() const { return detail_; }
+  Status WithDetail(Detail detail) const { return Status(code_, message_, detail); }
   // "NotFound: object not found" style text for logs and CLI output.
   std::string ToString() const;
 
@@ -46,14 +61,21 @@ class [[nodiscard]] Status {
  private:
   Code code_ = Code::kOk;
   std::string message_;
+  Detail detail_ = Detail::kNone;
 };
 
 inline Status InvalidArgument(std::string m) { return {Code::kInvalidArgument, std::move(m)}; }
-inline Status NotFound(std::string m) { return {Code::kNotFound, std::move(m)}; }
+inline Status NotFound(std::string m, Detail d = Detail::kNone) {
+  return {Code::kNotFound, std::move(m), d};
+}
 inline Status AlreadyExists(std::string m) { return {Code::kAlreadyExists, std::move(m)}; }
-inline Status FailedPrecondition(std::string m) { return {Code::kFailedPrecondition, std::move(m)}; }
+inline Status FailedPrecondition(std::string m, Detail d = Detail::kNone) {
+  return {Code::kFailedPrecondition, std::move(m), d};
+}
 inline Status PermissionDenied(std::string m) { return {Code::kPermissionDenied, std::move(m)}; }
-inline Status Unavailable(std::string m) { return {Code::kUnavailable, std::move(m)}; }
+inline Status Unavailable(std::string m, Detail d = Detail::kNone) {
+  return {Code::kUnavailable, std::move(m), d};
+}
 inline Status DeadlineExceeded(std::string m) { return {Code::kDeadlineExceeded, std::move(m)}; }
 inline Status DataLoss(std::string m) { return {Code::kDataLoss, std::move(m)}; }
 inline Status ResourceExhausted(std::string m) { return {Code::kResourceExhausted, std::move(m)}; }

@@ -112,4 +112,11 @@ struct ObjectInfo {
 // S3 ETags are built from it; other clients ignore it.
 inline constexpr const char* kMd5Header = "Natss3-Content-Md5";
 
+// Headers of a rename marker: while a rename is under way the old name's meta is a delete
+// marker with a fresh nuid (so a foreign client deleting it purges nothing) that keeps the
+// size, chunks and digest, names the new name and the data's nuid in these headers
+// (ObjectStore::ModifyMeta), and is purged once the new name is written.
+inline constexpr const char* kRenameHeader = "Natss3-Renamed-To";
+inline constexpr const char* kRenameNuidHeader = "Natss3-Renamed-Nuid";
+
 }  // namespace natss3

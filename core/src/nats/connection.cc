@@ -20,11 +20,11 @@ std::string DefaultServers() {
 }
 
 Result<std::shared_ptr<ObjectStore>> MakeNatsObjectStore(
-    std::shared_ptr<natsw::NatsConnection> conn);
+    std::shared_ptr<natsw::NatsConnection> conn, const ConnectOptions& options);
 
 Result<std::shared_ptr<ObjectStore>> ConnectNats(const ConnectOptions& options) {
   NATSS3_ASSIGN_OR_RETURN(auto conn, natsw::NatsConnection::Connect(options));
-  return MakeNatsObjectStore(std::move(conn));
+  return MakeNatsObjectStore(std::move(conn), options);
 }
 
 namespace natsw {

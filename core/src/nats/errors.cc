@@ -13,11 +13,13 @@ std::string Join(std::string_view what, std::string_view msg) {
 
 Status FromErrCode(int err_code, const std::string& text, std::string_view what) {
   switch (err_code) {
-    case 10059: return NotFound(Join(what, "bucket not found"));
+    case 10059: return NotFound(Join(what, "bucket not found"), Detail::kBucketNotFound);
     case 10037: return NotFound(Join(what, "not found"));
     case 10058: return AlreadyExists(Join(what, "bucket name already in use with another configuration"));
-    case 10109: return FailedPrecondition(Join(what, "bucket is sealed"));
-    case 10071: return FailedPrecondition(Join(what, "object was changed concurrently (wrong last sequence)"));
+    case 10109: return FailedPrecondition(Join(what, "bucket is sealed"), Detail::kSealed);
+    case 10071:
+      return FailedPrecondition(Join(what, "object was changed concurrently (wrong last sequence)"),
+                                Detail::kWrongLastSequence);
     case 10039:
     case 10076: return Unavailable(Join(what, "JetStream not enabled"));
     case 10023:

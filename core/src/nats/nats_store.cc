@@ -1,5 +1,5 @@
-// NatsObjectStore: object metadata operations (info, delete, update, links, list), the
-// janitor for failed purges, and per-bucket listing indexes.
+// NatsObjectStore: object info lookups, listing, watches, per-bucket listing indexes, reads,
+// staged data. Meta writes are in meta_writes.cc, garbage collection in collector.cc.
 #include "nats/nats_store.h"
 
 #include <algorithm>
@@ -12,65 +12,35 @@
 namespace natss3 {
 
 Result<std::shared_ptr<ObjectStore>> MakeNatsObjectStore(
-    std::shared_ptr<natsw::NatsConnection> conn) {
-  return std::shared_ptr<ObjectStore>(std::make_shared<natsw::NatsObjectStore>(std::move(conn)));
+    std::shared_ptr<natsw::NatsConnection> conn, const ConnectOptions& options) {
+  return std::shared_ptr<ObjectStore>(
+      std::make_shared<natsw::NatsObjectStore>(std::move(conn), options));
 }
 
 namespace natsw {
 
-// ---------------------------------------------------------------- Janitor
-
-Janitor::Janitor(std::shared_ptr<NatsConnection> conn) : conn_(std::move(conn)) {
-  thread_ = std::thread([this] { Run(); });
-}
-
-Janitor::~Janitor() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stop_ = true;
-  }
-  cv_.notify_all();
-  thread_.join();
-}
-
-void Janitor::Add(std::string stream, std::string filter) {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    queue_.emplace_back(std::move(stream), std::move(filter));
-  }
-  cv_.notify_all();
-}
-
-size_t Janitor::pending() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return queue_.size();
-}
-
-void Janitor::Run() {
-  std::unique_lock<std::mutex> lock(mu_);
-  while (!stop_) {
-    cv_.wait_for(lock, std::chrono::milliseconds(500));
-    if (queue_.empty() || !conn_->connected()) continue;
-    auto work = queue_;
-    lock.unlock();
-    std::vector<std::pair<std::string, std::string>> done;
-    for (auto& [stream, filter] : work) {
-      Status s = conn_->Purge(stream, filter);
-      if (s.ok() || s.code() == Code::kNotFound) done.emplace_back(stream, filter);
-    }
-    lock.lock();
-    for (auto& d : done) queue_.remove(d);
-  }
-}
-
 // ---------------------------------------------------------------- store basics
 
-NatsObjectStore::NatsObjectStore(std::shared_ptr<NatsConnection> conn)
-    : conn_(std::move(conn)), janitor_(conn_) {}
+NatsObjectStore::NatsObjectStore(std::shared_ptr<NatsConnection> conn,
+                                 const ConnectOptions& options)
+    : conn_(std::move(conn)), options_(options), reclaimer_(conn_, options.release_grace) {
+  if (options_.gc_interval.count() > 0) collector_ = std::thread([this] { CollectLoop(); });
+}
 
 NatsObjectStore::~NatsObjectStore() {
+  {
+    std::lock_guard<std::mutex> lock(collect_mu_);
+    collect_stop_ = true;
+  }
+  collect_cv_.notify_all();
+  if (collector_.joinable()) collector_.join();
   std::lock_guard<std::mutex> lock(indexes_mu_);
   for (auto& [_, idx] : indexes_) idx->Stop();
+}
+
+std::shared_ptr<void> NatsObjectStore::HoldVersion(const ObjectInfo& info) {
+  if (info.nuid.empty() || info.is_link()) return std::make_shared<int>(0);
+  return reclaimer_.Hold(info.bucket, info.nuid);
 }
 
 Status NatsObjectStore::Health() {
@@ -245,123 +215,6 @@ Result<ObjectInfo> NatsObjectStore::GetInfo(std::string_view bucket, std::string
   return info;
 }
 
-Result<ObjectInfo> NatsObjectStore::PublishMeta(std::string_view bucket, ObjectInfo info,
-                                                std::optional<uint64_t> expected_revision) {
-  std::string subject = MetaSubject(bucket, info.meta.name);
-  std::string payload = MarshalObjectInfo(info);
-  natsMsg* raw = nullptr;
-  natsStatus s = natsMsg_Create(&raw, subject.c_str(), nullptr, payload.data(),
-                                static_cast<int>(payload.size()));
-  if (s != NATS_OK) return FromNats(s, "build meta message");
-  MsgPtr msg(raw);
-  natsMsgHeader_Set(raw, "Nats-Rollup", "sub");
-  if (expected_revision) {
-    natsMsgHeader_Set(raw, "Nats-Expected-Last-Subject-Sequence",
-                      std::to_string(*expected_revision).c_str());
-  }
-  jsPubAck* ack = nullptr;
-  jsErrCode jerr = static_cast<jsErrCode>(0);
-  s = js_PublishMsg(&ack, conn_->js(), raw, nullptr, &jerr);
-  if (s != NATS_OK) {
-    if (s == NATS_NO_RESPONDERS) {
-      auto st = StreamInfo(bucket);
-      if (!st.ok()) return st.status();
-    }
-    return FromNats(s, "write meta of " + info.meta.name, jerr);
-  }
-  PubAckPtr pa(ack);
-  info.revision = ack->Sequence;
-  info.mtime = std::chrono::time_point_cast<std::chrono::nanoseconds>(Clock::now());
-  std::shared_ptr<ListingIndex> idx;
-  {
-    std::lock_guard<std::mutex> lock(indexes_mu_);
-    if (auto it = indexes_.find(bucket); it != indexes_.end()) idx = it->second;
-  }
-  if (idx) idx->Observe(info);
-  return info;
-}
-
-Status NatsObjectStore::Delete(std::string_view bucket, std::string_view name) {
-  NATSS3_ASSIGN_OR_RETURN(ObjectInfo info, GetInfoRaw(bucket, name));
-  if (info.nuid.empty() && !info.is_link())
-    return DataLoss("object-store meta information invalid for " + std::string(name));
-  ObjectInfo marker = info;
-  marker.deleted = true;
-  marker.size = 0;
-  marker.chunks = 0;
-  marker.digest.clear();
-  NATSS3_ASSIGN_OR_RETURN(ObjectInfo stored, PublishMeta(bucket, marker, std::nullopt));
-  (void)stored;
-  if (!info.nuid.empty() && !info.deleted) {
-    Status s = conn_->Purge(StreamName(bucket), ChunkSubject(bucket, info.nuid));
-    if (!s.ok()) janitor_.Add(StreamName(bucket), ChunkSubject(bucket, info.nuid));
-  }
-  return Status::OK();
-}
-
-Result<ObjectInfo> NatsObjectStore::UpdateMeta(std::string_view bucket, std::string_view name,
-                                               const ObjectMeta& meta) {
-  auto cur = GetInfo(bucket, name, false);
-  if (!cur.ok()) {
-    if (cur.status().code() == Code::kNotFound)
-      return NotFound("cannot update meta for a deleted or missing object: " + std::string(name));
-    return cur.status();
-  }
-  ObjectInfo info = *cur;
-  std::string new_name = meta.name.empty() ? std::string(name) : meta.name;
-  bool rename = new_name != name;
-  if (rename) {
-    NATSS3_RETURN_IF_ERROR(ValidateObjectName(bucket, new_name));
-    auto existing = GetInfo(bucket, new_name, false);
-    if (existing.ok()) return AlreadyExists("an object named " + new_name + " already exists");
-    if (existing.status().code() != Code::kNotFound) return existing.status();
-  }
-  info.meta.name = new_name;
-  info.meta.description = meta.description;
-  info.meta.headers = meta.headers;
-  info.meta.metadata = meta.metadata;
-  info.deleted = false;
-  NATSS3_ASSIGN_OR_RETURN(ObjectInfo stored, PublishMeta(bucket, info, std::nullopt));
-  if (rename) {
-    Status s = conn_->Purge(StreamName(bucket), MetaSubject(bucket, name));
-    if (!s.ok()) janitor_.Add(StreamName(bucket), MetaSubject(bucket, name));
-  }
-  return stored;
-}
-
-Result<ObjectInfo> NatsObjectStore::AddLink(std::string_view bucket, std::string_view name,
-                                            const ObjectInfo& target) {
-  if (target.meta.name.empty()) return InvalidArgument("link target object is required");
-  if (target.deleted) return FailedPrecondition("cannot link to a deleted object");
-  if (target.is_link()) return FailedPrecondition("cannot link to another link");
-  auto existing = GetInfo(bucket, name, true);
-  if (existing.ok() && !existing->is_link())
-    return AlreadyExists("an object named " + std::string(name) + " already exists");
-  if (!existing.ok() && existing.status().code() != Code::kNotFound) return existing.status();
-  ObjectInfo link;
-  link.meta.name = std::string(name);
-  link.meta.link = ObjectLink{target.bucket.empty() ? std::string(bucket) : target.bucket,
-                              target.meta.name};
-  link.bucket = std::string(bucket);
-  link.nuid = NewNuid();
-  return PublishMeta(bucket, link, std::nullopt);
-}
-
-Result<ObjectInfo> NatsObjectStore::AddBucketLink(std::string_view bucket, std::string_view name,
-                                                  std::string_view target_bucket) {
-  NATSS3_RETURN_IF_ERROR(ValidateBucketName(target_bucket));
-  auto existing = GetInfo(bucket, name, true);
-  if (existing.ok() && !existing->is_link())
-    return AlreadyExists("an object named " + std::string(name) + " already exists");
-  if (!existing.ok() && existing.status().code() != Code::kNotFound) return existing.status();
-  ObjectInfo link;
-  link.meta.name = std::string(name);
-  link.meta.link = ObjectLink{std::string(target_bucket), ""};
-  link.bucket = std::string(bucket);
-  link.nuid = NewNuid();
-  return PublishMeta(bucket, link, std::nullopt);
-}
-
 Result<std::vector<ObjectInfo>> NatsObjectStore::List(std::string_view bucket,
                                                       bool show_deleted) {
   WatchOptions wo;
@@ -461,8 +314,13 @@ Status NatsObjectStore::PurgeStaged(std::string_view bucket, std::string_view nu
   if (nuid.empty()) return InvalidArgument("staged blob without nuid");
   Status s = conn_->Purge(StreamName(bucket), ChunkSubject(bucket, nuid));
   if (!s.ok() && s.code() != Code::kNotFound)
-    janitor_.Add(StreamName(bucket), ChunkSubject(bucket, nuid));
+    reclaimer_.Retry(StreamName(bucket), ChunkSubject(bucket, nuid));
+  lease_.End(std::string(bucket), std::string(nuid));
   return s.code() == Code::kNotFound ? Status::OK() : s;
+}
+
+void NatsObjectStore::ReleaseStaged(std::string_view bucket, std::string_view nuid) {
+  lease_.End(std::string(bucket), std::string(nuid));
 }
 
 Result<std::unique_ptr<ObjectReader>> NatsObjectStore::OpenStaged(std::string_view bucket,

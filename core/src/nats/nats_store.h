@@ -1,6 +1,6 @@
-// NatsObjectStore: ObjectStore over one NatsConnection (format doc §1-§5).
-// Lock order: indexes_mu_ and chunk_cache_mu_ are leaves; none is held across a NATS call
-// except Janitor::mu_, which guards only its queue.
+// NatsObjectStore: ObjectStore over one NatsConnection (docs/object-store-format.md).
+// Lock order: indexes_mu_, chunk_cache_mu_, bucket_cache_mu_ and records_mu_ are leaves and
+// none is held across a NATS call; so are the locks of Reclaimer and LeaseKeeper.
 #pragma once
 
 #include <condition_variable>
@@ -15,6 +15,8 @@
 
 #include "nats/ack_router.h"
 #include "nats/connection.h"
+#include "nats/lease.h"
+#include "nats/reclaimer.h"
 #include "natss3/listing_index.h"
 #include "natss3/object_store.h"
 
@@ -33,29 +35,10 @@ struct ChunkIndex {
   uint64_t total = 0;
 };
 
-// Retries purges that failed (server down mid-put) until they succeed, so an aborted put
-// never leaves chunks behind once the server is back.
-class Janitor {
- public:
-  explicit Janitor(std::shared_ptr<NatsConnection> conn);
-  ~Janitor();
-  void Add(std::string stream, std::string filter);
-  size_t pending() const;
-
- private:
-  void Run();
-  std::shared_ptr<NatsConnection> conn_;
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::list<std::pair<std::string, std::string>> queue_;
-  bool stop_ = false;
-  std::thread thread_;
-};
-
 class NatsObjectStore : public ObjectStore,
                         public std::enable_shared_from_this<NatsObjectStore> {
  public:
-  explicit NatsObjectStore(std::shared_ptr<NatsConnection> conn);
+  NatsObjectStore(std::shared_ptr<NatsConnection> conn, const ConnectOptions& options);
   ~NatsObjectStore() override;
 
   Status Health() override;
@@ -77,8 +60,8 @@ class NatsObjectStore : public ObjectStore,
   Result<std::unique_ptr<ObjectReader>> OpenInfo(const ObjectInfo& info,
                                                  const ReadOptions& options) override;
   Status Delete(std::string_view bucket, std::string_view name) override;
-  Result<ObjectInfo> UpdateMeta(std::string_view bucket, std::string_view name,
-                                const ObjectMeta& meta) override;
+  Result<ObjectInfo> ModifyMeta(std::string_view bucket, std::string_view name,
+                                const MetaMutator& mutate, const ModifyOptions& options) override;
   Result<ObjectInfo> AddLink(std::string_view bucket, std::string_view name,
                              const ObjectInfo& target) override;
   Result<ObjectInfo> AddBucketLink(std::string_view bucket, std::string_view name,
@@ -87,10 +70,13 @@ class NatsObjectStore : public ObjectStore,
   Result<std::unique_ptr<Watcher>> Watch(std::string_view bucket,
                                          const WatchOptions& options) override;
   Result<std::shared_ptr<ListingIndex>> Index(std::string_view bucket) override;
+  std::shared_ptr<void> HoldVersion(const ObjectInfo& info) override;
+  Result<GcReport> CollectGarbage(std::string_view bucket, const GcOptions& options) override;
 
   Result<std::unique_ptr<StagedWriter>> NewStagedWriter(std::string_view bucket,
                                                         uint32_t chunk_size) override;
   Status PurgeStaged(std::string_view bucket, std::string_view nuid) override;
+  void ReleaseStaged(std::string_view bucket, std::string_view nuid) override;
   Result<ObjectInfo> Compose(std::string_view bucket, const ObjectMeta& meta,
                              const std::vector<BlobRange>& parts,
                              const PutOptions& options) override;
@@ -102,11 +88,34 @@ class NatsObjectStore : public ObjectStore,
   // ---- used by writers/readers
   NatsConnection& conn() { return *conn_; }
   std::shared_ptr<NatsConnection> conn_ptr() { return conn_; }
-  Janitor& janitor() { return janitor_; }
+  Reclaimer& reclaimer() { return reclaimer_; }
+  LeaseKeeper& lease() { return lease_; }
   AckRouter& acks() { return acks_; }
-  // Publishes a meta record with Nats-Rollup: sub; returns the stored info (revision, mtime).
-  Result<ObjectInfo> PublishMeta(std::string_view bucket, ObjectInfo info,
-                                 std::optional<uint64_t> expected_revision);
+  const ConnectOptions& options() const { return options_; }
+  // Publishes a meta record with Nats-Rollup: sub, conditional on the meta subject's last
+  // sequence being `expected_last` (0: no record), with `msg_id` as Nats-Msg-Id so a retry
+  // after a lost acknowledgement is not stored twice. Returns the stored info (revision,
+  // mtime). A lost race is kFailedPrecondition with Detail::kWrongLastSequence.
+  Result<ObjectInfo> PublishMeta(std::string_view bucket, ObjectInfo info, uint64_t expected_last,
+                                 const std::string& msg_id);
+  // The newest meta record of `name` (deleted ones too) for a conditional write: the stream
+  // leader's in replicated buckets. kNotFound when the subject has none.
+  Result<ObjectInfo> LatestInfo(std::string_view bucket, std::string_view name);
+  // Publishes `info` as the new version of its name on top of whatever is current (retrying
+  // when a concurrent writer wins, unless expected_revision is set). `first_guess` may supply
+  // the current record looked up earlier (a stale guess costs one retry).
+  struct Committed {
+    ObjectInfo stored;
+    std::optional<ObjectInfo> replaced;  // the record the conditional publish replaced
+  };
+  Result<Committed> CommitVersion(std::string_view bucket, const ObjectInfo& info,
+                                  std::optional<uint64_t> expected_revision,
+                                  const std::function<Result<ObjectInfo>()>& first_guess);
+  // Purges a replaced or deleted version's chunks unless this process still holds them (then
+  // later), after release_grace, and never while another live meta names them.
+  void ReleaseVersion(std::string_view bucket, const ObjectInfo& version);
+  // Chunk messages stored on the chunk subject of `nuid` (0 when none).
+  Result<uint64_t> ChunkCount(std::string_view bucket, const std::string& nuid);
   uint32_t EffectiveChunkSize(uint32_t requested) const;
   // Whether the bucket's stream has followers, which may answer direct gets before they have
   // caught up with the leader (readers then retry a chunk that is "missing").
@@ -127,13 +136,22 @@ class NatsObjectStore : public ObjectStore,
   // The newest meta of `name` as the stream leader has it (STREAM.MSG.GET).
   Result<ObjectInfo> GetInfoFromLeader(std::string_view bucket, std::string_view name);
   void ForgetBucket(std::string_view bucket);
+  Result<ObjectInfo> Rename(std::string_view bucket, const ObjectInfo& cur, ObjectInfo info,
+                            const ModifyOptions& options, bool* source_changed);
+  void PurgeMoveMarker(std::string_view bucket, const std::string& name, uint64_t marker_revision);
+  Result<ObjectInfo> PutLink(std::string_view bucket, ObjectInfo link);
+  // Garbage collection (collector.cc).
+  Result<std::map<std::string, uint64_t>> ChunkSubjects(std::string_view bucket);
+  Status ResolveMove(std::string_view bucket, const ListingIndex::Move& move, ListingIndex& idx);
+  void CollectLoop();
   Result<ObjectInfo> GetInfoRaw(std::string_view bucket, std::string_view name);
   // Sends the info lookup now; the returned call collects the answer (or looks up again
   // synchronously if the answer is anything but an object or "not found").
   std::function<Result<ObjectInfo>()> RequestInfo(std::string_view bucket, std::string_view name);
 
   std::shared_ptr<NatsConnection> conn_;
-  Janitor janitor_;
+  const ConnectOptions options_;
+  Reclaimer reclaimer_;
   AckRouter acks_{*conn_};
   std::mutex indexes_mu_;
   std::map<std::string, std::shared_ptr<ListingIndex>, std::less<>> indexes_;
@@ -145,6 +163,12 @@ class NatsObjectStore : public ObjectStore,
       bucket_cache_;
   std::mutex records_mu_;
   std::map<std::string, std::shared_ptr<RecordStore>, std::less<>> records_;
+  // Declared last: its thread uses the members above and stops first.
+  LeaseKeeper lease_{this, options_.gc_grace};
+  std::mutex collect_mu_;
+  std::condition_variable collect_cv_;
+  bool collect_stop_ = false;
+  std::thread collector_;
 };
 
 // Readers and writers (writer.cc, reader.cc, watcher.cc, records.cc).

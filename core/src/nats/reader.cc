@@ -63,6 +63,8 @@ class NatsObjectReader : public ObjectReader {
     // The window is a byte budget: objects written with large chunks get fewer in flight.
     uint64_t chunk = info_.chunks ? (info_.size + info_.chunks - 1) / info_.chunks : 0;
     window_ = ChunksInFlight(options_.window, chunk);
+    // Staged blobs have no meta that could be replaced; versions are kept while read.
+    if (!info_.nuid.empty() && info_.revision != 0) hold_ = store_->HoldVersion(info_);
   }
 
   const ObjectInfo& info() const override { return info_; }
@@ -558,6 +560,7 @@ class NatsObjectReader : public ObjectReader {
   std::deque<std::pair<size_t, Chunk>> recent_;
   Hasher sha_;
   Status failed_;
+  std::shared_ptr<void> hold_;  // this version's chunks stay while it is read
 };
 
 }  // namespace

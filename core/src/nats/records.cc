@@ -28,6 +28,21 @@ class NatsRecordStore : public RecordStore {
                        static_cast<size_t>(kvEntry_ValueLen(e)));
   }
 
+  Result<Record> GetRecord(std::string_view key) override {
+    std::string k(key);
+    kvEntry* e = nullptr;
+    natsStatus s = kvStore_Get(&e, kv_.get(), k.c_str());
+    if (s == NATS_NOT_FOUND) return NotFound("record not found: " + k);
+    if (s != NATS_OK) return FromNats(s, "read record " + k);
+    KvEntryPtr entry(e);
+    Record r;
+    r.value.assign(static_cast<const char*>(kvEntry_Value(e)),
+                   static_cast<size_t>(kvEntry_ValueLen(e)));
+    r.revision = kvEntry_Revision(e);
+    r.time = TimePoint(std::chrono::nanoseconds(kvEntry_Created(e)));
+    return r;
+  }
+
   Status Delete(std::string_view key) override {
     std::string k(key);
     natsStatus s = kvStore_Purge(kv_.get(), k.c_str(), nullptr);

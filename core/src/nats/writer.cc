@@ -1,5 +1,6 @@
 // Streaming puts: a bounded window of async chunk publishes, MD5 + SHA-256 on the fly, then a
-// rollup meta publish (format doc §5.1). Failed or abandoned puts purge their own chunks.
+// conditional rollup meta publish (docs/object-store-format.md). Failed or abandoned puts
+// purge their own chunks; until then the lease keeper protects them (docs/reclamation.md).
 #include <algorithm>
 #include <condition_variable>
 #include <mutex>
@@ -8,6 +9,7 @@
 #include "nats/ack_router.h"
 #include "nats/errors.h"
 #include "nats/nats_store.h"
+#include "natss3/crash_point.h"
 #include "natss3/names.h"
 
 namespace natss3::natsw {
@@ -25,11 +27,22 @@ class ChunkPublisher {
         window_(ChunksInFlight(window > 0 ? window : 32, chunk_size_)),
         state_(std::make_shared<AckState>()),
         md5_(Hasher::Algo::kMd5),
-        sha_(Hasher::Algo::kSha256) {
+        sha_(Hasher::Algo::kSha256),
+        started_(std::chrono::steady_clock::now()) {
     buffer_.reserve(chunk_size_);
+    store_->lease().Begin(bucket_, nuid_);
   }
 
   ~ChunkPublisher() { store_->acks().Forget(state_); }
+
+  // This process no longer answers for the chunks (a meta or a durable record names them, or
+  // they were purged).
+  void EndLease() { store_->lease().End(bucket_, nuid_); }
+  // Long enough that another process's collector may have judged the chunks abandoned if
+  // this process was frozen meanwhile (pins are written after a quarter of the grace).
+  bool LongLived() const {
+    return std::chrono::steady_clock::now() - started_ > store_->lease().grace() / 4;
+  }
 
   Status Init() { return Status::OK(); }
 
@@ -70,10 +83,12 @@ class ChunkPublisher {
     if (discarded_) return;
     discarded_ = true;
     WaitAllAcks();
-    if (chunks_ == 0) return;
-    Status s = store_->conn().Purge(StreamName(bucket_), subject_);
-    if (!s.ok() && s.code() != Code::kNotFound)
-      store_->janitor().Add(StreamName(bucket_), subject_);
+    if (chunks_ > 0) {
+      Status s = store_->conn().Purge(StreamName(bucket_), subject_);
+      if (!s.ok() && s.code() != Code::kNotFound)
+        store_->reclaimer().Retry(StreamName(bucket_), subject_);
+    }
+    EndLease();
   }
 
   const std::string& nuid() const { return nuid_; }
@@ -138,6 +153,7 @@ class ChunkPublisher {
   uint32_t chunks_ = 0;
   Status failed_;
   bool discarded_ = false;
+  std::chrono::steady_clock::time_point started_;
 };
 
 class NatsObjectWriter : public ObjectWriter {
@@ -173,11 +189,6 @@ class NatsObjectWriter : public ObjectWriter {
       Abort();
       return s.Annotate("put " + meta_.name);
     }
-    auto prev = previous_();
-    if (!prev.ok() && prev.status().code() != Code::kNotFound) {
-      Abort();
-      return prev.status().Annotate("put " + meta_.name);
-    }
     ObjectInfo info;
     info.meta = meta_;
     info.meta.link.reset();
@@ -188,18 +199,24 @@ class NatsObjectWriter : public ObjectWriter {
     info.size = pub_.size();
     info.chunks = pub_.chunks();
     info.digest = FormatDigest(pub_.Sha256());
-    auto stored = store_->PublishMeta(bucket_, info, options_.expected_revision);
-    if (!stored.ok()) {
+    CrashPoint("put.before_meta");
+    auto committed = store_->CommitVersion(bucket_, info, options_.expected_revision, previous_);
+    if (!committed.ok()) {
       Abort();
-      return stored.status();
+      return committed.status().Annotate("put " + meta_.name);
+    }
+    if (pub_.LongLived()) {
+      Status intact = CheckStillIntact(*committed);
+      if (!intact.ok()) {
+        Abort();
+        return intact;
+      }
     }
     done_ = true;
-    if (prev.ok() && !prev->deleted && !prev->nuid.empty() && prev->nuid != info.nuid) {
-      std::string subj = ChunkSubject(bucket_, prev->nuid);
-      if (!store_->conn().Purge(StreamName(bucket_), subj).ok())
-        store_->janitor().Add(StreamName(bucket_), subj);
-    }
-    return stored;
+    pub_.EndLease();
+    CrashPoint("put.after_meta");
+    if (committed->replaced) store_->ReleaseVersion(bucket_, *committed->replaced);
+    return std::move(committed->stored);
   }
 
   void Abort() override {
@@ -209,6 +226,30 @@ class NatsObjectWriter : public ObjectWriter {
   }
 
  private:
+  // After a long put, the chunks must still all be there: a process frozen for longer than the
+  // grace (SIGSTOP, a VM pause) may have had them reclaimed by a collector elsewhere between
+  // its last chunk and its meta. Then the replaced version (whose chunks are untouched) is put
+  // back, or the name deleted again, and the put fails rather than leave a broken object.
+  Status CheckStillIntact(const NatsObjectStore::Committed& committed) {
+    auto count = store_->ChunkCount(bucket_, pub_.nuid());
+    if (count.ok() && *count == pub_.chunks()) return Status::OK();
+    if (!count.ok() && count.status().code() != Code::kNotFound) return Status::OK();
+    ObjectInfo back;
+    if (committed.replaced) {
+      back = *committed.replaced;
+    } else {
+      back = committed.stored;
+      back.deleted = true;
+      back.size = 0;
+      back.chunks = 0;
+      back.digest.clear();
+    }
+    (void)store_->PublishMeta(bucket_, back, committed.stored.revision, NewNuid());
+    return Unavailable("put " + meta_.name +
+                           ": the upload stalled so long that its chunks were reclaimed",
+                       Detail::kStalledUpload);
+  }
+
   NatsObjectStore* store_;
   std::string bucket_;
   ObjectMeta meta_;

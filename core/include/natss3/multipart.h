@@ -9,6 +9,7 @@
 #include <chrono>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -16,7 +17,7 @@
 #include "natss3/status.h"
 #include "natss3/types.h"
 
-namespace natss3::s3d {
+namespace natss3 {
 
 struct UploadRecord {
   std::string bucket;
@@ -55,6 +56,21 @@ class MultipartStore {
   // Removes uploads initiated before `cutoff` in every bucket; returns how many.
   Result<int> ExpireOlderThan(TimePoint cutoff);
 
+  // For garbage collection: the blobs the part records of `bucket` reference, split into those
+  // of uploads that exist and those whose upload is gone (aborted or completed while the part
+  // was being recorded, or a crash between the steps of Remove).
+  struct OrphanPart {
+    std::string key;  // the part record
+    std::string nuid;
+    TimePoint written{};  // server time of the record
+  };
+  struct PartRefs {
+    std::set<std::string> live;
+    std::vector<OrphanPart> orphans;
+  };
+  Result<PartRefs> PartReferences(const std::string& bucket);
+  Status DeletePartRecord(const std::string& key);
+
  private:
   Result<std::shared_ptr<RecordStore>> Records();
 
@@ -63,4 +79,4 @@ class MultipartStore {
   std::shared_ptr<RecordStore> records_;
 };
 
-}  // namespace natss3::s3d
+}  // namespace natss3

@@ -1,5 +1,5 @@
 // Multipart upload records (JSON in a KV bucket).
-#include "s3d/multipart.h"
+#include "natss3/multipart.h"
 
 #include <nlohmann/json.hpp>
 
@@ -8,7 +8,7 @@
 
 #include "natss3/names.h"
 
-namespace natss3::s3d {
+namespace natss3 {
 namespace {
 using nlohmann::json;
 
@@ -111,6 +111,8 @@ Status MultipartStore::PutPart(const UploadRecord& upload, const PartRecord& par
   std::string key = PartKey(upload.bucket, upload.upload_id, part.number);
   auto previous = records->Get(key);
   NATSS3_RETURN_IF_ERROR(records->Put(key, EncodePart(part)));
+  // The record references the blob now; the process no longer has to protect it.
+  store_->ReleaseStaged(upload.bucket, part.blob.nuid);
   if (previous.ok()) {
     auto old = DecodePart(*previous);
     if (old.ok() && old->blob.nuid != part.blob.nuid) {
@@ -186,4 +188,36 @@ Result<int> MultipartStore::ExpireOlderThan(TimePoint cutoff) {
   return removed;
 }
 
-}  // namespace natss3::s3d
+Result<MultipartStore::PartRefs> MultipartStore::PartReferences(const std::string& bucket) {
+  NATSS3_ASSIGN_OR_RETURN(auto records, Records());
+  NATSS3_ASSIGN_OR_RETURN(auto uploads, records->Keys("up." + bucket + "."));
+  std::set<std::string> live_uploads;
+  for (const std::string& key : uploads) live_uploads.insert(key.substr(3 + bucket.size() + 1));
+  NATSS3_ASSIGN_OR_RETURN(auto parts, records->Keys("pt." + bucket + "."));
+  PartRefs refs;
+  for (const std::string& key : parts) {
+    // pt.<bucket>.<upload-id>.<part>: bucket names and upload IDs have no dots.
+    std::string rest = key.substr(3 + bucket.size() + 1);
+    std::string upload_id = rest.substr(0, rest.find('.'));
+    auto rec = records->GetRecord(key);
+    if (!rec.ok()) {
+      if (rec.status().code() == Code::kNotFound) continue;  // deleted meanwhile
+      return rec.status();
+    }
+    auto part = DecodePart(rec->value);
+    if (!part.ok() || part->blob.nuid.empty()) continue;
+    if (live_uploads.count(upload_id)) {
+      refs.live.insert(part->blob.nuid);
+    } else {
+      refs.orphans.push_back({key, part->blob.nuid, rec->time});
+    }
+  }
+  return refs;
+}
+
+Status MultipartStore::DeletePartRecord(const std::string& key) {
+  NATSS3_ASSIGN_OR_RETURN(auto records, Records());
+  return records->Delete(key);
+}
+
+}  // namespace natss3

@@ -1,0 +1,220 @@
+// Garbage collection of a bucket: chunk subjects nothing references any more (orphans of
+// interrupted puts, purges that never ran), stale pins and part records, interrupted renames.
+// The protocol and its timing assumptions are in docs/reclamation.md.
+#include <spdlog/spdlog.h>
+
+#include "nats/errors.h"
+#include "nats/nats_store.h"
+#include "natss3/multipart.h"
+#include "natss3/names.h"
+
+namespace natss3::natsw {
+namespace {
+
+struct LastMessage {
+  uint64_t seq = 0;
+  TimePoint time{};
+  size_t size = 0;
+};
+
+// The newest message on `subject` (kNotFound when there is none).
+Result<LastMessage> LastOn(NatsConnection& conn, const std::string& stream,
+                           const std::string& subject) {
+  jsDirectGetMsgOptions dg;
+  jsDirectGetMsgOptions_Init(&dg);
+  dg.LastBySubject = subject.c_str();
+  natsMsg* raw = nullptr;
+  natsStatus s = js_DirectGetMsg(&raw, conn.js(), stream.c_str(), nullptr, &dg);
+  if (s != NATS_OK) return FromNats(s, "read the newest message on " + subject);
+  MsgPtr msg(raw);
+  return LastMessage{natsMsg_GetSequence(raw),
+                     TimePoint(std::chrono::nanoseconds(natsMsg_GetTime(raw))),
+                     static_cast<size_t>(natsMsg_GetDataLength(raw))};
+}
+
+std::chrono::milliseconds Age(TimePoint now, TimePoint then) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(now - then);
+}
+
+}  // namespace
+
+Result<uint64_t> NatsObjectStore::ChunkCount(std::string_view bucket, const std::string& nuid) {
+  std::string subject = ChunkSubject(bucket, nuid);
+  NATSS3_ASSIGN_OR_RETURN(
+      auto info, conn_->Api("STREAM.INFO." + StreamName(bucket),
+                            nlohmann::json{{"subjects_filter", subject}}, "count chunks"));
+  const auto& state = info["state"];
+  if (!state.contains("subjects") || !state["subjects"].is_object()) return uint64_t{0};
+  return state["subjects"].value(subject, uint64_t{0});
+}
+
+Result<std::map<std::string, uint64_t>> NatsObjectStore::ChunkSubjects(std::string_view bucket) {
+  std::string prefix = ChunkSubject(bucket, "");
+  std::map<std::string, uint64_t> out;
+  uint64_t offset = 0;
+  for (;;) {
+    NATSS3_ASSIGN_OR_RETURN(
+        auto info, conn_->Api("STREAM.INFO." + StreamName(bucket),
+                              nlohmann::json{{"subjects_filter", prefix + ">"}, {"offset", offset}},
+                              "list chunk subjects of " + std::string(bucket)));
+    const auto& state = info["state"];
+    if (!state.contains("subjects") || !state["subjects"].is_object()) break;
+    size_t page = 0;
+    for (const auto& [subject, count] : state["subjects"].items()) {
+      if (subject.compare(0, prefix.size(), prefix) == 0)
+        out[subject.substr(prefix.size())] = count.get<uint64_t>();
+      ++page;
+    }
+    offset += page;
+    if (page == 0 || offset >= info.value("total", uint64_t{0})) break;
+  }
+  return out;
+}
+
+Status NatsObjectStore::ResolveMove(std::string_view bucket, const ListingIndex::Move& move,
+                                    ListingIndex& idx) {
+  auto marker = LatestInfo(bucket, move.name);
+  if (!marker.ok() && marker.status().code() != Code::kNotFound) return marker.status();
+  if (!marker.ok() || marker->revision != move.revision) {
+    idx.ForgetMove(move.name, move.revision);  // finished or undone since
+    return Status::OK();
+  }
+  auto target = LatestInfo(bucket, move.target);
+  if (!target.ok() && target.status().code() != Code::kNotFound) return target.status();
+  if (target.ok() && !target->deleted && target->nuid == move.nuid) {
+    PurgeMoveMarker(bucket, move.name, move.revision);  // the rename got as far as step 2
+    return Status::OK();
+  }
+  ObjectInfo back = *marker;  // step 2 never happened: the old name gets its data back
+  back.deleted = false;
+  back.nuid = move.nuid;
+  back.meta.headers.erase(kRenameHeader);
+  back.meta.headers.erase(kRenameNuidHeader);
+  auto restored = PublishMeta(bucket, back, move.revision, NewNuid());
+  if (!restored.ok() && restored.status().detail() != Detail::kWrongLastSequence)
+    return restored.status();
+  idx.ForgetMove(move.name, move.revision);
+  return Status::OK();
+}
+
+Result<GcReport> NatsObjectStore::CollectGarbage(std::string_view bucket_view,
+                                                 const GcOptions& options) {
+  NATSS3_RETURN_IF_ERROR(ValidateBucketName(bucket_view));
+  const std::string bucket(bucket_view), stream = StreamName(bucket);
+  const auto grace = options.grace.value_or(options_.gc_grace);
+  GcReport report;
+  NATSS3_ASSIGN_OR_RETURN(auto before, StreamInfo(bucket));
+  report.stream_bytes_before = before["state"].value("bytes", uint64_t{0});
+  if (before["config"].value("sealed", false)) {
+    report.stream_bytes_after = report.stream_bytes_before;
+    return report;  // nothing can be purged in a sealed bucket
+  }
+  NATSS3_ASSIGN_OR_RETURN(TimePoint now, lease_.ServerNow());
+  // Chunk subjects first, references after: whatever committed before the listing is seen.
+  NATSS3_ASSIGN_OR_RETURN(auto subjects, ChunkSubjects(bucket));
+  report.chunk_subjects = subjects.size();
+  NATSS3_ASSIGN_OR_RETURN(auto idx, Index(bucket));
+  auto last_meta = LastOn(*conn_, stream, MetaSubject(bucket, "") + ">");
+  if (!last_meta.ok() && last_meta.status().code() != Code::kNotFound) return last_meta.status();
+  if (last_meta.ok() && !idx->WaitForRevision(last_meta->seq, std::chrono::seconds(10)))
+    return DeadlineExceeded("the listing of " + bucket + " did not catch up for collection");
+  ListingIndex::References refs = idx->Refs();
+
+  MultipartStore::PartRefs parts;
+  if (conn_->Api("STREAM.INFO.KV_" + std::string(MultipartStore::kRecordBucket),
+                 nlohmann::json(), "uploads")
+          .ok()) {
+    MultipartStore uploads(this);
+    NATSS3_ASSIGN_OR_RETURN(parts, uploads.PartReferences(bucket));
+  }
+  std::set<std::string> protected_nuids = parts.live;
+  for (const auto& orphan : parts.orphans)
+    if (Age(now, orphan.written) < grace) protected_nuids.insert(orphan.nuid);
+  NATSS3_ASSIGN_OR_RETURN(auto pins, lease_.Pins(bucket, now, grace));
+  for (const auto& pin : pins)
+    if (pin.live) protected_nuids.insert(pin.nuid);
+
+  for (const auto& [nuid, count] : subjects) {
+    auto released = refs.released.find(nuid);
+    bool releasing = released != refs.released.end() &&
+                     Age(now, released->second) < options_.release_grace;
+    if (refs.nuids.count(nuid) || protected_nuids.count(nuid) || releasing ||
+        lease_.Active(bucket, nuid) || reclaimer_.Keeps(bucket, nuid)) {
+      ++report.referenced;
+      continue;
+    }
+    std::string subject = ChunkSubject(bucket, nuid);
+    auto last = LastOn(*conn_, stream, subject);
+    if (!last.ok()) {
+      if (last.status().code() == Code::kNotFound) continue;  // purged meanwhile
+      return last.status();
+    }
+    GcReport::Orphan orphan{nuid, count, count * last->size, Age(now, last->time)};
+    if (orphan.age >= grace && options.purge) {
+      // Bounded by the newest chunk seen: a chunk stored after this look is not purged.
+      auto r = conn_->Api("STREAM.PURGE." + stream,
+                          nlohmann::json{{"filter", subject}, {"seq", last->seq + 1}},
+                          "purge orphan chunks " + subject);
+      if (!r.ok()) return r.status();
+      orphan.purged = true;
+      report.purged_messages += r->value("purged", uint64_t{0});
+    }
+    report.orphans.push_back(orphan);
+  }
+  for (const auto& pin : pins) {
+    if (pin.live) continue;
+    ++report.stale_pins;
+    if (options.purge) (void)lease_.RemovePin(pin.key);
+  }
+  for (const auto& orphan : parts.orphans) {
+    if (Age(now, orphan.written) < grace) continue;
+    ++report.orphan_part_records;
+    if (options.purge) (void)MultipartStore(this).DeletePartRecord(orphan.key);
+  }
+  for (const auto& move : refs.moves) {
+    if (Age(now, move.time) < grace) continue;
+    ++report.renames_resolved;
+    if (options.purge) NATSS3_RETURN_IF_ERROR(ResolveMove(bucket, move, *idx));
+  }
+  auto after = StreamInfo(bucket);
+  report.stream_bytes_after =
+      after.ok() ? (*after)["state"].value("bytes", uint64_t{0}) : report.stream_bytes_before;
+  return report;
+}
+
+void NatsObjectStore::CollectLoop() {
+  auto wait = std::min<std::chrono::milliseconds>(options_.gc_interval, std::chrono::seconds(5));
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(collect_mu_);
+      if (collect_cv_.wait_for(lock, wait, [this] { return collect_stop_; })) return;
+    }
+    wait = options_.gc_interval;
+    if (!conn_->connected()) continue;
+    auto buckets = ListBuckets();
+    if (!buckets.ok()) continue;
+    for (const auto& b : *buckets) {
+      {
+        std::lock_guard<std::mutex> lock(collect_mu_);
+        if (collect_stop_) return;
+      }
+      if (b.sealed) continue;
+      auto report = CollectGarbage(b.bucket, GcOptions{true, std::nullopt});
+      if (!report.ok()) {
+        spdlog::warn("garbage collection of bucket {}: {}", b.bucket, report.status().ToString());
+        continue;
+      }
+      if (report->purged_messages || report->stale_pins || report->renames_resolved ||
+          report->orphan_part_records) {
+        spdlog::info(
+            "garbage collection of bucket {}: purged {} orphan chunk messages ({} -> {} bytes), "
+            "{} stale pins, {} orphan part records, {} interrupted renames",
+            b.bucket, report->purged_messages, report->stream_bytes_before,
+            report->stream_bytes_after, report->stale_pins, report->orphan_part_records,
+            report->renames_resolved);
+      }
+    }
+  }
+}
+
+}  // namespace natss3::natsw

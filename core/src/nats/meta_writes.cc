@@ -1,0 +1,310 @@
+// Every write of a meta record: conditional on the meta subject's last sequence
+// (Nats-Expected-Last-Subject-Sequence), retried on top of a newer record when a concurrent
+// writer won, and idempotent across a lost acknowledgement (Nats-Msg-Id). Only the version a
+// conditional write actually replaced is released (docs/reclamation.md).
+#include <random>
+#include <thread>
+
+#include "meta_json.h"
+#include "nats/errors.h"
+#include "nats/nats_store.h"
+#include "natss3/crash_point.h"
+#include "natss3/names.h"
+
+namespace natss3::natsw {
+namespace {
+
+constexpr int kCasAttempts = 25;
+
+bool Conflict(const Status& s) { return s.detail() == Detail::kWrongLastSequence; }
+
+// Jittered backoff between conditional attempts, so two writers in a loop do not collide again.
+void Backoff(int attempt) {
+  thread_local std::minstd_rand rng(std::random_device{}());
+  int cap = std::min(100, 1 << std::min(attempt, 7));
+  std::this_thread::sleep_for(std::chrono::milliseconds(rng() % (cap + 1)));
+}
+
+Status TooMuchContention(std::string_view name) {
+  return FailedPrecondition("object " + std::string(name) +
+                                " kept changing concurrently; gave up after " +
+                                std::to_string(kCasAttempts) + " attempts",
+                            Detail::kWrongLastSequence);
+}
+
+}  // namespace
+
+Result<ObjectInfo> NatsObjectStore::LatestInfo(std::string_view bucket, std::string_view name) {
+  NATSS3_ASSIGN_OR_RETURN(BucketFacts facts, Facts(bucket));
+  if (facts.replicated) return GetInfoFromLeader(bucket, name);
+  return GetInfoRaw(bucket, name);
+}
+
+Result<ObjectInfo> NatsObjectStore::PublishMeta(std::string_view bucket, ObjectInfo info,
+                                                uint64_t expected_last,
+                                                const std::string& msg_id) {
+  std::string subject = MetaSubject(bucket, info.meta.name);
+  std::string payload = MarshalObjectInfo(info);
+  natsMsg* raw = nullptr;
+  natsStatus s = natsMsg_Create(&raw, subject.c_str(), nullptr, payload.data(),
+                                static_cast<int>(payload.size()));
+  if (s != NATS_OK) return FromNats(s, "build meta message");
+  MsgPtr msg(raw);
+  natsMsgHeader_Set(raw, "Nats-Rollup", "sub");
+  natsMsgHeader_Set(raw, "Nats-Expected-Last-Subject-Sequence",
+                    std::to_string(expected_last).c_str());
+  natsMsgHeader_Set(raw, "Nats-Msg-Id", msg_id.c_str());
+  jsPubAck* ack = nullptr;
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  // A lost acknowledgement is retried with the same message ID: if the first publish was
+  // stored, the server answers with its sequence (duplicate) instead of storing it twice.
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    jerr = static_cast<jsErrCode>(0);
+    s = js_PublishMsg(&ack, conn_->js(), raw, nullptr, &jerr);
+    if (s != NATS_TIMEOUT) break;
+  }
+  if (s != NATS_OK) {
+    if (s == NATS_NO_RESPONDERS) {
+      auto st = StreamInfo(bucket);
+      if (!st.ok()) return st.status();
+    }
+    return FromNats(s, "write meta of " + info.meta.name, jerr);
+  }
+  PubAckPtr pa(ack);
+  info.revision = ack->Sequence;
+  info.mtime = std::chrono::time_point_cast<std::chrono::nanoseconds>(Clock::now());
+  std::shared_ptr<ListingIndex> idx;
+  {
+    std::lock_guard<std::mutex> lock(indexes_mu_);
+    if (auto it = indexes_.find(bucket); it != indexes_.end()) idx = it->second;
+  }
+  if (idx) idx->Observe(info);
+  return info;
+}
+
+Result<NatsObjectStore::Committed> NatsObjectStore::CommitVersion(
+    std::string_view bucket, const ObjectInfo& info, std::optional<uint64_t> expected_revision,
+    const std::function<Result<ObjectInfo>()>& first_guess) {
+  for (int attempt = 0; attempt < kCasAttempts; ++attempt) {
+    // The first guess was asked for while the data uploaded; a stale one costs one retry.
+    bool guessed = attempt == 0 && first_guess;
+    auto prev = guessed ? first_guess() : LatestInfo(bucket, info.meta.name);
+    if (!prev.ok() && prev.status().code() != Code::kNotFound) return prev.status();
+    uint64_t last = prev.ok() ? prev->revision : 0;
+    if (expected_revision && *expected_revision != last) {
+      if (guessed) continue;
+      return FailedPrecondition("object " + info.meta.name + " is not at the expected revision",
+                                Detail::kWrongLastSequence);
+    }
+    auto stored = PublishMeta(bucket, info, last, info.nuid + "." + std::to_string(last));
+    if (stored.ok()) {
+      Committed c{std::move(stored).value(), std::nullopt};
+      if (prev.ok()) c.replaced = std::move(prev).value();
+      return c;
+    }
+    if (!Conflict(stored.status())) return stored.status();
+    if (expected_revision && !guessed) return stored.status();
+    if (!guessed) Backoff(attempt);
+  }
+  return TooMuchContention(info.meta.name);
+}
+
+void NatsObjectStore::ReleaseVersion(std::string_view bucket, const ObjectInfo& version) {
+  if (version.deleted || version.nuid.empty() || version.is_link()) return;
+  // Defence against metas that share data (a foreign client's rename cut short by a crash):
+  // data another live name still names is never purged.
+  std::shared_ptr<ListingIndex> idx;
+  {
+    std::lock_guard<std::mutex> lock(indexes_mu_);
+    if (auto it = indexes_.find(bucket); it != indexes_.end()) idx = it->second;
+  }
+  if (idx && idx->NamedElsewhere(version.nuid, version.meta.name)) return;
+  reclaimer_.Release(std::string(bucket), version.nuid);
+}
+
+Status NatsObjectStore::Delete(std::string_view bucket, std::string_view name) {
+  NATSS3_RETURN_IF_ERROR(ValidateBucketName(bucket));
+  NATSS3_RETURN_IF_ERROR(ValidateObjectName(bucket, name));
+  for (int attempt = 0; attempt < kCasAttempts; ++attempt) {
+    NATSS3_ASSIGN_OR_RETURN(ObjectInfo cur, LatestInfo(bucket, name));
+    if (cur.deleted) return Status::OK();
+    if (cur.nuid.empty() && !cur.is_link())
+      return DataLoss("object-store meta information invalid for " + std::string(name));
+    ObjectInfo marker = cur;
+    marker.deleted = true;
+    marker.size = 0;
+    marker.chunks = 0;
+    marker.digest.clear();
+    auto stored = PublishMeta(bucket, marker, cur.revision, NewNuid());
+    if (stored.ok()) {
+      CrashPoint("delete.after_marker");
+      ReleaseVersion(bucket, cur);
+      return Status::OK();
+    }
+    if (!Conflict(stored.status())) return stored.status();
+    Backoff(attempt);
+  }
+  return TooMuchContention(name);
+}
+
+Result<ObjectInfo> NatsObjectStore::ModifyMeta(std::string_view bucket, std::string_view name,
+                                               const MetaMutator& mutate,
+                                               const ModifyOptions& options) {
+  NATSS3_RETURN_IF_ERROR(ValidateBucketName(bucket));
+  NATSS3_RETURN_IF_ERROR(ValidateObjectName(bucket, name));
+  for (int attempt = 0; attempt < kCasAttempts; ++attempt) {
+    auto cur = LatestInfo(bucket, name);
+    if ((!cur.ok() && cur.status().code() == Code::kNotFound) || (cur.ok() && cur->deleted))
+      return NotFound("cannot update meta for a deleted or missing object: " + std::string(name));
+    if (!cur.ok()) return cur.status();
+    ObjectInfo info = *cur;
+    NATSS3_RETURN_IF_ERROR(mutate(info));
+    // Data fields come from the record being replaced, whatever the mutator did.
+    info.bucket = cur->bucket.empty() ? std::string(bucket) : cur->bucket;
+    info.nuid = cur->nuid;
+    info.size = cur->size;
+    info.chunks = cur->chunks;
+    info.digest = cur->digest;
+    info.meta.link = cur->meta.link;
+    info.meta.max_chunk_size = cur->meta.max_chunk_size;
+    info.deleted = false;
+    if (info.meta.name.empty()) info.meta.name = std::string(name);
+    if (info.meta.name != name) {
+      bool source_changed = false;
+      auto renamed = Rename(bucket, *cur, std::move(info), options, &source_changed);
+      if (!source_changed) return renamed;
+      Backoff(attempt);
+      continue;
+    }
+    auto stored = PublishMeta(bucket, info, cur->revision, NewNuid());
+    if (stored.ok() || !Conflict(stored.status())) return stored;
+    Backoff(attempt);
+  }
+  return TooMuchContention(name);
+}
+
+// Rename of `cur` to info.meta.name in three conditional steps, so that a put racing on
+// either name never purges data the other name still needs and a crash leaves old or new:
+//  1. the old name becomes a move marker (deleted, fresh nuid, data named in headers);
+//  2. the new name is written (replacing a live object only with options.replace_target);
+//  3. the marker is purged (bounded by its sequence, so a later put of the old name stays).
+// If step 2 fails the marker is turned back into the object. Collectors finish step 3 or undo
+// step 1 after a crash (CollectGarbage).
+Result<ObjectInfo> NatsObjectStore::Rename(std::string_view bucket, const ObjectInfo& cur,
+                                           ObjectInfo info, const ModifyOptions& options,
+                                           bool* source_changed) {
+  const std::string& to = info.meta.name;
+  NATSS3_RETURN_IF_ERROR(ValidateObjectName(bucket, to));
+  // Fail early (nothing written) when the target is taken and may not be replaced.
+  auto target = LatestInfo(bucket, to);
+  if (!target.ok() && target.status().code() != Code::kNotFound) return target.status();
+  if (target.ok() && !target->deleted && !options.replace_target)
+    return AlreadyExists("an object named " + to + " already exists");
+
+  ObjectInfo marker = cur;
+  marker.deleted = true;
+  marker.nuid = NewNuid();
+  marker.meta.headers[kRenameHeader] = {to};
+  marker.meta.headers[kRenameNuidHeader] = {cur.nuid};
+  auto moved = PublishMeta(bucket, marker, cur.revision, marker.nuid);
+  if (!moved.ok()) {
+    *source_changed = Conflict(moved.status());
+    return moved.status();
+  }
+  CrashPoint("rename.after_marker");
+  Result<ObjectInfo> stored = Status(Code::kInternal, "rename not attempted");
+  std::optional<ObjectInfo> replaced;
+  for (int attempt = 0; attempt < kCasAttempts; ++attempt) {
+    if (attempt > 0) target = LatestInfo(bucket, to);
+    if (!target.ok() && target.status().code() != Code::kNotFound) {
+      stored = target.status();
+      break;
+    }
+    if (target.ok() && !target->deleted && !options.replace_target) {
+      stored = AlreadyExists("an object named " + to + " already exists");
+      break;
+    }
+    uint64_t last = target.ok() ? target->revision : 0;
+    stored = PublishMeta(bucket, info, last, NewNuid());
+    if (stored.ok()) {
+      if (target.ok()) replaced = *target;
+      break;
+    }
+    if (!Conflict(stored.status())) break;
+    Backoff(attempt);
+  }
+  if (!stored.ok()) {
+    // Undo step 1: the marker becomes the object again (unless someone replaced it since).
+    ObjectInfo back = cur;
+    auto restored = PublishMeta(bucket, back, moved->revision, NewNuid());
+    (void)restored;
+    return stored;
+  }
+  CrashPoint("rename.after_target");
+  PurgeMoveMarker(bucket, cur.meta.name, moved->revision);
+  if (replaced) ReleaseVersion(bucket, *replaced);
+  return stored;
+}
+
+void NatsObjectStore::PurgeMoveMarker(std::string_view bucket, const std::string& name,
+                                      uint64_t marker_revision) {
+  std::string stream = StreamName(bucket), subject = MetaSubject(bucket, name);
+  auto r = conn_->Api("STREAM.PURGE." + stream,
+                      nlohmann::json{{"filter", subject}, {"seq", marker_revision + 1}},
+                      "purge rename marker of " + name);
+  if (!r.ok() && r.status().code() != Code::kNotFound) {
+    // A later collection finds the marker and purges it: nothing depends on this one.
+    return;
+  }
+  std::shared_ptr<ListingIndex> idx;
+  {
+    std::lock_guard<std::mutex> lock(indexes_mu_);
+    if (auto it = indexes_.find(bucket); it != indexes_.end()) idx = it->second;
+  }
+  if (idx) idx->ForgetMove(name, marker_revision);
+}
+
+Result<ObjectInfo> NatsObjectStore::PutLink(std::string_view bucket, ObjectInfo link) {
+  for (int attempt = 0; attempt < kCasAttempts; ++attempt) {
+    auto existing = LatestInfo(bucket, link.meta.name);
+    if (!existing.ok() && existing.status().code() != Code::kNotFound) return existing.status();
+    if (existing.ok() && !existing->deleted && !existing->is_link())
+      return AlreadyExists("an object named " + link.meta.name + " already exists");
+    uint64_t last = existing.ok() ? existing->revision : 0;
+    auto stored = PublishMeta(bucket, link, last, link.nuid + "." + std::to_string(last));
+    if (stored.ok() || !Conflict(stored.status())) return stored;
+    Backoff(attempt);
+  }
+  return TooMuchContention(link.meta.name);
+}
+
+Result<ObjectInfo> NatsObjectStore::AddLink(std::string_view bucket, std::string_view name,
+                                            const ObjectInfo& target) {
+  NATSS3_RETURN_IF_ERROR(ValidateBucketName(bucket));
+  NATSS3_RETURN_IF_ERROR(ValidateObjectName(bucket, name));
+  if (target.meta.name.empty()) return InvalidArgument("link target object is required");
+  if (target.deleted) return FailedPrecondition("cannot link to a deleted object");
+  if (target.is_link()) return FailedPrecondition("cannot link to another link");
+  ObjectInfo link;
+  link.meta.name = std::string(name);
+  link.meta.link = ObjectLink{target.bucket.empty() ? std::string(bucket) : target.bucket,
+                              target.meta.name};
+  link.bucket = std::string(bucket);
+  link.nuid = NewNuid();
+  return PutLink(bucket, std::move(link));
+}
+
+Result<ObjectInfo> NatsObjectStore::AddBucketLink(std::string_view bucket, std::string_view name,
+                                                  std::string_view target_bucket) {
+  NATSS3_RETURN_IF_ERROR(ValidateBucketName(bucket));
+  NATSS3_RETURN_IF_ERROR(ValidateObjectName(bucket, name));
+  NATSS3_RETURN_IF_ERROR(ValidateBucketName(target_bucket));
+  ObjectInfo link;
+  link.meta.name = std::string(name);
+  link.meta.link = ObjectLink{std::string(target_bucket), ""};
+  link.bucket = std::string(bucket);
+  link.nuid = NewNuid();
+  return PutLink(bucket, std::move(link));
+}
+
+}  // namespace natss3::natsw
