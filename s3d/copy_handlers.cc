@@ -114,12 +114,31 @@ ApiStatus CopyObject(RequestContext& ctx) {
   auto headers = CopyHeaders(ctx, *info, replace);
   if (!headers.ok()) return headers.error();
   if (same && !info->is_link()) {
-    ObjectMeta meta = info->meta;
-    std::string md5 = info->Header(kMd5Header), etag = info->Header(kEtagHeader);
-    meta.headers = std::move(headers).value();
-    if (!md5.empty()) SetHeader(&meta.headers, kMd5Header, md5);
-    if (!etag.empty()) SetHeader(&meta.headers, kEtagHeader, etag);
-    auto updated = ctx.store.UpdateMeta(ctx.address.bucket, ctx.address.key, meta);
+    // Metadata-only: the headers are derived from the version current when they are written
+    // (re-derived if a put replaced it meanwhile), never from an older one.
+    std::optional<ApiError> refused;
+    auto updated = ctx.store.ModifyMeta(ctx.address.bucket, ctx.address.key, [&](ObjectInfo& cur) {
+      Conditions conditions{ctx.req.get_header_value("x-amz-copy-source-if-match"),
+                            ctx.req.get_header_value("x-amz-copy-source-if-none-match"),
+                            ctx.req.get_header_value("x-amz-copy-source-if-modified-since"),
+                            ctx.req.get_header_value("x-amz-copy-source-if-unmodified-since")};
+      if (EvaluateConditions(conditions, EtagOf(cur), cur.mtime, false) !=
+          ConditionOutcome::kProceed) {
+        refused = errors::PreconditionFailed();
+        return Cancelled("copy source condition failed");
+      }
+      auto fresh = CopyHeaders(ctx, cur, replace);
+      if (!fresh.ok()) {
+        refused = fresh.error();
+        return Cancelled("copy headers refused");
+      }
+      std::string md5 = cur.Header(kMd5Header), etag = cur.Header(kEtagHeader);
+      cur.meta.headers = std::move(fresh).value();
+      if (!md5.empty()) SetHeader(&cur.meta.headers, kMd5Header, md5);
+      if (!etag.empty()) SetHeader(&cur.meta.headers, kEtagHeader, etag);
+      return Status::OK();
+    });
+    if (refused) return *refused;
     if (!updated.ok()) return FromStatus(updated.status(), ErrorContext::kObject);
     ctx.revisions.Note(ctx.address.bucket, updated->revision);
     SendCopyResult(ctx, "CopyObjectResult", EtagOf(*updated), updated->mtime);

@@ -7,7 +7,9 @@
 #include "natss3/names.h"
 #include "s3d/body_reader.h"
 #include "s3d/copy_source.h"
+#include "natss3/crash_point.h"
 #include "natss3/multipart.h"
+#include "natss3/names.h"
 #include "s3d/object_handlers.h"
 #include "s3d/object_headers.h"
 #include "s3d/range.h"
@@ -143,6 +145,19 @@ ApiStatus UploadPart(RequestContext& ctx, bool copy) {
   return {};
 }
 
+namespace {
+void SendCompleteResult(RequestContext& ctx, const std::string& etag) {
+  XmlWriter xml;
+  xml.Open("CompleteMultipartUploadResult", true);
+  xml.Element("Location", "/" + ctx.address.bucket + "/" + ctx.address.key);
+  xml.Element("Bucket", ctx.address.bucket);
+  xml.Element("Key", ctx.address.key);
+  xml.Element("ETag", "\"" + etag + "\"");
+  xml.Close("CompleteMultipartUploadResult");
+  SendXml(ctx.res, 200, xml.Finish());
+}
+}  // namespace
+
 ApiStatus CompleteMultipartUpload(RequestContext& ctx) {
   // An x-amz-checksum-* header here is the whole object's checksum, not the XML's. natss3 does
   // not verify it (the parts' checksums were verified on upload).
@@ -152,6 +167,16 @@ ApiStatus CompleteMultipartUpload(RequestContext& ctx) {
   if (!requested.ok()) return requested.error();
   auto upload = LoadUpload(ctx);
   if (!upload.ok()) return upload.error();
+  if (!upload->completing_nuid.empty()) {
+    // A Complete of this upload committed before (the client retries after losing the answer,
+    // or natss3d crashed before removing the upload): answer as that Complete would have.
+    auto done = ctx.store.GetInfo(ctx.address.bucket, ctx.address.key);
+    if (done.ok() && done->nuid == upload->completing_nuid) {
+      (void)ctx.uploads.Remove(ctx.address.bucket, upload->upload_id);
+      SendCompleteResult(ctx, done->Header(kEtagHeader));
+      return {};
+    }
+  }
   auto stored = ctx.uploads.Parts(ctx.address.bucket, upload->upload_id);
   if (!stored.ok()) return FromStatus(stored.status(), ErrorContext::kUpload);
   std::map<int, const PartRecord*> by_number;
@@ -177,18 +202,18 @@ ApiStatus CompleteMultipartUpload(RequestContext& ctx) {
   meta.name = ctx.address.key;
   meta.headers = upload->headers;
   SetHeader(&meta.headers, kEtagHeader, etag);
-  auto info = ctx.store.Compose(ctx.address.bucket, meta, blobs);
+  // The nuid is recorded first, so success can be recognised after a crash (see
+  // UploadRecord::completing_nuid).
+  PutOptions options;
+  options.nuid = NewNuid();
+  Status marked = ctx.uploads.MarkCompleting(*upload, options.nuid);
+  if (!marked.ok()) return FromStatus(marked, ErrorContext::kUpload);
+  auto info = ctx.store.Compose(ctx.address.bucket, meta, blobs, options);
   if (!info.ok()) return FromStatus(info.status(), ErrorContext::kObject);
   ctx.revisions.Note(ctx.address.bucket, info->revision);
+  CrashPoint("complete.after_commit");
   (void)ctx.uploads.Remove(ctx.address.bucket, upload->upload_id);
-  XmlWriter xml;
-  xml.Open("CompleteMultipartUploadResult", true);
-  xml.Element("Location", "/" + ctx.address.bucket + "/" + ctx.address.key);
-  xml.Element("Bucket", ctx.address.bucket);
-  xml.Element("Key", ctx.address.key);
-  xml.Element("ETag", "\"" + etag + "\"");
-  xml.Close("CompleteMultipartUploadResult");
-  SendXml(ctx.res, 200, xml.Finish());
+  SendCompleteResult(ctx, etag);
   return {};
 }
 

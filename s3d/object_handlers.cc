@@ -89,14 +89,6 @@ std::string StoredChecksumHeader(s3::ChecksumAlgorithm algorithm) {
 // object was already being written, so it is added to the committed meta. The core has no
 // conditional meta update, so this checks first that the key still holds this upload (a
 // concurrent PUT of the same key within that round trip could still see these headers).
-void AddTrailerChecksum(RequestContext& ctx, const ObjectInfo& committed, const BodySummary& body) {
-  auto current = ctx.store.GetInfo(ctx.address.bucket, ctx.address.key);
-  if (!current.ok() || current->nuid != committed.nuid) return;  // replaced or deleted since
-  ObjectMeta meta = current->meta;
-  SetHeader(&meta.headers, StoredChecksumHeader(*body.checksum_algorithm), body.checksum_base64);
-  auto updated = ctx.store.UpdateMeta(ctx.address.bucket, ctx.address.key, meta);
-  if (updated.ok()) ctx.revisions.Note(ctx.address.bucket, updated->revision);
-}
 }  // namespace
 
 ApiStatus PutObject(RequestContext& ctx) {
@@ -158,10 +150,16 @@ ApiStatus PutObject(RequestContext& ctx) {
     Status opened = write({});
     if (!opened.ok()) return FromStatus(opened, ErrorContext::kObject);
   }
+  if (body->checksum_in_trailer && !checksum_in_meta) {
+    // The trailer's checksum goes into the meta the commit publishes: one meta write.
+    Status amended = writer->AmendMeta([&](ObjectMeta& m) {
+      SetHeader(&m.headers, StoredChecksumHeader(*body->checksum_algorithm), body->checksum_base64);
+    });
+    if (!amended.ok()) return FromStatus(amended, ErrorContext::kObject);
+  }
   auto info = writer->Commit();
   if (!info.ok()) return FromStatus(info.status(), ErrorContext::kObject);
   ctx.revisions.Note(ctx.address.bucket, info->revision);
-  if (body->checksum_in_trailer && !checksum_in_meta) AddTrailerChecksum(ctx, *info, *body);
   ctx.res.set_header("ETag", EtagOf(*info));
   if (body->checksum_algorithm) {
     std::string header(s3::ChecksumHeaderName(*body->checksum_algorithm));
@@ -273,10 +271,12 @@ namespace {
 ApiStatus ReplaceTags(RequestContext& ctx, const TagSet& tags) {
   auto info = GetObjectInfo(ctx, ctx.address.bucket, ctx.address.key);
   if (!info.ok()) return info.error();
-  ObjectMeta meta = info->meta;
-  if (tags.empty()) EraseHeader(&meta.headers, kTaggingHeader);
-  else SetHeader(&meta.headers, kTaggingHeader, FormatTaggingHeader(tags));
-  auto updated = ctx.store.UpdateMeta(ctx.address.bucket, ctx.address.key, meta);
+  // Only the tagging header changes, on whatever version is current when it is written.
+  auto updated = ctx.store.ModifyMeta(ctx.address.bucket, ctx.address.key, [&](ObjectInfo& cur) {
+    if (tags.empty()) EraseHeader(&cur.meta.headers, kTaggingHeader);
+    else SetHeader(&cur.meta.headers, kTaggingHeader, FormatTaggingHeader(tags));
+    return Status::OK();
+  });
   if (!updated.ok()) return FromStatus(updated.status(), ErrorContext::kObject);
   ctx.revisions.Note(ctx.address.bucket, updated->revision);
   return {};

@@ -2,6 +2,7 @@
 #include "natss3/multipart.h"
 
 #include <nlohmann/json.hpp>
+#include <openssl/rand.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -29,6 +30,7 @@ TimePoint FromNanos(int64_t n) { return TimePoint(std::chrono::nanoseconds(n)); 
 std::string EncodeUpload(const UploadRecord& u) {
   json j = {{"bucket", u.bucket}, {"key", u.key}, {"upload_id", u.upload_id},
             {"initiated", ToNanos(u.initiated)}, {"headers", u.headers}};
+  if (!u.completing_nuid.empty()) j["completing"] = u.completing_nuid;
   return j.dump();
 }
 
@@ -41,6 +43,7 @@ Result<UploadRecord> DecodeUpload(const std::string& text) {
   u.upload_id = j.value("upload_id", "");
   u.initiated = FromNanos(j.value("initiated", int64_t{0}));
   if (j.contains("headers")) u.headers = j["headers"].get<Headers>();
+  u.completing_nuid = j.value("completing", "");
   return u;
 }
 
@@ -74,6 +77,11 @@ Result<PartRecord> DecodePart(const std::string& text) {
   p.last_modified = FromNanos(j.value("last_modified", int64_t{0}));
   return p;
 }
+std::string RandomUploadId() {
+  unsigned char raw[16];
+  if (RAND_bytes(raw, sizeof(raw)) != 1) return NewNuid() + NewNuid();  // never expected
+  return HexEncode(std::string_view(reinterpret_cast<const char*>(raw), sizeof(raw)));
+}
 }  // namespace
 
 Result<std::shared_ptr<RecordStore>> MultipartStore::Records() {
@@ -90,7 +98,7 @@ Result<std::shared_ptr<RecordStore>> MultipartStore::Records() {
 Result<UploadRecord> MultipartStore::Create(const std::string& bucket, const std::string& key,
                                             Headers headers) {
   NATSS3_ASSIGN_OR_RETURN(auto records, Records());
-  UploadRecord upload{bucket, key, NewNuid(), Clock::now(), std::move(headers)};
+  UploadRecord upload{bucket, key, RandomUploadId(), Clock::now(), std::move(headers), ""};
   NATSS3_RETURN_IF_ERROR(records->Put(UploadKey(bucket, upload.upload_id), EncodeUpload(upload)));
   return upload;
 }
@@ -104,6 +112,28 @@ Result<UploadRecord> MultipartStore::Get(const std::string& bucket, const std::s
   NATSS3_ASSIGN_OR_RETURN(auto records, Records());
   NATSS3_ASSIGN_OR_RETURN(std::string text, records->Get(UploadKey(bucket, upload_id)));
   return DecodeUpload(text);
+}
+
+Status MultipartStore::MarkCompleting(UploadRecord& upload, const std::string& nuid) {
+  NATSS3_ASSIGN_OR_RETURN(auto records, Records());
+  upload.completing_nuid = nuid;
+  return records->Put(UploadKey(upload.bucket, upload.upload_id), EncodeUpload(upload));
+}
+
+Result<int> MultipartStore::FinishCompleted(
+    const std::string& bucket,
+    const std::function<Result<std::string>(const std::string& key)>& current_nuid) {
+  NATSS3_ASSIGN_OR_RETURN(auto uploads, List(bucket));
+  int finished = 0;
+  for (const UploadRecord& upload : uploads) {
+    if (upload.completing_nuid.empty()) continue;
+    auto nuid = current_nuid(upload.key);
+    if (!nuid.ok() && nuid.status().code() != Code::kNotFound) return nuid.status();
+    if (nuid.ok() && *nuid == upload.completing_nuid &&
+        Remove(bucket, upload.upload_id).ok())
+      ++finished;
+  }
+  return finished;
 }
 
 Status MultipartStore::PutPart(const UploadRecord& upload, const PartRecord& part) {

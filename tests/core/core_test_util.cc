@@ -93,6 +93,18 @@ Result<std::shared_ptr<ObjectStore>> ConnectTo(const std::string& servers,
   return ConnectNats(o);
 }
 
+Result<std::shared_ptr<ObjectStore>> ConnectWith(
+    const std::string& servers, const std::function<void(ConnectOptions&)>& adjust) {
+  ConnectOptions o;
+  o.servers = servers;
+  o.timeout = 5000ms;
+  o.connect_timeout = 2000ms;
+  o.reconnect_wait = 200ms;
+  o.name = "natss3-coretest";
+  adjust(o);
+  return ConnectNats(o);
+}
+
 Result<std::string> ReadAll(ObjectReader& reader, size_t buf_size) {
   std::string out, buf(buf_size, '\0');
   while (true) {

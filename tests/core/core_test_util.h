@@ -48,6 +48,10 @@ inline ObjectMeta Meta(std::string name) {
 Result<std::shared_ptr<ObjectStore>> ConnectTo(const std::string& servers,
                                                std::chrono::milliseconds timeout = 5000ms);
 
+// Connect like ConnectTo, with options adjusted by `adjust` (reclamation timings etc.).
+Result<std::shared_ptr<ObjectStore>> ConnectWith(const std::string& servers,
+                                                 const std::function<void(ConnectOptions&)>& adjust);
+
 // Reads everything from a reader (Read loop).
 Result<std::string> ReadAll(ObjectReader& reader, size_t buf_size = 64 * 1024);
 

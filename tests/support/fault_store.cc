@@ -23,6 +23,9 @@ class FaultyWriter : public ObjectWriter {
   uint64_t size() const override { return inner_->size(); }
   std::string Md5Hex() const override { return inner_->Md5Hex(); }
   std::string Sha256Raw() const override { return inner_->Sha256Raw(); }
+  Status AmendMeta(const std::function<void(ObjectMeta&)>& edit) override {
+    return inner_->AmendMeta(edit);
+  }
   Result<ObjectInfo> Commit() override {
     Status s = store_->Enter(Op::kWriterCommit);
     if (!s.ok()) {

@@ -1,12 +1,14 @@
 // MultipartStore: durable multipart-upload state in a JetStream KV bucket ("natss3_uploads").
 // Part data lives in staged blobs (invisible to object-store clients); this class records them.
 //
+// Upload IDs are 128 random bits in hex, so one user cannot guess another's.
 // Keys: "up.<bucket>.<upload-id>" -> upload JSON; "pt.<bucket>.<upload-id>.<part:05d>" -> part
 // JSON. One record per part, so parallel UploadPart calls never contend on one record.
 // Thread-safe; mu_ guards only the lazily opened RecordStore pointer (never held across NATS).
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -25,6 +27,11 @@ struct UploadRecord {
   std::string upload_id;
   TimePoint initiated{};
   Headers headers;  // object headers for the completed object
+  // Set by MarkCompleting just before the parts are composed: the nuid the completed object
+  // gets. If that nuid is the key's current version, the upload has completed (a crash may
+  // have stopped the cleanup after the commit): a retried Complete then succeeds at once and
+  // garbage collection removes the upload.
+  std::string completing_nuid;
 };
 
 struct PartRecord {
@@ -45,6 +52,13 @@ class MultipartStore {
   Result<UploadRecord> Create(const std::string& bucket, const std::string& key, Headers headers);
   // kNotFound when the upload does not exist (or is for another bucket).
   Result<UploadRecord> Get(const std::string& bucket, const std::string& upload_id);
+  Status MarkCompleting(UploadRecord& upload, const std::string& nuid);
+  // Removes uploads of `bucket` whose Complete committed but was cut short before it removed
+  // them (see UploadRecord::completing_nuid); `current_nuid` answers the key's live version.
+  // Returns how many.
+  Result<int> FinishCompleted(const std::string& bucket,
+                              const std::function<Result<std::string>(const std::string& key)>&
+                                  current_nuid);
   // Records a part; the blob of a part it replaces is purged.
   Status PutPart(const UploadRecord& upload, const PartRecord& part);
   // Sorted by part number.

@@ -43,6 +43,9 @@ class ObjectWriter {
   // check Content-MD5 or a checksum before it commits.
   virtual std::string Md5Hex() const = 0;
   virtual std::string Sha256Raw() const = 0;  // 32 raw bytes
+  // Changes the meta the commit will publish (e.g. a checksum known only at the end of the
+  // body). The name and link cannot change. Before Commit only (kFailedPrecondition after).
+  virtual Status AmendMeta(const std::function<void(ObjectMeta&)>& edit) = 0;
   // Flushes, waits for every chunk ack, then publishes the meta (Nats-Rollup: sub) as a
   // conditional publish on the meta subject's last sequence: the version replaced is whatever
   // is current at that moment, never one looked up earlier. If another writer commits in
@@ -65,6 +68,10 @@ struct PutOptions {
   // Optimistic concurrency: when set, Commit fails with kFailedPrecondition unless the meta
   // subject's last sequence is this value (0 = the object must not exist at all).
   std::optional<uint64_t> expected_revision;
+  // The new version's nuid (22 characters of [0-9A-Za-z]); empty: a fresh one. Lets a caller
+  // record the nuid durably before the put, so a crash can later be told apart from success
+  // (multipart Complete). Never reuse one.
+  std::string nuid;
 };
 
 struct ReadOptions {
@@ -186,6 +193,7 @@ struct GcReport {
   int stale_pins = 0;            // pins of processes that are gone (removed unless dry run)
   int orphan_part_records = 0;   // part records of uploads that no longer exist (removed)
   int renames_resolved = 0;      // renames interrupted by a crash, finished or undone
+  int uploads_finished = 0;      // multipart uploads whose Complete committed, then crashed
   uint64_t stream_bytes_before = 0, stream_bytes_after = 0;
 };
 

@@ -125,6 +125,16 @@ Result<GcReport> NatsObjectStore::CollectGarbage(std::string_view bucket_view,
                  nlohmann::json(), "uploads")
           .ok()) {
     MultipartStore uploads(this);
+    if (options.purge) {
+      auto finished = uploads.FinishCompleted(bucket, [&](const std::string& key)
+                                                          -> Result<std::string> {
+        NATSS3_ASSIGN_OR_RETURN(ObjectInfo cur, LatestInfo(bucket, key));
+        if (cur.deleted) return NotFound("deleted");
+        return cur.nuid;
+      });
+      if (!finished.ok()) return finished.status();
+      report.uploads_finished = *finished;
+    }
     NATSS3_ASSIGN_OR_RETURN(parts, uploads.PartReferences(bucket));
   }
   std::set<std::string> protected_nuids = parts.live;
@@ -205,13 +215,14 @@ void NatsObjectStore::CollectLoop() {
         continue;
       }
       if (report->purged_messages || report->stale_pins || report->renames_resolved ||
-          report->orphan_part_records) {
+          report->orphan_part_records || report->uploads_finished) {
         spdlog::info(
             "garbage collection of bucket {}: purged {} orphan chunk messages ({} -> {} bytes), "
-            "{} stale pins, {} orphan part records, {} interrupted renames",
+            "{} stale pins, {} orphan part records, {} interrupted renames, {} interrupted "
+            "multipart completions",
             b.bucket, report->purged_messages, report->stream_bytes_before,
             report->stream_bytes_after, report->stale_pins, report->orphan_part_records,
-            report->renames_resolved);
+            report->renames_resolved, report->uploads_finished);
       }
     }
   }

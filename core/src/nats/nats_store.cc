@@ -263,6 +263,11 @@ Result<std::unique_ptr<ObjectWriter>> NatsObjectStore::NewWriter(std::string_vie
   NATSS3_RETURN_IF_ERROR(ValidateBucketName(bucket));
   NATSS3_RETURN_IF_ERROR(ValidateObjectName(bucket, meta.name));
   if (meta.link) return InvalidArgument("link cannot be set when putting an object");
+  if (!options.nuid.empty() &&
+      (options.nuid.size() != 22 ||
+       options.nuid.find_first_not_of("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") !=
+           std::string::npos))
+    return InvalidArgument("a nuid is 22 characters of [0-9A-Za-z]");
   NATSS3_ASSIGN_OR_RETURN(BucketFacts facts, Facts(bucket));
   if (facts.sealed) return FailedPrecondition("bucket " + std::string(bucket) + " is sealed");
   // One round trip less per put: the replaced version is looked up while the data uploads.

@@ -18,10 +18,11 @@ namespace {
 // Publishes chunks of one chunk subject. Memory: one chunk buffer + the window in flight.
 class ChunkPublisher {
  public:
-  ChunkPublisher(NatsObjectStore* store, std::string bucket, uint32_t chunk_size, int window)
+  ChunkPublisher(NatsObjectStore* store, std::string bucket, uint32_t chunk_size, int window,
+                 std::string nuid = NewNuid())
       : store_(store),
         bucket_(std::move(bucket)),
-        nuid_(NewNuid()),
+        nuid_(std::move(nuid)),
         subject_(ChunkSubject(bucket_, nuid_)),
         chunk_size_(store->EffectiveChunkSize(chunk_size)),
         window_(ChunksInFlight(window > 0 ? window : 32, chunk_size_)),
@@ -166,7 +167,7 @@ class NatsObjectWriter : public ObjectWriter {
         options_(options),
         previous_(std::move(previous)),
         pub_(store, std::move(bucket), options.chunk_size ? options.chunk_size : meta_.max_chunk_size,
-             options.window) {}
+             options.window, options.nuid.empty() ? NewNuid() : options.nuid) {}
   ~NatsObjectWriter() override {
     if (!done_) Abort();
   }
@@ -181,6 +182,15 @@ class NatsObjectWriter : public ObjectWriter {
   uint64_t size() const override { return pub_.size(); }
   std::string Md5Hex() const override { return HexEncode(pub_.Md5()); }
   std::string Sha256Raw() const override { return pub_.Sha256(); }
+
+  Status AmendMeta(const std::function<void(ObjectMeta&)>& edit) override {
+    if (done_) return FailedPrecondition("meta change after commit or abort");
+    std::string name = meta_.name;
+    edit(meta_);
+    meta_.name = std::move(name);
+    meta_.link.reset();
+    return Status::OK();
+  }
 
   Result<ObjectInfo> Commit() override {
     if (done_) return FailedPrecondition("commit after commit or abort");
