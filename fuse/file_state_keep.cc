@@ -2,10 +2,12 @@
 // their handles, unclosed files are never published, and their staged bytes are kept on disk.
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
+#include <cstdarg>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -16,6 +18,22 @@
 
 namespace natss3::fs {
 namespace {
+
+// To stderr (foreground mounts, tests) and syslog: a daemonized mount's stderr is /dev/null,
+// and this line is the only record of where unpublished data went.
+__attribute__((format(printf, 1, 2))) void Warn(const char* format, ...) {
+  va_list args;
+  va_start(args, format);
+  va_list copy;
+  va_copy(copy, args);
+  fprintf(stderr, "natss3fs: ");
+  vfprintf(stderr, format, args);
+  fprintf(stderr, "\n");
+  fflush(stderr);
+  vsyslog(LOG_WARNING, format, copy);
+  va_end(copy);
+  va_end(args);
+}
 
 // Copies the whole of `from` into the new file `path` (holes are written as zeros: this is the
 // fallback when the staging file cannot be linked, and it is bounded by the cache size).
@@ -107,10 +125,9 @@ void FileState::KeepStagingFile(const std::string& key) {
   const bool streaming = mode_ == Mode::kStreaming;
   const uint64_t staged = streaming ? tee_end_ : local_.covered();
   if (staging_fd_ < 0 || staged == 0) {
-    fprintf(stderr,
-            "natss3fs: %s/%s was still open when natss3fs stopped: not published (the previous "
-            "version, if any, stays); nothing of it was staged locally\n",
-            bucket_.c_str(), key.c_str());
+    Warn("%s/%s was still open when natss3fs stopped: not published (the previous version, "
+         "if any, stays); nothing of it was staged locally",
+         bucket_.c_str(), key.c_str());
     return;
   }
   static std::atomic<int> counter{0};
@@ -123,20 +140,17 @@ void FileState::KeepStagingFile(const std::string& key) {
     err = CopyToNewFile(staging_fd_, path);
   }
   if (err != 0) {
-    fprintf(stderr,
-            "natss3fs: %s/%s was still open when natss3fs stopped: not published (the previous "
-            "version, if any, stays); its %llu staged bytes could not be kept in %s: %s\n",
-            bucket_.c_str(), key.c_str(), static_cast<unsigned long long>(staged), path.c_str(),
-            strerror(err));
+    Warn("%s/%s was still open when natss3fs stopped: not published (the previous version, "
+         "if any, stays); its %llu staged bytes could not be kept in %s: %s",
+         bucket_.c_str(), key.c_str(), static_cast<unsigned long long>(staged), path.c_str(),
+         strerror(err));
     return;
   }
-  fprintf(stderr,
-          "natss3fs: %s/%s was still open when natss3fs stopped: not published (the previous "
-          "version, if any, stays); %llu bytes written to it are kept in %s (%s)\n",
-          bucket_.c_str(), key.c_str(), static_cast<unsigned long long>(staged), path.c_str(),
-          streaming ? "its first bytes, in order"
-                    : "at their offsets; bytes not written through the mount read as zeros");
-  fflush(stderr);
+  Warn("%s/%s was still open when natss3fs stopped: not published (the previous version, if "
+       "any, stays); its %llu staged bytes are kept in %s (%s)",
+       bucket_.c_str(), key.c_str(), static_cast<unsigned long long>(staged), path.c_str(),
+       streaming ? "the file's first bytes, in order"
+                 : "at their offsets; parts that were not staged read as zeros there");
 }
 
 }  // namespace natss3::fs

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <functional>
 #include <thread>
 
 #include "mount_fixture.h"
@@ -41,6 +42,8 @@ class MountLimitsTest : public MountFixture {
     EXPECT_TRUE(status.ok()) << status.status().ToString();
     return status.ok() ? *status : BucketStatus{};
   }
+
+  void StopDuringUpload(const std::function<void()>& stop);
 
   TempDir js_dir_{"natss3fs-js"};
 };
@@ -167,10 +170,10 @@ TEST_F(MountLimitsTest, StopNeverPublishesUnclosedFiles) {
   EXPECT_TRUE(ReadFile(kept) == fresh_data) << kept;
 }
 
-// SIGTERM while a close uploads a large file: the upload gives up within seconds, the
-// previous version stays and the put's chunks are purged. The old code finished the upload
-// (here: 20 GiB of a hole) before it exited.
-TEST_F(MountLimitsTest, StopAbortsAnUploadInProgress) {
+// A close uploads a large file (20 GiB of a hole) when natss3fs is stopped by `stop`: the
+// upload gives up within seconds, that close fails, the previous version stays and the put's
+// chunks are purged. The old code finished the upload before it exited.
+void MountLimitsTest::StopDuringUpload(const std::function<void()>& stop) {
   ASSERT_TRUE(store_->PutBytes("b", Meta("big"), "previous").ok());
   ASSERT_TRUE(Mount());
   const BucketStatus before = Bucket();
@@ -182,7 +185,7 @@ TEST_F(MountLimitsTest, StopAbortsAnUploadInProgress) {
   ASSERT_TRUE(PollUntil([&] { return Bucket().size > before.size + (64 << 20); }, seconds(30)))
       << "the upload did not start";
   const auto start = Steady::now();
-  fs_->Signal(SIGTERM);
+  stop();
   EXPECT_EQ(fs_->Wait(seconds(20)), 0);
   EXPECT_LT(Steady::now() - start, seconds(5));
   closer.join();
@@ -191,6 +194,15 @@ TEST_F(MountLimitsTest, StopAbortsAnUploadInProgress) {
   EXPECT_EQ(BytesOf(*store_, "b", "big"), "previous");
   EXPECT_TRUE(PollUntil([&] { return Bucket().messages == before.messages; }, seconds(10)))
       << Bucket().messages << " messages, want " << before.messages;
+}
+
+TEST_F(MountLimitsTest, SigtermAbortsAnUploadInProgress) {
+  StopDuringUpload([&] { fs_->Signal(SIGTERM); });
+}
+
+// umount -f aborts the FUSE connection: the session ends like on SIGTERM.
+TEST_F(MountLimitsTest, ForcedUnmountAbortsAnUploadInProgress) {
+  StopDuringUpload([&] { RunCommand({"umount", "-f", mnt_->path()}); });
 }
 
 // The mount collects garbage: a staged blob nobody references any more (its writer went away)

@@ -317,6 +317,10 @@ TEST(ErrnoMapTest, ContextDecides) {
   EXPECT_EQ(ErrnoFor(NotFound("x"), OpKind::kRead), ENOENT);
   EXPECT_EQ(ErrnoFor(FailedPrecondition("sealed"), OpKind::kWrite), EROFS);
   EXPECT_EQ(ErrnoFor(FailedPrecondition("not empty"), OpKind::kRmdir), ENOTEMPTY);
+  // A metadata write that lost every conditional attempt to concurrent writers.
+  EXPECT_EQ(ErrnoFor(FailedPrecondition("kept changing", Detail::kWrongLastSequence),
+                     OpKind::kNamespace),
+            EBUSY);
   EXPECT_EQ(ErrnoFor(Unavailable("down"), OpKind::kRead), EIO);
   EXPECT_EQ(ErrnoFor(InvalidArgument("object name too long"), OpKind::kWrite), ENAMETOOLONG);
   EXPECT_EQ(ErrnoFor(ResourceExhausted("full"), OpKind::kWrite), ENOSPC);
