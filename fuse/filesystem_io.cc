@@ -112,11 +112,10 @@ int Filesystem::Open(uint64_t ino, int flags, OpenOut* out) {
   }
   out->keep_cache = false;
   if (!handle->state->pending()) {
-    auto index = IndexFor(info->bucket);
-    if (index.ok()) {
-      if (auto entry = (*index)->Lookup(info->path)) {
-        out->keep_cache = inodes_.SwapRevision(ino, entry->revision) == entry->revision;
-      }
+    // The revision of the content this open reads (the held version, a link's target), not
+    // the name's latest: pages cached from a held older version must not be kept for a newer.
+    if (auto version = handle->state->version()) {
+      out->keep_cache = inodes_.SwapRevision(ino, version->revision) == version->revision;
     }
   }
   std::lock_guard lock(mu_);

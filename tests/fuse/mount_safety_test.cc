@@ -348,5 +348,30 @@ TEST_F(MountSafetyTest, UnlinkedNewFileKeepsUnpublishedWritesReadable) {
   EXPECT_EQ(Messages(*store_), 0u) << "the aborted put left chunks behind";
 }
 
+// While a file is open here it shows the version it was opened at, also to new opens; pages
+// cached from that version must not be served once the last handle closed and a newer one
+// is read (the kernel's page cache was kept by the name's latest revision).
+TEST_F(MountSafetyTest, PagesOfAHeldVersionAreNotKeptForTheNextOne) {
+  const std::string v1 = RandomBytes(1 << 20, 51), v2 = RandomBytes(1 << 20, 52);
+  ASSERT_TRUE(store_->PutBytes("b", Meta("f"), v1).ok());
+  ASSERT_TRUE(Mount());
+  int first = open(Path("f").c_str(), O_RDONLY);
+  ASSERT_GE(first, 0);
+  // Another client writes v2 and, like natss3d or a mount, keeps v1 for a while.
+  ConnectOptions options;
+  options.servers = server_->url();
+  options.release_grace = std::chrono::seconds(30);
+  auto other = ConnectNats(options);
+  ASSERT_TRUE(other.ok()) << other.status().ToString();
+  ASSERT_TRUE((*other)->PutBytes("b", Meta("f"), v2).ok());
+  // Names are indexed in stream order: once "barrier" shows, the mount has seen v2 of f.
+  ASSERT_TRUE(store_->PutBytes("b", Meta("barrier"), "").ok());
+  ASSERT_TRUE(PollUntil([&] { return access(Path("barrier").c_str(), F_OK) == 0; }, seconds(5)));
+  EXPECT_TRUE(ReadFile(Path("f")) == v1);  // still open: the held version, now cached
+  ASSERT_EQ(close(first), 0);
+  EXPECT_TRUE(PollUntil([&] { return ReadFile(Path("f")) == v2; }, seconds(3)))
+      << "the pages of the old version were served";
+}
+
 }  // namespace
 }  // namespace natss3::test
