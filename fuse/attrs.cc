@@ -114,4 +114,11 @@ void ApplySetAttr(const SetAttrIn& in, bool is_dir, Headers* headers) {
   if (in.mtime) SetHeader(headers, kMtimeHeader, FormatMtime(*in.mtime));
 }
 
+void CopyOwnedHeaders(const Headers& from, Headers* to) {
+  for (std::string_view key : {kModeHeader, kUidHeader, kGidHeader}) {
+    if (auto value = GetHeader(from, key)) SetHeader(to, key, *value);
+    else RemoveHeader(to, key);
+  }
+}
+
 }  // namespace natss3::fs

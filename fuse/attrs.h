@@ -35,4 +35,9 @@ Attr MakeAttr(uint64_t ino, bool is_dir, uint64_t size, const Headers& headers,
 // plus the type bits of is_dir).
 void ApplySetAttr(const SetAttrIn& in, bool is_dir, Headers* headers);
 
+// Makes the mode, uid and gid headers of `to` what they are in `from` (set or absent), and
+// leaves every other header of `to` alone: metadata edits apply only what the mount owns onto
+// the current record (the core's MD5, S3 headers of other clients stay).
+void CopyOwnedHeaders(const Headers& from, Headers* to);
+
 }  // namespace natss3::fs

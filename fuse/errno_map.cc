@@ -18,6 +18,9 @@ int ErrnoFor(const Status& status, OpKind op) {
     case Code::kAlreadyExists:
       return EEXIST;
     case Code::kFailedPrecondition:
+      // A conditional write that kept losing to other writers (ModifyMeta gives up after a
+      // bounded number of attempts): busy, not a sealed bucket.
+      if (status.detail() == Detail::kWrongLastSequence) return EBUSY;
       if (op == OpKind::kRmdir) return ENOTEMPTY;
       if (op == OpKind::kRead) return EIO;
       return EROFS;  // sealed bucket

@@ -40,9 +40,10 @@ bool CacheBudget::Reserve(uint64_t bytes) {
 void CacheBudget::Release(uint64_t bytes) { used_.fetch_sub(bytes); }
 
 FileState::FileState(ObjectStore* store, std::string bucket, std::string key,
-                     const FsOptions* options, CacheBudget* budget)
+                     const FsOptions* options, CacheBudget* budget,
+                     const std::atomic<bool>* stopping)
     : store_(store), bucket_(std::move(bucket)), options_(options), budget_(budget),
-      key_(std::move(key)) {}
+      stopping_(stopping), key_(std::move(key)) {}
 
 FileState::~FileState() {
   std::lock_guard io(io_mu_);
@@ -53,11 +54,14 @@ FileState::~FileState() {
   DropStagingFile();
 }
 
-void FileState::InitExisting(bool exists, uint64_t size, Headers headers) {
+void FileState::InitExisting(std::optional<ObjectInfo> version, Headers headers) {
+  std::shared_ptr<void> hold = version ? store_->HoldVersion(*version) : nullptr;
   std::lock_guard lock(mu_);
-  exists_ = exists;
-  size_ = size;
+  exists_ = version.has_value();
+  size_ = version ? version->size : 0;
   headers_ = std::move(headers);
+  version_ = std::move(version);
+  hold_ = std::move(hold);
 }
 
 ObjectMeta FileState::CommitMeta() const {
@@ -101,16 +105,6 @@ int FileState::BeginFresh() {
   return 0;
 }
 
-int FileState::OpenStagingFile() {
-  if (staging_fd_ >= 0) return 0;
-  std::string path = options_->cache_dir + "/stage-XXXXXX";
-  int fd = mkostemp(path.data(), O_CLOEXEC);
-  if (fd < 0) return errno;
-  unlink(path.c_str());  // anonymous: a crash leaves nothing behind
-  staging_fd_ = fd;
-  return 0;
-}
-
 void FileState::DropStagingFile() {
   if (staging_fd_ >= 0) close(staging_fd_);
   staging_fd_ = -1;
@@ -141,6 +135,10 @@ void FileState::TeeStreaming(uint64_t offset, const char* data, size_t n) {
     }
   }
   // The cache is full (or unusable): keep the rest where it can be read back, in NATS.
+  if (!spill_ && Stopping()) {
+    spill_failed_ = true;  // no new upload once natss3fs stops
+    return;
+  }
   if (!spill_) {
     auto spill = store_->NewStagedWriter(bucket_);
     if (spill.ok()) spill_ = std::move(spill).value();
@@ -154,6 +152,7 @@ void FileState::TeeStreaming(uint64_t offset, const char* data, size_t n) {
 
 int FileState::ApplyAppend(const char* data, size_t n) {
   int err = EIO;
+  if (Stopping()) writer_failed_ = true;  // nothing more goes out; the tee still keeps it
   if (!writer_failed_) {
     Status st = writer_->Write(std::string_view(data, n));
     err = st.ok() ? 0 : ErrnoFor(st, OpKind::kWrite);
@@ -181,6 +180,7 @@ void FileState::StopPipe() { pipe_.reset(); }
 int FileState::ZeroFillStreaming(uint64_t to) {
   static const std::vector<char> zeros(kZeroBlock);
   while (size_ < to) {
+    if (Stopping()) return EIO;
     size_t n = static_cast<size_t>(std::min<uint64_t>(zeros.size(), to - size_));
     if (int err = AppendStreaming(zeros.data(), n); err != 0) return err;
   }
@@ -204,6 +204,7 @@ int FileState::StreamFromLocal() {
   if (!writer.ok()) return ErrnoFor(writer.status(), OpKind::kWrite);
   std::vector<char> buf(std::min<uint64_t>(size_, kZeroBlock));
   for (uint64_t offset = 0; offset < size_;) {
+    if (Stopping()) return EIO;
     size_t n = static_cast<size_t>(std::min<uint64_t>(buf.size(), size_ - offset));
     if (int err = PreadAll(staging_fd_, buf.data(), n, offset); err != 0) return err;
     Status st = (*writer)->Write(std::string_view(buf.data(), n));
@@ -254,7 +255,7 @@ int FileState::Write(uint64_t offset, const char* data, size_t n) {
   // Appending to a clean local copy (e.g. dd and shell redirections: open, dup2, close --
   // that close publishes the new, empty file): stream again rather than stage.
   if (mode_ == Mode::kStaged && !dirty_ && offset == size_ && base_.empty() &&
-      local_.covered() == size_) {
+      local_.covered() == size_ && !Discarded()) {
     (void)StreamFromLocal();
   }
   if (mode_ == Mode::kStreaming && !writer_failed_) {
@@ -282,7 +283,7 @@ int FileState::Truncate(uint64_t size) {
     std::lock_guard io(io_mu_);
     if (mode_ == Mode::kStreaming && size == size_) return 0;
   }
-  if (size == 0) return BeginFresh();
+  if (size == 0 && !Discarded()) return BeginFresh();
   std::lock_guard io(io_mu_);
   DrainPipe();
   if (mode_ == Mode::kStreaming && !writer_failed_ && size > size_ &&
@@ -320,12 +321,12 @@ int FileState::Read(uint64_t offset, char* buf, size_t n, size_t* got, bool* ser
 
 int FileState::Commit(std::optional<ObjectInfo>* committed) {
   std::lock_guard io(io_mu_);
+  if (Discarded()) return 0;
+  // natss3fs is stopping: a file whose close races with the stop is not published either.
+  if (Stopping() && pending()) return EIO;
   StopPipe();
   std::optional<ObjectInfo> info;
-  {
-    std::lock_guard lock(mu_);
-    if (discarded_) return 0;
-  }
+  int update_err = 0;  // the data is published; the attributes or the rename failed
   if (mode_ == Mode::kStreaming) {
     Result<ObjectInfo> result = Unavailable("the streaming put failed");
     if (!writer_failed_) result = writer_->Commit();
@@ -354,22 +355,7 @@ int FileState::Commit(std::optional<ObjectInfo>* committed) {
       mode_ = Mode::kClean;
     }
     info = std::move(result).value();
-    bool needs_update;
-    {
-      std::lock_guard lock(mu_);
-      needs_update = headers_changed_ || info->name() != key_;
-    }
-    if (needs_update) {
-      ObjectMeta meta = CommitMeta();
-      auto updated = store_->UpdateMeta(bucket_, info->name(), meta);
-      if (!updated.ok() && updated.status().code() == Code::kAlreadyExists) {
-        // Renamed while streaming over an older version that moved to the new name first.
-        (void)store_->Delete(bucket_, meta.name);
-        updated = store_->UpdateMeta(bucket_, info->name(), meta);
-      }
-      if (!updated.ok()) return ErrnoFor(updated.status(), OpKind::kWrite);
-      info = std::move(updated).value();
-    }
+    update_err = UpdateCommitted(&*info);
   } else if (mode_ == Mode::kStaged && dirty_) {
     if (int err = UploadStaged(&info); err != 0) return err;
     if (!base_.empty()) {
@@ -382,29 +368,54 @@ int FileState::Commit(std::optional<ObjectInfo>* committed) {
     return 0;
   }
   dirty_ = false;
+  // Reads of this file now come from the new version: hold it instead of the old one (whose
+  // chunks the commit released; readers still on it hold it themselves).
+  std::shared_ptr<void> hold = store_->HoldVersion(*info);
   std::lock_guard lock(mu_);
   exists_ = true;
   pending_ = false;
   headers_changed_ = false;
   headers_ = info->meta.headers;
+  version_ = *info;
+  hold_.swap(hold);
   if (committed) *committed = std::move(info);
-  return 0;
+  return update_err;
 }
 
-void FileState::Discard() {
-  std::lock_guard io(io_mu_);
-  StopPipe();
-  if (writer_) writer_->Abort();
-  writer_.reset();
-  DropSpill();
-  DropBase();
-  DropStagingFile();
-  mode_ = Mode::kClean;
-  dirty_ = false;
-  std::lock_guard lock(mu_);
-  discarded_ = true;
-  pending_ = false;
-  exists_ = false;
+int FileState::UpdateCommitted(ObjectInfo* info) {
+  ObjectMeta wanted = CommitMeta();
+  {
+    std::lock_guard lock(mu_);
+    if (!headers_changed_ && info->name() == key_) return 0;
+  }
+  // Only the headers this mount owns, and only on the version this commit wrote: if another
+  // writer replaced it meanwhile, its record is left as it is (its own attributes, its MD5).
+  const std::string nuid = info->nuid;
+  bool replaced = false;
+  auto mutate = [&](ObjectInfo& current) -> Status {
+    if (current.nuid != nuid) {
+      replaced = true;
+      return FailedPrecondition("replaced by another writer");
+    }
+    current.meta.name = wanted.name;
+    CopyOwnedHeaders(wanted.headers, &current.meta.headers);
+    if (auto mtime = GetHeader(wanted.headers, kMtimeHeader)) {
+      SetHeader(&current.meta.headers, kMtimeHeader, *mtime);
+    } else {
+      RemoveHeader(&current.meta.headers, kMtimeHeader);
+    }
+    return Status::OK();
+  };
+  // Renamed while streaming: the old version may have moved to the new name first (rename of
+  // the committed object), so the rename replaces it, in one step.
+  ModifyOptions options;
+  options.replace_target = true;
+  auto updated = store_->ModifyMeta(bucket_, info->name(), mutate, options);
+  // Replaced or deleted by another client since the commit: last writer wins.
+  if (replaced || updated.status().code() == Code::kNotFound) return 0;
+  if (!updated.ok()) return ErrnoFor(updated.status(), OpKind::kWrite);
+  *info = std::move(updated).value();
+  return 0;
 }
 
 void FileState::ApplyAttrs(const SetAttrIn& in) {
@@ -435,7 +446,15 @@ bool FileState::exists() const {
 }
 bool FileState::pending() const {
   std::lock_guard lock(mu_);
-  return pending_;
+  return pending_ && !discarded_;
+}
+bool FileState::Discarded() const {
+  std::lock_guard lock(mu_);
+  return discarded_;
+}
+std::optional<ObjectInfo> FileState::version() const {
+  std::lock_guard lock(mu_);
+  return version_;
 }
 std::string FileState::key() const {
   std::lock_guard lock(mu_);

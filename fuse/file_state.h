@@ -16,6 +16,13 @@
 //    read as the base.
 // A crash before Commit leaves the old version (or nothing): the object store only shows a
 // version once its meta is published by ObjectWriter::Commit; staged blobs have no meta.
+// Stopping natss3fs never commits either (Abandon): a file the application did not close is
+// not published, and uploads in progress give up when the mount's stop flag is raised.
+//
+// The committed version reads come from (version()) is held (ObjectStore::HoldVersion) while
+// the file is open, and read by its info, never by path: after an unlink or a rename over it
+// the open handles keep reading it, and its chunks are purged only after the last close.
+// Unpublished data of an unlinked file stays readable through its handles too (Discard).
 //
 // Writes of a streamed file past its first MiB return once queued in an AppendPipe (4 MiB):
 // a put error then surfaces as the staged fallback or at close, not in that write(2).
@@ -61,25 +68,33 @@ class FileState {
  public:
   enum class Mode { kClean, kStreaming, kStaged };
 
+  // `stopping`, when set, makes every upload of this file give up (EIO) from then on.
   FileState(ObjectStore* store, std::string bucket, std::string key, const FsOptions* options,
-            CacheBudget* budget);
+            CacheBudget* budget, const std::atomic<bool>* stopping);
   ~FileState();  // aborts an uncommitted writer, drops the staging file
   FileState(const FileState&) = delete;
   FileState& operator=(const FileState&) = delete;
 
-  // State of an existing object (or none) at first open.
-  void InitExisting(bool exists, uint64_t size, Headers headers);
+  // State at first open: the object's current version (none: it does not exist) and the
+  // headers attributes come from (a link's own).
+  void InitExisting(std::optional<ObjectInfo> version, Headers headers);
   // Starts a new, empty version (create, O_TRUNC). Errors as errno (EROFS for a sealed bucket).
   int BeginFresh();
   int Write(uint64_t offset, const char* data, size_t n);
   int Truncate(uint64_t size);
   // Reads pending or staged content. *served false: the caller must read the object store.
   int Read(uint64_t offset, char* buf, size_t n, size_t* got, bool* served);
-  // Publishes pending content as the new object version; no-op when clean. On success fills
-  // *committed (when given) with the new version.
+  // Publishes pending content as the new object version; no-op when clean, unlinked, or (EIO)
+  // once natss3fs stops. Fills *committed (when given) with the new version once the data is
+  // published, also when applying the attributes or a rename to it failed afterwards (the
+  // error is returned then).
   int Commit(std::optional<ObjectInfo>* committed);
-  // The name was unlinked: drop pending data, never commit.
+  // The name was unlinked (or renamed over): never commit. Unpublished bytes stay readable
+  // through the open handles until the last close, like the committed version.
   void Discard();
+  // natss3fs stops with this file still open: never commit, give up the upload, and keep the
+  // locally staged bytes (if any) as a named file in the cache directory, logged on stderr.
+  void Abandon();
 
   // Attribute changes while open: applied to the next commit (or to the store by the caller).
   void ApplyAttrs(const SetAttrIn& in);
@@ -88,8 +103,10 @@ class FileState {
   Headers headers() const;
   uint64_t size() const;
   bool exists() const;
-  bool pending() const;  // uncommitted data (streaming, or a dirty staging file)
+  bool pending() const;  // uncommitted data that will be published (not after Discard)
   std::string key() const;
+  // The committed version reads of unchanged content come from (held while this lives).
+  std::optional<ObjectInfo> version() const;
 
  private:
   // Bytes [start, start + length) of the file read from `reader` at reader_offset + (x - start).
@@ -111,11 +128,16 @@ class FileState {
   int ToStaged();  // from kStreaming or kClean
   int StageStreamed();  // kStreaming -> kStaged from the tee and the spill; EIO when lost
   int StreamFromLocal();  // clean kStaged local copy -> kStreaming (replays it into a put)
+  bool Stopping() const { return stopping_ != nullptr && stopping_->load(); }
+  bool Discarded() const;  // mu_ not held
   int OpenStagingFile();
   void DropStagingFile();
   void DropSpill();
   bool GrowReservation(uint64_t bytes);
   ObjectMeta CommitMeta() const;  // mu_ not held
+  // After a streamed commit: applies attribute changes and a rename made while streaming
+  // (the writer's meta was fixed when it started) to the version just committed.
+  int UpdateCommitted(ObjectInfo* info);
   // file_state_staged.cc (all io_mu_ held): random access
   int StageFromStore();
   int SpillToBase();
@@ -129,10 +151,14 @@ class FileState {
   int AddBlobSegment(uint64_t start, const StagedBlob& blob);
   void DropBase();
 
+  // file_state_keep.cc (io_mu_ held): gives the staging file a name in the cache directory.
+  void KeepStagingFile(const std::string& key);
+
   ObjectStore* store_;
   const std::string bucket_;
   const FsOptions* options_;
   CacheBudget* budget_;
+  const std::atomic<bool>* stopping_;
 
   std::mutex io_mu_;
   Mode mode_ = Mode::kClean;
@@ -156,10 +182,12 @@ class FileState {
   uint64_t size_ = 0;
   bool exists_ = false;
   bool pending_ = false;
-  bool discarded_ = false;
+  bool discarded_ = false;        // unlinked or abandoned: never commits
   bool headers_changed_ = false;  // attrs changed after the writer captured its meta
   Headers headers_;
   std::optional<timespec> explicit_mtime_;
+  std::optional<ObjectInfo> version_;
+  std::shared_ptr<void> hold_;  // HoldVersion token of version_
 };
 
 }  // namespace natss3::fs

@@ -22,11 +22,14 @@ constexpr size_t kCopyBlock = 1 << 20;
 int FileState::StageFromStore() {
   if (int err = OpenStagingFile(); err != 0) return err;
   local_.Clear();
-  if (!exists_ || size_ == 0) return 0;
+  // The version this file shows (held), not whatever the name holds now: it may have been
+  // unlinked, renamed over, or replaced by another client since the file was opened.
+  std::optional<ObjectInfo> version = this->version();
+  if (!version || version->size == 0 || size_ == 0) return 0;
   ReadOptions read_options;  // verifies the digest of a whole download; ReadAt never does
   read_options.window = options_->read_window;
   read_options.idle_timeout = std::chrono::milliseconds(options_->read_idle_timeout_ms);
-  auto reader = store_->Open(bucket_, key(), read_options);
+  auto reader = store_->OpenInfo(*version, read_options);
   if (!reader.ok()) return ErrnoFor(reader.status(), OpKind::kRead);
   const uint64_t size = (*reader)->info().size;
   if (!GrowReservation(size)) {
@@ -39,6 +42,7 @@ int FileState::StageFromStore() {
     std::vector<char> buf(kCopyBlock);
     uint64_t offset = 0;
     for (;;) {
+      if (Stopping()) return EIO;
       auto got = (*reader)->Read(buf.data(), buf.size());
       if (!got.ok()) return ErrnoFor(got.status(), OpKind::kRead);
       if (*got == 0) break;
@@ -93,6 +97,7 @@ int FileState::SpillToBase() {
   if (!prefix.ok()) return 0;  // keep the prefix local: correct, only the budget stays used
   std::vector<char> buf(kCopyBlock);
   for (uint64_t offset = 0; offset < tee_end_;) {
+    if (Stopping()) return 0;  // the prefix stays local
     size_t n = static_cast<size_t>(std::min<uint64_t>(buf.size(), tee_end_ - offset));
     if (PreadAll(staging_fd_, buf.data(), n, offset) != 0 ||
         !(*prefix)->Write(std::string_view(buf.data(), n)).ok()) {
@@ -206,6 +211,8 @@ int FileState::UploadStaged(std::optional<ObjectInfo>* committed) {
   if (!writer.ok()) return ErrnoFor(writer.status(), OpKind::kWrite);
   std::vector<char> buf(kCopyBlock);
   for (uint64_t offset = 0; offset < size_;) {
+    // natss3fs is stopping: give up (the writer's destructor purges what went out).
+    if (Stopping()) return EIO;
     size_t n = static_cast<size_t>(std::min<uint64_t>(buf.size(), size_ - offset));
     if (int err = ReadContent(offset, buf.data(), n); err != 0) return err;
     Status st = (*writer)->Write(std::string_view(buf.data(), n));

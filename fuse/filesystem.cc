@@ -38,7 +38,10 @@ void Filesystem::SetNotifier(Notifier* notifier) {
   notifier_ = notifier;
 }
 
+void Filesystem::Stop() { stopping_uploads_.store(true); }
+
 void Filesystem::Shutdown() {
+  Stop();
   if (preload_thread_.joinable()) preload_thread_.join();  // before indexes_ is emptied
   std::vector<std::pair<std::string, std::shared_ptr<FileState>>> open;
   std::map<std::string, IndexSlot> indexes;
@@ -49,9 +52,9 @@ void Filesystem::Shutdown() {
     }
     indexes.swap(indexes_);
   }
-  for (auto& [bucket, state] : open) {
-    if (state->pending()) (void)CommitFile(bucket, *state);
-  }
+  // Files the application has not closed are not published: it never said they were done
+  // (a half-written file must not replace the previous version).
+  for (auto& [bucket, state] : open) state->Abandon();
   for (auto& [bucket, slot] : indexes) slot.index->RemoveListener(slot.listener);
   {
     std::lock_guard lock(notify_mu_);
@@ -95,22 +98,39 @@ void Filesystem::Hide(const std::string& bucket, const std::string& key, uint64_
   hidden_[HiddenKey(bucket, key)] = revision;
 }
 
-int Filesystem::CheckWritable(const std::string& bucket) {
-  if (options_.read_only) return EROFS;
-  if (bucket.empty()) return 0;
+int Filesystem::Facts(const std::string& bucket, BucketFacts* out) {
   const auto now = std::chrono::steady_clock::now();
   {
     std::lock_guard lock(mu_);
-    auto it = sealed_.find(bucket);
-    if (it != sealed_.end() && now - it->second.first < std::chrono::seconds(2)) {
-      return it->second.second ? EROFS : 0;
+    auto it = bucket_facts_.find(bucket);
+    if (it != bucket_facts_.end() && now - it->second.checked < std::chrono::seconds(2)) {
+      *out = it->second;
+      return 0;
     }
   }
   auto status = store_->GetBucketStatus(bucket);
   if (!status.ok()) return ErrnoFor(status.status(), OpKind::kWrite);
+  *out = BucketFacts{now, status->sealed, status->max_bytes};
   std::lock_guard lock(mu_);
-  sealed_[bucket] = {now, status->sealed};
-  return status->sealed ? EROFS : 0;
+  bucket_facts_[bucket] = *out;
+  return 0;
+}
+
+int Filesystem::CheckWritable(const std::string& bucket) {
+  if (options_.read_only) return EROFS;
+  if (bucket.empty()) return 0;
+  BucketFacts facts;
+  if (int err = Facts(bucket, &facts); err != 0) return err;
+  return facts.sealed ? EROFS : 0;
+}
+
+uint64_t Filesystem::MaxFileSize(const std::string& bucket) {
+  if (options_.max_file_size > 0) return options_.max_file_size;
+  BucketFacts facts;
+  if (Facts(bucket, &facts) == 0 && facts.max_bytes > 0) {
+    return static_cast<uint64_t>(facts.max_bytes);
+  }
+  return kDefaultMaxFileSize;
 }
 
 std::shared_ptr<FileState> Filesystem::OpenState(uint64_t ino) {
@@ -253,6 +273,7 @@ int Filesystem::GetAttr(uint64_t ino, Attr* out) {
     return ENOENT;
   }
   *out = AttrOf(ino, r);
+  if (info->orphan) out->nlink = 0;  // unlinked (or renamed over) but still open: fstat
   return 0;
 }
 

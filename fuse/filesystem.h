@@ -50,6 +50,9 @@ class Filesystem {
   // Chunk fetches in flight shared by the sequential readers of the mount (32 MiB of 128 KiB
   // chunks): one stream gets read_window_max, 100 streams get read_window each.
   static constexpr int kReadBudgetChunks = 256;
+  // Largest file when neither -o max_file_size nor the bucket's max_bytes says: the core
+  // cannot tell the JetStream account's storage left, so a sane bound instead of none.
+  static constexpr uint64_t kDefaultMaxFileSize = 1ull << 40;
 
   Filesystem(std::shared_ptr<ObjectStore> store, FsOptions options);
   ~Filesystem();  // Shutdown()
@@ -59,7 +62,12 @@ class Filesystem {
   const FsOptions& options() const { return options_; }
   // Starts delivering invalidations (nullptr stops). The notifier must outlive the mount.
   void SetNotifier(Notifier* notifier);
-  // Commits every open file with pending data and stops the notifier thread. Idempotent.
+  // The mount is ending (SIGTERM, unmount): every upload in progress gives up (EIO) and no
+  // file is published any more. Safe from any thread. Idempotent.
+  void Stop();
+  // Stop(), then abandons every open file with pending data (never published: its staged
+  // bytes are kept in the cache directory, see FileState::Abandon) and stops the notifier
+  // thread. Idempotent.
   void Shutdown();
 
   // Successful Lookup/Create/Mkdir/Mknod add one kernel reference to out->ino.
@@ -121,6 +129,16 @@ class Filesystem {
   bool Hidden(const std::string& bucket, const ListingIndex::Entry& entry);
   // EROFS for a read-only mount or a sealed bucket (bucket state cached for a few seconds).
   int CheckWritable(const std::string& bucket);
+  // The size no file of `bucket` may exceed (EFBIG): -o max_file_size, else the bucket's
+  // max_bytes, else kDefaultMaxFileSize.
+  uint64_t MaxFileSize(const std::string& bucket);
+  // Bucket facts cached for a few seconds (0, or an errno when the bucket cannot be read).
+  struct BucketFacts {
+    std::chrono::steady_clock::time_point checked;
+    bool sealed = false;
+    int64_t max_bytes = -1;
+  };
+  int Facts(const std::string& bucket, BucketFacts* out);
   void Hide(const std::string& bucket, const std::string& key, uint64_t revision);
   int ParentPath(uint64_t parent, std::string_view name, InodeInfo* dir, std::string* path);
   Attr AttrOf(uint64_t ino, const Resolved& r) const;
@@ -132,6 +150,8 @@ class Filesystem {
 
   // filesystem_io.cc
   std::shared_ptr<Handle> GetHandle(uint64_t fh);
+  // The object's current record, a link's target instead of the link.
+  Result<ObjectInfo> CurrentVersion(const std::string& bucket, const std::string& path);
   int AttachFile(uint64_t ino, const InodeInfo& info, std::shared_ptr<FileState>* state);
   void DetachFile(uint64_t ino);
   int ReadStore(Handle& handle, uint64_t offset, size_t size, char* buf, size_t* got);
@@ -144,8 +164,9 @@ class Filesystem {
 
   // filesystem_ns.cc
   int RenameDir(const std::string& bucket, const std::string& from, const std::string& to);
+  // A metadata-only rename; `replace`: a live target is replaced in the same step.
   int RenameObject(const std::string& bucket, const std::string& from, const std::string& to,
-                   uint64_t* revision);
+                   bool replace, uint64_t* revision);
 
   std::shared_ptr<ObjectStore> store_;
   const FsOptions options_;
@@ -167,8 +188,9 @@ class Filesystem {
   std::map<std::string, IndexSlot> indexes_;
   // Names removed through this mount, hidden until the index drops them (key -> revision).
   std::map<std::string, uint64_t> hidden_;
-  // bucket -> (when checked, sealed)
-  std::map<std::string, std::pair<std::chrono::steady_clock::time_point, bool>> sealed_;
+  std::map<std::string, BucketFacts> bucket_facts_;
+  // Set by Stop(); FileStates read it through a pointer and give up their uploads.
+  std::atomic<bool> stopping_uploads_{false};
 
   std::mutex notify_mu_;
   std::condition_variable notify_cv_;

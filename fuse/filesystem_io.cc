@@ -36,14 +36,36 @@ int Filesystem::AttachFile(uint64_t ino, const InodeInfo& info,
   int err = Resolve(info.bucket, info.path, &r);
   if (err != 0 && err != ENOENT) return err;
   if (err == 0 && r.is_dir) return EISDIR;
+  std::optional<ObjectInfo> version;
+  if (err == 0) {
+    // The whole record (the index lacks the chunk count): every read of this open file goes
+    // to this version by its info, and it is held until the last close (file_state.h).
+    auto current = CurrentVersion(info.bucket, info.path);
+    if (!current.ok() && current.status().code() != Code::kNotFound) {
+      return ErrnoFor(current.status(), OpKind::kRead);
+    }
+    if (current.ok()) version = std::move(current).value();
+  }
   auto fresh = std::make_shared<FileState>(store_.get(), info.bucket, info.path, &options_,
-                                           &budget_);
-  fresh->InitExisting(err == 0, r.size, std::move(r.headers));
+                                           &budget_, &stopping_uploads_);
+  fresh->InitExisting(std::move(version), std::move(r.headers));
   std::lock_guard lock(mu_);
   auto [it, inserted] = files_.emplace(ino, OpenFile{fresh, 0});
   it->second.handles++;
   *state = it->second.state;
   return 0;
+}
+
+Result<ObjectInfo> Filesystem::CurrentVersion(const std::string& bucket,
+                                              const std::string& path) {
+  NATSS3_ASSIGN_OR_RETURN(ObjectInfo info, store_->GetInfo(bucket, path));
+  if (!info.is_link()) return info;
+  const ObjectLink& link = *info.meta.link;
+  if (link.is_bucket_link()) return NotFound("a bucket link is not a file");
+  NATSS3_ASSIGN_OR_RETURN(ObjectInfo target,
+                          store_->GetInfo(link.bucket.empty() ? bucket : link.bucket, link.name));
+  if (target.is_link()) return NotFound("a link to a link is not a file");
+  return target;
 }
 
 void Filesystem::DetachFile(uint64_t ino) {
@@ -57,9 +79,9 @@ void Filesystem::DetachFile(uint64_t ino) {
 
 int Filesystem::CommitFile(const std::string& bucket, FileState& state) {
   std::optional<ObjectInfo> info;
-  if (int err = state.Commit(&info); err != 0) return err;
-  if (info) WaitVisible(bucket, info->revision);
-  return 0;
+  int err = state.Commit(&info);
+  if (info) WaitVisible(bucket, info->revision);  // also when only its attributes failed
+  return err;
 }
 
 int Filesystem::Open(uint64_t ino, int flags, OpenOut* out) {
@@ -75,6 +97,7 @@ int Filesystem::Open(uint64_t ino, int flags, OpenOut* out) {
   handle->bucket = info->bucket;
   handle->flags = flags;
   handle->writable = writable;
+  handle->max_size = writable ? MaxFileSize(info->bucket) : 0;
   handle->stream.Attach(&active_streams_);
   if (int err = AttachFile(ino, *info, &handle->state); err != 0) return err;
   if (!handle->state->exists() && !handle->state->pending()) {
@@ -89,11 +112,10 @@ int Filesystem::Open(uint64_t ino, int flags, OpenOut* out) {
   }
   out->keep_cache = false;
   if (!handle->state->pending()) {
-    auto index = IndexFor(info->bucket);
-    if (index.ok()) {
-      if (auto entry = (*index)->Lookup(info->path)) {
-        out->keep_cache = inodes_.SwapRevision(ino, entry->revision) == entry->revision;
-      }
+    // The revision of the content this open reads (the held version, a link's target), not
+    // the name's latest: pages cached from a held older version must not be kept for a newer.
+    if (auto version = handle->state->version()) {
+      out->keep_cache = inodes_.SwapRevision(ino, version->revision) == version->revision;
     }
   }
   std::lock_guard lock(mu_);
@@ -127,7 +149,7 @@ int Filesystem::Create(uint64_t parent, std::string_view name, uint32_t mode, in
     }
     Headers headers;
     SetHeader(&headers, kModeHeader, std::to_string((mode & 07777) | S_IFREG));
-    state->InitExisting(false, 0, std::move(headers));
+    state->InitExisting(std::nullopt, std::move(headers));
     int begin = state->BeginFresh();
     if (begin == 0) begin = Open(ino, (flags & ~O_TRUNC), out);
     DetachFile(ino);
@@ -144,7 +166,11 @@ int Filesystem::Create(uint64_t parent, std::string_view name, uint32_t mode, in
 
 int Filesystem::ReadStore(Handle& handle, uint64_t offset, size_t size, char* buf,
                           size_t* got) {
-  const std::string key = handle.state->key();
+  // The version the file shows, by its info: never a lookup of the name, which may have been
+  // unlinked or renamed over since (the open file keeps its data, like a local file).
+  const std::optional<ObjectInfo> version = handle.state->version();
+  *got = 0;
+  if (!version) return EIO;  // nothing committed and nothing staged is left
   ReadOptions read_options;
   read_options.idle_timeout = std::chrono::milliseconds(options_.read_idle_timeout_ms);
   read_options.window = options_.read_window;
@@ -154,7 +180,6 @@ int Filesystem::ReadStore(Handle& handle, uint64_t offset, size_t size, char* bu
     sequential = offset == handle.next_offset || handle.stream.Near(offset);
     handle.next_offset = offset + size;
   }
-  *got = 0;
   if (sequential) {
     auto open = [&](uint64_t from, std::unique_ptr<ObjectReader>* out) {
       ReadOptions options = read_options;
@@ -163,7 +188,7 @@ int Filesystem::ReadStore(Handle& handle, uint64_t offset, size_t size, char* bu
                                   options_.read_window,
                                   std::max(options_.read_window, options_.read_window_max));
       options.verify_digest = from == 0;  // a whole-object read checks the SHA-256 at the end
-      auto opened = store_->Open(handle.bucket, key, options);
+      auto opened = store_->OpenInfo(*version, options);
       if (!opened.ok()) return ErrnoFor(opened.status(), OpKind::kRead);
       *out = std::move(opened).value();
       return 0;
@@ -183,7 +208,7 @@ int Filesystem::ReadStore(Handle& handle, uint64_t offset, size_t size, char* bu
   int err = 0;
   if (!reader) {
     read_options.verify_digest = false;
-    auto opened = store_->Open(handle.bucket, key, read_options);
+    auto opened = store_->OpenInfo(*version, read_options);
     if (!opened.ok()) return ErrnoFor(opened.status(), OpKind::kRead);
     reader = std::move(opened).value();
   }
@@ -212,6 +237,9 @@ int Filesystem::Read(uint64_t fh, uint64_t offset, size_t size, char* buf, size_
 int Filesystem::Write(uint64_t fh, uint64_t offset, const char* data, size_t size) {
   auto handle = GetHandle(fh);
   if (!handle || !handle->writable) return EBADF;
+  // Past the limit nothing is written, at once: no upload that must fail later (ENOSPC after
+  // the bucket filled up), no hole streamed as zeros.
+  if (offset > handle->max_size || size > handle->max_size - offset) return EFBIG;
   return handle->state->Write(offset, data, size);
 }
 
@@ -248,27 +276,29 @@ int Filesystem::Release(uint64_t fh) {
 int Filesystem::UpdateAttrs(const InodeInfo& info, const SetAttrIn& in) {
   if (info.path.empty()) return 0;  // bucket roots keep no attributes
   const std::string key = info.is_dir ? info.path + "/" : info.path;
-  auto current = store_->GetInfo(info.bucket, key);
-  if (!current.ok()) {
-    if (current.status().code() != Code::kNotFound || !info.is_dir) {
-      return ErrnoFor(current.status(), OpKind::kWrite);
+  bool link = false;
+  // Edits the record current at the write (re-run if it changes meanwhile): only the headers
+  // of `in` change; data, the MD5 header and other clients' headers stay as they are.
+  auto mutate = [&](ObjectInfo& current) -> Status {
+    if (current.is_link()) {
+      link = true;
+      return FailedPrecondition("a link keeps no attributes");
     }
+    if (!GetHeader(current.meta.headers, kMtimeHeader)) {
+      // A meta write restamps the object: keep its mtime visible.
+      SetHeader(&current.meta.headers, kMtimeHeader, FormatMtime(ToTimespec(current.mtime)));
+    }
+    ApplySetAttr(in, info.is_dir, &current.meta.headers);
+    return Status::OK();
+  };
+  auto updated = store_->ModifyMeta(info.bucket, key, mutate);
+  if (link) return EPERM;
+  if (!updated.ok() && updated.status().code() == Code::kNotFound && info.is_dir) {
     ObjectMeta marker;  // an implied directory gets a marker to hold its attributes
     marker.name = key;
     ApplySetAttr(in, true, &marker.headers);
-    auto put = store_->PutBytes(info.bucket, marker, "");
-    if (!put.ok()) return ErrnoFor(put.status(), OpKind::kWrite);
-    WaitVisible(info.bucket, put->revision);
-    return 0;
+    updated = store_->PutBytes(info.bucket, marker, "");
   }
-  if (current->is_link()) return EPERM;
-  ObjectMeta meta = current->meta;
-  if (!GetHeader(meta.headers, kMtimeHeader)) {
-    // UpdateMeta restamps the object: keep the old mtime visible.
-    SetHeader(&meta.headers, kMtimeHeader, FormatMtime(ToTimespec(current->mtime)));
-  }
-  ApplySetAttr(in, info.is_dir, &meta.headers);
-  auto updated = store_->UpdateMeta(info.bucket, key, meta);
   if (!updated.ok()) return ErrnoFor(updated.status(), OpKind::kWrite);
   WaitVisible(info.bucket, updated->revision);
   return 0;
@@ -281,6 +311,15 @@ int Filesystem::SetAttr(uint64_t ino, const SetAttrIn& in, Attr* out) {
   if (info->is_dir && in.size) return EISDIR;
   const bool attrs = in.mode || in.uid || in.gid || in.mtime;
   if (info->is_dir) {
+    if (attrs) {
+      if (int err = UpdateAttrs(*info, in); err != 0) return err;
+    }
+    return GetAttr(ino, out);
+  }
+  if (in.size && *in.size > MaxFileSize(info->bucket)) return EFBIG;  // see Write
+  if (!in.size && !OpenState(ino)) {
+    // Not open here: only the record changes (no state, no lookup of the whole record).
+    if (info->orphan) return ENOENT;
     if (attrs) {
       if (int err = UpdateAttrs(*info, in); err != 0) return err;
     }

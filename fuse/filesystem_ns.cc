@@ -142,17 +142,24 @@ int Filesystem::Rmdir(uint64_t parent, std::string_view name) {
 }
 
 int Filesystem::RenameObject(const std::string& bucket, const std::string& from,
-                             const std::string& to, uint64_t* revision) {
-  auto current = store_->GetInfo(bucket, from);
-  if (!current.ok()) return ErrnoFor(current.status(), OpKind::kNamespace);
-  ObjectMeta meta = current->meta;
-  if (!GetHeader(meta.headers, kMtimeHeader)) {
-    SetHeader(&meta.headers, kMtimeHeader, FormatMtime(ToTimespec(current->mtime)));
-  }
-  meta.name = to;
-  auto renamed = store_->UpdateMeta(bucket, from, meta);
+                             const std::string& to, bool replace, uint64_t* revision) {
+  uint64_t source_revision = 0;
+  // Renames the record current at the write (re-run if it changes meanwhile), so a version
+  // written just before is what moves, with its own headers.
+  auto mutate = [&](ObjectInfo& current) -> Status {
+    source_revision = current.revision;
+    if (!GetHeader(current.meta.headers, kMtimeHeader)) {
+      // A meta write restamps the object: keep its mtime visible.
+      SetHeader(&current.meta.headers, kMtimeHeader, FormatMtime(ToTimespec(current.mtime)));
+    }
+    current.meta.name = to;
+    return Status::OK();
+  };
+  ModifyOptions options;
+  options.replace_target = replace;  // POSIX rename: the target is replaced in the same step
+  auto renamed = store_->ModifyMeta(bucket, from, mutate, options);
   if (!renamed.ok()) return ErrnoFor(renamed.status(), OpKind::kNamespace);
-  Hide(bucket, from, current->revision);
+  Hide(bucket, from, source_revision);
   *revision = renamed->revision;
   return 0;
 }
@@ -176,7 +183,8 @@ int Filesystem::RenameDir(const std::string& bucket, const std::string& from,
   uint64_t revision = 0;
   for (const auto& name : names) {
     // Not atomic: a failure leaves the objects moved so far under the new name.
-    if (int err = RenameObject(bucket, name, to + name.substr(from.size()), &revision);
+    // The target directory is new or was empty: a name there now is someone else's.
+    if (int err = RenameObject(bucket, name, to + name.substr(from.size()), false, &revision);
         err != 0) {
       return err;
     }
@@ -226,16 +234,23 @@ int Filesystem::Rename(uint64_t parent, std::string_view name, uint64_t new_pare
     return 0;
   }
   if (dst_exists && dst.is_dir) return EISDIR;
-  if (dst_exists) {
-    if (int err = Unlink(new_parent, new_name); err != 0) return err;
+  // The replaced file, if open here, becomes an unlinked open file: its handles keep reading
+  // it, and unpublished writes to it must never land on the name the renamed file now holds.
+  if (auto dst_ino = inodes_.Find(bucket, to)) {
+    if (auto replaced = OpenState(*dst_ino)) replaced->Discard();
   }
   std::shared_ptr<FileState> state;
   if (auto ino = inodes_.Find(bucket, from)) state = OpenState(*ino);
   if (state && state->pending() && !state->exists()) {
-    state->Rename(to);  // not in the store yet: the commit will use the new name
+    // Not in the store yet: the commit will use the new name and replace the target then
+    // (until then the target's old version stays in the store; the mount shows this file).
+    state->Rename(to);
   } else {
     uint64_t revision = 0;
-    if (int err = RenameObject(bucket, from, to, &revision); err != 0) return err;
+    if (int err = RenameObject(bucket, from, to, (flags & RENAME_NOREPLACE) == 0, &revision);
+        err != 0) {
+      return err;
+    }
     if (state) state->Rename(to);
     WaitVisible(bucket, revision);
   }

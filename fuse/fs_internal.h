@@ -31,6 +31,7 @@ struct Filesystem::Handle {
   std::string bucket;
   int flags = 0;
   bool writable = false;
+  uint64_t max_size = 0;  // writable: no write may end past this (EFBIG)
   std::shared_ptr<FileState> state;
   ReadStream stream;
 

@@ -72,6 +72,9 @@ struct FsOptions {
   // Chunk size of the objects this mount writes (0: the core's default, 128 KiB, as nats.go).
   // Bigger chunks cost the server less per byte; reads fetch whole chunks.
   uint32_t chunk_size = 0;
+  // Largest file this mount writes (EFBIG beyond, before anything is uploaded). 0: the
+  // bucket's max_bytes when it has one, else kDefaultMaxFileSize (filesystem.h).
+  uint64_t max_file_size = 0;
 };
 
 }  // namespace natss3::fs

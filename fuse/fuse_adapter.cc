@@ -11,9 +11,13 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <mutex>
+#include <thread>
 #include <vector>
 
 #include "attrs.h"
@@ -407,6 +411,32 @@ class KernelNotifier : public Notifier {
   fuse_session* se_;
 };
 
+// Runs the session loop, raising the filesystem's stop flag as soon as the session ends
+// (SIGTERM/SIGINT/SIGHUP, or the kernel's unmount). libfuse returns from the loop only after
+// the requests in progress finish, and one of them may be a long upload (a close): with the
+// flag it gives up within a second instead of finishing. Nothing in libfuse reports the end
+// of the session other than fuse_session_exited(), hence the short poll.
+int LoopUntilStopped(fuse_session* se, fuse_loop_config* config, Filesystem* fs) {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  std::thread watcher([&] {
+    std::unique_lock lock(mu);
+    while (!done && !fuse_session_exited(se)) {
+      cv.wait_for(lock, std::chrono::milliseconds(50));
+    }
+    fs->Stop();
+  });
+  int rc = fuse_session_loop_mt(se, config);
+  {
+    std::lock_guard lock(mu);
+    done = true;
+  }
+  cv.notify_all();
+  watcher.join();
+  return rc;
+}
+
 }  // namespace
 
 int RunFuseMount(const CommandLine& cl, const FilesystemFactory& make_filesystem) {
@@ -441,11 +471,13 @@ int RunFuseMount(const CommandLine& cl, const FilesystemFactory& make_filesystem
         fuse_loop_config* config = fuse_loop_cfg_create();
         fuse_loop_cfg_set_max_threads(config, static_cast<unsigned>(cl.max_threads));
         fuse_loop_cfg_set_idle_threads(config, static_cast<unsigned>(cl.max_threads / 2 + 1));
-        int rc = fuse_session_loop_mt(se, config);
+        int rc = LoopUntilStopped(se, config, fs.get());
         // libfuse reports the signal that ended the loop; a requested stop is a clean exit.
         code = (rc == 0 || rc == SIGTERM || rc == SIGINT || rc == SIGHUP) ? 0 : 1;
         fuse_loop_cfg_destroy(config);
-        fs->Shutdown();  // flush open files; stops notifications before the session goes
+        // Abandons files still open (never published); stops notifications before the
+        // session goes.
+        fs->Shutdown();
       } else {
         fprintf(stderr, "natss3fs: %s\n", error.c_str());
       }

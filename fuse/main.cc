@@ -16,6 +16,7 @@ namespace {
 int CheckConnection(const natss3::fs::CommandLine& cl) {
   natss3::ConnectOptions once = cl.connect;
   once.retry_on_failed_connect = false;
+  once.gc_interval = std::chrono::milliseconds(0);  // a look, not the mount's collector
   auto store = natss3::ConnectNats(once);
   if (!store.ok()) {
     fprintf(stderr, "natss3fs: %s\n", store.status().ToString().c_str());

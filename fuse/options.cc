@@ -39,6 +39,15 @@ Setter Str(std::string ConnectOptions::*field) {
   };
 }
 
+// A duration in milliseconds, like timeout= and read_timeout=.
+Setter Millis(std::chrono::milliseconds ConnectOptions::*field) {
+  return [field](CommandLine& c, const std::string& v) -> Status {
+    NATSS3_ASSIGN_OR_RETURN(uint64_t ms, ParseNumber(v, 10));
+    c.connect.*field = std::chrono::milliseconds(ms);
+    return Status::OK();
+  };
+}
+
 // Options taking a value, shared by "--name value" (dashes) and "-o name=value" (underscores).
 const std::map<std::string, Setter>& ValueOptions() {
   static const std::map<std::string, Setter> kOptions = {
@@ -57,6 +66,13 @@ const std::map<std::string, Setter>& ValueOptions() {
       {"timeout", [](CommandLine& c, const std::string& v) -> Status {
          NATSS3_ASSIGN_OR_RETURN(uint64_t ms, ParseNumber(v, 10));
          c.connect.timeout = std::chrono::milliseconds(ms);
+         return Status::OK();
+       }},
+      {"gc_interval", Millis(&ConnectOptions::gc_interval)},
+      {"gc_grace", Millis(&ConnectOptions::gc_grace)},
+      {"release_grace", Millis(&ConnectOptions::release_grace)},
+      {"max_file_size", [](CommandLine& c, const std::string& v) -> Status {
+         NATSS3_ASSIGN_OR_RETURN(c.fs.max_file_size, ParseByteSize(v));
          return Status::OK();
        }},
       {"read_timeout", [](CommandLine& c, const std::string& v) -> Status {
@@ -170,6 +186,10 @@ Result<CommandLine> ParseCommandLine(const std::vector<std::string>& args) {
   c.fs.gid = getgid();
   c.connect.retry_on_failed_connect = true;  // a mount keeps trying; ops give EIO meanwhile
   c.connect.name = "natss3fs";
+  // A mount runs for days: it collects the garbage crashes leave behind (orphan chunks), and
+  // keeps the versions it replaces for a while, so that readers in other processes finish.
+  c.connect.gc_interval = std::chrono::seconds(60);
+  c.connect.release_grace = std::chrono::seconds(30);
   std::vector<std::string> positional;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
@@ -252,7 +272,12 @@ Mount:
                          read_window_max=N (chunk fetches in flight per sequential reader: up
                          to max (32) while few files are read, down to N (8) when many are),
                          chunk_size=SIZE (of the objects written, default 128K; capped at the
-                         server's max_payload), and every flag above
+                         server's max_payload), max_file_size=SIZE (EFBIG beyond; default the
+                         bucket's max_bytes, else 1T), gc_interval=MS (garbage collection of
+                         orphan chunks, default 60000, 0 = off), gc_grace=MS (orphans younger
+                         than this are kept, default 60000), release_grace=MS (versions this
+                         mount replaced stay readable for other clients this long, default
+                         30000), and every flag above
                          as name=value; generic mount options (_netdev, nofail, ...) are ignored.
 Unmount with: fusermount3 -u MOUNTPOINT (open files are flushed first).
 )";

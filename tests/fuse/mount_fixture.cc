@@ -1,6 +1,10 @@
 // MountFixture implementation.
 #include "mount_fixture.h"
 
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <unistd.h>
+
 #include <fstream>
 #include <thread>
 
@@ -24,9 +28,40 @@ bool PollUntil(const std::function<bool()>& check, std::chrono::milliseconds tim
   return check();
 }
 
+std::string BytesOf(ObjectStore& store, const std::string& bucket, const std::string& name) {
+  auto bytes = store.GetBytes(bucket, name);
+  return bytes.ok() ? *bytes : "<error: " + bytes.status().ToString() + ">";
+}
+
+std::string Md5Hex(const std::string& data) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  EVP_Digest(data.data(), data.size(), digest, &n, EVP_md5(), nullptr);
+  static const char* kHex = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < n; ++i) {
+    out += kHex[digest[i] >> 4];
+    out += kHex[digest[i] & 15];
+  }
+  return out;
+}
+
+int WriteThrough(const std::string& path, const std::string& data) {
+  int fd = open(path.c_str(), O_CREAT | O_TRUNC | O_WRONLY, 0644);
+  if (fd < 0) return errno;
+  int err = 0;
+  for (size_t done = 0; err == 0 && done < data.size();) {
+    ssize_t n = write(fd, data.data() + done, data.size() - done);
+    if (n < 0) err = errno;
+    else done += static_cast<size_t>(n);
+  }
+  if (close(fd) != 0 && err == 0) err = errno;
+  return err;
+}
+
 void MountFixture::SetUp() {
   if (access("/dev/fuse", R_OK | W_OK) != 0) GTEST_SKIP() << "/dev/fuse not available";
-  server_ = NatsServer::Start();
+  server_ = NatsServer::Start(server_options_);
   ASSERT_NE(server_, nullptr);
   ConnectOptions options;
   options.servers = server_->url();

@@ -19,6 +19,13 @@ namespace natss3::test {
 bool IsMounted(const std::string& path);
 // Polls `check` every 20 ms until true or timeout.
 bool PollUntil(const std::function<bool()>& check, std::chrono::milliseconds timeout);
+// An object's bytes read through the core, or "<error: ...>".
+std::string BytesOf(ObjectStore& store, const std::string& bucket, const std::string& name);
+// Lower-case hex MD5 (what the core stores in kMd5Header).
+std::string Md5Hex(const std::string& data);
+// open(O_CREAT | O_TRUNC), write, close, each checked: 0 or the errno of the first failure.
+// The write is acknowledged only when close succeeds (that is when the mount publishes).
+int WriteThrough(const std::string& path, const std::string& data);
 
 class MountFixture : public ::testing::Test {
  protected:
@@ -30,6 +37,8 @@ class MountFixture : public ::testing::Test {
   void Unmount();  // fusermount3 -u, then waits for the process to exit
   std::string Path(const std::string& rel) const { return mnt_->path() + "/" + rel; }
 
+  // How SetUp starts nats-server (a subclass may change it in its constructor).
+  NatsServer::Options server_options_;
   std::unique_ptr<NatsServer> server_;
   std::shared_ptr<ObjectStore> store_;
   std::unique_ptr<TempDir> mnt_;

@@ -56,6 +56,23 @@ TEST(AttrsTest, MtimeFormatRoundTrips) {
   EXPECT_EQ(GetHeader(headers, kMtimeHeader), "3");
 }
 
+// Metadata edits carry over only the attribute headers the mount owns.
+TEST(AttrsTest, CopyOwnedHeadersLeavesOtherHeadersAlone) {
+  Headers from;
+  SetHeader(&from, kModeHeader, "33152");
+  SetHeader(&from, kMd5Header, "stale");
+  SetHeader(&from, "Content-Type", "text/old");
+  Headers to;
+  to["natss3-content-md5"] = {"current"};
+  to["x-amz-meta-uid"] = {"7"};  // absent in `from`: removed
+  to["Content-Type"] = {"text/new"};
+  CopyOwnedHeaders(from, &to);
+  EXPECT_EQ(GetHeader(to, kModeHeader), "33152");
+  EXPECT_FALSE(GetHeader(to, kUidHeader));
+  EXPECT_EQ(GetHeader(to, kMd5Header), "current");
+  EXPECT_EQ(GetHeader(to, "Content-Type"), "text/new");
+}
+
 TEST(InodeTableTest, LookupCountsAndForget) {
   InodeTable table("b");
   uint64_t a = table.Acquire("b", "a", false, 1);
@@ -141,6 +158,30 @@ TEST(OptionsTest, RejectsUnknownAndMissing) {
   EXPECT_FALSE(ParseCommandLine({}).ok());
   EXPECT_FALSE(ParseCommandLine({"-o", "uid=abc", "/m"}).ok());
   EXPECT_EQ(ParseByteSize("512M").value(), 512ull << 20);
+}
+
+// A mount collects garbage and keeps replaced versions for other readers by default; both,
+// and the file size limit, can be set.
+TEST(OptionsTest, GarbageCollectionAndFileSizeLimit) {
+  auto plain = ParseCommandLine({"/m"});
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->connect.gc_interval, std::chrono::seconds(60));
+  EXPECT_EQ(plain->connect.gc_grace, std::chrono::seconds(60));
+  EXPECT_EQ(plain->connect.release_grace, std::chrono::seconds(30));
+  EXPECT_EQ(plain->fs.max_file_size, 0u);  // automatic: the bucket's max_bytes, else 1 TiB
+  auto set = ParseCommandLine(
+      {"-o", "gc_interval=5000,gc_grace=120000,release_grace=0,max_file_size=2G", "/m"});
+  ASSERT_TRUE(set.ok()) << set.status().ToString();
+  EXPECT_EQ(set->connect.gc_interval, std::chrono::milliseconds(5000));
+  EXPECT_EQ(set->connect.gc_grace, std::chrono::milliseconds(120000));
+  EXPECT_EQ(set->connect.release_grace, std::chrono::milliseconds(0));
+  EXPECT_EQ(set->fs.max_file_size, 2ull << 30);
+  auto flags = ParseCommandLine({"--gc-interval", "0", "--release-grace=1500", "/m"});
+  ASSERT_TRUE(flags.ok()) << flags.status().ToString();
+  EXPECT_EQ(flags->connect.gc_interval, std::chrono::milliseconds(0));
+  EXPECT_EQ(flags->connect.release_grace, std::chrono::milliseconds(1500));
+  EXPECT_FALSE(ParseCommandLine({"-o", "gc_interval=soon", "/m"}).ok());
+  EXPECT_FALSE(ParseCommandLine({"-o", "max_file_size=big", "/m"}).ok());
 }
 
 TEST(OptionsTest, DryRunFlag) {
@@ -276,6 +317,10 @@ TEST(ErrnoMapTest, ContextDecides) {
   EXPECT_EQ(ErrnoFor(NotFound("x"), OpKind::kRead), ENOENT);
   EXPECT_EQ(ErrnoFor(FailedPrecondition("sealed"), OpKind::kWrite), EROFS);
   EXPECT_EQ(ErrnoFor(FailedPrecondition("not empty"), OpKind::kRmdir), ENOTEMPTY);
+  // A metadata write that lost every conditional attempt to concurrent writers.
+  EXPECT_EQ(ErrnoFor(FailedPrecondition("kept changing", Detail::kWrongLastSequence),
+                     OpKind::kNamespace),
+            EBUSY);
   EXPECT_EQ(ErrnoFor(Unavailable("down"), OpKind::kRead), EIO);
   EXPECT_EQ(ErrnoFor(InvalidArgument("object name too long"), OpKind::kWrite), ENAMETOOLONG);
   EXPECT_EQ(ErrnoFor(ResourceExhausted("full"), OpKind::kWrite), ENOSPC);
