@@ -47,6 +47,13 @@ constexpr Setting kSettings[] = {
                 "use none (default 64)", false},
     {"shutdown-grace", "on SIGTERM/SIGINT, requests in progress may finish for this long "
                        "(default 10s); idle connections close at once", false},
+    {"gc-interval", "collect garbage (orphan chunks of crashed uploads, stale pins) in every "
+                    "bucket this often (default 60s; 0: never)", false},
+    {"gc-grace", "orphan data younger than this is never collected; use the same value in every "
+                 "natss3 process of a bucket (default 60s)", false},
+    {"release-grace", "chunks of versions this gateway replaced or deleted stay this long, so "
+                      "reads through other gateways finish (default 0s; e.g. 30s with several "
+                      "gateways)", false},
     {"log-level", "trace, debug, info, warn, error (default info)", false},
     {"access-log", "one log line per request (default true)", false},
 };
@@ -221,6 +228,12 @@ Result<DaemonConfig> ParseConfig(int argc, const char* const* argv,
       if (config.threads < 4) config.threads = 4;
     } else if (name == "shutdown-grace") {
       NATSS3_ASSIGN_OR_RETURN(config.shutdown_grace, ParseDuration(*v));
+    } else if (name == "gc-interval" || name == "gc-grace" || name == "release-grace") {
+      NATSS3_ASSIGN_OR_RETURN(auto d, ParseDuration(*v));
+      auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(d);
+      if (name == "gc-interval") config.nats.gc_interval = ms;
+      else if (name == "gc-grace") config.nats.gc_grace = ms;
+      else config.nats.release_grace = ms;
     } else if (name == "log-level") { config.log_level = *v;
     } else if (name == "access-log") {
       NATSS3_ASSIGN_OR_RETURN(config.access_log, ParseBool(name, *v));

@@ -15,7 +15,12 @@ struct DaemonConfig {
   std::string listen_host = "0.0.0.0";
   int listen_port = 5222;
   // NATS connection. servers empty (and no $NATS_URL given via --nats-servers): embedded mode.
-  ConnectOptions nats;
+  // Garbage collection runs every minute by default (ConnectOptions::gc_interval).
+  ConnectOptions nats = [] {
+    ConnectOptions o;
+    o.gc_interval = std::chrono::seconds(60);
+    return o;
+  }();
   bool embedded_nats = true;
   int embedded_nats_port = 0;  // 0: a free loopback port
   std::string nats_server_binary;  // empty: search PATH, /usr/sbin, /usr/local/sbin

@@ -31,6 +31,7 @@ Status Dispatch(Session& s) {
     case Command::kLs: return RunLs(s);
     case Command::kSeal: return RunSeal(s);
     case Command::kWatch: return RunWatch(s);
+    case Command::kGc: return RunGc(s);
     case Command::kNone: break;
   }
   return InvalidArgument("no command given");

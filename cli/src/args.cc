@@ -40,6 +40,8 @@ const std::vector<CommandSpec>& Commands() {
       {Command::kWatch, "watch", {}, "watch BUCKET",
        "Prints changes to a bucket until interrupted"},
       {Command::kStatus, "status", {}, "status [BUCKET]", "Shows the status of a bucket, like info"},
+      {Command::kGc, "gc", {}, "gc BUCKET [--purge] [--grace DURATION] [--json]",
+       "Finds data no object references (crashed uploads); purges it with --purge"},
   };
   return kCommands;
 }
@@ -60,7 +62,7 @@ const std::set<std::string>& ValueFlags() {
       "-s", "--server", "--user", "--password", "--token", "--creds", "--nkey", "--tlscert",
       "--tlskey", "--tlsca", "--timeout", "--context", "--ttl", "--replicas",
       "--max-bucket-size", "--description", "--storage", "--tags", "--cluster", "--metadata",
-      "--name", "-H", "--header", "--chunk-size", "-O", "--output"};
+      "--name", "-H", "--header", "--chunk-size", "-O", "--output", "--grace"};
   return kFlags;
 }
 
@@ -127,6 +129,13 @@ void AddCommandOptions(cxxopts::Options& o, Command command) {
     case Command::kLs:
       o.add_options("Ls")("n,names", "Show just the names");
       break;
+    case Command::kGc:
+      o.add_options("Gc")
+          ("purge", "Purge what is found (default: only report it)")
+          ("grace", "Leave data younger than this alone (default 60s, as natss3d and "
+                    "natss3fs; 0 only when no upload can be in progress)",
+           cxxopts::value<std::string>(), "DURATION");
+      break;
     default: break;
   }
   o.add_options()("args", "", cxxopts::value<std::vector<std::string>>());
@@ -152,6 +161,7 @@ std::vector<std::string> GroupsFor(const CommandSpec* spec) {
       case Command::kDel: groups.push_back("Del"); break;
       case Command::kSeal: groups.push_back("Seal"); break;
       case Command::kLs: groups.push_back("Ls"); break;
+      case Command::kGc: groups.push_back("Gc"); break;
       default: break;
     }
   }
@@ -281,6 +291,15 @@ Status FillObjectFlags(const cxxopts::ParseResult& r, Invocation* inv) {
     inv->force = r.count("force") > 0;
   }
   if (inv->command == Command::kLs) inv->names_only = r.count("names") > 0;
+  if (inv->command == Command::kGc) {
+    inv->purge = r.count("purge") > 0;
+    if (r.count("grace")) {
+      auto g = ParseDuration(r["grace"].as<std::string>());
+      if (!g.ok()) return InvalidArgument("--grace: " + g.status().message());
+      if (g->count() < 0) return InvalidArgument("--grace must not be negative");
+      inv->grace = std::chrono::duration_cast<std::chrono::milliseconds>(*g);
+    }
+  }
   return Status::OK();
 }
 

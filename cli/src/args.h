@@ -17,7 +17,7 @@
 namespace natss3::cli {
 
 // Canonical subcommand names (aliases are resolved: rm -> del, show/i -> info).
-enum class Command { kNone, kAdd, kEdit, kPut, kGet, kDel, kInfo, kLs, kSeal, kWatch, kStatus };
+enum class Command { kNone, kAdd, kEdit, kPut, kGet, kDel, kInfo, kLs, kSeal, kWatch, kStatus, kGc };
 
 struct Invocation {
   Command command = Command::kNone;
@@ -48,6 +48,10 @@ struct Invocation {
   bool progress = true;
   bool names_only = false;  // ls -n
   bool recursive = false;   // put/get -r
+
+  // gc: --purge (default: a dry run) and --grace.
+  bool purge = false;
+  std::optional<std::chrono::milliseconds> grace;
 };
 
 // Parses argv (argv[0] is the program). Global flags may appear before or after the subcommand.

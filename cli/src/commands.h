@@ -18,6 +18,7 @@ Status RunDel(Session& s);
 Status RunWatch(Session& s);
 Status RunPut(Session& s);
 Status RunGet(Session& s);
+Status RunGc(Session& s);
 
 // Shared helpers (commands_common.cc).
 // Bucket status, with kNotFound turned into "bucket \"B\" not found".

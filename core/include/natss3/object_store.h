@@ -188,6 +188,7 @@ struct GcReport {
   };
   uint64_t chunk_subjects = 0;   // chunk subjects in the stream
   uint64_t referenced = 0;       // of them: referenced by a meta, an upload part or a pin
+  uint64_t protected_only = 0;   // of those: by no meta, only a part, pin, upload or grace
   std::vector<Orphan> orphans;   // unreferenced chunk subjects
   uint64_t purged_messages = 0;
   int stale_pins = 0;            // pins of processes that are gone (removed unless dry run)

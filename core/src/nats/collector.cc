@@ -148,9 +148,14 @@ Result<GcReport> NatsObjectStore::CollectGarbage(std::string_view bucket_view,
     auto released = refs.released.find(nuid);
     bool releasing = released != refs.released.end() &&
                      Age(now, released->second) < options_.release_grace;
-    if (refs.nuids.count(nuid) || protected_nuids.count(nuid) || releasing ||
-        lease_.Active(bucket, nuid) || reclaimer_.Keeps(bucket, nuid)) {
+    if (refs.nuids.count(nuid)) {
       ++report.referenced;
+      continue;
+    }
+    if (protected_nuids.count(nuid) || releasing || lease_.Active(bucket, nuid) ||
+        reclaimer_.Keeps(bucket, nuid)) {
+      ++report.referenced;
+      ++report.protected_only;
       continue;
     }
     std::string subject = ChunkSubject(bucket, nuid);
@@ -182,7 +187,10 @@ Result<GcReport> NatsObjectStore::CollectGarbage(std::string_view bucket_view,
     if (options.purge) (void)MultipartStore(this).DeletePartRecord(orphan.key);
   }
   for (const auto& move : refs.moves) {
-    if (Age(now, move.time) < grace) continue;
+    if (Age(now, move.time) < grace) {
+      ++report.protected_only;  // resolved by a later run
+      continue;
+    }
     ++report.renames_resolved;
     if (options.purge) NATSS3_RETURN_IF_ERROR(ResolveMove(bucket, move, *idx));
   }
@@ -194,6 +202,14 @@ Result<GcReport> NatsObjectStore::CollectGarbage(std::string_view bucket_view,
 
 void NatsObjectStore::CollectLoop() {
   auto wait = std::min<std::chrono::milliseconds>(options_.gc_interval, std::chrono::seconds(5));
+  // A bucket whose stream did not change since a run that found nothing pending cannot have
+  // new garbage (orphans only come from new messages, pins only protect subjects that were
+  // pending): such buckets are not listed again.
+  struct Seen {
+    uint64_t messages = 0, bytes = 0;
+    TimePoint last{};
+  };
+  std::map<std::string, Seen> settled;
   for (;;) {
     {
       std::unique_lock<std::mutex> lock(collect_mu_);
@@ -209,7 +225,20 @@ void NatsObjectStore::CollectLoop() {
         if (collect_stop_) return;
       }
       if (b.sealed) continue;
+      auto known = settled.find(b.bucket);
+      if (known != settled.end() && known->second.messages == b.messages &&
+          known->second.bytes == b.size && known->second.last == b.last_update)
+        continue;
       auto report = CollectGarbage(b.bucket, GcOptions{true, std::nullopt});
+      if (report.ok() && report->orphans.empty() && report->protected_only == 0 &&
+          report->stale_pins == 0 && report->renames_resolved == 0 &&
+          report->orphan_part_records == 0) {
+        // The figures after this run, as the next ListBuckets will show them if nothing moves.
+        auto now = GetBucketStatus(b.bucket);
+        if (now.ok()) settled[b.bucket] = Seen{now->messages, now->size, now->last_update};
+      } else {
+        settled.erase(b.bucket);
+      }
       if (!report.ok()) {
         spdlog::warn("garbage collection of bucket {}: {}", b.bucket, report.status().ToString());
         continue;

@@ -79,7 +79,7 @@ class ChunkPublisher {
     return Fail(WaitInflightBelow(1));
   }
 
-  // Waits (bounded) for chunks in flight, then purges the subject (janitor retries).
+  // Waits (bounded) for chunks in flight, then purges the subject (the reclaimer retries).
   void Discard() {
     if (discarded_) return;
     discarded_ = true;
