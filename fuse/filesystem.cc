@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <optional>
 
 #include "attrs.h"
 #include "errno_map.h"
@@ -126,11 +127,20 @@ int Filesystem::CheckWritable(const std::string& bucket) {
 
 uint64_t Filesystem::MaxFileSize(const std::string& bucket) {
   if (options_.max_file_size > 0) return options_.max_file_size;
+  std::optional<uint64_t> limit;
   BucketFacts facts;
   if (Facts(bucket, &facts) == 0 && facts.max_bytes > 0) {
-    return static_cast<uint64_t>(facts.max_bytes);
+    limit = static_cast<uint64_t>(facts.max_bytes);
   }
-  return kDefaultMaxFileSize;
+  // What the JetStream account has left, when it has a limit (asked at open for writing:
+  // one request, and the figure moves with every other writer anyway).
+  auto account = store_->GetAccountStorage();
+  if (account.ok() && account->limit > 0) {
+    uint64_t cap = static_cast<uint64_t>(account->limit);
+    uint64_t left = account->used < cap ? cap - account->used : 0;
+    limit = limit ? std::min(*limit, left) : left;
+  }
+  return limit ? *limit : kDefaultMaxFileSize;
 }
 
 std::shared_ptr<FileState> Filesystem::OpenState(uint64_t ino) {

@@ -50,8 +50,9 @@ class Filesystem {
   // Chunk fetches in flight shared by the sequential readers of the mount (32 MiB of 128 KiB
   // chunks): one stream gets read_window_max, 100 streams get read_window each.
   static constexpr int kReadBudgetChunks = 256;
-  // Largest file when neither -o max_file_size nor the bucket's max_bytes says: the core
-  // cannot tell the JetStream account's storage left, so a sane bound instead of none.
+  // Largest file when neither -o max_file_size, the bucket's max_bytes nor the JetStream
+  // account's storage limit says (an account without a limit is bounded only by the server's
+  // disk, which accounts cannot see): a sane bound instead of none.
   static constexpr uint64_t kDefaultMaxFileSize = 1ull << 40;
 
   Filesystem(std::shared_ptr<ObjectStore> store, FsOptions options);
@@ -129,8 +130,8 @@ class Filesystem {
   bool Hidden(const std::string& bucket, const ListingIndex::Entry& entry);
   // EROFS for a read-only mount or a sealed bucket (bucket state cached for a few seconds).
   int CheckWritable(const std::string& bucket);
-  // The size no file of `bucket` may exceed (EFBIG): -o max_file_size, else the bucket's
-  // max_bytes, else kDefaultMaxFileSize.
+  // The size no file of `bucket` may exceed (EFBIG): -o max_file_size, else the smaller of
+  // the bucket's max_bytes and the account's storage left, else kDefaultMaxFileSize.
   uint64_t MaxFileSize(const std::string& bucket);
   // Bucket facts cached for a few seconds (0, or an errno when the bucket cannot be read).
   struct BucketFacts {

@@ -124,6 +124,33 @@ TEST_F(MountLimitsTest, LimitComesFromTheOptionOrTheBucket) {
   EXPECT_EQ(store_->GetInfo("small", "y")->size, 1u << 20);
 }
 
+// The JetStream account's storage limit bounds files too: with 16 MiB of account storage, a
+// truncate to 32 MiB fails at once (the mount would otherwise stream zeros until the account
+// refused them).
+class MountAccountLimitTest : public MountLimitsTest {
+ protected:
+  MountAccountLimitTest() {
+    server_options_.config_text =
+        "jetstream { store_dir: \"" + js_dir_.path() + "/js\", max_file_store: 8G }\n"
+        "accounts { A: { jetstream: { max_file: 16M, max_mem: 1M }, "
+        "users: [{user: a, password: a}] } }\n"
+        "no_auth_user: a\n";
+  }
+};
+
+TEST_F(MountAccountLimitTest, AccountStorageLeftBoundsFiles) {
+  ASSERT_TRUE(Mount());
+  ASSERT_EQ(WriteThrough(Path("y"), std::string(1 << 20, 'y')), 0);
+  const BucketStatus before = Bucket();
+  auto start = Steady::now();
+  EXPECT_EQ(truncate(Path("y").c_str(), 32 << 20), -1);
+  EXPECT_EQ(errno, EFBIG);
+  EXPECT_LT(Steady::now() - start, seconds(1));
+  EXPECT_EQ(Bucket().size, before.size);
+  EXPECT_EQ(truncate(Path("y").c_str(), 2 << 20), 0);  // within what the account has left
+  EXPECT_EQ(store_->GetInfo("b", "y")->size, 2u << 20);
+}
+
 // SIGTERM with files open: none of them is published (the application never closed them),
 // the puts are aborted (no chunks left), and what was staged locally is kept in the cache
 // directory, as the log says. The old code published whatever had been written so far.

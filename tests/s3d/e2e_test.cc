@@ -136,6 +136,17 @@ TEST_F(S3EndToEnd, Boto3Script) {
   EXPECT_NE(out.find("boto3 flow OK"), std::string::npos) << out;
 }
 
+// No acknowledged PUT is lost while another client loops put-object-tagging on the same key
+// (the tagging used to write back the meta it had read, pointing at purged chunks).
+TEST_F(S3EndToEnd, TaggingRacingWithOverwritesLosesNoPut) {
+  std::string out;
+  int rc = RunCommand({"python3", std::string(S3D_TEST_SCRIPTS) + "/boto3_tag_race.py",
+                       daemon_->endpoint(), "8"},
+                      &out, std::chrono::seconds(120), Env());
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("tag race OK"), std::string::npos) << out;
+}
+
 TEST_F(S3EndToEnd, S3cmdFlow) {
   if (!Have("s3cmd")) GTEST_SKIP() << "no s3cmd";
   std::string host = "127.0.0.1:" + std::to_string(daemon_->port());

@@ -19,6 +19,7 @@ class ForwardingObjectStore : public ObjectStore {
 
   Status Health() override { return target_->Health(); }
   uint64_t MaxPayload() const override { return target_->MaxPayload(); }
+  Result<AccountStorage> GetAccountStorage() override { return target_->GetAccountStorage(); }
   Result<BucketStatus> CreateBucket(const BucketConfig& c) override {
     return target_->CreateBucket(c);
   }

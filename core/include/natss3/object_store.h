@@ -213,6 +213,13 @@ class ObjectStore {
   // OK when the server is reachable and JetStream answers.
   virtual Status Health() = 0;
   virtual uint64_t MaxPayload() const = 0;
+  // File storage of the JetStream account: bytes used, and its limit (-1: the account has
+  // none; the server's own store limit is not visible to accounts).
+  struct AccountStorage {
+    uint64_t used = 0;
+    int64_t limit = -1;
+  };
+  virtual Result<AccountStorage> GetAccountStorage() = 0;
 
   // ---- Buckets
   // Creating over an identical bucket succeeds; a different config is kAlreadyExists.

@@ -49,6 +49,16 @@ Status NatsObjectStore::Health() {
   return r.ok() ? Status::OK() : r.status();
 }
 
+Result<ObjectStore::AccountStorage> NatsObjectStore::GetAccountStorage() {
+  NATSS3_ASSIGN_OR_RETURN(auto info, conn_->Api("INFO", nlohmann::json::object(),
+                                                 "JetStream account info"));
+  AccountStorage st;
+  st.used = info.value("storage", uint64_t{0});
+  if (info.contains("limits") && info["limits"].is_object())
+    st.limit = info["limits"].value("max_storage", int64_t{-1});
+  return st;
+}
+
 uint32_t NatsObjectStore::EffectiveChunkSize(uint32_t requested) const {
   uint64_t cs = requested ? requested : kDefaultChunkSize;
   return static_cast<uint32_t>(std::min<uint64_t>(cs, conn_->max_payload()));

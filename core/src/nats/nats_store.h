@@ -43,6 +43,7 @@ class NatsObjectStore : public ObjectStore,
 
   Status Health() override;
   uint64_t MaxPayload() const override { return conn_->max_payload(); }
+  Result<AccountStorage> GetAccountStorage() override;
 
   Result<BucketStatus> CreateBucket(const BucketConfig& config) override;
   Result<BucketStatus> UpdateBucket(const BucketConfig& config) override;
