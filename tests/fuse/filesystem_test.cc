@@ -7,6 +7,7 @@
 
 #include "filesystem.h"
 #include "natss3/nats_store.h"
+#include "support/fault_store.h"
 #include "support/nats_server.h"
 #include "support/temp_dir.h"
 
@@ -338,6 +339,75 @@ TEST_F(FilesystemTest, PutFailureWhileWritesArePipelinedIsReportedAtClose) {
   }
   EXPECT_EQ(info.status().code(), Code::kNotFound) << info.status().ToString();
   fs_.reset();
+}
+
+// Faults injected under the filesystem (tests/support/fault_store.h): a failed commit at close
+// reports EIO and leaves the previous version and no chunks behind; a failed rename leaves
+// both names as they were.
+class FaultyFilesystemTest : public FilesystemTest {
+ protected:
+  void SetUp() override {
+    FilesystemTest::SetUp();
+    if (!store_) return;
+    faults_ = std::make_shared<natss3::test::FaultInjectingStore>(store_);
+    FsOptions options;
+    options.bucket = "b";
+    options.cache_dir = cache_.path();
+    options.cache_limit = 64 << 20;
+    fs_ = std::make_unique<Filesystem>(faults_, options);
+  }
+  std::shared_ptr<natss3::test::FaultInjectingStore> faults_;
+};
+
+// The flush at close fails (EIO to close(2)); the release retries from the staged copy. When
+// that fails too, the previous version stays and no chunks are left behind; when it works,
+// the new version is complete.
+TEST_F(FaultyFilesystemTest, FailedCommitsAtCloseKeepThePreviousVersion) {
+  using Op = natss3::test::FaultInjectingStore::Op;
+  for (int fail_release : {1, 0}) {
+    const std::string old_data = RandomBytes(700 * 1024, 3);
+    ObjectMeta meta;
+    meta.name = "f";
+    ASSERT_TRUE(store_->PutBytes("b", meta, old_data).ok());
+    const uint64_t messages_before = store_->GetBucketStatus("b")->messages;
+    int commits = faults_->calls(Op::kWriterCommit);
+    faults_->FailNth(Op::kWriterCommit, commits + 1, Unavailable("injected: lost at commit"));
+    if (fail_release) {
+      faults_->FailNth(Op::kWriterCommit, commits + 2, Unavailable("injected: lost again"));
+    }
+    Attr attr;
+    ASSERT_EQ(fs_->Lookup(kRootIno, "f", &attr), 0);
+    OpenOut out;
+    ASSERT_EQ(fs_->Open(attr.ino, O_WRONLY | O_TRUNC, &out), 0);
+    const std::string new_data = RandomBytes(900 * 1024, 4);
+    ASSERT_EQ(fs_->Write(out.fh, 0, new_data.data(), new_data.size()), 0);
+    EXPECT_EQ(fs_->Flush(out.fh), EIO);
+    int released = fs_->Release(out.fh);
+    if (fail_release) {
+      EXPECT_EQ(released, EIO);
+      EXPECT_TRUE(store_->GetBytes("b", "f").value() == old_data) << "a failed write replaced it";
+      EXPECT_EQ(store_->GetBucketStatus("b")->messages, messages_before) << "chunks left behind";
+    } else {
+      EXPECT_EQ(released, 0);
+      EXPECT_TRUE(store_->GetBytes("b", "f").value() == new_data) << "the retry was not whole";
+      EXPECT_EQ(ExtraMessages("f"), 0) << "chunks left behind";
+    }
+  }
+}
+
+TEST_F(FaultyFilesystemTest, FailedRenameLeavesBothNames) {
+  ObjectMeta meta;
+  meta.name = "a";
+  ASSERT_TRUE(store_->PutBytes("b", meta, "alpha").ok());
+  faults_->FailNth(natss3::test::FaultInjectingStore::Op::kModifyMeta, 1,
+                   Unavailable("injected: no answer"));
+  Attr attr;
+  ASSERT_EQ(fs_->Lookup(kRootIno, "a", &attr), 0);
+  EXPECT_NE(fs_->Rename(kRootIno, "a", kRootIno, "c", 0), 0);
+  EXPECT_EQ(store_->GetBytes("b", "a").value(), "alpha");
+  EXPECT_EQ(store_->GetInfo("b", "c").status().code(), Code::kNotFound);
+  EXPECT_EQ(fs_->Rename(kRootIno, "a", kRootIno, "c", 0), 0);  // the next attempt works
+  EXPECT_EQ(store_->GetBytes("b", "c").value(), "alpha");
 }
 
 }  // namespace
