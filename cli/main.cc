@@ -12,7 +12,7 @@ int main(int argc, char** argv) {
     std::ios::sync_with_stdio(false);
     std::vector<std::string> args(argv, argv + argc);
     natss3::cli::Console console = natss3::cli::ProcessConsole();
-    return natss3::cli::Run(args, console, natss3::cli::ProcessEnv());
+    return natss3::cli::Run(args, console, natss3::ProcessEnv());
   } catch (...) {
     std::cerr << "natss3ctl: error: unexpected error\n";
     return natss3::cli::kExitFailure;

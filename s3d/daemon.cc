@@ -16,6 +16,8 @@
 #include <thread>
 
 #include "auth/credentials.h"
+#include "natss3/connect_config.h"
+#include "natss3/files.h"
 #include "natss3/nats_store.h"
 #include "s3d/embedded_nats.h"
 #include "s3d/http_server.h"
@@ -50,8 +52,10 @@ Result<std::shared_ptr<const s3::CredentialStore>> LoadCredentials(const DaemonC
   return std::make_shared<const s3::CredentialStore>(std::move(store));
 }
 
+// The secret key is printed only when natss3d has just generated it: logs (journald) keep it
+// otherwise for as long as they are kept.
 void PrintQuickStart(const DaemonConfig& config, const s3::CredentialStore& store, int port,
-                     bool tls) {
+                     bool tls, bool show_secret) {
   std::string path = config.credentials_file.empty() ? config.data_dir + "/credentials.json"
                                                      : config.credentials_file;
   std::string json = store.ToJson();
@@ -64,7 +68,8 @@ void PrintQuickStart(const DaemonConfig& config, const s3::CredentialStore& stor
     return json.substr(a + 1, b - a - 1);
   };
   std::string access = quote(start);
-  std::string secret = quote(json.find("\"secret_key\"", start));
+  std::string secret = show_secret ? quote(json.find("\"secret_key\"", start))
+                                   : "<the secret_key in " + path + ">";
   std::string scheme = tls ? "https" : "http";
   std::fprintf(stderr,
                "\nnatss3d is serving S3 on %s://127.0.0.1:%d (credentials in %s)\n"
@@ -118,10 +123,10 @@ int RunDaemon(const DaemonConfig& config) {
   // Logs (access log included) go to stderr, like the quick-start banner; stdout stays clean.
   spdlog::set_default_logger(spdlog::stderr_color_mt("natss3d"));
   spdlog::set_level(spdlog::level::from_str(config.log_level));
-  std::error_code ec;
-  std::filesystem::create_directories(config.data_dir, ec);
-  if (ec) {
-    spdlog::error("cannot create data directory {}: {}", config.data_dir, ec.message());
+  // Only natss3d's user may look into its data directory (JetStream store, secrets).
+  Status made = MakeDirectory(config.data_dir, 0700);
+  if (!made.ok()) {
+    spdlog::error("cannot create data directory: {}", made.message());
     return 2;
   }
   bool created = false;
@@ -137,7 +142,16 @@ int RunDaemon(const DaemonConfig& config) {
     options.binary = config.nats_server_binary;
     options.store_dir = config.data_dir + "/nats";
     options.log_file = config.data_dir + "/nats-server.log";
+    options.config_file = config.data_dir + "/nats-server.conf";
     options.port = config.embedded_nats_port;
+    bool new_auth = false;
+    auto auth = LoadOrCreateEmbeddedAuth(config.data_dir, &new_auth);
+    if (!auth.ok()) {
+      spdlog::error("embedded nats-server credentials: {}", auth.status().message());
+      return 2;
+    }
+    options.user = auth->user;
+    options.password = auth->password;
     auto started = EmbeddedNats::Start(options);
     if (!started.ok()) {
       spdlog::error("{}", started.status().message());
@@ -145,8 +159,13 @@ int RunDaemon(const DaemonConfig& config) {
     }
     embedded = std::move(started).value();
     nats.servers = embedded->url();
-    spdlog::info("embedded nats-server pid {} on {} (store {})", embedded->pid(), nats.servers,
-                 options.store_dir);
+    nats.user = auth->user;
+    nats.password = auth->password;
+    Status context = WriteEmbeddedContext(config.data_dir, nats.servers, *auth);
+    if (!context.ok()) spdlog::warn("{}", context.message());
+    spdlog::info("embedded nats-server pid {} on {} (store {}; user {}, credentials in {}/{})",
+                 embedded->pid(), nats.servers, options.store_dir, auth->user, config.data_dir,
+                 kLocalContextFile);
   }
   auto store = ConnectNats(nats);
   if (!store.ok()) {
@@ -173,7 +192,7 @@ int RunDaemon(const DaemonConfig& config) {
   spdlog::info("natss3d listening on {}:{} (NATS {})", config.listen_host, server.port(),
                nats.servers.empty() ? DefaultServers() : nats.servers);
   if (config.embedded_nats || created) {
-    PrintQuickStart(config, **credentials, server.port(), !config.tls_cert.empty());
+    PrintQuickStart(config, **credentials, server.port(), !config.tls_cert.empty(), created);
   }
 
   // Health checks and multipart expiry run beside the main thread, which only waits for a stop

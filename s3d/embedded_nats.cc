@@ -12,9 +12,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <openssl/rand.h>
+
 #include <cstdlib>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <vector>
+
+#include "natss3/connect_config.h"
+#include "natss3/files.h"
+#include "natss3/names.h"
 
 namespace natss3::s3d {
 
@@ -99,10 +106,63 @@ EmbeddedNats::~EmbeddedNats() { Stop(); }
 
 std::string EmbeddedNats::url() const { return "nats://127.0.0.1:" + std::to_string(port_); }
 
+namespace {
+
+// A string in nats-server's configuration syntax (double quotes, backslash escapes).
+std::string ConfString(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+Result<EmbeddedAuth> LoadOrCreateEmbeddedAuth(const std::string& data_dir, bool* created) {
+  *created = false;
+  std::string path = data_dir + "/" + kLocalContextFile;
+  auto text = ReadSmallFile(path);
+  if (text.ok()) {
+    NATSS3_ASSIGN_OR_RETURN(NatsContext ctx, ParseNatsContext(*text, path, ProcessEnv()));
+    if (!ctx.user.empty() && !ctx.password.empty()) return EmbeddedAuth{ctx.user, ctx.password};
+  } else if (text.status().code() != Code::kNotFound) {
+    return text.status();
+  }
+  unsigned char raw[24];
+  if (RAND_bytes(raw, sizeof(raw)) != 1) return Internal("no randomness for the NATS password");
+  *created = true;
+  return EmbeddedAuth{"natss3",
+                      HexEncode(std::string_view(reinterpret_cast<const char*>(raw), sizeof(raw)))};
+}
+
+Status WriteEmbeddedContext(const std::string& data_dir, const std::string& url,
+                            const EmbeddedAuth& auth) {
+  nlohmann::json ctx = {{"description", "natss3d's embedded nats-server (" + data_dir + ")"},
+                        {"url", url}, {"user", auth.user}, {"password", auth.password}};
+  return WriteFileAtomic(data_dir + "/" + kLocalContextFile, ctx.dump(2) + "\n", 0600);
+}
+
+Status EmbeddedNats::WriteConfig() const {
+  std::string conf = "# Written by natss3d at every start of its embedded nats-server.\n";
+  conf += "listen: 127.0.0.1:" + std::to_string(port_) + "\n";
+  conf += "server_name: natss3-embedded\n";
+  conf += "jetstream { store_dir: " + ConfString(options_.store_dir) + " }\n";
+  if (!options_.user.empty()) {
+    conf += "authorization { user: " + ConfString(options_.user) +
+            ", password: " + ConfString(options_.password) + " }\n";
+  }
+  return WriteFileAtomic(options_.config_file, conf, 0600);
+}
+
 bool EmbeddedNats::Spawn() {
-  std::string port = std::to_string(port_);
-  std::vector<std::string> args = {options_.binary, "-js", "-a", "127.0.0.1", "-p", port,
-                                   "-sd", options_.store_dir, "--server_name", "natss3-embedded"};
+  Status written = WriteConfig();
+  if (!written.ok()) {
+    spdlog::error("embedded nats-server: {}", written.message());
+    return false;
+  }
+  std::vector<std::string> args = {options_.binary, "-c", options_.config_file};
   pid_t parent = ::getpid();
   pid_t pid = ::fork();
   if (pid < 0) return false;

@@ -1,6 +1,10 @@
 // EmbeddedNats: natss3d's own `nats-server -js` on 127.0.0.1 for the zero-configuration quick
-// start. A supervisor thread restarts it when it dies; Stop() (and the destructor) terminate it,
-// and the child gets SIGTERM if natss3d itself dies (PR_SET_PDEATHSIG).
+// start. It accepts only the user and password natss3d gives it (generated on first start,
+// kept in <data-dir>/nats-context.json, mode 0600): no other local user or container on the
+// host can reach the data behind natss3d's credentials. The server's config file (0600) holds
+// them, never its command line. A supervisor thread restarts it when it dies; Stop() (and the
+// destructor) terminate it, and the child gets SIGTERM if natss3d itself dies
+// (PR_SET_PDEATHSIG).
 // Thread-safety: Start/Stop from one thread; url() from any.
 #pragma once
 
@@ -23,6 +27,8 @@ class EmbeddedNats {
     std::string binary;     // empty: search $PATH, /usr/sbin, /usr/local/sbin, /usr/bin
     std::string store_dir;  // JetStream store directory (created)
     std::string log_file;   // nats-server log (its stdout/stderr)
+    std::string config_file;  // written at every start (mode 0600)
+    std::string user, password;  // the only credentials the server accepts
     int port = 0;           // 0: a free loopback port
   };
 
@@ -45,6 +51,7 @@ class EmbeddedNats {
   EmbeddedNats() = default;
   bool Spawn();
   void Supervise();
+  Status WriteConfig() const;
 
   Options options_;
   int port_ = 0;
@@ -55,6 +62,19 @@ class EmbeddedNats {
   bool stopping_ = false;
   std::thread supervisor_;
 };
+
+// The embedded server's credentials: those of <data_dir>/nats-context.json when it exists
+// (kept across restarts, so other tools on the host keep working), else a new random password
+// (*created set). Errors: an unreadable or malformed existing file.
+struct EmbeddedAuth {
+  std::string user = "natss3";
+  std::string password;
+};
+Result<EmbeddedAuth> LoadOrCreateEmbeddedAuth(const std::string& data_dir, bool* created);
+// Writes <data_dir>/nats-context.json (natscli context format, mode 0600): natss3ctl and
+// natss3fs on this host find the embedded server through it (natss3/connect_config.h).
+Status WriteEmbeddedContext(const std::string& data_dir, const std::string& url,
+                            const EmbeddedAuth& auth);
 
 // A free TCP port on 127.0.0.1 (bound and released), 0 on failure.
 int PickFreePort();

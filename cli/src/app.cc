@@ -60,6 +60,8 @@ void InstallSignalHandlers() {
 Result<ObjectStore*> Session::Connect() {
   if (store) return store.get();
   NATSS3_ASSIGN_OR_RETURN(ConnectOptions options, ResolveConnectOptions(inv.connection, env));
+  options.name = "natss3ctl";
+  options.max_reconnect = 0;  // a CLI fails fast instead of waiting for a server to return
   auto connected = ConnectNats(options);
   if (!connected.ok()) {
     const Status& st = connected.status();

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "args.h"
-#include "connection.h"
+#include "natss3/connect_config.h"
 #include "natss3/object_store.h"
 #include "terminal.h"
 

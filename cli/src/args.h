@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "connection.h"
+#include "natss3/connect_config.h"
 #include "natss3/status.h"
 #include "natss3/types.h"
 

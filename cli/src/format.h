@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "natss3/status.h"
+#include "natss3/units.h"
 #include "natss3/types.h"
 
 namespace natss3::cli {
@@ -25,14 +26,7 @@ std::string FormatTime(TimePoint time);
 // UTC time as RFC 3339 with nanoseconds trimmed, for --json output: "2026-11-23T07:14:17.74Z".
 std::string FormatTimeJson(TimePoint time);
 
-// natscli size strings, 1024-based: "512MB" = 512 MiB. Units (case-insensitive): B, K, KB, KiB,
-// M, MB, MiB, G, GB, GiB, T, TB, TiB, P, PB, PiB; no unit means bytes; fractions allowed
-// ("1.5G"). An empty or negative value means -1 (unlimited). kInvalidArgument otherwise.
-Result<int64_t> ParseSize(std::string_view text);
-
-// fisk durations: Go units (ns, us, µs, ms, s, m, h) plus d (24h), w (7d), M (30d), y (365d),
-// combinable and fractional ("1h30m", "1.5d", "2w"). "0" alone is zero. kInvalidArgument else.
-Result<std::chrono::nanoseconds> ParseDuration(std::string_view text);
+// ParseSize and ParseDuration: natss3/units.h.
 
 // Go filepath.Clean, lexical: "./a/../b.txt" -> "b.txt", "/srv//x/" -> "/srv/x", "" -> ".".
 std::string CleanPath(std::string_view path);

@@ -1,6 +1,8 @@
 // CredentialStore: JSON credential file, bucket grants, development credentials.
 #include "auth/credentials.h"
 
+#include "natss3/files.h"
+
 #include <openssl/rand.h>
 #include <sys/stat.h>
 
@@ -153,22 +155,9 @@ std::string CredentialStore::ToJson() const {
 }
 
 Status CredentialStore::SaveFile(const std::string& path) const {
-  std::string tmp = path + ".tmp";
-  std::FILE* f = std::fopen(tmp.c_str(), "wx");
-  if (f == nullptr && errno == EEXIST) {
-    std::remove(tmp.c_str());
-    f = std::fopen(tmp.c_str(), "wx");
-  }
-  if (f == nullptr) return Internal("cannot create " + tmp + ": " + std::strerror(errno));
-  ::chmod(tmp.c_str(), 0600);
-  std::string text = ToJson();
-  bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
-  ok = (std::fclose(f) == 0) && ok;
-  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::string reason = std::strerror(errno);
-    std::remove(tmp.c_str());
-    return Internal("cannot write credential file " + path + ": " + reason);
-  }
+  // Created 0600 from the first byte (O_EXCL with the mode), replaced atomically.
+  Status saved = WriteFileAtomic(path, ToJson(), 0600);
+  if (!saved.ok()) return Internal("cannot write credential file " + path + ": " + saved.message());
   return Status::OK();
 }
 

@@ -1,5 +1,5 @@
 // Unit tests of connection-setting resolution: flags, environment and nats CLI contexts.
-#include "connection.h"
+#include "natss3/connect_config.h"
 
 #include <gtest/gtest.h>
 
@@ -31,6 +31,43 @@ TEST(ConnectionTest, DefaultsWithoutAnything) {
   ASSERT_TRUE(options.ok()) << options.status().message();
   EXPECT_EQ(options->servers, "nats://127.0.0.1:4222");
   EXPECT_EQ(options->timeout, std::chrono::milliseconds(5000));
+}
+
+// A natss3d on this host leaves its embedded server's address and credentials in its data
+// directory: with nothing else naming a server, they are used; anything explicit wins.
+TEST(ConnectionTest, LocalNatss3dContextIsTheFallback) {
+  TempDir home, data;
+  WriteFile(data.File("nats-context.json"),
+            R"({"url":"nats://127.0.0.1:4999","user":"natss3","password":"pw"})");
+  FakeEnv env{{{"HOME", home.path()}, {"NATSS3_DATA_DIR", data.path()}}};
+  auto options = ResolveConnectOptions({}, env.lookup());
+  ASSERT_TRUE(options.ok()) << options.status().message();
+  EXPECT_EQ(options->servers, "nats://127.0.0.1:4999");
+  EXPECT_EQ(options->user, "natss3");
+  EXPECT_EQ(options->password, "pw");
+
+  env.vars["NATS_URL"] = "nats://elsewhere:4222";
+  options = ResolveConnectOptions({}, env.lookup());
+  ASSERT_TRUE(options.ok());
+  EXPECT_EQ(options->servers, "nats://elsewhere:4222");
+  EXPECT_EQ(options->password, "") << "the local context's secret must not go elsewhere";
+
+  env.vars.erase("NATS_URL");
+  ConnectionFlags flags;
+  flags.server = "nats://flag:4222";
+  options = ResolveConnectOptions(flags, env.lookup());
+  ASSERT_TRUE(options.ok());
+  EXPECT_EQ(options->servers, "nats://flag:4222");
+  EXPECT_EQ(options->password, "");
+
+  // The user's default data directory is a candidate too.
+  FakeEnv plain{{{"HOME", home.path()}}};
+  std::filesystem::create_directories(home.path() + "/.local/share/natss3");
+  WriteFile(home.path() + "/.local/share/natss3/nats-context.json",
+            R"({"url":"nats://127.0.0.1:5000","user":"u","password":"q"})");
+  options = ResolveConnectOptions({}, plain.lookup());
+  ASSERT_TRUE(options.ok());
+  EXPECT_EQ(options->servers, "nats://127.0.0.1:5000");
 }
 
 TEST(ConnectionTest, ParsesContextFile) {

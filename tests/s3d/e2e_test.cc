@@ -7,8 +7,12 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <sys/stat.h>
 
 #include "e2e_daemon.h"
+#include "natss3/nats_store.h"
 #include "s3_test_client.h"
 #include "s3d/embedded_nats.h"
 #include "support/nats_server.h"
@@ -234,6 +238,72 @@ TEST(S3Embedded, QuickStartStartsAndStopsItsOwnNatsServer) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   EXPECT_NE(::kill(nats_pid, 0), 0) << "embedded nats-server stopped with natss3d";
+}
+
+// The embedded nats-server accepts only natss3d's generated credentials (an anonymous client
+// used to read and delete everything); they and every other secret are 0600 in a 0700 data
+// directory; natss3ctl on the host finds the server through the context file; the banner
+// prints the S3 secret only on the start that generated it.
+TEST(S3Embedded, EmbeddedNatsAcceptsOnlyItsOwnCredentials) {
+  auto daemon = std::make_unique<Daemon>(std::vector<std::string>{});
+  ASSERT_TRUE(daemon->started()) << daemon->log();
+  std::string data = daemon->dir().File("data");
+  auto context = nlohmann::json::parse(natss3::test::ReadFile(data + "/nats-context.json"),
+                                       nullptr, false);
+  ASSERT_TRUE(context.is_object());
+  std::string url = context.value("url", ""), user = context.value("user", ""),
+              password = context.value("password", "");
+  ASSERT_FALSE(url.empty());
+  ASSERT_GE(password.size(), 32u);
+  ConnectOptions anonymous;
+  anonymous.servers = url;
+  anonymous.connect_timeout = std::chrono::milliseconds(2000);
+  EXPECT_EQ(ConnectNats(anonymous).status().code(), Code::kPermissionDenied);
+  ConnectOptions own = anonymous;
+  own.user = user;
+  own.password = password;
+  EXPECT_TRUE(ConnectNats(own).ok());
+  auto mode = [](const std::string& path) {
+    struct stat st {};
+    return ::stat(path.c_str(), &st) == 0 ? (st.st_mode & 07777) : 0u;
+  };
+  EXPECT_EQ(mode(data), 0700u);
+  for (const char* secret : {"credentials.json", "nats-context.json", "nats-server.conf"})
+    EXPECT_EQ(mode(data + "/" + secret), 0600u) << secret;
+  std::string out;
+  EXPECT_EQ(RunCommand({NATSS3CTL_PATH, "ls"}, &out, std::chrono::seconds(30),
+                       {{"NATSS3_DATA_DIR", data}, {"HOME", daemon->dir().path()}}),
+            0) << out;
+
+  // The first start generated the S3 credentials: its banner shows the secret. A restart
+  // with the same data directory does not, and keeps the NATS credentials.
+  std::string creds = natss3::test::ReadFile(data + "/credentials.json");
+  auto secret = nlohmann::json::parse(creds)["credentials"][0].value("secret_key", "");
+  ASSERT_FALSE(secret.empty());
+  auto wait_banner = [](const std::function<std::string()>& log) {
+    std::string text = log();
+    for (auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+         text.find("aws --endpoint-url") == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline;
+         text = log())
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    return text;
+  };
+  EXPECT_NE(wait_banner([&] { return daemon->log(); }).find(secret), std::string::npos);
+  ASSERT_EQ(daemon->process().Stop(std::chrono::seconds(15)), 0);
+  TempDir second;
+  int port = natss3::test::FreePort();
+  Subprocess::Options o;
+  o.argv = {NATSS3D_PATH, "--listen", "127.0.0.1:" + std::to_string(port), "--data-dir", data};
+  o.stderr_file = second.File("log");
+  Subprocess again(o);
+  ASSERT_TRUE(again.Start());
+  std::string log = wait_banner([&] { return natss3::test::ReadFile(second.File("log")); });
+  EXPECT_NE(log.find("aws --endpoint-url"), std::string::npos) << log;
+  EXPECT_EQ(log.find(secret), std::string::npos) << "a restart printed the secret key again";
+  auto reread = nlohmann::json::parse(natss3::test::ReadFile(data + "/nats-context.json"));
+  EXPECT_EQ(reread.value("password", ""), password);
+  EXPECT_EQ(again.Stop(std::chrono::seconds(15)), 0);
 }
 
 TEST(S3Tls, ServesHttpsWithGivenCertificate) {

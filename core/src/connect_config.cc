@@ -1,14 +1,14 @@
 // Resolution of connection settings, compatible with natscli's flags, env vars and contexts.
-#include "connection.h"
+#include "natss3/connect_config.h"
 
 #include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "format.h"
+#include "natss3/units.h"
 
-namespace natss3::cli {
+namespace natss3 {
 
 EnvLookup ProcessEnv() {
   return [](const char* name) -> const char* { return std::getenv(name); };
@@ -108,11 +108,37 @@ Result<std::optional<NatsContext>> LoadSelectedContext(const ConnectionFlags& fl
   return std::optional<NatsContext>(std::move(ctx));
 }
 
+std::vector<std::string> LocalContextCandidates(const EnvLookup& env) {
+  std::vector<std::string> out;
+  if (std::string f = Env(env, "NATSS3_CONTEXT_FILE"); !f.empty()) out.push_back(f);
+  if (std::string d = Env(env, "NATSS3_DATA_DIR"); !d.empty())
+    out.push_back(d + "/" + kLocalContextFile);
+  if (std::string home = Env(env, "HOME"); !home.empty())
+    out.push_back(home + "/.local/share/natss3/" + kLocalContextFile);
+  out.push_back(std::string("/var/lib/natss3/") + kLocalContextFile);
+  return out;
+}
+
+Result<std::optional<NatsContext>> LoadLocalContext(const EnvLookup& env) {
+  for (const std::string& path : LocalContextCandidates(env)) {
+    std::string json;
+    if (!ReadWholeFile(path, &json)) continue;  // absent or not ours to read
+    NATSS3_ASSIGN_OR_RETURN(NatsContext ctx, ParseNatsContext(json, path, env));
+    if (ctx.url.empty()) continue;
+    return std::optional<NatsContext>(std::move(ctx));
+  }
+  return std::optional<NatsContext>();
+}
+
 Result<ConnectOptions> ResolveConnectOptions(const ConnectionFlags& flags, const EnvLookup& env) {
   NATSS3_ASSIGN_OR_RETURN(std::optional<NatsContext> loaded, LoadSelectedContext(flags, env));
+  if (!loaded && !flags.server && Env(env, "NATS_URL").empty()) {
+    // Nothing names a server: a natss3d on this host may have left its embedded server's
+    // address and credentials for us.
+    NATSS3_ASSIGN_OR_RETURN(loaded, LoadLocalContext(env));
+  }
   NatsContext ctx = loaded.value_or(NatsContext{});
   ConnectOptions options;
-  options.name = "natss3ctl";
   options.servers = Pick(flags.server, env, "NATS_URL", ctx.url);
   if (options.servers.empty()) options.servers = "nats://127.0.0.1:4222";
   options.user = Pick(flags.user, env, "NATS_USER", ctx.user);
@@ -133,8 +159,7 @@ Result<ConnectOptions> ResolveConnectOptions(const ConnectionFlags& flags, const
     options.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(*parsed);
   }
   options.connect_timeout = std::min(options.connect_timeout, options.timeout);
-  options.max_reconnect = 0;  // a CLI fails fast instead of waiting for a server to return
   return options;
 }
 
-}  // namespace natss3::cli
+}  // namespace natss3

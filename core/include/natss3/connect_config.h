@@ -1,5 +1,6 @@
-// Connection settings: nats-CLI-compatible flags, environment variables and saved contexts,
-// resolved into natss3::ConnectOptions.
+// Connection settings shared by natss3ctl, natss3fs and natss3d: nats-CLI-compatible flags,
+// environment variables and saved contexts, plus the context a local natss3d writes for its
+// embedded nats-server, resolved into ConnectOptions in one place.
 #pragma once
 
 #include <chrono>
@@ -7,11 +8,12 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "natss3/nats_store.h"
 #include "natss3/status.h"
 
-namespace natss3::cli {
+namespace natss3 {
 
 // Values given on the command line; unset fields fall back to the environment, then to the
 // selected context, then to the defaults.
@@ -45,9 +47,21 @@ std::string NatsConfigDir(const EnvLookup& env);
 Result<std::optional<NatsContext>> LoadSelectedContext(const ConnectionFlags& flags,
                                                        const EnvLookup& env);
 
+// The context file natss3d writes for its embedded nats-server (URL, user and password, mode
+// 0600): <data-dir>/nats-context.json.
+inline constexpr const char* kLocalContextFile = "nats-context.json";
+
+// Where a local natss3d's context is looked for, in order: $NATSS3_CONTEXT_FILE,
+// $NATSS3_DATA_DIR/nats-context.json, ~/.local/share/natss3/nats-context.json (natss3d's
+// default data directory, scripts/run.sh), /var/lib/natss3/nats-context.json (the package).
+std::vector<std::string> LocalContextCandidates(const EnvLookup& env);
+// The first readable candidate, parsed; nullopt when there is none.
+Result<std::optional<NatsContext>> LoadLocalContext(const EnvLookup& env);
+
 // Precedence per field: flag, then environment (NATS_URL, NATS_USER, NATS_PASSWORD,
 // NATS_TOKEN, NATS_CREDS, NATS_NKEY, NATS_CERT, NATS_KEY, NATS_CA, NATS_TIMEOUT), then the
-// context, then the default (nats://127.0.0.1:4222, 5s timeout).
+// selected context. When none of them names a server, the local natss3d's context (above)
+// supplies the server and its credentials; failing that, nats://127.0.0.1:4222. Timeout 5 s.
 Result<ConnectOptions> ResolveConnectOptions(const ConnectionFlags& flags, const EnvLookup& env);
 
-}  // namespace natss3::cli
+}  // namespace natss3
