@@ -13,7 +13,11 @@ namespace natss3::s3d {
 ApiStatus ListBuckets(RequestContext& ctx) {
   auto buckets = ctx.store.ListBuckets();
   if (!buckets.ok()) return FromStatus(buckets.status(), ErrorContext::kService);
-  SendXml(ctx.res, 200, ListBucketsXml(*buckets));
+  // Only the buckets the caller may read: bucket names are not for everyone to see.
+  std::vector<BucketStatus> visible;
+  for (auto& b : *buckets)
+    if (ctx.auth_gate.AuthorizeRead(ctx.auth, b.bucket).ok()) visible.push_back(std::move(b));
+  SendXml(ctx.res, 200, ListBucketsXml(visible));
   return {};
 }
 

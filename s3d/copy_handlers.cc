@@ -149,8 +149,8 @@ ApiStatus CopyObject(RequestContext& ctx) {
   meta.headers = std::move(headers).value();
   EraseHeader(&meta.headers, kEtagHeader);
   EraseHeader(&meta.headers, kMd5Header);
-  auto reader = ctx.store.Open(source->bucket, source->key);
-  if (!reader.ok()) return FromStatus(reader.status(), ErrorContext::kObject);
+  auto reader = OpenForRead(ctx, source->bucket, source->key);
+  if (!reader.ok()) return reader.error();
   auto writer = ctx.store.NewWriter(ctx.address.bucket, meta);
   if (!writer.ok()) return FromStatus(writer.status(), ErrorContext::kObject);
   Status copied = CopyStream(**reader, [&](std::string_view d) { return (*writer)->Write(d); });

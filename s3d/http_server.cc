@@ -211,7 +211,8 @@ void HttpServer::Install() {
     return service_->Expect100(req, res);
   });
 
-  const std::string any = "/.*";
+  // [\s\S], not ".": keys may contain CR and LF (percent-encoded on the wire).
+  const std::string any = "/[\\s\\S]*";
   svr.Get(any, [this](const httplib::Request& req, httplib::Response& res) { Serve(req, res, nullptr); });
   auto with_body = [this](const httplib::Request& req, httplib::Response& res,
                           const httplib::ContentReader& reader) {

@@ -102,8 +102,18 @@ ListingIndex::Query ToQuery(const ListParams& params) {
   return query;
 }
 
-std::string ListObjectsXml(const std::string& bucket, const ListParams& params,
+std::string ListObjectsXml(const std::string& bucket, const ListParams& requested,
                            const ListingIndex::Page& page) {
+  // A key XML 1.0 cannot carry (control characters) would break every client's parser: such
+  // a page is sent URL-encoded, and says so (EncodingType), as if the client had asked.
+  ListParams params = requested;
+  if (!params.url_encoding) {
+    bool representable = XmlRepresentable(params.prefix) && XmlRepresentable(params.delimiter) &&
+                         XmlRepresentable(params.start_after) && XmlRepresentable(params.marker);
+    for (const auto& e : page.entries) representable = representable && XmlRepresentable(e.name);
+    for (const auto& p : page.common_prefixes) representable = representable && XmlRepresentable(p);
+    params.url_encoding = !representable;
+  }
   XmlWriter xml;
   xml.Open("ListBucketResult", true);
   xml.Element("Name", bucket);

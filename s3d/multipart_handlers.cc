@@ -103,8 +103,8 @@ ApiStatus UploadPart(RequestContext& ctx, bool copy) {
     options.offset = range->offset;
     options.length = range->length;
     options.verify_digest = range->offset == 0 && range->length == info->size;
-    auto reader = ctx.store.Open(source->bucket, source->key, options);
-    if (!reader.ok()) return FromStatus(reader.status(), ErrorContext::kObject);
+    auto reader = OpenForRead(ctx, source->bucket, source->key, options);
+    if (!reader.ok()) return reader.error();
     Status copied = CopyStream(**reader, [&](std::string_view d) { return (*staged)->Write(d); });
     if (!copied.ok()) {
       (*staged)->Abort();

@@ -48,6 +48,19 @@ void StreamObjectBody(httplib::Response& res, std::unique_ptr<ObjectReader> read
       });
 }
 
+ApiResult<std::unique_ptr<ObjectReader>> OpenForRead(RequestContext& ctx, const std::string& bucket,
+                                                     const std::string& key,
+                                                     const ReadOptions& options) {
+  auto opened = ctx.store.Open(bucket, key, options);
+  if (!opened.ok()) return FromStatus(opened.status(), ErrorContext::kObject);
+  const std::string& target = (*opened)->info().bucket;
+  if (target != bucket) {
+    ApiStatus readable = ctx.auth_gate.AuthorizeRead(ctx.auth, target);
+    if (!readable.ok()) return readable.error();
+  }
+  return std::move(opened).value();
+}
+
 ApiResult<ObjectInfo> GetObjectInfo(RequestContext& ctx, const std::string& bucket,
                                     const std::string& key) {
   auto info = ctx.store.GetInfo(bucket, key);
@@ -176,16 +189,16 @@ ApiStatus GetObject(RequestContext& ctx, bool head) {
   std::unique_ptr<ObjectReader> whole_reader;
   if (!head && !req.has_header("Range")) {
     // The common whole-object GET: one open (which reads the meta) instead of info + open.
-    auto opened = ctx.store.Open(ctx.address.bucket, ctx.address.key);
-    if (!opened.ok()) return FromStatus(opened.status(), ErrorContext::kObject);
+    auto opened = OpenForRead(ctx, ctx.address.bucket, ctx.address.key);
+    if (!opened.ok()) return opened.error();
     whole_reader = std::move(opened).value();
   }
   auto info = whole_reader ? ApiResult<ObjectInfo>(whole_reader->info())
                           : GetObjectInfo(ctx, ctx.address.bucket, ctx.address.key);
   if (!info.ok()) return info.error();
   if (!whole_reader && info->is_link()) {
-    auto opened = ctx.store.Open(ctx.address.bucket, ctx.address.key);
-    if (!opened.ok()) return FromStatus(opened.status(), ErrorContext::kObject);
+    auto opened = OpenForRead(ctx, ctx.address.bucket, ctx.address.key);
+    if (!opened.ok()) return opened.error();
     *info = (*opened)->info();
     whole_reader = std::move(opened).value();
   }

@@ -15,6 +15,12 @@ namespace natss3::s3d {
 void StreamObjectBody(httplib::Response& res, std::unique_ptr<ObjectReader> reader,
                       uint64_t length, const std::string& content_type);
 // Object info, disambiguating a missing bucket from a missing key.
+// Opens bucket/key for reading, following an object-store link (one level). A link is
+// followed only into a bucket the caller may read: AccessDenied otherwise (a link must not
+// widen the caller's permissions).
+ApiResult<std::unique_ptr<ObjectReader>> OpenForRead(RequestContext& ctx, const std::string& bucket,
+                                                     const std::string& key,
+                                                     const ReadOptions& options = {});
 ApiResult<ObjectInfo> GetObjectInfo(RequestContext& ctx, const std::string& bucket,
                                     const std::string& key);
 // Object headers for a new object from the request (content headers, x-amz-meta-*,

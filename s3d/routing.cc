@@ -1,6 +1,8 @@
 // Request addressing and operation classification.
 #include "s3d/routing.h"
 
+#include "natss3/names.h"
+
 #include <array>
 
 namespace natss3::s3d {
@@ -248,8 +250,17 @@ ApiStatus ValidateExistingBucketName(std::string_view bucket) {
   return {};
 }
 
-ApiStatus ValidateKey(std::string_view key) {
+ApiStatus ValidateKey(std::string_view key, Operation op) {
   if (key.size() > 1024) return errors::KeyTooLong();
+  // Objects other NATS clients named with such bytes stay readable and deletable.
+  bool creates = op == Operation::kPutObject || op == Operation::kCopyObject ||
+                 op == Operation::kCreateMultipartUpload;
+  if (!creates) return {};
+  // S3 keys are UTF-8; control characters (CR and LF included) are fine, NUL is not: it
+  // cannot reach a file name, and C clients would cut the key short at it.
+  if (key.find('\0') != std::string_view::npos)
+    return errors::InvalidArgument("Object key must not contain NUL characters");
+  if (!IsValidUtf8(key)) return errors::InvalidArgument("Object key is not valid UTF-8");
   return {};
 }
 

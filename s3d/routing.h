@@ -81,7 +81,8 @@ ApiStatus ValidateNewBucketName(std::string_view bucket);
 // Names accepted when addressing an existing bucket: any NATS bucket name ([A-Za-z0-9_-]+), so
 // buckets made by other NATS clients stay reachable.
 ApiStatus ValidateExistingBucketName(std::string_view bucket);
-// Keys: 1..1024 bytes of UTF-8 (KeyTooLongError beyond).
-ApiStatus ValidateKey(std::string_view key);
+// Keys: 1..1024 bytes (KeyTooLongError beyond). Operations that create an object also need
+// well-formed UTF-8 without NUL (InvalidArgument); control characters, CR and LF are fine.
+ApiStatus ValidateKey(std::string_view key, Operation op);
 
 }  // namespace natss3::s3d

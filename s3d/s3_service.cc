@@ -154,7 +154,7 @@ ApiStatus S3Service::Dispatch(RequestContext& ctx) {
     if (!valid.ok()) return valid;
   }
   if (!ctx.address.key.empty()) {
-    ApiStatus valid = ValidateKey(ctx.address.key);
+    ApiStatus valid = ValidateKey(ctx.address.key, ctx.op);
     if (!valid.ok()) return valid;
   }
   ApiStatus allowed = ctx.auth_gate.Authorize(ctx.auth, ctx.op, ctx.address.bucket);

@@ -1,6 +1,8 @@
 // XML writer and request-body parsers (pugixml).
 #include "s3d/xml.h"
 
+#include "natss3/names.h"
+
 #include <pugixml.hpp>
 
 #include <ctime>
@@ -39,19 +41,44 @@ void XmlWriter::Element(std::string_view tag, uint64_t value) {
   Element(tag, std::string_view(std::to_string(value)));
 }
 
+namespace {
+bool XmlChar(char32_t c) {
+  return c == 0x9 || c == 0xA || c == 0xD || (c >= 0x20 && c <= 0xD7FF) ||
+         (c >= 0xE000 && c <= 0xFFFD) || (c >= 0x10000 && c <= 0x10FFFF);
+}
+}  // namespace
+
+bool XmlRepresentable(std::string_view text) {
+  while (!text.empty()) {
+    char32_t cp = 0;
+    size_t n = Utf8Sequence(text, &cp);
+    if (n == 0 || !XmlChar(cp)) return false;
+    text.remove_prefix(n);
+  }
+  return true;
+}
+
 std::string XmlEscape(std::string_view text) {
   std::string out;
   out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
+  while (!text.empty()) {
+    char32_t cp = 0;
+    size_t n = Utf8Sequence(text, &cp);
+    if (n == 0 || !XmlChar(cp)) {
+      out += "\xEF\xBF\xBD";  // U+FFFD
+      text.remove_prefix(n == 0 ? 1 : n);
+      continue;
+    }
+    switch (cp) {
       case '&': out += "&amp;"; break;
       case '<': out += "&lt;"; break;
       case '>': out += "&gt;"; break;
       case '"': out += "&quot;"; break;
       case '\'': out += "&apos;"; break;
       case '\r': out += "&#13;"; break;
-      default: out += c;
+      default: out.append(text.data(), n);
     }
+    text.remove_prefix(n);
   }
   return out;
 }

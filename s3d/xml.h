@@ -31,7 +31,12 @@ class XmlWriter {
   std::string out_;
 };
 
+// Escapes for XML 1.0 text. Characters XML 1.0 cannot carry at all, not even as references
+// (controls other than tab, LF and CR; U+FFFE/U+FFFF; malformed UTF-8 from foreign writers),
+// become U+FFFD, so every parser (Go, Python, Java) accepts the document; CR is written &#13;.
 std::string XmlEscape(std::string_view text);
+// Whether XmlEscape keeps `text` intact (listings switch to URL encoding when not).
+bool XmlRepresentable(std::string_view text);
 // 2006-02-03T16:45:09.000Z
 std::string FormatIso8601(TimePoint time);
 

@@ -151,6 +151,17 @@ TEST_F(S3EndToEnd, TaggingRacingWithOverwritesLosesNoPut) {
   EXPECT_NE(out.find("tag race OK"), std::string::npos) << out;
 }
 
+// Keys with control characters, CR and LF round-trip; listings stay parseable without
+// encoding-type=url; NUL is refused (boto3_keys.py).
+TEST_F(S3EndToEnd, UnusualKeysRoundTripAndListingsParse) {
+  std::string out;
+  int rc = RunCommand({"python3", std::string(S3D_TEST_SCRIPTS) + "/boto3_keys.py",
+                       daemon_->endpoint()},
+                      &out, std::chrono::seconds(120), Env());
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("keys OK"), std::string::npos) << out;
+}
+
 TEST_F(S3EndToEnd, S3cmdFlow) {
   if (!Have("s3cmd")) GTEST_SKIP() << "no s3cmd";
   std::string host = "127.0.0.1:" + std::to_string(daemon_->port());

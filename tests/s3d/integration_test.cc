@@ -350,6 +350,46 @@ TEST_F(S3Integration, PermissionsAndSignatures) {
   EXPECT_EQ(client_.Anonymous("GET", "/" + bucket_ + "/p").status, 403);
 }
 
+// A key limited to one bucket sees only that bucket in ListBuckets, and an object-store link
+// in it does not open another bucket: GET, CopyObject and UploadPartCopy through the link are
+// AccessDenied (they used to follow it).
+TEST_F(S3Integration, LinksAndBucketListsStayWithinTheKeysBuckets) {
+  S3TestClient scoped(daemon_.port(), kScopedKey, kScopedSecret);
+  const std::string open = kScopedBucket;
+  client_.Send("PUT", "/" + open);
+  ASSERT_EQ(Put("secret", "top secret").status, 200);
+  auto target = daemon_.store().GetInfo(bucket_, "secret");
+  ASSERT_TRUE(target.ok());
+  ASSERT_TRUE(daemon_.store().AddLink(open, "link", *target).ok());
+  ASSERT_EQ(scoped.Send("PUT", "/" + open + "/own", "", {}, "mine").status, 200);
+  ASSERT_TRUE(daemon_.store().AddLink(open, "inner", *daemon_.store().GetInfo(open, "own")).ok());
+
+  auto got = scoped.Send("GET", "/" + open + "/link");
+  EXPECT_EQ(got.status, 403) << got.body;
+  EXPECT_EQ(got.body.find("top secret"), std::string::npos);
+  EXPECT_EQ(scoped.Send("GET", "/" + open + "/link", "", {{"range", "bytes=0-2"}}).status, 403);
+  EXPECT_EQ(scoped.Send("GET", "/" + open + "/inner").body, "mine") << "links within the key's buckets work";
+  auto copied = scoped.Send("PUT", "/" + open + "/copy", "",
+                            {{"x-amz-copy-source", "/" + open + "/link"}});
+  EXPECT_EQ(copied.status, 403) << copied.body;
+  EXPECT_EQ(scoped.Send("GET", "/" + open + "/copy").status, 404);
+  auto upload = scoped.Send("POST", "/" + open + "/mp", "uploads");
+  ASSERT_EQ(upload.status, 200) << upload.body;
+  std::string id = upload.body.substr(upload.body.find("<UploadId>") + 10);
+  id = id.substr(0, id.find('<'));
+  auto part = scoped.Send("PUT", "/" + open + "/mp", "partNumber=1&uploadId=" + id,
+                          {{"x-amz-copy-source", "/" + open + "/link"}});
+  EXPECT_EQ(part.status, 403) << part.body;
+
+  auto buckets = scoped.Send("GET", "/");
+  ASSERT_EQ(buckets.status, 200);
+  EXPECT_NE(buckets.body.find("<Name>" + open + "</Name>"), std::string::npos);
+  EXPECT_EQ(buckets.body.find("<Name>" + bucket_ + "</Name>"), std::string::npos)
+      << "ListBuckets shows a bucket the key may not read";
+  EXPECT_NE(client_.Send("GET", "/").body.find("<Name>" + bucket_ + "</Name>"),
+            std::string::npos);
+}
+
 TEST_F(S3Integration, PresignedUrls) {
   ASSERT_EQ(Put("pre", "presigned body").status, 200);
   std::string url = client_.Presign("/" + bucket_ + "/pre", std::chrono::seconds(300));

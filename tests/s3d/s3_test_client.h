@@ -21,6 +21,10 @@ inline constexpr const char* kFullKey = "AKFULLACCESS";
 inline constexpr const char* kFullSecret = "full-secret-key";
 inline constexpr const char* kReadKey = "AKREADONLY";
 inline constexpr const char* kReadSecret = "read-secret-key";
+// Reads and writes only the bucket kScopedBucket.
+inline constexpr const char* kScopedKey = "AKSCOPED";
+inline constexpr const char* kScopedSecret = "scoped-secret-key";
+inline constexpr const char* kScopedBucket = "scoped-open";
 
 struct HttpResponse {
   int status = 0;
@@ -70,7 +74,7 @@ class S3TestClient {
 };
 
 // natss3d in-process on a fresh nats-server. Credentials: kFullKey (read/write "*"),
-// kReadKey (read "*").
+// kReadKey (read "*"), kScopedKey (kScopedBucket only).
 class InProcessDaemon {
  public:
   static std::unique_ptr<InProcessDaemon> Start(bool anonymous = false);

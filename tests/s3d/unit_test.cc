@@ -76,8 +76,20 @@ TEST(Routing, BucketNames) {
   EXPECT_FALSE(ValidateNewBucketName(std::string(64, 'a')).ok());
   EXPECT_TRUE(ValidateExistingBucketName("Made_By_Go").ok());
   EXPECT_FALSE(ValidateExistingBucketName("a.b").ok());
-  EXPECT_EQ(ValidateKey(std::string(1025, 'k')).error().code, "KeyTooLongError");
-  EXPECT_TRUE(ValidateKey(std::string(1024, 'k')).ok());
+  EXPECT_EQ(ValidateKey(std::string(1025, 'k'), Operation::kGetObject).error().code,
+            "KeyTooLongError");
+  EXPECT_TRUE(ValidateKey(std::string(1024, 'k'), Operation::kPutObject).ok());
+  // Control characters, CR and LF are valid key characters; NUL and malformed UTF-8 are not,
+  // for writes (foreign objects with such names stay readable and deletable).
+  EXPECT_TRUE(ValidateKey("a\x01" "b\r\n\t", Operation::kPutObject).ok());
+  EXPECT_TRUE(ValidateKey("\xC3\xA9t\xC3\xA9", Operation::kPutObject).ok());
+  EXPECT_EQ(ValidateKey(std::string("a\0b", 3), Operation::kPutObject).error().code,
+            "InvalidArgument");
+  EXPECT_EQ(ValidateKey("bad\xFF", Operation::kCopyObject).error().code, "InvalidArgument");
+  EXPECT_EQ(ValidateKey("\xC0\xAF", Operation::kCreateMultipartUpload).error().code,
+            "InvalidArgument");  // overlong "/"
+  EXPECT_TRUE(ValidateKey("bad\xFF", Operation::kGetObject).ok());
+  EXPECT_TRUE(ValidateKey(std::string("a\0b", 3), Operation::kDeleteObject).ok());
 }
 
 TEST(Routing, UriEncodeRoundTrip) {
@@ -152,6 +164,16 @@ TEST(HttpDate, RoundTrip) {
 
 TEST(Xml, EscapesAndParsesComplete) {
   EXPECT_EQ(XmlEscape("a<b>&\"'"), "a&lt;b&gt;&amp;&quot;&apos;");
+  // XML 1.0 cannot carry most control characters even as references: they (and malformed
+  // UTF-8 a foreign writer left in a name) become U+FFFD; CR is a reference (parsers would
+  // turn a raw one into LF); tab and LF stay.
+  EXPECT_EQ(XmlEscape("a\x01" "b\x1F"), "a\xEF\xBF\xBD" "b\xEF\xBF\xBD");
+  EXPECT_EQ(XmlEscape("x\ry\nz\tw"), "x&#13;y\nz\tw");
+  EXPECT_EQ(XmlEscape("\xC3\xA9\xFF"), "\xC3\xA9\xEF\xBF\xBD");
+  EXPECT_EQ(XmlEscape("\xEF\xBF\xBE"), "\xEF\xBF\xBD");  // U+FFFE
+  EXPECT_TRUE(XmlRepresentable("caf\xC3\xA9\r\n\t"));
+  EXPECT_FALSE(XmlRepresentable("a\x01"));
+  EXPECT_FALSE(XmlRepresentable("a\xFF"));
   auto parts = ParseCompleteMultipartUpload(
       "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>\"aa\"</ETag></Part>"
       "<Part><PartNumber>2</PartNumber><ETag>bb</ETag></Part></CompleteMultipartUpload>");

@@ -40,6 +40,13 @@ Result<std::string> ParseDigest(std::string_view digest);
 // A fresh 22-character base-62 NUID.
 std::string NewNuid();
 
+// Whether `text` is well-formed UTF-8 (no overlong forms, surrogates or code points past
+// U+10FFFF).
+bool IsValidUtf8(std::string_view text);
+// Length of the well-formed UTF-8 sequence at the start of `text` and its code point;
+// 0 when it is malformed (or `text` is empty).
+size_t Utf8Sequence(std::string_view text, char32_t* code_point);
+
 // Hex helpers.
 std::string HexEncode(std::string_view raw);
 

@@ -113,11 +113,15 @@ void NatsObjectStore::ForgetBucket(std::string_view bucket) {
   if (auto it = bucket_cache_.find(bucket); it != bucket_cache_.end()) bucket_cache_.erase(it);
 }
 
-Result<ObjectInfo> InfoFromMsg(natsMsg* msg, uint64_t seq, int64_t time_ns) {
+Result<ObjectInfo> InfoFromMsg(natsMsg* msg, std::string_view bucket, uint64_t seq,
+                               int64_t time_ns) {
   NATSS3_ASSIGN_OR_RETURN(
       ObjectInfo info,
       UnmarshalObjectInfo(std::string_view(natsMsg_GetData(msg),
                                            static_cast<size_t>(natsMsg_GetDataLength(msg)))));
+  // The bucket a record was read from, whatever its JSON says: reads go to that bucket's
+  // stream, and permission checks of the front ends rely on it.
+  info.bucket = std::string(bucket);
   info.revision = seq;
   info.mtime = TimePoint(std::chrono::nanoseconds(time_ns));
   return info;
@@ -148,7 +152,7 @@ Result<ObjectInfo> NatsObjectStore::GetInfoRaw(std::string_view bucket, std::str
   }
   if (s != NATS_OK) return FromNats(s, "get info of " + std::string(name));
   MsgPtr msg(raw);
-  return InfoFromMsg(raw, natsMsg_GetSequence(raw), natsMsg_GetTime(raw));
+  return InfoFromMsg(raw, bucket, natsMsg_GetSequence(raw), natsMsg_GetTime(raw));
 }
 
 Result<ObjectInfo> NatsObjectStore::GetInfoFromLeader(std::string_view bucket,
@@ -162,7 +166,7 @@ Result<ObjectInfo> NatsObjectStore::GetInfoFromLeader(std::string_view bucket,
     return NotFound("object not found: " + std::string(name));
   if (s != NATS_OK) return FromNats(s, "get info of " + std::string(name), jerr);
   MsgPtr msg(raw);
-  return InfoFromMsg(raw, natsMsg_GetSequence(raw), natsMsg_GetTime(raw));
+  return InfoFromMsg(raw, bucket, natsMsg_GetSequence(raw), natsMsg_GetTime(raw));
 }
 
 namespace {
@@ -198,7 +202,8 @@ std::function<Result<ObjectInfo>()> NatsObjectStore::RequestInfo(std::string_vie
   if (natsConnection_PublishRequest(conn_->nc(), subj.c_str(), reply.c_str(), body.data(),
                                     static_cast<int>(body.size())) != NATS_OK)
     return sync;
-  return [sub, sync, timeout = conn_->timeout_ms(), n = std::string(name)]() -> Result<ObjectInfo> {
+  return [sub, sync, timeout = conn_->timeout_ms(), n = std::string(name),
+          b = std::string(bucket)]() -> Result<ObjectInfo> {
     natsMsg* raw = nullptr;
     natsStatus s = natsSubscription_NextMsg(&raw, sub->get(), timeout);
     sub->reset();
@@ -213,7 +218,7 @@ std::function<Result<ObjectInfo>()> NatsObjectStore::RequestInfo(std::string_vie
         natsMsgHeader_Get(raw, "Nats-Time-Stamp", &ts) != NATS_OK || !ts)
       return sync();
     auto t = ParseRfc3339(ts);
-    return InfoFromMsg(raw, std::strtoull(seq, nullptr, 10),
+    return InfoFromMsg(raw, b, std::strtoull(seq, nullptr, 10),
                        std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count());
   };
 }

@@ -187,7 +187,8 @@ Result<std::unique_ptr<Watcher>> NewNatsWatcher(NatsObjectStore* store, std::str
                                                 const WatchOptions& options);
 Result<std::shared_ptr<RecordStore>> NewNatsRecordStore(NatsObjectStore* store,
                                                         std::string name);
-// Parses a meta message (payload + JetStream time/sequence) into ObjectInfo.
-Result<ObjectInfo> InfoFromMsg(natsMsg* msg, uint64_t seq, int64_t time_ns);
+// Parses a meta message of `bucket` (payload + JetStream time/sequence) into ObjectInfo.
+Result<ObjectInfo> InfoFromMsg(natsMsg* msg, std::string_view bucket, uint64_t seq,
+                               int64_t time_ns);
 
 }  // namespace natss3::natsw

@@ -99,7 +99,7 @@ class NatsWatcher : public Watcher {
             if (MsgPtr skipped = NextMetaAfter(last_)) {
               next_probe_ = Clock::now() + kProbeAfterActivity;
               last_ = natsMsg_GetSequence(skipped.get());
-              auto info = InfoFromMsg(skipped.get(), last_, natsMsg_GetTime(skipped.get()));
+              auto info = InfoFromMsg(skipped.get(), bucket_, last_, natsMsg_GetTime(skipped.get()));
               if (!info.ok() || (options_.ignore_deletes && info->deleted)) continue;
               return WatchEvent{WatchEvent::Kind::kUpdate, std::move(info).value()};
             }
@@ -123,7 +123,7 @@ class NatsWatcher : public Watcher {
           if (MsgPtr skipped = NextMetaAfter(last_); skipped && natsMsg_GetSequence(skipped.get()) < seq) {
             held_ = std::move(msg);
             last_ = natsMsg_GetSequence(skipped.get());
-            auto info = InfoFromMsg(skipped.get(), last_, natsMsg_GetTime(skipped.get()));
+            auto info = InfoFromMsg(skipped.get(), bucket_, last_, natsMsg_GetTime(skipped.get()));
             if (!info.ok() || (options_.ignore_deletes && info->deleted)) continue;
             return WatchEvent{WatchEvent::Kind::kUpdate, std::move(info).value()};
           }
@@ -132,7 +132,7 @@ class NatsWatcher : public Watcher {
       }
       bool last_initial = !initial_done_ && md->NumPending == 0;
       if (last_initial) initial_done_ = true;
-      auto info = InfoFromMsg(msg.get(), seq, md->Timestamp);
+      auto info = InfoFromMsg(msg.get(), bucket_, seq, md->Timestamp);
       bool skip = !info.ok() || (options_.ignore_deletes && info->deleted);
       if (skip) {
         if (last_initial) return WatchEvent{WatchEvent::Kind::kEndOfInitial, {}};
