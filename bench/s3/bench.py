@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """natss3d S3 benchmark: one run, baselines interleaved with natss3d, ratios of medians.
 
-Measures (see shared/docs/performance.md for targets):
+Measures (targets: docs/performance.md):
   * S3 PUT / GET of a large object (default 1 GiB) vs the natss3 core directly (same data path
     without HTTP) and vs the raw JetStream ceiling (natss3_bench_core's cnats pipelined publish
     and ordered replay, one round per S3 round), time to first byte of the GET, daemon RSS above

@@ -9,7 +9,7 @@
 
 namespace natss3::cli {
 
-// "Information for Object Store Bucket B created <time>" columns view (format doc §6.3).
+// "Information for Object Store Bucket B created <time>" columns view (docs/object-store-format.md §6).
 std::string BucketInfoText(const BucketStatus& status);
 // "Object information for B > name" columns view.
 std::string ObjectInfoText(const ObjectInfo& info);

@@ -1,4 +1,4 @@
-// ObjectInfo <-> meta JSON in nats.go's shape (format doc §3), liberal when reading (§3.2).
+// ObjectInfo <-> meta JSON in nats.go's shape (docs/object-store-format.md §3), liberal when reading (§3.2).
 #pragma once
 
 #include <string>

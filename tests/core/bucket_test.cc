@@ -107,7 +107,7 @@ TEST_F(BucketTest, SealMakesReadOnlyAndDropsTtl) {
   auto sealed = store_->SealBucket(c.bucket);
   ASSERT_OK(sealed);
   EXPECT_TRUE(sealed->sealed);
-  EXPECT_EQ(sealed->ttl, std::chrono::nanoseconds(0));  // server drops max_age (format doc §1.3)
+  EXPECT_EQ(sealed->ttl, std::chrono::nanoseconds(0));  // server drops max_age (docs/object-store-format.md §1.3)
   auto s = MustStatus(c.bucket);
   EXPECT_TRUE(s.sealed);
   EXPECT_EQ(s.ttl, std::chrono::nanoseconds(0));
@@ -239,7 +239,7 @@ TEST_F(BucketTest, MaxBytesFullPutIsResourceExhaustedAndLeavesNoChunks) {
   auto r = store_->PutBytes(c.bucket, Meta("big"), test::RandomBytes(1024 * 1024));
   EXPECT_CODE(r, Code::kResourceExhausted);
   EXPECT_CODE(store_->GetInfo(c.bucket, "big", true), Code::kNotFound);
-  // The failed put purged its partial chunks (format doc §5.8).
+  // The failed put purged its partial chunks (docs/object-store-format.md §5.8).
   EXPECT_TRUE(PollUntil([&] { return MustStatus(c.bucket).messages == baseline.messages; }, 5s));
   auto after = MustStatus(c.bucket);
   EXPECT_EQ(after.messages, baseline.messages);

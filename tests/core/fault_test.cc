@@ -1,5 +1,5 @@
 // Faults and foreign data: server stopped mid-put, tampered metas (kDataLoss), and metas written
-// by other clients (reader tolerance, format doc §3.2, §5.5).
+// by other clients (reader tolerance, docs/object-store-format.md §3.2, §5.5).
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -139,7 +139,7 @@ TEST_F(FaultTest, MetaClaimingMoreDataIsDataLoss) {
 TEST_F(FaultTest, PurgedChunksAreDataLoss) {
   std::string data = test::RandomBytes(300 * 1024, 6);
   ObjectInfo put = MustPut(bucket_, "hollow", data);
-  // Simulate the format doc §5.8 race: chunks purged under a live meta (first chunk is seq 1).
+  // Simulate the docs/object-store-format.md §5.8 race: chunks purged under a live meta (first chunk is seq 1).
   RawNats raw(server_->url());
   ASSERT_TRUE(raw.DeleteMsg("OBJ_" + bucket_, 1));
   ASSERT_TRUE(raw.DeleteMsg("OBJ_" + bucket_, 2));
@@ -155,7 +155,7 @@ TEST_F(FaultTest, PurgedChunksAreDataLoss) {
   (void)put;
 }
 
-// ---- Metas written by other clients must be readable (reader profile, format doc §9.2).
+// ---- Metas written by other clients must be readable (docs/object-store-format.md §3.2).
 
 TEST_F(FaultTest, AcceptsOtherDigestEncodings) {
   std::string data = "hello world";

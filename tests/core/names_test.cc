@@ -32,7 +32,7 @@ struct NameVector {
   const char* name;
   const char* encoded;
 };
-// format doc §2.
+// docs/object-store-format.md §2.
 const NameVector kVectors[] = {
     {"hello.txt", "aGVsbG8udHh0"},
     {"link", "bGluaw=="},
@@ -100,8 +100,8 @@ TEST(ObjectName, AnyUtf8Accepted) {
 TEST(ObjectName, LengthLimit) {
   for (std::string bucket : {std::string("b"), std::string("gobkt"), std::string(60, 'x')}) {
     size_t max = MaxObjectNameLength(bucket);
-    ASSERT_GT(max, 1000u) << bucket;  // format doc: keep names of a few KB working
-    // Must stay below the 3050-byte point where 2.9.10 closed the connection (format doc §2).
+    ASSERT_GT(max, 1000u) << bucket;  // docs/object-store-format.md §2: names of a few KB work
+    // Must stay below the 3050-byte point where 2.9.10 closed the connection (docs/object-store-format.md §2).
     EXPECT_LT(max, 3050u) << bucket;
     std::string ok_name(max, 'n');
     EXPECT_TRUE(ValidateObjectName(bucket, ok_name).ok()) << bucket << " len " << max;

@@ -98,7 +98,7 @@ TEST_F(ObjectTest, RawMetaMessageMatchesFormatDoc) {
   EXPECT_EQ(j["digest"], "SHA-256=uU0nuZNNPgilLlLX2n2r-sSE7-N6U4DukIj3rOLvzek=");
   EXPECT_FALSE(j.contains("deleted"));
   EXPECT_FALSE(j.contains("link"));
-  // Go's key order (format doc §3.1).
+  // Go's key order (docs/object-store-format.md §3.1).
   std::vector<std::string> keys;
   for (auto it = j.begin(); it != j.end(); ++it) keys.push_back(it.key());
   auto pos = [&](const std::string& k) { return msg->data.find("\"" + k + "\":"); };

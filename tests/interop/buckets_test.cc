@@ -11,7 +11,7 @@ namespace {
 using std::chrono::hours;
 using std::chrono::nanoseconds;
 
-// The stream config every client writes (format doc §1.2), checked on a raw STREAM.INFO.
+// The stream config every client writes (docs/object-store-format.md §1.2), checked on a raw STREAM.INFO.
 void ExpectObjectStoreStream(const Json& config, const std::string& bucket) {
   EXPECT_EQ(config.value("name", ""), "OBJ_" + bucket);
   EXPECT_EQ(config["subjects"],

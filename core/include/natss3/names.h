@@ -9,10 +9,10 @@
 
 namespace natss3 {
 
-// ^[a-zA-Z0-9_-]+$ (format doc §1.1). Returns kInvalidArgument with a message naming the rule.
+// ^[a-zA-Z0-9_-]+$ (docs/object-store-format.md §1.1). Returns kInvalidArgument with a message naming the rule.
 Status ValidateBucketName(std::string_view bucket);
 
-// base64url with padding over the UTF-8 bytes (format doc §2).
+// base64url with padding over the UTF-8 bytes (docs/object-store-format.md §2).
 std::string EncodeObjectName(std::string_view name);
 // Inverse of EncodeObjectName; accepts unpadded input. kInvalidArgument on bad input.
 Result<std::string> DecodeObjectName(std::string_view encoded);
@@ -33,7 +33,7 @@ std::string StreamName(std::string_view bucket);
 
 // "SHA-256=" + base64url padded digest.
 std::string FormatDigest(std::string_view sha256_raw);
-// Accepts URL/standard base64 (padded or not) and hex, as the format doc's reader profile says.
+// Accepts URL/standard base64 (padded or not) and hex, as the reader profile of docs/object-store-format.md §3.2 says.
 // Returns the 32 raw bytes; kInvalidArgument otherwise.
 Result<std::string> ParseDigest(std::string_view digest);
 

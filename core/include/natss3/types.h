@@ -1,4 +1,4 @@
-// Value types of the object store: bucket config/status and object meta/info (format doc §1, §3).
+// Value types of the object store: bucket config/status and object meta/info (docs/object-store-format.md §1, §3).
 #pragma once
 
 #include <chrono>
@@ -23,7 +23,7 @@ struct Placement {
   std::vector<std::string> tags;  // server tags required
 };
 
-// ObjectStoreConfig (format doc §1.2).
+// ObjectStoreConfig (docs/object-store-format.md §1.2).
 struct BucketConfig {
   std::string bucket;                      // ^[a-zA-Z0-9_-]+$
   std::string description;                 // omitted when empty
@@ -49,7 +49,7 @@ struct ClusterInfo {
   std::vector<ClusterPeer> replicas;
 };
 
-// ObjectStoreStatus (format doc §1.4) plus the stream facts front ends show.
+// ObjectStoreStatus (docs/object-store-format.md §1.4) plus the stream facts front ends show.
 struct BucketStatus {
   std::string bucket;  // without the OBJ_ prefix
   std::string description;

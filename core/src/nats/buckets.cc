@@ -1,4 +1,4 @@
-// Bucket operations through the raw JetStream JSON API (format doc §1).
+// Bucket operations through the raw JetStream JSON API (docs/object-store-format.md §1).
 #include <algorithm>
 
 #include "meta_json.h"

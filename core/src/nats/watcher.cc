@@ -1,4 +1,4 @@
-// Watch (format doc §5.6): ordered push consumer on $O.<b>.M.>, end-of-initial marker after the
+// Watch (docs/object-store-format.md §5.6): ordered push consumer on $O.<b>.M.>, end-of-initial marker after the
 // first message with NumPending == 0 (or at once for an empty bucket).
 //
 // nats-server 2.9.x moves every consumer whose filter matches a purged subject forward to the
