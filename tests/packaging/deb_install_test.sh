@@ -211,10 +211,14 @@ cmp "$root/tmp/object.bin" "$root/tmp/object.got" || fail "S3 GetObject returned
 echo "S3 put and get of 300000 bytes: identical"
 # natss3ctl against the embedded nats-server: reads the S3 object, and a put/get of its own.
 nats_url="nats://127.0.0.1:$nats_port"
-in_root natss3ctl -s "$nats_url" get pkgtest dir/object.bin -O /tmp/object.ctl >/dev/null ||
+# No flags: natss3ctl finds the embedded server and its credentials in
+# /var/lib/natss3/nats-context.json (written by natss3d, 0600). Without them the server refuses.
+in_root natss3ctl -s "$nats_url" ls >/dev/null 2>&1 &&
+  fail "the embedded nats-server accepted a client without natss3d's credentials"
+in_root natss3ctl get pkgtest dir/object.bin -O /tmp/object.ctl >/dev/null ||
   fail "natss3ctl get of the S3 object failed"
 cmp "$root/tmp/object.bin" "$root/tmp/object.ctl" || fail "natss3ctl get returned other bytes"
-in_root natss3ctl -s "$nats_url" put pkgtest /tmp/object.bin --name ctl/object.bin -f >/dev/null ||
+in_root natss3ctl put pkgtest /tmp/object.bin --name ctl/object.bin -f >/dev/null ||
   fail "natss3ctl put failed"
 s3 "$url/pkgtest/ctl/object.bin" -o "$root/tmp/object.s3" || fail "S3 GetObject of the natss3ctl object failed"
 cmp "$root/tmp/object.bin" "$root/tmp/object.s3" || fail "natss3ctl put and S3 get differ"
