@@ -12,6 +12,7 @@
 #include <cstdio>
 
 #include "s3d/connection_hub.h"
+#include "s3d/log_redact.h"
 
 namespace natss3::s3d {
 
@@ -247,7 +248,9 @@ void HttpServer::Serve(const httplib::Request& req, httplib::Response& res,
   if (req.method == "HEAD") bytes_out = 0;
   metrics_.RequestFinished(op, res.status, seconds, bytes_in, bytes_out);
   if (options_.access_log) {
-    spdlog::info("{} \"{} {}\" {} {} {} {:.1f}ms {} {}", req.remote_addr, req.method, Target(req),
+    // Never the headers (Authorization), and the target without presigned-URL secrets.
+    spdlog::info("{} \"{} {}\" {} {} {} {:.1f}ms {} {}", req.remote_addr, req.method,
+                 RedactTarget(Target(req)),
                  res.status, bytes_in, bytes_out, seconds * 1000, op,
                  res.get_header_value("x-amz-request-id"));
   }
@@ -315,7 +318,7 @@ void HttpServer::Install() {
       what = e.what();
     } catch (...) {
     }
-    spdlog::error("unhandled exception serving {} {}: {}", req.method, req.path, what);
+    spdlog::error("unhandled exception serving {} {}: {}", req.method, LogSafe(req.path), what);
     res.status = 500;
     res.content_provider_ = nullptr;
     res.content_length_ = 0;

@@ -3,7 +3,7 @@
 // connection caps, header deadline and limits; unread bodies never parsed as requests;
 // buffered TCP_NODELAY or TLS streams), wired for S3: a payload cap, streamed bodies,
 // Expect: 100-continue, /healthz, /metrics, x-amz-request-id on every response, one access-log
-// line per request, S3 error XML for the hub's refusals, 503
+// line per request (presigned-URL secrets redacted), S3 error XML for the hub's refusals, 503
 // while NATS is down, a syntactically invalid Range ignored (as S3 does), a catch-all
 // exception handler, and a graceful Stop bounded by a grace period.
 // Start/Stop from one thread; requests run on the hub's workers.

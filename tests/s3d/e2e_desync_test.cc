@@ -1,6 +1,6 @@
-// End to end, natss3d against request smuggling: a request body a handler did not read is
-// never parsed as the next request (the response says "Connection: close", or the rest is
-// skipped).
+// End to end, natss3d against request smuggling and log leaks: a request body a handler did
+// not read is never parsed as the next request (the response says "Connection: close", or the
+// rest is skipped), and the access log never shows presigned-URL secrets or Authorization.
 #include <gtest/gtest.h>
 #include <poll.h>
 
@@ -156,6 +156,44 @@ TEST_F(S3Desync, AmbiguousFramingIsRefused) {
   refuse("Content-Length: -1\r\n", 400);
   refuse("Transfer-Encoding: gzip, chunked\r\n", 501);
   EXPECT_FALSE(BucketExists("smuggled-framing"));
+}
+
+// The access log shows neither presigned-URL secrets nor the Authorization header.
+TEST_F(S3Desync, AccessLogRedactsSecrets) {
+  auto daemon = StartDaemon({"--access-log", "true"});
+  ASSERT_TRUE(daemon->started());
+  S3TestClient client(daemon->port());
+  std::string bucket = UniqueBucket("logged");
+  ASSERT_EQ(client.Send("PUT", "/" + bucket).status, 200);
+  std::string presigned = client.Presign("/" + bucket + "/k", seconds(300));
+  std::string signature = presigned.substr(presigned.find("X-Amz-Signature=") + 16);
+  std::string credential = presigned.substr(presigned.find("X-Amz-Credential=") + 17);
+  credential = credential.substr(0, credential.find('&'));
+  auto connection = RawConnection::Open(daemon->port());
+  connection->Send(PlainGet(presigned + "&X-Amz-Security-Token=SECRET-SESSION-TOKEN"));
+  ASSERT_TRUE(connection->Read(seconds(5)));
+  std::string signed_get = client.Build("GET", "/" + bucket + "/k", "", {}, "", {});
+  std::string header_signature = signed_get.substr(signed_get.find("Signature=") + 10, 64);
+  connection = RawConnection::Open(daemon->port());
+  connection->Send(signed_get);
+  ASSERT_TRUE(connection->Read(seconds(5)));
+  // The log line follows the response: poll for it.
+  std::string log = daemon->log();
+  for (auto deadline = std::chrono::steady_clock::now() + seconds(10);
+       std::count(log.begin(), log.end(), '\n') < 3 || log.find("Signature=REDACTED") == std::string::npos ||
+       log.find("\"GET /" + bucket + "/k\"") == std::string::npos;
+       log = daemon->log()) {
+    if (std::chrono::steady_clock::now() > deadline) break;
+    ::poll(nullptr, 0, 20);
+  }
+  EXPECT_NE(log.find("X-Amz-Signature=REDACTED"), std::string::npos) << log;
+  EXPECT_EQ(log.find(signature), std::string::npos) << "presigned signature in the log";
+  EXPECT_EQ(log.find(credential), std::string::npos) << "credential scope in the log";
+  EXPECT_EQ(log.find("SECRET-SESSION-TOKEN"), std::string::npos);
+  EXPECT_EQ(log.find(header_signature), std::string::npos) << "Authorization in the log";
+  EXPECT_EQ(log.find("Authorization"), std::string::npos);
+  EXPECT_NE(log.find("X-Amz-Credential=" + std::string(kFullKey) + "/REDACTED"), std::string::npos)
+      << "the access key ID stays visible";
 }
 
 }  // namespace

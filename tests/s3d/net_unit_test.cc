@@ -1,11 +1,12 @@
 // Unit tests of natss3d's connection-layer logic: request head scanning and limits, body
-// framing, admission keys and the limit flags.
+// framing, the redaction of request targets in the logs, admission keys and the limit flags.
 #include <gtest/gtest.h>
 
 #include <string>
 
 #include "s3d/config.h"
 #include "s3d/connection_hub.h"
+#include "s3d/log_redact.h"
 #include "s3d/request_head.h"
 
 namespace natss3::s3d {
@@ -150,6 +151,34 @@ TEST(BodyTracker, FollowsChunkedFramingInAnySlices) {
   sign.Start(head);
   sign.Consume("-1\r\n");
   EXPECT_TRUE(sign.failed());
+}
+
+TEST(LogRedaction, PresignedSecretsNeverReachTheLog) {
+  std::string target =
+      "/bucket/key?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20240101%2F"
+      "us-east-1%2Fs3%2Faws4_request&X-Amz-Date=20240101T000000Z&X-Amz-Expires=300&"
+      "X-Amz-SignedHeaders=host&X-Amz-Security-Token=SESSIONTOKEN&X-Amz-Signature=0123abcd";
+  std::string logged = RedactTarget(target);
+  EXPECT_EQ(logged.find("0123abcd"), std::string::npos) << logged;
+  EXPECT_EQ(logged.find("SESSIONTOKEN"), std::string::npos) << logged;
+  EXPECT_EQ(logged.find("20240101%2F"), std::string::npos) << logged;
+  EXPECT_NE(logged.find("X-Amz-Credential=AKIDEXAMPLE/REDACTED"), std::string::npos) << logged;
+  EXPECT_NE(logged.find("X-Amz-Signature=REDACTED"), std::string::npos) << logged;
+  EXPECT_NE(logged.find("/bucket/key?X-Amz-Algorithm=AWS4-HMAC-SHA256&"), std::string::npos);
+  // SigV2 query authentication; the access key ID may stay.
+  logged = RedactTarget("/b/k?AWSAccessKeyId=AKID&Expires=1&Signature=c2VjcmV0%2B");
+  EXPECT_EQ(logged, "/b/k?AWSAccessKeyId=AKID&Expires=1&Signature=REDACTED");
+  // Names as the server decodes them: any case, percent-encoded.
+  logged = RedactTarget("/b?x-amz-signature=s1&X-Amz-%53ignature=s2&SIGNATURE=s3");
+  EXPECT_EQ(logged.find("s1"), std::string::npos) << logged;
+  EXPECT_EQ(logged.find("s2"), std::string::npos) << logged;
+  EXPECT_EQ(logged.find("s3"), std::string::npos) << logged;
+  EXPECT_EQ(RedactTarget("/b/k?list-type=2&prefix=a"), "/b/k?list-type=2&prefix=a");
+}
+
+TEST(LogRedaction, ControlCharactersAreEscaped) {
+  EXPECT_EQ(LogSafe("/a\r\nFAKE \"x\"\\"), "/a\\x0d\\x0aFAKE \\x22x\\x22\\x5c");
+  EXPECT_EQ(RedactTarget("/a\x1b[31m?q=\x7f"), "/a\\x1b[31m?q=\\x7f");
 }
 
 TEST(ConnectionHub, AddressKeysCountIpv6ClientsPerSlash64) {
