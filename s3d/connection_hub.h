@@ -25,7 +25,7 @@
 // connections) and addr_mu_ (admission counts), never both, never held across a socket call
 // other than epoll_ctl/shutdown. Memory per connection: the head (<= max_header_bytes) while
 // one arrives; 64 KiB of input plus <= 64 KiB of coalesced output while a request is served;
-// nothing of its own while idle.
+// no buffers while idle (TLS ones are released too).
 #pragma once
 
 #include <httplib.h>
