@@ -3,6 +3,7 @@
 
 #include <cxxopts.hpp>
 
+#include <cerrno>
 #include <cstdlib>
 #include <fstream>
 #include <map>
@@ -47,6 +48,17 @@ constexpr Setting kSettings[] = {
                 "use none (default 64)", false},
     {"shutdown-grace", "on SIGTERM/SIGINT, requests in progress may finish for this long "
                        "(default 10s); idle connections close at once", false},
+    {"max-connections", "open client connections at most; more are answered 503 SlowDown "
+                        "(default 4096)", false},
+    {"max-connections-per-ip", "open connections per client IP (IPv6: per /64) at most "
+                               "(default 256)", false},
+    {"header-timeout", "a request's line and headers must arrive within this, or the "
+                       "connection is closed (default 10s)", false},
+    {"tls-handshake-timeout", "the TLS handshake must end within this (default 10s)", false},
+    {"max-headers", "header fields per request at most (default 100)", false},
+    {"max-header-bytes", "request line plus headers at most, in bytes (default 16384)", false},
+    {"drain-limit", "a request body the handler did not read is skipped up to this many bytes "
+                    "to keep the connection; beyond, it closes (default 1048576)", false},
     {"gc-interval", "collect garbage (orphan chunks of crashed uploads, stale pins) in every "
                     "bucket this often (default 60s; 0: never)", false},
     {"gc-grace", "orphan data younger than this is never collected; use the same value in every "
@@ -100,6 +112,19 @@ Result<bool> ParseBool(const std::string& name, const std::string& value) {
   if (value == "true" || value == "1" || value == "yes" || value == "on" || value.empty()) return true;
   if (value == "false" || value == "0" || value == "no" || value == "off") return false;
   return InvalidArgument(name + ": expected true or false, got '" + value + "'");
+}
+
+// A positive count (connections, headers, bytes) up to `max`.
+Result<uint64_t> ParseCount(const std::string& name, const std::string& text, uint64_t max) {
+  char* end = nullptr;
+  errno = 0;
+  unsigned long long value = std::strtoull(text.c_str(), &end, 10);
+  if (text.empty() || !std::isdigit(static_cast<unsigned char>(text[0])) || *end != '\0' ||
+      errno != 0 || value == 0 || value > max) {
+    return InvalidArgument(name + ": expected a number from 1 to " + std::to_string(max) +
+                           ", got '" + text + "'");
+  }
+  return static_cast<uint64_t>(value);
 }
 
 Result<int> ParsePort(const std::string& name, const std::string& text) {
@@ -228,6 +253,29 @@ Result<DaemonConfig> ParseConfig(int argc, const char* const* argv,
       if (config.threads < 4) config.threads = 4;
     } else if (name == "shutdown-grace") {
       NATSS3_ASSIGN_OR_RETURN(config.shutdown_grace, ParseDuration(*v));
+    } else if (name == "max-connections") {
+      NATSS3_ASSIGN_OR_RETURN(config.http_limits.max_connections, ParseCount(name, *v, 1 << 24));
+    } else if (name == "max-connections-per-ip") {
+      NATSS3_ASSIGN_OR_RETURN(config.http_limits.max_connections_per_address,
+                              ParseCount(name, *v, 1 << 24));
+    } else if (name == "header-timeout" || name == "tls-handshake-timeout") {
+      NATSS3_ASSIGN_OR_RETURN(auto d, ParseDuration(*v));
+      if (d.count() <= 0) return InvalidArgument(name + ": must be at least 1s");
+      (name == "header-timeout" ? config.http_limits.header_timeout
+                                : config.http_limits.tls_handshake_timeout) = d;
+    } else if (name == "max-headers") {
+      NATSS3_ASSIGN_OR_RETURN(config.http_limits.max_headers, ParseCount(name, *v, 10000));
+    } else if (name == "max-header-bytes") {
+      // httplib's own limit on the request line (8 KiB) still applies within this.
+      NATSS3_ASSIGN_OR_RETURN(config.http_limits.max_header_bytes,
+                              ParseCount(name, *v, 1 << 20));
+    } else if (name == "drain-limit") {
+      if (*v == "0") {
+        config.http_limits.max_drain_bytes = 0;  // never skip: close over any unread body
+      } else {
+        NATSS3_ASSIGN_OR_RETURN(config.http_limits.max_drain_bytes,
+                                ParseCount(name, *v, uint64_t{1} << 40));
+      }
     } else if (name == "gc-interval" || name == "gc-grace" || name == "release-grace") {
       NATSS3_ASSIGN_OR_RETURN(auto d, ParseDuration(*v));
       auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(d);

@@ -8,6 +8,7 @@
 
 #include "natss3/nats_store.h"
 #include "natss3/status.h"
+#include "s3d/http_limits.h"
 
 namespace natss3::s3d {
 
@@ -33,6 +34,7 @@ struct DaemonConfig {
   std::chrono::seconds multipart_expiry{24 * 3600};
   int threads = 64;                // HTTP workers: requests served at once
   std::chrono::seconds shutdown_grace{10};  // SIGTERM: time requests in progress may take
+  HttpLimits http_limits;          // what hostile clients may hold (see http_limits.h)
   std::string log_level = "info";
   bool access_log = true;
   bool help = false;

@@ -1,5 +1,5 @@
-// Connection handling for natss3d's HTTP server: worker pool, keep-alive parking, buffered
-// (optionally TLS) streams, graceful stop.
+// Connection handling for natss3d's HTTP server: admission, the worker pool serving requests,
+// graceful stop (the poller is in connection_hub_poller.cc).
 #include "s3d/connection_hub.h"
 
 #include <arpa/inet.h>
@@ -7,221 +7,68 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/err.h>
-#include <poll.h>
+#include <spdlog/spdlog.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <sys/select.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <iterator>
+#include <optional>
 
 namespace natss3::s3d {
 
 using SteadyClock = std::chrono::steady_clock;
 
 namespace {
-constexpr size_t kBufferBytes = 64 * 1024;
+// The connection a worker is serving: for CloseAfterResponse, called from httplib's handlers.
+thread_local HubConnection* t_serving = nullptr;
 
-int Millis(std::chrono::milliseconds d) { return static_cast<int>(d.count()); }
-
-// Waits for `events` on fd; true when ready (or hung up: the next read reports it).
-bool PollFor(int fd, short events, int timeout_ms) {
-  pollfd p{fd, events, 0};
-  int n;
-  do {
-    n = ::poll(&p, 1, timeout_ms);
-  } while (n < 0 && errno == EINTR);
-  return n > 0;
-}
-
-void Address(const sockaddr_storage& addr, std::string* ip, int* port) {
-  char text[INET6_ADDRSTRLEN] = {0};
-  if (addr.ss_family == AF_INET) {
-    auto* v4 = reinterpret_cast<const sockaddr_in*>(&addr);
-    ::inet_ntop(AF_INET, &v4->sin_addr, text, sizeof(text));
-    *port = ntohs(v4->sin_port);
-  } else if (addr.ss_family == AF_INET6) {
-    auto* v6 = reinterpret_cast<const sockaddr_in6*>(&addr);
-    ::inet_ntop(AF_INET6, &v6->sin6_addr, text, sizeof(text));
-    *port = ntohs(v6->sin6_port);
-  }
-  *ip = text;
-}
+// Refused connections beyond this many still closing are closed without an answer (a flood
+// must not make the refusals themselves hold descriptors).
+constexpr size_t kMaxRefusedOpen = 1024;
 }  // namespace
 
-// One client connection and the httplib::Stream that process_request reads and writes.
-// Used by one thread at a time (ownership passes through the hub's mutex).
-class HubConnection final : public httplib::Stream {
- public:
-  HubConnection(ConnectionHub* hub, int fd, SSL* ssl) : hub_(hub), fd_(fd), ssl_(ssl) {
-    hub_->open_.fetch_add(1);
-    sockaddr_storage addr{};
-    socklen_t len = sizeof(addr);
-    if (::getpeername(fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-      Address(addr, &remote_ip_, &remote_port_);
-    }
-    len = sizeof(addr);
-    if (::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-      Address(addr, &local_ip_, &local_port_);
-    }
-    in_.resize(kBufferBytes);
+std::string ConnectionHub::AddressKey(const std::string& ip) {
+  in6_addr v6{};
+  if (ip.find(':') == std::string::npos || ::inet_pton(AF_INET6, ip.c_str(), &v6) != 1 ||
+      IN6_IS_ADDR_V4MAPPED(&v6)) {
+    return ip;
   }
+  std::memset(v6.s6_addr + 8, 0, 8);
+  char text[INET6_ADDRSTRLEN] = {0};
+  ::inet_ntop(AF_INET6, &v6, text, sizeof(text));
+  return std::string(text) + "/64";
+}
 
-  ~HubConnection() override {
-    if (ssl_) {
-      if (healthy_) SSL_shutdown(ssl_);  // close_notify; bounded by the send timeout
-      SSL_free(ssl_);
-    }
-    ::shutdown(fd_, SHUT_RDWR);
-    ::close(fd_);
-    hub_->open_.fetch_sub(1);
+ConnectionHub::Refusal ConnectionHub::FromHeadError(HeadError error) {
+  switch (error) {
+    case HeadError::kTooLarge: return Refusal::kHeaderTooLarge;
+    case HeadError::kTooManyHeaders: return Refusal::kTooManyHeaders;
+    case HeadError::kNotImplemented: return Refusal::kNotImplemented;
+    case HeadError::kBodyTooLarge: return Refusal::kBodyTooLarge;
+    case HeadError::kBadFraming:
+    case HeadError::kNone: break;
   }
+  return Refusal::kBadFraming;
+}
 
-  bool is_readable() const override {
-    return HasBufferedInput() || PollFor(fd_, POLLIN, ReadTimeoutMs());
-  }
-  bool is_writable() const override {
-    return PollFor(fd_, POLLOUT, Millis(hub_->options_.write_timeout));
-  }
+const char* ConnectionHub::RefusalName(Refusal refusal) {
+  static constexpr const char* kNames[] = {"busy", "busy_address", "header_too_large",
+                                           "too_many_headers", "bad_framing", "not_implemented",
+                                           "body_too_large", "header_timeout"};
+  size_t i = static_cast<size_t>(refusal);
+  return i < std::size(kNames) ? kNames[i] : "unknown";
+}
 
-  ssize_t read(char* ptr, size_t size) override {
-    if (in_pos_ < in_len_) return TakeBuffered(ptr, size);
-    if (!Flush()) return -1;  // e.g. "100 Continue" must reach the client before we wait
-    if (size >= in_.size()) return RawRead(ptr, size);
-    ssize_t n = RawRead(in_.data(), in_.size());
-    if (n <= 0) return n;
-    in_pos_ = 0;
-    in_len_ = static_cast<size_t>(n);
-    return TakeBuffered(ptr, size);
-  }
-
-  // Coalesces small writes (headers, small bodies); larger ones leave at once together with
-  // what is pending, in one sendmsg.
-  ssize_t write(const char* ptr, size_t size) override {
-    if (out_.size() + size <= kBufferBytes) {
-      out_.append(ptr, size);
-      return static_cast<ssize_t>(size);
-    }
-    bool ok = SendAll(out_.data(), out_.size(), ptr, size);
-    out_.clear();
-    return ok ? static_cast<ssize_t>(size) : -1;
-  }
-
-  void get_remote_ip_and_port(std::string& ip, int& port) const override {
-    ip = remote_ip_;
-    port = remote_port_;
-  }
-  void get_local_ip_and_port(std::string& ip, int& port) const override {
-    ip = local_ip_;
-    port = local_port_;
-  }
-  // httplib answers 500 when this is >= FD_SETSIZE (its own select() limit); the hub never
-  // select()s, so report 0 for descriptors above it.
-  socket_t socket() const override { return fd_ < FD_SETSIZE ? fd_ : 0; }
-
-  bool Flush() {
-    if (out_.empty()) return healthy_;
-    bool ok = SendAll(out_.data(), out_.size(), nullptr, 0);
-    out_.clear();
-    return ok;
-  }
-  bool HasBufferedInput() const {
-    return in_pos_ < in_len_ || (ssl_ != nullptr && SSL_has_pending(ssl_) == 1);
-  }
-  bool WaitReadable(int timeout_ms) const { return HasBufferedInput() || PollFor(fd_, POLLIN, timeout_ms); }
-  // Wakes a handler blocked on this socket (forced stop); the destructor still closes it.
-  void ShutdownSocket() {
-    healthy_ = false;
-    ::shutdown(fd_, SHUT_RDWR);
-  }
-  int fd() const { return fd_; }
-
-  size_t requests = 0;
-  SteadyClock::time_point parked_at;
-
- private:
-  int ReadTimeoutMs() const { return Millis(hub_->options_.read_timeout); }
-
-  ssize_t TakeBuffered(char* ptr, size_t size) {
-    size_t n = std::min(size, in_len_ - in_pos_);
-    std::memcpy(ptr, in_.data() + in_pos_, n);
-    in_pos_ += n;
-    return static_cast<ssize_t>(n);
-  }
-
-  ssize_t RawRead(char* dst, size_t n) {
-    if (!WaitReadable(ReadTimeoutMs())) return -1;
-    if (ssl_) {
-      size_t got = 0;
-      if (SSL_read_ex(ssl_, dst, n, &got) == 1) return static_cast<ssize_t>(got);
-      int error = SSL_get_error(ssl_, 0);
-      if (error != SSL_ERROR_ZERO_RETURN) healthy_ = false;
-      return error == SSL_ERROR_ZERO_RETURN ? 0 : -1;
-    }
-    ssize_t got;
-    do {
-      got = ::recv(fd_, dst, n, 0);
-    } while (got < 0 && errno == EINTR);
-    if (got < 0) healthy_ = false;
-    return got;
-  }
-
-  bool SendAll(const char* a, size_t a_len, const char* b, size_t b_len) {
-    if (!healthy_) return false;
-    if (ssl_) return SslWrite(a, a_len) && SslWrite(b, b_len);
-    iovec iov[2] = {{const_cast<char*>(a), a_len}, {const_cast<char*>(b), b_len}};
-    int first = a_len == 0 ? 1 : 0;
-    int count = b_len == 0 ? 1 : 2;
-    while (first < count) {
-      msghdr msg{};
-      msg.msg_iov = iov + first;
-      msg.msg_iovlen = static_cast<size_t>(count - first);
-      ssize_t sent = ::sendmsg(fd_, &msg, MSG_NOSIGNAL);
-      if (sent < 0 && errno == EINTR) continue;
-      if (sent <= 0) {  // includes the send timeout (EAGAIN)
-        healthy_ = false;
-        return false;
-      }
-      size_t left = static_cast<size_t>(sent);
-      while (first < count && left >= iov[first].iov_len) left -= iov[first++].iov_len;
-      if (first < count) {
-        iov[first].iov_base = static_cast<char*>(iov[first].iov_base) + left;
-        iov[first].iov_len -= left;
-      }
-    }
-    return true;
-  }
-
-  bool SslWrite(const char* data, size_t n) {
-    while (n > 0) {
-      size_t written = 0;
-      if (SSL_write_ex(ssl_, data, n, &written) != 1) {
-        healthy_ = false;
-        return false;
-      }
-      data += written;
-      n -= written;
-    }
-    return true;
-  }
-
-  ConnectionHub* hub_;
-  int fd_;
-  SSL* ssl_;
-  std::atomic<bool> healthy_{true};  // false once an I/O failed or the hub shut the socket
-  std::string remote_ip_, local_ip_;
-  int remote_port_ = -1, local_port_ = -1;
-  std::vector<char> in_;
-  size_t in_pos_ = 0, in_len_ = 0;
-  std::string out_;
-};
-
+// httplib's accept loop hands every accepted socket to enqueue(); admitting one never blocks,
+// so it runs right there instead of waiting for a worker behind running requests.
 class ConnectionHub::Queue : public httplib::TaskQueue {
  public:
   explicit Queue(ConnectionHub* hub) : hub_(hub) {}
-  void enqueue(std::function<void()> fn) override { hub_->Enqueue(std::move(fn)); }
+  void enqueue(std::function<void()> fn) override { fn(); }
   // httplib calls this when its accept loop ends: wait for the work it handed over.
   void shutdown() override {
     std::unique_lock<std::mutex> lock(hub_->mu_);
@@ -232,8 +79,18 @@ class ConnectionHub::Queue : public httplib::TaskQueue {
   ConnectionHub* hub_;
 };
 
-ConnectionHub::ConnectionHub(Options options, Processor process)
-    : options_(std::move(options)), process_(std::move(process)) {}
+ConnectionHub::ConnectionHub(Options options, Processor process, RefusalRenderer render)
+    : options_(std::move(options)), process_(std::move(process)), render_(std::move(render)) {
+  settings_.read_timeout = options_.read_timeout;
+  settings_.write_timeout = options_.write_timeout;
+  settings_.header_timeout = options_.limits.header_timeout;
+  settings_.handshake_timeout = options_.limits.tls_handshake_timeout;
+  settings_.keep_alive_timeout = options_.keep_alive_timeout;
+  settings_.head_limits.max_bytes = options_.limits.max_header_bytes;
+  settings_.head_limits.max_headers = options_.limits.max_headers;
+  settings_.head_limits.max_body = options_.max_body;
+  settings_.max_drain_bytes = options_.limits.max_drain_bytes;
+}
 
 ConnectionHub::~ConnectionHub() {
   BeginStop();
@@ -256,7 +113,9 @@ Status ConnectionHub::Start() {
     ssl_ctx_ = SSL_CTX_new(TLS_server_method());
     if (ssl_ctx_ == nullptr) return Internal("cannot create a TLS context");
     SSL_CTX_set_min_proto_version(ssl_ctx_, TLS1_2_VERSION);
-    SSL_CTX_set_options(ssl_ctx_, SSL_OP_NO_COMPRESSION);
+    SSL_CTX_set_options(ssl_ctx_, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
+    // Idle connections keep no TLS buffers.
+    SSL_CTX_set_mode(ssl_ctx_, SSL_MODE_RELEASE_BUFFERS);
     if (SSL_CTX_use_certificate_chain_file(ssl_ctx_, options_.tls_cert.c_str()) != 1 ||
         SSL_CTX_use_PrivateKey_file(ssl_ctx_, options_.tls_key.c_str(), SSL_FILETYPE_PEM) != 1 ||
         SSL_CTX_check_private_key(ssl_ctx_) != 1) {
@@ -271,7 +130,7 @@ Status ConnectionHub::Start() {
   if (epoll_fd_ < 0 || wake_fd_ < 0) return Internal(std::string("epoll: ") + std::strerror(errno));
   epoll_event wake{};
   wake.events = EPOLLIN;
-  wake.data.fd = wake_fd_;
+  wake.data.u64 = 0;
   ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &wake);
   for (int i = 0; i < std::max(1, options_.workers); ++i) workers_.emplace_back([this] { WorkerLoop(); });
   poller_ = std::thread([this] { PollerLoop(); });
@@ -305,10 +164,26 @@ void ConnectionHub::WorkerLoop() {
       // httplib's exception handler covers request handlers; a throw here only loses the
       // connection, which the job's destruction closes.
     }
+    t_serving = nullptr;
     job = nullptr;  // closes a connection the job still held, inside the running count
     std::lock_guard<std::mutex> lock(mu_);
     --running_;
     if (jobs_.empty() && running_ == 0) idle_cv_.notify_all();
+  }
+}
+
+void ConnectionHub::Count(Refusal refusal) {
+  size_t i = static_cast<size_t>(refusal);
+  refused_[i].fetch_add(1, std::memory_order_relaxed);
+  if (refusal != Refusal::kBusy && refusal != Refusal::kBusyAddress) return;
+  // A full server says so in the log, once per 10 s (a flood must not flood the log).
+  int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                    SteadyClock::now().time_since_epoch()).count();
+  int64_t last = last_warning_[i].load();
+  if (now - last >= 10 && last_warning_[i].compare_exchange_strong(last, now)) {
+    spdlog::warn("refusing connections: {} reached ({} refused so far)",
+                 refusal == Refusal::kBusy ? "--max-connections" : "--max-connections-per-ip",
+                 refused_[i].load());
   }
 }
 
@@ -318,24 +193,79 @@ void ConnectionHub::ServeAccepted(int fd) {
     return;
   }
   ::fcntl(fd, F_SETFD, FD_CLOEXEC);  // httplib accept()s without it
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
   int one = 1;
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-  timeval read_tv{static_cast<time_t>(options_.read_timeout.count()), 0};
-  timeval write_tv{static_cast<time_t>(options_.write_timeout.count()), 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &read_tv, sizeof(read_tv));
-  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &write_tv, sizeof(write_tv));
   SSL* ssl = nullptr;
   if (ssl_ctx_ != nullptr) {
     ssl = SSL_new(ssl_ctx_);
-    if (ssl == nullptr || SSL_set_fd(ssl, fd) != 1 || SSL_accept(ssl) != 1) {
+    if (ssl == nullptr || SSL_set_fd(ssl, fd) != 1) {
       ERR_clear_error();
       if (ssl) SSL_free(ssl);
-      ::shutdown(fd, SHUT_RDWR);
       ::close(fd);
       return;
     }
+    SSL_set_accept_state(ssl);
   }
-  Run(std::make_shared<HubConnection>(this, fd, ssl));
+  auto connection = std::make_shared<HubConnection>(this, &settings_, fd, ssl);
+  open_.fetch_add(1);
+  connection->address_key = AddressKey(connection->remote_ip());
+  std::optional<Refusal> refusal;
+  {
+    std::lock_guard<std::mutex> lock(addr_mu_);
+    auto it = per_address_.find(connection->address_key);
+    if (admitted_ >= options_.limits.max_connections) {
+      refusal = Refusal::kBusy;
+    } else if (it != per_address_.end() &&
+               it->second >= options_.limits.max_connections_per_address) {
+      refusal = Refusal::kBusyAddress;
+    } else {
+      ++admitted_;
+      ++per_address_[connection->address_key];
+      connection->admitted = true;
+    }
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    connection->id = next_id_++;
+  }
+  if (refusal) {
+    refused_open_.fetch_add(1);
+    // No TLS handshake is spent on a connection that is refused anyway.
+    if (ssl != nullptr || refused_open_.load() > kMaxRefusedOpen) {
+      Count(*refusal);
+      return;
+    }
+    Refuse(std::move(connection), *refusal);
+    return;
+  }
+  connection->phase = ssl ? HubConnection::Phase::kHandshake : HubConnection::Phase::kHead;
+  if (!ssl) connection->StartHeadClock(connection->accepted_at);
+  Watch(std::move(connection));
+}
+
+void ConnectionHub::Forget(const HubConnection& connection) {
+  open_.fetch_sub(1);
+  if (!connection.admitted) {
+    if (connection.id != 0) refused_open_.fetch_sub(1);
+    return;
+  }
+  std::lock_guard<std::mutex> lock(addr_mu_);
+  --admitted_;
+  auto it = per_address_.find(connection.address_key);
+  if (it != per_address_.end() && --it->second == 0) per_address_.erase(it);
+}
+
+void ConnectionHub::Refuse(ConnectionPtr connection, Refusal refusal) {
+  Count(refusal);
+  connection->SendNow(render_(refusal));
+  CloseLingering(std::move(connection));
+}
+
+void ConnectionHub::CloseLingering(ConnectionPtr connection) {
+  connection->BeginClose();
+  connection->phase = HubConnection::Phase::kClosing;
+  Watch(std::move(connection));
 }
 
 std::chrono::milliseconds ConnectionHub::LingerNow() const {
@@ -343,100 +273,76 @@ std::chrono::milliseconds ConnectionHub::LingerNow() const {
   return jobs_.empty() ? options_.linger : std::chrono::milliseconds(0);
 }
 
-void ConnectionHub::Run(std::shared_ptr<HubConnection> connection) {
+bool ConnectionHub::CloseAfterResponse(int status) {
+  return t_serving != nullptr && t_serving->CloseAfterResponse(status);
+}
+
+// Serves requests on `connection`, whose next request head is buffered whole.
+void ConnectionHub::Run(ConnectionPtr connection) {
+  using Step = HubConnection::Step;
+  using After = HubConnection::After;
   HubConnection* raw = connection.get();
   {
     std::lock_guard<std::mutex> lock(mu_);
     active_.insert(raw);
   }
-  bool park = false;
+  enum class Next { kClose, kWatch, kCloseLingering, kRefuse } next = Next::kClose;
   while (!stopping_.load()) {
-    if (!raw->WaitReadable(Millis(LingerNow()))) {
-      park = true;
-      break;
-    }
+    raw->phase = HubConnection::Phase::kServing;
+    raw->BeginRequest();
     bool close = stopping_.load() || ++raw->requests >= options_.max_requests_per_connection;
     bool closed = false;
+    t_serving = raw;
     bool ok = process_(*raw, close, closed);
+    t_serving = nullptr;
     ok = raw->Flush() && ok;
-    if (!ok || closed || close) break;
+    After after = raw->EndRequest(ok && !closed && !close && !stopping_.load());
+    if (raw->last_unread() == HubConnection::Unread::kDrained) bodies_drained_.fetch_add(1);
+    if (raw->last_unread() == HubConnection::Unread::kClosed) unread_body_closes_.fetch_add(1);
+    if (after != After::kKeep) {
+      next = after == After::kLingeringClose ? Next::kCloseLingering : Next::kClose;
+      break;
+    }
+    raw->phase = HubConnection::Phase::kHead;
+    Step step = raw->ReadHeadFor(LingerNow());
+    if (step == Step::kComplete) continue;
+    next = step == Step::kPending    ? Next::kWatch
+           : step == Step::kRejected ? Next::kRefuse
+                                     : Next::kClose;
+    break;
   }
   {
     std::lock_guard<std::mutex> lock(mu_);
     active_.erase(raw);
   }
-  if (park) Park(std::move(connection));
-}
-
-void ConnectionHub::Park(std::shared_ptr<HubConnection> connection) {
-  std::unique_lock<std::mutex> lock(mu_);
-  if (stopping_.load()) {
-    lock.unlock();
-    return;  // `connection` closes as it goes out of scope
-  }
-  connection->parked_at = SteadyClock::now();
-  epoll_event event{};
-  event.events = EPOLLIN | EPOLLRDHUP;
-  event.data.fd = connection->fd();
-  if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, connection->fd(), &event) != 0) {
-    lock.unlock();
-    return;
-  }
-  parked_[connection->fd()] = std::move(connection);
-}
-
-void ConnectionHub::TakeIdleLocked(SteadyClock::time_point older_than,
-                                   std::vector<std::shared_ptr<HubConnection>>* taken) {
-  for (auto it = parked_.begin(); it != parked_.end();) {
-    if (it->second->parked_at > older_than) {
-      ++it;
-      continue;
-    }
-    ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, it->first, nullptr);
-    taken->push_back(std::move(it->second));
-    it = parked_.erase(it);
-  }
-}
-
-void ConnectionHub::PollerLoop() {
-  epoll_event events[64];
-  auto next_sweep = SteadyClock::now() + std::chrono::seconds(1);
-  while (!stopping_.load()) {
-    int n = ::epoll_wait(epoll_fd_, events, 64, 1000);
-    for (int i = 0; i < n; ++i) {
-      int fd = events[i].data.fd;
-      if (fd == wake_fd_) continue;
-      std::shared_ptr<HubConnection> ready;
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        auto it = parked_.find(fd);
-        if (it == parked_.end()) continue;
-        ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
-        ready = std::move(it->second);
-        parked_.erase(it);
-      }
-      Enqueue([this, ready] { Run(ready); });
-    }
-    if (SteadyClock::now() >= next_sweep) {
-      next_sweep = SteadyClock::now() + std::chrono::seconds(1);
-      std::vector<std::shared_ptr<HubConnection>> expired;
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        TakeIdleLocked(SteadyClock::now() - options_.keep_alive_timeout, &expired);
-      }
-      expired.clear();  // closes them, outside the lock
-    }
+  if (stopping_.load()) return;  // `connection` closes as it goes out of scope
+  switch (next) {
+    case Next::kWatch:
+      Watch(std::move(connection));
+      break;
+    case Next::kCloseLingering:
+      CloseLingering(std::move(connection));
+      break;
+    case Next::kRefuse:
+      Refuse(std::move(connection), FromHeadError(raw->head_error()));
+      break;
+    case Next::kClose:
+      break;
   }
 }
 
 void ConnectionHub::BeginStop() {
   if (stopping_.exchange(true)) return;
-  std::vector<std::shared_ptr<HubConnection>> idle;
+  std::vector<ConnectionPtr> waiting;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    TakeIdleLocked(SteadyClock::time_point::max(), &idle);
+    for (auto& [id, connection] : watched_) {
+      ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, connection->fd(), nullptr);
+      waiting.push_back(std::move(connection));
+    }
+    watched_.clear();
   }
-  idle.clear();  // closes them, outside the lock
+  waiting.clear();  // closes them, outside the lock
   if (wake_fd_ >= 0) {
     uint64_t one = 1;
     ssize_t ignored = ::write(wake_fd_, &one, sizeof(one));
@@ -455,8 +361,27 @@ bool ConnectionHub::Drain(SteadyClock::time_point deadline) {
 }
 
 ConnectionHub::Stats ConnectionHub::stats() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return Stats{open_.load(), parked_.size(), running_};
+  Stats stats;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [id, connection] : watched_) {
+      if (connection->phase == HubConnection::Phase::kClosing) {
+        ++stats.closing;
+      } else if (connection->receiving()) {
+        ++stats.reading;
+      } else {
+        ++stats.idle;
+      }
+    }
+    stats.busy_workers = running_;
+  }
+  stats.open = open_.load();
+  for (size_t i = 0; i < stats.refused.size(); ++i) stats.refused[i] = refused_[i].load();
+  stats.handshake_timeouts = handshake_timeouts_.load();
+  stats.handshake_failures = handshake_failures_.load();
+  stats.bodies_drained = bodies_drained_.load();
+  stats.unread_body_closes = unread_body_closes_.load();
+  return stats;
 }
 
 }  // namespace natss3::s3d

@@ -1,105 +1,160 @@
 // ConnectionHub: the connection layer under natss3d's cpp-httplib server. It replaces httplib
 // 0.11's thread-per-connection keep-alive loop (a worker busy-polls every idle keep-alive
-// connection, every 10 ms, until the keep-alive timeout, and shutdown waits for all of them):
+// connection, every 10 ms, until the keep-alive timeout, and shutdown waits for all of them),
+// and keeps hostile clients from tying up workers:
 //
-//  - Workers serve requests, not connections. After a response the worker waits a short
-//    `linger` for the client's next request (the common back-to-back case costs no hand-off),
-//    then parks the idle connection in an epoll set watched by one poller thread, which hands
-//    it back to the pool when bytes arrive. Idle connections cost no thread.
+//  - Workers serve requests, not connections. A connection is handed to a worker only once a
+//    complete request head has arrived: the TLS handshake, the request line and headers are
+//    read by one poller thread (epoll, nonblocking), under a deadline for the handshake and
+//    one for the whole head (slow-loris clients are closed, and cost no worker meanwhile).
+//    After a response the worker waits a short `linger` for the next request (the common
+//    back-to-back case costs no hand-off), then gives the connection back to the poller.
+//  - Before httplib parses a head, the hub checks its size, header count and framing
+//    (HeadScanner); it counts what httplib reads, and a body the handler left unread is
+//    dropped (small, after a success) or the response says "Connection: close" and the
+//    connection closes (lingering, so the client still gets the response): unread body bytes
+//    are never parsed as a request.
+//  - Open connections are capped in total and per client address.
 //  - One buffered stream per connection: reads in 64 KiB, response headers and small bodies
 //    leave in one send (writev with the first body slice for large ones), TCP_NODELAY on.
-//  - TLS (OpenSSL) on the same path when the server has a certificate.
-//  - Graceful stop: idle connections are closed at once, requests in progress finish (their
-//    responses say "Connection: close"); after the grace deadline the sockets of requests still
-//    running are shut down so their handlers fail fast.
+//  - Graceful stop: connections waiting for a request are closed at once, requests in progress
+//    finish (their responses say "Connection: close"); after the grace deadline the sockets of
+//    requests still running are shut down so their handlers fail fast.
 //
-// Thread-safety: all public methods may be called from any thread. Lock order: mu_ only (never
-// held across a socket call other than epoll_ctl/shutdown). Memory budget per connection: one
-// 64 KiB read buffer plus the coalesced output (<= 64 KiB).
+// Thread-safety: all public methods may be called from any thread. Locks: mu_ (jobs, watched
+// connections) and addr_mu_ (admission counts), never both, never held across a socket call
+// other than epoll_ctl/shutdown. Memory per connection: the head (<= max_header_bytes) while
+// one arrives; 64 KiB of input plus <= 64 KiB of coalesced output while a request is served;
+// no buffers while idle (TLS ones are released too).
 #pragma once
 
 #include <httplib.h>
 #include <openssl/ssl.h>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "natss3/status.h"
+#include "s3d/hub_connection.h"
+#include "s3d/http_limits.h"
 
 namespace natss3::s3d {
-
-class HubConnection;
 
 class ConnectionHub {
  public:
   struct Options {
     int workers = 64;  // requests served at once
-    // How long a worker waits for the next request on a keep-alive connection before parking
-    // it (0 when every worker is busy).
+    // How long a worker waits for the next request on a keep-alive connection before handing
+    // it to the poller (0 when every worker is busy).
     std::chrono::milliseconds linger{20};
     std::chrono::seconds keep_alive_timeout{30};  // idle connections are closed after this
     size_t max_requests_per_connection = 100000;
-    std::chrono::seconds read_timeout{60};
+    std::chrono::seconds read_timeout{60};  // one wait for the client while serving
     std::chrono::seconds write_timeout{60};
     std::string tls_cert, tls_key;  // both set: connections speak TLS
+    HttpLimits limits;
+    uint64_t max_body = UINT64_MAX;  // a larger Content-Length is refused before any read
   };
+  // Why the hub answered (or closed) a connection itself.
+  enum class Refusal {
+    kBusy,             // max_connections reached
+    kBusyAddress,      // max_connections_per_address reached
+    kHeaderTooLarge,
+    kTooManyHeaders,
+    kBadFraming,       // Content-Length unusable
+    kNotImplemented,   // Transfer-Encoding other than chunked, PATCH, PRI
+    kBodyTooLarge,
+    kHeaderTimeout,    // the head did not arrive in time
+    kCount
+  };
+  static const char* RefusalName(Refusal refusal);
+  // What the per-address cap counts a client by: its IP; for IPv6 its /64 (one host usually
+  // has the whole /64, so counting single addresses would not cap it).
+  static std::string AddressKey(const std::string& ip);
   // One HTTP exchange on `stream` (httplib::Server::process_request). Returns false when the
   // connection must close; sets `connection_closed` when the client asked to close it.
   using Processor =
       std::function<bool(httplib::Stream& stream, bool close_connection, bool& connection_closed)>;
+  // The whole response sent for a refusal (status line to body, with "Connection: close").
+  using RefusalRenderer = std::function<std::string(Refusal refusal)>;
 
-  ConnectionHub(Options options, Processor process);
+  ConnectionHub(Options options, Processor process, RefusalRenderer render);
   ~ConnectionHub();  // stops (without grace) and joins every thread
 
   // Starts the workers and the poller; loads the TLS certificate. kInvalidArgument when the
   // certificate or key cannot be loaded, kInternal when epoll is unavailable.
   Status Start();
-  // A task queue for httplib::Server::new_task_queue that runs jobs on the hub's workers.
-  // Its shutdown() waits until no job is queued or running. Owned by the caller (httplib).
+  // A task queue for httplib::Server::new_task_queue. httplib only hands it accepted sockets,
+  // which it admits on the accepting thread (nonblocking) instead of queueing them behind
+  // requests. Its shutdown() waits until no job is queued or running. Owned by the caller.
   httplib::TaskQueue* NewTaskQueue();
-  // Serves a freshly accepted socket (called on a worker); the hub owns it from here.
+  // Admits a freshly accepted socket (or refuses it); the hub owns it from here.
   void ServeAccepted(int fd);
 
-  // Stop: no more parking; idle connections are closed now; running requests get
-  // "Connection: close". Idempotent.
+  // Inside the Processor on a hub worker, as a response's headers are about to be written:
+  // true when the connection closes after this response (the caller adds "Connection: close")
+  // because part of the request was left unread and is not drained. False off the workers.
+  static bool CloseAfterResponse(int status);
+
+  // Stop: no more waiting for requests; connections between requests are closed now; running
+  // requests get "Connection: close". Idempotent.
   void BeginStop();
   // Waits until no job is queued or running, at most until `deadline`; then shuts down the
   // sockets of the requests still running. True when everything finished in time.
   bool Drain(std::chrono::steady_clock::time_point deadline);
 
   struct Stats {
-    size_t open = 0;    // connections the hub holds
-    size_t idle = 0;    // of which parked in the poller
+    size_t open = 0;     // connections the hub holds
+    size_t idle = 0;     // of which waiting for a request, nothing of it received
+    size_t reading = 0;  // of which in the TLS handshake or receiving a request head
+    size_t closing = 0;  // of which answered and closing
     size_t busy_workers = 0;
+    std::array<uint64_t, static_cast<size_t>(Refusal::kCount)> refused{};
+    uint64_t handshake_timeouts = 0, handshake_failures = 0;
+    uint64_t bodies_drained = 0;        // unread body rests skipped, connection kept
+    uint64_t unread_body_closes = 0;    // connections closed over an unread body
   };
   Stats stats() const;
 
  private:
   friend class HubConnection;
   class Queue;
+  using ConnectionPtr = std::shared_ptr<HubConnection>;
 
   void Enqueue(std::function<void()> job);
   void WorkerLoop();
   void PollerLoop();
-  void Run(std::shared_ptr<HubConnection> connection);
-  void Park(std::shared_ptr<HubConnection> connection);
-  // Moves parked connections idle since before `older_than` out of the poller.
-  void TakeIdleLocked(std::chrono::steady_clock::time_point older_than,
-                      std::vector<std::shared_ptr<HubConnection>>* taken);
+  void OnReady(const ConnectionPtr& connection);
+  void Sweep();
+  void ContinueHandshake(ConnectionPtr connection);
+  void Run(ConnectionPtr connection);
+  // Hands a connection waiting for its handshake, head or close to the poller.
+  void Watch(ConnectionPtr connection);
+  // Takes `connection` out of the poller; false when it was no longer there (stop).
+  bool Unwatch(const ConnectionPtr& connection);
+  void Refuse(ConnectionPtr connection, Refusal refusal);
+  void CloseLingering(ConnectionPtr connection);
+  void Count(Refusal refusal);
+  static Refusal FromHeadError(HeadError error);
+  // Called by ~HubConnection.
+  void Forget(const HubConnection& connection);
   std::chrono::milliseconds LingerNow() const;
 
   Options options_;
+  HubConnection::Settings settings_;
   Processor process_;
+  RefusalRenderer render_;
   SSL_CTX* ssl_ctx_ = nullptr;
   int epoll_fd_ = -1;
   int wake_fd_ = -1;  // eventfd: wakes the poller for stop
@@ -111,9 +166,20 @@ class ConnectionHub {
   size_t running_ = 0;
   bool workers_exit_ = false;
   std::atomic<bool> stopping_{false};
-  std::map<int, std::shared_ptr<HubConnection>> parked_;  // fd -> connection
-  std::set<HubConnection*> active_;                        // being served by a worker
+  std::unordered_map<uint64_t, ConnectionPtr> watched_;  // by id: in the poller's epoll set
+  std::set<HubConnection*> active_;                      // being served by a worker
+  uint64_t next_id_ = 1;                                 // 0 is the wake eventfd
+
+  std::mutex addr_mu_;
+  size_t admitted_ = 0;
+  std::unordered_map<std::string, size_t> per_address_;
   std::atomic<size_t> open_{0};
+  std::atomic<size_t> refused_open_{0};  // refused connections still closing
+
+  std::array<std::atomic<uint64_t>, static_cast<size_t>(Refusal::kCount)> refused_{};
+  std::array<std::atomic<int64_t>, static_cast<size_t>(Refusal::kCount)> last_warning_{};
+  std::atomic<uint64_t> handshake_timeouts_{0}, handshake_failures_{0};
+  std::atomic<uint64_t> bodies_drained_{0}, unread_body_closes_{0};
 
   std::vector<std::thread> workers_;
   std::thread poller_;

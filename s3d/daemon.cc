@@ -183,6 +183,7 @@ int RunDaemon(const DaemonConfig& config) {
   http.threads = config.threads;
   http.access_log = config.access_log;
   http.shutdown_grace = config.shutdown_grace;
+  http.limits = config.http_limits;
   HttpServer server(http, service);
   Status listening = server.Start();
   if (!listening.ok()) {

@@ -12,6 +12,7 @@
 #include <cstdio>
 
 #include "s3d/connection_hub.h"
+#include "s3d/log_redact.h"
 
 namespace natss3::s3d {
 
@@ -80,6 +81,52 @@ class HiddenBodyHeaders {
 };
 
 std::string Target(const httplib::Request& req) { return req.target.empty() ? req.path : req.target; }
+
+// The S3 error the hub sends when it refuses a connection or a request head itself.
+std::string RenderRefusal(ConnectionHub::Refusal refusal) {
+  using Refusal = ConnectionHub::Refusal;
+  ApiError error = errors::InvalidRequest("Content-Length must be one decimal number");
+  switch (refusal) {
+    case Refusal::kBusy:
+    case Refusal::kBusyAddress:
+      error = {"SlowDown", "Please reduce your request rate.", 503};
+      break;
+    case Refusal::kHeaderTooLarge:
+      error = {"RequestHeaderSectionTooLarge",
+               "Your request header section exceeds the maximum allowed size.", 400};
+      break;
+    case Refusal::kTooManyHeaders:
+      error = {"RequestHeaderSectionTooLarge",
+               "Your request has more header fields than allowed.", 400};
+      break;
+    case Refusal::kNotImplemented:
+      error = errors::NotImplemented();
+      break;
+    case Refusal::kBodyTooLarge:
+      error = errors::EntityTooLarge();
+      break;
+    case Refusal::kHeaderTimeout:
+      error = {"RequestTimeout",
+               "Your socket connection to the server was not read from or written to within "
+               "the timeout period.", 400};
+      break;
+    case Refusal::kBadFraming:
+    case Refusal::kCount:
+      break;
+  }
+  spdlog::debug("refused: {} ({})", ConnectionHub::RefusalName(refusal), error.code);
+  std::string id = S3Service::NewRequestId();
+  std::string body = ErrorXml(error, "", id);
+  const char* reason = error.http_status == 503 ? "Service Unavailable"
+                       : error.http_status == 501 ? "Not Implemented" : "Bad Request";
+  std::string response = "HTTP/1.1 " + std::to_string(error.http_status) + " " + reason +
+                         "\r\nContent-Type: application/xml\r\nContent-Length: " +
+                         std::to_string(body.size()) +
+                         "\r\nConnection: close\r\nServer: natss3\r\nx-amz-request-id: " + id +
+                         "\r\n";
+  if (error.http_status == 503) response += "Retry-After: 1\r\n";
+  return response + "\r\n" + body;
+}
 }  // namespace
 
 HttpServer::HttpServer(Options options, std::shared_ptr<S3Service> service)
@@ -101,10 +148,14 @@ Status HttpServer::Start() {
   hub_options.keep_alive_timeout = options_.keep_alive_timeout;
   hub_options.tls_cert = options_.tls_cert;
   hub_options.tls_key = options_.tls_key;
+  hub_options.limits = options_.limits;
+  hub_options.max_body = options_.max_payload;
   hub_ = std::make_unique<ConnectionHub>(
-      hub_options, [this](httplib::Stream& stream, bool close_connection, bool& closed) {
+      hub_options,
+      [this](httplib::Stream& stream, bool close_connection, bool& closed) {
         return server_->Process(stream, close_connection, closed);
-      });
+      },
+      RenderRefusal);
   Status hub_started = hub_->Start();
   if (!hub_started.ok()) return hub_started;
   server_ = std::make_unique<HubServer>(hub_.get());
@@ -139,14 +190,26 @@ void HttpServer::Stop() {
 
 std::string HttpServer::RenderMetrics() const {
   ConnectionHub::Stats stats = hub_->stats();
-  char lines[512];
+  char lines[768];
   std::snprintf(lines, sizeof(lines),
                 "# HELP natss3_http_connections Open client connections by state.\n"
                 "# TYPE natss3_http_connections gauge\n"
                 "natss3_http_connections{state=\"busy\"} %zu\n"
-                "natss3_http_connections{state=\"idle\"} %zu\n",
-                stats.open - std::min(stats.open, stats.idle), stats.idle);
-  return metrics_.Render() + lines;
+                "natss3_http_connections{state=\"idle\"} %zu\n"
+                "natss3_http_connections{state=\"reading\"} %zu\n"
+                "natss3_http_connections{state=\"closing\"} %zu\n",
+                stats.open - std::min(stats.open, stats.idle + stats.reading + stats.closing),
+                stats.idle, stats.reading, stats.closing);
+  ConnectionEvents events;
+  for (size_t i = 0; i < stats.refused.size(); ++i) {
+    events.refused.emplace_back(
+        ConnectionHub::RefusalName(static_cast<ConnectionHub::Refusal>(i)), stats.refused[i]);
+  }
+  events.handshake_timeouts = stats.handshake_timeouts;
+  events.handshake_failures = stats.handshake_failures;
+  events.bodies_drained = stats.bodies_drained;
+  events.unread_body_closes = stats.unread_body_closes;
+  return metrics_.Render() + lines + RenderConnectionEvents(events);
 }
 
 void HttpServer::Serve(const httplib::Request& req, httplib::Response& res,
@@ -185,7 +248,9 @@ void HttpServer::Serve(const httplib::Request& req, httplib::Response& res,
   if (req.method == "HEAD") bytes_out = 0;
   metrics_.RequestFinished(op, res.status, seconds, bytes_in, bytes_out);
   if (options_.access_log) {
-    spdlog::info("{} \"{} {}\" {} {} {} {:.1f}ms {} {}", req.remote_addr, req.method, Target(req),
+    // Never the headers (Authorization), and the target without presigned-URL secrets.
+    spdlog::info("{} \"{} {}\" {} {} {} {:.1f}ms {} {}", req.remote_addr, req.method,
+                 RedactTarget(Target(req)),
                  res.status, bytes_in, bytes_out, seconds * 1000, op,
                  res.get_header_value("x-amz-request-id"));
   }
@@ -205,6 +270,17 @@ void HttpServer::Install() {
     res.set_header("x-amz-request-id", S3Service::NewRequestId());
     res.set_header("Server", "natss3");
     return httplib::Server::HandlerResponse::Unhandled;
+  });
+  // Runs as every response's headers are about to be written (httplib's own error answers
+  // included): a request whose head or body was not read whole closes its connection, so the
+  // rest is never parsed as a request, and the client is told.
+  svr.set_post_routing_handler([](const httplib::Request&, httplib::Response& res) {
+    if (!ConnectionHub::CloseAfterResponse(res.status)) return;
+    res.headers.erase("Keep-Alive");
+    if (res.get_header_value("Connection") != "close") {
+      res.headers.erase("Connection");
+      res.set_header("Connection", "close");
+    }
   });
   svr.set_expect_100_continue_handler([this](const httplib::Request& req, httplib::Response& res) {
     if (!nats_up_.load()) return 100;  // the handler answers 503 after the body
@@ -243,7 +319,7 @@ void HttpServer::Install() {
       what = e.what();
     } catch (...) {
     }
-    spdlog::error("unhandled exception serving {} {}: {}", req.method, req.path, what);
+    spdlog::error("unhandled exception serving {} {}: {}", req.method, LogSafe(req.path), what);
     res.status = 500;
     res.content_provider_ = nullptr;
     res.content_length_ = 0;

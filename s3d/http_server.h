@@ -1,9 +1,11 @@
 // HttpServer: cpp-httplib's request parsing and routing over natss3d's ConnectionHub (worker
-// pool for requests, idle keep-alive connections parked in epoll, buffered TCP_NODELAY or TLS
-// streams), wired for S3: a payload cap, streamed bodies, Expect: 100-continue, /healthz,
-// /metrics, x-amz-request-id on every response, one access-log line per request, 503 while NATS
-// is down, a syntactically invalid Range ignored (as S3 does), a catch-all exception handler,
-// and a graceful Stop bounded by a grace period.
+// pool for requests; handshakes, request heads and idle keep-alive connections in epoll;
+// connection caps, header deadline and limits; unread bodies never parsed as requests;
+// buffered TCP_NODELAY or TLS streams), wired for S3: a payload cap, streamed bodies,
+// Expect: 100-continue, /healthz, /metrics, x-amz-request-id on every response, one access-log
+// line per request (presigned-URL secrets redacted), S3 error XML for the hub's refusals, 503
+// while NATS is down, a syntactically invalid Range ignored (as S3 does), a catch-all
+// exception handler, and a graceful Stop bounded by a grace period.
 // Start/Stop from one thread; requests run on the hub's workers.
 #pragma once
 
@@ -14,6 +16,7 @@
 #include <thread>
 
 #include "natss3/status.h"
+#include "s3d/http_limits.h"
 #include "s3d/metrics.h"
 #include "s3d/s3_service.h"
 
@@ -40,6 +43,7 @@ class HttpServer {
     // Stop(): requests in progress may finish for this long, then their sockets are shut down.
     std::chrono::milliseconds shutdown_grace{10000};
     std::chrono::seconds keep_alive_timeout{30};
+    HttpLimits limits;
   };
 
   HttpServer(Options options, std::shared_ptr<S3Service> service);

@@ -64,4 +64,32 @@ std::string Metrics::Render() const {
   return out;
 }
 
+std::string RenderConnectionEvents(const ConnectionEvents& events) {
+  std::string out =
+      "# HELP natss3_http_refused_total Connections or requests the connection layer answered "
+      "or closed itself, by reason.\n"
+      "# TYPE natss3_http_refused_total counter\n";
+  char line[512];
+  for (const auto& [reason, count] : events.refused) {
+    std::snprintf(line, sizeof(line), "natss3_http_refused_total{reason=\"%s\"} %llu\n",
+                  reason.c_str(), static_cast<unsigned long long>(count));
+    out += line;
+  }
+  std::snprintf(line, sizeof(line),
+                "# HELP natss3_http_tls_handshakes_failed_total TLS handshakes that failed or "
+                "timed out.\n"
+                "# TYPE natss3_http_tls_handshakes_failed_total counter\n"
+                "natss3_http_tls_handshakes_failed_total{why=\"timeout\"} %llu\n"
+                "natss3_http_tls_handshakes_failed_total{why=\"error\"} %llu\n"
+                "# HELP natss3_http_unread_bodies_total Request bodies a handler left unread.\n"
+                "# TYPE natss3_http_unread_bodies_total counter\n"
+                "natss3_http_unread_bodies_total{action=\"drained\"} %llu\n"
+                "natss3_http_unread_bodies_total{action=\"closed\"} %llu\n",
+                static_cast<unsigned long long>(events.handshake_timeouts),
+                static_cast<unsigned long long>(events.handshake_failures),
+                static_cast<unsigned long long>(events.bodies_drained),
+                static_cast<unsigned long long>(events.unread_body_closes));
+  return out + line;
+}
+
 }  // namespace natss3::s3d

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace natss3::s3d {
 
@@ -39,5 +40,16 @@ class Metrics {
   std::atomic<uint64_t> in_flight_{0};
   std::atomic<bool> nats_up_{false};
 };
+
+// What the connection layer (ConnectionHub) did to hostile or broken clients; counters.
+struct ConnectionEvents {
+  std::vector<std::pair<std::string, uint64_t>> refused;  // by reason (ConnectionHub::Refusal)
+  uint64_t handshake_timeouts = 0;
+  uint64_t handshake_failures = 0;
+  uint64_t bodies_drained = 0;      // unread request-body rests skipped, connection kept
+  uint64_t unread_body_closes = 0;  // connections closed over an unread request body
+};
+// Prometheus text for `events`.
+std::string RenderConnectionEvents(const ConnectionEvents& events);
 
 }  // namespace natss3::s3d

@@ -1,8 +1,11 @@
 // The natss3d binary as a child process for the end-to-end tests: its own data directory,
-// a free loopback port, logs captured, SIGTERM on destruction.
+// a free loopback port, logs captured, SIGTERM on destruction. $NATSS3D_UNDER_TEST names
+// another binary to run instead (e.g. an older build, to see a new test fail on it).
 #pragma once
 
 #include <chrono>
+#include <cstdlib>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -19,13 +22,20 @@ inline bool Have(const std::string& tool) {
 
 class Daemon {
  public:
-  explicit Daemon(const std::vector<std::string>& extra, bool tls = false) : tls_(tls) {
+  // `env`: NATSS3_* settings (an older binary ignores those it does not know, where it would
+  // refuse an unknown flag).
+  explicit Daemon(const std::vector<std::string>& extra, bool tls = false,
+                  const std::map<std::string, std::string>& env = {})
+      : tls_(tls) {
     port_ = natss3::test::FreePort();
-    std::vector<std::string> argv = {NATSS3D_PATH, "--listen", "127.0.0.1:" + std::to_string(port_),
-                                     "--data-dir", dir_.File("data"), "--access-log", "false"};
+    const char* binary = std::getenv("NATSS3D_UNDER_TEST");
+    std::vector<std::string> argv = {binary && *binary ? binary : NATSS3D_PATH, "--listen",
+                                     "127.0.0.1:" + std::to_string(port_), "--data-dir",
+                                     dir_.File("data"), "--access-log", "false"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     natss3::test::Subprocess::Options options;
     options.argv = argv;
+    options.env = env;
     options.stderr_file = dir_.File("natss3d.log");
     options.stdout_file = dir_.File("natss3d.out");
     process_ = std::make_unique<natss3::test::Subprocess>(options);
