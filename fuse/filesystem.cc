@@ -316,20 +316,20 @@ int Filesystem::ListDir(const InodeInfo& dir, DirHandle* handle) {
     auto page = (*index)->List(query);
     items.reserve(items.size() + page.entries.size());
     for (auto& entry : page.entries) {
-      std::string name = entry.name.substr(query.prefix.size());
-      if (name.empty() || name == "." || name == ".." || name.size() > kNameMax) continue;
+      std::optional<std::string> name = EntryName(query.prefix, entry.name, false);
+      if (!name) continue;
       if (any_hidden && Hidden(dir.bucket, entry)) continue;
       Resolved r{false, entry.size, {}, entry.mtime};
       if (entry.is_link && Resolve(dir.bucket, entry.name, &r) != 0) continue;
       r.headers = std::move(entry.headers);
-      items.push_back(DirItem{std::move(name), false, AttrOf(0, r)});
+      items.push_back(DirItem{std::move(*name), false, AttrOf(0, r)});
     }
     for (auto& prefix : page.common_prefixes) {
-      std::string name = prefix.substr(query.prefix.size(), prefix.size() - query.prefix.size() - 1);
-      if (name.empty() || name == "." || name == ".." || name.size() > kNameMax) continue;
+      std::optional<std::string> name = EntryName(query.prefix, prefix, true);
+      if (!name) continue;
       auto marker = (*index)->Lookup(prefix);
-      dirs.push_back(marker ? dir_item(std::move(name), marker->headers, marker->mtime)
-                            : dir_item(std::move(name), {}, mount_time_));
+      dirs.push_back(marker ? dir_item(std::move(*name), marker->headers, marker->mtime)
+                            : dir_item(std::move(*name), {}, mount_time_));
     }
     if (!page.truncated) break;
     query.start_after = page.next_start_after;
@@ -472,11 +472,11 @@ void Filesystem::NotifyLoop() {
     if (notifier) {
       std::string path = name;
       if (!path.empty() && path.back() == '/') path.pop_back();
-      auto slash = path.rfind('/');
-      std::string parent = slash == std::string::npos ? "" : path.substr(0, slash);
-      std::string child = slash == std::string::npos ? path : path.substr(slash + 1);
+      SplitKey split = SplitObjectKey(path);
       if (auto ino = inodes_.Find(bucket, path)) notifier->InvalInode(*ino);
-      if (auto parent_ino = inodes_.Find(bucket, parent)) notifier->InvalEntry(*parent_ino, child);
+      if (auto parent_ino = inodes_.Find(bucket, split.parent)) {
+        notifier->InvalEntry(*parent_ino, split.child);
+      }
     }
     lock.lock();
   }

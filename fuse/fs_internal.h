@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "filesystem.h"
+#include "paths.h"
 #include "read_stream.h"
 
 namespace natss3::fs {
@@ -39,9 +40,5 @@ struct Filesystem::Handle {
   std::vector<std::unique_ptr<ObjectReader>> pool;
   uint64_t next_offset = 0;  // where a sequential reader reads next
 };
-
-inline std::string JoinPath(const std::string& dir, std::string_view name) {
-  return dir.empty() ? std::string(name) : dir + "/" + std::string(name);
-}
 
 }  // namespace natss3::fs
