@@ -13,8 +13,10 @@ std::optional<std::string> EntryName(std::string_view prefix, std::string_view k
     if (name.empty() || name.back() != '/') return std::nullopt;
     name.remove_suffix(1);
   }
+  // The kernel takes entry names as C strings: "a\0b" would show as "a" and lead to the
+  // object "a" (or to nothing).
   if (name.empty() || name == "." || name == ".." || name.size() > kNameMax ||
-      name.find('/') != std::string_view::npos) {
+      name.find('/') != std::string_view::npos || name.find('\0') != std::string_view::npos) {
     return std::nullopt;
   }
   return std::string(name);

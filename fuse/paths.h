@@ -15,7 +15,7 @@ inline std::string JoinPath(const std::string& dir, std::string_view name) {
 // The entry name `key` shows as when the directory is listed with `prefix` ("" at a bucket's
 // root, else "<dir>/"): the key past the prefix, without the trailing '/' of a common prefix
 // (`is_prefix`). nullopt when it cannot be a directory entry: empty, "." or "..", longer than
-// NAME_MAX, or holding a '/' (a slash run as in "a//b").
+// NAME_MAX, or holding a '/' (a slash run as in "a//b") or a NUL.
 std::optional<std::string> EntryName(std::string_view prefix, std::string_view key,
                                      bool is_prefix);
 

@@ -11,6 +11,7 @@
 #include "extent_map.h"
 #include "inode_table.h"
 #include "options.h"
+#include "paths.h"
 #include "read_stream.h"
 
 namespace natss3::fs {
@@ -112,6 +113,29 @@ TEST(InodeTableTest, MoveRenamesDescendantsOnly) {
   EXPECT_EQ(table.Find("b", "d-other"), sibling);
   EXPECT_TRUE(table.Get(target)->orphan);
   EXPECT_FALSE(table.Find("b", "d"));
+}
+
+TEST(PathsTest, KeysAndEntryNamesMapBothWays) {
+  EXPECT_EQ(JoinPath("", "a"), "a");
+  EXPECT_EQ(JoinPath("d/e", "a"), "d/e/a");
+  EXPECT_EQ(EntryName("d/", "d/a", false), "a");
+  EXPECT_EQ(EntryName("d/", "d/sub/", true), "sub");
+  EXPECT_EQ(EntryName("", "top", false), "top");
+  EXPECT_FALSE(EntryName("d/", "d/", false));      // the directory's own marker
+  EXPECT_FALSE(EntryName("d/", "d//", true));      // "d//x": no name between the slashes
+  EXPECT_FALSE(EntryName("d/", "d/..", false));
+  EXPECT_FALSE(EntryName("d/", "d/" + std::string(256, 'x'), false));
+  EXPECT_EQ(SplitObjectKey("a/b/c").parent, "a/b");
+  EXPECT_EQ(SplitObjectKey("a/b/c/").child, "c");
+  EXPECT_EQ(SplitObjectKey("c").parent, "");
+}
+
+// Found by fuzz/fuse_paths (a listed name must be one the kernel can look up, leading back to
+// the same key): readdir passes names as C strings, so the key "d/a\0b" of another client was
+// listed as "a", and readdirplus bound that dentry to the inode of "d/a\0b".
+TEST(PathsTest, KeysWithNulAreNotListed) {
+  EXPECT_FALSE(EntryName("d/", std::string("d/a\0b", 5), false));
+  EXPECT_FALSE(EntryName("", std::string("a\0b/", 4), true));
 }
 
 TEST(OptionsTest, FlagsAndMountOptions) {
