@@ -190,7 +190,9 @@ TEST_F(SafetyTest, RenamesRacingWithPutsStayReadable) {
   EXPECT_GT(renames, 0);
   for (const char* name : {"a", "b"}) {
     auto got = store_->GetBytes(bucket_, name);
-    if (!got.ok()) EXPECT_CODE(got, Code::kNotFound);
+    if (!got.ok()) {
+      EXPECT_CODE(got, Code::kNotFound);
+    }
   }
   ExpectNoUnreferencedChunks();
 }
