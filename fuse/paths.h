@@ -16,8 +16,7 @@ inline std::string JoinPath(const std::string& dir, std::string_view name) {
 // root, else "<dir>/"): the key past the prefix, without the trailing '/' of a common prefix
 // (`is_prefix`). nullopt when it cannot be a directory entry: empty, "." or "..", longer than
 // NAME_MAX, or holding a '/' (a slash run as in "a//b") or a NUL.
-std::optional<std::string> EntryName(std::string_view prefix, std::string_view key,
-                                     bool is_prefix);
+std::optional<std::string> EntryName(std::string_view prefix, std::string_view key, bool is_prefix);
 
 // The directory key and entry name of an object key (a marker's trailing '/' ignored): what
 // the kernel's cache knows the object by. "a/b/c" -> {"a/b", "c"}; "c" -> {"", "c"}.
