@@ -314,6 +314,11 @@ std::string StoreTest::MustGet(const std::string& bucket, const std::string& nam
   return r.ok() ? *r : std::string();
 }
 
+std::map<std::string, uint64_t> StoreTest::ChunkSubjectsOf(const std::string& bucket) {
+  RawNats raw(server_->url());
+  return raw.SubjectCounts("OBJ_" + bucket, ChunkSubject(bucket, ">"));
+}
+
 BucketStatus StoreTest::MustStatus(const std::string& bucket) {
   auto r = store_->GetBucketStatus(bucket);
   EXPECT_TRUE(r.ok()) << "status " << bucket << ": " << r.status().ToString();

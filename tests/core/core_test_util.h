@@ -105,6 +105,8 @@ class StoreTest : public ::testing::Test {
                      const PutOptions& options = {});
   std::string MustGet(const std::string& bucket, const std::string& name);
   BucketStatus MustStatus(const std::string& bucket);
+  // Chunk subjects present in a bucket's stream ($O.<b>.C.<nuid> -> messages), read raw.
+  std::map<std::string, uint64_t> ChunkSubjectsOf(const std::string& bucket);
 
   std::unique_ptr<test::NatsServer> server_;
   std::shared_ptr<ObjectStore> store_;

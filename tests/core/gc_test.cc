@@ -20,10 +20,7 @@ class GcTest : public StoreTest {
     if (!store_) return;
     bucket_ = NewBucket();
   }
-  std::map<std::string, uint64_t> ChunkSubjects() {
-    RawNats raw(server_->url());
-    return raw.SubjectCounts("OBJ_" + bucket_, ChunkSubject(bucket_, ">"));
-  }
+  std::map<std::string, uint64_t> ChunkSubjects() { return ChunkSubjectsOf(bucket_); }
   // Chunks with no meta, as a put cut short by a crash leaves them.
   void PublishOrphan(const std::string& nuid, int chunks) {
     RawNats raw(server_->url());

@@ -20,11 +20,7 @@ class SafetyTest : public StoreTest {
     if (!store_) return;
     bucket_ = NewBucket();
   }
-  // Chunk subjects present in the bucket's stream (nuid -> messages).
-  std::map<std::string, uint64_t> ChunkSubjects() {
-    RawNats raw(server_->url());
-    return raw.SubjectCounts("OBJ_" + bucket_, ChunkSubject(bucket_, ">"));
-  }
+  std::map<std::string, uint64_t> ChunkSubjects() { return ChunkSubjectsOf(bucket_); }
   // Nuids the bucket's live metas reference.
   std::set<std::string> LiveNuids() {
     std::set<std::string> out;

@@ -51,6 +51,7 @@ void Reclaimer::Drop(const std::string& key) {
   holds_.erase(it);
   if (deferred_.erase(key)) {
     delayed_.emplace(std::chrono::steady_clock::now() + release_grace_, key);
+    delayed_keys_.insert(key);
     cv_.notify_all();
   }
 }
@@ -65,6 +66,7 @@ void Reclaimer::Release(const std::string& bucket, const std::string& nuid) {
     }
     if (release_grace_.count() > 0) {
       delayed_.emplace(std::chrono::steady_clock::now() + release_grace_, key);
+      delayed_keys_.insert(key);
       return;
     }
   }
@@ -90,9 +92,7 @@ bool Reclaimer::Keeps(const std::string& bucket, const std::string& nuid) const 
   std::string key = Key(bucket, nuid);
   std::lock_guard<std::mutex> lock(mu_);
   if (holds_.count(key) || deferred_.count(key)) return true;
-  for (const auto& [_, k] : delayed_)
-    if (k == key) return true;
-  return false;
+  return delayed_keys_.count(key) > 0;
 }
 
 size_t Reclaimer::pending() const {
@@ -112,6 +112,7 @@ void Reclaimer::Run() {
       const std::string& key = delayed_.begin()->second;
       if (holds_.count(key)) deferred_.insert(key);
       else due.push_back(key);
+      delayed_keys_.erase(delayed_keys_.find(key));
       delayed_.erase(delayed_.begin());
     }
     auto retries = retries_;

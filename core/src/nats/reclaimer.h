@@ -49,6 +49,7 @@ class Reclaimer {
   std::map<std::string, int> holds_;        // "<bucket>.<nuid>" -> tokens alive
   std::set<std::string> deferred_;          // released while held
   std::multimap<std::chrono::steady_clock::time_point, std::string> delayed_;
+  std::multiset<std::string> delayed_keys_;  // the keys of delayed_: Keeps() in O(log n)
   std::list<std::pair<std::string, std::string>> retries_;  // (stream, filter)
   bool stop_ = false;
   std::thread thread_;

@@ -18,14 +18,8 @@ class NatsRecordStore : public RecordStore {
   }
 
   Result<std::string> Get(std::string_view key) override {
-    std::string k(key);
-    kvEntry* e = nullptr;
-    natsStatus s = kvStore_Get(&e, kv_.get(), k.c_str());
-    if (s == NATS_NOT_FOUND) return NotFound("record not found: " + k);
-    if (s != NATS_OK) return FromNats(s, "read record " + k);
-    KvEntryPtr entry(e);
-    return std::string(static_cast<const char*>(kvEntry_Value(e)),
-                       static_cast<size_t>(kvEntry_ValueLen(e)));
+    NATSS3_ASSIGN_OR_RETURN(Record r, GetRecord(key));
+    return std::move(r.value);
   }
 
   Result<Record> GetRecord(std::string_view key) override {
