@@ -9,6 +9,7 @@
 #include "errno_map.h"
 #include "fs_internal.h"
 #include "natss3/names.h"
+#include "shown_names.h"
 
 namespace natss3::fs {
 namespace {
@@ -172,13 +173,13 @@ int Filesystem::ResolveDir(const std::string& bucket, const std::string& path, R
   out->is_dir = true;
   out->mtime = mount_time_;
   ListingIndex::Query query;
-  query.prefix = path + "/";
+  query.prefix = DirPrefix(path);
   query.delimiter = "/";
   query.max_entries = 16;
   auto page = (*index)->List(query);
   *exists = !page.common_prefixes.empty();
   for (const auto& entry : page.entries) *exists = *exists || !Hidden(bucket, entry);
-  if (auto marker = (*index)->Lookup(path + "/"); marker && !Hidden(bucket, *marker)) {
+  if (auto marker = (*index)->Lookup(query.prefix); marker && !Hidden(bucket, *marker)) {
     out->headers = marker->headers;
     out->mtime = marker->mtime;
   }
@@ -190,6 +191,7 @@ int Filesystem::Resolve(const std::string& bucket, const std::string& path, Reso
   if (int err = ResolveDir(bucket, path, out, &is_dir); err != 0) return err;
   if (is_dir) return 0;
   *out = Resolved{};
+  if (!path.empty() && path.back() == '/') return ENOENT;  // names only a directory
   if (auto ino = inodes_.Find(bucket, path)) {
     if (auto state = OpenState(*ino); state && (state->pending() || state->exists())) {
       out->size = state->size();
@@ -236,7 +238,15 @@ int Filesystem::ParentPath(uint64_t parent, std::string_view name, InodeInfo* di
   if (!info) return ENOENT;
   if (!info->is_dir) return ENOTDIR;
   *dir = *info;
-  *path = dir->bucket.empty() ? std::string(name) : JoinPath(dir->path, name);
+  if (dir->bucket.empty()) {
+    *path = std::string(name);  // a bucket (names are checked where they matter)
+  } else {
+    // The mount's names are the shown spellings; any other (malformed UTF-8 from the kernel)
+    // names no object, and creating it would make an object listed under another name.
+    auto component = ParseShownName(name);
+    if (!component) return EINVAL;
+    *path = ChildPath(dir->path, *component);
+  }
   if (!dir->bucket.empty() && path->size() > MaxObjectNameLength(dir->bucket)) {
     return ENAMETOOLONG;
   }
@@ -246,7 +256,9 @@ int Filesystem::ParentPath(uint64_t parent, std::string_view name, InodeInfo* di
 int Filesystem::Lookup(uint64_t parent, std::string_view name, Attr* out) {
   InodeInfo dir;
   std::string path;
-  if (int err = ParentPath(parent, name, &dir, &path); err != 0) return err;
+  if (int err = ParentPath(parent, name, &dir, &path); err != 0) {
+    return err == EINVAL ? ENOENT : err;
+  }
   Resolved r;
   std::string bucket = dir.bucket.empty() ? path : dir.bucket;
   if (dir.bucket.empty()) {
@@ -292,7 +304,8 @@ int Filesystem::ListDir(const InodeInfo& dir, DirHandle* handle) {
   auto dir_item = [&](std::string name, const Headers& headers, TimePoint mtime) {
     Resolved r{true, 0, {}, mtime};
     r.headers = headers;
-    return DirItem{std::move(name), true, AttrOf(0, r)};
+    std::string shown = dir.bucket.empty() ? name : ShownName(name);
+    return DirItem{std::move(name), std::move(shown), true, AttrOf(0, r)};
   };
   if (dir.bucket.empty()) {
     auto buckets = store_->ListBuckets();
@@ -303,7 +316,7 @@ int Filesystem::ListDir(const InodeInfo& dir, DirHandle* handle) {
   auto index = IndexFor(dir.bucket);
   if (!index.ok()) return ErrnoFor(index.status(), OpKind::kRead);
   ListingIndex::Query query;
-  query.prefix = dir.path.empty() ? "" : dir.path + "/";
+  query.prefix = DirPrefix(dir.path);
   query.delimiter = "/";
   query.max_entries = 10000;
   bool any_hidden;
@@ -317,16 +330,19 @@ int Filesystem::ListDir(const InodeInfo& dir, DirHandle* handle) {
     items.reserve(items.size() + page.entries.size());
     for (auto& entry : page.entries) {
       std::string name = entry.name.substr(query.prefix.size());
-      if (name.empty() || name == "." || name == ".." || name.size() > kNameMax) continue;
+      if (name.empty()) continue;  // the directory's own marker
+      std::string shown = ShownName(name);
+      if (shown.size() > kNameMax) continue;
       if (any_hidden && Hidden(dir.bucket, entry)) continue;
       Resolved r{false, entry.size, {}, entry.mtime};
       if (entry.is_link && Resolve(dir.bucket, entry.name, &r) != 0) continue;
       r.headers = std::move(entry.headers);
-      items.push_back(DirItem{std::move(name), false, AttrOf(0, r)});
+      items.push_back(DirItem{std::move(name), std::move(shown), false, AttrOf(0, r)});
     }
     for (auto& prefix : page.common_prefixes) {
+      // May be empty ("a//b" holds a directory "" in "a"): shown escaped, like odd bytes.
       std::string name = prefix.substr(query.prefix.size(), prefix.size() - query.prefix.size() - 1);
-      if (name.empty() || name == "." || name == ".." || name.size() > kNameMax) continue;
+      if (ShownName(name).size() > kNameMax) continue;
       auto marker = (*index)->Lookup(prefix);
       dirs.push_back(marker ? dir_item(std::move(name), marker->headers, marker->mtime)
                             : dir_item(std::move(name), {}, mount_time_));
@@ -348,9 +364,9 @@ int Filesystem::ListDir(const InodeInfo& dir, DirHandle* handle) {
     std::string key = state->key();
     if (!state->pending() || key.compare(0, query.prefix.size(), query.prefix) != 0) continue;
     std::string name = key.substr(query.prefix.size());
-    if (name.find('/') != std::string::npos) continue;
+    if (name.empty() || name.find('/') != std::string::npos) continue;
     Resolved r{false, state->size(), state->headers(), Clock::now()};
-    pending.push_back(DirItem{name, false, AttrOf(0, r)});
+    pending.push_back(DirItem{name, ShownName(name), false, AttrOf(0, r)});
   }
   items.insert(items.begin(), std::make_move_iterator(pending.begin()),
                std::make_move_iterator(pending.end()));
@@ -402,8 +418,8 @@ int Filesystem::ReadDir(uint64_t ino, uint64_t fh, off_t offset, bool plus,
     } else {
       const DirItem& item = items[pos - 2];
       const std::string& bucket = root ? item.name : handle->dir.bucket;
-      const std::string path = root ? "" : JoinPath(handle->dir.path, item.name);
-      entry.name = item.name;
+      const std::string path = root ? "" : ChildPath(handle->dir.path, item.name);
+      entry.name = item.shown;
       entry.attr = item.attr;
       entry.attr.ino = plus ? (referenced = inodes_.Acquire(bucket, path, item.is_dir, 1))
                             : inodes_.Find(bucket, path).value_or(~0ull);
@@ -470,13 +486,14 @@ void Filesystem::NotifyLoop() {
     Notifier* notifier = notifier_;
     lock.unlock();
     if (notifier) {
-      std::string path = name;
-      if (!path.empty() && path.back() == '/') path.pop_back();
-      auto slash = path.rfind('/');
-      std::string parent = slash == std::string::npos ? "" : path.substr(0, slash);
-      std::string child = slash == std::string::npos ? path : path.substr(slash + 1);
+      const bool marker = !name.empty() && name.back() == '/';
+      const std::string path = marker ? PathOfPrefix(name) : name;
+      std::string parent, child;
+      SplitKey(name, &parent, &child);
       if (auto ino = inodes_.Find(bucket, path)) notifier->InvalInode(*ino);
-      if (auto parent_ino = inodes_.Find(bucket, parent)) notifier->InvalEntry(*parent_ino, child);
+      if (auto parent_ino = inodes_.Find(bucket, parent)) {
+        notifier->InvalEntry(*parent_ino, ShownName(child));
+      }
     }
     lock.lock();
   }

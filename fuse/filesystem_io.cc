@@ -8,6 +8,7 @@
 #include "attrs.h"
 #include "errno_map.h"
 #include "fs_internal.h"
+#include "shown_names.h"
 
 namespace natss3::fs {
 namespace {
@@ -131,6 +132,7 @@ int Filesystem::Create(uint64_t parent, std::string_view name, uint32_t mode, in
   std::string path;
   if (int err = ParentPath(parent, name, &dir, &path); err != 0) return err;
   if (dir.bucket.empty()) return EPERM;  // only buckets (mkdir) live at the root
+  if (path.back() == '/') return EINVAL;  // "%" (empty) names only a directory
   if (int err = CheckWritable(dir.bucket); err != 0) return err;
   Resolved r;
   int err = Resolve(dir.bucket, path, &r);
@@ -275,7 +277,7 @@ int Filesystem::Release(uint64_t fh) {
 
 int Filesystem::UpdateAttrs(const InodeInfo& info, const SetAttrIn& in) {
   if (info.path.empty()) return 0;  // bucket roots keep no attributes
-  const std::string key = info.is_dir ? info.path + "/" : info.path;
+  const std::string key = info.is_dir ? DirPrefix(info.path) : info.path;
   bool link = false;
   // Edits the record current at the write (re-run if it changes meanwhile): only the headers
   // of `in` change; data, the MD5 header and other clients' headers stay as they are.

@@ -8,6 +8,7 @@
 #include "errno_map.h"
 #include "fs_internal.h"
 #include "natss3/names.h"
+#include "shown_names.h"
 
 #ifndef RENAME_NOREPLACE
 #define RENAME_NOREPLACE (1 << 0)
@@ -41,7 +42,7 @@ int Filesystem::Mkdir(uint64_t parent, std::string_view name, uint32_t mode, Att
   if (int e = CheckWritable(dir.bucket); e != 0) return e;
   if (err != ENOENT) return err;
   ObjectMeta marker;
-  marker.name = path + "/";
+  marker.name = DirPrefix(path);
   SetHeader(&marker.headers, kModeHeader, std::to_string((mode & 07777) | S_IFDIR));
   auto put = store_->PutBytes(dir.bucket, marker, "");
   if (!put.ok()) return ErrnoFor(put.status(), OpKind::kMkdir);
@@ -55,7 +56,9 @@ int Filesystem::Unlink(uint64_t parent, std::string_view name) {
   if (options_.read_only) return EROFS;
   InodeInfo dir;
   std::string path;
-  if (int err = ParentPath(parent, name, &dir, &path); err != 0) return err;
+  if (int err = ParentPath(parent, name, &dir, &path); err != 0) {
+    return err == EINVAL ? ENOENT : err;
+  }
   if (dir.bucket.empty()) return EISDIR;
   if (int err = CheckWritable(dir.bucket); err != 0) return err;
   Resolved r;
@@ -79,9 +82,11 @@ int Filesystem::Rmdir(uint64_t parent, std::string_view name) {
   if (options_.read_only) return EROFS;
   InodeInfo dir;
   std::string path;
-  if (int err = ParentPath(parent, name, &dir, &path); err != 0) return err;
+  if (int err = ParentPath(parent, name, &dir, &path); err != 0) {
+    return err == EINVAL ? ENOENT : err;
+  }
   const std::string bucket = dir.bucket.empty() ? path : dir.bucket;
-  const std::string prefix = dir.bucket.empty() ? "" : path + "/";
+  const std::string prefix = dir.bucket.empty() ? "" : DirPrefix(path);
   Resolved r;
   if (dir.bucket.empty()) {
     if (int err = CheckBucket(bucket, &r); err != 0) return err;
@@ -168,8 +173,9 @@ int Filesystem::RenameDir(const std::string& bucket, const std::string& from,
                           const std::string& to) {
   auto index = IndexFor(bucket);
   if (!index.ok()) return ErrnoFor(index.status(), OpKind::kNamespace);
+  const std::string from_prefix = DirPrefix(from), to_prefix = DirPrefix(to);
   ListingIndex::Query query;
-  query.prefix = from + "/";
+  query.prefix = from_prefix;
   query.max_entries = 10000;
   std::vector<std::string> names;
   for (;;) {
@@ -184,7 +190,8 @@ int Filesystem::RenameDir(const std::string& bucket, const std::string& from,
   for (const auto& name : names) {
     // Not atomic: a failure leaves the objects moved so far under the new name.
     // The target directory is new or was empty: a name there now is someone else's.
-    if (int err = RenameObject(bucket, name, to + name.substr(from.size()), false, &revision);
+    if (int err = RenameObject(bucket, name, to_prefix + name.substr(from_prefix.size()), false,
+                               &revision);
         err != 0) {
       return err;
     }
@@ -196,8 +203,8 @@ int Filesystem::RenameDir(const std::string& bucket, const std::string& from,
   }
   for (auto& state : open) {
     std::string key = state->key();
-    if (key.compare(0, from.size() + 1, from + "/") == 0) {
-      state->Rename(to + key.substr(from.size()));
+    if (key.compare(0, from_prefix.size(), from_prefix) == 0) {
+      state->Rename(to_prefix + key.substr(from_prefix.size()));
     }
   }
   WaitVisible(bucket, revision);
@@ -217,9 +224,10 @@ int Filesystem::Rename(uint64_t parent, std::string_view name, uint64_t new_pare
   const std::string& bucket = src_dir.bucket;
   if (int err = CheckWritable(bucket); err != 0) return err;
   if (from == to) return 0;
-  if (to.compare(0, from.size() + 1, from + "/") == 0) return EINVAL;  // into itself
+  if (to.compare(0, DirPrefix(from).size(), DirPrefix(from)) == 0) return EINVAL;  // into itself
   Resolved src, dst;
   if (int err = Resolve(bucket, from, &src); err != 0) return err;
+  if (!src.is_dir && to.back() == '/') return EINVAL;  // "%" (empty) names only a directory
   int dst_err = Resolve(bucket, to, &dst);
   if (dst_err != 0 && dst_err != ENOENT) return dst_err;
   const bool dst_exists = dst_err == 0;

@@ -13,7 +13,8 @@ namespace natss3::fs {
 
 // A directory entry with its attributes computed once at opendir (ino filled in by readdir).
 struct DirItem {
-  std::string name;
+  std::string name;   // the object-name component (any bytes)
+  std::string shown;  // the file name it is shown as (shown_names.h)
   bool is_dir = false;
   Attr attr;
 };
@@ -40,8 +41,5 @@ struct Filesystem::Handle {
   uint64_t next_offset = 0;  // where a sequential reader reads next
 };
 
-inline std::string JoinPath(const std::string& dir, std::string_view name) {
-  return dir.empty() ? std::string(name) : dir + "/" + std::string(name);
-}
 
 }  // namespace natss3::fs

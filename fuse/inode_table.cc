@@ -2,6 +2,7 @@
 #include "inode_table.h"
 
 #include "fs_types.h"
+#include "shown_names.h"
 
 namespace natss3::fs {
 
@@ -87,17 +88,19 @@ void InodeTable::Move(const std::string& bucket, const std::string& from, const 
   std::lock_guard lock(mu_);
   OrphanLocked(Key(bucket, to));
   std::map<std::string, uint64_t> moved;
-  auto move_one = [&](std::map<std::string, uint64_t>::iterator it) {
-    Node& node = nodes_.at(it->second);
-    node.info.path = to + node.info.path.substr(from.size());
-    moved[Key(bucket, node.info.path)] = it->second;
+  auto move_one = [&](std::map<std::string, uint64_t>::iterator it, const std::string& path) {
+    nodes_.at(it->second).info.path = path;
+    moved[Key(bucket, path)] = it->second;
     return by_path_.erase(it);
   };
-  if (auto it = by_path_.find(Key(bucket, from)); it != by_path_.end()) move_one(it);
-  const std::string children = Key(bucket, from) + "/";
+  if (auto it = by_path_.find(Key(bucket, from)); it != by_path_.end()) move_one(it, to);
+  // Descendants by key prefix (DirPrefix: a directory named "" keeps its '/').
+  const std::string from_prefix = DirPrefix(from), to_prefix = DirPrefix(to);
+  const std::string children = Key(bucket, from_prefix);
   for (auto it = by_path_.lower_bound(children);
        it != by_path_.end() && it->first.compare(0, children.size(), children) == 0;) {
-    it = move_one(it);
+    const std::string& path = nodes_.at(it->second).info.path;
+    it = move_one(it, to_prefix + path.substr(from_prefix.size()));
   }
   for (auto& [key, ino] : moved) {
     OrphanLocked(key);
