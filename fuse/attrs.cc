@@ -81,19 +81,22 @@ Attr MakeAttr(uint64_t ino, bool is_dir, uint64_t size, const Headers& headers,
               TimePoint object_mtime, const FsOptions& options) {
   Attr attr;
   attr.ino = ino;
+  const bool trusted = options.trust_metadata_owner;
   uint32_t perms = (is_dir ? 0777u : 0666u) & ~options.umask;
   if (auto mode = GetHeader(headers, kModeHeader)) {
-    if (auto value = ParseUint(*mode)) perms = static_cast<uint32_t>(*value) & 07777;
+    // Any S3 client writes these headers: untrusted, a setuid bit from them would become a
+    // real one in the hands of root's `cp -a`.
+    if (auto value = ParseUint(*mode)) perms = static_cast<uint32_t>(*value) & (trusted ? 07777 : 0777);
   }
   attr.mode = (is_dir ? S_IFDIR : S_IFREG) | perms;
   attr.nlink = is_dir ? 2 : 1;
   attr.size = is_dir ? 4096 : size;
   attr.uid = options.uid;
   attr.gid = options.gid;
-  if (auto uid = GetHeader(headers, kUidHeader)) {
+  if (auto uid = trusted ? GetHeader(headers, kUidHeader) : std::nullopt) {
     if (auto value = ParseUint(*uid)) attr.uid = static_cast<uint32_t>(*value);
   }
-  if (auto gid = GetHeader(headers, kGidHeader)) {
+  if (auto gid = trusted ? GetHeader(headers, kGidHeader) : std::nullopt) {
     if (auto value = ParseUint(*gid)) attr.gid = static_cast<uint32_t>(*value);
   }
   attr.mtime = ToTimespec(object_mtime);
@@ -112,6 +115,16 @@ void ApplySetAttr(const SetAttrIn& in, bool is_dir, Headers* headers) {
   if (in.uid) SetHeader(headers, kUidHeader, std::to_string(*in.uid));
   if (in.gid) SetHeader(headers, kGidHeader, std::to_string(*in.gid));
   if (in.mtime) SetHeader(headers, kMtimeHeader, FormatMtime(*in.mtime));
+}
+
+uint32_t WritableModeBits(const FsOptions& options) {
+  return options.trust_metadata_owner ? 07777 : 0777;
+}
+
+void DropSpecialModeBits(Headers* headers) {
+  auto mode = GetHeader(*headers, kModeHeader);
+  auto value = mode ? ParseUint(*mode) : std::nullopt;
+  if (value && (*value & 07000)) SetHeader(headers, kModeHeader, std::to_string(*value & ~07000ull));
 }
 
 void CopyOwnedHeaders(const Headers& from, Headers* to) {

@@ -71,6 +71,9 @@ ObjectMeta FileState::CommitMeta() const {
   meta.headers = headers_;
   RemoveHeader(&meta.headers, kMd5Header);
   RemoveHeader(&meta.headers, "Natss3-Etag");
+  // New content from a mount that hides these bits: a setuid bit some S3 writer set on the
+  // old version must not stick to it (the kernel, which never saw the bit, cannot clear it).
+  if (!options_->trust_metadata_owner) DropSpecialModeBits(&meta.headers);
   if (explicit_mtime_) {
     SetHeader(&meta.headers, kMtimeHeader, FormatMtime(*explicit_mtime_));
   } else {

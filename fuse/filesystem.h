@@ -75,7 +75,9 @@ class Filesystem {
   int Lookup(uint64_t parent, std::string_view name, Attr* out);
   void Forget(uint64_t ino, uint64_t lookups);
   int GetAttr(uint64_t ino, Attr* out);
-  int SetAttr(uint64_t ino, const SetAttrIn& in, Attr* out);
+  // Mode bits the mount may not write are dropped (attrs.h WritableModeBits), and so are the
+  // setuid and setgid bits unless `caller` is root or owns the file.
+  int SetAttr(uint64_t ino, const SetAttrIn& in, Attr* out, const Caller& caller = {});
 
   int OpenDir(uint64_t ino, uint64_t* fh);
   // Passes the entries from `offset` (0 = start; "." and ".." first) to `add` until it returns
@@ -85,9 +87,12 @@ class Filesystem {
   int ReadDir(uint64_t ino, uint64_t fh, off_t offset, bool plus, const DirFiller& add);
   void ReleaseDir(uint64_t fh);
 
+  // New files and directories get `mode` less the bits the mount may not write; with
+  // trust_metadata_owner they also record `caller` as their owner (as a local file system).
   int Create(uint64_t parent, std::string_view name, uint32_t mode, int flags, Attr* attr,
-             OpenOut* out);
-  int Mknod(uint64_t parent, std::string_view name, uint32_t mode, Attr* out);
+             OpenOut* out, const Caller& caller = {});
+  int Mknod(uint64_t parent, std::string_view name, uint32_t mode, Attr* out,
+            const Caller& caller = {});
   int Open(uint64_t ino, int flags, OpenOut* out);
   int Read(uint64_t fh, uint64_t offset, size_t size, char* buf, size_t* got);
   int Write(uint64_t fh, uint64_t offset, const char* data, size_t size);
@@ -95,7 +100,8 @@ class Filesystem {
   int Fsync(uint64_t fh);
   int Release(uint64_t fh);
 
-  int Mkdir(uint64_t parent, std::string_view name, uint32_t mode, Attr* out);
+  int Mkdir(uint64_t parent, std::string_view name, uint32_t mode, Attr* out,
+            const Caller& caller = {});
   int Unlink(uint64_t parent, std::string_view name);
   int Rmdir(uint64_t parent, std::string_view name);
   int Rename(uint64_t parent, std::string_view name, uint64_t new_parent,
@@ -143,6 +149,8 @@ class Filesystem {
   void Hide(const std::string& bucket, const std::string& key, uint64_t revision);
   int ParentPath(uint64_t parent, std::string_view name, InodeInfo* dir, std::string* path);
   Attr AttrOf(uint64_t ino, const Resolved& r) const;
+  // The attribute headers of a new file or directory made by `caller`.
+  Headers NewHeaders(uint32_t mode, bool is_dir, const Caller& caller) const;
   std::shared_ptr<FileState> OpenState(uint64_t ino);
   void WaitVisible(const std::string& bucket, uint64_t revision);
   void OnChange(const std::string& bucket, const ObjectInfo& info);

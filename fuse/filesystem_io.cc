@@ -125,8 +125,21 @@ int Filesystem::Open(uint64_t ino, int flags, OpenOut* out) {
   return 0;
 }
 
+Headers Filesystem::NewHeaders(uint32_t mode, bool is_dir, const Caller& caller) const {
+  Headers headers;
+  uint32_t type = is_dir ? S_IFDIR : S_IFREG;
+  SetHeader(&headers, kModeHeader, std::to_string((mode & WritableModeBits(options_)) | type));
+  if (options_.trust_metadata_owner) {
+    // Shown owners come from these headers: without them the file would belong to the
+    // mount's uid, maybe root, with whatever setuid bit its creator gave it.
+    SetHeader(&headers, kUidHeader, std::to_string(caller.uid));
+    SetHeader(&headers, kGidHeader, std::to_string(caller.gid));
+  }
+  return headers;
+}
+
 int Filesystem::Create(uint64_t parent, std::string_view name, uint32_t mode, int flags,
-                       Attr* attr, OpenOut* out) {
+                       Attr* attr, OpenOut* out, const Caller& caller) {
   if (options_.read_only) return EROFS;
   InodeInfo dir;
   std::string path;
@@ -149,9 +162,7 @@ int Filesystem::Create(uint64_t parent, std::string_view name, uint32_t mode, in
       inodes_.Forget(ino, 1);
       return e;
     }
-    Headers headers;
-    SetHeader(&headers, kModeHeader, std::to_string((mode & 07777) | S_IFREG));
-    state->InitExisting(std::nullopt, std::move(headers));
+    state->InitExisting(std::nullopt, NewHeaders(mode, false, caller));
     int begin = state->BeginFresh();
     if (begin == 0) begin = Open(ino, (flags & ~O_TRUNC), out);
     DetachFile(ino);
@@ -306,10 +317,22 @@ int Filesystem::UpdateAttrs(const InodeInfo& info, const SetAttrIn& in) {
   return 0;
 }
 
-int Filesystem::SetAttr(uint64_t ino, const SetAttrIn& in, Attr* out) {
+int Filesystem::SetAttr(uint64_t ino, const SetAttrIn& request, Attr* out,
+                        const Caller& caller) {
   auto info = inodes_.Get(ino);
   if (!info) return ENOENT;
   if (int err = CheckWritable(info->bucket); err != 0) return err;
+  SetAttrIn in = request;
+  if (in.mode) {
+    *in.mode &= WritableModeBits(options_);
+    // The kernel checks this with default_permissions; without it natss3fs still never
+    // records a setuid or setgid bit for a file its writer does not own.
+    if ((*in.mode & (S_ISUID | S_ISGID)) && caller.uid != 0) {
+      Attr now;
+      uint32_t owner = in.uid ? *in.uid : (GetAttr(ino, &now) == 0 ? now.uid : ~0u);
+      if (owner != caller.uid) *in.mode &= ~static_cast<uint32_t>(S_ISUID | S_ISGID);
+    }
+  }
   if (info->is_dir && in.size) return EISDIR;
   const bool attrs = in.mode || in.uid || in.gid || in.mtime;
   if (info->is_dir) {
@@ -352,10 +375,13 @@ bool Filesystem::OtherHandles(uint64_t ino, bool writable_only, uint64_t except_
   return false;
 }
 
-int Filesystem::Mknod(uint64_t parent, std::string_view name, uint32_t mode, Attr* out) {
+int Filesystem::Mknod(uint64_t parent, std::string_view name, uint32_t mode, Attr* out,
+                      const Caller& caller) {
   if (!S_ISREG(mode)) return EPERM;  // no device, FIFO or socket objects
   OpenOut open;
-  if (int err = Create(parent, name, mode, O_WRONLY | O_EXCL, out, &open); err != 0) return err;
+  if (int err = Create(parent, name, mode, O_WRONLY | O_EXCL, out, &open, caller); err != 0) {
+    return err;
+  }
   return Release(open.fh);
 }
 

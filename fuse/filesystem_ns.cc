@@ -19,7 +19,8 @@
 
 namespace natss3::fs {
 
-int Filesystem::Mkdir(uint64_t parent, std::string_view name, uint32_t mode, Attr* out) {
+int Filesystem::Mkdir(uint64_t parent, std::string_view name, uint32_t mode, Attr* out,
+                      const Caller& caller) {
   if (options_.read_only) return EROFS;
   InodeInfo dir;
   std::string path;
@@ -43,7 +44,7 @@ int Filesystem::Mkdir(uint64_t parent, std::string_view name, uint32_t mode, Att
   if (err != ENOENT) return err;
   ObjectMeta marker;
   marker.name = DirPrefix(path);
-  SetHeader(&marker.headers, kModeHeader, std::to_string((mode & 07777) | S_IFDIR));
+  marker.headers = NewHeaders(mode, true, caller);
   auto put = store_->PutBytes(dir.bucket, marker, "");
   if (!put.ok()) return ErrnoFor(put.status(), OpKind::kMkdir);
   WaitVisible(dir.bucket, put->revision);

@@ -34,6 +34,12 @@ struct SetAttrIn {
   std::optional<timespec> mtime;  // already resolved (UTIME_NOW -> now) by the adapter
 };
 
+// Who asked (the FUSE request's context). Defaults to root, the kernel-free callers' identity.
+struct Caller {
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+};
+
 struct OpenOut {
   uint64_t fh = 0;
   bool keep_cache = false;  // the object did not change since the kernel last cached it
@@ -58,9 +64,13 @@ struct StatFsOut {
 struct FsOptions {
   std::string bucket;       // empty: every bucket is a directory under the root
   bool read_only = false;   // every modifying call fails with EROFS
-  uint32_t uid = 0;         // owner shown when an object has no X-Amz-Meta-Uid header
+  uint32_t uid = 0;         // owner shown (when trusted: when an object has no X-Amz-Meta-Uid)
   uint32_t gid = 0;
   uint32_t umask = 0022;    // applied to the default modes (0777 dirs, 0666 files)
+  // Whether X-Amz-Meta-Uid/Gid and the setuid, setgid and sticky bits of X-Amz-Meta-Mode are
+  // shown (-o trust_metadata_owner). Any S3 or NATS writer sets those headers, so by default
+  // files belong to uid/gid above and never carry those bits, and the mount never writes them.
+  bool trust_metadata_owner = false;
   std::string cache_dir;    // staging files; empty: $TMPDIR/natss3fs-<pid>
   uint64_t cache_limit = 1ull << 30;  // bytes of staging files at once (ENOSPC beyond)
   double attr_timeout = 1.0;          // kernel attr/entry cache seconds

@@ -32,10 +32,18 @@ struct Adapter {
   Filesystem* fs = nullptr;
   double timeout = 1.0;
   unsigned max_readahead = kMaxWrite;
+  unsigned max_read = 0;  // -o max_read: libfuse wants init to ask for the same
 };
 
 Adapter& Of(fuse_req_t req) { return *static_cast<Adapter*>(fuse_req_userdata(req)); }
 Filesystem& Fs(fuse_req_t req) { return *Of(req).fs; }
+
+// Who sent the request: new files record it (trust_metadata_owner) and setuid bits depend
+// on it.
+Caller CallerOf(fuse_req_t req) {
+  const fuse_ctx* ctx = fuse_req_ctx(req);
+  return Caller{static_cast<uint32_t>(ctx->uid), static_cast<uint32_t>(ctx->gid)};
+}
 
 // Runs body; anything it throws becomes EIO. Bodies reply as their last step, so a throw
 // always happens before the reply (exactly one reply either way).
@@ -96,7 +104,9 @@ void ReplyAttr(fuse_req_t req, int err, const Attr& attr) {
 
 void OpInit(void* userdata, fuse_conn_info* conn) {
   conn->max_write = kMaxWrite;
-  conn->max_readahead = static_cast<Adapter*>(userdata)->max_readahead;
+  const Adapter& adapter = *static_cast<Adapter*>(userdata);
+  conn->max_readahead = adapter.max_readahead;
+  if (adapter.max_read != 0) conn->max_read = adapter.max_read;
   conn->max_background = 64;
   conn->congestion_threshold = 48;
   if (conn->capable & FUSE_CAP_READDIRPLUS) conn->want |= FUSE_CAP_READDIRPLUS;
@@ -144,7 +154,7 @@ void OpSetattr(fuse_req_t req, fuse_ino_t ino, struct stat* st, int to_set, fuse
     if (to_set & FUSE_SET_ATTR_MTIME_NOW) in.mtime = NowTimespec();
     else if (to_set & FUSE_SET_ATTR_MTIME) in.mtime = st->st_mtim;
     Attr attr;
-    int err = Fs(req).SetAttr(ino, in, &attr);
+    int err = Fs(req).SetAttr(ino, in, &attr, CallerOf(req));
     ReplyAttr(req, err, attr);
   });
 }
@@ -154,7 +164,7 @@ void OpReadlink(fuse_req_t req, fuse_ino_t) { fuse_reply_err(req, EINVAL); }
 void OpMknod(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, dev_t) {
   Guard(req, [&] {
     Attr attr;
-    int err = Fs(req).Mknod(parent, name, mode, &attr);
+    int err = Fs(req).Mknod(parent, name, mode, &attr, CallerOf(req));
     ReplyEntry(req, err, attr);
   });
 }
@@ -162,7 +172,7 @@ void OpMknod(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, d
 void OpMkdir(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode) {
   Guard(req, [&] {
     Attr attr;
-    int err = Fs(req).Mkdir(parent, name, mode, &attr);
+    int err = Fs(req).Mkdir(parent, name, mode, &attr, CallerOf(req));
     ReplyEntry(req, err, attr);
   });
 }
@@ -211,7 +221,7 @@ void OpCreate(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode,
   Guard(req, [&] {
     Attr attr;
     OpenOut out;
-    int err = Fs(req).Create(parent, name, mode, fi->flags, &attr, &out);
+    int err = Fs(req).Create(parent, name, mode, fi->flags, &attr, &out, CallerOf(req));
     if (err != 0) {
       fuse_reply_err(req, err);
       return;
@@ -417,6 +427,7 @@ class KernelNotifier : public Notifier {
 // flag it gives up within a second instead of finishing. Nothing in libfuse reports the end
 // of the session other than fuse_session_exited(), hence the short poll.
 int LoopUntilStopped(fuse_session* se, fuse_loop_config* config, Filesystem* fs) {
+  // config null: FUSE's -s, one request at a time.
   std::mutex mu;
   std::condition_variable cv;
   bool done = false;
@@ -427,7 +438,7 @@ int LoopUntilStopped(fuse_session* se, fuse_loop_config* config, Filesystem* fs)
     }
     fs->Stop();
   });
-  int rc = fuse_session_loop_mt(se, config);
+  int rc = config ? fuse_session_loop_mt(se, config) : fuse_session_loop(se);
   {
     std::lock_guard lock(mu);
     done = true;
@@ -440,12 +451,7 @@ int LoopUntilStopped(fuse_session* se, fuse_loop_config* config, Filesystem* fs)
 }  // namespace
 
 int RunFuseMount(const CommandLine& cl, const FilesystemFactory& make_filesystem) {
-  std::string mount_opts = "fsname=natss3fs:" + (cl.fs.bucket.empty() ? "all" : cl.fs.bucket) +
-                           ",subtype=natss3fs";
-  if (cl.allow_other) mount_opts += ",allow_other";
-  if (cl.default_permissions) mount_opts += ",default_permissions";
-  if (cl.fs.read_only) mount_opts += ",ro";
-  std::vector<std::string> argv_storage = {"natss3fs", "-o", mount_opts};
+  std::vector<std::string> argv_storage = {"natss3fs", "-o", FuseMountOptions(cl)};
   if (cl.debug) argv_storage.push_back("-d");
   std::vector<char*> argv;
   for (auto& arg : argv_storage) argv.push_back(arg.data());
@@ -454,6 +460,7 @@ int RunFuseMount(const CommandLine& cl, const FilesystemFactory& make_filesystem
   Adapter adapter;
   adapter.timeout = cl.fs.attr_timeout;
   adapter.max_readahead = std::max(kMaxWrite, cl.readahead_kb * 1024u);
+  adapter.max_read = cl.max_read;
   fuse_lowlevel_ops ops = MakeOps();
   fuse_session* se = fuse_session_new(&args, &ops, sizeof(ops), &adapter);
   if (!se) return 1;
@@ -468,13 +475,15 @@ int RunFuseMount(const CommandLine& cl, const FilesystemFactory& make_filesystem
         adapter.fs = fs.get();
         KernelNotifier notifier(se);
         fs->SetNotifier(&notifier);
-        fuse_loop_config* config = fuse_loop_cfg_create();
-        fuse_loop_cfg_set_max_threads(config, static_cast<unsigned>(cl.max_threads));
-        fuse_loop_cfg_set_idle_threads(config, static_cast<unsigned>(cl.max_threads / 2 + 1));
+        fuse_loop_config* config = cl.single_thread ? nullptr : fuse_loop_cfg_create();
+        if (config) {
+          fuse_loop_cfg_set_max_threads(config, static_cast<unsigned>(cl.max_threads));
+          fuse_loop_cfg_set_idle_threads(config, static_cast<unsigned>(cl.max_threads / 2 + 1));
+        }
         int rc = LoopUntilStopped(se, config, fs.get());
         // libfuse reports the signal that ended the loop; a requested stop is a clean exit.
         code = (rc == 0 || rc == SIGTERM || rc == SIGINT || rc == SIGHUP) ? 0 : 1;
-        fuse_loop_cfg_destroy(config);
+        if (config) fuse_loop_cfg_destroy(config);
         // Abandons files still open (never published); stops notifications before the
         // session goes.
         fs->Shutdown();

@@ -9,6 +9,7 @@
 #include "fuse_adapter.h"
 #include "natss3/nats_store.h"
 #include "options.h"
+#include "secrets.h"
 
 namespace {
 
@@ -35,12 +36,16 @@ int CheckConnection(const natss3::fs::CommandLine& cl) {
 
 int Run(int argc, char** argv) {
   auto parsed = natss3::fs::ParseCommandLine(std::vector<std::string>(argv + 1, argv + argc));
+  // At once, parsed or not: every local user can read /proc/PID/cmdline for as long as the
+  // mount lives.
+  natss3::fs::ScrubSecrets(argc, argv);
   if (!parsed.ok()) {
     fprintf(stderr, "natss3fs: %s\n%s", parsed.status().message().c_str(),
             natss3::fs::UsageText().c_str());
     return 2;
   }
   natss3::fs::CommandLine cl = std::move(parsed).value();
+  for (const auto& warning : cl.warnings) fprintf(stderr, "natss3fs: warning: %s\n", warning.c_str());
   if (cl.help) {
     printf("%s", natss3::fs::UsageText().c_str());
     return 0;

@@ -1,14 +1,19 @@
-// Command line parsing for natss3fs (see options.h).
+// Command line parsing for natss3fs (see options.h): libfuse's fuse_opt splits the arguments
+// and -o lists; this file knows what each option means. Includes only <fuse_opt.h> of FUSE.
 #include "options.h"
 
+#define FUSE_USE_VERSION 312
+#include <fuse_opt.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <charconv>
-#include <cstdlib>
 #include <functional>
 #include <map>
 #include <set>
+
+#include "natss3/units.h"
+#include "secrets.h"
 
 namespace natss3::fs {
 namespace {
@@ -22,147 +27,413 @@ Result<uint64_t> ParseNumber(const std::string& text, int base) {
   return value;
 }
 
-const std::set<std::string>& IgnoredOptions() {
-  static const std::set<std::string> kIgnored = {
-      "dev", "nodev", "suid", "nosuid", "exec", "noexec", "auto", "noauto", "user", "users",
-      "nouser", "_netdev", "nofail", "defaults", "async", "sync", "atime", "noatime",
-      "relatime", "norelatime", "strictatime", "lazytime", "nodiratime", "diratime", "rw"};
-  return kIgnored;
+bool AllDigits(const std::string& text) {
+  return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
+    return c >= '0' && c <= '9';
+  });
 }
 
-using Setter = std::function<Status(CommandLine&, const std::string&)>;
+// What the parser collects before the connection is resolved.
+struct Parse {
+  CommandLine cl;
+  ConnectionFlags flags;
+  std::optional<std::string> js_domain;
+  std::optional<bool> default_permissions;  // explicit default_permissions / no_...
+  std::vector<std::string> positional;
+  bool after_servers = false;  // the previous -o option was server= (see ApplyOption)
+  Status error;
+};
 
-Setter Str(std::string ConnectOptions::*field) {
-  return [field](CommandLine& c, const std::string& v) {
-    c.connect.*field = v;
+// A duration: Go style ("5s", "1m30s"), or a plain number of milliseconds.
+Result<std::chrono::milliseconds> ParseMillis(const std::string& text) {
+  if (AllDigits(text)) {
+    NATSS3_ASSIGN_OR_RETURN(uint64_t ms, ParseNumber(text, 10));
+    return std::chrono::milliseconds(ms);
+  }
+  NATSS3_ASSIGN_OR_RETURN(std::chrono::nanoseconds d, ParseDuration(text));
+  return std::chrono::duration_cast<std::chrono::milliseconds>(d);
+}
+
+using Setter = std::function<Status(Parse&, const std::string&)>;
+
+Setter Flag(std::optional<std::string> ConnectionFlags::*field) {
+  return [field](Parse& p, const std::string& v) {
+    p.flags.*field = v;
     return Status::OK();
   };
 }
 
-// A duration in milliseconds, like timeout= and read_timeout=.
+// The deprecated TLS spellings of natss3fs before it took natscli's.
+Setter OldTls(std::optional<std::string> ConnectionFlags::*field, const char* now) {
+  return [field, now](Parse& p, const std::string& v) {
+    p.cl.warnings.push_back(std::string("tls_ca/tls_cert/tls_key are deprecated: use ") + now);
+    p.flags.*field = v;
+    return Status::OK();
+  };
+}
+
+Setter SecretFile(std::optional<std::string> ConnectionFlags::*field) {
+  return [field](Parse& p, const std::string& path) -> Status {
+    NATSS3_ASSIGN_OR_RETURN(p.flags.*field, ReadSecretFile(path));
+    return Status::OK();
+  };
+}
+
+// natss3fs scrubs these from its argv (secrets.h), but mount(8) and the moments before
+// that show them: say so.
+Setter Secret(std::optional<std::string> ConnectionFlags::*field, std::string name,
+              std::string env) {
+  return [field, name, env](Parse& p, const std::string& v) {
+    p.cl.warnings.push_back(name + " on the command line is visible to other users for a " +
+                            "while: prefer " + name + "_file=FILE or $" + env);
+    p.flags.*field = v;
+    return Status::OK();
+  };
+}
+
 Setter Millis(std::chrono::milliseconds ConnectOptions::*field) {
-  return [field](CommandLine& c, const std::string& v) -> Status {
-    NATSS3_ASSIGN_OR_RETURN(uint64_t ms, ParseNumber(v, 10));
-    c.connect.*field = std::chrono::milliseconds(ms);
+  return [field](Parse& p, const std::string& v) -> Status {
+    NATSS3_ASSIGN_OR_RETURN(p.cl.connect.*field, ParseMillis(v));
     return Status::OK();
   };
 }
 
-// Options taking a value, shared by "--name value" (dashes) and "-o name=value" (underscores).
+Setter Number(int base, const std::function<void(Parse&, uint64_t)>& set) {
+  return [base, set](Parse& p, const std::string& v) -> Status {
+    NATSS3_ASSIGN_OR_RETURN(uint64_t n, ParseNumber(v, base));
+    set(p, n);
+    return Status::OK();
+  };
+}
+
+// Kept for libfuse, which parses it again when mounting.
+Setter ForFuse(const std::string& name) {
+  return [name](Parse& p, const std::string& v) {
+    p.cl.fuse_options.push_back(name + "=" + v);
+    return Status::OK();
+  };
+}
+
+// Options taking a value: "-o name=value" and "--name value" / "--name=value" (the flag's
+// dashes are underscores here).
 const std::map<std::string, Setter>& ValueOptions() {
+  using CF = ConnectionFlags;
   static const std::map<std::string, Setter> kOptions = {
-      {"bucket", [](CommandLine& c, const std::string& v) { c.fs.bucket = v; return Status::OK(); }},
-      {"server", Str(&ConnectOptions::servers)},
-      {"servers", Str(&ConnectOptions::servers)},
-      {"user", Str(&ConnectOptions::user)},
-      {"password", Str(&ConnectOptions::password)},
-      {"token", Str(&ConnectOptions::token)},
-      {"creds", Str(&ConnectOptions::creds_file)},
-      {"nkey", Str(&ConnectOptions::nkey_seed_file)},
-      {"tls_ca", Str(&ConnectOptions::tls_ca)},
-      {"tls_cert", Str(&ConnectOptions::tls_cert)},
-      {"tls_key", Str(&ConnectOptions::tls_key)},
-      {"js_domain", Str(&ConnectOptions::js_domain)},
-      {"timeout", [](CommandLine& c, const std::string& v) -> Status {
-         NATSS3_ASSIGN_OR_RETURN(uint64_t ms, ParseNumber(v, 10));
-         c.connect.timeout = std::chrono::milliseconds(ms);
+      {"bucket", [](Parse& p, const std::string& v) { p.cl.fs.bucket = v; return Status::OK(); }},
+      {"server", Flag(&CF::server)},
+      {"servers", Flag(&CF::server)},
+      {"context", Flag(&CF::context)},
+      {"user", Flag(&CF::user)},
+      {"password", Secret(&CF::password, "password", "NATS_PASSWORD")},
+      {"password_file", SecretFile(&CF::password)},
+      {"token", Secret(&CF::token, "token", "NATS_TOKEN")},
+      {"token_file", SecretFile(&CF::token)},
+      {"creds", Flag(&CF::creds)},
+      {"nkey", Flag(&CF::nkey)},
+      {"tlsca", Flag(&CF::tls_ca)},
+      {"tlscert", Flag(&CF::tls_cert)},
+      {"tlskey", Flag(&CF::tls_key)},
+      {"tls_ca", OldTls(&CF::tls_ca, "tlsca")},
+      {"tls_cert", OldTls(&CF::tls_cert, "tlscert")},
+      {"tls_key", OldTls(&CF::tls_key, "tlskey")},
+      {"js_domain", [](Parse& p, const std::string& v) { p.js_domain = v; return Status::OK(); }},
+      {"timeout", [](Parse& p, const std::string& v) -> Status {
+         if (AllDigits(v)) {
+           p.cl.warnings.push_back("timeout in plain milliseconds is deprecated: use a "
+                                   "duration such as " + v + "ms or 5s");
+         }
+         NATSS3_ASSIGN_OR_RETURN(auto t, ParseMillis(v));
+         if (t.count() <= 0) return InvalidArgument("must be positive");
+         p.flags.timeout = t;
          return Status::OK();
        }},
       {"gc_interval", Millis(&ConnectOptions::gc_interval)},
       {"gc_grace", Millis(&ConnectOptions::gc_grace)},
       {"release_grace", Millis(&ConnectOptions::release_grace)},
-      {"max_file_size", [](CommandLine& c, const std::string& v) -> Status {
-         NATSS3_ASSIGN_OR_RETURN(c.fs.max_file_size, ParseByteSize(v));
+      {"max_file_size", [](Parse& p, const std::string& v) -> Status {
+         NATSS3_ASSIGN_OR_RETURN(p.cl.fs.max_file_size, ParseByteSize(v));
          return Status::OK();
        }},
-      {"read_timeout", [](CommandLine& c, const std::string& v) -> Status {
-         NATSS3_ASSIGN_OR_RETURN(c.fs.read_idle_timeout_ms, ParseNumber(v, 10));
+      {"read_timeout", [](Parse& p, const std::string& v) -> Status {
+         NATSS3_ASSIGN_OR_RETURN(auto t, ParseMillis(v));
+         p.cl.fs.read_idle_timeout_ms = static_cast<uint64_t>(t.count());
          return Status::OK();
        }},
-      {"cache_dir", [](CommandLine& c, const std::string& v) { c.fs.cache_dir = v; return Status::OK(); }},
-      {"cache_size", [](CommandLine& c, const std::string& v) -> Status {
-         NATSS3_ASSIGN_OR_RETURN(c.fs.cache_limit, ParseByteSize(v));
+      {"cache_dir", [](Parse& p, const std::string& v) { p.cl.fs.cache_dir = v; return Status::OK(); }},
+      {"cache_size", [](Parse& p, const std::string& v) -> Status {
+         NATSS3_ASSIGN_OR_RETURN(p.cl.fs.cache_limit, ParseByteSize(v));
          return Status::OK();
        }},
-      {"uid", [](CommandLine& c, const std::string& v) -> Status {
-         NATSS3_ASSIGN_OR_RETURN(uint64_t n, ParseNumber(v, 10));
-         c.fs.uid = static_cast<uint32_t>(n);
-         return Status::OK();
-       }},
-      {"gid", [](CommandLine& c, const std::string& v) -> Status {
-         NATSS3_ASSIGN_OR_RETURN(uint64_t n, ParseNumber(v, 10));
-         c.fs.gid = static_cast<uint32_t>(n);
-         return Status::OK();
-       }},
-      {"umask", [](CommandLine& c, const std::string& v) -> Status {
-         NATSS3_ASSIGN_OR_RETURN(uint64_t n, ParseNumber(v, 8));
-         c.fs.umask = static_cast<uint32_t>(n) & 0777;
-         return Status::OK();
-       }},
-      {"readahead_kb", [](CommandLine& c, const std::string& v) -> Status {
-         NATSS3_ASSIGN_OR_RETURN(uint64_t n, ParseNumber(v, 10));
-         c.readahead_kb = static_cast<uint32_t>(std::min<uint64_t>(n, 1u << 20));
-         return Status::OK();
-       }},
-      {"read_window", [](CommandLine& c, const std::string& v) -> Status {
-         NATSS3_ASSIGN_OR_RETURN(uint64_t n, ParseNumber(v, 10));
-         c.fs.read_window = static_cast<int>(std::clamp<uint64_t>(n, 1, 256));
-         return Status::OK();
-       }},
-      {"read_window_max", [](CommandLine& c, const std::string& v) -> Status {
-         NATSS3_ASSIGN_OR_RETURN(uint64_t n, ParseNumber(v, 10));
-         c.fs.read_window_max = static_cast<int>(std::clamp<uint64_t>(n, 1, 256));
-         return Status::OK();
-       }},
-      {"chunk_size", [](CommandLine& c, const std::string& v) -> Status {
+      {"uid", Number(10, [](Parse& p, uint64_t n) { p.cl.fs.uid = static_cast<uint32_t>(n); })},
+      {"gid", Number(10, [](Parse& p, uint64_t n) { p.cl.fs.gid = static_cast<uint32_t>(n); })},
+      {"umask", Number(8, [](Parse& p, uint64_t n) {
+         p.cl.fs.umask = static_cast<uint32_t>(n) & 0777;
+       })},
+      {"readahead_kb", Number(10, [](Parse& p, uint64_t n) {
+         p.cl.readahead_kb = static_cast<uint32_t>(std::min<uint64_t>(n, 1u << 20));
+       })},
+      {"read_window", Number(10, [](Parse& p, uint64_t n) {
+         p.cl.fs.read_window = static_cast<int>(std::clamp<uint64_t>(n, 1, 256));
+       })},
+      {"read_window_max", Number(10, [](Parse& p, uint64_t n) {
+         p.cl.fs.read_window_max = static_cast<int>(std::clamp<uint64_t>(n, 1, 256));
+       })},
+      {"chunk_size", [](Parse& p, const std::string& v) -> Status {
          NATSS3_ASSIGN_OR_RETURN(uint64_t n, ParseByteSize(v));
          if (n != 0 && (n < 1024 || n > (8u << 20))) return InvalidArgument("1K..8M");
-         c.fs.chunk_size = static_cast<uint32_t>(n);
+         p.cl.fs.chunk_size = static_cast<uint32_t>(n);
          return Status::OK();
        }},
-      {"threads", [](CommandLine& c, const std::string& v) -> Status {
+      {"threads", Number(10, [](Parse& p, uint64_t n) {
+         p.cl.max_threads = static_cast<int>(std::max<uint64_t>(1, n));
+       })},
+      {"max_threads", Number(10, [](Parse& p, uint64_t n) {  // libfuse's name
+         p.cl.max_threads = static_cast<int>(std::max<uint64_t>(1, n));
+       })},
+      // FUSE's own: libfuse and the kernel read them. SELinux's "context=" is taken by the
+      // nats CLI context above; its other three pass.
+      {"max_read", [](Parse& p, const std::string& v) -> Status {
          NATSS3_ASSIGN_OR_RETURN(uint64_t n, ParseNumber(v, 10));
-         c.max_threads = static_cast<int>(std::max<uint64_t>(1, n));
+         if (n < 4096 || n > (1u << 30)) return InvalidArgument("4096..1G");
+         p.cl.max_read = static_cast<uint32_t>(n);
+         p.cl.fuse_options.push_back("max_read=" + v);
          return Status::OK();
        }},
+      {"fsname", ForFuse("fsname")},
+      {"subtype", ForFuse("subtype")},
+      {"fscontext", ForFuse("fscontext")},
+      {"defcontext", ForFuse("defcontext")},
+      {"rootcontext", ForFuse("rootcontext")},
   };
   return kOptions;
 }
 
-Status ApplyMountOption(CommandLine& c, const std::string& opt) {
-  if (opt.empty() || IgnoredOptions().count(opt) || opt.rfind("x-", 0) == 0 ||
-      opt.rfind("comment=", 0) == 0) {
-    return Status::OK();
-  }
-  if (opt == "ro") c.fs.read_only = true;
-  else if (opt == "allow_other") c.allow_other = true;
-  else if (opt == "default_permissions") c.default_permissions = true;
-  else if (opt == "debug") c.debug = c.foreground = true;
-  else if (opt == "foreground") c.foreground = true;
-  else {
-    auto eq = opt.find('=');
-    std::string name = opt.substr(0, eq);
-    auto it = ValueOptions().find(name);
-    if (eq == std::string::npos || it == ValueOptions().end()) {
-      return InvalidArgument("unknown mount option '" + opt + "'");
+using Switch = std::function<void(Parse&)>;
+
+// Options without a value: "-o name" and "--name".
+const std::map<std::string, Switch>& SwitchOptions() {
+  static const std::map<std::string, Switch> kSwitches = {
+      {"ro", [](Parse& p) { p.cl.fs.read_only = true; }},
+      {"read_only", [](Parse& p) { p.cl.fs.read_only = true; }},
+      {"allow_other", [](Parse& p) { p.cl.allow_other = true; }},
+      {"allow_root", [](Parse& p) { p.cl.allow_root = true; }},
+      {"default_permissions", [](Parse& p) { p.default_permissions = true; }},
+      {"no_default_permissions", [](Parse& p) { p.default_permissions = false; }},
+      {"trust_metadata_owner", [](Parse& p) { p.cl.fs.trust_metadata_owner = true; }},
+      {"foreground", [](Parse& p) { p.cl.foreground = true; }},
+      {"debug", [](Parse& p) { p.cl.debug = p.cl.foreground = true; }},
+      {"dry_run", [](Parse& p) { p.cl.dry_run = true; }},
+      {"help", [](Parse& p) { p.cl.help = true; }},
+      {"version", [](Parse& p) { p.cl.version = true; }},
+  };
+  return kSwitches;
+}
+
+// Passed on to libfuse as they are. suid and dev are not: a mount stays nosuid,nodev.
+const std::set<std::string>& FuseSwitches() {
+  static const std::set<std::string> kSwitches = {"auto_unmount", "noexec", "exec", "nosuid",
+                                                  "nodev", "noatime"};
+  return kSwitches;
+}
+
+const std::set<std::string>& IgnoredOptions() {
+  static const std::set<std::string> kIgnored = {
+      "dev", "suid", "auto", "noauto", "user", "users", "nouser", "_netdev", "nofail",
+      "defaults", "async", "sync", "atime", "relatime", "norelatime", "strictatime",
+      "lazytime", "nodiratime", "diratime", "rw"};
+  return kIgnored;
+}
+
+// Short flags; everything else is a name of the tables above.
+const std::map<std::string, Switch>& ShortFlags() {
+  static const std::map<std::string, Switch> kFlags = {
+      {"-h", [](Parse& p) { p.cl.help = true; }},
+      {"-V", [](Parse& p) { p.cl.version = true; }},
+      {"-f", [](Parse& p) { p.cl.foreground = true; }},
+      {"-d", [](Parse& p) { p.cl.debug = p.cl.foreground = true; }},
+      {"-s", [](Parse& p) { p.cl.single_thread = true; }},
+  };
+  return kFlags;
+}
+
+// "nats://a:4222", "tls://x", "localhost:4222", "a:1,b:2": what `-s` took before it was
+// FUSE's single-thread flag. A bucket name or a mount point has no "://" nor ":PORT".
+bool LooksLikeServers(const std::string& text) {
+  if (text.empty()) return false;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t comma = std::min(text.find(',', start), text.size());
+    std::string item = text.substr(start, comma - start);
+    if (item.find("://") == std::string::npos) {
+      size_t colon = item.rfind(':');
+      if (colon == std::string::npos || colon == 0 || item.find('/') != std::string::npos ||
+          !AllDigits(item.substr(colon + 1))) {
+        return false;
+      }
     }
-    return it->second(c, opt.substr(eq + 1)).Annotate("option " + name);
+    start = comma + 1;
+  }
+  return true;
+}
+
+// Underscores for the dashes of a long flag's name (not of its value).
+std::string CanonicalFlag(const std::string& arg) {
+  std::string out = arg;
+  size_t end = std::min(out.find('='), out.size());
+  std::replace(out.begin() + 2, out.begin() + static_cast<long>(end), '-', '_');
+  return out;
+}
+
+// Before fuse_opt, which takes a flag's value only in the same argument: "--name VALUE"
+// becomes "--name=VALUE", and "-s URL" the deprecated "--server=URL".
+Status JoinFlagValues(const std::vector<std::string>& args, Parse* p,
+                      std::vector<std::string>* out) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg == "--") {
+      out->insert(out->end(), args.begin() + static_cast<long>(i), args.end());
+      break;
+    }
+    if (arg == "-o" && i + 1 < args.size()) {
+      out->push_back(arg);
+      out->push_back(args[++i]);
+    } else if (arg == "-s" && i + 1 < args.size() && LooksLikeServers(args[i + 1])) {
+      p->cl.warnings.push_back("-s URL is deprecated: use --server URL (-s is FUSE's "
+                               "single-thread flag)");
+      out->push_back("--server=" + args[++i]);
+    } else if (arg.size() > 2 && arg.rfind("--", 0) == 0) {
+      std::string flag = CanonicalFlag(arg);
+      if (flag.find('=') == std::string::npos && ValueOptions().count(flag.substr(2))) {
+        if (i + 1 >= args.size()) return InvalidArgument(arg + " needs a value");
+        flag += "=" + args[++i];
+      }
+      out->push_back(flag);
+    } else {
+      out->push_back(arg);
+    }
   }
   return Status::OK();
 }
 
-Status ApplyMountOptions(CommandLine& c, const std::string& list) {
-  size_t start = 0;
-  while (start <= list.size()) {
-    size_t comma = list.find(',', start);
-    if (comma == std::string::npos) comma = list.size();
-    NATSS3_RETURN_IF_ERROR(ApplyMountOption(c, list.substr(start, comma - start)));
-    start = comma + 1;
+Status ApplyOption(Parse& p, const std::string& arg, bool after_servers) {
+  const bool flag = arg.rfind("--", 0) == 0;
+  const std::string body = flag ? arg.substr(2) : arg;
+  const size_t eq = body.find('=');
+  const std::string name = body.substr(0, eq);
+  const std::string where = flag ? "flag '--" + name + "'" : "option " + name;
+  if (eq != std::string::npos) {
+    auto it = ValueOptions().find(name);
+    if (it != ValueOptions().end()) {
+      p.after_servers = !flag && (name == "server" || name == "servers");
+      return it->second(p, body.substr(eq + 1)).Annotate(where);
+    }
+  } else if (auto it = SwitchOptions().find(name); it != SwitchOptions().end()) {
+    it->second(p);
+    return Status::OK();
+  } else if (!flag && FuseSwitches().count(name)) {
+    p.cl.fuse_options.push_back(name);
+    return Status::OK();
   }
+  if (!flag && (IgnoredOptions().count(body) || body.rfind("x-", 0) == 0 ||
+                body.rfind("comment=", 0) == 0)) {
+    return Status::OK();
+  }
+  // fstab lines write server lists unescaped: "server=nats://a:4222,nats://b:4222".
+  if (!flag && after_servers && LooksLikeServers(body) && p.flags.server) {
+    *p.flags.server += "," + body;
+    p.after_servers = true;
+    return Status::OK();
+  }
+  if (flag || arg.rfind("-", 0) == 0) return InvalidArgument("unknown flag '" + arg + "'");
+  return InvalidArgument("unknown mount option '" + arg + "'");
+}
+
+// fuse_opt's callback. Every argument reaches it (no templates: the tables above say what
+// an option means, so its errors name the option); returning 0 drops it from fuse_opt's
+// output, which natss3fs does not use.
+int Proc(void* data, const char* arg, int key, fuse_args*) {
+  Parse& p = *static_cast<Parse*>(data);
+  if (key == FUSE_OPT_KEY_NONOPT) {
+    p.positional.emplace_back(arg);
+    return 0;
+  }
+  const std::string text = arg;
+  const bool after_servers = p.after_servers;
+  p.after_servers = false;
+  Status status;
+  if (auto it = ShortFlags().find(text); it != ShortFlags().end()) {
+    it->second(p);
+  } else {
+    status = ApplyOption(p, text, after_servers);
+  }
+  if (!status.ok()) {
+    p.error = status;
+    return -1;
+  }
+  return 0;
+}
+
+// One option of an -o list for libfuse's parser: commas and backslashes escaped.
+std::string EscapeOption(const std::string& option) {
+  std::string out;
+  for (char c : option) {
+    if (c == ',' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  return out;
+}
+
+Status Finish(Parse& p, const EnvLookup& env) {
+  CommandLine& c = p.cl;
+  if (p.positional.empty() || p.positional.size() > 2) {
+    return InvalidArgument("expected [SOURCE] MOUNTPOINT");
+  }
+  c.mountpoint = p.positional.back();
+  if (p.positional.size() == 2) {
+    std::string source = p.positional.front();
+    if (source.rfind("natss3:", 0) == 0) source = source.substr(7);
+    static const std::set<std::string> kAll = {"all", "natss3fs", "natss3", "none", ""};
+    if (!kAll.count(source) && c.fs.bucket.empty()) c.fs.bucket = source;
+  }
+  if (c.allow_other && c.allow_root) {
+    return InvalidArgument("allow_other and allow_root are mutually exclusive");
+  }
+  // Other users reach the files only through these two; with them the kernel must check
+  // modes and owners, else every local user could read and overwrite every object.
+  c.default_permissions = p.default_permissions.value_or(c.allow_other || c.allow_root);
+  if (c.fs.cache_dir.empty()) {
+    const char* tmp = env("TMPDIR");
+    c.fs.cache_dir = std::string(tmp && *tmp ? tmp : "/tmp");
+  }
+  NATSS3_ASSIGN_OR_RETURN(ConnectOptions resolved, ResolveConnectOptions(p.flags, env));
+  // natss3fs's own: a mount keeps trying (operations give EIO meanwhile), collects garbage
+  // and keeps the versions it replaces for a while for other readers.
+  resolved.retry_on_failed_connect = true;
+  resolved.name = "natss3fs";
+  resolved.gc_interval = c.connect.gc_interval;
+  resolved.gc_grace = c.connect.gc_grace;
+  resolved.release_grace = c.connect.release_grace;
+  if (p.js_domain) resolved.js_domain = *p.js_domain;
+  c.connect = std::move(resolved);
   return Status::OK();
 }
 
 }  // namespace
+
+// The -o list libfuse mounts with: natss3fs's defaults, then what the command line said
+// (the later fsname= or subtype= wins).
+std::string FuseMountOptions(const CommandLine& cl) {
+  std::vector<std::string> options = {
+      "fsname=natss3fs:" + (cl.fs.bucket.empty() ? "all" : cl.fs.bucket), "subtype=natss3fs"};
+  if (cl.allow_other) options.push_back("allow_other");
+  if (cl.allow_root) options.push_back("allow_root");
+  if (cl.default_permissions) options.push_back("default_permissions");
+  if (cl.fs.read_only) options.push_back("ro");
+  options.insert(options.end(), cl.fuse_options.begin(), cl.fuse_options.end());
+  std::string list;
+  for (const auto& option : options) list += (list.empty() ? "" : ",") + EscapeOption(option);
+  return list;
+}
 
 Result<uint64_t> ParseByteSize(const std::string& text) {
   if (text.empty()) return InvalidArgument("empty size");
@@ -180,107 +451,28 @@ Result<uint64_t> ParseByteSize(const std::string& text) {
   return n * scale;
 }
 
-Result<CommandLine> ParseCommandLine(const std::vector<std::string>& args) {
-  CommandLine c;
-  c.fs.uid = getuid();
-  c.fs.gid = getgid();
-  c.connect.retry_on_failed_connect = true;  // a mount keeps trying; ops give EIO meanwhile
-  c.connect.name = "natss3fs";
-  // A mount runs for days: it collects the garbage crashes leave behind (orphan chunks), and
-  // keeps the versions it replaces for a while, so that readers in other processes finish.
-  c.connect.gc_interval = std::chrono::seconds(60);
-  c.connect.release_grace = std::chrono::seconds(30);
-  std::vector<std::string> positional;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    auto next = [&]() -> Result<std::string> {
-      if (i + 1 >= args.size()) return InvalidArgument(arg + " needs a value");
-      return args[++i];
-    };
-    if (arg == "-h" || arg == "--help") c.help = true;
-    else if (arg == "-V" || arg == "--version") c.version = true;
-    else if (arg == "-f" || arg == "--foreground") c.foreground = true;
-    else if (arg == "-d" || arg == "--debug") c.debug = c.foreground = true;
-    else if (arg == "--dry-run") c.dry_run = true;
-    else if (arg == "-s") { NATSS3_ASSIGN_OR_RETURN(c.connect.servers, next()); }
-    else if (arg == "-o") {
-      NATSS3_ASSIGN_OR_RETURN(std::string list, next());
-      NATSS3_RETURN_IF_ERROR(ApplyMountOptions(c, list));
-    } else if (arg.rfind("-o", 0) == 0 && arg.size() > 2 && arg[2] != '-') {
-      NATSS3_RETURN_IF_ERROR(ApplyMountOptions(c, arg.substr(2)));
-    } else if (arg.rfind("--", 0) == 0) {
-      std::string name = arg.substr(2), value;
-      auto eq = name.find('=');
-      bool inline_value = eq != std::string::npos;
-      if (inline_value) {
-        value = name.substr(eq + 1);
-        name.resize(eq);
-      }
-      for (char& ch : name) ch = ch == '-' ? '_' : ch;
-      if (name == "ro" || name == "read_only") { c.fs.read_only = true; continue; }
-      if (name == "allow_other") { c.allow_other = true; continue; }
-      auto it = ValueOptions().find(name);
-      if (it == ValueOptions().end()) return InvalidArgument("unknown flag '" + arg + "'");
-      if (!inline_value) { NATSS3_ASSIGN_OR_RETURN(value, next()); }
-      NATSS3_RETURN_IF_ERROR(it->second(c, value).Annotate(arg));
-    } else if (arg.size() > 1 && arg[0] == '-') {
-      return InvalidArgument("unknown flag '" + arg + "'");
-    } else {
-      positional.push_back(arg);
-    }
+Result<CommandLine> ParseCommandLine(const std::vector<std::string>& args,
+                                     const EnvLookup& env) {
+  Parse p;
+  p.cl.fs.uid = getuid();
+  p.cl.fs.gid = getgid();
+  p.cl.connect.gc_interval = std::chrono::seconds(60);
+  p.cl.connect.release_grace = std::chrono::seconds(30);
+  std::vector<std::string> joined = {"natss3fs"};  // fuse_opt skips argv[0]
+  NATSS3_RETURN_IF_ERROR(JoinFlagValues(args, &p, &joined));
+  std::vector<char*> argv;
+  for (auto& arg : joined) argv.push_back(arg.data());
+  fuse_args fargs = FUSE_ARGS_INIT(static_cast<int>(argv.size()), argv.data());
+  static const fuse_opt kNoTemplates[] = {FUSE_OPT_END};
+  int rc = fuse_opt_parse(&fargs, &p, kNoTemplates, Proc);
+  fuse_opt_free_args(&fargs);
+  if (rc != 0) {
+    if (!p.error.ok()) return p.error;
+    return InvalidArgument("malformed arguments (an -o without options?)");
   }
-  if (c.help || c.version) return c;
-  if (positional.empty() || positional.size() > 2) {
-    return InvalidArgument("expected [SOURCE] MOUNTPOINT");
-  }
-  c.mountpoint = positional.back();
-  if (positional.size() == 2) {
-    std::string source = positional.front();
-    if (source.rfind("natss3:", 0) == 0) source = source.substr(7);
-    static const std::set<std::string> kAll = {"all", "natss3fs", "natss3", "none", ""};
-    if (!kAll.count(source) && c.fs.bucket.empty()) c.fs.bucket = source;
-  }
-  if (c.fs.cache_dir.empty()) {
-    const char* tmp = getenv("TMPDIR");
-    c.fs.cache_dir = std::string(tmp && *tmp ? tmp : "/tmp");
-  }
-  return c;
-}
-
-std::string UsageText() {
-  return R"(usage: natss3fs [options] [SOURCE] MOUNTPOINT
-
-Mounts NATS JetStream object-store buckets: every bucket as a directory, or one bucket
-(--bucket B, or SOURCE=B as mount(8) passes it; SOURCE "all" means every bucket).
-
-NATS connection:
-  -s, --server URLS      comma-separated server URLs (default $NATS_URL, nats://127.0.0.1:4222)
-  --user U --password P  user/password       --token T       token
-  --creds FILE           JWT .creds file     --nkey FILE     nkey seed file
-  --tls-ca/--tls-cert/--tls-key FILE         --timeout MS    request timeout (5000)
-Mount:
-  -f, --foreground       stay in the foreground      -d, --debug   trace FUSE requests
-  --dry-run              check the command line and the mount point, then exit 0 without
-                         connecting or mounting (what `mount -f` does through mount.natss3fs)
-  --bucket B             mount only bucket B
-  --cache-dir DIR        staging files (default $TMPDIR or /tmp)
-  --cache-size SIZE      staging space limit, e.g. 2G (default 1G)
-  -o OPTIONS             comma-separated: ro, allow_other, default_permissions, uid=N, gid=N,
-                         umask=OOO, bucket=B, server=URLS, creds=FILE, cache_dir=DIR,
-                         cache_size=SIZE, read_timeout=MS, threads=N, readahead_kb=N
-                         (kernel readahead, default 1024), read_window=N and
-                         read_window_max=N (chunk fetches in flight per sequential reader: up
-                         to max (32) while few files are read, down to N (8) when many are),
-                         chunk_size=SIZE (of the objects written, default 128K; capped at the
-                         server's max_payload), max_file_size=SIZE (EFBIG beyond; default the
-                         bucket's max_bytes, else 1T), gc_interval=MS (garbage collection of
-                         orphan chunks, default 60000, 0 = off), gc_grace=MS (orphans younger
-                         than this are kept, default 60000), release_grace=MS (versions this
-                         mount replaced stay readable for other clients this long, default
-                         30000), and every flag above
-                         as name=value; generic mount options (_netdev, nofail, ...) are ignored.
-Unmount with: fusermount3 -u MOUNTPOINT (open files are flushed first).
-)";
+  if (p.cl.help || p.cl.version) return std::move(p.cl);
+  NATSS3_RETURN_IF_ERROR(Finish(p, env));
+  return std::move(p.cl);
 }
 
 }  // namespace natss3::fs

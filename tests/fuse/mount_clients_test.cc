@@ -23,7 +23,7 @@ class MountClientsTest : public MountFixture {
     std::filesystem::copy_file(NATSS3FS_HELPER, dir + "/mount.natss3fs",
                                std::filesystem::copy_options::overwrite_existing);
     std::filesystem::remove(dir + "/natss3fs");
-    std::filesystem::create_symlink(NATSS3FS_BIN, dir + "/natss3fs");
+    std::filesystem::create_symlink(Natss3fsBinary(), dir + "/natss3fs");
     return dir;
   }
   bool DaemonGone() {

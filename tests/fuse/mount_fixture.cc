@@ -59,6 +59,11 @@ int WriteThrough(const std::string& path, const std::string& data) {
   return err;
 }
 
+std::string Natss3fsBinary() {
+  const char* other = getenv("NATSS3FS_TEST_BIN");
+  return other && *other ? other : NATSS3FS_BIN;
+}
+
 void MountFixture::SetUp() {
   if (access("/dev/fuse", R_OK | W_OK) != 0) GTEST_SKIP() << "/dev/fuse not available";
   server_ = NatsServer::Start(server_options_);
@@ -76,10 +81,19 @@ void MountFixture::SetUp() {
 }
 
 bool MountFixture::Mount(const std::vector<std::string>& extra) {
+  std::vector<std::string> args = {"-f", "--server", server_->url(), "--cache-dir",
+                                   work_->File("cache")};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return MountWith(args);
+}
+
+bool MountFixture::MountWith(const std::vector<std::string>& args,
+                             const std::map<std::string, std::string>& env) {
   Subprocess::Options o;
-  o.argv = {NATSS3FS_BIN, "-f", "-s", server_->url(), "--cache-dir", work_->File("cache")};
-  o.argv.insert(o.argv.end(), extra.begin(), extra.end());
+  o.argv = {Natss3fsBinary()};
+  o.argv.insert(o.argv.end(), args.begin(), args.end());
   o.argv.push_back(mnt_->path());
+  o.env = env;
   o.stderr_file = work_->File("natss3fs.log");
   o.stdout_file = work_->File("natss3fs.log");
   fs_ = std::make_unique<Subprocess>(o);

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -26,6 +27,9 @@ std::string Md5Hex(const std::string& data);
 // open(O_CREAT | O_TRUNC), write, close, each checked: 0 or the errno of the first failure.
 // The write is acknowledged only when close succeeds (that is when the mount publishes).
 int WriteThrough(const std::string& path, const std::string& data);
+// The natss3fs binary under test: $NATSS3FS_TEST_BIN when set (to run the tests against
+// another build, say the one before a fix), else the one built here.
+std::string Natss3fsBinary();
 
 class MountFixture : public ::testing::Test {
  protected:
@@ -34,6 +38,10 @@ class MountFixture : public ::testing::Test {
 
   // Starts natss3fs -f on mnt_ (extra args appended); waits until mounted.
   bool Mount(const std::vector<std::string>& extra = {"--bucket", "b"});
+  // Starts natss3fs with exactly `args` and then mnt_, with `env` added to the environment;
+  // waits until mounted.
+  bool MountWith(const std::vector<std::string>& args,
+                 const std::map<std::string, std::string>& env = {});
   void Unmount();  // fusermount3 -u, then waits for the process to exit
   std::string Path(const std::string& rel) const { return mnt_->path() + "/" + rel; }
 

@@ -276,7 +276,7 @@ TEST_F(MountTest, AttributesUseS3fsHeaders) {
   struct stat st{};
   ASSERT_EQ(stat(Path("f").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 07777, 0640u);
-  EXPECT_EQ(st.st_uid, 1234u);
+  EXPECT_EQ(st.st_uid, getuid());  // owners only with -o trust_metadata_owner (below)
   EXPECT_EQ(st.st_mtim.tv_sec, 1600000000);
   // An object written elsewhere with those headers shows them.
   ObjectMeta meta = Meta("s3fs-file");
@@ -286,6 +286,11 @@ TEST_F(MountTest, AttributesUseS3fsHeaders) {
   ASSERT_TRUE(PollUntil([&] { return stat(Path("s3fs-file").c_str(), &st) == 0; }, seconds(2)));
   EXPECT_EQ(st.st_mode & 07777, 0600u);
   EXPECT_EQ(st.st_mtim.tv_sec, 1500000000);
+  Unmount();
+  ASSERT_TRUE(Mount({"--bucket", "b", "-o", "trust_metadata_owner"}));
+  ASSERT_EQ(stat(Path("f").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 1234u);
+  EXPECT_EQ(st.st_gid, 5678u);
 }
 
 }  // namespace

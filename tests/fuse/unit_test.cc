@@ -21,6 +21,7 @@ TEST(AttrsTest, HeadersOverrideDefaults) {
   options.uid = 10;
   options.gid = 20;
   options.umask = 022;
+  options.trust_metadata_owner = true;
   Headers headers;
   Attr plain = MakeAttr(5, false, 42, headers, TimePoint(std::chrono::seconds(100)), options);
   EXPECT_EQ(plain.mode, static_cast<uint32_t>(S_IFREG | 0644));
@@ -38,6 +39,31 @@ TEST(AttrsTest, HeadersOverrideDefaults) {
   EXPECT_EQ(with.mtime.tv_nsec, 250000000);
   Attr dir = MakeAttr(6, true, 0, {}, TimePoint{}, options);
   EXPECT_EQ(dir.mode, static_cast<uint32_t>(S_IFDIR | 0755));
+}
+
+// Any S3 client sets these headers: by default the owner is the mount's and the setuid,
+// setgid and sticky bits are dropped; trust_metadata_owner shows them.
+TEST(AttrsTest, OwnerAndSpecialBitsNeedTrust) {
+  FsOptions options;
+  options.uid = 10;
+  options.gid = 20;
+  Headers headers;
+  SetHeader(&headers, kModeHeader, std::to_string(S_IFREG | 07755));
+  SetHeader(&headers, kUidHeader, "0");
+  SetHeader(&headers, kGidHeader, "0");
+  Attr plain = MakeAttr(5, false, 1, headers, TimePoint{}, options);
+  EXPECT_EQ(plain.mode, static_cast<uint32_t>(S_IFREG | 0755));
+  EXPECT_EQ(plain.uid, 10u);
+  EXPECT_EQ(plain.gid, 20u);
+  EXPECT_EQ(WritableModeBits(options), 0777u);
+  options.trust_metadata_owner = true;
+  Attr trusted = MakeAttr(5, false, 1, headers, TimePoint{}, options);
+  EXPECT_EQ(trusted.mode, static_cast<uint32_t>(S_IFREG | 07755));
+  EXPECT_EQ(trusted.uid, 0u);
+  EXPECT_EQ(trusted.gid, 0u);
+  EXPECT_EQ(WritableModeBits(options), 07777u);
+  DropSpecialModeBits(&headers);
+  EXPECT_EQ(GetHeader(headers, kModeHeader), std::to_string(S_IFREG | 0755));
 }
 
 TEST(AttrsTest, MtimeFormatRoundTrips) {
