@@ -1,0 +1,172 @@
+// Fuzzes natss3fs's path mapping: kernel names -> object keys -> directory entries and back,
+// the inode table's (bucket, path) <-> inode map under lookups, forgets, unlinks and renames,
+// and the X-Amz-Meta-Mtime attribute parser.
+//
+// Input: line "directory key", line "kernel name", line "mtime header", byte "op count",
+// op bytes, then lines = object keys of other clients (also the paths the ops use).
+#include <map>
+#include <set>
+#include <vector>
+
+#include "attrs.h"
+#include "fs_types.h"
+#include "fuzz_input.h"
+#include "inode_table.h"
+#include "paths.h"
+
+using namespace natss3;        // NOLINT
+using namespace natss3::fuzz;  // NOLINT
+
+namespace {
+
+// A name the kernel can hand to lookup/create (it never sends '/' or NUL inside a name).
+bool IsKernelName(std::string_view name) {
+  return !name.empty() && name != "." && name != ".." && name.size() <= fs::kNameMax &&
+         name.find('/') == std::string_view::npos && name.find('\0') == std::string_view::npos;
+}
+
+// A directory key natss3fs can hold: "" (bucket root) or kernel names joined by '/'.
+bool IsDirKey(std::string_view dir) {
+  while (!dir.empty()) {
+    size_t slash = dir.find('/');
+    if (!IsKernelName(dir.substr(0, slash))) return false;
+    if (slash == std::string_view::npos) break;
+    dir.remove_prefix(slash + 1);
+    if (dir.empty()) return false;
+  }
+  return true;
+}
+
+std::string PrefixOf(const std::string& dir) { return dir.empty() ? "" : dir + "/"; }
+
+// Name -> key -> listed entry / invalidation target, both ways.
+void CheckMapping(const std::string& dir, std::string_view name) {
+  std::string key = fs::JoinPath(dir, name);
+  std::string prefix = PrefixOf(dir);
+  auto listed = fs::EntryName(prefix, key, false);
+  FUZZ_CHECK(listed && *listed == name);
+  auto as_dir = fs::EntryName(prefix, key + "/", true);
+  FUZZ_CHECK(as_dir && *as_dir == name);
+  for (const std::string& k : {key, key + "/"}) {
+    fs::SplitKey split = fs::SplitObjectKey(k);
+    FUZZ_CHECK(split.parent == dir && split.child == name);
+  }
+}
+
+// Whatever a listing shows must be a name the kernel can look up, leading back to the key.
+void CheckListed(const std::string& dir, std::string_view key) {
+  std::string prefix = PrefixOf(dir);
+  for (bool is_prefix : {false, true}) {
+    auto name = fs::EntryName(prefix, key, is_prefix);
+    if (!name) continue;
+    FUZZ_CHECK(IsKernelName(*name));
+    std::string back = fs::JoinPath(dir, *name) + (is_prefix ? "/" : "");
+    FUZZ_CHECK(back == key);
+  }
+}
+
+void CheckMtime(std::string_view text) {
+  auto ts = fs::ParseMtime(text);
+  if (!ts) return;
+  FUZZ_CHECK(ts->tv_nsec >= 0 && ts->tv_nsec < 1000000000);
+  auto again = fs::ParseMtime(fs::FormatMtime(*ts));
+  FUZZ_CHECK(again && again->tv_sec == ts->tv_sec && again->tv_nsec == ts->tv_nsec);
+}
+
+// Every live, non-orphaned inode is what its (bucket, path) finds.
+void CheckTable(const fs::InodeTable& table, const std::set<uint64_t>& handed) {
+  FUZZ_CHECK(table.Get(fs::kRootIno).has_value());
+  for (uint64_t ino : handed) {
+    auto info = table.Get(ino);
+    if (!info || info->orphan) continue;
+    auto found = table.Find(info->bucket, info->path);
+    FUZZ_CHECK(found && *found == ino);
+  }
+}
+
+bool Within(const std::string& path, const std::string& dir) {
+  return path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 &&
+         path[dir.size()] == '/';
+}
+
+void RunTable(FuzzInput& ops, size_t count, const std::vector<std::string>& paths) {
+  fs::InodeTable table("");
+  std::set<uint64_t> handed;
+  const std::string buckets[] = {"b", "c"};
+  for (size_t i = 0; i < count && !paths.empty(); ++i) {
+    uint8_t op = ops.Byte();
+    const std::string& bucket = buckets[op >> 7];
+    const std::string& path = paths[ops.Byte() % paths.size()];
+    switch (op % 5) {
+      case 0: {
+        bool is_dir = (op & 8) != 0;
+        uint64_t ino = table.Acquire(bucket, path, is_dir, 1);
+        handed.insert(ino);
+        auto info = table.Get(ino);
+        FUZZ_CHECK(info && info->path == path && info->bucket == bucket);
+        FUZZ_CHECK(info->is_dir == is_dir || ino == fs::kRootIno);
+        break;
+      }
+      case 1:
+        if (!handed.empty()) table.Forget(*std::next(handed.begin(), op % handed.size()), 1);
+        break;
+      case 2:
+        table.Orphan(bucket, path);
+        break;
+      case 3: {
+        const std::string& to = paths[ops.Byte() % paths.size()];
+        // rename(2) refuses these before the table sees them.
+        if (path.empty() || to.empty() || path == to || Within(to, path) || Within(path, to)) {
+          break;
+        }
+        std::map<uint64_t, std::string> expected;  // ino -> its path after the move
+        for (uint64_t ino : handed) {
+          auto info = table.Get(ino);
+          if (!info || info->orphan || info->bucket != bucket) continue;
+          if (info->path == path || Within(info->path, path)) {
+            expected[ino] = to + info->path.substr(path.size());
+          }
+        }
+        table.Move(bucket, path, to);
+        FUZZ_CHECK(!table.Find(bucket, path).has_value());
+        for (const auto& [ino, moved] : expected) {
+          auto info = table.Get(ino);
+          FUZZ_CHECK(info && !info->orphan && info->path == moved);
+          auto found = table.Find(bucket, moved);
+          FUZZ_CHECK(found && *found == ino);
+        }
+        break;
+      }
+      case 4:
+        if (!handed.empty()) table.SwapRevision(*handed.begin(), op);
+        break;
+    }
+    CheckTable(table, handed);
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  FuzzInput in(data, size);
+  std::string dir(in.Line());
+  std::string_view name = in.Line();
+  CheckMtime(in.Line());
+  size_t op_count = in.Byte() % 64;
+  std::string op_bytes(in.Line());
+  std::vector<std::string> keys;
+  while (!in.empty() && keys.size() < 16) keys.emplace_back(in.Line());
+
+  if (IsDirKey(dir) && IsKernelName(name)) CheckMapping(dir, name);
+  if (IsDirKey(dir)) {
+    for (const std::string& key : keys) CheckListed(dir, key);
+  }
+  for (const std::string& key : keys) {
+    fs::SplitKey split = fs::SplitObjectKey(key);
+    FUZZ_CHECK(split.child.find('/') == std::string::npos);
+  }
+
+  FuzzInput ops(reinterpret_cast<const uint8_t*>(op_bytes.data()), op_bytes.size());
+  RunTable(ops, op_count, keys);
+  return 0;
+}
