@@ -1,6 +1,7 @@
 // Range, conditional and HTTP-date logic.
 #include "s3d/range.h"
 
+#include <algorithm>
 #include <ctime>
 #include <vector>
 
@@ -125,7 +126,11 @@ std::optional<TimePoint> ParseHttpDate(std::string_view text) {
     std::tm tm{};
     const char* end = strptime(input.c_str(), format, &tm);
     if (end != nullptr && *end == '\0') {
-      std::time_t secs = timegm(&tm);
+      // Years 1 to 9999 parse, TimePoint (int64 nanoseconds) holds 1678 to 2262: clamp, so
+      // far dates compare as they should instead of overflowing.
+      constexpr std::time_t kLimit =
+          std::chrono::duration_cast<std::chrono::seconds>(TimePoint::duration::max()).count();
+      std::time_t secs = std::clamp<std::time_t>(timegm(&tm), -kLimit, kLimit);
       return TimePoint(std::chrono::seconds(secs));
     }
   }

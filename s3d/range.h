@@ -43,7 +43,8 @@ ConditionOutcome EvaluateConditions(const Conditions& conditions, std::string_vi
 
 // RFC 1123 "Sun, 06 Nov 1994 08:49:37 GMT"
 std::string FormatHttpDate(TimePoint time);
-// Accepts RFC 1123, RFC 850 and asctime forms; nullopt otherwise.
+// Accepts RFC 1123, RFC 850 and asctime forms; nullopt otherwise. Dates beyond what TimePoint
+// holds (about 1678 to 2262) give its first or last second.
 std::optional<TimePoint> ParseHttpDate(std::string_view text);
 
 }  // namespace natss3::s3d

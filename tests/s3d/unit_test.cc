@@ -162,6 +162,29 @@ TEST(HttpDate, RoundTrip) {
   EXPECT_FALSE(ParseHttpDate("yesterday").has_value());
 }
 
+// Found by fuzz/range: years 1 to 9999 parse, but TimePoint's int64 nanoseconds end in 1678 and
+// 2262; the conversion overflowed (undefined behaviour: year 9999 wrapped to 1816, so
+// If-Unmodified-Since: 9999 failed with 412). Far dates clamp to TimePoint's ends now.
+TEST(HttpDate, FarDatesClampInsteadOfOverflowing) {
+  auto late = ParseHttpDate("Fri, 31 Dec 9999 23:59:59 GMT");
+  ASSERT_TRUE(late.has_value());
+  EXPECT_GT(*late, TimePoint(std::chrono::seconds(4102444800)));  // after 2100
+  auto early = ParseHttpDate("Sun Nov  6 08:49:37 1");
+  ASSERT_TRUE(early.has_value());
+  EXPECT_LT(*early, TimePoint{});
+  TimePoint modified = TimePoint(std::chrono::seconds(1700000000));
+  Conditions c;
+  c.if_unmodified_since = "Fri, 31 Dec 9999 23:59:59 GMT";
+  EXPECT_EQ(EvaluateConditions(c, "\"e\"", modified, true), ConditionOutcome::kProceed);
+  c = {};
+  c.if_modified_since = "Fri, 31 Dec 9999 23:59:59 GMT";
+  EXPECT_EQ(EvaluateConditions(c, "\"e\"", modified, true), ConditionOutcome::kNotModified);
+  c = {};
+  c.if_unmodified_since = "Mon, 01 Jan 0001 00:00:00 GMT";
+  EXPECT_EQ(EvaluateConditions(c, "\"e\"", modified, true),
+            ConditionOutcome::kPreconditionFailed);
+}
+
 TEST(Xml, EscapesAndParsesComplete) {
   EXPECT_EQ(XmlEscape("a<b>&\"'"), "a&lt;b&gt;&amp;&quot;&apos;");
   // XML 1.0 cannot carry most control characters even as references: they (and malformed
