@@ -98,6 +98,16 @@ std::optional<PayloadMode> ParsePayloadMode(std::string_view value, std::string*
   return PayloadMode::kSignedSha256;
 }
 
+// time_t -> time_point, nullopt outside what system_clock (int64 nanoseconds: 1678 to 2262)
+// holds with a week to spare, so adding X-Amz-Expires or the allowed skew cannot overflow.
+std::optional<Clock::time_point> FromTimeT(std::time_t t) {
+  constexpr std::time_t kLimit =
+      std::chrono::duration_cast<std::chrono::seconds>(Clock::duration::max()).count() -
+      kMaxPresignExpiry;
+  if (t < -kLimit || t > kLimit) return std::nullopt;
+  return Clock::from_time_t(t);
+}
+
 S3Error BadContentSha256() {
   return S3Error::InvalidArgument(
       "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER, "
@@ -485,7 +495,7 @@ std::optional<Clock::time_point> ParseAmzDate(std::string_view s) {
       tm.tm_sec > 60) {
     return std::nullopt;
   }
-  return Clock::from_time_t(timegm(&tm));
+  return FromTimeT(timegm(&tm));
 }
 
 std::string FormatAmzDate(Clock::time_point time) {
@@ -502,7 +512,7 @@ std::optional<Clock::time_point> ParseHttpDate(std::string_view http_date) {
   std::tm tm{};
   const char* end = strptime(text.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
   if (end == nullptr || *end != '\0') return std::nullopt;
-  return Clock::from_time_t(timegm(&tm));
+  return FromTimeT(timegm(&tm));
 }
 
 }  // namespace natss3::s3

@@ -127,10 +127,12 @@ std::string DeriveSigningKey(std::string_view secret_key, std::string_view date_
 // Hex HMAC-SHA256 of `string_to_sign` under the signing key.
 std::string SignatureHex(std::string_view signing_key, std::string_view string_to_sign);
 
-// Timestamps: "20130524T000000Z" <-> time_point (UTC). nullopt when malformed.
+// Timestamps: "20130524T000000Z" <-> time_point (UTC). nullopt when malformed or outside what
+// system_clock holds (about 1678 to 2262).
 std::optional<std::chrono::system_clock::time_point> ParseAmzDate(std::string_view amz_date);
 std::string FormatAmzDate(std::chrono::system_clock::time_point time);
-// RFC 1123 "Fri, 24 May 2013 00:00:00 GMT" (the Date header), nullopt when malformed.
+// RFC 1123 "Fri, 24 May 2013 00:00:00 GMT" (the Date header), nullopt when malformed or out of
+// range as above.
 std::optional<std::chrono::system_clock::time_point> ParseHttpDate(std::string_view http_date);
 
 }  // namespace natss3::s3
