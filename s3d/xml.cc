@@ -5,6 +5,7 @@
 
 #include <pugixml.hpp>
 
+#include <algorithm>
 #include <ctime>
 #include <set>
 
@@ -162,12 +163,20 @@ ApiResult<DeleteRequest> ParseDeleteObjects(std::string_view body) {
 }
 
 namespace {
+// XML 1.0 cannot carry C0 controls other than tab, LF and CR: a tag holding one (%00 in
+// x-amz-tagging) would be stored but make GetObjectTagging's XML unreadable.
+bool XmlSafe(std::string_view text) {
+  return std::none_of(text.begin(), text.end(), [](char c) {
+    return static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r';
+  });
+}
+
 ApiStatus ValidateTags(const TagSet& tags) {
   if (tags.size() > 10) return errors::InvalidArgument("Object tags cannot be greater than 10");
   std::set<std::string> seen;
   for (const auto& [key, value] : tags) {
-    if (key.empty() || key.size() > 128) return errors::InvalidArgument("The TagKey you have provided is invalid");
-    if (value.size() > 256) return errors::InvalidArgument("The TagValue you have provided is invalid");
+    if (key.empty() || key.size() > 128 || !XmlSafe(key)) return errors::InvalidArgument("The TagKey you have provided is invalid");
+    if (value.size() > 256 || !XmlSafe(value)) return errors::InvalidArgument("The TagValue you have provided is invalid");
     if (!seen.insert(key).second) return errors::InvalidArgument("Cannot provide multiple Tags with the same key");
   }
   return {};
