@@ -185,7 +185,8 @@ ApiStatus ValidateTags(const TagSet& tags) {
 
 ApiResult<TagSet> ParseTagging(std::string_view body) {
   pugi::xml_document doc;
-  auto loaded = Load(doc, body);
+  // As for DeleteObjects: whitespace-only keys and values (" ") are kept, not read as "".
+  auto loaded = Load(doc, body, pugi::parse_default | pugi::parse_ws_pcdata_single);
   if (!loaded.ok()) return loaded.error();
   pugi::xml_node set = doc.child("Tagging").child("TagSet");
   if (!set) return errors::MalformedXML();
