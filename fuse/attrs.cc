@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <charconv>
+#include <limits>
 
 namespace natss3::fs {
 namespace {
@@ -43,7 +44,10 @@ void SetHeader(Headers* headers, std::string_view key, std::string value) {
 std::optional<timespec> ParseMtime(std::string_view text) {
   auto dot = text.find('.');
   auto sec = ParseUint(text.substr(0, dot));
-  if (!sec) return std::nullopt;
+  // Past time_t's range the cast would wrap to a date before 1970.
+  if (!sec || *sec > static_cast<uint64_t>(std::numeric_limits<time_t>::max())) {
+    return std::nullopt;
+  }
   timespec ts{static_cast<time_t>(*sec), 0};
   if (dot != std::string_view::npos) {
     std::string frac(text.substr(dot + 1, 9));

@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <limits>
 
 #include "append_pipe.h"
 #include "attrs.h"
@@ -80,6 +81,21 @@ TEST(AttrsTest, MtimeFormatRoundTrips) {
   ApplySetAttr(in, true, &headers);
   EXPECT_EQ(GetHeader(headers, "x-amz-meta-mode"), std::to_string(S_IFDIR | 0755));
   EXPECT_EQ(GetHeader(headers, kMtimeHeader), "3");
+}
+
+// Found by fuzz/fuse_paths (a parsed mtime formats and parses back to itself): seconds past
+// time_t's range wrapped to a negative tv_sec, so X-Amz-Meta-Mtime: 18446744073709551615 showed
+// as 1969 and FormatMtime wrote back "-1", which ParseMtime refuses.
+TEST(AttrsTest, MtimePastTimeTIsIgnored) {
+  EXPECT_FALSE(ParseMtime("18446744073709551615"));
+  EXPECT_FALSE(ParseMtime("9223372036854775808.5"));
+  auto max = ParseMtime("9223372036854775807");
+  ASSERT_TRUE(max);
+  EXPECT_EQ(max->tv_sec, std::numeric_limits<time_t>::max());
+  Headers headers;
+  headers[std::string(kMtimeHeader)] = {"18446744073709551615"};
+  Attr attr = MakeAttr(2, false, 0, headers, TimePoint(std::chrono::seconds(100)), FsOptions{});
+  EXPECT_EQ(attr.mtime.tv_sec, 100);
 }
 
 // Metadata edits carry over only the attribute headers the mount owns.
