@@ -81,8 +81,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     headers["x-amz-trailer"] = std::string(in.Line());
     auto decoder = s3::AwsChunkedDecoder::Create(context, headers);
     if (!decoder.ok()) return 0;
-    Outcome out = Decode(*decoder, in.Rest(), slice);
+    std::string_view body = in.Rest();
+    Outcome out = Decode(*decoder, body, slice);
     if (out.status.ok() && trailer) FUZZ_CHECK(decoder->trailer_algorithm().has_value());
+    // How the body is split into reads does not change the outcome.
+    auto whole = s3::AwsChunkedDecoder::Create(context, headers);
+    Outcome at_once = Decode(*whole, body, body.size() + 1);
+    FUZZ_CHECK(at_once.status.ok() == out.status.ok());
+    if (out.status.ok()) {
+      FUZZ_CHECK(at_once.data == out.data);
+    } else {
+      FUZZ_CHECK(at_once.status.error().code == out.status.error().code);
+    }
     return 0;
   }
 
