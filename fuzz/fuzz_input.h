@@ -9,12 +9,12 @@
 #include <string_view>
 
 // Aborts (libFuzzer saves the input as a crash) when an invariant does not hold.
-#define FUZZ_CHECK(cond)                                                               \
-  do {                                                                                 \
-    if (!(cond)) {                                                                     \
+#define FUZZ_CHECK(cond)                                                                \
+  do {                                                                                  \
+    if (!(cond)) {                                                                      \
       std::fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                                    \
-    }                                                                                  \
+      std::abort();                                                                     \
+    }                                                                                   \
   } while (0)
 
 namespace natss3::fuzz {
@@ -22,8 +22,7 @@ namespace natss3::fuzz {
 // Consumes the input front to back; reads past the end give zeros / empty views.
 class FuzzInput {
  public:
-  FuzzInput(const uint8_t* data, size_t size)
-      : rest_(reinterpret_cast<const char*>(data), size) {}
+  FuzzInput(const uint8_t* data, size_t size) : rest_(reinterpret_cast<const char*>(data), size) {}
 
   uint8_t Byte() {
     if (rest_.empty()) return 0;

@@ -55,8 +55,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // "*" matches any existing object; an ETag list naming the object's ETag matches it.
   s3d::Conditions star;
   star.if_match = "*";
-  FUZZ_CHECK(s3d::EvaluateConditions(star, etag, mtime, true) ==
-             s3d::ConditionOutcome::kProceed);
+  FUZZ_CHECK(s3d::EvaluateConditions(star, etag, mtime, true) == s3d::ConditionOutcome::kProceed);
   s3d::Conditions own;
   own.if_none_match = etag;
   FUZZ_CHECK(s3d::EvaluateConditions(own, etag, mtime, true) ==
