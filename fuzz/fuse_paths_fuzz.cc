@@ -12,7 +12,7 @@
 #include "fs_types.h"
 #include "fuzz_input.h"
 #include "inode_table.h"
-#include "paths.h"
+#include "shown_names.h"
 
 using namespace natss3;        // NOLINT
 using namespace natss3::fuzz;  // NOLINT
@@ -21,48 +21,45 @@ namespace {
 
 // A name the kernel can hand to lookup/create (it never sends '/' or NUL inside a name).
 bool IsKernelName(std::string_view name) {
-  return !name.empty() && name != "." && name != ".." && name.size() <= fs::kNameMax &&
+  return !name.empty() && name != "." && name != ".." &&
          name.find('/') == std::string_view::npos && name.find('\0') == std::string_view::npos;
 }
 
-// A directory key natss3fs can hold: "" (bucket root) or kernel names joined by '/'.
-bool IsDirKey(std::string_view dir) {
-  while (!dir.empty()) {
-    size_t slash = dir.find('/');
-    if (!IsKernelName(dir.substr(0, slash))) return false;
-    if (slash == std::string_view::npos) break;
-    dir.remove_prefix(slash + 1);
-    if (dir.empty()) return false;
-  }
-  return true;
+// Every object-name component is shown as a name the kernel can look up, and that name leads
+// back to the component alone (no two components share a shown name).
+void CheckComponent(std::string_view component) {
+  if (component.find('/') != std::string_view::npos) return;  // not a component
+  std::string shown = fs::ShownName(component);
+  FUZZ_CHECK(IsKernelName(shown));
+  auto back = fs::ParseShownName(shown);
+  FUZZ_CHECK(back && *back == component);
 }
 
-std::string PrefixOf(const std::string& dir) { return dir.empty() ? "" : dir + "/"; }
-
-// Name -> key -> listed entry / invalidation target, both ways.
-void CheckMapping(const std::string& dir, std::string_view name) {
-  std::string key = fs::JoinPath(dir, name);
-  std::string prefix = PrefixOf(dir);
-  auto listed = fs::EntryName(prefix, key, false);
-  FUZZ_CHECK(listed && *listed == name);
-  auto as_dir = fs::EntryName(prefix, key + "/", true);
-  FUZZ_CHECK(as_dir && *as_dir == name);
-  for (const std::string& k : {key, key + "/"}) {
-    fs::SplitKey split = fs::SplitObjectKey(k);
-    FUZZ_CHECK(split.parent == dir && split.child == name);
-  }
+// A name the kernel sends is either refused or the shown spelling of exactly one component.
+void CheckKernelName(std::string_view name) {
+  if (!IsKernelName(name)) return;
+  auto component = fs::ParseShownName(name);
+  if (!component) return;
+  FUZZ_CHECK(fs::ShownName(*component) == name);
 }
 
-// Whatever a listing shows must be a name the kernel can look up, leading back to the key.
-void CheckListed(const std::string& dir, std::string_view key) {
-  std::string prefix = PrefixOf(dir);
-  for (bool is_prefix : {false, true}) {
-    auto name = fs::EntryName(prefix, key, is_prefix);
-    if (!name) continue;
-    FUZZ_CHECK(IsKernelName(*name));
-    std::string back = fs::JoinPath(dir, *name) + (is_prefix ? "/" : "");
-    FUZZ_CHECK(back == key);
+// An object key splits into its parent directory and component, and joins back to itself:
+// a file as the child's path, a directory marker as the child directory's prefix.
+void CheckKey(std::string_view key) {
+  if (key.empty()) return;
+  std::string parent, component;
+  fs::SplitKey(key, &parent, &component);
+  FUZZ_CHECK(component.find('/') == std::string::npos);
+  std::string path = fs::ChildPath(parent, component);
+  if (key.back() == '/') {
+    FUZZ_CHECK(fs::DirPrefix(path) == key);
+    FUZZ_CHECK(fs::PathOfPrefix(key) == path);
+  } else {
+    FUZZ_CHECK(path == key);
   }
+  // The parent lists the key under its prefix.
+  std::string prefix = fs::DirPrefix(parent);
+  FUZZ_CHECK(key.substr(0, prefix.size()) == prefix);
 }
 
 void CheckMtime(std::string_view text) {
@@ -149,7 +146,7 @@ void RunTable(FuzzInput& ops, size_t count, const std::vector<std::string>& path
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FuzzInput in(data, size);
-  std::string dir(in.Line());
+  std::string dir(in.Line());  // a component, or a name the kernel sent
   std::string_view name = in.Line();
   CheckMtime(in.Line());
   size_t op_count = in.Byte() % 64;
@@ -157,14 +154,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<std::string> keys;
   while (!in.empty() && keys.size() < 16) keys.emplace_back(in.Line());
 
-  if (IsDirKey(dir) && IsKernelName(name)) CheckMapping(dir, name);
-  if (IsDirKey(dir)) {
-    for (const std::string& key : keys) CheckListed(dir, key);
-  }
-  for (const std::string& key : keys) {
-    fs::SplitKey split = fs::SplitObjectKey(key);
-    FUZZ_CHECK(split.child.find('/') == std::string::npos);
-  }
+  CheckComponent(dir);
+  CheckComponent(name);
+  CheckKernelName(name);
+  for (const std::string& key : keys) CheckKey(key);
 
   FuzzInput ops(reinterpret_cast<const uint8_t*>(op_bytes.data()), op_bytes.size());
   RunTable(ops, op_count, keys);
