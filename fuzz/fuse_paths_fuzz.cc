@@ -21,8 +21,8 @@ namespace {
 
 // A name the kernel can hand to lookup/create (it never sends '/' or NUL inside a name).
 bool IsKernelName(std::string_view name) {
-  return !name.empty() && name != "." && name != ".." &&
-         name.find('/') == std::string_view::npos && name.find('\0') == std::string_view::npos;
+  return !name.empty() && name != "." && name != ".." && name.find('/') == std::string_view::npos &&
+         name.find('\0') == std::string_view::npos;
 }
 
 // Every object-name component is shown as a name the kernel can look up, and that name leads
@@ -81,9 +81,11 @@ void CheckTable(const fs::InodeTable& table, const std::set<uint64_t>& handed) {
   }
 }
 
+// Whether `path` lies inside directory `dir` (a directory path ending in '/' has an empty last
+// component: its children are "dir/<name>", see shown_names.h).
 bool Within(const std::string& path, const std::string& dir) {
-  return path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 &&
-         path[dir.size()] == '/';
+  const std::string prefix = fs::DirPrefix(dir);
+  return !dir.empty() && path != dir && path.compare(0, prefix.size(), prefix) == 0;
 }
 
 void RunTable(FuzzInput& ops, size_t count, const std::vector<std::string>& paths) {
@@ -121,7 +123,9 @@ void RunTable(FuzzInput& ops, size_t count, const std::vector<std::string>& path
           auto info = table.Get(ino);
           if (!info || info->orphan || info->bucket != bucket) continue;
           if (info->path == path || Within(info->path, path)) {
-            expected[ino] = to + info->path.substr(path.size());
+            expected[ino] = info->path == path
+                                ? to
+                                : fs::DirPrefix(to) + info->path.substr(fs::DirPrefix(path).size());
           }
         }
         table.Move(bucket, path, to);
@@ -160,6 +164,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (const std::string& key : keys) CheckKey(key);
 
   FuzzInput ops(reinterpret_cast<const uint8_t*>(op_bytes.data()), op_bytes.size());
-  RunTable(ops, op_count, keys);
+  // The table holds paths as natss3fs makes them: a key's parent path joined with its component.
+  std::vector<std::string> paths;
+  for (const std::string& key : keys) {
+    if (key.empty()) continue;
+    std::string parent, component;
+    fs::SplitKey(key, &parent, &component);
+    paths.push_back(fs::ChildPath(parent, component));
+  }
+  RunTable(ops, op_count, paths);
   return 0;
 }

@@ -163,13 +163,10 @@ ApiResult<DeleteRequest> ParseDeleteObjects(std::string_view body) {
 }
 
 namespace {
-// XML 1.0 cannot carry C0 controls other than tab, LF and CR: a tag holding one (%00 in
-// x-amz-tagging) would be stored but make GetObjectTagging's XML unreadable.
-bool XmlSafe(std::string_view text) {
-  return std::none_of(text.begin(), text.end(), [](char c) {
-    return static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r';
-  });
-}
+// XML 1.0 cannot carry C0 controls other than tab, LF and CR, nor malformed UTF-8: a tag
+// holding one (%00 or %FF in x-amz-tagging) would be stored but come back from
+// GetObjectTagging altered or as a document no client could read.
+bool XmlSafe(std::string_view text) { return XmlRepresentable(text); }
 
 ApiStatus ValidateTags(const TagSet& tags) {
   if (tags.size() > 10) return errors::InvalidArgument("Object tags cannot be greater than 10");

@@ -264,6 +264,18 @@ TEST(Xml, TagsWithControlCharactersAreInvalid) {
   EXPECT_EQ((*fine)[0].second, "a\tb\nc\r");
 }
 
+// Found by fuzz/xml: a header tag of malformed UTF-8 was stored, then came back from
+// GetObjectTagging with U+FFFD in place of its bytes.
+TEST(Xml, TagsOfMalformedUtf8AreInvalid) {
+  EXPECT_FALSE(ParseTaggingHeader("k=a%FFb").ok());
+  EXPECT_FALSE(ParseTaggingHeader("%C3=v").ok());
+  EXPECT_FALSE(ParseTaggingHeader("k=%EF%BF%BE").ok());  // U+FFFE: not an XML character
+  auto fine = ParseTaggingHeader("k%C3%A9=%E2%82%AC");
+  ASSERT_TRUE(fine.ok());
+  EXPECT_EQ((*fine)[0].first, "k\xC3\xA9");
+  EXPECT_EQ((*fine)[0].second, "\xE2\x82\xAC");
+}
+
 TEST(Listing, TokensAndParams) {
   std::string token = EncodeContinuationToken("dir/ü-key");
   auto decoded = DecodeContinuationToken(token);
