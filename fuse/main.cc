@@ -8,6 +8,7 @@
 
 #include "fuse_adapter.h"
 #include "natss3/nats_store.h"
+#include "natss3/version.h"
 #include "options.h"
 #include "secrets.h"
 
@@ -51,7 +52,7 @@ int Run(int argc, char** argv) {
     return 0;
   }
   if (cl.version) {
-    printf("natss3fs 0.1.0\n");
+    printf("natss3fs %s\n", natss3::kVersion);
     return 0;
   }
   std::error_code ec;

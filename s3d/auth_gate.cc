@@ -22,6 +22,10 @@ ApiError FromS3Error(const s3::S3Error& error) {
   return {error.code, error.message, error.http_status};
 }
 
+void AuthGate::ReplaceCredentials(std::shared_ptr<const s3::CredentialStore> credentials) {
+  credentials_.store(std::move(credentials));
+}
+
 ApiResult<s3::AuthContext> AuthGate::Authenticate(const httplib::Request& req,
                                                   const S3Address& address) const {
   s3::RequestView view;
@@ -29,9 +33,10 @@ ApiResult<s3::AuthContext> AuthGate::Authenticate(const httplib::Request& req,
   view.raw_path = address.raw_path;
   view.raw_query = address.raw_query;
   view.headers = ToHeaderMap(req.headers);
-  auto verified = s3::VerifyRequest(view, *credentials_);
+  auto credentials = credentials_.load();
+  auto verified = s3::VerifyRequest(view, *credentials);
   if (!verified.ok()) return FromS3Error(verified.error());
-  if (verified->anonymous && !allow_anonymous_ && !credentials_->AnonymousEnabled()) {
+  if (verified->anonymous && !allow_anonymous_ && !credentials->AnonymousEnabled()) {
     return errors::AccessDenied("Anonymous access is disabled; sign the request");
   }
   return std::move(verified).value();
@@ -40,19 +45,20 @@ ApiResult<s3::AuthContext> AuthGate::Authenticate(const httplib::Request& req,
 ApiStatus AuthGate::Authorize(const s3::AuthContext& auth, Operation op,
                               const std::string& bucket) const {
   if (allow_anonymous_ && auth.anonymous) return {};
+  auto credentials = credentials_.load();
   if (op == Operation::kListBuckets) {
-    if (!auth.anonymous || credentials_->AnonymousEnabled()) return {};
+    if (!auth.anonymous || credentials->AnonymousEnabled()) return {};
     return errors::AccessDenied();
   }
-  bool allowed = IsReadOperation(op) ? credentials_->CanRead(auth.access_key, bucket)
-                                     : credentials_->CanWrite(auth.access_key, bucket);
+  bool allowed = IsReadOperation(op) ? credentials->CanRead(auth.access_key, bucket)
+                                     : credentials->CanWrite(auth.access_key, bucket);
   if (!allowed) return errors::AccessDenied();
   return {};
 }
 
 ApiStatus AuthGate::AuthorizeRead(const s3::AuthContext& auth, const std::string& bucket) const {
   if (allow_anonymous_ && auth.anonymous) return {};
-  if (!credentials_->CanRead(auth.access_key, bucket)) return errors::AccessDenied();
+  if (!credentials_.load()->CanRead(auth.access_key, bucket)) return errors::AccessDenied();
   return {};
 }
 

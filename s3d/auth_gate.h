@@ -1,9 +1,11 @@
 // AuthGate: the seam between the HTTP layer and s3d/auth: SigV4 verification of a request and
-// the per-bucket permission check. Thread-safe (the credential store is immutable).
+// the per-bucket permission check. Thread-safe: the credential store is immutable, and a
+// reload swaps it whole (each request uses the store it started with).
 #pragma once
 
 #include <httplib.h>
 
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -26,9 +28,12 @@ class AuthGate {
   ApiStatus Authorize(const s3::AuthContext& auth, Operation op, const std::string& bucket) const;
   // Read permission check used for copy sources.
   ApiStatus AuthorizeRead(const s3::AuthContext& auth, const std::string& bucket) const;
+  // SIGHUP: requests from now on are checked against `credentials`.
+  void ReplaceCredentials(std::shared_ptr<const s3::CredentialStore> credentials);
+  std::shared_ptr<const s3::CredentialStore> credentials() const { return credentials_.load(); }
 
  private:
-  std::shared_ptr<const s3::CredentialStore> credentials_;
+  std::atomic<std::shared_ptr<const s3::CredentialStore>> credentials_;
   bool allow_anonymous_;
 };
 

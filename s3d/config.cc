@@ -3,6 +3,7 @@
 
 #include <cxxopts.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <fstream>
@@ -171,6 +172,7 @@ Result<DaemonConfig> ParseConfig(int argc, const char* const* argv,
     else adder(s.name, s.help, cxxopts::value<std::string>());
   }
   adder("h,help", "show this help");
+  adder("V,version", "print the version and exit");
   DaemonConfig config;
   std::map<std::string, std::string> env;
   for (const std::string& entry : environment) {
@@ -186,6 +188,10 @@ Result<DaemonConfig> ParseConfig(int argc, const char* const* argv,
   if (parsed.count("help")) {
     config.help = true;
     config.help_text = options.help();
+    return config;
+  }
+  if (parsed.count("version")) {
+    config.version = true;
     return config;
   }
   std::map<std::string, std::string> file;
@@ -282,13 +288,25 @@ Result<DaemonConfig> ParseConfig(int argc, const char* const* argv,
       if (name == "gc-interval") config.nats.gc_interval = ms;
       else if (name == "gc-grace") config.nats.gc_grace = ms;
       else config.nats.release_grace = ms;
-    } else if (name == "log-level") { config.log_level = *v;
+    } else if (name == "log-level") {
+      static const char* kLevels[] = {"trace", "debug", "info", "warn", "error", "critical", "off"};
+      if (std::find(std::begin(kLevels), std::end(kLevels), *v) == std::end(kLevels)) {
+        return InvalidArgument("log-level: expected trace, debug, info, warn, error, critical "
+                               "or off, got '" + *v + "' (" + source + ")");
+      }
+      config.log_level = *v;
     } else if (name == "access-log") {
       NATSS3_ASSIGN_OR_RETURN(config.access_log, ParseBool(name, *v));
     }
   }
   if (config.tls_cert.empty() != config.tls_key.empty()) {
     return InvalidArgument("--tls-cert and --tls-key must be given together");
+  }
+  // Secrets only from the environment (a flag would show in ps, a file has --credentials).
+  if (auto a = env.find("NATSS3_ROOT_ACCESS_KEY"); a != env.end()) config.root_access_key = a->second;
+  if (auto k = env.find("NATSS3_ROOT_SECRET_KEY"); k != env.end()) config.root_secret_key = k->second;
+  if (config.root_access_key.empty() != config.root_secret_key.empty()) {
+    return InvalidArgument("NATSS3_ROOT_ACCESS_KEY and NATSS3_ROOT_SECRET_KEY must be set together");
   }
   if (config.data_dir.empty()) {
     const char* home = std::getenv("HOME");

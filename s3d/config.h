@@ -28,6 +28,10 @@ struct DaemonConfig {
   std::string data_dir;            // default: $HOME/.local/share/natss3
   std::string credentials_file;    // empty: <data-dir>/credentials.json (dev credentials)
   std::string credentials_source;  // where credentials_file was set: "--credentials", ...
+  // From NATSS3_ROOT_ACCESS_KEY / NATSS3_ROOT_SECRET_KEY (containers): a key that may read
+  // and write every bucket, added to the credentials file's keys. With it and no
+  // --credentials, no development credentials are generated.
+  std::string root_access_key, root_secret_key;
   bool anonymous = false;          // unsigned requests may read and write every bucket
   std::string domain;              // virtual-hosted style base domain
   std::string tls_cert, tls_key;   // both set: HTTPS
@@ -38,6 +42,7 @@ struct DaemonConfig {
   std::string log_level = "info";
   bool access_log = true;
   bool help = false;
+  bool version = false;  // --version: print it and exit
   std::string help_text;
 };
 

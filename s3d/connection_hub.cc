@@ -108,22 +108,52 @@ ConnectionHub::~ConnectionHub() {
   if (ssl_ctx_) SSL_CTX_free(ssl_ctx_);
 }
 
+namespace {
+
+// A server TLS context of `cert` (PEM chain) and `key`; the caller owns it.
+Result<SSL_CTX*> MakeTlsContext(const std::string& cert, const std::string& key) {
+  SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
+  if (ctx == nullptr) return Internal("cannot create a TLS context");
+  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+  SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
+  // Idle connections keep no TLS buffers.
+  SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+  if (SSL_CTX_use_certificate_chain_file(ctx, cert.c_str()) != 1 ||
+      SSL_CTX_use_PrivateKey_file(ctx, key.c_str(), SSL_FILETYPE_PEM) != 1 ||
+      SSL_CTX_check_private_key(ctx) != 1) {
+    char reason[256] = "unknown error";
+    ERR_error_string_n(ERR_get_error(), reason, sizeof(reason));
+    ERR_clear_error();
+    SSL_CTX_free(ctx);
+    return InvalidArgument("cannot load --tls-cert " + cert + " / --tls-key " + key + ": " +
+                           reason);
+  }
+  return ctx;
+}
+
+}  // namespace
+
+Status ConnectionHub::ReloadTls(const std::string& cert, const std::string& key) {
+  if (cert.empty()) return {};
+  NATSS3_ASSIGN_OR_RETURN(SSL_CTX * fresh, MakeTlsContext(cert, key));
+  SSL_CTX* old = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(tls_mu_);
+    if (ssl_ctx_ == nullptr) {
+      SSL_CTX_free(fresh);
+      return FailedPrecondition("TLS cannot be turned on without a restart");
+    }
+    old = ssl_ctx_;
+    ssl_ctx_ = fresh;
+  }
+  // Connections made with the old context hold their own reference (SSL_new takes one).
+  SSL_CTX_free(old);
+  return {};
+}
+
 Status ConnectionHub::Start() {
   if (!options_.tls_cert.empty()) {
-    ssl_ctx_ = SSL_CTX_new(TLS_server_method());
-    if (ssl_ctx_ == nullptr) return Internal("cannot create a TLS context");
-    SSL_CTX_set_min_proto_version(ssl_ctx_, TLS1_2_VERSION);
-    SSL_CTX_set_options(ssl_ctx_, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
-    // Idle connections keep no TLS buffers.
-    SSL_CTX_set_mode(ssl_ctx_, SSL_MODE_RELEASE_BUFFERS);
-    if (SSL_CTX_use_certificate_chain_file(ssl_ctx_, options_.tls_cert.c_str()) != 1 ||
-        SSL_CTX_use_PrivateKey_file(ssl_ctx_, options_.tls_key.c_str(), SSL_FILETYPE_PEM) != 1 ||
-        SSL_CTX_check_private_key(ssl_ctx_) != 1) {
-      char reason[256] = "unknown error";
-      ERR_error_string_n(ERR_get_error(), reason, sizeof(reason));
-      return InvalidArgument("cannot load --tls-cert " + options_.tls_cert + " / --tls-key " +
-                             options_.tls_key + ": " + reason);
-    }
+    NATSS3_ASSIGN_OR_RETURN(ssl_ctx_, MakeTlsContext(options_.tls_cert, options_.tls_key));
   }
   epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
   wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -197,8 +227,13 @@ void ConnectionHub::ServeAccepted(int fd) {
   int one = 1;
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
   SSL* ssl = nullptr;
-  if (ssl_ctx_ != nullptr) {
-    ssl = SSL_new(ssl_ctx_);
+  SSL_CTX* ctx = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(tls_mu_);
+    ctx = ssl_ctx_;
+    if (ctx != nullptr) ssl = SSL_new(ctx);
+  }
+  if (ctx != nullptr) {
     if (ssl == nullptr || SSL_set_fd(ssl, fd) != 1) {
       ERR_clear_error();
       if (ssl) SSL_free(ssl);

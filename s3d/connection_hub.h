@@ -95,6 +95,9 @@ class ConnectionHub {
   // Starts the workers and the poller; loads the TLS certificate. kInvalidArgument when the
   // certificate or key cannot be loaded, kInternal when epoll is unavailable.
   Status Start();
+  // SIGHUP: connections accepted from now on use this certificate and key; established ones
+  // keep theirs. Invalid files leave the current ones in place (the error says why).
+  Status ReloadTls(const std::string& cert, const std::string& key);
   // A task queue for httplib::Server::new_task_queue. httplib only hands it accepted sockets,
   // which it admits on the accepting thread (nonblocking) instead of queueing them behind
   // requests. Its shutdown() waits until no job is queued or running. Owned by the caller.
@@ -155,6 +158,7 @@ class ConnectionHub {
   HubConnection::Settings settings_;
   Processor process_;
   RefusalRenderer render_;
+  std::mutex tls_mu_;        // guards ssl_ctx_ (swapped by ReloadTls)
   SSL_CTX* ssl_ctx_ = nullptr;
   int epoll_fd_ = -1;
   int wake_fd_ = -1;  // eventfd: wakes the poller for stop

@@ -2,7 +2,6 @@
 #include "s3d/daemon.h"
 
 #include <signal.h>
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <pthread.h>
@@ -12,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -19,6 +19,7 @@
 #include "natss3/connect_config.h"
 #include "natss3/files.h"
 #include "natss3/nats_store.h"
+#include "natss3/service.h"
 #include "s3d/embedded_nats.h"
 #include "s3d/http_server.h"
 #include "natss3/multipart.h"
@@ -27,28 +28,48 @@
 namespace natss3::s3d {
 namespace {
 
+// The keys natss3d accepts: the credentials file (named, or <data-dir>/credentials.json,
+// created with development keys when `may_create` and no root key comes from the environment)
+// plus the environment's root key.
 Result<std::shared_ptr<const s3::CredentialStore>> LoadCredentials(const DaemonConfig& config,
+                                                                   bool may_create,
                                                                    bool* created) {
   std::string path = config.credentials_file;
+  const bool root = !config.root_access_key.empty();
+  s3::CredentialStore store;
   if (!path.empty()) {
     // A file the user named is never created for them (a typo would silently run with new
     // random keys, written to an unexpected place): a missing one is a startup error.
-    auto store = s3::CredentialStore::LoadFile(path);
-    if (!store.ok()) {
+    auto loaded = s3::CredentialStore::LoadFile(path);
+    if (!loaded.ok()) {
       std::string from = config.credentials_source.empty() ? "--credentials" : config.credentials_source;
-      std::string message = store.status().message() + " (set by " + from + ")";
-      if (store.status().code() == Code::kNotFound) {
+      std::string message = loaded.status().message() + " (set by " + from + ")";
+      if (loaded.status().code() == Code::kNotFound) {
         message += ". natss3d does not create a credentials file you name: create it, e.g. "
                    "{\"credentials\":[{\"access_key\":\"AK...\",\"secret_key\":\"...\","
                    "\"read\":[\"*\"],\"write\":[\"*\"]}]}, or leave the setting unset to use " +
                    config.data_dir + "/credentials.json, created with development keys";
       }
-      return Status(store.status().code(), message);
+      return Status(loaded.status().code(), message);
     }
-    return std::make_shared<const s3::CredentialStore>(std::move(store).value());
+    store = std::move(loaded).value();
+  } else {
+    path = config.data_dir + "/credentials.json";
+    if (root || !may_create) {
+      auto loaded = s3::CredentialStore::LoadFile(path);
+      if (loaded.ok()) {
+        store = std::move(loaded).value();
+      } else if (loaded.status().code() != Code::kNotFound || !root) {
+        return loaded.status();
+      }
+    } else {
+      NATSS3_ASSIGN_OR_RETURN(store, s3::LoadOrCreateDevCredentials(path, created));
+    }
   }
-  path = config.data_dir + "/credentials.json";
-  NATSS3_ASSIGN_OR_RETURN(auto store, s3::LoadOrCreateDevCredentials(path, created));
+  if (root) {
+    NATSS3_RETURN_IF_ERROR(store.Add(
+        {config.root_access_key, config.root_secret_key, {"*"}, {"*"}}));
+  }
   return std::make_shared<const s3::CredentialStore>(std::move(store));
 }
 
@@ -79,14 +100,61 @@ void PrintQuickStart(const DaemonConfig& config, const s3::CredentialStore& stor
                port);
 }
 
-// SIGTERM/SIGINT are blocked in every thread (the mask is set before any thread starts) and
-// taken synchronously by the main loop with sigtimedwait: no async-signal-safety concerns.
+// SIGTERM/SIGINT (stop) and SIGHUP (reload) are blocked in every thread (the mask is set
+// before any thread starts) and taken synchronously by the main loop with sigwait: no
+// async-signal-safety concerns.
 sigset_t StopSignals() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
   return set;
+}
+
+sigset_t DaemonSignals() {
+  sigset_t set = StopSignals();
+  sigaddset(&set, SIGHUP);
+  return set;
+}
+
+// SIGHUP: credentials, TLS certificate and key, log level and access log from the settings as
+// they are now (flags, the environment natss3d started with, the config file re-read).
+// Anything invalid keeps what is in place. Other settings need a restart.
+void Reload(const std::function<Result<DaemonConfig>()>& reparse, const DaemonConfig& running,
+            AuthGate& gate, HttpServer& server) {
+  NotifyService("RELOADING=1");
+  auto fresh = reparse ? reparse() : Result<DaemonConfig>(running);
+  if (!fresh.ok()) {
+    spdlog::error("reload: settings: {} (nothing changed)", fresh.status().message());
+    NotifyService("READY=1");
+    return;
+  }
+  auto credentials = LoadCredentials(*fresh, /*may_create=*/false, nullptr);
+  if (credentials.ok()) {
+    gate.ReplaceCredentials(*credentials);
+  } else {
+    spdlog::error("reload: credentials: {} (the previous keys stay)", credentials.status().message());
+  }
+  std::string tls = "no TLS";
+  if (!fresh->tls_cert.empty()) {
+    Status reloaded = server.ReloadTls(fresh->tls_cert, fresh->tls_key);
+    if (reloaded.ok()) {
+      tls = "TLS certificate " + fresh->tls_cert;
+    } else {
+      tls = "TLS unchanged";
+      spdlog::error("reload: {} (the previous certificate stays)", reloaded.message());
+    }
+  }
+  spdlog::set_level(spdlog::level::from_str(fresh->log_level));
+  server.SetAccessLog(fresh->access_log);
+  if (fresh->listen_host != running.listen_host || fresh->listen_port != running.listen_port ||
+      fresh->nats.servers != running.nats.servers || fresh->data_dir != running.data_dir) {
+    spdlog::warn("reload: listen address, NATS servers and data directory change on restart only");
+  }
+  spdlog::info("reloaded: {} keys, {}, log level {}, access log {}",
+               credentials.ok() ? std::to_string((*credentials)->size()) : "previous", tls,
+               fresh->log_level, fresh->access_log ? "on" : "off");
+  NotifyService("READY=1");
 }
 
 // After the first stop signal: a second one ends the process at once.
@@ -115,14 +183,14 @@ void RaiseDescriptorLimit() {
 
 }  // namespace
 
-int RunDaemon(const DaemonConfig& config) {
+int RunDaemon(const DaemonConfig& config, const std::function<Result<DaemonConfig>()>& reparse) {
   RaiseDescriptorLimit();
-  sigset_t stop_signals = StopSignals();
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  sigset_t daemon_signals = DaemonSignals();
+  pthread_sigmask(SIG_BLOCK, &daemon_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
-  // Logs (access log included) go to stderr, like the quick-start banner; stdout stays clean.
-  spdlog::set_default_logger(spdlog::stderr_color_mt("natss3d"));
-  spdlog::set_level(spdlog::level::from_str(config.log_level));
+  // Logs (access log included) go to stderr, like the quick-start banner, or to the journal
+  // with priorities when systemd runs natss3d; stdout stays clean.
+  SetUpLogging("natss3d", config.log_level, LogTarget::kAuto);
   // Only natss3d's user may look into its data directory (JetStream store, secrets).
   Status made = MakeDirectory(config.data_dir, 0700);
   if (!made.ok()) {
@@ -130,7 +198,7 @@ int RunDaemon(const DaemonConfig& config) {
     return 2;
   }
   bool created = false;
-  auto credentials = LoadCredentials(config, &created);
+  auto credentials = LoadCredentials(config, /*may_create=*/true, &created);
   if (!credentials.ok()) {
     spdlog::error("credentials: {}", credentials.status().message());
     return 2;
@@ -184,6 +252,7 @@ int RunDaemon(const DaemonConfig& config) {
   http.access_log = config.access_log;
   http.shutdown_grace = config.shutdown_grace;
   http.limits = config.http_limits;
+  http.domain = config.domain;
   HttpServer server(http, service);
   Status listening = server.Start();
   if (!listening.ok()) {
@@ -192,9 +261,12 @@ int RunDaemon(const DaemonConfig& config) {
   }
   spdlog::info("natss3d listening on {}:{} (NATS {})", config.listen_host, server.port(),
                nats.servers.empty() ? DefaultServers() : nats.servers);
-  if (config.embedded_nats || created) {
+  if ((config.embedded_nats || created) && config.root_access_key.empty()) {
     PrintQuickStart(config, **credentials, server.port(), !config.tls_cert.empty(), created);
   }
+  // S3 answers and NATS is connected: systemd's Type=notify start is complete.
+  NotifyService("READY=1\nSTATUS=serving S3 on port " + std::to_string(server.port()));
+  const auto watchdog = WatchdogInterval();
 
   // Health checks and multipart expiry run beside the main thread, which only waits for a stop
   // signal: a slow NATS call never delays the reaction to SIGTERM.
@@ -210,6 +282,9 @@ int RunDaemon(const DaemonConfig& config) {
     while (!maintenance_cv.wait_for(lock, std::chrono::milliseconds(500), [&] { return stopping; })) {
       lock.unlock();
       server.SetNatsUp((*store)->Health().ok());
+      // The maintenance loop turns every 500 ms unless natss3d hangs; systemd's watchdog
+      // interval is at least a second.
+      if (watchdog.count() > 0) NotifyService("WATCHDOG=1");
       if (std::chrono::steady_clock::now() >= next_expiry) {
         next_expiry = std::chrono::steady_clock::now() + expiry_interval;
         auto expired = service->uploads().ExpireOlderThan(Clock::now() - config.multipart_expiry);
@@ -219,8 +294,12 @@ int RunDaemon(const DaemonConfig& config) {
     }
   });
   int signal_number = 0;
-  while (sigwait(&stop_signals, &signal_number) != 0) {
+  while (true) {
+    if (sigwait(&daemon_signals, &signal_number) != 0) continue;
+    if (signal_number != SIGHUP) break;
+    Reload(reparse, config, *gate, server);
   }
+  NotifyService("STOPPING=1");
   ExitOnSecondSignal();
   auto stop_started = std::chrono::steady_clock::now();
   spdlog::info("signal {}: shutting down, finishing requests in progress", signal_number);

@@ -130,13 +130,18 @@ std::string RenderRefusal(ConnectionHub::Refusal refusal) {
 }  // namespace
 
 HttpServer::HttpServer(Options options, std::shared_ptr<S3Service> service)
-    : options_(std::move(options)), service_(std::move(service)) {}
+    : options_(std::move(options)), service_(std::move(service)), access_log_(options_.access_log) {}
 
 HttpServer::~HttpServer() { Stop(); }
 
 void HttpServer::SetNatsUp(bool up) {
   nats_up_.store(up);
   metrics_.SetNatsUp(up);
+}
+
+Status HttpServer::ReloadTls(const std::string& cert, const std::string& key) {
+  if (!hub_) return FailedPrecondition("not started");
+  return hub_->ReloadTls(cert, key);
 }
 
 size_t HttpServer::open_connections() const { return hub_ ? hub_->stats().open : 0; }
@@ -209,7 +214,56 @@ std::string HttpServer::RenderMetrics() const {
   events.handshake_failures = stats.handshake_failures;
   events.bodies_drained = stats.bodies_drained;
   events.unread_body_closes = stats.unread_body_closes;
-  return metrics_.Render() + lines + RenderConnectionEvents(events);
+  return metrics_.Render() + lines + RenderConnectionEvents(events) + RenderProcessMetrics();
+}
+
+HttpServer::Internal HttpServer::InternalEndpoint(const httplib::Request& req) const {
+  if (req.method != "GET" && req.method != "HEAD") return Internal::kNone;
+  // Under a path no S3 bucket can have ('_' is not allowed in bucket names).
+  if (req.path == "/_natss3/health/live") return Internal::kLive;
+  if (req.path == "/_natss3/health/ready") return Internal::kReady;
+  if (req.path == "/_natss3/metrics") return Internal::kMetrics;
+  // The old paths are valid bucket names: answered only when they cannot be one, i.e. for an
+  // unsigned path-style request while no bucket of that name exists.
+  const bool healthz = req.path == "/healthz", metrics = req.path == "/metrics";
+  if (!healthz && !metrics) return Internal::kNone;
+  if (req.has_header("Authorization") || req.has_param("X-Amz-Signature") ||
+      req.has_param("Signature")) {
+    return Internal::kNone;
+  }
+  if (!options_.domain.empty()) {
+    std::string host = req.get_header_value("Host");
+    if (host.find(options_.domain) != std::string::npos && host.rfind(options_.domain, 0) != 0) {
+      return Internal::kNone;  // virtual-hosted style: the path is a key
+    }
+  }
+  auto bucket = service_->store().GetBucketStatus(req.path.substr(1));
+  if (bucket.ok()) return Internal::kNone;
+  return healthz ? Internal::kReady : Internal::kMetrics;
+}
+
+// Streamed bodies: the first call of the content provider hands the first bytes to the socket;
+// otherwise the body is sent as soon as the handler returns.
+void HttpServer::TimeFirstByte(const std::string& op,
+                               std::chrono::steady_clock::time_point start,
+                               httplib::Response& res) {
+  auto since_start = [start] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
+  if (!res.content_provider_) {
+    metrics_.FirstByte(op, since_start());
+    return;
+  }
+  res.content_provider_ = [inner = std::move(res.content_provider_), op, since_start,
+                           metrics = &metrics_, first = true](
+                              size_t offset, size_t length, httplib::DataSink& sink) mutable {
+    bool more = inner(offset, length, sink);
+    if (first) {
+      first = false;
+      metrics->FirstByte(op, since_start());
+    }
+    return more;
+  };
 }
 
 void HttpServer::Serve(const httplib::Request& req, httplib::Response& res,
@@ -222,14 +276,18 @@ void HttpServer::Serve(const httplib::Request& req, httplib::Response& res,
   metrics_.RequestStarted();
   uint64_t bytes_in = 0;
   std::string op;
-  if (req.path == "/healthz" && req.method == "GET") {
+  Internal internal = InternalEndpoint(req);
+  if (internal == Internal::kLive) {
+    op = "Live";
+    res.set_content("ok\n", "text/plain");
+  } else if (internal == Internal::kReady) {
     op = "Health";
     Status health = service_->store().Health();
     SetNatsUp(health.ok());
     res.status = health.ok() ? 200 : 503;
     res.set_content(health.ok() ? "ok\n" : "nats unavailable: " + health.message() + "\n",
                     "text/plain");
-  } else if (req.path == "/metrics" && req.method == "GET") {
+  } else if (internal == Internal::kMetrics) {
     op = "Metrics";
     res.set_content(RenderMetrics(), "text/plain; version=0.0.4");
   } else if (!nats_up_.load() && !service_->store().Health().ok()) {
@@ -243,11 +301,12 @@ void HttpServer::Serve(const httplib::Request& req, httplib::Response& res,
     op = service_->Handle(req, res, reader, &bytes_in);
     if (res.status == 503) SetNatsUp(service_->store().Health().ok());
   }
+  TimeFirstByte(op, start, res);
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   uint64_t bytes_out = res.content_length_ > 0 ? res.content_length_ : res.body.size();
   if (req.method == "HEAD") bytes_out = 0;
   metrics_.RequestFinished(op, res.status, seconds, bytes_in, bytes_out);
-  if (options_.access_log) {
+  if (access_log_.load(std::memory_order_relaxed)) {
     // Never the headers (Authorization), and the target without presigned-URL secrets.
     spdlog::info("{} \"{} {}\" {} {} {} {:.1f}ms {} {}", req.remote_addr, req.method,
                  RedactTarget(Target(req)),

@@ -2,7 +2,7 @@
 // pool for requests; handshakes, request heads and idle keep-alive connections in epoll;
 // connection caps, header deadline and limits; unread bodies never parsed as requests;
 // buffered TCP_NODELAY or TLS streams), wired for S3: a payload cap, streamed bodies,
-// Expect: 100-continue, /healthz, /metrics, x-amz-request-id on every response, one access-log
+// Expect: 100-continue, health and metrics endpoints, x-amz-request-id on every response, one access-log
 // line per request (presigned-URL secrets redacted), S3 error XML for the hub's refusals, 503
 // while NATS is down, a syntactically invalid Range ignored (as S3 does), a catch-all
 // exception handler, and a graceful Stop bounded by a grace period.
@@ -44,6 +44,8 @@ class HttpServer {
     std::chrono::milliseconds shutdown_grace{10000};
     std::chrono::seconds keep_alive_timeout{30};
     HttpLimits limits;
+    // Virtual-hosted style base domain (as ServiceOptions::domain): there, "/healthz" is a key.
+    std::string domain;
   };
 
   HttpServer(Options options, std::shared_ptr<S3Service> service);
@@ -56,6 +58,9 @@ class HttpServer {
   // shutdown_grace), joins. Idempotent.
   void Stop();
   Metrics& metrics() { return metrics_; }
+  // SIGHUP: certificate and key for new connections; whether requests are logged.
+  Status ReloadTls(const std::string& cert, const std::string& key);
+  void SetAccessLog(bool on) { access_log_.store(on); }
   // NATS health as last observed (503 for S3 requests while false).
   void SetNatsUp(bool up);
   // Connections held (busy or idle) and of those idle; for tests and /metrics.
@@ -63,6 +68,13 @@ class HttpServer {
   size_t idle_connections() const;
 
  private:
+  // natss3d's own endpoints, off the bucket namespace: /_natss3/health/live (the process
+  // answers), /_natss3/health/ready (and NATS does), /_natss3/metrics (Prometheus). The old
+  // /healthz and /metrics only where no bucket of that name could be meant.
+  enum class Internal { kNone, kLive, kReady, kMetrics };
+  Internal InternalEndpoint(const httplib::Request& req) const;
+  void TimeFirstByte(const std::string& op, std::chrono::steady_clock::time_point start,
+                     httplib::Response& res);
   void Install();
   void Serve(const httplib::Request& req, httplib::Response& res,
              const httplib::ContentReader* reader);
@@ -74,6 +86,7 @@ class HttpServer {
   std::unique_ptr<HubServer> server_;
   Metrics metrics_;
   std::atomic<bool> nats_up_{true};
+  std::atomic<bool> access_log_;
   int port_ = 0;
   std::thread thread_;
 };

@@ -19,6 +19,9 @@ class Metrics {
   void RequestStarted() { in_flight_.fetch_add(1, std::memory_order_relaxed); }
   void RequestFinished(const std::string& operation, int status, double seconds,
                        uint64_t bytes_in, uint64_t bytes_out);
+  // Time from the start of a request to the first byte of its response body (for streamed
+  // bodies: when the first piece was handed to the socket; else when the answer was ready).
+  void FirstByte(const std::string& operation, double seconds);
   void SetNatsUp(bool up) { nats_up_.store(up, std::memory_order_relaxed); }
   // Prometheus text exposition format 0.0.4.
   std::string Render() const;
@@ -31,10 +34,14 @@ class Metrics {
     std::array<uint64_t, kBuckets.size()> counts{};
     uint64_t count = 0;
     double sum = 0;
+    void Add(double seconds);
   };
+  static void RenderHistogram(const char* name, const std::map<std::string, Histogram>& by_op,
+                              std::string* out);
   mutable std::mutex mu_;
   std::map<std::pair<std::string, int>, uint64_t> requests_;
   std::map<std::string, Histogram> latency_;
+  std::map<std::string, Histogram> first_byte_;
   uint64_t bytes_in_ = 0;
   uint64_t bytes_out_ = 0;
   std::atomic<uint64_t> in_flight_{0};
@@ -51,5 +58,9 @@ struct ConnectionEvents {
 };
 // Prometheus text for `events`.
 std::string RenderConnectionEvents(const ConnectionEvents& events);
+
+// Prometheus text of the standard process_* metrics (CPU, memory, descriptors, start time; read
+// from /proc/self) and natss3_build_info{version}.
+std::string RenderProcessMetrics();
 
 }  // namespace natss3::s3d

@@ -7,7 +7,7 @@ here="$(cd "$(dirname "$0")/.." && pwd)"
 
 build_pkgs=(build-essential cmake pkg-config libnats-dev libfuse3-dev fuse3 libcpp-httplib-dev
   libpugixml-dev libcxxopts-dev nlohmann-json3-dev libspdlog-dev libisal-dev zlib1g-dev libssl-dev
-  libgtest-dev libgmock-dev nats-server)
+  libgtest-dev libgmock-dev libsystemd-dev nats-server)
 test_pkgs=(golang-go golang-github-nats-io-go-nats-dev awscli s3cmd rclone s3fs nodejs npm curl
   python3 debhelper dpkg-dev fakeroot lintian mmdebstrap debootstrap xxd psmisc rsync util-linux
   clang libfuzzer-14-dev libclang-rt-14-dev)

@@ -7,10 +7,8 @@
 #include "commands.h"
 #include "errors.h"
 #include "natss3/nats_store.h"
+#include "natss3/version.h"
 
-#ifndef NATSS3_VERSION
-#define NATSS3_VERSION "unknown"
-#endif
 
 namespace natss3::cli {
 namespace {
@@ -44,7 +42,7 @@ bool NeedsPicker(const Invocation& inv) {
 
 }  // namespace
 
-const char* Version() { return NATSS3_VERSION; }
+const char* Version() { return kVersion; }
 
 bool Interrupted() { return g_interrupted.load(); }
 

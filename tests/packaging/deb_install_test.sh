@@ -183,7 +183,7 @@ chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 s
 natss3d_pid=$!
 url="http://127.0.0.1:$port"
 deadline=$(( $(date +%s) + 60 ))
-until curl -fsS -o /dev/null "$url/healthz" 2>/dev/null; do
+until curl -fsS -o /dev/null "$url/_natss3/health/ready" 2>/dev/null; do
   kill -0 "$natss3d_pid" 2>/dev/null || { cat "$root/tmp/natss3d.log"; fail "natss3d exited"; }
   [ "$(date +%s)" -lt "$deadline" ] || { cat "$root/tmp/natss3d.log"; fail "natss3d not healthy within 60s"; }
   sleep 0.2
