@@ -2,6 +2,7 @@
 // Filesystem, then replies exactly once; exceptions never cross into libfuse.
 #define FUSE_USE_VERSION 312
 #include <fuse_lowlevel.h>
+#include <spdlog/spdlog.h>
 
 #include <sys/stat.h>
 
@@ -22,6 +23,7 @@
 
 #include "attrs.h"
 #include "fuse_adapter.h"
+#include "natss3/service.h"
 
 namespace natss3::fs {
 namespace {
@@ -469,6 +471,10 @@ int RunFuseMount(const CommandLine& cl, const FilesystemFactory& make_filesystem
     if (fuse_session_mount(se, cl.mountpoint.c_str()) == 0) {
       SetReadahead(cl.mountpoint, cl.readahead_kb);
       fuse_daemonize(cl.foreground ? 1 : 0);
+      // Daemonized, stderr is /dev/null: log lines go to the journal (with priorities). In the
+      // foreground they stay on stderr unless that is the journal's stream (systemd).
+      SetUpLogging("natss3fs", cl.debug ? "debug" : "info",
+                   cl.foreground ? LogTarget::kAuto : LogTarget::kJournal);
       std::string error;
       std::unique_ptr<Filesystem> fs = make_filesystem(&error);
       if (fs) {
@@ -488,7 +494,7 @@ int RunFuseMount(const CommandLine& cl, const FilesystemFactory& make_filesystem
         // session goes.
         fs->Shutdown();
       } else {
-        fprintf(stderr, "natss3fs: %s\n", error.c_str());
+        spdlog::error("natss3fs: {}", error);
       }
       fuse_session_unmount(se);
     }
