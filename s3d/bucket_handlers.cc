@@ -80,6 +80,37 @@ ApiStatus GetBucketVersioning(RequestContext& ctx) {
   return {};
 }
 
+ApiStatus PutBucketVersioning(RequestContext& ctx) {
+  auto body = ReadSmallBody(ctx.req, ctx.reader, ctx.auth, 64 * 1024);
+  if (!body.ok()) return body.error();
+  auto request = ParseVersioningConfiguration(*body);
+  if (!request.ok()) return request.error();
+  ApiStatus exists = RequireBucket(ctx);
+  if (!exists.ok()) return exists;
+  // Suspended is what the store does anyway (one "null" version per key, replaced by every
+  // write), so it is accepted and changes nothing; keeping versions it cannot do.
+  if (request->status == "Enabled" || request->mfa_delete == "Enabled") {
+    return errors::NotImplemented(
+        "natss3 buckets are unversioned: the NATS object store keeps one version per key, so "
+        "versioning cannot be enabled (Suspended is accepted and changes nothing)");
+  }
+  SendEmpty(ctx.res, 200);
+  return {};
+}
+
+ApiStatus ListObjectVersions(RequestContext& ctx) {
+  auto params = ParseVersionListParams(ctx.address);
+  if (!params.ok()) return params.error();
+  auto index = ctx.store.Index(ctx.address.bucket);
+  if (!index.ok()) return FromStatus(index.status(), ErrorContext::kBucket);
+  uint64_t written = ctx.revisions.Get(ctx.address.bucket);
+  if (written > 0) (*index)->WaitForRevision(written, std::chrono::seconds(2));
+  ListingIndex::Page page;
+  if (params->max_keys > 0) page = (*index)->List(ToQuery(*params));
+  SendXml(ctx.res, 200, ListVersionsXml(ctx.address.bucket, *params, page));
+  return {};
+}
+
 ApiStatus ListObjects(RequestContext& ctx, bool v2) {
   auto params = ParseListParams(ctx.address, v2);
   if (!params.ok()) return params.error();
@@ -102,7 +133,19 @@ ApiStatus DeleteObjects(RequestContext& ctx) {
   if (!exists.ok()) return exists;
   XmlWriter xml;
   xml.Open("DeleteResult", true);
-  for (const std::string& key : request->keys) {
+  for (size_t i = 0; i < request->keys.size(); ++i) {
+    const std::string& key = request->keys[i];
+    const std::optional<std::string>& version = request->version_ids[i];
+    ApiStatus version_ok = version ? CheckVersionId(*version) : ApiStatus();
+    if (!version_ok.ok()) {
+      xml.Open("Error");
+      xml.Element("Key", key);
+      xml.Element("VersionId", *version);
+      xml.Element("Code", version_ok.error().code);
+      xml.Element("Message", version_ok.error().message);
+      xml.Close("Error");
+      continue;
+    }
     Status st = ctx.store.Delete(ctx.address.bucket, key);
     if (st.ok() || st.code() == Code::kNotFound) {
       if (st.ok()) {
@@ -112,6 +155,7 @@ ApiStatus DeleteObjects(RequestContext& ctx) {
       if (!request->quiet) {
         xml.Open("Deleted");
         xml.Element("Key", key);
+        if (version) xml.Element("VersionId", *version);
         xml.Close("Deleted");
       }
       continue;
@@ -119,6 +163,7 @@ ApiStatus DeleteObjects(RequestContext& ctx) {
     ApiError error = FromStatus(st, ErrorContext::kObject);
     xml.Open("Error");
     xml.Element("Key", key);
+    if (version) xml.Element("VersionId", *version);
     xml.Element("Code", error.code);
     xml.Element("Message", error.message);
     xml.Close("Error");

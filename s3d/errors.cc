@@ -66,6 +66,12 @@ ApiError NoSuchUpload() {
           "upload may have been aborted or completed.",
           404};
 }
+ApiError NoSuchVersion() {
+  return {"NoSuchVersion",
+          "The specified version does not exist. (natss3 buckets are unversioned: the only "
+          "version of an object is \"null\")",
+          404};
+}
 ApiError BucketNotEmpty() {
   return {"BucketNotEmpty", "The bucket you tried to delete is not empty", 409};
 }

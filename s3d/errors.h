@@ -58,6 +58,7 @@ ApiError AccessDenied(std::string message = "Access Denied");
 ApiError NoSuchBucket();
 ApiError NoSuchKey();
 ApiError NoSuchUpload();
+ApiError NoSuchVersion();
 ApiError BucketNotEmpty();
 ApiError BucketAlreadyOwnedByYou();
 ApiError InvalidBucketName(std::string message);

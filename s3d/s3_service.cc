@@ -163,6 +163,16 @@ ApiStatus S3Service::Dispatch(RequestContext& ctx) {
     ApiStatus exists = RequireBucket(ctx);
     if (!exists.ok()) return exists;
   }
+  bool names_version = ctx.op == Operation::kGetObject || ctx.op == Operation::kHeadObject ||
+                       ctx.op == Operation::kDeleteObject ||
+                       ctx.op == Operation::kGetObjectTagging ||
+                       ctx.op == Operation::kPutObjectTagging ||
+                       ctx.op == Operation::kDeleteObjectTagging;
+  if (names_version && ctx.address.Has("versionId")) {
+    ApiStatus version = CheckVersionId(ctx.address);
+    if (!version.ok()) return version;
+    ctx.res.set_header("x-amz-version-id", "null");
+  }
   switch (ctx.op) {
     case Operation::kListBuckets: return ListBuckets(ctx);
     case Operation::kCreateBucket: return CreateBucket(ctx);
@@ -188,6 +198,8 @@ ApiStatus S3Service::Dispatch(RequestContext& ctx) {
     case Operation::kCompleteMultipartUpload: return CompleteMultipartUpload(ctx);
     case Operation::kAbortMultipartUpload: return AbortMultipartUpload(ctx);
     case Operation::kListParts: return ListParts(ctx);
+    case Operation::kListObjectVersions: return ListObjectVersions(ctx);
+    case Operation::kPutBucketVersioning: return PutBucketVersioning(ctx);
     case Operation::kNotImplemented:
     case Operation::kMethodNotAllowed: break;
   }

@@ -1,0 +1,174 @@
+// S3 conformance details clients and conformance harnesses rely on, in-process on a real
+// nats-server: the versioning surface of an unversioned store (ListObjectVersions, the "null"
+// version id), bucket lifecycle, ETags of objects other NATS clients wrote, metadata bytes and
+// the paging of the multipart listings.
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "natss3/multipart.h"
+#include "s3_test_client.h"
+#include "support/temp_dir.h"
+
+namespace natss3::s3d::test {
+namespace {
+
+size_t Count(const std::string& haystack, const std::string& needle) {
+  size_t n = 0;
+  for (size_t at = haystack.find(needle); at != std::string::npos;
+       at = haystack.find(needle, at + 1))
+    ++n;
+  return n;
+}
+
+// Text of the first <tag>...</tag> ("" when absent).
+std::string Field(const std::string& xml, const std::string& tag) {
+  size_t a = xml.find("<" + tag + ">");
+  if (a == std::string::npos) return "";
+  a += tag.size() + 2;
+  return xml.substr(a, xml.find("</" + tag + ">", a) - a);
+}
+
+class S3Conformance : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    bucket_ = UniqueBucket("conf");
+    ASSERT_EQ(client_.Send("PUT", "/" + bucket_).status, 200);
+  }
+  HttpResponse Put(const std::string& key, const std::string& body, s3::HeaderMap headers = {}) {
+    return client_.Send("PUT", "/" + bucket_ + "/" + key, "", std::move(headers), body);
+  }
+  HttpResponse Versions(const std::string& query = "") {
+    return client_.Send("GET", "/" + bucket_, "versions" + (query.empty() ? "" : "&" + query));
+  }
+  InProcessDaemon& daemon_ = SharedDaemon();
+  S3TestClient client_{SharedDaemon().port()};
+  std::string bucket_;
+};
+
+TEST_F(S3Conformance, ListObjectVersionsShowsEveryObjectAsItsNullVersion) {
+  for (const char* key : {"a", "d/x", "d/y", "e", "f%20g"}) ASSERT_EQ(Put(key, key).status, 200);
+  auto all = Versions();
+  ASSERT_EQ(all.status, 200) << all.body;
+  EXPECT_NE(all.body.find("<ListVersionsResult"), std::string::npos);
+  EXPECT_EQ(Count(all.body, "<Version>"), 5u) << all.body;
+  EXPECT_EQ(Count(all.body, "<VersionId>null</VersionId><IsLatest>true</IsLatest>"), 5u);
+  EXPECT_NE(all.body.find("<Key>f g</Key>"), std::string::npos);
+  EXPECT_NE(all.body.find("<ETag>&quot;" + Md5Hex("a") + "&quot;</ETag>"), std::string::npos);
+  EXPECT_EQ(Field(all.body, "IsTruncated"), "false");
+
+  auto grouped = Versions("delimiter=%2F");
+  EXPECT_EQ(Count(grouped.body, "<Version>"), 3u) << grouped.body;
+  EXPECT_NE(grouped.body.find("<CommonPrefixes><Prefix>d/</Prefix></CommonPrefixes>"),
+            std::string::npos);
+  auto prefixed = Versions("prefix=d%2F");
+  EXPECT_EQ(Count(prefixed.body, "<Version>"), 2u) << prefixed.body;
+  auto encoded = Versions("encoding-type=url&prefix=f");
+  EXPECT_NE(encoded.body.find("<Key>f%20g</Key>"), std::string::npos) << encoded.body;
+  EXPECT_NE(encoded.body.find("<EncodingType>url</EncodingType>"), std::string::npos);
+
+  // Paging with key-marker and version-id-marker visits every key once.
+  std::vector<std::string> seen;
+  std::string query = "max-keys=2";
+  for (int page = 0; page < 10; ++page) {
+    auto r = Versions(query);
+    ASSERT_EQ(r.status, 200) << r.body;
+    for (size_t at = r.body.find("<Key>"); at != std::string::npos;
+         at = r.body.find("<Key>", at + 1)) {
+      seen.push_back(r.body.substr(at + 5, r.body.find("</Key>", at) - at - 5));
+    }
+    if (Field(r.body, "IsTruncated") != "true") break;
+    EXPECT_EQ(Field(r.body, "NextVersionIdMarker"), "null");
+    query = "max-keys=2&key-marker=" + UriEncode(Field(r.body, "NextKeyMarker"), true) +
+            "&version-id-marker=null";
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{"a", "d/x", "d/y", "e", "f g"}));
+
+  EXPECT_EQ(Versions("version-id-marker=null").ErrorCode(), "InvalidArgument");
+  EXPECT_EQ(Versions("key-marker=a&version-id-marker=abc").ErrorCode(), "InvalidArgument");
+  EXPECT_EQ(client_.Send("GET", "/" + UniqueBucket("gone"), "versions").ErrorCode(),
+            "NoSuchBucket");
+}
+
+TEST_F(S3Conformance, BucketVersioningIsNeverEnabled) {
+  auto get = client_.Send("GET", "/" + bucket_, "versioning");
+  ASSERT_EQ(get.status, 200);
+  EXPECT_EQ(get.body.find("<Status>"), std::string::npos) << "never enabled: " << get.body;
+  auto enable =
+      client_.Send("PUT", "/" + bucket_, "versioning", {},
+                   "<VersioningConfiguration><Status>Enabled</Status></VersioningConfiguration>");
+  EXPECT_EQ(enable.status, 501);
+  EXPECT_EQ(enable.ErrorCode(), "NotImplemented");
+  EXPECT_NE(enable.body.find("unversioned"), std::string::npos) << enable.body;
+  auto suspend =
+      client_.Send("PUT", "/" + bucket_, "versioning", {},
+                   "<VersioningConfiguration><Status>Suspended</Status></VersioningConfiguration>");
+  EXPECT_EQ(suspend.status, 200) << suspend.body;
+  auto bad = client_.Send("PUT", "/" + bucket_, "versioning", {},
+                          "<VersioningConfiguration><Status>On</Status></VersioningConfiguration>");
+  EXPECT_EQ(bad.ErrorCode(), "MalformedXML");
+  EXPECT_EQ(client_.Send("GET", "/" + bucket_, "versioning").body.find("<Status>"),
+            std::string::npos);
+}
+
+TEST_F(S3Conformance, NullVersionIdNamesTheObject) {
+  ASSERT_EQ(Put("k", "data").status, 200);
+  std::string path = "/" + bucket_ + "/k";
+  auto get = client_.Send("GET", path, "versionId=null");
+  ASSERT_EQ(get.status, 200) << get.body;
+  EXPECT_EQ(get.body, "data");
+  EXPECT_EQ(get.Header("x-amz-version-id"), "null");
+  EXPECT_EQ(client_.Send("HEAD", path, "versionId=null").status, 200);
+  EXPECT_EQ(client_.Send("GET", path, "tagging&versionId=null").status, 200);
+  auto other = client_.Send("GET", path, "versionId=3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrH");
+  EXPECT_EQ(other.status, 404);
+  EXPECT_EQ(other.ErrorCode(), "NoSuchVersion");
+  EXPECT_EQ(client_.Send("HEAD", path, "versionId=3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrH").status, 404);
+  EXPECT_EQ(client_.Send("GET", path, "versionId=v2").ErrorCode(), "InvalidArgument");
+  EXPECT_EQ(client_.Send("DELETE", path, "versionId=v2").ErrorCode(), "InvalidArgument");
+  EXPECT_EQ(client_.Send("GET", path).body, "data") << "a refused delete keeps the object";
+
+  // Copy from the null version; another version is refused.
+  auto copy = client_.Send("PUT", "/" + bucket_ + "/copy", "",
+                           {{"x-amz-copy-source", "/" + bucket_ + "/k?versionId=null"}});
+  EXPECT_EQ(copy.status, 200) << copy.body;
+  EXPECT_EQ(client_.Send("GET", "/" + bucket_ + "/copy").body, "data");
+  auto bad_copy = client_.Send("PUT", "/" + bucket_ + "/copy2", "",
+                               {{"x-amz-copy-source", "/" + bucket_ + "/k?versionId=zz"}});
+  EXPECT_EQ(bad_copy.ErrorCode(), "InvalidArgument") << bad_copy.body;
+
+  auto del = client_.Send("DELETE", path, "versionId=null");
+  EXPECT_EQ(del.status, 204);
+  EXPECT_EQ(del.Header("x-amz-version-id"), "null");
+  EXPECT_EQ(client_.Send("GET", path).status, 404);
+  EXPECT_EQ(client_.Send("DELETE", path, "versionId=null").status, 204) << "already gone";
+}
+
+TEST_F(S3Conformance, DeleteObjectsWithNullVersionIds) {
+  ASSERT_EQ(Put("a", "1").status, 200);
+  ASSERT_EQ(Put("b", "2").status, 200);
+  ASSERT_EQ(Put("c", "3").status, 200);
+  std::string body =
+      "<Delete><Object><Key>a</Key><VersionId>null</VersionId></Object>"
+      "<Object><Key>b</Key><VersionId>3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrH</VersionId></Object>"
+      "<Object><Key>c</Key></Object></Delete>";
+  auto r = client_.Send("POST", "/" + bucket_, "delete", {{"content-md5", Md5Base64(body)}}, body);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(r.body.find("<Deleted><Key>a</Key><VersionId>null</VersionId></Deleted>"),
+            std::string::npos)
+      << r.body;
+  EXPECT_NE(r.body.find("<Deleted><Key>c</Key></Deleted>"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("<Error><Key>b</Key><VersionId>3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrH</VersionId>"
+                        "<Code>NoSuchVersion</Code>"),
+            std::string::npos)
+      << r.body;
+  EXPECT_EQ(client_.Send("GET", "/" + bucket_ + "/a").status, 404);
+  EXPECT_EQ(client_.Send("GET", "/" + bucket_ + "/b").body, "2");
+  // A harness empties the bucket by listing versions and deleting each null version.
+  EXPECT_EQ(client_.Send("DELETE", "/" + bucket_ + "/b", "versionId=null").status, 204);
+  EXPECT_EQ(Count(Versions().body, "<Version>"), 0u);
+  EXPECT_EQ(client_.Send("DELETE", "/" + bucket_).status, 204);
+}
+
+}  // namespace
+}  // namespace natss3::s3d::test
