@@ -26,15 +26,47 @@ ApiStatus CreateBucket(RequestContext& ctx) {
   if (!body.ok()) return body.error();
   ApiStatus config = ParseCreateBucketConfiguration(*body);
   if (!config.ok()) return config;
-  if (ctx.store.GetBucketStatus(ctx.address.bucket).ok()) return errors::BucketAlreadyOwnedByYou();
-  BucketConfig bucket;
-  bucket.bucket = ctx.address.bucket;
-  auto created = ctx.store.CreateBucket(bucket);
-  if (!created.ok()) return FromStatus(created.status(), ErrorContext::kBucket);
+  // Re-creating a bucket the caller owns (may write) answers 200 and keeps its objects, as S3
+  // does in us-east-1 (the region natss3d reports); buckets of other keys never get here (see
+  // S3Service::Dispatch: BucketAlreadyExists).
+  if (!ctx.store.GetBucketStatus(ctx.address.bucket).ok()) {
+    BucketConfig bucket;
+    bucket.bucket = ctx.address.bucket;
+    auto created = ctx.store.CreateBucket(bucket);
+    if (!created.ok() && created.status().code() != Code::kAlreadyExists) {
+      return FromStatus(created.status(), ErrorContext::kBucket);
+    }
+  }
+  ctx.buckets.Remember(ctx.address.bucket);
   ctx.res.set_header("Location", "/" + ctx.address.bucket);
   SendEmpty(ctx.res, 200);
   return {};
 }
+
+namespace {
+ApiStatus AbortAllUploads(RequestContext& ctx) {
+  const std::string& bucket = ctx.address.bucket;
+  auto uploads = ctx.uploads.List(bucket);
+  if (!uploads.ok()) return FromStatus(uploads.status(), ErrorContext::kService);
+  for (const UploadRecord& upload : *uploads) {
+    Status removed = ctx.uploads.Remove(bucket, upload.upload_id);
+    if (!removed.ok() && removed.code() != Code::kNotFound) {
+      return FromStatus(removed, ErrorContext::kService);
+    }
+  }
+  // Part records whose upload was already gone (an abort or crash cut short): their blobs go
+  // with the bucket's stream, the records are deleted here.
+  auto refs = ctx.uploads.PartReferences(bucket);
+  if (!refs.ok()) return FromStatus(refs.status(), ErrorContext::kService);
+  for (const MultipartStore::OrphanPart& orphan : refs->orphans) {
+    Status deleted = ctx.uploads.DeletePartRecord(orphan.key);
+    if (!deleted.ok() && deleted.code() != Code::kNotFound) {
+      return FromStatus(deleted, ErrorContext::kService);
+    }
+  }
+  return {};
+}
+}  // namespace
 
 ApiStatus DeleteBucket(RequestContext& ctx) {
   auto index = ctx.store.Index(ctx.address.bucket);
@@ -42,8 +74,10 @@ ApiStatus DeleteBucket(RequestContext& ctx) {
   uint64_t written = ctx.revisions.Get(ctx.address.bucket);
   if (written > 0) (*index)->WaitForRevision(written, std::chrono::seconds(2));
   if (!(*index)->empty()) return errors::BucketNotEmpty();
-  auto uploads = ctx.uploads.List(ctx.address.bucket);
-  if (uploads.ok() && !uploads->empty()) return errors::BucketNotEmpty();
+  // In-progress multipart uploads do not keep a bucket alive: S3 aborts them with it. Their
+  // part blobs are purged and their records deleted, so nothing of them outlives the bucket.
+  ApiStatus aborted = AbortAllUploads(ctx);
+  if (!aborted.ok()) return aborted;
   Status st = ctx.store.DeleteBucket(ctx.address.bucket);
   if (!st.ok()) return FromStatus(st, ErrorContext::kBucket);
   ctx.revisions.Forget(ctx.address.bucket);

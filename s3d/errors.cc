@@ -75,6 +75,12 @@ ApiError NoSuchVersion() {
 ApiError BucketNotEmpty() {
   return {"BucketNotEmpty", "The bucket you tried to delete is not empty", 409};
 }
+ApiError BucketAlreadyExists() {
+  return {"BucketAlreadyExists",
+          "The requested bucket name is not available. The bucket namespace is shared by all "
+          "users of the system. Please select a different name and try again.",
+          409};
+}
 ApiError BucketAlreadyOwnedByYou() {
   return {"BucketAlreadyOwnedByYou",
           "Your previous request to create the named bucket succeeded and you already own it.",

@@ -61,6 +61,7 @@ ApiError NoSuchUpload();
 ApiError NoSuchVersion();
 ApiError BucketNotEmpty();
 ApiError BucketAlreadyOwnedByYou();
+ApiError BucketAlreadyExists();
 ApiError InvalidBucketName(std::string message);
 ApiError KeyTooLong();
 ApiError InvalidRange();

@@ -158,7 +158,14 @@ ApiStatus S3Service::Dispatch(RequestContext& ctx) {
     if (!valid.ok()) return valid;
   }
   ApiStatus allowed = ctx.auth_gate.Authorize(ctx.auth, ctx.op, ctx.address.bucket);
-  if (!allowed.ok()) return allowed;
+  if (!allowed.ok()) {
+    // S3 bucket names are global: creating one that exists and belongs to another key is
+    // BucketAlreadyExists, not AccessDenied.
+    if (ctx.op == Operation::kCreateBucket && ctx.store.GetBucketStatus(ctx.address.bucket).ok()) {
+      return errors::BucketAlreadyExists();
+    }
+    return allowed;
+  }
   if (!ctx.address.key.empty() && !ctx.buckets.Fresh(ctx.address.bucket)) {
     ApiStatus exists = RequireBucket(ctx);
     if (!exists.ok()) return exists;

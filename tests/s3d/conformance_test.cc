@@ -170,5 +170,62 @@ TEST_F(S3Conformance, DeleteObjectsWithNullVersionIds) {
   EXPECT_EQ(client_.Send("DELETE", "/" + bucket_).status, 204);
 }
 
+// Starts an upload of `key` with `parts` small parts; returns its id.
+std::string StartUpload(S3TestClient& client, const std::string& bucket, const std::string& key,
+                        int parts) {
+  auto r = client.Send("POST", "/" + bucket + "/" + key, "uploads");
+  EXPECT_EQ(r.status, 200) << r.body;
+  std::string id = Field(r.body, "UploadId");
+  for (int n = 1; n <= parts; ++n) {
+    auto part = client.Send("PUT", "/" + bucket + "/" + key,
+                            "partNumber=" + std::to_string(n) + "&uploadId=" + id, {},
+                            natss3::test::RandomBytes(1000 + n, n));
+    EXPECT_EQ(part.status, 200) << part.body;
+  }
+  return id;
+}
+
+TEST_F(S3Conformance, DeleteBucketAbortsInProgressUploads) {
+  MultipartStore& uploads = daemon_.service().uploads();
+  std::string first = StartUpload(client_, bucket_, "big/one", 3);
+  StartUpload(client_, bucket_, "big/two", 1);
+  ASSERT_EQ(uploads.List(bucket_)->size(), 2u);
+  // With an object as well, the bucket stays, uploads included.
+  ASSERT_EQ(Put("obj", "x").status, 200);
+  auto refused = client_.Send("DELETE", "/" + bucket_);
+  EXPECT_EQ(refused.status, 409);
+  EXPECT_EQ(refused.ErrorCode(), "BucketNotEmpty");
+  EXPECT_EQ(uploads.List(bucket_)->size(), 2u);
+  ASSERT_EQ(client_.Send("DELETE", "/" + bucket_ + "/obj").status, 204);
+
+  auto deleted = client_.Send("DELETE", "/" + bucket_);
+  ASSERT_EQ(deleted.status, 204) << deleted.body;
+  EXPECT_EQ(client_.Send("HEAD", "/" + bucket_).status, 404);
+  EXPECT_TRUE(uploads.List(bucket_)->empty());
+  auto refs = uploads.PartReferences(bucket_);
+  ASSERT_TRUE(refs.ok());
+  EXPECT_TRUE(refs->live.empty());
+  EXPECT_TRUE(refs->orphans.empty()) << "no part record outlives the bucket";
+  EXPECT_EQ(client_.Send("GET", "/" + bucket_ + "/big/one", "uploadId=" + first).status, 404);
+  // A bucket of the same name starts empty.
+  ASSERT_EQ(client_.Send("PUT", "/" + bucket_).status, 200);
+  EXPECT_EQ(Count(client_.Send("GET", "/" + bucket_, "uploads").body, "<Upload>"), 0u);
+}
+
+TEST_F(S3Conformance, CreateBucketAgainKeepsItsObjects) {
+  ASSERT_EQ(Put("kept", "data").status, 200);
+  auto again = client_.Send("PUT", "/" + bucket_);
+  EXPECT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(again.Header("location"), "/" + bucket_);
+  EXPECT_EQ(client_.Send("GET", "/" + bucket_ + "/kept").body, "data");
+  // Another key's bucket: the name is taken.
+  S3TestClient scoped(daemon_.port(), kScopedKey, kScopedSecret);
+  auto taken = scoped.Send("PUT", "/" + bucket_);
+  EXPECT_EQ(taken.status, 409);
+  EXPECT_EQ(taken.ErrorCode(), "BucketAlreadyExists");
+  EXPECT_EQ(scoped.Send("PUT", "/" + UniqueBucket("notmine")).ErrorCode(), "AccessDenied");
+  EXPECT_EQ(client_.Send("GET", "/" + bucket_ + "/kept").body, "data");
+}
+
 }  // namespace
 }  // namespace natss3::s3d::test

@@ -33,8 +33,7 @@ class S3Integration : public ::testing::Test {
 
 TEST_F(S3Integration, BucketLifecycle) {
   auto again = client_.Send("PUT", "/" + bucket_);
-  EXPECT_EQ(again.status, 409);
-  EXPECT_EQ(again.ErrorCode(), "BucketAlreadyOwnedByYou");
+  EXPECT_EQ(again.status, 200) << "us-east-1: re-creating an owned bucket is fine";
   EXPECT_EQ(client_.Send("HEAD", "/" + bucket_).status, 200);
   auto list = client_.Send("GET", "/");
   ASSERT_EQ(list.status, 200);
