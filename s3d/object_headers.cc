@@ -51,8 +51,11 @@ std::string EtagOf(std::string_view md5_hex, std::string_view etag_header,
   if (!etag_header.empty()) return "\"" + std::string(etag_header) + "\"";
   if (!md5_hex.empty()) return "\"" + std::string(md5_hex) + "\"";
   if (!digest.empty()) {
+    // Not an MD5, so it must not look like one: clients that compare MD5s (rclone, s3cmd,
+    // SDK transfer managers) skip ETags with a "-N" suffix, as for multipart uploads, where
+    // a bare 32-digit hex value would be reported as corruption.
     auto raw = ParseDigest(digest);
-    if (raw.ok() && raw->size() >= 16) return "\"" + HexEncode(raw->substr(0, 16)) + "\"";
+    if (raw.ok() && raw->size() >= 16) return "\"" + HexEncode(raw->substr(0, 16)) + "-1\"";
   }
   return "\"d41d8cd98f00b204e9800998ecf8427e\"";
 }

@@ -1,6 +1,6 @@
 // How S3 object headers live in the object's NATS headers (so nats.go sees Content-Type etc.),
 // and ETags: quoted MD5 hex from the core's MD5 header, the multipart ETag header, or, for
-// objects written by other NATS clients, a stable value derived from their SHA-256 digest.
+// objects written by other NATS clients, a stable "<hex>-1" value derived from their SHA-256.
 #pragma once
 
 #include <httplib.h>
@@ -23,8 +23,10 @@ inline constexpr const char* kTaggingHeader = "Natss3-Tagging";
 // Checksums the client supplied at upload: "Natss3-Checksum-CRC32" etc., base64 values.
 inline constexpr const char* kChecksumHeaderPrefix = "Natss3-Checksum-";
 
-// Quoted ETag: etag_header if set, else md5 hex, else the first 16 bytes of the SHA-256 digest in
-// hex (stable for objects written by other clients), else the MD5 of the empty string.
+// Quoted ETag: etag_header if set, else md5 hex, else (objects other NATS clients wrote, which
+// record only a SHA-256) the first 16 bytes of the digest in hex with a "-1" suffix: stable, and
+// never of an MD5's form, so MD5-comparing clients do not report corruption. Else the MD5 of the
+// empty string.
 std::string EtagOf(std::string_view md5_hex, std::string_view etag_header,
                    std::string_view digest);
 std::string EtagOf(const ObjectInfo& info);

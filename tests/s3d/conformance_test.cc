@@ -4,9 +4,11 @@
 // the paging of the multipart listings.
 #include <gtest/gtest.h>
 
+#include <regex>
 #include <thread>
 
 #include "natss3/multipart.h"
+#include "natss3/types.h"
 #include "s3_test_client.h"
 #include "support/temp_dir.h"
 
@@ -225,6 +227,45 @@ TEST_F(S3Conformance, CreateBucketAgainKeepsItsObjects) {
   EXPECT_EQ(taken.ErrorCode(), "BucketAlreadyExists");
   EXPECT_EQ(scoped.Send("PUT", "/" + UniqueBucket("notmine")).ErrorCode(), "AccessDenied");
   EXPECT_EQ(client_.Send("GET", "/" + bucket_ + "/kept").body, "data");
+}
+
+// An object as nats.go or the nats CLI leave it: a SHA-256 digest and no MD5 header.
+TEST_F(S3Conformance, EtagsOfObjectsWithoutAnMd5NeverLookLikeOne) {
+  std::string data = natss3::test::RandomBytes(70000, 5);
+  ASSERT_EQ(Put("foreign", data).status, 200);
+  ASSERT_EQ(Put("native", data).status, 200);
+  auto stripped = daemon_.store().ModifyMeta(bucket_, "foreign", [](ObjectInfo& info) {
+    info.meta.headers.erase(kMd5Header);
+    return Status::OK();
+  });
+  ASSERT_TRUE(stripped.ok()) << stripped.status().ToString();
+  ASSERT_TRUE(stripped->Header(kMd5Header).empty());
+
+  std::string path = "/" + bucket_ + "/foreign";
+  auto head = client_.Send("HEAD", path);
+  ASSERT_EQ(head.status, 200);
+  std::string etag = head.Header("etag");
+  EXPECT_TRUE(std::regex_match(etag, std::regex("\"[0-9a-f]{32}-1\""))) << etag;
+  EXPECT_NE(etag, "\"" + Md5Hex(data) + "\"");
+  EXPECT_EQ(client_.Send("HEAD", "/" + bucket_ + "/native").Header("etag"),
+            "\"" + Md5Hex(data) + "\"")
+      << "objects with an MD5 keep it as their ETag";
+  // Every other place shows and compares the same ETag.
+  EXPECT_EQ(client_.Send("GET", path).Header("etag"), etag);
+  EXPECT_EQ(client_.Send("GET", path, "", {{"if-match", etag}}).status, 200);
+  EXPECT_EQ(client_.Send("GET", path, "", {{"if-none-match", etag}}).status, 304);
+  std::string xml_etag = "<ETag>&quot;" + etag.substr(1, etag.size() - 2) + "&quot;</ETag>";
+  EXPECT_NE(client_.Send("GET", "/" + bucket_, "list-type=2").body.find(xml_etag),
+            std::string::npos);
+  EXPECT_NE(client_.Send("GET", "/" + bucket_).body.find(xml_etag), std::string::npos);
+  EXPECT_NE(Versions().body.find(xml_etag), std::string::npos);
+  auto copy = client_.Send("PUT", "/" + bucket_ + "/copied", "",
+                           {{"x-amz-copy-source", path}, {"x-amz-copy-source-if-match", etag}});
+  ASSERT_EQ(copy.status, 200) << copy.body;
+  // The copy was written by natss3d: it has an MD5, and says so.
+  EXPECT_NE(copy.body.find("&quot;" + Md5Hex(data) + "&quot;"), std::string::npos) << copy.body;
+  auto put_if = Put("foreign", "new", {{"if-match", etag}});
+  EXPECT_EQ(put_if.status, 200) << put_if.body;
 }
 
 }  // namespace
