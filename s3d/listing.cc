@@ -86,7 +86,8 @@ ApiResult<ListParams> ParseListParams(const S3Address& a, bool v2) {
   params.marker = a.Get("marker");
   params.start_after = a.Get("start-after");
   params.fetch_owner = a.Get("fetch-owner") == "true";
-  if (v2 && a.Has("continuation-token")) {
+  // An empty token is a first page, as S3 answers it (SDKs send one when a loop starts with "").
+  if (v2 && !a.Get("continuation-token").empty()) {
     params.continuation_token = a.Get("continuation-token");
     auto decoded = DecodeContinuationToken(params.continuation_token);
     if (!decoded.ok()) return decoded.error();

@@ -35,6 +35,13 @@ std::string EtagOf(const ObjectInfo& info);
 // Expires and x-amz-meta-* of a request, as object headers. Fails when user metadata exceeds
 // S3's 2 KB limit.
 ApiResult<Headers> ObjectHeadersFromRequest(const httplib::Request& req);
+// User metadata values as S3 treats them: stored as UTF-8 text (RFC 2047 encoded words, e.g.
+// "=?UTF-8?B?w6k=?=", decoded; anything else kept byte for byte), returned as is when plain
+// printable US-ASCII and otherwise as one RFC 2047 "=?UTF-8?B?...?=" word (bytes that are not
+// UTF-8 are taken as ISO-8859-1, the charset of HTTP header bytes).
+std::string DecodeMetadataValue(std::string_view value);
+std::string EncodeMetadataValue(std::string_view value);
+
 // Keeps only the natss3 bookkeeping headers of `stored` (tags, checksums) for a REPLACE copy.
 void CopyBookkeepingHeaders(const Headers& from, Headers* to, bool include_tags);
 

@@ -77,6 +77,10 @@ TEST_F(S3Conformance2e, Boto3VersionsListingAndNullVersionDeletes) {
   Boto3("versions", "b3-versions");
 }
 
+TEST_F(S3Conformance2e, Boto3BucketLifecycle) { Boto3("lifecycle", "b3-lifecycle"); }
+
+TEST_F(S3Conformance2e, Boto3MetadataAndListingPaging) { Boto3("details", "b3-details"); }
+
 // aws CLI v1: list-object-versions, then delete-objects with the listed (null) version ids.
 TEST_F(S3Conformance2e, AwsCliEmptiesABucketThroughItsVersions) {
   ASSERT_EQ(Aws({"s3", "mb", "s3://cli-versions"}), 0);
