@@ -26,15 +26,47 @@ ApiStatus CreateBucket(RequestContext& ctx) {
   if (!body.ok()) return body.error();
   ApiStatus config = ParseCreateBucketConfiguration(*body);
   if (!config.ok()) return config;
-  if (ctx.store.GetBucketStatus(ctx.address.bucket).ok()) return errors::BucketAlreadyOwnedByYou();
-  BucketConfig bucket;
-  bucket.bucket = ctx.address.bucket;
-  auto created = ctx.store.CreateBucket(bucket);
-  if (!created.ok()) return FromStatus(created.status(), ErrorContext::kBucket);
+  // Re-creating a bucket the caller owns (may write) answers 200 and keeps its objects, as S3
+  // does in us-east-1 (the region natss3d reports); buckets of other keys never get here (see
+  // S3Service::Dispatch: BucketAlreadyExists).
+  if (!ctx.store.GetBucketStatus(ctx.address.bucket).ok()) {
+    BucketConfig bucket;
+    bucket.bucket = ctx.address.bucket;
+    auto created = ctx.store.CreateBucket(bucket);
+    if (!created.ok() && created.status().code() != Code::kAlreadyExists) {
+      return FromStatus(created.status(), ErrorContext::kBucket);
+    }
+  }
+  ctx.buckets.Remember(ctx.address.bucket);
   ctx.res.set_header("Location", "/" + ctx.address.bucket);
   SendEmpty(ctx.res, 200);
   return {};
 }
+
+namespace {
+ApiStatus AbortAllUploads(RequestContext& ctx) {
+  const std::string& bucket = ctx.address.bucket;
+  auto uploads = ctx.uploads.List(bucket);
+  if (!uploads.ok()) return FromStatus(uploads.status(), ErrorContext::kService);
+  for (const UploadRecord& upload : *uploads) {
+    Status removed = ctx.uploads.Remove(bucket, upload.upload_id);
+    if (!removed.ok() && removed.code() != Code::kNotFound) {
+      return FromStatus(removed, ErrorContext::kService);
+    }
+  }
+  // Part records whose upload was already gone (an abort or crash cut short): their blobs go
+  // with the bucket's stream, the records are deleted here.
+  auto refs = ctx.uploads.PartReferences(bucket);
+  if (!refs.ok()) return FromStatus(refs.status(), ErrorContext::kService);
+  for (const MultipartStore::OrphanPart& orphan : refs->orphans) {
+    Status deleted = ctx.uploads.DeletePartRecord(orphan.key);
+    if (!deleted.ok() && deleted.code() != Code::kNotFound) {
+      return FromStatus(deleted, ErrorContext::kService);
+    }
+  }
+  return {};
+}
+}  // namespace
 
 ApiStatus DeleteBucket(RequestContext& ctx) {
   auto index = ctx.store.Index(ctx.address.bucket);
@@ -42,8 +74,10 @@ ApiStatus DeleteBucket(RequestContext& ctx) {
   uint64_t written = ctx.revisions.Get(ctx.address.bucket);
   if (written > 0) (*index)->WaitForRevision(written, std::chrono::seconds(2));
   if (!(*index)->empty()) return errors::BucketNotEmpty();
-  auto uploads = ctx.uploads.List(ctx.address.bucket);
-  if (uploads.ok() && !uploads->empty()) return errors::BucketNotEmpty();
+  // In-progress multipart uploads do not keep a bucket alive: S3 aborts them with it. Their
+  // part blobs are purged and their records deleted, so nothing of them outlives the bucket.
+  ApiStatus aborted = AbortAllUploads(ctx);
+  if (!aborted.ok()) return aborted;
   Status st = ctx.store.DeleteBucket(ctx.address.bucket);
   if (!st.ok()) return FromStatus(st, ErrorContext::kBucket);
   ctx.revisions.Forget(ctx.address.bucket);
@@ -80,6 +114,37 @@ ApiStatus GetBucketVersioning(RequestContext& ctx) {
   return {};
 }
 
+ApiStatus PutBucketVersioning(RequestContext& ctx) {
+  auto body = ReadSmallBody(ctx.req, ctx.reader, ctx.auth, 64 * 1024);
+  if (!body.ok()) return body.error();
+  auto request = ParseVersioningConfiguration(*body);
+  if (!request.ok()) return request.error();
+  ApiStatus exists = RequireBucket(ctx);
+  if (!exists.ok()) return exists;
+  // Suspended is what the store does anyway (one "null" version per key, replaced by every
+  // write), so it is accepted and changes nothing; keeping versions it cannot do.
+  if (request->status == "Enabled" || request->mfa_delete == "Enabled") {
+    return errors::NotImplemented(
+        "natss3 buckets are unversioned: the NATS object store keeps one version per key, so "
+        "versioning cannot be enabled (Suspended is accepted and changes nothing)");
+  }
+  SendEmpty(ctx.res, 200);
+  return {};
+}
+
+ApiStatus ListObjectVersions(RequestContext& ctx) {
+  auto params = ParseVersionListParams(ctx.address);
+  if (!params.ok()) return params.error();
+  auto index = ctx.store.Index(ctx.address.bucket);
+  if (!index.ok()) return FromStatus(index.status(), ErrorContext::kBucket);
+  uint64_t written = ctx.revisions.Get(ctx.address.bucket);
+  if (written > 0) (*index)->WaitForRevision(written, std::chrono::seconds(2));
+  ListingIndex::Page page;
+  if (params->max_keys > 0) page = (*index)->List(ToQuery(*params));
+  SendXml(ctx.res, 200, ListVersionsXml(ctx.address.bucket, *params, page));
+  return {};
+}
+
 ApiStatus ListObjects(RequestContext& ctx, bool v2) {
   auto params = ParseListParams(ctx.address, v2);
   if (!params.ok()) return params.error();
@@ -102,7 +167,19 @@ ApiStatus DeleteObjects(RequestContext& ctx) {
   if (!exists.ok()) return exists;
   XmlWriter xml;
   xml.Open("DeleteResult", true);
-  for (const std::string& key : request->keys) {
+  for (size_t i = 0; i < request->keys.size(); ++i) {
+    const std::string& key = request->keys[i];
+    const std::optional<std::string>& version = request->version_ids[i];
+    ApiStatus version_ok = version ? CheckVersionId(*version) : ApiStatus();
+    if (!version_ok.ok()) {
+      xml.Open("Error");
+      xml.Element("Key", key);
+      xml.Element("VersionId", *version);
+      xml.Element("Code", version_ok.error().code);
+      xml.Element("Message", version_ok.error().message);
+      xml.Close("Error");
+      continue;
+    }
     Status st = ctx.store.Delete(ctx.address.bucket, key);
     if (st.ok() || st.code() == Code::kNotFound) {
       if (st.ok()) {
@@ -112,6 +189,7 @@ ApiStatus DeleteObjects(RequestContext& ctx) {
       if (!request->quiet) {
         xml.Open("Deleted");
         xml.Element("Key", key);
+        if (version) xml.Element("VersionId", *version);
         xml.Close("Deleted");
       }
       continue;
@@ -119,6 +197,7 @@ ApiStatus DeleteObjects(RequestContext& ctx) {
     ApiError error = FromStatus(st, ErrorContext::kObject);
     xml.Open("Error");
     xml.Element("Key", key);
+    if (version) xml.Element("VersionId", *version);
     xml.Element("Code", error.code);
     xml.Element("Message", error.message);
     xml.Close("Error");

@@ -14,8 +14,9 @@ ApiResult<CopySource> ParseCopySource(std::string_view header) {
   size_t question = source.find('?');
   if (question != std::string_view::npos) {
     std::string_view query = source.substr(question + 1);
-    if (query.starts_with("versionId=") && query != "versionId=null") {
-      return errors::NotImplemented("natss3 does not keep object versions");
+    if (query.starts_with("versionId=")) {
+      ApiStatus version = CheckVersionId(query.substr(std::string_view("versionId=").size()));
+      if (!version.ok()) return version.error();
     }
     source = source.substr(0, question);
   }

@@ -66,8 +66,20 @@ ApiError NoSuchUpload() {
           "upload may have been aborted or completed.",
           404};
 }
+ApiError NoSuchVersion() {
+  return {"NoSuchVersion",
+          "The specified version does not exist. (natss3 buckets are unversioned: the only "
+          "version of an object is \"null\")",
+          404};
+}
 ApiError BucketNotEmpty() {
   return {"BucketNotEmpty", "The bucket you tried to delete is not empty", 409};
+}
+ApiError BucketAlreadyExists() {
+  return {"BucketAlreadyExists",
+          "The requested bucket name is not available. The bucket namespace is shared by all "
+          "users of the system. Please select a different name and try again.",
+          409};
 }
 ApiError BucketAlreadyOwnedByYou() {
   return {"BucketAlreadyOwnedByYou",

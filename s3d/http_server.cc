@@ -272,6 +272,15 @@ void HttpServer::Serve(const httplib::Request& req, httplib::Response& res,
   // answer to the range, error XML included (a ranged GET of a missing bucket became an empty
   // 416 instead of NoSuchBucket, a 503 lost its retry).
   const_cast<httplib::Request&>(req).ranges.clear();
+  // User metadata byte-exact: httplib dropped empty values and percent-decoded the others.
+  if (const auto* meta = ConnectionHub::RawMetaHeaders()) {
+    auto& headers = const_cast<httplib::Headers&>(req.headers);
+    for (auto it = headers.begin(); it != headers.end();) {
+      bool is_meta = it->first.size() >= 11 && strncasecmp(it->first.c_str(), "x-amz-meta-", 11) == 0;
+      it = is_meta ? headers.erase(it) : std::next(it);
+    }
+    for (const auto& [name, value] : *meta) headers.emplace(name, value);
+  }
   auto start = std::chrono::steady_clock::now();
   metrics_.RequestStarted();
   uint64_t bytes_in = 0;

@@ -67,6 +67,8 @@ class HubConnection final : public httplib::Stream {
   // ReadHead(), waiting up to `wait` for more bytes (a worker's linger after a response).
   Step ReadHeadFor(std::chrono::milliseconds wait);
   HeadError head_error() const { return scanner_.error(); }
+  // The head of the request being served (after BeginRequest).
+  const RequestHead& request_head() const { return head_; }
   // Closing: reads and drops what the client still sends; kComplete at its end (or after
   // max_drain_bytes), kPending while it may send more.
   Step DiscardInput();

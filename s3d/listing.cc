@@ -58,26 +58,36 @@ ApiResult<std::string> DecodeContinuationToken(std::string_view token) {
   return decoded;
 }
 
-ApiResult<ListParams> ParseListParams(const S3Address& a, bool v2) {
-  ListParams params;
-  params.v2 = v2;
-  params.prefix = a.Get("prefix");
-  params.delimiter = a.Get("delimiter");
+namespace {
+// max-keys and encoding-type, shared by the object and version listings.
+ApiStatus ParseCommonListParams(const S3Address& a, size_t* max_keys, bool* url_encoding) {
   if (a.Has("max-keys")) {
     std::string text = a.Get("max-keys");
     if (text.empty() || text.size() > 9 || text.find_first_not_of("0123456789") != std::string::npos) {
       return errors::InvalidArgument("Provided max-keys not an integer or within integer range");
     }
-    params.max_keys = std::min<size_t>(std::stoul(text), 1000);
+    *max_keys = std::min<size_t>(std::stoul(text), 1000);
   }
   if (a.Has("encoding-type")) {
     if (a.Get("encoding-type") != "url") return errors::InvalidArgument("Invalid Encoding Method specified in Request");
-    params.url_encoding = true;
+    *url_encoding = true;
   }
+  return {};
+}
+}  // namespace
+
+ApiResult<ListParams> ParseListParams(const S3Address& a, bool v2) {
+  ListParams params;
+  params.v2 = v2;
+  params.prefix = a.Get("prefix");
+  params.delimiter = a.Get("delimiter");
+  ApiStatus common = ParseCommonListParams(a, &params.max_keys, &params.url_encoding);
+  if (!common.ok()) return common.error();
   params.marker = a.Get("marker");
   params.start_after = a.Get("start-after");
   params.fetch_owner = a.Get("fetch-owner") == "true";
-  if (v2 && a.Has("continuation-token")) {
+  // An empty token is a first page, as S3 answers it (SDKs send one when a loop starts with "").
+  if (v2 && !a.Get("continuation-token").empty()) {
     params.continuation_token = a.Get("continuation-token");
     auto decoded = DecodeContinuationToken(params.continuation_token);
     if (!decoded.ok()) return decoded.error();
@@ -152,6 +162,87 @@ std::string ListObjectsXml(const std::string& bucket, const ListParams& requeste
     xml.Close("CommonPrefixes");
   }
   xml.Close("ListBucketResult");
+  return xml.Finish();
+}
+
+ApiResult<VersionListParams> ParseVersionListParams(const S3Address& a) {
+  VersionListParams params;
+  params.prefix = a.Get("prefix");
+  params.delimiter = a.Get("delimiter");
+  ApiStatus common = ParseCommonListParams(a, &params.max_keys, &params.url_encoding);
+  if (!common.ok()) return common.error();
+  params.key_marker = a.Get("key-marker");
+  params.version_id_marker = a.Get("version-id-marker");
+  if (!params.version_id_marker.empty()) {
+    if (params.key_marker.empty()) {
+      return errors::InvalidArgument("A version-id marker cannot be specified without a key marker.");
+    }
+    if (params.version_id_marker != "null") return errors::InvalidArgument("Invalid version id specified");
+  }
+  return params;
+}
+
+ListingIndex::Query ToQuery(const VersionListParams& params) {
+  ListingIndex::Query query;
+  query.prefix = params.prefix;
+  query.delimiter = params.delimiter;
+  query.max_entries = params.max_keys;
+  // A key's only version is "null": after that version is after the key.
+  query.start_after = params.key_marker;
+  return query;
+}
+
+std::string ListVersionsXml(const std::string& bucket, const VersionListParams& requested,
+                            const ListingIndex::Page& page) {
+  VersionListParams params = requested;
+  if (!params.url_encoding) {
+    bool representable = XmlRepresentable(params.prefix) && XmlRepresentable(params.delimiter) &&
+                         XmlRepresentable(params.key_marker);
+    for (const auto& e : page.entries) representable = representable && XmlRepresentable(e.name);
+    for (const auto& p : page.common_prefixes) representable = representable && XmlRepresentable(p);
+    params.url_encoding = !representable;
+  }
+  auto encode = [&](std::string_view value) {
+    return params.url_encoding ? UriEncode(value, false) : std::string(value);
+  };
+  XmlWriter xml;
+  xml.Open("ListVersionsResult", true);
+  xml.Element("Name", bucket);
+  xml.Element("Prefix", encode(params.prefix));
+  xml.Element("KeyMarker", encode(params.key_marker));
+  xml.Element("VersionIdMarker", params.version_id_marker);
+  if (page.truncated) {
+    xml.Element("NextKeyMarker", encode(page.next_start_after));
+    // Resuming after a common prefix needs no version marker.
+    if (!page.entries.empty() && page.entries.back().name == page.next_start_after) {
+      xml.Element("NextVersionIdMarker", "null");
+    }
+  }
+  xml.Element("MaxKeys", static_cast<uint64_t>(params.max_keys));
+  if (!params.delimiter.empty()) xml.Element("Delimiter", encode(params.delimiter));
+  if (params.url_encoding) xml.Element("EncodingType", "url");
+  xml.Element("IsTruncated", page.truncated);
+  for (const ListingIndex::Entry& entry : page.entries) {
+    xml.Open("Version");
+    xml.Element("Key", encode(entry.name));
+    xml.Element("VersionId", "null");
+    xml.Element("IsLatest", true);
+    xml.Element("LastModified", FormatIso8601(entry.mtime));
+    xml.Element("ETag", EtagOf(entry.md5_hex, entry.etag, entry.digest));
+    xml.Element("Size", entry.size);
+    xml.Open("Owner");
+    xml.Element("ID", kOwnerId);
+    xml.Element("DisplayName", kOwnerName);
+    xml.Close("Owner");
+    xml.Element("StorageClass", "STANDARD");
+    xml.Close("Version");
+  }
+  for (const std::string& prefix : page.common_prefixes) {
+    xml.Open("CommonPrefixes");
+    xml.Element("Prefix", encode(prefix));
+    xml.Close("CommonPrefixes");
+  }
+  xml.Close("ListVersionsResult");
   return xml.Finish();
 }
 

@@ -30,6 +30,23 @@ ListingIndex::Query ToQuery(const ListParams& params);
 std::string ListObjectsXml(const std::string& bucket, const ListParams& params,
                            const ListingIndex::Page& page);
 
+// ListObjectVersions of an unversioned store: every current object is its only version, with
+// VersionId "null". Paging: key-marker (+ version-id-marker "null") resumes after that key.
+struct VersionListParams {
+  std::string prefix;
+  std::string delimiter;
+  size_t max_keys = 1000;  // clamped to 1000
+  std::string key_marker;
+  std::string version_id_marker;  // "" or "null"
+  bool url_encoding = false;
+};
+// InvalidArgument for a bad max-keys or encoding-type, a version-id-marker without a key-marker
+// or one other than "null" (no other version exists).
+ApiResult<VersionListParams> ParseVersionListParams(const S3Address& address);
+ListingIndex::Query ToQuery(const VersionListParams& params);
+std::string ListVersionsXml(const std::string& bucket, const VersionListParams& params,
+                            const ListingIndex::Page& page);
+
 std::string EncodeContinuationToken(std::string_view start_after);
 ApiResult<std::string> DecodeContinuationToken(std::string_view token);
 

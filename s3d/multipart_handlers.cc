@@ -274,25 +274,90 @@ ApiStatus ListParts(RequestContext& ctx) {
 }
 
 ApiStatus ListMultipartUploads(RequestContext& ctx) {
+  const S3Address& a = ctx.address;
+  size_t max_uploads = 1000;
+  if (a.Has("max-uploads")) {
+    std::string text = a.Get("max-uploads");
+    if (text.empty() || text.size() > 9 || text.find_first_not_of("0123456789") != std::string::npos) {
+      return errors::InvalidArgument("Argument max-uploads must be an integer between 0 and 2147483647");
+    }
+    max_uploads = std::min<size_t>(std::stoul(text), 1000);
+  }
+  bool url_encoding = false;
+  if (a.Has("encoding-type")) {
+    if (a.Get("encoding-type") != "url") return errors::InvalidArgument("Invalid Encoding Method specified in Request");
+    url_encoding = true;
+  }
+  std::string prefix = a.Get("prefix"), delimiter = a.Get("delimiter");
+  std::string key_marker = a.Get("key-marker");
+  // Without a key-marker S3 ignores upload-id-marker.
+  std::string upload_marker = key_marker.empty() ? "" : a.Get("upload-id-marker");
   ApiStatus bucket = RequireBucket(ctx);
   if (!bucket.ok()) return bucket;
-  auto uploads = ctx.uploads.List(ctx.address.bucket);
+  auto uploads = ctx.uploads.List(a.bucket);
   if (!uploads.ok()) return FromStatus(uploads.status(), ErrorContext::kBucket);
-  std::string prefix = ctx.address.Get("prefix");
+  // Uploads of one key are listed in initiation order; one after the upload-id-marker follows
+  // it in that order (or, if that upload is gone, has a greater id).
+  bool marker_seen = false;
+  for (const UploadRecord& u : *uploads) {
+    if (u.key == key_marker && u.upload_id == upload_marker) marker_seen = true;
+  }
+  std::vector<const UploadRecord*> page;
+  std::vector<std::string> common_prefixes;
+  bool truncated = false, passed_marker = false;
+  std::string next_key, next_upload;
+  for (const UploadRecord& u : *uploads) {
+    if (!u.key.starts_with(prefix)) continue;
+    std::string group;
+    if (!delimiter.empty()) {
+      size_t at = u.key.find(delimiter, prefix.size());
+      if (at != std::string::npos) group = u.key.substr(0, at + delimiter.size());
+    }
+    if (!group.empty()) {
+      if (!key_marker.empty() && group <= key_marker) continue;  // shown on an earlier page
+      if (!common_prefixes.empty() && common_prefixes.back() == group) continue;
+    } else if (!key_marker.empty()) {
+      if (u.key < key_marker) continue;
+      if (u.key == key_marker) {
+        if (upload_marker.empty()) continue;
+        bool after = marker_seen ? passed_marker : u.upload_id > upload_marker;
+        if (u.upload_id == upload_marker) passed_marker = true;
+        if (!after) continue;
+      }
+    }
+    if (page.size() + common_prefixes.size() >= max_uploads) {
+      truncated = true;
+      break;
+    }
+    if (!group.empty()) {
+      common_prefixes.push_back(group);
+      next_key = group;
+      next_upload.clear();
+    } else {
+      page.push_back(&u);
+      next_key = u.key;
+      next_upload = u.upload_id;
+    }
+  }
+  auto encode = [&](std::string_view v) { return url_encoding ? UriEncode(v, false) : std::string(v); };
   XmlWriter xml;
   xml.Open("ListMultipartUploadsResult", true);
-  xml.Element("Bucket", ctx.address.bucket);
-  xml.Element("KeyMarker", "");
-  xml.Element("UploadIdMarker", "");
-  if (!prefix.empty()) xml.Element("Prefix", prefix);
-  xml.Element("MaxUploads", uint64_t{1000});
-  xml.Element("IsTruncated", false);
-  size_t count = 0;
-  for (const UploadRecord& upload : *uploads) {
-    if (!upload.key.starts_with(prefix) || count++ >= 1000) continue;
+  xml.Element("Bucket", a.bucket);
+  xml.Element("KeyMarker", encode(key_marker));
+  xml.Element("UploadIdMarker", upload_marker);
+  if (truncated) {
+    xml.Element("NextKeyMarker", encode(next_key));
+    xml.Element("NextUploadIdMarker", next_upload);
+  }
+  xml.Element("Prefix", encode(prefix));
+  if (!delimiter.empty()) xml.Element("Delimiter", encode(delimiter));
+  if (url_encoding) xml.Element("EncodingType", "url");
+  xml.Element("MaxUploads", static_cast<uint64_t>(max_uploads));
+  xml.Element("IsTruncated", truncated);
+  for (const UploadRecord* upload : page) {
     xml.Open("Upload");
-    xml.Element("Key", upload.key);
-    xml.Element("UploadId", upload.upload_id);
+    xml.Element("Key", encode(upload->key));
+    xml.Element("UploadId", upload->upload_id);
     xml.Open("Initiator");
     xml.Element("ID", kOwnerId);
     xml.Element("DisplayName", kOwnerName);
@@ -302,8 +367,13 @@ ApiStatus ListMultipartUploads(RequestContext& ctx) {
     xml.Element("DisplayName", kOwnerName);
     xml.Close("Owner");
     xml.Element("StorageClass", "STANDARD");
-    xml.Element("Initiated", FormatIso8601(upload.initiated));
+    xml.Element("Initiated", FormatIso8601(upload->initiated));
     xml.Close("Upload");
+  }
+  for (const std::string& group : common_prefixes) {
+    xml.Open("CommonPrefixes");
+    xml.Element("Prefix", encode(group));
+    xml.Close("CommonPrefixes");
   }
   xml.Close("ListMultipartUploadsResult");
   SendXml(ctx.res, 200, xml.Finish());

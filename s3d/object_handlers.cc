@@ -25,6 +25,28 @@ std::string UpperAlgorithmSuffix(std::string_view header_name) {
   for (char& c : suffix) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return suffix;
 }
+
+// Content-Encoding without the aws-chunked coding (a transfer detail), the rest byte for byte:
+// "deflate, gzip" stays "deflate, gzip".
+std::string WithoutAwsChunked(std::string_view value) {
+  std::string kept;
+  size_t start = 0;
+  while (start <= value.size()) {
+    size_t comma = std::min(value.find(',', start), value.size());
+    std::string_view token = value.substr(start, comma - start);
+    size_t first = token.find_first_not_of(" \t");
+    bool chunked = first != std::string_view::npos &&
+                   token.substr(first, token.find_last_not_of(" \t") + 1 - first) == "aws-chunked";
+    if (!chunked && first != std::string_view::npos) {
+      if (!kept.empty()) kept += ',';
+      kept += token;
+    }
+    start = comma + 1;
+  }
+  size_t first = kept.find_first_not_of(" \t");
+  if (first == std::string::npos) return "";
+  return kept.substr(first, kept.find_last_not_of(" \t") + 1 - first);
+}
 }  // namespace
 
 void StreamObjectBody(httplib::Response& res, std::unique_ptr<ObjectReader> reader,
@@ -74,7 +96,7 @@ ApiResult<ObjectInfo> GetObjectInfo(RequestContext& ctx, const std::string& buck
 ApiResult<Headers> NewObjectHeaders(RequestContext& ctx) {
   auto headers = ObjectHeadersFromRequest(ctx.req);
   if (!headers.ok()) return headers.error();
-  std::string encoding = s3::StripAwsChunkedEncoding(ctx.req.get_header_value("Content-Encoding"));
+  std::string encoding = WithoutAwsChunked(ctx.req.get_header_value("Content-Encoding"));
   if (encoding.empty()) EraseHeader(&*headers, "Content-Encoding");
   else SetHeader(&*headers, "Content-Encoding", encoding);
   if (ctx.req.has_header("x-amz-tagging")) {

@@ -1,7 +1,11 @@
 // Object header mapping and ETags.
 #include "s3d/object_headers.h"
 
+#include <openssl/evp.h>
 #include <strings.h>
+
+#include <algorithm>
+#include <optional>
 
 #include "natss3/names.h"
 #include "s3d/range.h"
@@ -26,7 +30,119 @@ std::string Lower(std::string_view s) {
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
 }
+
+std::string Latin1ToUtf8(std::string_view text) {
+  std::string out;
+  for (unsigned char c : text) {
+    if (c < 0x80) {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back(static_cast<char>(0xc0 | (c >> 6)));
+      out.push_back(static_cast<char>(0x80 | (c & 0x3f)));
+    }
+  }
+  return out;
+}
+
+std::optional<std::string> DecodeBase64(std::string_view text) {
+  if (text.size() % 4 != 0) return std::nullopt;
+  std::string out(text.size() / 4 * 3, '\0');
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(text.data()),
+                          static_cast<int>(text.size()));
+  if (n < 0) return std::nullopt;
+  size_t padding = 0;
+  while (padding < 2 && padding < text.size() && text[text.size() - 1 - padding] == '=') ++padding;
+  out.resize(static_cast<size_t>(n) - padding);
+  return out;
+}
+
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// One "=?charset?B|Q?text?=" word, decoded to UTF-8; nullopt if malformed or of a charset
+// other than UTF-8, ISO-8859-1 or US-ASCII.
+std::optional<std::string> DecodeEncodedWord(std::string_view word) {
+  if (!word.starts_with("=?") || !word.ends_with("?=") || word.size() < 8) return std::nullopt;
+  std::string_view inner = word.substr(2, word.size() - 4);
+  size_t q1 = inner.find('?');
+  if (q1 == std::string_view::npos || q1 + 2 >= inner.size() || inner[q1 + 2] != '?') {
+    return std::nullopt;
+  }
+  std::string_view charset = inner.substr(0, q1);
+  char encoding = static_cast<char>(std::toupper(static_cast<unsigned char>(inner[q1 + 1])));
+  std::string_view text = inner.substr(q1 + 3);
+  bool utf8 = IEquals(charset, "UTF-8");
+  bool latin1 = IEquals(charset, "ISO-8859-1") || IEquals(charset, "US-ASCII");
+  if (!utf8 && !latin1) return std::nullopt;
+  std::string bytes;
+  if (encoding == 'B') {
+    auto decoded = DecodeBase64(text);
+    if (!decoded) return std::nullopt;
+    bytes = std::move(*decoded);
+  } else if (encoding == 'Q') {
+    for (size_t i = 0; i < text.size(); ++i) {
+      if (text[i] == '_') {
+        bytes.push_back(' ');
+      } else if (text[i] == '=') {
+        int hi = i + 1 < text.size() ? HexDigit(text[i + 1]) : -1;
+        int lo = i + 2 < text.size() ? HexDigit(text[i + 2]) : -1;
+        if (hi < 0 || lo < 0) return std::nullopt;
+        bytes.push_back(static_cast<char>(hi * 16 + lo));
+        i += 2;
+      } else {
+        bytes.push_back(text[i]);
+      }
+    }
+  } else {
+    return std::nullopt;
+  }
+  if (latin1) return Latin1ToUtf8(bytes);
+  if (!IsValidUtf8(bytes)) return std::nullopt;
+  return bytes;
+}
 }  // namespace
+
+std::string DecodeMetadataValue(std::string_view value) {
+  // Encoded words separated by linear whitespace (which RFC 2047 drops between them).
+  std::string out;
+  size_t pos = 0;
+  bool any = false;
+  while (pos < value.size()) {
+    while (pos < value.size() && (value[pos] == ' ' || value[pos] == '\t')) ++pos;
+    if (pos == value.size()) break;
+    if (!value.substr(pos).starts_with("=?")) return std::string(value);
+    // The "?=" that ends a word comes after the charset and encoding markers.
+    size_t q = value.find('?', pos + 2);
+    size_t end = q == std::string_view::npos ? q : value.find("?=", q + 3);
+    if (end == std::string_view::npos) return std::string(value);
+    auto word = DecodeEncodedWord(value.substr(pos, end + 2 - pos));
+    if (!word) return std::string(value);
+    out += *word;
+    any = true;
+    pos = end + 2;
+  }
+  return any ? out : std::string(value);
+}
+
+std::string EncodeMetadataValue(std::string_view value) {
+  bool plain = std::all_of(value.begin(), value.end(), [](char c) {
+    auto u = static_cast<unsigned char>(c);
+    return (u >= 0x20 && u < 0x7f) || u == '\t';
+  });
+  if (plain) return std::string(value);
+  std::string utf8 = IsValidUtf8(value) ? std::string(value) : Latin1ToUtf8(value);
+  std::string encoded(4 * ((utf8.size() + 2) / 3) + 1, '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(encoded.data()),
+                          reinterpret_cast<const unsigned char*>(utf8.data()),
+                          static_cast<int>(utf8.size()));
+  encoded.resize(static_cast<size_t>(n));
+  return "=?UTF-8?B?" + encoded + "?=";
+}
 
 std::string FirstHeader(const Headers& headers, std::string_view key) {
   for (const auto& [name, values] : headers) {
@@ -51,8 +167,11 @@ std::string EtagOf(std::string_view md5_hex, std::string_view etag_header,
   if (!etag_header.empty()) return "\"" + std::string(etag_header) + "\"";
   if (!md5_hex.empty()) return "\"" + std::string(md5_hex) + "\"";
   if (!digest.empty()) {
+    // Not an MD5, so it must not look like one: clients that compare MD5s (rclone, s3cmd,
+    // SDK transfer managers) skip ETags with a "-N" suffix, as for multipart uploads, where
+    // a bare 32-digit hex value would be reported as corruption.
     auto raw = ParseDigest(digest);
-    if (raw.ok() && raw->size() >= 16) return "\"" + HexEncode(raw->substr(0, 16)) + "\"";
+    if (raw.ok() && raw->size() >= 16) return "\"" + HexEncode(raw->substr(0, 16)) + "-1\"";
   }
   return "\"d41d8cd98f00b204e9800998ecf8427e\"";
 }
@@ -70,8 +189,9 @@ ApiResult<Headers> ObjectHeadersFromRequest(const httplib::Request& req) {
   for (const auto& [name, value] : req.headers) {
     if (!IStartsWith(name, kMetaPrefix)) continue;
     std::string suffix = Lower(std::string_view(name).substr(kMetaPrefix.size()));
-    meta_bytes += suffix.size() + value.size();
-    headers[std::string(kStoredMetaPrefix) + suffix].push_back(value);
+    std::string stored = DecodeMetadataValue(value);
+    meta_bytes += suffix.size() + stored.size();
+    headers[std::string(kStoredMetaPrefix) + suffix].push_back(std::move(stored));
   }
   if (meta_bytes > 2048) {
     return ApiError{"MetadataTooLarge",
@@ -103,7 +223,7 @@ void SetObjectResponseHeaders(const ObjectInfo& info, const S3Address& address,
   for (const auto& [name, values] : info.meta.headers) {
     if (IStartsWith(name, kStoredMetaPrefix) && !values.empty()) {
       res.set_header(std::string(kMetaPrefix) + Lower(name.substr(kStoredMetaPrefix.size())),
-                     values.front());
+                     EncodeMetadataValue(values.front()));
     } else if (with_checksums && IStartsWith(name, kChecksumHeaderPrefix) && !values.empty()) {
       res.set_header("x-amz-checksum-" +
                          Lower(std::string_view(name).substr(std::strlen(kChecksumHeaderPrefix))),

@@ -1,6 +1,6 @@
 // How S3 object headers live in the object's NATS headers (so nats.go sees Content-Type etc.),
 // and ETags: quoted MD5 hex from the core's MD5 header, the multipart ETag header, or, for
-// objects written by other NATS clients, a stable value derived from their SHA-256 digest.
+// objects written by other NATS clients, a stable "<hex>-1" value derived from their SHA-256.
 #pragma once
 
 #include <httplib.h>
@@ -23,8 +23,10 @@ inline constexpr const char* kTaggingHeader = "Natss3-Tagging";
 // Checksums the client supplied at upload: "Natss3-Checksum-CRC32" etc., base64 values.
 inline constexpr const char* kChecksumHeaderPrefix = "Natss3-Checksum-";
 
-// Quoted ETag: etag_header if set, else md5 hex, else the first 16 bytes of the SHA-256 digest in
-// hex (stable for objects written by other clients), else the MD5 of the empty string.
+// Quoted ETag: etag_header if set, else md5 hex, else (objects other NATS clients wrote, which
+// record only a SHA-256) the first 16 bytes of the digest in hex with a "-1" suffix: stable, and
+// never of an MD5's form, so MD5-comparing clients do not report corruption. Else the MD5 of the
+// empty string.
 std::string EtagOf(std::string_view md5_hex, std::string_view etag_header,
                    std::string_view digest);
 std::string EtagOf(const ObjectInfo& info);
@@ -33,6 +35,13 @@ std::string EtagOf(const ObjectInfo& info);
 // Expires and x-amz-meta-* of a request, as object headers. Fails when user metadata exceeds
 // S3's 2 KB limit.
 ApiResult<Headers> ObjectHeadersFromRequest(const httplib::Request& req);
+// User metadata values as S3 treats them: stored as UTF-8 text (RFC 2047 encoded words, e.g.
+// "=?UTF-8?B?w6k=?=", decoded; anything else kept byte for byte), returned as is when plain
+// printable US-ASCII and otherwise as one RFC 2047 "=?UTF-8?B?...?=" word (bytes that are not
+// UTF-8 are taken as ISO-8859-1, the charset of HTTP header bytes).
+std::string DecodeMetadataValue(std::string_view value);
+std::string EncodeMetadataValue(std::string_view value);
+
 // Keeps only the natss3 bookkeeping headers of `stored` (tags, checksums) for a REPLACE copy.
 void CopyBookkeepingHeaders(const Headers& from, Headers* to, bool include_tags);
 

@@ -3,18 +3,19 @@
 
 #include "natss3/names.h"
 
+#include <algorithm>
 #include <array>
 
 namespace natss3::s3d {
 
 std::string_view OperationName(Operation op) {
-  static constexpr std::array<std::string_view, 26> kNames = {
+  static constexpr std::array<std::string_view, 28> kNames = {
       "ListBuckets", "CreateBucket", "DeleteBucket", "HeadBucket", "GetBucketLocation",
       "GetBucketVersioning", "ListObjects", "ListObjectsV2", "ListMultipartUploads",
       "DeleteObjects", "PutObject", "CopyObject", "GetObject", "HeadObject", "DeleteObject",
       "GetObjectTagging", "PutObjectTagging", "DeleteObjectTagging", "CreateMultipartUpload",
       "UploadPart", "UploadPartCopy", "CompleteMultipartUpload", "AbortMultipartUpload",
-      "ListParts", "NotImplemented", "MethodNotAllowed"};
+      "ListParts", "ListObjectVersions", "PutBucketVersioning", "NotImplemented", "MethodNotAllowed"};
   return kNames[static_cast<size_t>(op)];
 }
 
@@ -31,6 +32,7 @@ bool IsReadOperation(Operation op) {
     case Operation::kHeadObject:
     case Operation::kGetObjectTagging:
     case Operation::kListParts:
+    case Operation::kListObjectVersions:
       return true;
     default:
       return false;
@@ -139,7 +141,7 @@ bool HasUnsupportedSubresource(const S3Address& a) {
       "notification", "replication", "encryption", "object-lock", "legal-hold", "retention",
       "torrent", "restore", "select", "analytics", "inventory", "metrics", "accelerate",
       "requestPayment", "ownershipControls", "publicAccessBlock", "intelligent-tiering",
-      "versions", "attributes", "versionId"};
+      "attributes"};
   for (const char* name : kUnsupported) {
     if (a.Has(name)) return true;
   }
@@ -152,14 +154,14 @@ Operation ClassifyBucket(std::string_view method, const S3Address& a) {
     if (a.Has("location")) return Operation::kGetBucketLocation;
     if (a.Has("versioning")) return Operation::kGetBucketVersioning;
     if (a.Has("uploads")) return Operation::kListMultipartUploads;
+    if (a.Has("versions")) return Operation::kListObjectVersions;
     if (a.Has("tagging") || HasUnsupportedSubresource(a)) return Operation::kNotImplemented;
     if (a.Get("list-type") == "2") return Operation::kListObjectsV2;
     return Operation::kListObjectsV1;
   }
   if (method == "PUT") {
-    if (a.Has("tagging") || a.Has("versioning") || HasUnsupportedSubresource(a)) {
-      return Operation::kNotImplemented;
-    }
+    if (a.Has("versioning")) return Operation::kPutBucketVersioning;
+    if (a.Has("tagging") || HasUnsupportedSubresource(a)) return Operation::kNotImplemented;
     return Operation::kCreateBucket;
   }
   if (method == "DELETE") {
@@ -212,6 +214,22 @@ Operation Classify(std::string_view method, const S3Address& address, bool has_c
   }
   if (address.key.empty()) return ClassifyBucket(method, address);
   return ClassifyObject(method, address, has_copy_source);
+}
+
+ApiStatus CheckVersionId(std::string_view id) {
+  if (id == "null") return {};
+  if (id.empty()) return errors::InvalidArgument("Version id cannot be the empty string");
+  // S3 version ids are 32 characters of letters, digits, '.' and '_'.
+  bool shaped = id.size() == 32 && std::all_of(id.begin(), id.end(), [](char c) {
+                  return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_';
+                });
+  if (shaped) return errors::NoSuchVersion();
+  return errors::InvalidArgument("Invalid version id specified");
+}
+
+ApiStatus CheckVersionId(const S3Address& address) {
+  if (!address.Has("versionId")) return {};
+  return CheckVersionId(address.Get("versionId"));
 }
 
 ApiStatus ValidateNewBucketName(std::string_view bucket) {

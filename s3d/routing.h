@@ -36,6 +36,8 @@ enum class Operation {
   kCompleteMultipartUpload,
   kAbortMultipartUpload,
   kListParts,
+  kListObjectVersions,
+  kPutBucketVersioning,
   kNotImplemented,    // a known S3 operation natss3 does not implement (501)
   kMethodNotAllowed,  // a method S3 does not define for the resource (405)
 };
@@ -84,5 +86,12 @@ ApiStatus ValidateExistingBucketName(std::string_view bucket);
 // Keys: 1..1024 bytes (KeyTooLongError beyond). Operations that create an object also need
 // well-formed UTF-8 without NUL (InvalidArgument); control characters, CR and LF are fine.
 ApiStatus ValidateKey(std::string_view key, Operation op);
+
+// The store keeps one version per key, S3's "null" version: a versionId query parameter of
+// "null" (or none) names it. Another id cannot exist: NoSuchVersion when it has the shape of
+// an S3 version id, InvalidArgument otherwise (as S3 answers for an id it never issued).
+ApiStatus CheckVersionId(const S3Address& address);
+// The same rule for one id (DeleteObjects entries, copy sources).
+ApiStatus CheckVersionId(std::string_view version_id);
 
 }  // namespace natss3::s3d

@@ -158,10 +158,27 @@ ApiStatus S3Service::Dispatch(RequestContext& ctx) {
     if (!valid.ok()) return valid;
   }
   ApiStatus allowed = ctx.auth_gate.Authorize(ctx.auth, ctx.op, ctx.address.bucket);
-  if (!allowed.ok()) return allowed;
+  if (!allowed.ok()) {
+    // S3 bucket names are global: creating one that exists and belongs to another key is
+    // BucketAlreadyExists, not AccessDenied.
+    if (ctx.op == Operation::kCreateBucket && ctx.store.GetBucketStatus(ctx.address.bucket).ok()) {
+      return errors::BucketAlreadyExists();
+    }
+    return allowed;
+  }
   if (!ctx.address.key.empty() && !ctx.buckets.Fresh(ctx.address.bucket)) {
     ApiStatus exists = RequireBucket(ctx);
     if (!exists.ok()) return exists;
+  }
+  bool names_version = ctx.op == Operation::kGetObject || ctx.op == Operation::kHeadObject ||
+                       ctx.op == Operation::kDeleteObject ||
+                       ctx.op == Operation::kGetObjectTagging ||
+                       ctx.op == Operation::kPutObjectTagging ||
+                       ctx.op == Operation::kDeleteObjectTagging;
+  if (names_version && ctx.address.Has("versionId")) {
+    ApiStatus version = CheckVersionId(ctx.address);
+    if (!version.ok()) return version;
+    ctx.res.set_header("x-amz-version-id", "null");
   }
   switch (ctx.op) {
     case Operation::kListBuckets: return ListBuckets(ctx);
@@ -188,6 +205,8 @@ ApiStatus S3Service::Dispatch(RequestContext& ctx) {
     case Operation::kCompleteMultipartUpload: return CompleteMultipartUpload(ctx);
     case Operation::kAbortMultipartUpload: return AbortMultipartUpload(ctx);
     case Operation::kListParts: return ListParts(ctx);
+    case Operation::kListObjectVersions: return ListObjectVersions(ctx);
+    case Operation::kPutBucketVersioning: return PutBucketVersioning(ctx);
     case Operation::kNotImplemented:
     case Operation::kMethodNotAllowed: break;
   }

@@ -115,6 +115,8 @@ ApiStatus DeleteBucket(RequestContext& ctx);
 ApiStatus HeadBucket(RequestContext& ctx);
 ApiStatus GetBucketLocation(RequestContext& ctx);
 ApiStatus GetBucketVersioning(RequestContext& ctx);
+ApiStatus PutBucketVersioning(RequestContext& ctx);
+ApiStatus ListObjectVersions(RequestContext& ctx);
 ApiStatus ListObjects(RequestContext& ctx, bool v2);
 ApiStatus DeleteObjects(RequestContext& ctx);
 ApiStatus PutObject(RequestContext& ctx);

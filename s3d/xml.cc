@@ -157,6 +157,9 @@ ApiResult<DeleteRequest> ParseDeleteObjects(std::string_view body) {
     pugi::xml_node key = object.child("Key");
     if (!key) return errors::MalformedXML();
     request.keys.emplace_back(key.child_value());
+    pugi::xml_node version = object.child("VersionId");
+    request.version_ids.push_back(version ? std::optional<std::string>(Trimmed(version.child_value()))
+                                          : std::nullopt);
   }
   if (request.keys.empty() || request.keys.size() > 1000) return errors::MalformedXML();
   return request;
@@ -237,6 +240,23 @@ ApiStatus ParseCreateBucketConfiguration(std::string_view body) {
   if (!loaded.ok()) return loaded.error();
   if (!doc.child("CreateBucketConfiguration")) return errors::MalformedXML();
   return {};
+}
+
+ApiResult<VersioningRequest> ParseVersioningConfiguration(std::string_view body) {
+  pugi::xml_document doc;
+  auto loaded = Load(doc, body);
+  if (!loaded.ok()) return loaded.error();
+  pugi::xml_node root = doc.child("VersioningConfiguration");
+  if (!root) return errors::MalformedXML();
+  VersioningRequest request;
+  request.status = Trimmed(root.child("Status").child_value());
+  request.mfa_delete = Trimmed(root.child("MfaDelete").child_value());
+  if (request.status != "Enabled" && request.status != "Suspended") return errors::MalformedXML();
+  if (!request.mfa_delete.empty() && request.mfa_delete != "Enabled" &&
+      request.mfa_delete != "Disabled") {
+    return errors::MalformedXML();
+  }
+  return request;
 }
 
 }  // namespace natss3::s3d

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -48,9 +49,11 @@ struct CompletedPart {
 ApiResult<std::vector<CompletedPart>> ParseCompleteMultipartUpload(std::string_view body);
 
 // <Delete><Quiet/><Object><Key/></Object>...</Delete> (at most 1000 objects).
+// <Object><Key/><VersionId/></Object>: version_ids[i] is the VersionId of keys[i], if given.
 struct DeleteRequest {
   bool quiet = false;
   std::vector<std::string> keys;
+  std::vector<std::optional<std::string>> version_ids;
 };
 ApiResult<DeleteRequest> ParseDeleteObjects(std::string_view body);
 
@@ -64,5 +67,13 @@ std::string FormatTaggingHeader(const TagSet& tags);
 
 // <CreateBucketConfiguration><LocationConstraint/></...>; empty body is fine.
 ApiStatus ParseCreateBucketConfiguration(std::string_view body);
+
+// <VersioningConfiguration><Status/><MfaDelete/></...>: Status must be Enabled or Suspended
+// (MalformedXML otherwise). `mfa_delete` is "" when absent.
+struct VersioningRequest {
+  std::string status;
+  std::string mfa_delete;
+};
+ApiResult<VersioningRequest> ParseVersioningConfiguration(std::string_view body);
 
 }  // namespace natss3::s3d
