@@ -1,4 +1,4 @@
-// SigV4 verification and permission checks via s3d/auth.
+// SigV4 and SigV2 verification and permission checks via s3d/auth.
 #include "s3d/auth_gate.h"
 
 namespace natss3::s3d {
@@ -29,6 +29,7 @@ ApiResult<s3::AuthContext> AuthGate::Authenticate(const httplib::Request& req,
   view.raw_path = address.raw_path;
   view.raw_query = address.raw_query;
   view.headers = ToHeaderMap(req.headers);
+  if (address.virtual_host) view.resource_prefix = "/" + address.bucket;
   auto verified = s3::VerifyRequest(view, *credentials_);
   if (!verified.ok()) return FromS3Error(verified.error());
   if (verified->anonymous && !allow_anonymous_ && !credentials_->AnonymousEnabled()) {

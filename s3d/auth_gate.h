@@ -1,5 +1,5 @@
-// AuthGate: the seam between the HTTP layer and s3d/auth: SigV4 verification of a request and
-// the per-bucket permission check. Thread-safe (the credential store is immutable).
+// AuthGate: the seam between the HTTP layer and s3d/auth: SigV4/SigV2 verification of a request
+// and the per-bucket permission check. Thread-safe (the credential store is immutable).
 #pragma once
 
 #include <httplib.h>

@@ -6,6 +6,7 @@
 #include <ctime>
 
 #include "auth/checksums.h"
+#include "auth/sigv2.h"
 
 namespace natss3::s3 {
 namespace {
@@ -304,6 +305,7 @@ bool IsStreaming(PayloadMode mode) {
 
 S3Result<AuthContext> VerifyRequest(const RequestView& request, const CredentialStore& store,
                                     const VerifyOptions& options) {
+  if (IsSigV2Request(request)) return VerifySigV2(request, store, options);
   const std::string* authorization = Header(request.headers, "authorization");
   auto query = DecodeQuery(request.raw_query);
   bool has_query_auth = query.count("X-Amz-Algorithm") > 0 || query.count("X-Amz-Signature") > 0;
@@ -313,7 +315,6 @@ S3Result<AuthContext> VerifyRequest(const RequestView& request, const Credential
                                     "specified");
   }
   if (authorization == nullptr && !has_query_auth) {
-    if (query.count("AWSAccessKeyId") > 0 && query.count("Signature") > 0) return Unsupported();
     return Anonymous(request);
   }
   S3Result<SignedParts> parsed = authorization != nullptr

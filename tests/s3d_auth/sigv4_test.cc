@@ -223,8 +223,11 @@ TEST(SigV4ErrorsTest, MalformedAuthorization) {
   RequestView r = GetObjectExample();
   r.headers["authorization"] = "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524";
   ExpectError(VerifyRequest(r, ExampleStore()), "AuthorizationHeaderMalformed", 400);
-  r.headers["authorization"] = "AWS AKIAIOSFODNN7EXAMPLE:frJIUN8DYpKDtOLCwo//yllqDzg=";
+  r.headers["authorization"] = "AWS4-ECDSA-P256-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/x";
   ExpectError(VerifyRequest(r, ExampleStore()), "InvalidRequest", 400);
+  // SigV2 goes to VerifySigV2 (sigv2_test.cc): a wrong signature, not an unknown mechanism.
+  r.headers["authorization"] = "AWS AKIAIOSFODNN7EXAMPLE:frJIUN8DYpKDtOLCwo//yllqDzg=";
+  ExpectError(VerifyRequest(r, ExampleStore()), "SignatureDoesNotMatch", 403);
   r.headers["authorization"] =
       "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130525/us-east-1/s3/aws4_request,"
       "SignedHeaders=host;range;x-amz-content-sha256;x-amz-date,Signature=00";
@@ -316,8 +319,8 @@ TEST(SigV4AnonymousTest, NoAuthenticationIsReportedAsAnonymous) {
   EXPECT_FALSE(VerifyRequest(r, ExampleStore()).ok());
 
   r.headers.erase("x-amz-content-sha256");
-  r.raw_query = "AWSAccessKeyId=AKIA&Expires=1&Signature=abc";  // SigV2 presigned
-  ExpectError(VerifyRequest(r, ExampleStore()), "InvalidRequest", 400);
+  r.raw_query = "AWSAccessKeyId=AKIA&Expires=1&Signature=abc";  // SigV2 presigned, expired
+  ExpectError(VerifyRequest(r, ExampleStore()), "AccessDenied", 403);
 }
 
 TEST(SigV4CanonicalTest, UriRules) {
