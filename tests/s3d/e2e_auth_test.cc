@@ -1,5 +1,5 @@
-// End-to-end tests of natss3d's other authentication forms with real clients: SigV2 (boto3
-// signature_version "s3", aws CLI v1 presign + curl).
+// End-to-end tests with real clients of natss3d's other authentication forms, SigV2 (boto3
+// signature_version "s3", aws CLI v1 presign + curl), and of storage classes.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -110,6 +110,15 @@ TEST_F(S3AuthEndToEnd, SigV2AwsCliV1PresignWithCurl) {
   EXPECT_NE(body.find("403"), std::string::npos) << body;
   cli({"s3", "rm", "--only-show-errors", "--recursive", "s3://presign-v2"});
   cli({"s3", "rb", "s3://presign-v2"});
+}
+
+// x-amz-storage-class validated and kept on PUT, copy and multipart, shown by HEAD, GET and
+// every listing (boto3_storage_class.py).
+TEST_F(S3AuthEndToEnd, StorageClassesBoto3) {
+  std::string out;
+  int rc = Run({"python3", Script("boto3_storage_class.py"), daemon_->endpoint()}, &out);
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("storage class OK"), std::string::npos) << out;
 }
 
 }  // namespace
