@@ -38,6 +38,15 @@ ApiResult<s3::AuthContext> AuthGate::Authenticate(const httplib::Request& req,
   return std::move(verified).value();
 }
 
+ApiResult<s3::AuthContext> AuthGate::AuthenticatePost(const s3::FormFields& fields) const {
+  auto verified = s3::VerifyPostSignature(fields, *credentials_);
+  if (!verified.ok()) return FromS3Error(verified.error());
+  if (verified->anonymous && !allow_anonymous_ && !credentials_->AnonymousEnabled()) {
+    return errors::AccessDenied("Anonymous access is disabled; sign the POST policy");
+  }
+  return std::move(verified).value();
+}
+
 ApiStatus AuthGate::Authorize(const s3::AuthContext& auth, Operation op,
                               const std::string& bucket) const {
   if (allow_anonymous_ && auth.anonymous) return {};

@@ -1,5 +1,6 @@
 // End-to-end tests with real clients of natss3d's other authentication forms, SigV2 (boto3
-// signature_version "s3", aws CLI v1 presign + curl), and of storage classes.
+// signature_version "s3", aws CLI v1 presign + curl) and presigned POST policies (boto3
+// generate_presigned_post, curl -F), and of storage classes.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -119,6 +120,69 @@ TEST_F(S3AuthEndToEnd, StorageClassesBoto3) {
   int rc = Run({"python3", Script("boto3_storage_class.py"), daemon_->endpoint()}, &out);
   EXPECT_EQ(rc, 0) << out;
   EXPECT_NE(out.find("storage class OK"), std::string::npos) << out;
+}
+
+// boto3 generate_presigned_post (SigV4 and SigV2 forms) posted as multipart/form-data: fields,
+// conditions, responses, errors (boto3_post_policy.py).
+TEST_F(S3AuthEndToEnd, PostPolicyBoto3) {
+  std::string out;
+  int rc = Run({"python3", Script("boto3_post_policy.py"), daemon_->endpoint()}, &out);
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("post policy OK"), std::string::npos) << out;
+}
+
+// A browser-style upload with curl -F of a 12 MiB file (streamed, Expect: 100-continue) with
+// a form boto3 presigned.
+TEST_F(S3AuthEndToEnd, PostPolicyWithCurlForm) {
+  std::string out;
+  ASSERT_EQ(Run({"aws", "--endpoint-url", daemon_->endpoint(), "s3", "mb", "s3://curl-post"}, &out),
+            0)
+      << out;
+  const std::string presign =
+      "import boto3,sys\n"
+      "from botocore.config import Config\n"
+      "s3=boto3.client('s3',endpoint_url=sys.argv[1],region_name='us-east-1',"
+      "config=Config(signature_version='s3v4'))\n"
+      "p=s3.generate_presigned_post('curl-post','in/${filename}',"
+      "Fields={'x-amz-meta-via':'curl','success_action_status':'201'},"
+      "Conditions=[['starts-with','$key','in/'],{'x-amz-meta-via':'curl'},"
+      "{'success_action_status':'201'},['content-length-range',1,20000000]])\n"
+      "print(p['url'])\n"
+      "[print(k+'='+v) for k,v in p['fields'].items()]\n";
+  ASSERT_EQ(Run({"python3", "-c", presign, daemon_->endpoint()}, &out), 0) << out;
+  ASSERT_NE(out.find("x-amz-signature="), std::string::npos) << out;
+  std::vector<std::string> lines;
+  for (size_t start = 0; start < out.size();) {
+    size_t end = out.find('\n', start);
+    lines.push_back(out.substr(start, end == std::string::npos ? end : end - start));
+    start = end == std::string::npos ? out.size() : end + 1;
+  }
+  ASSERT_GE(lines.size(), 2u) << out;
+  std::vector<std::string> curl = {"curl", "-sS",         "-o", work_.File("response"),
+                                   "-w",   "%{http_code}"};
+  for (size_t i = 1; i < lines.size(); ++i) {
+    if (!lines[i].empty()) curl.insert(curl.end(), {"--form-string", lines[i]});
+  }
+  std::string data = natss3::test::RandomBytes(12 << 20, 9);
+  natss3::test::WriteFile(work_.File("big.bin"), data);
+  curl.insert(curl.end(), {"-F", "file=@" + work_.File("big.bin"), lines[0]});
+  ASSERT_EQ(RunCommand(curl, &out), 0) << out;
+  EXPECT_EQ(out, "201") << natss3::test::ReadFile(work_.File("response"));
+  EXPECT_NE(natss3::test::ReadFile(work_.File("response")).find("<Key>in/big.bin</Key>"),
+            std::string::npos);
+  ASSERT_EQ(Run({"aws", "--endpoint-url", daemon_->endpoint(), "s3", "cp",
+                 "s3://curl-post/in/big.bin", work_.File("back.bin")},
+                &out),
+            0)
+      << out;
+  EXPECT_TRUE(natss3::test::ReadFile(work_.File("back.bin")) == data);
+  ASSERT_EQ(Run({"aws", "--endpoint-url", daemon_->endpoint(), "s3api", "head-object", "--bucket",
+                 "curl-post", "--key", "in/big.bin"},
+                &out),
+            0);
+  EXPECT_NE(out.find("\"via\": \"curl\""), std::string::npos) << out;
+  Run({"aws", "--endpoint-url", daemon_->endpoint(), "s3", "rb", "--force", "s3://curl-post"},
+      &out);
 }
 
 }  // namespace
