@@ -215,12 +215,19 @@ S3Result<AuthContext> VerifySigV2(const RequestView& request, const CredentialSt
       header_sets.push_back(&encoded_copy_source);
     }
   }
+  // A sub-resource sent with an empty value ("?delete=") is signed bare by the AWS rules and
+  // minio-go, with its '=' by botocore: both forms are tried.
+  std::vector<std::string> resources;
+  for (const std::string& path : paths) {
+    resources.push_back(SigV2CanonicalResource(request.resource_prefix, path, request.raw_query));
+    std::string bare =
+        SigV2CanonicalResource(request.resource_prefix, path, request.raw_query, true);
+    if (bare != resources.back()) resources.push_back(std::move(bare));
+  }
   const std::string& provided = parts.signature;
   bool match = false;
   for (const HeaderMap* headers : header_sets) {
-    for (const std::string& path : paths) {
-      std::string resource =
-          SigV2CanonicalResource(request.resource_prefix, path, request.raw_query);
+    for (const std::string& resource : resources) {
       std::string expected =
           SigV2Signature(credentials->secret_key,
                          SigV2StringToSign(request.method, *headers, parts.date_line, resource));
@@ -274,7 +281,7 @@ bool IsSigV2Subresource(std::string_view name) {
 }
 
 std::string SigV2CanonicalResource(std::string_view bucket_prefix, std::string_view path,
-                                   std::string_view raw_query) {
+                                   std::string_view raw_query, bool empty_values_bare) {
   std::string out(bucket_prefix);
   out.append(path);
   // Names keep their order of appearance among equals (stable sort), values stay decoded.
@@ -298,7 +305,7 @@ std::string SigV2CanonicalResource(std::string_view bucket_prefix, std::string_v
     out.push_back(sep);
     sep = '&';
     out.append(name);
-    if (value) out.append("=").append(*value);
+    if (value && !(empty_values_bare && value->empty())) out.append("=").append(*value);
   }
   return out;
 }

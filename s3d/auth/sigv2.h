@@ -39,9 +39,10 @@ S3Result<AuthContext> VerifySigV2(const RequestView& request, const CredentialSt
 bool IsSigV2Subresource(std::string_view name);
 // CanonicalizedResource: `bucket_prefix` ("/bucket" for virtual-hosted requests, else ""), the
 // path as sent (still percent-encoded), then the signed sub-resources of the query sorted by
-// name, '?'-then-'&'-joined, values percent-decoded ("name" alone when it has no value).
+// name, '?'-then-'&'-joined, values percent-decoded ("name" alone when sent without '=', and
+// with `empty_values_bare` also when sent with an empty value).
 std::string SigV2CanonicalResource(std::string_view bucket_prefix, std::string_view path,
-                                   std::string_view raw_query);
+                                   std::string_view raw_query, bool empty_values_bare = false);
 // CanonicalizedAmzHeaders: x-amz-* headers (lower-case names, sorted, values trimmed), each
 // "name:value\n".
 std::string SigV2CanonicalAmzHeaders(const HeaderMap& headers);

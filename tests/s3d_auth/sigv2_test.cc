@@ -148,6 +148,18 @@ TEST(SigV2VectorsTest, CopySourceSignedEncodedArrivesDecoded) {
   ExpectError(VerifyRequest(r, ExampleStore()), "SignatureDoesNotMatch", 403);
 }
 
+TEST(SigV2VectorsTest, EmptySubresourceValueSignedBare) {
+  // minio-go sends "?delete=" and signs "?delete", as the AWS rules say.
+  RequestView r = DocRequest("POST", "/johnsmith/", "delete=", "Tue, 27 Mar 2007 19:36:42 +0000",
+                             1175024202, "KhnmslH1vK3u1abmzzsh1aHft9Y=");
+  r.resource_prefix.clear();
+  ExpectOk(VerifyRequest(r, ExampleStore()));
+  r.raw_query = "delete";
+  ExpectOk(VerifyRequest(r, ExampleStore()));
+  r.raw_query = "delete=x";
+  ExpectError(VerifyRequest(r, ExampleStore()), "SignatureDoesNotMatch", 403);
+}
+
 TEST(SigV2VectorsTest, XAmzDateEmptiesTheDateLine) {
   // With x-amz-date, the Date element is empty and x-amz-date is signed among the amz headers.
   RequestView r = DocRequest("DELETE", "/photos/puppy.jpg", "", "Tue, 27 Mar 2007 21:20:27 +0000",
@@ -257,6 +269,8 @@ TEST(SigV2CanonicalTest, ResourceSubresources) {
   EXPECT_EQ(SigV2CanonicalResource("", "/b", "uploads&prefix=p"), "/b?uploads");
   EXPECT_EQ(SigV2CanonicalResource("", "/b", "tagging=&versionId=null"),
             "/b?tagging=&versionId=null");
+  EXPECT_EQ(SigV2CanonicalResource("", "/b", "tagging=&versionId=null", true),
+            "/b?tagging&versionId=null");
   EXPECT_TRUE(IsSigV2Subresource("lifecycle"));
   EXPECT_TRUE(IsSigV2Subresource("response-expires"));
   EXPECT_FALSE(IsSigV2Subresource("prefix"));
