@@ -2,23 +2,26 @@
 """SigV2 against natss3d: boto3 with signature_version "s3" (header auth) doing
 put/get/list/copy/delete/multipart, its presigned URLs (query auth) fetched with urllib,
 expiry, tampering, clock skew and permissions.
-Usage: boto3_sigv2.py ENDPOINT READONLY_KEY READONLY_SECRET (the read-write key from AWS_*).
+Usage: boto3_sigv2.py ENDPOINT READONLY_KEY READONLY_SECRET DOMAIN (the read-write key from
+AWS_*; DOMAIN: natss3d's --domain, for a virtual-hosted request).
 Exits non-zero on failure; prints "sigv2 OK"."""
 import base64
 import email.utils
 import hashlib
 import hmac
+import http.client
 import os
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-endpoint, ro_key, ro_secret = sys.argv[1], sys.argv[2], sys.argv[3]
+endpoint, ro_key, ro_secret, domain = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 v2 = Config(signature_version="s3", s3={"addressing_style": "path"})
 s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", config=v2)
 ro = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", config=v2,
@@ -149,6 +152,23 @@ sig = base64.b64encode(hmac.new(secret, sts.encode(), hashlib.sha1).digest()).de
 status, data = fetch(f"{endpoint}/{bucket}/presigned-put", headers={
     "Date": date, "Authorization": f"AWS {os.environ['AWS_ACCESS_KEY_ID']}:{sig}"})
 assert status == 200 and data == b"hello v2", (status, data)
+
+# Virtual-hosted style: the bucket comes from the Host and is signed before the path.
+port = urllib.parse.urlparse(endpoint).port
+for resource, expected in ((f"/{bucket}/presigned-put", 200), ("/presigned-put", 403)):
+    date = email.utils.formatdate(time.time(), usegmt=True)
+    sts = f"GET\n\n\n{date}\n{resource}"
+    sig = base64.b64encode(hmac.new(secret, sts.encode(), hashlib.sha1).digest()).decode()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("GET", "/presigned-put", headers={
+        "Host": f"{bucket}.{domain}:{port}", "Date": date,
+        "Authorization": f"AWS {os.environ['AWS_ACCESS_KEY_ID']}:{sig}"})
+    resp = conn.getresponse()
+    data = resp.read()
+    conn.close()
+    assert resp.status == expected, (resource, resp.status, data)
+    if expected == 200:
+        assert data == b"hello v2", data
 
 for key in ("dir/obj one+é", "presigned-put"):
     s3.delete_object(Bucket=bucket, Key=key)

@@ -33,8 +33,8 @@ class S3AuthEndToEnd : public ::testing::Test {
         << "{\"credentials\":[{\"access_key\":\"" << kAccess << "\",\"secret_key\":\"" << kSecret
         << "\",\"read\":[\"*\"],\"write\":[\"*\"]},{\"access_key\":\"" << kReadOnlyAccess
         << "\",\"secret_key\":\"" << kReadOnlySecret << "\",\"read\":[\"*\"],\"write\":[]}]}";
-    daemon_ = new Daemon(
-        {"--nats-servers", nats_->url(), "--credentials", creds_->File("credentials.json")});
+    daemon_ = new Daemon({"--nats-servers", nats_->url(), "--credentials",
+                          creds_->File("credentials.json"), "--domain", "s3.natss3.test"});
     ASSERT_TRUE(daemon_->started()) << daemon_->log();
   }
   static void TearDownTestSuite() {
@@ -73,9 +73,9 @@ Daemon* S3AuthEndToEnd::daemon_ = nullptr;
 // permissions (boto3_sigv2.py).
 TEST_F(S3AuthEndToEnd, SigV2Boto3) {
   std::string out;
-  int rc = Run(
-      {"python3", Script("boto3_sigv2.py"), daemon_->endpoint(), kReadOnlyAccess, kReadOnlySecret},
-      &out);
+  int rc = Run({"python3", Script("boto3_sigv2.py"), daemon_->endpoint(), kReadOnlyAccess,
+                kReadOnlySecret, "s3.natss3.test"},
+               &out);
   EXPECT_EQ(rc, 0) << out;
   EXPECT_NE(out.find("sigv2 OK"), std::string::npos) << out;
 }
