@@ -208,7 +208,7 @@ S3Result<AuthContext> VerifySigV2(const RequestView& request, const CredentialSt
   std::vector<const HeaderMap*> header_sets = {&request.headers};
   HeaderMap encoded_copy_source;
   if (const std::string* source = Header(request.headers, "x-amz-copy-source")) {
-    std::string encoded = UriEncode(*source, false);
+    std::string encoded = EncodeCopySource(*source);
     if (encoded != *source) {
       encoded_copy_source = request.headers;
       encoded_copy_source["x-amz-copy-source"] = encoded;
