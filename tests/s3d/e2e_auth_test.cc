@@ -113,6 +113,40 @@ TEST_F(S3AuthEndToEnd, SigV2AwsCliV1PresignWithCurl) {
   cli({"s3", "rb", "s3://presign-v2"});
 }
 
+// s3cmd with signature_v2 = True: multipart put, get, copy and a storage class, all SigV2.
+TEST_F(S3AuthEndToEnd, SigV2S3cmd) {
+  if (!Have("s3cmd")) GTEST_SKIP() << "no s3cmd";
+  std::string host = "127.0.0.1:" + std::to_string(daemon_->port());
+  natss3::test::WriteFile(work_.File("s3cfg"), "[default]\naccess_key = " + std::string(kAccess) +
+                                                   "\nsecret_key = " + kSecret + "\nhost_base = " +
+                                                   host + "\nhost_bucket = " + host +
+                                                   "\nuse_https = False\nsignature_v2 = True\n"
+                                                   "bucket_location = us-east-1\n");
+  std::string out;
+  auto s3cmd = [&](std::vector<std::string> args) {
+    std::vector<std::string> argv = {"s3cmd", "-c", work_.File("s3cfg")};
+    argv.insert(argv.end(), args.begin(), args.end());
+    int rc = Run(argv, &out);
+    EXPECT_EQ(rc, 0) << args[0] << ": " << out;
+    return rc;
+  };
+  std::string data = natss3::test::RandomBytes(12 << 20, 5);
+  natss3::test::WriteFile(work_.File("src.bin"), data);
+  ASSERT_EQ(s3cmd({"mb", "s3://s3cmd-v2"}), 0);
+  ASSERT_EQ(s3cmd({"put", "--multipart-chunk-size-mb=5", "--storage-class=STANDARD_IA",
+                   work_.File("src.bin"), "s3://s3cmd-v2/dir/a b+c.bin"}),
+            0);
+  ASSERT_EQ(s3cmd({"get", "--force", "s3://s3cmd-v2/dir/a b+c.bin", work_.File("dst.bin")}), 0);
+  EXPECT_TRUE(natss3::test::ReadFile(work_.File("dst.bin")) == data);
+  ASSERT_EQ(s3cmd({"cp", "s3://s3cmd-v2/dir/a b+c.bin", "s3://s3cmd-v2/copy.bin"}), 0);
+  ASSERT_EQ(s3cmd({"info", "s3://s3cmd-v2/dir/a b+c.bin"}), 0);
+  EXPECT_NE(out.find("STANDARD_IA"), std::string::npos) << out;
+  ASSERT_EQ(s3cmd({"ls", "-r", "s3://s3cmd-v2"}), 0);
+  EXPECT_NE(out.find("copy.bin"), std::string::npos) << out;
+  s3cmd({"del", "-r", "--force", "s3://s3cmd-v2"});
+  s3cmd({"rb", "s3://s3cmd-v2"});
+}
+
 // x-amz-storage-class validated and kept on PUT, copy and multipart, shown by HEAD, GET and
 // every listing (boto3_storage_class.py).
 TEST_F(S3AuthEndToEnd, StorageClassesBoto3) {
