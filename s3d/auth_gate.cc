@@ -1,4 +1,4 @@
-// SigV4 verification and permission checks via s3d/auth.
+// SigV4 and SigV2 verification and permission checks via s3d/auth.
 #include "s3d/auth_gate.h"
 
 namespace natss3::s3d {
@@ -33,11 +33,22 @@ ApiResult<s3::AuthContext> AuthGate::Authenticate(const httplib::Request& req,
   view.raw_path = address.raw_path;
   view.raw_query = address.raw_query;
   view.headers = ToHeaderMap(req.headers);
+  if (address.virtual_host) view.resource_prefix = "/" + address.bucket;
   auto credentials = credentials_.load();
   auto verified = s3::VerifyRequest(view, *credentials);
   if (!verified.ok()) return FromS3Error(verified.error());
   if (verified->anonymous && !allow_anonymous_ && !credentials->AnonymousEnabled()) {
     return errors::AccessDenied("Anonymous access is disabled; sign the request");
+  }
+  return std::move(verified).value();
+}
+
+ApiResult<s3::AuthContext> AuthGate::AuthenticatePost(const s3::FormFields& fields) const {
+  auto credentials = credentials_.load();
+  auto verified = s3::VerifyPostSignature(fields, *credentials);
+  if (!verified.ok()) return FromS3Error(verified.error());
+  if (verified->anonymous && !allow_anonymous_ && !credentials->AnonymousEnabled()) {
+    return errors::AccessDenied("Anonymous access is disabled; sign the POST policy");
   }
   return std::move(verified).value();
 }

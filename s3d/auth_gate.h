@@ -1,6 +1,7 @@
-// AuthGate: the seam between the HTTP layer and s3d/auth: SigV4 verification of a request and
-// the per-bucket permission check. Thread-safe: the credential store is immutable, and a
-// reload swaps it whole (each request uses the store it started with).
+// AuthGate: the seam between the HTTP layer and s3d/auth: SigV4/SigV2 verification of a request
+// (or of a POST form's policy signature) and the per-bucket permission check. Thread-safe: the
+// credential store is immutable, and a reload swaps it whole (each request uses the store it
+// started with).
 #pragma once
 
 #include <httplib.h>
@@ -10,6 +11,7 @@
 #include <string>
 
 #include "auth/credentials.h"
+#include "auth/post_policy.h"
 #include "auth/sigv4.h"
 #include "s3d/errors.h"
 #include "s3d/routing.h"
@@ -23,6 +25,9 @@ class AuthGate {
   // Verifies the signature (header or presigned). Anonymous requests pass only when enabled.
   ApiResult<s3::AuthContext> Authenticate(const httplib::Request& req,
                                           const S3Address& address) const;
+  // The signature of a POST Object form (over its policy field); anonymous forms pass only
+  // when anonymous access is enabled, as in Authenticate.
+  ApiResult<s3::AuthContext> AuthenticatePost(const s3::FormFields& fields) const;
   // AccessDenied unless the key may read (read operations) or write (everything else) `bucket`.
   // ListBuckets is allowed for every authenticated key (it lists all buckets).
   ApiStatus Authorize(const s3::AuthContext& auth, Operation op, const std::string& bucket) const;

@@ -80,6 +80,9 @@ ApiResult<Headers> CopyHeaders(RequestContext& ctx, const ObjectInfo& source, bo
   } else {
     headers = source.meta.headers;
   }
+  // The copy's storage class is the request's (STANDARD without one), never the source's.
+  ApiStatus storage_class = ApplyStorageClass(ctx.req, &headers);
+  if (!storage_class.ok()) return storage_class.error();
   std::string tagging = ctx.req.get_header_value("x-amz-tagging-directive");
   if (tagging == "REPLACE") {
     EraseHeader(&headers, kTaggingHeader);
@@ -106,7 +109,8 @@ ApiStatus CopyObject(RequestContext& ctx) {
   auto info = OpenCopySource(ctx, *source);
   if (!info.ok()) return info.error();
   bool same = source->bucket == ctx.address.bucket && source->key == ctx.address.key;
-  if (same && !replace && ctx.req.get_header_value("x-amz-tagging-directive") != "REPLACE") {
+  if (same && !replace && ctx.req.get_header_value("x-amz-tagging-directive") != "REPLACE" &&
+      !ctx.req.has_header("x-amz-storage-class")) {
     return errors::InvalidRequest(
         "This copy request is illegal because it is trying to copy an object to itself without "
         "changing the object's metadata, storage class, website redirect location or encryption "

@@ -153,7 +153,7 @@ std::string ListObjectsXml(const std::string& bucket, const ListParams& requeste
       xml.Element("DisplayName", kOwnerName);
       xml.Close("Owner");
     }
-    xml.Element("StorageClass", "STANDARD");
+    xml.Element("StorageClass", StorageClassOf(entry.headers));
     xml.Close("Contents");
   }
   for (const std::string& prefix : page.common_prefixes) {

@@ -267,7 +267,7 @@ ApiStatus ListParts(RequestContext& ctx) {
   xml.Element("NextPartNumberMarker", static_cast<uint64_t>(last));
   xml.Element("MaxParts", static_cast<uint64_t>(max_parts));
   xml.Element("IsTruncated", truncated);
-  xml.Element("StorageClass", "STANDARD");
+  xml.Element("StorageClass", StorageClassOf(upload->headers));
   xml.Close("ListPartsResult");
   SendXml(ctx.res, 200, xml.Finish());
   return {};
@@ -366,7 +366,7 @@ ApiStatus ListMultipartUploads(RequestContext& ctx) {
     xml.Element("ID", kOwnerId);
     xml.Element("DisplayName", kOwnerName);
     xml.Close("Owner");
-    xml.Element("StorageClass", "STANDARD");
+    xml.Element("StorageClass", StorageClassOf(upload->headers));
     xml.Element("Initiated", FormatIso8601(upload->initiated));
     xml.Close("Upload");
   }

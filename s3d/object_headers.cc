@@ -162,6 +162,32 @@ void SetHeader(Headers* headers, const std::string& key, std::string value) {
   (*headers)[key] = {std::move(value)};
 }
 
+ApiStatus ValidateStorageClass(std::string_view storage_class) {
+  static constexpr std::string_view kClasses[] = {
+      "STANDARD",       "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING",
+      "GLACIER",        "DEEP_ARCHIVE",       "GLACIER_IR",  "OUTPOSTS",   "SNOW",
+      "EXPRESS_ONEZONE"};
+  for (std::string_view known : kClasses) {
+    if (storage_class == known) return {};
+  }
+  return ApiError{"InvalidStorageClass", "The storage class you specified is not valid", 400};
+}
+
+std::string StorageClassOf(const Headers& headers) {
+  std::string stored = FirstHeader(headers, kStorageClassHeader);
+  return stored.empty() ? "STANDARD" : stored;
+}
+
+ApiStatus ApplyStorageClass(const httplib::Request& req, Headers* headers) {
+  EraseHeader(headers, kStorageClassHeader);
+  if (!req.has_header("x-amz-storage-class")) return {};
+  std::string storage_class = req.get_header_value("x-amz-storage-class");
+  ApiStatus valid = ValidateStorageClass(storage_class);
+  if (!valid.ok()) return valid;
+  if (storage_class != "STANDARD") (*headers)[kStorageClassHeader] = {storage_class};
+  return {};
+}
+
 std::string EtagOf(std::string_view md5_hex, std::string_view etag_header,
                    std::string_view digest) {
   if (!etag_header.empty()) return "\"" + std::string(etag_header) + "\"";
@@ -197,6 +223,8 @@ ApiResult<Headers> ObjectHeadersFromRequest(const httplib::Request& req) {
     return ApiError{"MetadataTooLarge",
                     "Your metadata headers exceed the maximum allowed metadata size.", 400};
   }
+  ApiStatus storage_class = ApplyStorageClass(req, &headers);
+  if (!storage_class.ok()) return storage_class.error();
   return headers;
 }
 
@@ -230,6 +258,8 @@ void SetObjectResponseHeaders(const ObjectInfo& info, const S3Address& address,
                      values.front());
     }
   }
+  std::string storage_class = info.Header(kStorageClassHeader);
+  if (!storage_class.empty()) res.set_header("x-amz-storage-class", storage_class);
   std::string tags = info.Header(kTaggingHeader);
   if (!tags.empty()) {
     size_t count = 1;

@@ -23,6 +23,20 @@ inline constexpr const char* kTaggingHeader = "Natss3-Tagging";
 // Checksums the client supplied at upload: "Natss3-Checksum-CRC32" etc., base64 values.
 inline constexpr const char* kChecksumHeaderPrefix = "Natss3-Checksum-";
 
+// The storage class given at upload (x-amz-storage-class), absent for STANDARD.
+inline constexpr const char* kStorageClassHeader = "Natss3-Storage-Class";
+
+// InvalidStorageClass (400) unless `storage_class` is one S3 defines (STANDARD,
+// REDUCED_REDUNDANCY, STANDARD_IA, ONEZONE_IA, INTELLIGENT_TIERING, GLACIER, DEEP_ARCHIVE,
+// GLACIER_IR, OUTPOSTS, SNOW, EXPRESS_ONEZONE). natss3 keeps and reports the class; storage
+// itself is the same for all.
+ApiStatus ValidateStorageClass(std::string_view storage_class);
+// The stored storage class of an object or upload, "STANDARD" when none is stored.
+std::string StorageClassOf(const Headers& headers);
+// Sets (or, for STANDARD or no header, removes) kStorageClassHeader in `headers` from the
+// request's x-amz-storage-class; InvalidStorageClass for an unknown class.
+ApiStatus ApplyStorageClass(const httplib::Request& req, Headers* headers);
+
 // Quoted ETag: etag_header if set, else md5 hex, else (objects other NATS clients wrote, which
 // record only a SHA-256) the first 16 bytes of the digest in hex with a "-1" suffix: stable, and
 // never of an MD5's form, so MD5-comparing clients do not report corruption. Else the MD5 of the
@@ -32,8 +46,8 @@ std::string EtagOf(std::string_view md5_hex, std::string_view etag_header,
 std::string EtagOf(const ObjectInfo& info);
 
 // Content-Type, Content-Encoding, Content-Disposition, Content-Language, Cache-Control,
-// Expires and x-amz-meta-* of a request, as object headers. Fails when user metadata exceeds
-// S3's 2 KB limit.
+// Expires, x-amz-meta-* and x-amz-storage-class of a request, as object headers. Fails when
+// user metadata exceeds S3's 2 KB limit or the storage class is unknown.
 ApiResult<Headers> ObjectHeadersFromRequest(const httplib::Request& req);
 // User metadata values as S3 treats them: stored as UTF-8 text (RFC 2047 encoded words, e.g.
 // "=?UTF-8?B?w6k=?=", decoded; anything else kept byte for byte), returned as is when plain
@@ -46,8 +60,8 @@ std::string EncodeMetadataValue(std::string_view value);
 void CopyBookkeepingHeaders(const Headers& from, Headers* to, bool include_tags);
 
 // Sets ETag, Last-Modified, Content-Type, the stored content headers, x-amz-meta-*,
-// x-amz-tagging-count and (when `with_checksums`) x-amz-checksum-* on a GET/HEAD response, then
-// applies response-* overrides from the query.
+// x-amz-tagging-count, x-amz-storage-class (unless STANDARD) and (when `with_checksums`)
+// x-amz-checksum-* on a GET/HEAD response, then applies response-* overrides from the query.
 void SetObjectResponseHeaders(const ObjectInfo& info, const S3Address& address,
                               bool with_checksums, httplib::Response& res);
 

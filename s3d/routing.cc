@@ -125,6 +125,7 @@ ApiResult<S3Address> ParseAddress(std::string_view target, std::string_view host
       hostname[hostname.size() - domain.size() - 1] == '.') {
     address.bucket = std::string(hostname.substr(0, hostname.size() - domain.size() - 1));
     address.key = std::string(rest);
+    address.virtual_host = true;
     return address;
   }
   size_t slash = rest.find('/');

@@ -61,6 +61,7 @@ struct S3Address {
   QueryParams query;
   std::string raw_path;
   std::string raw_query;
+  bool virtual_host = false;  // the bucket came from the Host header
   bool Has(const std::string& name) const { return query.count(name) > 0; }
   std::string Get(const std::string& name) const {
     auto it = query.find(name);

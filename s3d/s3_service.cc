@@ -6,6 +6,7 @@
 
 #include "natss3/names.h"
 #include "natss3/multipart.h"
+#include "s3d/post_object.h"
 
 namespace natss3::s3d {
 
@@ -100,6 +101,7 @@ int S3Service::Expect100(const httplib::Request& req, httplib::Response& res) {
     RenderError(res, address.error(), nullptr, request_id, false);
     return res.status;
   }
+  if (IsPostObject(req, *address)) return 100;  // authenticated by its form fields
   auto auth = auth_->Authenticate(req, *address);
   ApiStatus allowed;
   if (auth.ok()) {
@@ -122,6 +124,18 @@ std::string S3Service::Handle(const httplib::Request& req, httplib::Response& re
   if (!address.ok()) {
     RenderError(res, address.error(), nullptr, request_id, head);
     return "Invalid";
+  }
+  if (IsPostObject(req, *address)) {
+    // The form carries the authentication: PostObject verifies and authorizes it.
+    s3::AuthContext unverified;
+    unverified.anonymous = true;
+    RequestContext ctx{req, res, reader, std::move(address).value(), Operation::kPutObject,
+                       std::move(unverified), *store_, *auth_, *uploads_, revisions_, buckets_,
+                       options_};
+    ApiStatus result = PostObject(ctx);
+    if (bytes_in) *bytes_in = ctx.bytes_in;
+    if (!result.ok()) RenderError(res, result.error(), &ctx.address, request_id, head);
+    return "PostObject";
   }
   Operation op = Classify(req.method, *address, req.has_header("x-amz-copy-source"));
   std::string op_name(OperationName(op));

@@ -25,6 +25,9 @@ struct RequestView {
                           // without the query; e.g. "/bucket/my%20key"
   std::string raw_query;  // exactly as sent after '?', without the '?'; "" if none
   HeaderMap headers;      // must contain "host" for signed requests
+  // SigV2 only: "/bucket" when the bucket came from the Host (virtual-hosted style), as the
+  // SigV2 canonical resource starts with the bucket; "" for path-style requests.
+  std::string resource_prefix;
   std::chrono::system_clock::time_point now = std::chrono::system_clock::now();
 };
 
@@ -80,7 +83,7 @@ struct VerifyOptions {
 //                                      terminator not aws4_request, wrong region)
 //   AuthorizationQueryParametersError 400 - missing/invalid X-Amz-* presign parameters,
 //                                      X-Amz-Expires not in 1..604800
-//   InvalidRequest 400               - other algorithm (SigV2, SigV4a)
+//   InvalidRequest 400               - other algorithm (SigV4a)
 //   InvalidArgument 400              - malformed x-amz-content-sha256 value
 //   AccessDenied 403                 - missing date; "Request has expired" (presigned);
 //                                      presigned X-Amz-Date more than max_skew in the future;
@@ -90,6 +93,7 @@ struct VerifyOptions {
 //   SignatureDoesNotMatch 403        - wrong signature (constant-time comparison)
 // Header auth without x-amz-content-sha256 is verified as kSignedSha256 of an empty payload
 // (kEmptyPayloadSha256), as MinIO does; S3 itself insists on the header.
+// SigV2 requests (auth/sigv2.h: IsSigV2Request) are verified by VerifySigV2, with its errors.
 // Thread-safe (pure function of its arguments).
 S3Result<AuthContext> VerifyRequest(const RequestView& request, const CredentialStore& store,
                                     const VerifyOptions& options = {});
@@ -99,6 +103,9 @@ S3Result<AuthContext> VerifyRequest(const RequestView& request, const Credential
 // RFC 3986 percent-encoding as SigV4 specifies: unreserved A-Z a-z 0-9 - _ . ~ kept, everything
 // else %XX with upper-case hex; '/' kept when !encode_slash.
 std::string UriEncode(std::string_view raw, bool encode_slash);
+// x-amz-copy-source as clients send it, from its percent-decoded value: "bucket/key" encoded
+// as UriEncode(.., false) does (boto3, the aws CLI, minio-go), a "?versionId=" suffix kept.
+std::string EncodeCopySource(std::string_view decoded);
 // Percent-decoding; '+' is kept as '+' unless plus_is_space. Invalid escapes stay literal.
 std::string UriDecode(std::string_view encoded, bool plus_is_space);
 // S3's canonical URI from the path as sent: each '/'-separated segment is decoded once and

@@ -52,7 +52,8 @@ class S3EndToEnd : public ::testing::Test {
             {"AWS_CONFIG_FILE", AwsConfig()}, {"AWS_SHARED_CREDENTIALS_FILE", work_.File("none")},
             {"AWS_PAGER", ""}};
   }
-  // aws CLI v1 presigns with SigV2 unless told otherwise; natss3d speaks SigV4 only.
+  // aws CLI v1 presigns with SigV2 unless told otherwise; these flows use SigV4
+  // (e2e_auth_test.cc covers SigV2).
   std::string AwsConfig() {
     std::string path = work_.File("aws-config");
     natss3::test::WriteFile(path, "[default]\nregion = us-east-1\ns3 =\n    signature_version = s3v4\n");

@@ -430,5 +430,36 @@ TEST(Metrics, RendersPrometheusText) {
   EXPECT_NE(text.find("natss3_requests_in_flight 0"), std::string::npos);
 }
 
+TEST(StorageClassTest, ValidatedStoredAndDefaulted) {
+  for (const char* known : {"STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA",
+                            "INTELLIGENT_TIERING", "GLACIER", "DEEP_ARCHIVE", "GLACIER_IR",
+                            "OUTPOSTS", "SNOW", "EXPRESS_ONEZONE"}) {
+    EXPECT_TRUE(ValidateStorageClass(known).ok()) << known;
+  }
+  for (const char* unknown : {"", "standard", "COLD", "STANDARD "}) {
+    ApiStatus st = ValidateStorageClass(unknown);
+    ASSERT_FALSE(st.ok()) << unknown;
+    EXPECT_EQ(st.error().code, "InvalidStorageClass");
+    EXPECT_EQ(st.error().http_status, 400);
+  }
+  Headers headers;
+  EXPECT_EQ(StorageClassOf(headers), "STANDARD");
+  httplib::Request req;
+  req.headers.emplace("x-amz-storage-class", "GLACIER_IR");
+  ASSERT_TRUE(ApplyStorageClass(req, &headers).ok());
+  EXPECT_EQ(StorageClassOf(headers), "GLACIER_IR");
+  // STANDARD is not stored (HEAD/GET omit it, as S3 does); no header clears a copied class.
+  req.headers.clear();
+  req.headers.emplace("x-amz-storage-class", "STANDARD");
+  ASSERT_TRUE(ApplyStorageClass(req, &headers).ok());
+  EXPECT_TRUE(headers.empty());
+  headers[kStorageClassHeader] = {"SNOW"};
+  req.headers.clear();
+  ASSERT_TRUE(ApplyStorageClass(req, &headers).ok());
+  EXPECT_TRUE(headers.empty());
+  req.headers.emplace("x-amz-storage-class", "TAPE");
+  EXPECT_EQ(ApplyStorageClass(req, &headers).error().code, "InvalidStorageClass");
+}
+
 }  // namespace
 }  // namespace natss3::s3d

@@ -223,8 +223,11 @@ TEST(SigV4ErrorsTest, MalformedAuthorization) {
   RequestView r = GetObjectExample();
   r.headers["authorization"] = "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524";
   ExpectError(VerifyRequest(r, ExampleStore()), "AuthorizationHeaderMalformed", 400);
-  r.headers["authorization"] = "AWS AKIAIOSFODNN7EXAMPLE:frJIUN8DYpKDtOLCwo//yllqDzg=";
+  r.headers["authorization"] = "AWS4-ECDSA-P256-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/x";
   ExpectError(VerifyRequest(r, ExampleStore()), "InvalidRequest", 400);
+  // SigV2 goes to VerifySigV2 (sigv2_test.cc): a wrong signature, not an unknown mechanism.
+  r.headers["authorization"] = "AWS AKIAIOSFODNN7EXAMPLE:frJIUN8DYpKDtOLCwo//yllqDzg=";
+  ExpectError(VerifyRequest(r, ExampleStore()), "SignatureDoesNotMatch", 403);
   r.headers["authorization"] =
       "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130525/us-east-1/s3/aws4_request,"
       "SignedHeaders=host;range;x-amz-content-sha256;x-amz-date,Signature=00";
@@ -282,6 +285,36 @@ TEST(SigV4VectorsTest, MissingContentSha256MeansSignedEmptyPayload) {
   ExpectError(VerifyRequest(r, ExampleStore()), "SignatureDoesNotMatch", 403);
 }
 
+// Clients sign x-amz-copy-source percent-encoded; the HTTP layer hands it over decoded. A
+// source key with a space, '+', '%' or non-ASCII characters still verifies (and only as sent).
+TEST(SigV4VectorsTest, CopySourceSignedEncodedArrivesDecoded) {
+  RequestView r;
+  r.method = "PUT";
+  r.raw_path = "/bucket/copy";
+  r.now = ExampleTime();
+  r.headers = {{"host", "127.0.0.1:5222"},
+               {"x-amz-date", kAmzDate},
+               {"x-amz-content-sha256", kEmptySha256},
+               {"x-amz-copy-source", "bucket/a%20b%2B%C3%A9%25?versionId=null"}};
+  std::vector<std::string> signed_headers = {"host", "x-amz-content-sha256", "x-amz-copy-source",
+                                             "x-amz-date"};
+  std::string canonical = CanonicalRequest(r.method, r.raw_path, "", false, r.headers,
+                                           signed_headers, kEmptySha256);
+  std::string signature =
+      SignatureHex(DeriveSigningKey(kSecretKey, "20130524", "us-east-1"),
+                   StringToSign(kAmzDate, "20130524/us-east-1/s3/aws4_request", canonical));
+  r.headers["authorization"] =
+      Auth("host;x-amz-content-sha256;x-amz-copy-source;x-amz-date", signature);
+  r.headers["x-amz-copy-source"] = "bucket/a b+\xC3\xA9%?versionId=null";  // as decoded
+  S3Result<AuthContext> ctx = VerifyRequest(r, ExampleStore());
+  ASSERT_TRUE(ctx.ok()) << ctx.error().code << ": " << ctx.error().message;
+  EXPECT_EQ(ctx->seed_signature, signature);
+  r.headers["x-amz-copy-source"] = "bucket/a b+\xC3\xA9%?versionId=nul";
+  ExpectError(VerifyRequest(r, ExampleStore()), "SignatureDoesNotMatch", 403);
+  EXPECT_EQ(EncodeCopySource("b/k ~x"), "b/k%20~x");
+  EXPECT_EQ(EncodeCopySource("b/a?b?versionId=3"), "b/a%3Fb?versionId=3");
+}
+
 TEST(SigV4ErrorsTest, UnsignedAmzHeaderIsRejected) {
   RequestView r = GetObjectExample();
   r.headers["x-amz-meta-injected"] = "1";
@@ -316,8 +349,8 @@ TEST(SigV4AnonymousTest, NoAuthenticationIsReportedAsAnonymous) {
   EXPECT_FALSE(VerifyRequest(r, ExampleStore()).ok());
 
   r.headers.erase("x-amz-content-sha256");
-  r.raw_query = "AWSAccessKeyId=AKIA&Expires=1&Signature=abc";  // SigV2 presigned
-  ExpectError(VerifyRequest(r, ExampleStore()), "InvalidRequest", 400);
+  r.raw_query = "AWSAccessKeyId=AKIA&Expires=1&Signature=abc";  // SigV2 presigned, expired
+  ExpectError(VerifyRequest(r, ExampleStore()), "AccessDenied", 403);
 }
 
 TEST(SigV4CanonicalTest, UriRules) {
