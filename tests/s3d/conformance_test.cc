@@ -394,6 +394,14 @@ TEST_F(S3Conformance, ListPartsPages) {
     marker = Field(r.body, "NextPartNumberMarker");
   }
   EXPECT_EQ(seen, (std::vector<std::string>{"1", "2", "3", "4", "5"}));
+  std::string path = "/" + bucket_ + "/parts";
+  EXPECT_EQ(client_.Send("GET", path, "uploadId=" + id + "&max-parts=x").ErrorCode(),
+            "InvalidArgument");
+  EXPECT_EQ(client_.Send("GET", path, "uploadId=" + id + "&part-number-marker=-1").ErrorCode(),
+            "InvalidArgument");
+  auto past = client_.Send("GET", path, "uploadId=" + id + "&part-number-marker=5");
+  EXPECT_EQ(Count(past.body, "<Part>"), 0u);
+  EXPECT_EQ(Field(past.body, "IsTruncated"), "false");
 }
 
 }  // namespace
