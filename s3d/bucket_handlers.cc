@@ -47,7 +47,13 @@ namespace {
 ApiStatus AbortAllUploads(RequestContext& ctx) {
   const std::string& bucket = ctx.address.bucket;
   auto uploads = ctx.uploads.List(bucket);
-  if (!uploads.ok()) return FromStatus(uploads.status(), ErrorContext::kService);
+  if (!uploads.ok()) {
+    // No upload record store (never created, or out of this NATS account's reach): there is
+    // nothing natss3 could have recorded to abort.
+    Code code = uploads.status().code();
+    if (code == Code::kNotFound || code == Code::kPermissionDenied) return {};
+    return FromStatus(uploads.status(), ErrorContext::kService);
+  }
   for (const UploadRecord& upload : *uploads) {
     Status removed = ctx.uploads.Remove(bucket, upload.upload_id);
     if (!removed.ok() && removed.code() != Code::kNotFound) {

@@ -308,8 +308,8 @@ std::chrono::milliseconds ConnectionHub::LingerNow() const {
   return jobs_.empty() ? options_.linger : std::chrono::milliseconds(0);
 }
 
-const std::vector<std::pair<std::string, std::string>>* ConnectionHub::RawMetaHeaders() {
-  return t_serving != nullptr ? &t_serving->request_head().meta_headers : nullptr;
+const std::vector<std::pair<std::string, std::string>>* ConnectionHub::RawHeaders() {
+  return t_serving != nullptr ? &t_serving->request_head().raw_headers : nullptr;
 }
 
 bool ConnectionHub::CloseAfterResponse(int status) {

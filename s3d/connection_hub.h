@@ -109,9 +109,9 @@ class ConnectionHub {
   // true when the connection closes after this response (the caller adds "Connection: close")
   // because part of the request was left unread and is not drained. False off the workers.
   static bool CloseAfterResponse(int status);
-  // The x-amz-meta-* headers of the request this thread is serving, as sent (see
-  // RequestHead::meta_headers); nullptr outside the hub's workers.
-  static const std::vector<std::pair<std::string, std::string>>* RawMetaHeaders();
+  // The headers of the request this thread is serving, as sent (see
+  // RequestHead::raw_headers); nullptr outside the hub's workers.
+  static const std::vector<std::pair<std::string, std::string>>* RawHeaders();
 
   // Stop: no more waiting for requests; connections between requests are closed now; running
   // requests get "Connection: close". Idempotent.

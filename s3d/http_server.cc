@@ -272,14 +272,14 @@ void HttpServer::Serve(const httplib::Request& req, httplib::Response& res,
   // answer to the range, error XML included (a ranged GET of a missing bucket became an empty
   // 416 instead of NoSuchBucket, a 503 lost its retry).
   const_cast<httplib::Request&>(req).ranges.clear();
-  // User metadata byte-exact: httplib dropped empty values and percent-decoded the others.
-  if (const auto* meta = ConnectionHub::RawMetaHeaders()) {
+  // Header values byte-exact, as clients signed them: httplib dropped empty values and
+  // percent-decoded the others (which broke SigV4 for "filename=a%20b", lost empty user
+  // metadata and decoded x-amz-copy-source and x-amz-tagging twice). Headers httplib adds
+  // itself (REMOTE_ADDR, ...) stay.
+  if (const auto* raw = ConnectionHub::RawHeaders()) {
     auto& headers = const_cast<httplib::Headers&>(req.headers);
-    for (auto it = headers.begin(); it != headers.end();) {
-      bool is_meta = it->first.size() >= 11 && strncasecmp(it->first.c_str(), "x-amz-meta-", 11) == 0;
-      it = is_meta ? headers.erase(it) : std::next(it);
-    }
-    for (const auto& [name, value] : *meta) headers.emplace(name, value);
+    for (const auto& [name, value] : *raw) headers.erase(name);  // case-insensitive map
+    for (const auto& [name, value] : *raw) headers.emplace(name, value);
   }
   auto start = std::chrono::steady_clock::now();
   metrics_.RequestStarted();

@@ -233,15 +233,21 @@ ApiStatus ListParts(RequestContext& ctx) {
   if (!parts.ok()) return FromStatus(parts.status(), ErrorContext::kUpload);
   int marker = 0;
   size_t max_parts = 1000;
-  std::string marker_text = ctx.address.Get("part-number-marker");
-  std::string max_text = ctx.address.Get("max-parts");
-  if (!marker_text.empty() && marker_text.find_first_not_of("0123456789") == std::string::npos &&
-      marker_text.size() < 6) {
-    marker = std::stoi(marker_text);
+  auto number = [](const std::string& text) {
+    return !text.empty() && text.size() <= 9 &&
+           text.find_first_not_of("0123456789") == std::string::npos;
+  };
+  if (ctx.address.Has("part-number-marker")) {
+    std::string text = ctx.address.Get("part-number-marker");
+    if (!number(text)) return errors::InvalidArgument("Argument partNumberMarker must be an integer.");
+    marker = static_cast<int>(std::min<unsigned long>(std::stoul(text), MultipartStore::kMaxPartNumber));
   }
-  if (!max_text.empty() && max_text.find_first_not_of("0123456789") == std::string::npos &&
-      max_text.size() < 6) {
-    max_parts = std::min<size_t>(std::stoul(max_text), 1000);
+  if (ctx.address.Has("max-parts")) {
+    std::string text = ctx.address.Get("max-parts");
+    if (!number(text)) {
+      return errors::InvalidArgument("Argument max-parts must be an integer between 0 and 2147483647");
+    }
+    max_parts = std::min<size_t>(std::stoul(text), 1000);
   }
   XmlWriter xml;
   xml.Open("ListPartsResult", true);

@@ -99,14 +99,14 @@ HeadScanner::State HeadScanner::Parse(std::string_view head) {
     if (line.empty() || line.back() != '\r' || line.size() == 1) continue;
     line.remove_suffix(1);
     std::string_view name, value;
-    if (line.size() >= 11 && NameIs(line.substr(0, 11), "x-amz-meta-")) {
+    {
       std::string_view raw = line;
       while (!raw.empty() && IsSpaceOrTab(raw.back())) raw.remove_suffix(1);
       size_t colon = raw.find(':');
       if (colon != std::string_view::npos) {
         std::string_view v = raw.substr(colon + 1);
         while (!v.empty() && IsSpaceOrTab(v.front())) v.remove_prefix(1);
-        head_.meta_headers.emplace_back(std::string(raw.substr(0, colon)), std::string(v));
+        head_.raw_headers.emplace_back(std::string(raw.substr(0, colon)), std::string(v));
       }
     }
     if (!SplitHeader(line, &name, &value)) continue;

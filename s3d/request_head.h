@@ -39,10 +39,11 @@ struct RequestHead {
   // Content-Length and chunked together: served by Transfer-Encoding (as httplib does), then
   // the connection closes (RFC 9112 6.1: such a message may be a smuggling attempt).
   bool close_after = false;
-  // x-amz-meta-* lines as sent (value trimmed of surrounding spaces and tabs, as httplib
-  // does), in order. httplib 0.11 drops a header whose value is empty and percent-decodes the
-  // others; S3 user metadata keeps both byte-exact, so the S3 layer takes them from here.
-  std::vector<std::pair<std::string, std::string>> meta_headers;
+  // The header lines httplib reads, as sent (value trimmed of surrounding spaces and tabs, as
+  // httplib does), in order. httplib 0.11 drops a header whose value is empty and
+  // percent-decodes the others; S3 keeps header values byte-exact (and SigV4 signs them so),
+  // so the S3 layer takes them from here.
+  std::vector<std::pair<std::string, std::string>> raw_headers;
 };
 
 // Scans the bytes of one request head as they arrive. Lines end at '\n' as in httplib's line

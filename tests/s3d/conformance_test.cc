@@ -286,7 +286,9 @@ TEST_F(S3Conformance, UserMetadataAndHeaderValuesRoundTrip) {
                   {"x-amz-meta-utf", "caf\xc3\xa9"},
                   {"x-amz-meta-word", "=?UTF-8?B?w6k=?="},
                   {"x-amz-meta-q", "=?utf-8?q?a_b=C3=A9?="},
-                  {"x-amz-meta-pct", "a%41b"}});
+                  {"x-amz-meta-pct", "a%41b"},
+                  {"content-disposition", "attachment; filename=\"a%20b.txt\""},
+                  {"cache-control", "max-age=60,  private"}});
   ASSERT_EQ(put.status, 200) << put.body;
   // Stored as text other NATS clients can read.
   auto info = daemon_.store().GetInfo(bucket_, "m");
@@ -301,6 +303,8 @@ TEST_F(S3Conformance, UserMetadataAndHeaderValuesRoundTrip) {
   EXPECT_EQ(head.Header("x-amz-meta-spaced"), "deflate, gzip");
   EXPECT_EQ(head.Header("content-encoding"), "deflate, gzip");
   EXPECT_EQ(head.Header("x-amz-meta-pct"), "a%41b") << "not percent-decoded";
+  EXPECT_EQ(head.Header("content-disposition"), "attachment; filename=\"a%20b.txt\"");
+  EXPECT_EQ(head.Header("cache-control"), "max-age=60,  private");
   // Non-ASCII values come back as one RFC 2047 word, as S3 returns them.
   EXPECT_EQ(head.Header("x-amz-meta-utf"), "=?UTF-8?B?Y2Fmw6k=?=");
   EXPECT_EQ(head.Header("x-amz-meta-word"), "=?UTF-8?B?w6k=?=");
@@ -311,6 +315,18 @@ TEST_F(S3Conformance, UserMetadataAndHeaderValuesRoundTrip) {
   EXPECT_EQ(DecodeMetadataValue("=?UTF-8?B?not base64?="), "=?UTF-8?B?not base64?=");
   EXPECT_EQ(DecodeMetadataValue("=?KOI8-R?B?w6k=?="), "=?KOI8-R?B?w6k=?=");
   EXPECT_EQ(EncodeMetadataValue("\xe9"), "=?UTF-8?B?w6k=?=") << "ISO-8859-1 bytes";
+}
+
+// Headers whose values are URL-encoded by definition are decoded once, by natss3d, and are
+// signed as sent.
+TEST_F(S3Conformance, UrlEncodedHeaderValuesAreDecodedOnce) {
+  ASSERT_EQ(Put("100%25", "data", {{"x-amz-tagging", "k=a%26b"}}).status, 200);
+  auto copy = client_.Send("PUT", "/" + bucket_ + "/copy", "",
+                           {{"x-amz-copy-source", "/" + bucket_ + "/100%25"}});
+  ASSERT_EQ(copy.status, 200) << copy.body;
+  EXPECT_EQ(client_.Send("GET", "/" + bucket_ + "/copy").body, "data");
+  auto tags = client_.Send("GET", "/" + bucket_ + "/100%25", "tagging");
+  EXPECT_NE(tags.body.find("<Key>k</Key><Value>a&amp;b</Value>"), std::string::npos) << tags.body;
 }
 
 TEST_F(S3Conformance, ListMultipartUploadsPagesAndGroups) {
@@ -378,6 +394,14 @@ TEST_F(S3Conformance, ListPartsPages) {
     marker = Field(r.body, "NextPartNumberMarker");
   }
   EXPECT_EQ(seen, (std::vector<std::string>{"1", "2", "3", "4", "5"}));
+  std::string path = "/" + bucket_ + "/parts";
+  EXPECT_EQ(client_.Send("GET", path, "uploadId=" + id + "&max-parts=x").ErrorCode(),
+            "InvalidArgument");
+  EXPECT_EQ(client_.Send("GET", path, "uploadId=" + id + "&part-number-marker=-1").ErrorCode(),
+            "InvalidArgument");
+  auto past = client_.Send("GET", path, "uploadId=" + id + "&part-number-marker=5");
+  EXPECT_EQ(Count(past.body, "<Part>"), 0u);
+  EXPECT_EQ(Field(past.body, "IsTruncated"), "false");
 }
 
 }  // namespace

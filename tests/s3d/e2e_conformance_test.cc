@@ -56,8 +56,9 @@ class S3Conformance2e : public ::testing::Test {
     EXPECT_EQ(rc, 0) << out;
     EXPECT_NE(out.find(section + " OK"), std::string::npos) << out;
   }
-  int Aws(std::vector<std::string> args, std::string* out = nullptr) {
-    std::vector<std::string> argv = {"aws", "--endpoint-url", daemon_->endpoint()};
+  int Aws(std::vector<std::string> args, std::string* out = nullptr,
+          const std::string& binary = "aws") {
+    std::vector<std::string> argv = {binary, "--endpoint-url", daemon_->endpoint()};
     argv.insert(argv.end(), args.begin(), args.end());
     std::string output;
     int rc = RunCommand(argv, &output, std::chrono::seconds(120), Env());
@@ -81,32 +82,40 @@ TEST_F(S3Conformance2e, Boto3BucketLifecycle) { Boto3("lifecycle", "b3-lifecycle
 
 TEST_F(S3Conformance2e, Boto3MetadataAndListingPaging) { Boto3("details", "b3-details"); }
 
-// aws CLI v1: list-object-versions, then delete-objects with the listed (null) version ids.
+// aws CLI v1 (first on PATH) and v2 (/usr/bin/aws): list-object-versions, then delete-objects
+// with the listed (null) version ids.
 TEST_F(S3Conformance2e, AwsCliEmptiesABucketThroughItsVersions) {
-  ASSERT_EQ(Aws({"s3", "mb", "s3://cli-versions"}), 0);
-  std::string file = work_.File("body");
-  ASSERT_TRUE(natss3::test::WriteFile(file, "hello"));
-  for (const char* key : {"a", "b/c", "d e"}) {
-    ASSERT_EQ(
-        Aws({"s3api", "put-object", "--bucket", "cli-versions", "--key", key, "--body", file}), 0);
+  std::vector<std::string> clis = {"aws"};
+  if (std::filesystem::exists("/usr/bin/aws")) clis.push_back("/usr/bin/aws");
+  for (const std::string& aws : clis) {
+    SCOPED_TRACE(aws);
+    ASSERT_EQ(Aws({"s3", "mb", "s3://cli-versions"}, nullptr, aws), 0);
+    std::string file = work_.File("body");
+    ASSERT_TRUE(natss3::test::WriteFile(file, "hello"));
+    for (const char* key : {"a", "b/c", "d e"}) {
+      ASSERT_EQ(
+          Aws({"s3api", "put-object", "--bucket", "cli-versions", "--key", key, "--body", file},
+              nullptr, aws),
+          0);
+    }
+    std::string out;
+    ASSERT_EQ(Aws({"s3api", "list-object-versions", "--bucket", "cli-versions", "--query",
+                   "{Objects: Versions[].{Key: Key, VersionId: VersionId}}", "--output", "json"},
+                  &out, aws),
+              0)
+        << out;
+    EXPECT_NE(out.find("\"VersionId\": \"null\""), std::string::npos) << out;
+    ASSERT_TRUE(natss3::test::WriteFile(work_.File("delete.json"), out));
+    ASSERT_EQ(Aws({"s3api", "delete-objects", "--bucket", "cli-versions", "--delete",
+                   "file://" + work_.File("delete.json")},
+                  &out, aws),
+              0)
+        << out;
+    EXPECT_EQ(out.find("Errors"), std::string::npos) << out;
+    ASSERT_EQ(Aws({"s3api", "list-object-versions", "--bucket", "cli-versions"}, &out, aws), 0);
+    EXPECT_EQ(out.find("\"Key\""), std::string::npos) << out;
+    EXPECT_EQ(Aws({"s3", "rb", "s3://cli-versions"}, &out, aws), 0) << out;
   }
-  std::string out;
-  ASSERT_EQ(Aws({"s3api", "list-object-versions", "--bucket", "cli-versions", "--query",
-                 "{Objects: Versions[].{Key: Key, VersionId: VersionId}}", "--output", "json"},
-                &out),
-            0)
-      << out;
-  EXPECT_NE(out.find("\"VersionId\": \"null\""), std::string::npos) << out;
-  ASSERT_TRUE(natss3::test::WriteFile(work_.File("delete.json"), out));
-  ASSERT_EQ(Aws({"s3api", "delete-objects", "--bucket", "cli-versions", "--delete",
-                 "file://" + work_.File("delete.json")},
-                &out),
-            0)
-      << out;
-  EXPECT_EQ(out.find("Errors"), std::string::npos) << out;
-  ASSERT_EQ(Aws({"s3api", "list-object-versions", "--bucket", "cli-versions"}, &out), 0);
-  EXPECT_EQ(out.find("\"Key\""), std::string::npos) << out;
-  EXPECT_EQ(Aws({"s3", "rb", "s3://cli-versions"}, &out), 0) << out;
 }
 
 // Objects nats.go and natss3ctl wrote, fetched and checked by rclone: nats.go records only a

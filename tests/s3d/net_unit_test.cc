@@ -113,17 +113,18 @@ TEST(HeadScanner, RefusesAmbiguousFraming) {
   EXPECT_EQ(capped.error(), HeadError::kBodyTooLarge);
 }
 
-TEST(HeadScanner, KeepsUserMetadataAsSent) {
+TEST(HeadScanner, KeepsHeaderValuesAsSent) {
   HeadScanner scanner;
   std::string head =
       "PUT /b/k HTTP/1.1\r\nHost: x\r\nX-Amz-Meta-Empty:\r\nx-amz-meta-pct:  a%41b \r\n"
       "x-amz-meta-sp: deflate, gzip\r\nContent-Type: a%41\r\n\r\n";
   ASSERT_EQ(scanner.Scan(head), State::kComplete);
   using Pairs = std::vector<std::pair<std::string, std::string>>;
-  EXPECT_EQ(scanner.head().meta_headers,
-            (Pairs{{"X-Amz-Meta-Empty", ""}, {"x-amz-meta-pct", "a%41b"}, {"x-amz-meta-sp", "deflate, gzip"}}));
+  EXPECT_EQ(scanner.head().raw_headers,
+            (Pairs{{"Host", "x"}, {"X-Amz-Meta-Empty", ""}, {"x-amz-meta-pct", "a%41b"},
+                   {"x-amz-meta-sp", "deflate, gzip"}, {"Content-Type", "a%41"}}));
   scanner.Reset();
-  EXPECT_TRUE(scanner.head().meta_headers.empty());
+  EXPECT_TRUE(scanner.head().raw_headers.empty());
 }
 
 TEST(BodyTracker, FollowsContentLength) {
