@@ -151,7 +151,7 @@ class Sync {
 
 // Regular files below the local directory, by relative path. Symbolic links to files are
 // followed (as put -r does); links to directories are not descended, dangling links and
-// special files are skipped, each with a warning. A walk error fails the whole sync before
+// special files are skipped, with a warning when the directory is the source. A walk error fails the whole sync before
 // anything changes: a partial listing of a source would make --delete remove too much.
 Status Sync::WalkLocal(bool must_exist) {
   const std::string& root = local_.path;
@@ -175,6 +175,8 @@ Status Sync::WalkLocal(bool must_exist) {
       uintmax_t size = fs::file_size(it->path(), entry_ec);
       if (entry_ec) return Internal("stat " + it->path().string() + ": " + entry_ec.message());
       local_files_[relative] = SyncSide{static_cast<uint64_t>(size), true};
+    } else if (!upload_) {
+      continue;  // in a destination, what is no file is no concern of sync
     } else if (fs::is_symlink(own)) {
       Warn("skipping " + it->path().string() +
            (fs::is_directory(followed) ? ": a symbolic link to a directory"
