@@ -70,7 +70,7 @@ Result<std::string> FileSha256(const std::string& path, const ByteCallback& on_b
 void RunParallel(int jobs, size_t count, const std::function<void(size_t)>& fn) {
   std::atomic<size_t> next{0};
   auto worker = [&] {
-    for (size_t i; !Interrupted() && (i = next.fetch_add(1)) < count;) fn(i);
+    for (size_t i = 0; !Interrupted() && (i = next.fetch_add(1)) < count;) fn(i);
   };
   size_t threads = std::min<size_t>(static_cast<size_t>(jobs), count);
   if (threads <= 1) {
@@ -151,8 +151,9 @@ class Sync {
 
 // Regular files below the local directory, by relative path. Symbolic links to files are
 // followed (as put -r does); links to directories are not descended, dangling links and
-// special files are skipped, with a warning when the directory is the source. A walk error fails the whole sync before
-// anything changes: a partial listing of a source would make --delete remove too much.
+// special files are skipped, with a warning when the directory is the source. A walk error fails
+// the whole sync before anything changes: a partial listing of a source would make --delete remove
+// too much.
 Status Sync::WalkLocal(bool must_exist) {
   const std::string& root = local_.path;
   std::error_code ec;

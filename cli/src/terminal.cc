@@ -33,7 +33,8 @@ class DefaultSignalsWhilePrompting {
   DefaultSignalsWhilePrompting& operator=(const DefaultSignalsWhilePrompting&) = delete;
 
  private:
-  struct sigaction old_int_ {}, old_term_ {};
+  struct sigaction old_int_ {
+  }, old_term_{};
 };
 
 }  // namespace
@@ -137,9 +138,10 @@ std::string SyncProgress::Render(uint64_t done, uint64_t total, uint64_t files_d
                                  uint64_t files_total, double bytes_per_second) {
   std::string line = ProgressBar::Render(done, total, bytes_per_second);
   // "... 12 MiB / 25 MiB 5.0 MiB/s" -> "... 12 MiB / 25 MiB, 120/400 files 5.0 MiB/s"
-  size_t rate = line.rfind(' ');
-  return line.substr(0, rate) + ", " + std::to_string(files_done) + "/" +
-         std::to_string(files_total) + " files" + line.substr(rate);
+  const std::string rate = " " + IBytes(static_cast<uint64_t>(bytes_per_second)) + "/s";
+  line.resize(line.size() - rate.size());
+  return line + ", " + std::to_string(files_done) + "/" + std::to_string(files_total) + " files" +
+         rate;
 }
 
 void SyncProgress::AddTotal(uint64_t bytes, uint64_t files) {

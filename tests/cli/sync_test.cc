@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "cli_harness.h"
 #include "natss3/nats_store.h"
@@ -64,7 +65,16 @@ class SyncTest : public CliTest {
     auto put = (*store)->PutBytes("T", meta, data);
     ASSERT_TRUE(put.ok()) << put.status().message();
   }
-  std::string Names() { return Ctl({"ls", "T", "-n"}).out; }
+  // Object names, sorted (ls lists in stream order, and parallel uploads finish in any order).
+  std::string Names() {
+    std::istringstream lines(Ctl({"ls", "T", "-n"}).out);
+    std::vector<std::string> names;
+    for (std::string line; std::getline(lines, line);) names.push_back(line);
+    std::sort(names.begin(), names.end());
+    std::string out;
+    for (const auto& name : names) out += name + "\n";
+    return out;
+  }
   std::string Nuid(const std::string& name) {
     auto r = Ctl({"info", "T", name, "--json"});
     EXPECT_EQ(r.exit_code, 0) << r.err;
@@ -191,6 +201,7 @@ TEST_F(SyncTest, DownSyncAndDeleteDown) {
 
 TEST_F(SyncTest, ExcludeAndIncludeFirstMatchWins) {
   fs::create_directories(File("src/logs"));
+  fs::create_directories(File("src/cache"));
   ASSERT_TRUE(WriteFile(File("src/a.txt"), "a"));
   ASSERT_TRUE(WriteFile(File("src/logs/x.log"), "x"));
   ASSERT_TRUE(WriteFile(File("src/logs/keep.log"), "k"));
