@@ -42,7 +42,7 @@ const std::vector<CommandSpec>& Commands() {
       {Command::kStatus, "status", {}, "status [BUCKET]", "Shows the status of a bucket, like info"},
       {Command::kGc, "gc", {}, "gc BUCKET [--purge] [--grace DURATION] [--json]",
        "Finds data no object references (crashed uploads); purges it with --purge"},
-      {Command::kSync, "sync", {}, "sync SRC DST [flags]   (one of them BUCKET:[PREFIX], the other a DIR)",
+      {Command::kSync, "sync", {}, "sync DIR BUCKET:[PREFIX] [flags] | sync BUCKET:[PREFIX] DIR [flags]",
        "Copies the files that differ between a directory and a bucket, either way"},
   };
   return kCommands;
