@@ -314,6 +314,33 @@ TEST_F(SyncTest, SymlinksAndSpecialFiles) {
   EXPECT_EQ(Names().find("link-to-dir"), std::string::npos);
 }
 
+// On a terminal: one bar for the whole sync (bytes and files), lines printed above it, and no
+// prompt even though objects are replaced.
+TEST_F(SyncTest, OneProgressBarOnATerminalAndNoPrompts) {
+  fs::create_directories(File("src"));
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(WriteFile(File("src/f" + std::to_string(i)), natss3::test::RandomBytes(4096, i)));
+  }
+  std::string output;
+  ASSERT_EQ(Shell("script -qec \"$CTL sync src T: -j 4\" /dev/null < /dev/null", &output), 0)
+      << output;
+  EXPECT_NE(output.find("| 80 KiB / 80 KiB, 20/20 files "), std::string::npos) << output;
+  EXPECT_NE(output.find("Synced: 20 copied (80 KiB), 0 unchanged, 0 deleted"), std::string::npos);
+  // Same sizes, other bytes: all replaced, without "Replace existing file" questions.
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(
+        WriteFile(File("src/f" + std::to_string(i)), natss3::test::RandomBytes(4096, 99 + i)));
+  }
+  ASSERT_EQ(Shell("script -qec \"$CTL sync src T: --no-progress\" /dev/null < /dev/null", &output),
+            0)
+      << output;
+  EXPECT_EQ(output.find("files "), std::string::npos) << output;
+  EXPECT_EQ(output.find("?"), std::string::npos) << output;
+  EXPECT_NE(output.find("Synced: 20 copied (80 KiB), 0 unchanged, 0 deleted"), std::string::npos);
+  ASSERT_EQ(Shell("script -qec \"$CTL sync src T: -q\" /dev/null < /dev/null", &output), 0);
+  EXPECT_EQ(output, "");
+}
+
 TEST_F(SyncTest, MissingOrSealedEnds) {
   auto missing = Ctl({"sync", "nosuchdir", "T:"});
   EXPECT_EQ(missing.exit_code, 1);
