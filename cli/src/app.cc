@@ -30,6 +30,7 @@ Status Dispatch(Session& s) {
     case Command::kSeal: return RunSeal(s);
     case Command::kWatch: return RunWatch(s);
     case Command::kGc: return RunGc(s);
+    case Command::kSync: return RunSync(s);
     case Command::kNone: break;
   }
   return InvalidArgument("no command given");

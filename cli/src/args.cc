@@ -42,6 +42,8 @@ const std::vector<CommandSpec>& Commands() {
       {Command::kStatus, "status", {}, "status [BUCKET]", "Shows the status of a bucket, like info"},
       {Command::kGc, "gc", {}, "gc BUCKET [--purge] [--grace DURATION] [--json]",
        "Finds data no object references (crashed uploads); purges it with --purge"},
+      {Command::kSync, "sync", {}, "sync DIR BUCKET:[PREFIX] [flags] | sync BUCKET:[PREFIX] DIR [flags]",
+       "Copies the files that differ between a directory and a bucket, either way"},
   };
   return kCommands;
 }
@@ -62,7 +64,8 @@ const std::set<std::string>& ValueFlags() {
       "-s", "--server", "--user", "--password", "--token", "--creds", "--nkey", "--tlscert",
       "--tlskey", "--tlsca", "--timeout", "--context", "--ttl", "--replicas",
       "--max-bucket-size", "--description", "--storage", "--tags", "--cluster", "--metadata",
-      "--name", "-H", "--header", "--chunk-size", "-O", "--output", "--grace"};
+      "--name", "-H", "--header", "--chunk-size", "-O", "--output", "--grace",
+      "--exclude", "--include", "-j", "--jobs"};
   return kFlags;
 }
 
@@ -136,6 +139,21 @@ void AddCommandOptions(cxxopts::Options& o, Command command) {
                     "natss3fs; 0 only when no upload can be in progress)",
            cxxopts::value<std::string>(), "DURATION");
       break;
+    case Command::kSync:
+      o.add_options("Sync")
+          ("delete", "Delete files (or objects under the prefix) that only DST has")
+          ("exclude", "Leave out relative paths matching GLOB (repeatable; the first "
+                      "--exclude/--include that matches decides)", cxxopts::value<std::vector<std::string>>(), "GLOB")
+          ("include", "Keep relative paths matching GLOB (repeatable; see --exclude)", cxxopts::value<std::vector<std::string>>(), "GLOB")
+          ("dry-run", "Print what would be copied and deleted; change nothing")
+          ("j,jobs", "Files transferred in parallel (default 4, at most 64)", cxxopts::value<std::string>(), "N")
+          ("q,quiet", "Print no line per file and no progress bar")
+          ("progress", "Show a progress bar on a terminal (default)", cxxopts::value<bool>()->implicit_value("true"))
+          ("no-progress", "Disable the progress bar")
+          ("description", "A description for uploaded objects", cxxopts::value<std::string>(), "TEXT")
+          ("H,header", "Header K:V of uploaded objects (repeatable)", cxxopts::value<std::vector<std::string>>(), "K:V")
+          ("chunk-size", "Chunk size of uploaded objects, 1024-based (default 128KiB)", cxxopts::value<std::string>(), "SIZE");
+      break;
     default: break;
   }
   o.add_options()("args", "", cxxopts::value<std::vector<std::string>>());
@@ -162,6 +180,7 @@ std::vector<std::string> GroupsFor(const CommandSpec* spec) {
       case Command::kSeal: groups.push_back("Seal"); break;
       case Command::kLs: groups.push_back("Ls"); break;
       case Command::kGc: groups.push_back("Gc"); break;
+      case Command::kSync: groups.push_back("Sync"); break;
       default: break;
     }
   }
@@ -263,7 +282,7 @@ Status FillBucketFlags(const cxxopts::ParseResult& r, Invocation* inv) {
 }
 
 Status FillObjectFlags(const cxxopts::ParseResult& r, Invocation* inv) {
-  if (inv->command == Command::kPut) {
+  if (inv->command == Command::kPut || inv->command == Command::kSync) {
     // natscli: an empty --name is no --name (the FILE names the object).
     if (r.count("name") && !r["name"].as<std::string>().empty()) inv->name = r["name"].as<std::string>();
     if (r.count("description")) inv->description = r["description"].as<std::string>();
@@ -281,6 +300,27 @@ Status FillObjectFlags(const cxxopts::ParseResult& r, Invocation* inv) {
   // natscli: an empty output is no output (an unset "$DEST" must not mean "/").
   if (inv->command == Command::kGet && r.count("output") && !r["output"].as<std::string>().empty())
     inv->output = r["output"].as<std::string>();
+  if (inv->command == Command::kSync) {
+    if (r.count("progress")) inv->progress = r["progress"].as<bool>();
+    if (r.count("no-progress")) inv->progress = false;
+    inv->delete_extraneous = r.count("delete") > 0;
+    inv->dry_run = r.count("dry-run") > 0;
+    inv->quiet = r.count("quiet") > 0;
+    if (r.count("jobs")) {
+      const std::string text = r["jobs"].as<std::string>();
+      int jobs = 0;
+      auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), jobs);
+      if (error != std::errc() || end != text.data() + text.size() || jobs < 1 || jobs > 64)
+        return InvalidArgument("--jobs must be between 1 and 64 (got \"" + text + "\")");
+      inv->jobs = jobs;
+    }
+    // The order of --include and --exclude matters, so they are read in command-line order.
+    for (const auto& kv : r.arguments()) {
+      if (kv.key() != "include" && kv.key() != "exclude") continue;
+      if (kv.value().empty()) return InvalidArgument("--" + kv.key() + " needs a non-empty GLOB");
+      inv->filters.push_back(SyncFilter{kv.key() == "include", kv.value()});
+    }
+  }
   if (inv->command == Command::kPut || inv->command == Command::kGet) {
     if (r.count("progress")) inv->progress = r["progress"].as<bool>();
     if (r.count("no-progress")) inv->progress = false;
@@ -311,10 +351,12 @@ Status CheckPositionals(const Invocation& inv) {
     case Command::kDel: max = 2; break;
     case Command::kInfo: min = 0; max = 2; break;  // no BUCKET: a picker (on a terminal only)
     case Command::kLs: case Command::kStatus: min = 0; break;
+    case Command::kSync: min = 2; max = 2; break;
     default: break;
   }
   if (n < min) {
-    const char* what = n == 0 ? "a BUCKET argument is required"
+    const char* what = inv.command == Command::kSync ? "SRC and DST arguments are required"
+                       : n == 0 ? "a BUCKET argument is required"
                               : (inv.command == Command::kPut ? "a DIR argument is required with --recursive"
                                                               : "an object NAME argument is required");
     return InvalidArgument(std::string(what) + " (usage: natss3ctl " +
@@ -324,6 +366,16 @@ Status CheckPositionals(const Invocation& inv) {
   if (inv.command == Command::kPut && !inv.recursive && (n < 2 || inv.args[1] == "-") &&
       (!inv.name.has_value() || inv.name->empty())) {
     return InvalidArgument("--name is required when reading from stdin");
+  }
+  if (inv.command == Command::kSync) {
+    NATSS3_ASSIGN_OR_RETURN(SyncEndpoint src, ParseSyncEndpoint(inv.args[0]));
+    NATSS3_ASSIGN_OR_RETURN(SyncEndpoint dst, ParseSyncEndpoint(inv.args[1]));
+    if (src.is_bucket == dst.is_bucket) {
+      return InvalidArgument(std::string(src.is_bucket ? "both SRC and DST are buckets" : "neither SRC nor DST is a bucket") +
+                             ": one must be BUCKET:[PREFIX] and the other a local directory "
+                             "(usage: natss3ctl " + FindCommand(inv.command_name)->usage + ")");
+    }
+    return Status::OK();
   }
   if (n >= 1) {
     Status valid = ValidateBucketName(inv.args[0]);

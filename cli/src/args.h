@@ -13,11 +13,13 @@
 #include "natss3/connect_config.h"
 #include "natss3/status.h"
 #include "natss3/types.h"
+#include "sync_plan.h"
 
 namespace natss3::cli {
 
 // Canonical subcommand names (aliases are resolved: rm -> del, show/i -> info).
-enum class Command { kNone, kAdd, kEdit, kPut, kGet, kDel, kInfo, kLs, kSeal, kWatch, kStatus, kGc };
+enum class Command { kNone, kAdd, kEdit, kPut, kGet, kDel, kInfo, kLs, kSeal, kWatch, kStatus, kGc,
+                     kSync };
 
 struct Invocation {
   Command command = Command::kNone;
@@ -52,6 +54,13 @@ struct Invocation {
   // gc: --purge (default: a dry run) and --grace.
   bool purge = false;
   std::optional<std::chrono::milliseconds> grace;
+
+  // sync SRC DST (also uses headers, chunk_size, description and progress).
+  std::vector<SyncFilter> filters;  // --include/--exclude in command-line order
+  bool delete_extraneous = false;   // --delete
+  bool dry_run = false;             // --dry-run
+  bool quiet = false;               // -q: no per-file lines, no progress bar
+  int jobs = 4;                     // -j: transfers in parallel
 };
 
 // Parses argv (argv[0] is the program). Global flags may appear before or after the subcommand.

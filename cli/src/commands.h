@@ -19,6 +19,7 @@ Status RunWatch(Session& s);
 Status RunPut(Session& s);
 Status RunGet(Session& s);
 Status RunGc(Session& s);
+Status RunSync(Session& s);
 
 // Shared helpers (commands_common.cc).
 // Bucket status, with kNotFound turned into "bucket \"B\" not found".

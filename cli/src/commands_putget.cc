@@ -10,6 +10,7 @@
 #include "commands.h"
 #include "format.h"
 #include "header_template.h"
+#include "sync_plan.h"
 #include "transfer.h"
 #include "views.h"
 
@@ -220,21 +221,6 @@ Status GetOne(Session& s, const std::string& bucket) {
   if (seconds > 2) s.console.out << " average " << IBytes(static_cast<uint64_t>(written / seconds)) << "/s";
   s.console.out << "\n";
   return Status::OK();
-}
-
-// An object name is safe to materialise below a directory when it has no "..", no empty or
-// "." components and is not absolute.
-bool SafeRelativeName(const std::string& name) {
-  if (name.empty() || name[0] == '/') return false;
-  size_t start = 0;
-  while (start <= name.size()) {
-    size_t end = name.find('/', start);
-    if (end == std::string::npos) end = name.size();
-    std::string part = name.substr(start, end - start);
-    if (part.empty() || part == "." || part == "..") return false;
-    start = end + 1;
-  }
-  return true;
 }
 
 Status GetTree(Session& s, const std::string& bucket) {

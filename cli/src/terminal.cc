@@ -33,7 +33,8 @@ class DefaultSignalsWhilePrompting {
   DefaultSignalsWhilePrompting& operator=(const DefaultSignalsWhilePrompting&) = delete;
 
  private:
-  struct sigaction old_int_ {}, old_term_ {};
+  struct sigaction old_int_ {
+  }, old_term_{};
 };
 
 }  // namespace
@@ -126,6 +127,69 @@ void ProgressBar::Finish() {
   finished_ = true;
   console_.err << "\n";
   console_.err.flush();
+}
+
+SyncProgress::SyncProgress(Console& console, bool enabled)
+    : console_(console),
+      enabled_(enabled && console.progress_allowed),
+      start_(std::chrono::steady_clock::now()) {}
+
+std::string SyncProgress::Render(uint64_t done, uint64_t total, uint64_t files_done,
+                                 uint64_t files_total, double bytes_per_second) {
+  std::string line = ProgressBar::Render(done, total, bytes_per_second);
+  // "... 12 MiB / 25 MiB 5.0 MiB/s" -> "... 12 MiB / 25 MiB, 120/400 files 5.0 MiB/s"
+  const std::string rate = " " + IBytes(static_cast<uint64_t>(bytes_per_second)) + "/s";
+  line.resize(line.size() - rate.size());
+  return line + ", " + std::to_string(files_done) + "/" + std::to_string(files_total) + " files" +
+         rate;
+}
+
+void SyncProgress::AddTotal(uint64_t bytes, uint64_t files) {
+  std::lock_guard<std::mutex> lock(mu_);
+  bytes_total_ += bytes;
+  files_total_ += files;
+  DrawLocked(false);
+}
+
+void SyncProgress::AddDone(uint64_t bytes, uint64_t files) {
+  std::lock_guard<std::mutex> lock(mu_);
+  bytes_done_ += bytes;
+  files_done_ += files;
+  DrawLocked(false);
+}
+
+void SyncProgress::Print(std::ostream& out, const std::string& line) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (drawn_ && !finished_) {
+    console_.err << "\r\x1b[K";
+    console_.err.flush();
+  }
+  out << line;
+  out.flush();
+  if (drawn_ && !finished_) DrawLocked(true);
+}
+
+void SyncProgress::DrawLocked(bool force) {
+  if (!enabled_ || finished_) return;
+  auto now = std::chrono::steady_clock::now();
+  if (!force && now - last_draw_ < std::chrono::milliseconds(100)) return;
+  last_draw_ = now;
+  drawn_ = true;
+  double seconds = std::chrono::duration<double>(now - start_).count();
+  double rate = seconds > 0 ? static_cast<double>(bytes_done_) / seconds : 0;
+  console_.err << "\r\x1b[K" << Render(bytes_done_, bytes_total_, files_done_, files_total_, rate);
+  console_.err.flush();
+}
+
+void SyncProgress::Finish() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!enabled_ || finished_) return;
+  if (files_total_ > 0) {
+    DrawLocked(true);
+    console_.err << "\n";
+    console_.err.flush();
+  }
+  finished_ = true;
 }
 
 }  // namespace natss3::cli

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 #include <istream>
+#include <mutex>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -55,6 +56,34 @@ class ProgressBar {
   uint64_t done_ = 0;
   bool enabled_;
   bool finished_ = false;
+  std::chrono::steady_clock::time_point start_, last_draw_;
+};
+
+// One bar for a whole `sync`, fed by several transfer threads at once (thread-safe):
+//   "  45% |██████████░░░░░░░░░░░░| 12 MiB / 25 MiB, 120/400 files 5.0 MiB/s"
+// Totals may grow while it runs (a file found to differ only once hashed). Lines printed
+// through Print() clear the bar first and redraw it after, so they never mix.
+class SyncProgress {
+ public:
+  SyncProgress(Console& console, bool enabled);
+  ~SyncProgress() { Finish(); }
+  bool enabled() const { return enabled_; }
+  void AddTotal(uint64_t bytes, uint64_t files);
+  void AddDone(uint64_t bytes, uint64_t files);
+  // Writes `line` (ending in "\n") to `out` (console out or err) without tearing the bar.
+  void Print(std::ostream& out, const std::string& line);
+  void Finish();  // final state and a newline; idempotent
+  static std::string Render(uint64_t done, uint64_t total, uint64_t files_done,
+                            uint64_t files_total, double bytes_per_second);
+
+ private:
+  void DrawLocked(bool force);
+  Console& console_;
+  bool enabled_;
+  bool finished_ = false;
+  bool drawn_ = false;
+  std::mutex mu_;
+  uint64_t bytes_total_ = 0, bytes_done_ = 0, files_total_ = 0, files_done_ = 0;
   std::chrono::steady_clock::time_point start_, last_draw_;
 };
 

@@ -32,6 +32,18 @@ std::string AbsolutePath(const std::string& path) {
 }
 
 Status CopyFdToWriter(int fd, ObjectWriter& writer, ProgressBar* progress) {
+  return CopyFdToWriter(fd, writer, [progress](uint64_t n) {
+    if (progress != nullptr) progress->Add(n);
+  });
+}
+
+Result<uint64_t> CopyReaderToFd(ObjectReader& reader, int fd, ProgressBar* progress) {
+  return CopyReaderToFd(reader, fd, [progress](uint64_t n) {
+    if (progress != nullptr) progress->Add(n);
+  });
+}
+
+Status CopyFdToWriter(int fd, ObjectWriter& writer, const ByteCallback& on_bytes) {
   auto buffer = std::make_unique<char[]>(kSliceSize);
   while (true) {
     if (Interrupted()) return Cancelled("interrupted");
@@ -53,13 +65,13 @@ Status CopyFdToWriter(int fd, ObjectWriter& writer, ProgressBar* progress) {
     }
     if (filled > 0) {
       NATSS3_RETURN_IF_ERROR(writer.Write(std::string_view(buffer.get(), filled)));
-      if (progress != nullptr) progress->Add(filled);
+      if (on_bytes) on_bytes(filled);
     }
     if (eof) return Status::OK();
   }
 }
 
-Result<uint64_t> CopyReaderToFd(ObjectReader& reader, int fd, ProgressBar* progress) {
+Result<uint64_t> CopyReaderToFd(ObjectReader& reader, int fd, const ByteCallback& on_bytes) {
   auto buffer = std::make_unique<char[]>(kSliceSize);
   uint64_t total = 0;
   while (true) {
@@ -74,7 +86,7 @@ Result<uint64_t> CopyReaderToFd(ObjectReader& reader, int fd, ProgressBar* progr
       written += static_cast<size_t>(w);
     }
     total += n;
-    if (progress != nullptr) progress->Add(n);
+    if (on_bytes) on_bytes(n);
   }
 }
 

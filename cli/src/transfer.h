@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "natss3/object_store.h"
@@ -22,6 +23,11 @@ Status CopyFdToWriter(int fd, ObjectWriter& writer, ProgressBar* progress);
 
 // Reads `reader` to its end into `fd`; returns the bytes written. kCancelled on SIGINT.
 Result<uint64_t> CopyReaderToFd(ObjectReader& reader, int fd, ProgressBar* progress);
+
+// The same two copies reporting each slice's byte count to `on_bytes` (may be empty).
+using ByteCallback = std::function<void(uint64_t)>;
+Status CopyFdToWriter(int fd, ObjectWriter& writer, const ByteCallback& on_bytes);
+Result<uint64_t> CopyReaderToFd(ObjectReader& reader, int fd, const ByteCallback& on_bytes);
 
 // A file written under a temporary name next to `path` and renamed over it by Commit(); the
 // destructor removes it unless committed, so a failed get never leaves a partial file and never
