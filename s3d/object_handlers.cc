@@ -175,7 +175,11 @@ ApiStatus PutObject(RequestContext& ctx) {
               summary.checksum_base64);
     checksum_in_meta = true;
   };
-  auto body = StreamBody(ctx.req, *ctx.reader, ctx.auth, write, verified);
+  // Opened up front (no trailer), the writer hashes the body for the object's digest anyway:
+  // the payload checks reuse that SHA-256.
+  WrittenSha256 written_sha256;
+  if (writer) written_sha256 = [&] { return writer->Sha256Raw(); };
+  auto body = StreamBody(ctx.req, *ctx.reader, ctx.auth, write, verified, written_sha256);
   if (!body.ok()) {
     if (writer) writer->Abort();
     return body.error();

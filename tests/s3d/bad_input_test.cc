@@ -101,6 +101,43 @@ TEST_F(S3BadInput, ContentSha256Mismatch) {
   ExpectNothingLeft();
 }
 
+// The payload hash is checked against the store's own SHA-256 (one hash per byte): a body of
+// several write slices whose last slice differs is refused and leaves nothing, and a correct
+// one commits with the same digest.
+TEST_F(S3BadInput, ContentSha256MismatchInTheLastSliceOfALargeBody) {
+  std::string body = natss3::test::RandomBytes(700000, 3);
+  std::string other = body;
+  other.back() = static_cast<char>(other.back() ^ 1);
+  auto r = client_.Send("PUT", "/" + bucket_ + "/obj", "", {}, body, s3::Sha256Hex(other));
+  EXPECT_EQ(r.ErrorCode(), "XAmzContentSHA256Mismatch");
+  ExpectNothingLeft();
+  auto ok = client_.Send("PUT", "/" + bucket_ + "/ok", "", {}, body, s3::Sha256Hex(body));
+  EXPECT_EQ(ok.status, 200) << ok.body;
+  auto got = client_.Send("GET", "/" + bucket_ + "/ok");
+  EXPECT_EQ(got.status, 200);
+  EXPECT_TRUE(got.body == body);
+}
+
+TEST_F(S3BadInput, WrongSha256ChecksumHeader) {
+  std::string body = natss3::test::RandomBytes(300000, 4);
+  s3::Checksum wrong(s3::ChecksumAlgorithm::kSha256);
+  wrong.Update("something else");
+  for (bool signed_payload : {true, false}) {
+    std::optional<std::string> hash;
+    if (!signed_payload) hash = std::string("UNSIGNED-PAYLOAD");
+    auto r = client_.Send("PUT", "/" + bucket_ + "/obj", "",
+                          {{"x-amz-checksum-sha256", wrong.Base64()}}, body, hash);
+    EXPECT_EQ(r.ErrorCode(), "BadDigest") << signed_payload;
+    ExpectNothingLeft();
+  }
+  s3::Checksum good(s3::ChecksumAlgorithm::kSha256);
+  good.Update(body);
+  auto ok = client_.Send("PUT", "/" + bucket_ + "/ok", "", {{"x-amz-checksum-sha256", good.Base64()}},
+                         body);
+  EXPECT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(ok.Header("x-amz-checksum-sha256"), good.Base64());
+}
+
 TEST_F(S3BadInput, BodyShorterThanContentLength) {
   std::string body = natss3::test::RandomBytes(300000, 2);
   std::string request = client_.Build("PUT", "/" + bucket_ + "/obj", "", {}, body,
