@@ -19,7 +19,7 @@ namespace {
 class ChunkPublisher {
  public:
   ChunkPublisher(NatsObjectStore* store, std::string bucket, uint32_t chunk_size, int window,
-                 std::string nuid = NewNuid())
+                 std::string nuid = NewNuid(), bool md5 = true)
       : store_(store),
         bucket_(std::move(bucket)),
         nuid_(std::move(nuid)),
@@ -29,6 +29,7 @@ class ChunkPublisher {
         state_(std::make_shared<AckState>()),
         md5_(Hasher::Algo::kMd5),
         sha_(Hasher::Algo::kSha256),
+        md5_enabled_(md5),
         started_(std::chrono::steady_clock::now()) {
     buffer_.reserve(chunk_size_);
     store_->lease().Begin(bucket_, nuid_);
@@ -49,7 +50,7 @@ class ChunkPublisher {
 
   Status Write(std::string_view data) {
     if (!failed_.ok()) return failed_;
-    md5_.Update(data);
+    if (md5_enabled_) md5_.Update(data);
     sha_.Update(data);
     size_ += data.size();
     while (!data.empty()) {
@@ -150,6 +151,7 @@ class ChunkPublisher {
   std::shared_ptr<AckState> state_;
   std::string buffer_;
   Hasher md5_, sha_;
+  bool md5_enabled_ = true;
   uint64_t size_ = 0;
   uint32_t chunks_ = 0;
   Status failed_;
@@ -167,7 +169,7 @@ class NatsObjectWriter : public ObjectWriter {
         options_(options),
         previous_(std::move(previous)),
         pub_(store, std::move(bucket), options.chunk_size ? options.chunk_size : meta_.max_chunk_size,
-             options.window, options.nuid.empty() ? NewNuid() : options.nuid) {}
+             options.window, options.nuid.empty() ? NewNuid() : options.nuid, options.md5) {}
   ~NatsObjectWriter() override {
     if (!done_) Abort();
   }
@@ -202,7 +204,11 @@ class NatsObjectWriter : public ObjectWriter {
     ObjectInfo info;
     info.meta = meta_;
     info.meta.link.reset();
-    info.meta.headers[kMd5Header] = {HexEncode(pub_.Md5())};
+    if (options_.md5) {
+      info.meta.headers[kMd5Header] = {HexEncode(pub_.Md5())};
+    } else {
+      info.meta.headers.erase(kMd5Header);
+    }
     info.meta.max_chunk_size = pub_.chunk_size();
     info.bucket = bucket_;
     info.nuid = pub_.nuid();
