@@ -113,6 +113,8 @@ class ListingIndex {
   void Apply(const ObjectInfo& info);
   void NoteMove(const ObjectInfo& info);
   void NoteReleased(const std::string& nuid, TimePoint when);
+  // After a rebuilt watch's initial values: drops the entries it did not name.
+  void EndResync();
 
   ObjectStore* store_;
   std::string bucket_;
@@ -123,6 +125,8 @@ class ListingIndex {
   std::map<std::string, Move, std::less<>> moves_;            // name -> rename marker
   std::map<std::string, TimePoint> released_;                 // nuid -> time released
   uint64_t max_revision_ = 0;
+  bool resync_ = false;         // a fresh watch replays the bucket over the current entries
+  std::set<std::string> seen_;  // names the replay (or a write meanwhile) named
   bool ready_ = false;
   mutable std::mutex listeners_mu_;
   std::map<int, Listener> listeners_;

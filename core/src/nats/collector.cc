@@ -167,12 +167,10 @@ Result<GcReport> NatsObjectStore::CollectGarbage(std::string_view bucket_view,
     GcReport::Orphan orphan{nuid, count, count * last->size, Age(now, last->time)};
     if (orphan.age >= grace && options.purge) {
       // Bounded by the newest chunk seen: a chunk stored after this look is not purged.
-      auto r = conn_->Api("STREAM.PURGE." + stream,
-                          nlohmann::json{{"filter", subject}, {"seq", last->seq + 1}},
-                          "purge orphan chunks " + subject);
+      auto r = conn_->PurgeBelow(stream, subject, last->seq + 1);
       if (!r.ok()) return r.status();
       orphan.purged = true;
-      report.purged_messages += r->value("purged", uint64_t{0});
+      report.purged_messages += *r;
     }
     report.orphans.push_back(orphan);
   }
