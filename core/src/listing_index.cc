@@ -222,6 +222,13 @@ std::optional<ListingIndex::Entry> ListingIndex::Lookup(std::string_view name) c
   return it->second;
 }
 
+uint64_t ListingIndex::RevisionOf(std::string_view name) const {
+  std::shared_lock<std::shared_mutex> lock(mu_);
+  if (auto it = entries_.find(name); it != entries_.end()) return it->second.revision;
+  if (auto it = tombstones_.find(name); it != tombstones_.end()) return it->second;
+  return 0;
+}
+
 size_t ListingIndex::size() const {
   std::shared_lock<std::shared_mutex> lock(mu_);
   return entries_.size();

@@ -70,6 +70,8 @@ class ListingIndex {
 
   Page List(const Query& query) const;
   std::optional<Entry> Lookup(std::string_view name) const;
+  // The revision of the newest record of `name` seen (live or deleted); 0 when none.
+  uint64_t RevisionOf(std::string_view name) const;
   size_t size() const;
   bool empty() const { return size() == 0; }
   // Ready is false while the watch is (re)connecting; answers may then be stale.

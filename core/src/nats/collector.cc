@@ -40,9 +40,10 @@ std::chrono::milliseconds Age(TimePoint now, TimePoint then) {
 
 Result<uint64_t> NatsObjectStore::ChunkCount(std::string_view bucket, const std::string& nuid) {
   std::string subject = ChunkSubject(bucket, nuid);
-  NATSS3_ASSIGN_OR_RETURN(
-      auto info, conn_->Api("STREAM.INFO." + StreamName(bucket),
-                            nlohmann::json{{"subjects_filter", subject}}, "count chunks"));
+  NATSS3_ASSIGN_OR_RETURN(auto info,
+                          conn_->Api("STREAM.INFO." + StreamName(bucket),
+                                     nlohmann::json{{"subjects_filter", subject}}, "count chunks",
+                                     /*retry=*/true));
   const auto& state = info["state"];
   if (!state.contains("subjects") || !state["subjects"].is_object()) return uint64_t{0};
   return state["subjects"].value(subject, uint64_t{0});

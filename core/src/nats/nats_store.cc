@@ -48,8 +48,16 @@ std::shared_ptr<void> NatsObjectStore::HoldVersion(const ObjectInfo& info) {
 
 Status NatsObjectStore::Health() {
   if (!conn_->connected()) return Unavailable("not connected to NATS");
-  auto r = conn_->Api("INFO", nlohmann::json::object(), "JetStream health check");
-  return r.ok() ? Status::OK() : r.status();
+  auto r = conn_->Api("INFO", nlohmann::json::object(), "JetStream health check", false,
+                      std::chrono::milliseconds(0));
+  if (r.ok()) return Status::OK();
+  // Connected, and JetStream late or "temporarily unavailable": a cluster electing its meta
+  // leader after a server's loss. Requests retry through that; the gateway stays up.
+  const Status& st = r.status();
+  if (st.code() == Code::kDeadlineExceeded ||
+      (st.code() == Code::kUnavailable && st.message().find("not enabled") == std::string::npos))
+    return Status::OK();
+  return st;
 }
 
 Result<ObjectStore::AccountStorage> NatsObjectStore::GetAccountStorage() {
@@ -172,6 +180,19 @@ Result<ObjectInfo> NatsObjectStore::GetInfoRaw(std::string_view bucket, std::str
   // A replica that lags may not have a record this process committed a moment ago (or may
   // have an older one): then the leader is asked (read-your-writes through leader changes).
   uint64_t committed = CommittedRevision(bucket, name);
+  {
+    // Another process's write: this process's listing index (fed by the leader's watch) may
+    // know a newer revision than a lagging replica.
+    std::shared_ptr<ListingIndex> idx;
+    {
+      std::lock_guard<std::mutex> lock(indexes_mu_);
+      if (auto it = indexes_.find(bucket); it != indexes_.end()) idx = it->second;
+    }
+    if (idx) {
+      uint64_t seen = idx->RevisionOf(name);
+      committed = std::max(committed, seen);
+    }
+  }
   auto got = GetStored(bucket, q);
   if (committed && (got.ok() ? got->seq < committed : got.status().code() == Code::kNotFound))
     got = GetStored(bucket, q, /*leader=*/true);
@@ -528,7 +549,17 @@ Result<std::unique_ptr<ObjectReader>> NatsObjectStore::Open(std::string_view buc
     if (target.is_link()) return FailedPrecondition("link points to another link");
     return OpenInfo(target, options);
   }
-  return OpenInfo(info, options);
+  auto reader = OpenInfo(info, options);
+  if (!reader.ok() && reader.status().code() == Code::kDataLoss && Replicated(bucket)) {
+    // A replica that lagged named a version that was replaced meanwhile, and whose chunks are
+    // gone: the leader names the current one.
+    auto latest = GetInfoFromLeader(bucket, name);
+    if (latest.ok() && latest->nuid != info.nuid && !latest->is_link()) {
+      if (latest->deleted) return NotFound("object not found: " + std::string(name));
+      return OpenInfo(*latest, options);
+    }
+  }
+  return reader;
 }
 
 Result<std::unique_ptr<ObjectReader>> NatsObjectStore::OpenInfo(const ObjectInfo& info,

@@ -171,6 +171,7 @@ class ChunkPublisher {
       if (f.due <= now) due.emplace_back(token, f.index);
     std::sort(due.begin(), due.end(),
               [](const auto& a, const auto& b) { return a.second < b.second; });
+    if (!due.empty()) resent_ = true;
     for (auto [token, index] : due) {
       (void)index;
       auto node = inflight_.extract(token);
@@ -220,12 +221,19 @@ class ChunkPublisher {
         return !state_->stored.empty() || !state_->lost.empty() || !state_->first_error.ok();
       });
     }
-    if (limit <= 1) {
-      // Everything is stored: in chunk order, unless a chunk sent again overtook another.
+    if (limit <= 1 && resent_) {
+      // Everything is stored: in chunk order, unless a chunk sent again overtook another;
+      // once, unless a new stream leader did not know the first copy's message ID.
       for (size_t i = 1; i < seqs_.size(); ++i)
         if (seqs_[i] <= seqs_[i - 1])
           return Unavailable("chunks of " + nuid_ +
                              " were stored out of order after a publish was repeated");
+      auto count = store_->ChunkCount(bucket_, nuid_);
+      if (!count.ok()) return count.status();
+      if (*count != chunks_)
+        return Unavailable("chunks of " + nuid_ + " were stored " + std::to_string(*count) +
+                           " times for " + std::to_string(chunks_) +
+                           " after a publish was repeated");
     }
     return Status::OK();
   }
@@ -243,6 +251,7 @@ class ChunkPublisher {
   std::vector<uint64_t> seqs_;             // stream sequence of each chunk once acknowledged
   SteadyClock::time_point last_progress_{};
   uint64_t local_tokens_ = 0;
+  bool resent_ = false;  // a chunk was published again (Finish checks the stored ones)
   Status failed_;
   bool discarded_ = false;
   std::chrono::steady_clock::time_point started_;
