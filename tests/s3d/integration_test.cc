@@ -443,6 +443,8 @@ TEST(S3Outage, ServiceUnavailableWhileNatsIsDownThenRecovers) {
     auto down = client.Send(method, path, method == "GET" && path == "/outage" ? "list-type=2" : "",
                             {}, body);
     EXPECT_EQ(down.status, 503) << method << " " << path << ": " << down.body;
+    // The first one too (a handler's 503, before the daemon knows NATS is down).
+    EXPECT_EQ(down.Header("retry-after"), "1") << method << " " << path;
     if (method != "HEAD") {
       EXPECT_EQ(down.ErrorCode(), "ServiceUnavailable") << method << " " << path;
     }
