@@ -4,7 +4,8 @@ the outcome with a committed list of known failures.
 
 Suites (both from Debian packages, built offline in GOPATH mode with Debian's Go):
   minio-go  minio-go v7 functional_tests.go (golang-github-minio-minio-go-v7-dev), MINT_MODE=full
-  rclone    rclone's backend/s3 tests, i.e. fstest/fstests (golang-github-rclone-rclone-dev),
+  rclone    rclone's backend/s3 tests (fstest/fstests) and its fs/operations and fs/sync tests
+            through the s3 remote (golang-github-rclone-rclone-dev),
             against two remotes: provider Minio (ListObjectsV2, URL-encoded listings) and
             provider Other (ListObjects V1, no encoding-type)
 
@@ -32,8 +33,12 @@ import time
 
 GOCODE = "/usr/share/gocode"
 MINIO_SRC = GOCODE + "/src/github.com/minio/minio-go/v7/functional_tests.go"
-RCLONE_PKG = "github.com/rclone/rclone/backend/s3"
-RCLONE_SRC = GOCODE + "/src/" + RCLONE_PKG
+# The packages rclone's own integration runner (fstest/test_all) tests against each remote:
+# the backend's fstests, then operations and sync through it. Short name, import path.
+RCLONE_PKGS = (("s3", "github.com/rclone/rclone/backend/s3"),
+               ("operations", "github.com/rclone/rclone/fs/operations"),
+               ("sync", "github.com/rclone/rclone/fs/sync"))
+RCLONE_SRC = GOCODE + "/src/github.com/rclone/rclone/backend/s3"
 SKIP = 77
 # Outcome order: a test's worst line wins, and a result worse than the listed one is new.
 RANK = {"PASS": 0, "SKIP": 0, "NA": 1, "FAIL": 2}
@@ -99,10 +104,13 @@ def build_minio(work, timeout):
 def build_rclone(work, timeout):
     gopath = os.path.join(work, "gopath")
     os.makedirs(gopath, exist_ok=True)
-    binary = os.path.join(work, "rclone-s3.test")
-    build(["go", "test", "-c", "-o", binary, RCLONE_PKG], work, go_env(work, gopath), timeout,
-          "rclone backend/s3 tests", work)
-    return binary
+    binaries = {}
+    deadline = time.monotonic() + timeout
+    for short, package in RCLONE_PKGS:
+        binaries[short] = os.path.join(work, f"rclone-{short}.test")
+        build(["go", "test", "-c", "-o", binaries[short], package], work, go_env(work, gopath),
+              max(1, int(deadline - time.monotonic())), f"rclone {short} tests", work)
+    return binaries
 
 
 def free_port():
@@ -265,7 +273,7 @@ def parse_go_test(path, prefix):
     return results, [f"{prefix}/{n}" for n in order if f"{prefix}/{n}" in results]
 
 
-def run_rclone(binary, daemon, work, timeout):
+def run_rclone(binaries, daemon, work, timeout):
     run_dir = os.path.join(work, "rclone-run")
     # fstests insists on running inside an rclone tree: it looks for fstest/testserver/init.d
     # (scripts that start local servers for other backends; none is needed here).
@@ -282,26 +290,28 @@ def run_rclone(binary, daemon, work, timeout):
     env["HOME"] = run_dir
     results, order, aborted = {}, [], None
     deadline = time.monotonic() + timeout
-    for name, _ in RCLONE_REMOTES:
+    runs = [(name, short) for name, _ in RCLONE_REMOTES for short, _ in RCLONE_PKGS]
+    for name, short in runs:
+        what = f"{name}/{short}"
         left = int(deadline - time.monotonic())
-        out_path = os.path.join(work, f"rclone-{name}.out")
+        out_path = os.path.join(work, f"rclone-{name}-{short}.out")
         if left < 10:
-            aborted = f"no time left for remote {name}"
+            aborted = f"no time left for {what}"
             break
         with open(out_path, "w") as out:
-            rc, took = run_bounded([binary, "-test.v", f"-test.timeout={left + 60}s",
+            rc, took = run_bounded([binaries[short], "-test.v", f"-test.timeout={left + 60}s",
                                     "-remote", f"TestS3{name}:"], left, cwd=run_dir, env=env,
                                    stdout=out, stderr=subprocess.STDOUT)
-        log(f"peer: rclone remote {name} ran in {took:.0f}s")
-        r, o = parse_go_test(out_path, name)
+        log(f"peer: rclone {what} ran in {took:.0f}s")
+        r, o = parse_go_test(out_path, what)
         results.update(r)
         order += o
         text = open(out_path, errors="replace").read()
         if rc is None:
-            aborted = f"remote {name}: timed out after {left}s"
+            aborted = f"{what}: timed out after {left}s"
             break
         if rc not in (0, 1) or "\npanic: " in text:
-            aborted = f"remote {name}: exited {rc}:\n" + text[-3000:]
+            aborted = f"{what}: exited {rc}:\n" + text[-3000:]
             break
     return results, order, aborted
 
@@ -401,18 +411,20 @@ def main():
     if args.suite == "minio-go":
         binary = build_minio(work, args.build_timeout)
     else:
-        binary = build_rclone(work, args.build_timeout)
+        binaries = build_rclone(work, args.build_timeout)
 
     run_dir = os.path.join(work, "run")
     shutil.rmtree(run_dir, ignore_errors=True)
     shutil.rmtree(os.path.join(work, "tmp"), ignore_errors=True)
     os.makedirs(run_dir)
-    daemon = Natss3d(args.natss3d, run_dir, os.path.join(work, "natss3d.log"))
+    # $NATSS3D_UNDER_TEST names another binary (e.g. an older build), as for the e2e tests.
+    natss3d = os.environ.get("NATSS3D_UNDER_TEST") or args.natss3d
+    daemon = Natss3d(natss3d, run_dir, os.path.join(work, "natss3d.log"))
     try:
         if args.suite == "minio-go":
             results, order, aborted = run_minio(binary, daemon, work, args.run_timeout)
         else:
-            results, order, aborted = run_rclone(binary, daemon, work, args.run_timeout)
+            results, order, aborted = run_rclone(binaries, daemon, work, args.run_timeout)
     finally:
         daemon.stop()
     expected, min_tests = read_expected(args.expected)
