@@ -12,9 +12,9 @@ test_pkgs=(golang-go golang-github-nats-io-go-nats-dev awscli s3cmd rclone s3fs 
   python3 debhelper dpkg-dev fakeroot lintian mmdebstrap debootstrap xxd psmisc rsync util-linux
   clang libfuzzer-14-dev libclang-rt-14-dev
   golang-github-minio-minio-go-v7-dev golang-github-rclone-rclone-dev
-  golang-github-coreos-go-semver-dev)
-# The last three: sources of the peer suites (tests/peer), built offline in GOPATH mode; rclone's
-# test build also needs go-semver, which golang-github-rclone-rclone-dev does not depend on.
+  golang-github-coreos-go-semver-dev golang-github-aalpar-deheap-dev golang-github-youmark-pkcs8-dev)
+# The last five: the peer suites' sources (tests/peer, built offline in GOPATH mode), and three
+# libraries rclone's test builds import that golang-github-rclone-rclone-dev does not depend on.
 
 pkgs=("${build_pkgs[@]}")
 [ "$mode" = test ] && pkgs+=("${test_pkgs[@]}")

@@ -131,10 +131,11 @@ class Natss3d:
                                         "secret_key": self.secret_key,
                                         "read": ["*"], "write": ["*"]}]}, f)
         self.log_path = log_path
+        self.data_dir = os.path.join(run_dir, "data")
         self.log_file = open(log_path, "w")
         self.proc = subprocess.Popen(
             [binary, "--listen", f"127.0.0.1:{self.port}", "--data-dir",
-             os.path.join(run_dir, "data"), "--credentials", creds, "--access-log", "true"],
+             self.data_dir, "--credentials", creds, "--access-log", "true"],
             stdout=self.log_file, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -154,19 +155,32 @@ class Natss3d:
         return f"127.0.0.1:{self.port}"
 
     def stop(self):
-        if self.proc.poll() is None:
+        """Stops natss3d; returns its exit status if it had died before, else None."""
+        died = self.proc.poll()
+        if died is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
                 self.proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 pass
-        # natss3d's embedded nats-server is in the same (new) process group.
         try:
             os.killpg(self.proc.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
         self.proc.wait()
         self.log_file.close()
+        # natss3d stops its embedded nats-server on SIGTERM; should it have died first, the
+        # server (in a process group of its own) is found by its config under our data dir.
+        for pid in os.listdir("/proc"):
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    argv = f.read().split(b"\0")
+            except OSError:
+                continue
+            if pid.isdigit() and argv[0].endswith(b"nats-server") and any(
+                    a.startswith(self.data_dir.encode()) for a in argv):
+                os.kill(int(pid), signal.SIGKILL)
+        return died
 
 
 def client_env(work):
@@ -426,7 +440,9 @@ def main():
         else:
             results, order, aborted = run_rclone(binaries, daemon, work, args.run_timeout)
     finally:
-        daemon.stop()
+        died = daemon.stop()
+    if died is not None:
+        aborted = (aborted + "; " if aborted else "") + f"natss3d died during the run (status {died})"
     expected, min_tests = read_expected(args.expected)
     if args.write_expected:
         write_expected(args.write_expected, args.suite, results, order, expected)
