@@ -120,7 +120,8 @@ def free_port():
 
 
 class Natss3d:
-    def __init__(self, binary, run_dir, log_path):
+    def __init__(self, binary, run_dir, log_path, extra=()):
+        os.makedirs(run_dir, exist_ok=True)
         self.port = free_port()
         alphabet = string.ascii_uppercase + string.digits
         self.access_key = "PEER" + "".join(secrets.choice(alphabet) for _ in range(16))
@@ -135,7 +136,7 @@ class Natss3d:
         self.log_file = open(log_path, "w")
         self.proc = subprocess.Popen(
             [binary, "--listen", f"127.0.0.1:{self.port}", "--data-dir",
-             self.data_dir, "--credentials", creds, "--access-log", "true"],
+             self.data_dir, "--credentials", creds, "--access-log", "true", *extra],
             stdout=self.log_file, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -194,13 +195,19 @@ def client_env(work):
 
 # ---- minio-go ---------------------------------------------------------------------------------
 
-def run_minio(binary, daemon, work, timeout):
+def run_minio_pass(binary, daemon, work, timeout, cert=None):
+    """One run of the suite; with `cert` over HTTPS (adds the SSE-C tests, TLS-only)."""
+    scheme = "https" if cert else "http"
     env = client_env(work)
+    # KMS on: the SSE-S3 tests (x-amz-server-side-encoding: AES256) run too.
     env.update(SERVER_ENDPOINT=daemon.endpoint, ACCESS_KEY=daemon.access_key,
-               SECRET_KEY=daemon.secret_key, ENABLE_HTTPS="0", ENABLE_KMS="0",
+               SECRET_KEY=daemon.secret_key, ENABLE_HTTPS="1" if cert else "0", ENABLE_KMS="1",
                MINT_MODE="full", RUN_ON_FAIL="1")
-    out_path = os.path.join(work, "minio-go.out")
-    with open(out_path, "w") as out, open(os.path.join(work, "minio-go.err"), "w") as err:
+    if cert:
+        env["SSL_CERT_FILE"] = cert
+    out_path = os.path.join(work, f"minio-go-{scheme}.out")
+    err_path = os.path.join(work, f"minio-go-{scheme}.err")
+    with open(out_path, "w") as out, open(err_path, "w") as err:
         rc, took = run_bounded([binary], timeout, cwd=work, env=env, stdout=out, stderr=err)
     results, order, aborted = {}, [], None
     last, current, seen = None, None, set()
@@ -230,10 +237,48 @@ def run_minio(binary, daemon, work, timeout):
         elif RANK.get(status, 2) > RANK.get(results[name][0], 2):
             results[name] = (status, reason)
     if rc is None:
-        aborted = f"timed out after {timeout}s"
+        aborted = f"{scheme}: timed out after {timeout}s"
     elif rc != 0:
-        aborted = f"exited {rc}: " + open(os.path.join(work, "minio-go.err"), errors="replace").read()[-3000:]
-    log(f"peer: minio-go ran in {took:.0f}s")
+        aborted = f"{scheme}: exited {rc}: " + open(err_path, errors="replace").read()[-3000:]
+    log(f"peer: minio-go over {scheme} ran in {took:.0f}s")
+    return results, order, aborted
+
+
+def self_signed(tls_dir):
+    os.makedirs(tls_dir, exist_ok=True)
+    cert, key = os.path.join(tls_dir, "cert.pem"), os.path.join(tls_dir, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", key, "-out", cert], check=True, capture_output=True)
+    return cert, key
+
+
+def run_minio(binary, natss3d, work, timeout):
+    """The whole suite over HTTP, then over HTTPS for the tests only TLS runs (SSE-C); the
+    tests the HTTPS pass repeats are not counted twice. Returns results, order, aborted."""
+    deadline = time.monotonic() + timeout
+    run_dir = os.path.join(work, "run")
+    died = []
+    daemon = Natss3d(natss3d, os.path.join(run_dir, "http"), os.path.join(work, "natss3d.log"))
+    try:
+        results, order, aborted = run_minio_pass(binary, daemon, work, timeout)
+    finally:
+        died.append(daemon.stop())
+    left = int(deadline - time.monotonic())
+    if not aborted and shutil.which("openssl") and left > 10:
+        cert, key = self_signed(os.path.join(run_dir, "tls"))
+        daemon = Natss3d(natss3d, os.path.join(run_dir, "https"),
+                         os.path.join(work, "natss3d-https.log"), ["--tls-cert", cert, "--tls-key", key])
+        try:
+            r, o, aborted = run_minio_pass(binary, daemon, work, left, cert)
+        finally:
+            died.append(daemon.stop())
+        for name in o:
+            if name not in results:
+                results[name] = r[name]
+                order.append(name)
+    if any(d is not None for d in died):
+        aborted = (aborted + "; " if aborted else "") + "natss3d died during the run"
     return results, order, aborted
 
 
@@ -433,16 +478,16 @@ def main():
     os.makedirs(run_dir)
     # $NATSS3D_UNDER_TEST names another binary (e.g. an older build), as for the e2e tests.
     natss3d = os.environ.get("NATSS3D_UNDER_TEST") or args.natss3d
-    daemon = Natss3d(natss3d, run_dir, os.path.join(work, "natss3d.log"))
-    try:
-        if args.suite == "minio-go":
-            results, order, aborted = run_minio(binary, daemon, work, args.run_timeout)
-        else:
+    if args.suite == "minio-go":
+        results, order, aborted = run_minio(binary, natss3d, work, args.run_timeout)
+    else:
+        daemon = Natss3d(natss3d, run_dir, os.path.join(work, "natss3d.log"))
+        try:
             results, order, aborted = run_rclone(binaries, daemon, work, args.run_timeout)
-    finally:
-        died = daemon.stop()
-    if died is not None:
-        aborted = (aborted + "; " if aborted else "") + f"natss3d died during the run (status {died})"
+        finally:
+            died = daemon.stop()
+        if died is not None:
+            aborted = (aborted + "; " if aborted else "") + f"natss3d died during the run (status {died})"
     expected, min_tests = read_expected(args.expected)
     if args.write_expected:
         write_expected(args.write_expected, args.suite, results, order, expected)
