@@ -72,7 +72,8 @@ def run_bounded(argv, timeout, **kwargs):
 def build(argv, cwd, env, timeout, what, work):
     out_path = os.path.join(work, "build-" + re.sub(r"\W+", "-", what) + ".log")
     with open(out_path, "w") as out:
-        rc, took = run_bounded(argv, timeout, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
+        rc, took = run_bounded(argv, timeout, cwd=cwd, env=env, stdout=out,
+                               stderr=subprocess.STDOUT)
     text = open(out_path).read()
     if rc != 0:
         log(f"peer: building {what} " + ("timed out" if rc is None else f"failed (exit {rc})") +
@@ -229,12 +230,14 @@ def run_minio_pass(binary, daemon, work, timeout, cert=None):
                 current = f"{name}#{n}"
             seen.add(current)
         name = current
-        status = d.get("status", "FAIL")
-        reason = " | ".join(str(d[k]) for k in ("function", "message", "error", "alert") if d.get(k))
+        status = d.get("status")
+        status = status if status in ("PASS", "FAIL", "NA") else "FAIL"
+        reason = " | ".join(str(d[k]) for k in ("function", "message", "error", "alert")
+                            if d.get(k))
         if name not in results:
             order.append(name)
             results[name] = (status, reason)
-        elif RANK.get(status, 2) > RANK.get(results[name][0], 2):
+        elif RANK[status] > RANK[results[name][0]]:
             results[name] = (status, reason)
     if rc is None:
         aborted = f"{scheme}: timed out after {timeout}s"
@@ -268,7 +271,8 @@ def run_minio(binary, natss3d, work, timeout):
     if not aborted and shutil.which("openssl") and left > 10:
         cert, key = self_signed(os.path.join(run_dir, "tls"))
         daemon = Natss3d(natss3d, os.path.join(run_dir, "https"),
-                         os.path.join(work, "natss3d-https.log"), ["--tls-cert", cert, "--tls-key", key])
+                         os.path.join(work, "natss3d-https.log"),
+                         ["--tls-cert", cert, "--tls-key", key])
         try:
             r, o, aborted = run_minio_pass(binary, daemon, work, left, cert)
         finally:
@@ -487,7 +491,8 @@ def main():
         finally:
             died = daemon.stop()
         if died is not None:
-            aborted = (aborted + "; " if aborted else "") + f"natss3d died during the run (status {died})"
+            aborted = ((aborted + "; " if aborted else "") +
+                       f"natss3d died during the run (status {died})")
     expected, min_tests = read_expected(args.expected)
     if args.write_expected:
         write_expected(args.write_expected, args.suite, results, order, expected)
