@@ -28,14 +28,14 @@ ApiResult<CopySource> ParseCopySource(std::string_view header) {
   if (slash == std::string_view::npos || slash == 0 || slash + 1 == path.size()) {
     return errors::InvalidArgument("Copy Source must mention the source bucket and key: sourcebucket/sourcekey");
   }
-  CopySource result{std::string(path.substr(0, slash)), std::string(path.substr(slash + 1))};
-  ApiStatus valid = ValidateExistingBucketName(result.bucket);
+  std::string bucket(path.substr(0, slash));
+  ApiStatus valid = ValidateExistingBucketName(bucket);
   if (!valid.ok()) return valid.error();
-  return result;
+  return CopySource{NatsBucketName(bucket), std::string(path.substr(slash + 1)), bucket};
 }
 
 ApiResult<ObjectInfo> OpenCopySource(RequestContext& ctx, const CopySource& source) {
-  ApiStatus readable = ctx.auth_gate.AuthorizeRead(ctx.auth, source.bucket);
+  ApiStatus readable = ctx.auth_gate.AuthorizeRead(ctx.auth, source.s3_bucket);
   if (!readable.ok()) return readable.error();
   auto info = GetObjectInfo(ctx, source.bucket, source.key);
   if (!info.ok()) return info.error();

@@ -76,7 +76,7 @@ ApiStatus CreateMultipartUpload(RequestContext& ctx) {
   if (!upload.ok()) return FromStatus(upload.status(), ErrorContext::kBucket);
   XmlWriter xml;
   xml.Open("InitiateMultipartUploadResult", true);
-  xml.Element("Bucket", ctx.address.bucket);
+  xml.Element("Bucket", ctx.address.s3_bucket);
   xml.Element("Key", ctx.address.key);
   xml.Element("UploadId", upload->upload_id);
   xml.Close("InitiateMultipartUploadResult");
@@ -149,8 +149,8 @@ namespace {
 void SendCompleteResult(RequestContext& ctx, const std::string& etag) {
   XmlWriter xml;
   xml.Open("CompleteMultipartUploadResult", true);
-  xml.Element("Location", "/" + ctx.address.bucket + "/" + ctx.address.key);
-  xml.Element("Bucket", ctx.address.bucket);
+  xml.Element("Location", "/" + ctx.address.s3_bucket + "/" + ctx.address.key);
+  xml.Element("Bucket", ctx.address.s3_bucket);
   xml.Element("Key", ctx.address.key);
   xml.Element("ETag", "\"" + etag + "\"");
   xml.Close("CompleteMultipartUploadResult");
@@ -251,7 +251,7 @@ ApiStatus ListParts(RequestContext& ctx) {
   }
   XmlWriter xml;
   xml.Open("ListPartsResult", true);
-  xml.Element("Bucket", ctx.address.bucket);
+  xml.Element("Bucket", ctx.address.s3_bucket);
   xml.Element("Key", ctx.address.key);
   xml.Element("UploadId", upload->upload_id);
   xml.Element("PartNumberMarker", static_cast<uint64_t>(marker));
@@ -348,7 +348,7 @@ ApiStatus ListMultipartUploads(RequestContext& ctx) {
   auto encode = [&](std::string_view v) { return url_encoding ? UriEncode(v, false) : std::string(v); };
   XmlWriter xml;
   xml.Open("ListMultipartUploadsResult", true);
-  xml.Element("Bucket", a.bucket);
+  xml.Element("Bucket", a.s3_bucket);
   xml.Element("KeyMarker", encode(key_marker));
   xml.Element("UploadIdMarker", upload_marker);
   if (truncated) {

@@ -77,7 +77,7 @@ ApiResult<std::unique_ptr<ObjectReader>> OpenForRead(RequestContext& ctx, const 
   if (!opened.ok()) return FromStatus(opened.status(), ErrorContext::kObject);
   const std::string& target = (*opened)->info().bucket;
   if (target != bucket) {
-    ApiStatus readable = ctx.auth_gate.AuthorizeRead(ctx.auth, target);
+    ApiStatus readable = ctx.auth_gate.AuthorizeRead(ctx.auth, S3BucketName(target));
     if (!readable.ok()) return readable.error();
   }
   return std::move(opened).value();

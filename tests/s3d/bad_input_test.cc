@@ -8,6 +8,7 @@
 #include "auth/checksums.h"
 #include "auth/sigv4_signer.h"
 #include "s3_test_client.h"
+#include "s3d/routing.h"
 #include "support/temp_dir.h"
 
 namespace natss3::s3d::test {
@@ -55,11 +56,12 @@ TEST_F(S3BadInput, MalformedXml) {
 }
 
 TEST_F(S3BadInput, InvalidBucketNames) {
-  for (const std::string name : {"with.dots", "UPPER", "ab", "-lead"}) {
+  for (const std::string name : {"with..dots", "dot.-dash", "192.168.5.4", "UPPER", "ab", "-lead",
+                                 "under_score", "trailing."}) {
     auto r = client_.Send("PUT", "/" + name);
     EXPECT_EQ(r.status, 400) << name;
     EXPECT_EQ(r.ErrorCode(), "InvalidBucketName") << name;
-    EXPECT_FALSE(daemon_.store().GetBucketStatus(name == "with.dots" ? "with_dots" : name).ok());
+    EXPECT_FALSE(daemon_.store().GetBucketStatus(NatsBucketName(name)).ok()) << name;
   }
 }
 

@@ -83,13 +83,41 @@ TEST(Routing, VersionIdsOfAnUnversionedStore) {
 
 TEST(Routing, BucketNames) {
   EXPECT_TRUE(ValidateNewBucketName("my-bucket-1").ok());
-  EXPECT_EQ(ValidateNewBucketName("my.bucket").error().code, "InvalidBucketName");
+  EXPECT_TRUE(ValidateNewBucketName("my.bucket").ok());
+  EXPECT_TRUE(ValidateNewBucketName("x.withperiod").ok());
+  EXPECT_EQ(ValidateNewBucketName("my..bucket").error().code, "InvalidBucketName");
+  EXPECT_FALSE(ValidateNewBucketName("my.-bucket").ok());
+  EXPECT_FALSE(ValidateNewBucketName("my-.bucket").ok());
+  EXPECT_FALSE(ValidateNewBucketName(".my").ok());
+  EXPECT_FALSE(ValidateNewBucketName("my_bucket").ok());
+  EXPECT_FALSE(ValidateNewBucketName("10.0.0.1").ok());
+  EXPECT_TRUE(ValidateNewBucketName("10.0.0.a").ok());
   EXPECT_FALSE(ValidateNewBucketName("ab").ok());
   EXPECT_FALSE(ValidateNewBucketName("Upper").ok());
   EXPECT_FALSE(ValidateNewBucketName("-start").ok());
   EXPECT_FALSE(ValidateNewBucketName(std::string(64, 'a')).ok());
   EXPECT_TRUE(ValidateExistingBucketName("Made_By_Go").ok());
-  EXPECT_FALSE(ValidateExistingBucketName("a.b").ok());
+  EXPECT_TRUE(ValidateExistingBucketName("a.b").ok());
+  EXPECT_FALSE(ValidateExistingBucketName("a/b").ok());
+}
+
+TEST(S3Routing, BucketNameMapping) {
+  EXPECT_EQ(NatsBucketName("my.bucket"), "my_bucket");
+  EXPECT_EQ(NatsBucketName("plain"), "plain");
+  EXPECT_EQ(S3BucketName("my_bucket"), "my.bucket");
+  EXPECT_EQ(S3BucketName("plain-1"), "plain-1");
+  // Not a valid S3 name once dotted: shown unchanged.
+  EXPECT_EQ(S3BucketName("Made_By_Go"), "Made_By_Go");
+  EXPECT_EQ(S3BucketName("_lead"), "_lead");
+  EXPECT_EQ(S3BucketName("a__b"), "a__b");
+  for (const char* s3 : {"my.bucket", "a.b.c", "x1.withperiod"}) {
+    EXPECT_EQ(S3BucketName(NatsBucketName(s3)), s3);
+  }
+  S3Address a;
+  a.bucket = "my.bucket";
+  MapBucketName(&a);
+  EXPECT_EQ(a.bucket, "my_bucket");
+  EXPECT_EQ(a.s3_bucket, "my.bucket");
   EXPECT_EQ(ValidateKey(std::string(1025, 'k'), Operation::kGetObject).error().code,
             "KeyTooLongError");
   EXPECT_TRUE(ValidateKey(std::string(1024, 'k'), Operation::kPutObject).ok());
