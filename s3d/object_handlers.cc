@@ -136,7 +136,16 @@ ApiStatus PutObject(RequestContext& ctx) {
   meta.name = ctx.address.key;
   meta.headers = std::move(headers).value();
   PutOptions options;
-  if (ctx.req.get_header_value("If-None-Match") == "*") options.expected_revision = 0;
+  if (ctx.req.has_header("If-None-Match")) {
+    // S3 implements only "*" (create if absent) for writes.
+    if (ctx.req.get_header_value("If-None-Match") != "*") {
+      return ApiError{"NotImplemented",
+                      "A header you provided implies functionality that is not implemented: "
+                      "If-None-Match accepts only *",
+                      501};
+    }
+    options.expected_revision = 0;
+  }
   if (std::string if_match = ctx.req.get_header_value("If-Match"); !if_match.empty()) {
     // Conditional write: replaces only the version whose ETag matches, and only if nothing
     // replaced that version by the time this one commits (else 412).
