@@ -1,9 +1,9 @@
 // CopyObject (streamed from a reader into a writer; metadata-only when copying onto itself).
-#include "s3d/copy_source.h"
-
 #include "natss3/types.h"
+#include "s3d/copy_source.h"
 #include "s3d/object_handlers.h"
 #include "s3d/object_headers.h"
+#include "s3d/object_parts.h"
 #include "s3d/range.h"
 #include "s3d/xml.h"
 
@@ -138,9 +138,11 @@ ApiStatus CopyObject(RequestContext& ctx) {
         return Cancelled("copy headers refused");
       }
       std::string md5 = cur.Header(kMd5Header), etag = cur.Header(kEtagHeader);
+      std::string parts = cur.Header(kPartsHeader);
       cur.meta.headers = std::move(fresh).value();
       if (!md5.empty()) SetHeader(&cur.meta.headers, kMd5Header, md5);
       if (!etag.empty()) SetHeader(&cur.meta.headers, kEtagHeader, etag);
+      if (!parts.empty()) SetHeader(&cur.meta.headers, kPartsHeader, parts);
       return Status::OK();
     });
     if (refused) return *refused;

@@ -9,13 +9,16 @@
 namespace natss3::s3d {
 
 std::string_view OperationName(Operation op) {
-  static constexpr std::array<std::string_view, 28> kNames = {
+  // clang-format off
+  static constexpr std::array<std::string_view, 29> kNames = {
       "ListBuckets", "CreateBucket", "DeleteBucket", "HeadBucket", "GetBucketLocation",
       "GetBucketVersioning", "ListObjects", "ListObjectsV2", "ListMultipartUploads",
       "DeleteObjects", "PutObject", "CopyObject", "GetObject", "HeadObject", "DeleteObject",
       "GetObjectTagging", "PutObjectTagging", "DeleteObjectTagging", "CreateMultipartUpload",
       "UploadPart", "UploadPartCopy", "CompleteMultipartUpload", "AbortMultipartUpload",
-      "ListParts", "ListObjectVersions", "PutBucketVersioning", "NotImplemented", "MethodNotAllowed"};
+      "ListParts", "ListObjectVersions", "PutBucketVersioning", "GetObjectAttributes",
+      "NotImplemented", "MethodNotAllowed"};
+  // clang-format on
   return kNames[static_cast<size_t>(op)];
 }
 
@@ -33,6 +36,7 @@ bool IsReadOperation(Operation op) {
     case Operation::kGetObjectTagging:
     case Operation::kListParts:
     case Operation::kListObjectVersions:
+    case Operation::kGetObjectAttributes:
       return true;
     default:
       return false;
@@ -141,8 +145,7 @@ bool HasUnsupportedSubresource(const S3Address& a) {
       "acl", "policy", "policyStatus", "cors", "lifecycle", "website", "logging",
       "notification", "replication", "encryption", "object-lock", "legal-hold", "retention",
       "torrent", "restore", "select", "analytics", "inventory", "metrics", "accelerate",
-      "requestPayment", "ownershipControls", "publicAccessBlock", "intelligent-tiering",
-      "attributes"};
+      "requestPayment", "ownershipControls", "publicAccessBlock", "intelligent-tiering"};
   for (const char* name : kUnsupported) {
     if (a.Has(name)) return true;
   }
@@ -183,6 +186,7 @@ Operation ClassifyObject(std::string_view method, const S3Address& a, bool has_c
     if (method == "HEAD") return Operation::kHeadObject;
     if (upload) return Operation::kListParts;
     if (a.Has("tagging")) return Operation::kGetObjectTagging;
+    if (a.Has("attributes")) return Operation::kGetObjectAttributes;
     return Operation::kGetObject;
   }
   if (method == "PUT") {

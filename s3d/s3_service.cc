@@ -191,6 +191,7 @@ ApiStatus S3Service::Dispatch(RequestContext& ctx) {
   bool names_version = ctx.op == Operation::kGetObject || ctx.op == Operation::kHeadObject ||
                        ctx.op == Operation::kDeleteObject ||
                        ctx.op == Operation::kGetObjectTagging ||
+                       ctx.op == Operation::kGetObjectAttributes ||
                        ctx.op == Operation::kPutObjectTagging ||
                        ctx.op == Operation::kDeleteObjectTagging;
   if (names_version && ctx.address.Has("versionId")) {
@@ -225,6 +226,7 @@ ApiStatus S3Service::Dispatch(RequestContext& ctx) {
     case Operation::kListParts: return ListParts(ctx);
     case Operation::kListObjectVersions: return ListObjectVersions(ctx);
     case Operation::kPutBucketVersioning: return PutBucketVersioning(ctx);
+    case Operation::kGetObjectAttributes: return GetObjectAttributes(ctx);
     case Operation::kNotImplemented:
     case Operation::kMethodNotAllowed: break;
   }
