@@ -15,8 +15,10 @@ ApiStatus ListBuckets(RequestContext& ctx) {
   if (!buckets.ok()) return FromStatus(buckets.status(), ErrorContext::kService);
   // Only the buckets the caller may read: bucket names are not for everyone to see.
   std::vector<BucketStatus> visible;
-  for (auto& b : *buckets)
+  for (auto& b : *buckets) {
+    b.bucket = S3BucketName(b.bucket);  // "my_bucket" shows as "my.bucket"
     if (ctx.auth_gate.AuthorizeRead(ctx.auth, b.bucket).ok()) visible.push_back(std::move(b));
+  }
   SendXml(ctx.res, 200, ListBucketsXml(visible));
   return {};
 }
@@ -38,7 +40,7 @@ ApiStatus CreateBucket(RequestContext& ctx) {
     }
   }
   ctx.buckets.Remember(ctx.address.bucket);
-  ctx.res.set_header("Location", "/" + ctx.address.bucket);
+  ctx.res.set_header("Location", "/" + ctx.address.s3_bucket);
   SendEmpty(ctx.res, 200);
   return {};
 }
@@ -147,7 +149,7 @@ ApiStatus ListObjectVersions(RequestContext& ctx) {
   if (written > 0) (*index)->WaitForRevision(written, std::chrono::seconds(2));
   ListingIndex::Page page;
   if (params->max_keys > 0) page = (*index)->List(ToQuery(*params));
-  SendXml(ctx.res, 200, ListVersionsXml(ctx.address.bucket, *params, page));
+  SendXml(ctx.res, 200, ListVersionsXml(ctx.address.s3_bucket, *params, page));
   return {};
 }
 
@@ -160,7 +162,7 @@ ApiStatus ListObjects(RequestContext& ctx, bool v2) {
   if (written > 0) (*index)->WaitForRevision(written, std::chrono::seconds(2));
   ListingIndex::Page page;
   if (params->max_keys > 0) page = (*index)->List(ToQuery(*params));
-  SendXml(ctx.res, 200, ListObjectsXml(ctx.address.bucket, *params, page));
+  SendXml(ctx.res, 200, ListObjectsXml(ctx.address.s3_bucket, *params, page));
   return {};
 }
 

@@ -75,7 +75,8 @@ std::string S3Service::NewRequestId() {
 namespace {
 std::string ResourceOf(const S3Address& address) {
   if (address.bucket.empty()) return "/";
-  return "/" + address.bucket + (address.key.empty() ? "" : "/" + address.key);
+  const std::string& bucket = address.s3_bucket.empty() ? address.bucket : address.s3_bucket;
+  return "/" + bucket + (address.key.empty() ? "" : "/" + address.key);
 }
 
 void RenderError(httplib::Response& res, const ApiError& error, const S3Address* address,
@@ -129,6 +130,7 @@ std::string S3Service::Handle(const httplib::Request& req, httplib::Response& re
     // The form carries the authentication: PostObject verifies and authorizes it.
     s3::AuthContext unverified;
     unverified.anonymous = true;
+    MapBucketName(&*address);
     RequestContext ctx{req, res, reader, std::move(address).value(), Operation::kPutObject,
                        std::move(unverified), *store_, *auth_, *uploads_, revisions_, buckets_,
                        options_};
@@ -144,6 +146,7 @@ std::string S3Service::Handle(const httplib::Request& req, httplib::Response& re
     RenderError(res, auth.error(), &*address, request_id, head);
     return op_name;
   }
+  MapBucketName(&*address);
   RequestContext ctx{req, res, reader, std::move(address).value(), op, std::move(auth).value(),
                      *store_, *auth_, *uploads_, revisions_, buckets_, options_};
   ApiStatus result = Dispatch(ctx);
@@ -163,15 +166,16 @@ ApiStatus S3Service::Dispatch(RequestContext& ctx) {
   if (ctx.op == Operation::kMethodNotAllowed) return errors::MethodNotAllowed();
   if (!ctx.address.bucket.empty()) {
     ApiStatus valid = ctx.op == Operation::kCreateBucket
-                          ? ValidateNewBucketName(ctx.address.bucket)
-                          : ValidateExistingBucketName(ctx.address.bucket);
+                          ? ValidateNewBucketName(ctx.address.s3_bucket)
+                          : ValidateExistingBucketName(ctx.address.s3_bucket);
     if (!valid.ok()) return valid;
   }
   if (!ctx.address.key.empty()) {
     ApiStatus valid = ValidateKey(ctx.address.key, ctx.op);
     if (!valid.ok()) return valid;
   }
-  ApiStatus allowed = ctx.auth_gate.Authorize(ctx.auth, ctx.op, ctx.address.bucket);
+  // Grants name buckets as S3 does ("my.bucket").
+  ApiStatus allowed = ctx.auth_gate.Authorize(ctx.auth, ctx.op, ctx.address.s3_bucket);
   if (!allowed.ok()) {
     // S3 bucket names are global: creating one that exists and belongs to another key is
     // BucketAlreadyExists, not AccessDenied.
@@ -187,6 +191,7 @@ ApiStatus S3Service::Dispatch(RequestContext& ctx) {
   bool names_version = ctx.op == Operation::kGetObject || ctx.op == Operation::kHeadObject ||
                        ctx.op == Operation::kDeleteObject ||
                        ctx.op == Operation::kGetObjectTagging ||
+                       ctx.op == Operation::kGetObjectAttributes ||
                        ctx.op == Operation::kPutObjectTagging ||
                        ctx.op == Operation::kDeleteObjectTagging;
   if (names_version && ctx.address.Has("versionId")) {
@@ -221,6 +226,7 @@ ApiStatus S3Service::Dispatch(RequestContext& ctx) {
     case Operation::kListParts: return ListParts(ctx);
     case Operation::kListObjectVersions: return ListObjectVersions(ctx);
     case Operation::kPutBucketVersioning: return PutBucketVersioning(ctx);
+    case Operation::kGetObjectAttributes: return GetObjectAttributes(ctx);
     case Operation::kNotImplemented:
     case Operation::kMethodNotAllowed: break;
   }

@@ -8,6 +8,7 @@
 #include "auth/checksums.h"
 #include "auth/sigv4_signer.h"
 #include "s3_test_client.h"
+#include "s3d/routing.h"
 #include "support/temp_dir.h"
 
 namespace natss3::s3d::test {
@@ -55,11 +56,12 @@ TEST_F(S3BadInput, MalformedXml) {
 }
 
 TEST_F(S3BadInput, InvalidBucketNames) {
-  for (const std::string name : {"with.dots", "UPPER", "ab", "-lead"}) {
+  for (const std::string name : {"with..dots", "dot.-dash", "192.168.5.4", "UPPER", "ab", "-lead",
+                                 "under_score", "trailing."}) {
     auto r = client_.Send("PUT", "/" + name);
     EXPECT_EQ(r.status, 400) << name;
     EXPECT_EQ(r.ErrorCode(), "InvalidBucketName") << name;
-    EXPECT_FALSE(daemon_.store().GetBucketStatus(name == "with.dots" ? "with_dots" : name).ok());
+    EXPECT_FALSE(daemon_.store().GetBucketStatus(NatsBucketName(name)).ok()) << name;
   }
 }
 
@@ -207,6 +209,41 @@ TEST_F(S3BadInput, AwsChunkedTrailerChecksumMismatch) {
   EXPECT_EQ(r.status, 400) << r.body;
   EXPECT_EQ(r.ErrorCode(), "BadDigest") << r.body;
   ExpectNothingLeft();
+}
+
+// Malformed headers get the answers S3 (and ceph/s3-tests' test_headers) expect.
+TEST_F(S3BadInput, PutIfNoneMatchOtherThanStarIsNotImplemented) {
+  auto r = client_.Send("PUT", "/" + bucket_ + "/inm", "", {{"if-none-match", "\"abc\""}}, "x");
+  EXPECT_EQ(r.status, 501) << r.body;
+  EXPECT_EQ(r.ErrorCode(), "NotImplemented");
+  EXPECT_EQ(client_.Send("GET", "/" + bucket_ + "/inm").status, 404);
+  EXPECT_EQ(client_.Send("PUT", "/" + bucket_ + "/inm", "", {{"if-none-match", "*"}}, "x").status,
+            200);
+  client_.Send("DELETE", "/" + bucket_ + "/inm");
+}
+
+TEST_F(S3BadInput, EmptyContentLengthIs400) {
+  std::string probe =
+      client_.Build("PUT", "/" + bucket_ + "/cl", "", {}, "", std::string("UNSIGNED-PAYLOAD"));
+  std::string request = probe.substr(0, probe.find("Content-Length:")) +
+                        "Content-Length: \r\nConnection: close\r\n\r\n";
+  auto r = SendRaw(daemon_.port(), request);
+  EXPECT_EQ(r.status, 400) << r.body;
+  request = probe.substr(0, probe.find("Content-Length:")) +
+            "Content-Length: -1\r\nConnection: close\r\n\r\n";
+  EXPECT_EQ(SendRaw(daemon_.port(), request).status, 400);
+  EXPECT_EQ(client_.Send("GET", "/" + bucket_ + "/cl").status, 404);
+}
+
+TEST_F(S3BadInput, EmptyOrMissingAuthorizationIsAccessDenied) {
+  for (const std::string auth : {"Authorization: \r\n", "Authorization:\r\n", ""}) {
+    std::string request = "PUT /" + bucket_ + "/noauth HTTP/1.1\r\nHost: " + client_.host() +
+                          "\r\n" + auth + "Content-Length: 3\r\nConnection: close\r\n\r\nbar";
+    auto r = SendRaw(daemon_.port(), request);
+    EXPECT_EQ(r.status, 403) << auth << r.body;
+    EXPECT_EQ(r.ErrorCode(), "AccessDenied") << auth << r.body;
+  }
+  EXPECT_EQ(client_.Send("GET", "/" + bucket_ + "/noauth").status, 404);
 }
 
 }  // namespace
