@@ -9,13 +9,14 @@
 namespace natss3::s3d {
 
 std::string_view OperationName(Operation op) {
-  static constexpr std::array<std::string_view, 28> kNames = {
+  static constexpr std::array<std::string_view, 32> kNames = {
       "ListBuckets", "CreateBucket", "DeleteBucket", "HeadBucket", "GetBucketLocation",
       "GetBucketVersioning", "ListObjects", "ListObjectsV2", "ListMultipartUploads",
       "DeleteObjects", "PutObject", "CopyObject", "GetObject", "HeadObject", "DeleteObject",
       "GetObjectTagging", "PutObjectTagging", "DeleteObjectTagging", "CreateMultipartUpload",
       "UploadPart", "UploadPartCopy", "CompleteMultipartUpload", "AbortMultipartUpload",
-      "ListParts", "ListObjectVersions", "PutBucketVersioning", "NotImplemented", "MethodNotAllowed"};
+      "ListParts", "ListObjectVersions", "PutBucketVersioning", "GetBucketAcl", "PutBucketAcl",
+      "GetObjectAcl", "PutObjectAcl", "NotImplemented", "MethodNotAllowed"};
   return kNames[static_cast<size_t>(op)];
 }
 
@@ -33,6 +34,8 @@ bool IsReadOperation(Operation op) {
     case Operation::kGetObjectTagging:
     case Operation::kListParts:
     case Operation::kListObjectVersions:
+    case Operation::kGetBucketAcl:
+    case Operation::kGetObjectAcl:
       return true;
     default:
       return false;
@@ -138,7 +141,7 @@ namespace {
 // Sub-resources of S3 that natss3 does not implement (501 rather than a wrong answer).
 bool HasUnsupportedSubresource(const S3Address& a) {
   static const char* kUnsupported[] = {
-      "acl", "policy", "policyStatus", "cors", "lifecycle", "website", "logging",
+      "policy", "policyStatus", "cors", "lifecycle", "website", "logging",
       "notification", "replication", "encryption", "object-lock", "legal-hold", "retention",
       "torrent", "restore", "select", "analytics", "inventory", "metrics", "accelerate",
       "requestPayment", "ownershipControls", "publicAccessBlock", "intelligent-tiering",
@@ -156,12 +159,14 @@ Operation ClassifyBucket(std::string_view method, const S3Address& a) {
     if (a.Has("versioning")) return Operation::kGetBucketVersioning;
     if (a.Has("uploads")) return Operation::kListMultipartUploads;
     if (a.Has("versions")) return Operation::kListObjectVersions;
+    if (a.Has("acl")) return Operation::kGetBucketAcl;
     if (a.Has("tagging") || HasUnsupportedSubresource(a)) return Operation::kNotImplemented;
     if (a.Get("list-type") == "2") return Operation::kListObjectsV2;
     return Operation::kListObjectsV1;
   }
   if (method == "PUT") {
     if (a.Has("versioning")) return Operation::kPutBucketVersioning;
+    if (a.Has("acl")) return Operation::kPutBucketAcl;
     if (a.Has("tagging") || HasUnsupportedSubresource(a)) return Operation::kNotImplemented;
     return Operation::kCreateBucket;
   }
@@ -182,6 +187,7 @@ Operation ClassifyObject(std::string_view method, const S3Address& a, bool has_c
     if (HasUnsupportedSubresource(a)) return Operation::kNotImplemented;
     if (method == "HEAD") return Operation::kHeadObject;
     if (upload) return Operation::kListParts;
+    if (a.Has("acl")) return Operation::kGetObjectAcl;
     if (a.Has("tagging")) return Operation::kGetObjectTagging;
     return Operation::kGetObject;
   }
@@ -190,11 +196,13 @@ Operation ClassifyObject(std::string_view method, const S3Address& a, bool has_c
     if (upload && a.Has("partNumber")) {
       return has_copy_source ? Operation::kUploadPartCopy : Operation::kUploadPart;
     }
+    if (a.Has("acl")) return Operation::kPutObjectAcl;
     if (a.Has("tagging")) return Operation::kPutObjectTagging;
     return has_copy_source ? Operation::kCopyObject : Operation::kPutObject;
   }
   if (method == "DELETE") {
     if (upload) return Operation::kAbortMultipartUpload;
+    if (a.Has("acl")) return Operation::kMethodNotAllowed;
     if (a.Has("tagging")) return Operation::kDeleteObjectTagging;
     if (HasUnsupportedSubresource(a)) return Operation::kNotImplemented;
     return Operation::kDeleteObject;

@@ -38,6 +38,10 @@ enum class Operation {
   kListParts,
   kListObjectVersions,
   kPutBucketVersioning,
+  kGetBucketAcl,
+  kPutBucketAcl,
+  kGetObjectAcl,
+  kPutObjectAcl,
   kNotImplemented,    // a known S3 operation natss3 does not implement (501)
   kMethodNotAllowed,  // a method S3 does not define for the resource (405)
 };

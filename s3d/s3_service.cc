@@ -6,6 +6,7 @@
 
 #include "natss3/names.h"
 #include "natss3/multipart.h"
+#include "s3d/acl.h"
 #include "s3d/post_object.h"
 
 namespace natss3::s3d {
@@ -107,6 +108,9 @@ int S3Service::Expect100(const httplib::Request& req, httplib::Response& res) {
   if (auth.ok()) {
     Operation op = Classify(req.method, *address, req.has_header("x-amz-copy-source"));
     allowed = auth_->Authorize(*auth, op, address->bucket);
+    if (!allowed.ok() && AclPermits(*store_, *auth, op, address->bucket, address->key)) {
+      allowed = {};
+    }
   }
   if (!auth.ok() || !allowed.ok()) {
     RenderError(res, auth.ok() ? allowed.error() : auth.error(), &*address, request_id, false);
@@ -172,6 +176,11 @@ ApiStatus S3Service::Dispatch(RequestContext& ctx) {
     if (!valid.ok()) return valid;
   }
   ApiStatus allowed = ctx.auth_gate.Authorize(ctx.auth, ctx.op, ctx.address.bucket);
+  // A key's own permissions first; then the grants of the bucket's or object's ACL.
+  if (!allowed.ok() &&
+      AclPermits(ctx.store, ctx.auth, ctx.op, ctx.address.bucket, ctx.address.key)) {
+    allowed = {};
+  }
   if (!allowed.ok()) {
     // S3 bucket names are global: creating one that exists and belongs to another key is
     // BucketAlreadyExists, not AccessDenied.
@@ -221,6 +230,10 @@ ApiStatus S3Service::Dispatch(RequestContext& ctx) {
     case Operation::kListParts: return ListParts(ctx);
     case Operation::kListObjectVersions: return ListObjectVersions(ctx);
     case Operation::kPutBucketVersioning: return PutBucketVersioning(ctx);
+    case Operation::kGetBucketAcl: return GetBucketAcl(ctx);
+    case Operation::kPutBucketAcl: return PutBucketAcl(ctx);
+    case Operation::kGetObjectAcl: return GetObjectAcl(ctx);
+    case Operation::kPutObjectAcl: return PutObjectAcl(ctx);
     case Operation::kNotImplemented:
     case Operation::kMethodNotAllowed: break;
   }

@@ -132,5 +132,10 @@ ApiStatus CompleteMultipartUpload(RequestContext& ctx);
 ApiStatus AbortMultipartUpload(RequestContext& ctx);
 ApiStatus ListParts(RequestContext& ctx);
 ApiStatus ListMultipartUploads(RequestContext& ctx);
+// acl.cc
+ApiStatus GetBucketAcl(RequestContext& ctx);
+ApiStatus PutBucketAcl(RequestContext& ctx);
+ApiStatus GetObjectAcl(RequestContext& ctx);
+ApiStatus PutObjectAcl(RequestContext& ctx);
 
 }  // namespace natss3::s3d

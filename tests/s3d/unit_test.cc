@@ -61,7 +61,11 @@ TEST(Routing, ClassifiesOperations) {
   EXPECT_EQ(Classify("GET", Addr("/b/k?uploadId=x"), false), Operation::kListParts);
   EXPECT_EQ(Classify("GET", Addr("/b/k?tagging"), false), Operation::kGetObjectTagging);
   EXPECT_EQ(Classify("HEAD", Addr("/b/k"), false), Operation::kHeadObject);
-  EXPECT_EQ(Classify("GET", Addr("/b?acl"), false), Operation::kNotImplemented);
+  EXPECT_EQ(Classify("GET", Addr("/b?acl"), false), Operation::kGetBucketAcl);
+  EXPECT_EQ(Classify("PUT", Addr("/b?acl"), false), Operation::kPutBucketAcl);
+  EXPECT_EQ(Classify("GET", Addr("/b/k?acl"), false), Operation::kGetObjectAcl);
+  EXPECT_EQ(Classify("PUT", Addr("/b/k?acl"), false), Operation::kPutObjectAcl);
+  EXPECT_EQ(Classify("GET", Addr("/b?website"), false), Operation::kNotImplemented);
   EXPECT_EQ(Classify("PUT", Addr("/b?policy"), false), Operation::kNotImplemented);
   EXPECT_EQ(Classify("GET", Addr("/b/k?versionId=null"), false), Operation::kGetObject);
   EXPECT_EQ(Classify("DELETE", Addr("/b/k?versionId=null"), false), Operation::kDeleteObject);
