@@ -9,14 +9,15 @@
 namespace natss3::s3d {
 
 std::string_view OperationName(Operation op) {
-  static constexpr std::array<std::string_view, 32> kNames = {
+  static constexpr std::array<std::string_view, 36> kNames = {
       "ListBuckets", "CreateBucket", "DeleteBucket", "HeadBucket", "GetBucketLocation",
       "GetBucketVersioning", "ListObjects", "ListObjectsV2", "ListMultipartUploads",
       "DeleteObjects", "PutObject", "CopyObject", "GetObject", "HeadObject", "DeleteObject",
       "GetObjectTagging", "PutObjectTagging", "DeleteObjectTagging", "CreateMultipartUpload",
       "UploadPart", "UploadPartCopy", "CompleteMultipartUpload", "AbortMultipartUpload",
       "ListParts", "ListObjectVersions", "PutBucketVersioning", "GetBucketAcl", "PutBucketAcl",
-      "GetObjectAcl", "PutObjectAcl", "NotImplemented", "MethodNotAllowed"};
+      "GetObjectAcl", "PutObjectAcl", "GetBucketCors", "PutBucketCors", "DeleteBucketCors",
+      "Preflight", "NotImplemented", "MethodNotAllowed"};
   return kNames[static_cast<size_t>(op)];
 }
 
@@ -36,6 +37,7 @@ bool IsReadOperation(Operation op) {
     case Operation::kListObjectVersions:
     case Operation::kGetBucketAcl:
     case Operation::kGetObjectAcl:
+    case Operation::kGetBucketCors:
       return true;
     default:
       return false;
@@ -141,7 +143,7 @@ namespace {
 // Sub-resources of S3 that natss3 does not implement (501 rather than a wrong answer).
 bool HasUnsupportedSubresource(const S3Address& a) {
   static const char* kUnsupported[] = {
-      "policy", "policyStatus", "cors", "lifecycle", "website", "logging",
+      "policy", "policyStatus", "lifecycle", "website", "logging",
       "notification", "replication", "encryption", "object-lock", "legal-hold", "retention",
       "torrent", "restore", "select", "analytics", "inventory", "metrics", "accelerate",
       "requestPayment", "ownershipControls", "publicAccessBlock", "intelligent-tiering",
@@ -160,6 +162,7 @@ Operation ClassifyBucket(std::string_view method, const S3Address& a) {
     if (a.Has("uploads")) return Operation::kListMultipartUploads;
     if (a.Has("versions")) return Operation::kListObjectVersions;
     if (a.Has("acl")) return Operation::kGetBucketAcl;
+    if (a.Has("cors")) return Operation::kGetBucketCors;
     if (a.Has("tagging") || HasUnsupportedSubresource(a)) return Operation::kNotImplemented;
     if (a.Get("list-type") == "2") return Operation::kListObjectsV2;
     return Operation::kListObjectsV1;
@@ -167,10 +170,12 @@ Operation ClassifyBucket(std::string_view method, const S3Address& a) {
   if (method == "PUT") {
     if (a.Has("versioning")) return Operation::kPutBucketVersioning;
     if (a.Has("acl")) return Operation::kPutBucketAcl;
+    if (a.Has("cors")) return Operation::kPutBucketCors;
     if (a.Has("tagging") || HasUnsupportedSubresource(a)) return Operation::kNotImplemented;
     return Operation::kCreateBucket;
   }
   if (method == "DELETE") {
+    if (a.Has("cors")) return Operation::kDeleteBucketCors;
     if (a.Has("tagging") || HasUnsupportedSubresource(a)) return Operation::kNotImplemented;
     return Operation::kDeleteBucket;
   }
@@ -217,6 +222,7 @@ Operation ClassifyObject(std::string_view method, const S3Address& a, bool has_c
 }  // namespace
 
 Operation Classify(std::string_view method, const S3Address& address, bool has_copy_source) {
+  if (method == "OPTIONS") return Operation::kPreflight;
   if (address.bucket.empty()) {
     if (method == "GET") return Operation::kListBuckets;
     return Operation::kMethodNotAllowed;

@@ -7,6 +7,7 @@
 #include "natss3/names.h"
 #include "natss3/multipart.h"
 #include "s3d/acl.h"
+#include "s3d/cors.h"
 #include "s3d/post_object.h"
 
 namespace natss3::s3d {
@@ -143,6 +144,20 @@ std::string S3Service::Handle(const httplib::Request& req, httplib::Response& re
   }
   Operation op = Classify(req.method, *address, req.has_header("x-amz-copy-source"));
   std::string op_name(OperationName(op));
+  if (op == Operation::kPreflight) {
+    // Browsers send preflights without credentials: the bucket's CORS rules decide.
+    AnswerPreflight(*store_, address->bucket, req, res);
+    return op_name;
+  }
+  // A browser's request from an allowed origin gets the Access-Control-* headers whatever its
+  // outcome, so the page can read errors too.
+  struct CorsHeaders {
+    ObjectStore& store;
+    const std::string bucket;
+    const httplib::Request& req;
+    httplib::Response& res;
+    ~CorsHeaders() { AddCorsHeaders(store, bucket, req, res); }
+  } cors{*store_, address->bucket, req, res};
   auto auth = auth_->Authenticate(req, *address);
   if (!auth.ok()) {
     RenderError(res, auth.error(), &*address, request_id, head);
@@ -234,6 +249,10 @@ ApiStatus S3Service::Dispatch(RequestContext& ctx) {
     case Operation::kPutBucketAcl: return PutBucketAcl(ctx);
     case Operation::kGetObjectAcl: return GetObjectAcl(ctx);
     case Operation::kPutObjectAcl: return PutObjectAcl(ctx);
+    case Operation::kGetBucketCors: return GetBucketCors(ctx);
+    case Operation::kPutBucketCors: return PutBucketCors(ctx);
+    case Operation::kDeleteBucketCors: return DeleteBucketCors(ctx);
+    case Operation::kPreflight:
     case Operation::kNotImplemented:
     case Operation::kMethodNotAllowed: break;
   }

@@ -5,6 +5,7 @@
 
 #include "s3_test_client.h"
 #include "s3d/acl.h"
+#include "s3d/cors.h"
 
 namespace natss3::s3d::test {
 namespace {
@@ -204,6 +205,130 @@ TEST_F(S3Acl, CreateBucketAclAndDeleteBucketForgetsIt) {
   ASSERT_EQ(client_.Send("PUT", "/" + b + "/k", "", {}, "v").status, 200);
   EXPECT_EQ(Anon("GET", "/" + b + "/k").status, 403) << "a re-created bucket starts private";
   EXPECT_EQ(client_.Send("GET", "/" + b, "acl").body.find("AllUsers"), std::string::npos);
+}
+
+TEST(CorsUnit, ParseValidateAndMatch) {
+  auto rules = ParseCorsConfiguration(
+      "<CORSConfiguration><CORSRule><ID>r1</ID><AllowedOrigin>https://*.example.com</AllowedOrigin>"
+      "<AllowedMethod>PUT</AllowedMethod><AllowedMethod>GET</AllowedMethod>"
+      "<AllowedHeader>x-amz-*</AllowedHeader><AllowedHeader>Content-Type</AllowedHeader>"
+      "<ExposeHeader>ETag</ExposeHeader><MaxAgeSeconds>300</MaxAgeSeconds></CORSRule>"
+      "<CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule>"
+      "</CORSConfiguration>");
+  ASSERT_TRUE(rules.ok()) << rules.error().message;
+  ASSERT_EQ(rules->size(), 2u);
+  EXPECT_EQ((*rules)[0].max_age_seconds.value_or(0), 300);
+  auto round = CorsRulesFromJson(CorsRulesToJson(*rules));
+  ASSERT_EQ(round.size(), 2u);
+  EXPECT_EQ(round[0].allowed_headers, (*rules)[0].allowed_headers);
+  auto reparsed = ParseCorsConfiguration(CorsConfigurationXml(*rules));
+  ASSERT_TRUE(reparsed.ok());
+  EXPECT_EQ((*reparsed)[0].id, "r1");
+
+  const CorsRule* hit =
+      MatchCorsRule(*rules, "https://app.example.com", "PUT", {"x-amz-date", "content-type"});
+  ASSERT_NE(hit, nullptr);
+  EXPECT_EQ(hit->id, "r1");
+  EXPECT_EQ(MatchCorsRule(*rules, "https://app.example.com", "PUT", {"authorization"}), nullptr);
+  EXPECT_EQ(MatchCorsRule(*rules, "https://example.org", "PUT", {}), nullptr);
+  const CorsRule* any = MatchCorsRule(*rules, "https://example.org", "GET", {});
+  ASSERT_NE(any, nullptr);
+  EXPECT_EQ(any->allowed_origins[0], "*");
+  EXPECT_TRUE(WildcardMatch("http://*.a.com", "http://x.y.a.com", false));
+  EXPECT_FALSE(WildcardMatch("http://*.a.com", "http://a.com", false));
+  EXPECT_TRUE(WildcardMatch("X-Amz-*", "x-amz-meta-a", true));
+
+  EXPECT_EQ(ParseCorsConfiguration("<CORSConfiguration/>").error().code, "MalformedXML");
+  EXPECT_EQ(ParseCorsConfiguration("<CORSConfiguration><CORSRule><AllowedMethod>GET</AllowedMethod>"
+                                   "</CORSRule></CORSConfiguration>")
+                .error()
+                .code,
+            "MalformedXML");
+  auto bad_method = ParseCorsConfiguration(
+      "<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>PATCH"
+      "</AllowedMethod></CORSRule></CORSConfiguration>");
+  EXPECT_EQ(bad_method.error().code, "InvalidRequest");
+  EXPECT_NE(bad_method.error().message.find("Unsupported method is PATCH"), std::string::npos);
+  EXPECT_EQ(
+      ParseCorsConfiguration("<CORSConfiguration><CORSRule><AllowedOrigin>*.*</AllowedOrigin>"
+                             "<AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>")
+          .error()
+          .code,
+      "InvalidRequest");
+}
+
+TEST_F(S3Acl, CorsConfigurationPreflightAndResponseHeaders) {
+  auto none = client_.Send("GET", "/" + bucket_, "cors");
+  EXPECT_EQ(none.status, 404);
+  EXPECT_EQ(none.ErrorCode(), "NoSuchCORSConfiguration");
+  std::string preflight_req =
+      "OPTIONS /" + bucket_ +
+      "/upload.bin HTTP/1.1\r\nHost: x\r\nOrigin: https://app.example.com\r\n"
+      "Access-Control-Request-Method: PUT\r\n"
+      "Access-Control-Request-Headers: content-type, x-amz-date\r\n"
+      "Connection: close\r\n\r\n";
+  auto disabled = SendRaw(daemon_.port(), preflight_req);
+  EXPECT_EQ(disabled.status, 403);
+  EXPECT_NE(disabled.body.find("CORSResponse"), std::string::npos) << disabled.body;
+
+  std::string config =
+      "<CORSConfiguration><CORSRule><AllowedOrigin>https://*.example.com</AllowedOrigin>"
+      "<AllowedMethod>PUT</AllowedMethod><AllowedMethod>GET</AllowedMethod>"
+      "<AllowedHeader>*</AllowedHeader><ExposeHeader>ETag</ExposeHeader>"
+      "<MaxAgeSeconds>600</MaxAgeSeconds></CORSRule></CORSConfiguration>";
+  auto put = client_.Send("PUT", "/" + bucket_, "cors", {}, config);
+  ASSERT_EQ(put.status, 200) << put.body;
+  auto got = client_.Send("GET", "/" + bucket_, "cors");
+  ASSERT_EQ(got.status, 200);
+  EXPECT_NE(got.body.find("<AllowedOrigin>https://*.example.com</AllowedOrigin>"),
+            std::string::npos);
+  EXPECT_NE(got.body.find("<MaxAgeSeconds>600</MaxAgeSeconds>"), std::string::npos);
+  EXPECT_EQ(Anon("GET", "/" + bucket_ + "?cors").status, 403) << "configuration needs a key";
+
+  auto ok = SendRaw(daemon_.port(), preflight_req);
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(ok.Header("access-control-allow-origin"), "https://app.example.com");
+  EXPECT_EQ(ok.Header("access-control-allow-methods"), "PUT, GET");
+  EXPECT_EQ(ok.Header("access-control-allow-headers"), "content-type, x-amz-date");
+  EXPECT_EQ(ok.Header("access-control-max-age"), "600");
+  EXPECT_EQ(ok.Header("access-control-expose-headers"), "ETag");
+  EXPECT_NE(ok.Header("vary").find("Origin"), std::string::npos);
+
+  std::string wrong_origin = preflight_req;
+  wrong_origin.replace(wrong_origin.find("https://app.example.com"), 23, "https://evil.test");
+  auto refused = SendRaw(daemon_.port(), wrong_origin);
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_NE(refused.body.find("This CORS request is not allowed"), std::string::npos);
+  std::string wrong_method = preflight_req;
+  wrong_method.replace(wrong_method.find("Method: PUT"), 11, "Method: DELETE");
+  EXPECT_EQ(SendRaw(daemon_.port(), wrong_method).status, 403);
+  auto no_origin =
+      SendRaw(daemon_.port(),
+              "OPTIONS /" + bucket_ + "/k HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(no_origin.status, 400);
+
+  // Ordinary requests from an allowed origin carry the headers (a presigned PUT from a page).
+  std::string presigned = client_.Presign("/" + bucket_ + "/k", std::chrono::seconds(300));
+  auto with_origin =
+      client_.Send("PUT", "/" + bucket_ + "/k", "", {{"origin", "https://app.example.com"}}, "v");
+  ASSERT_EQ(with_origin.status, 200);
+  EXPECT_EQ(with_origin.Header("access-control-allow-origin"), "https://app.example.com");
+  EXPECT_EQ(with_origin.Header("access-control-expose-headers"), "ETag");
+  auto presigned_get =
+      SendRaw(daemon_.port(), "GET " + presigned + " HTTP/1.1\r\nHost: " + client_.host() +
+                                  "\r\nOrigin: https://app.example.com\r\n"
+                                  "Connection: close\r\n\r\n");
+  EXPECT_EQ(presigned_get.status, 200) << presigned_get.body;
+  EXPECT_EQ(presigned_get.Header("access-control-allow-origin"), "https://app.example.com");
+  auto foreign = client_.Send("GET", "/" + bucket_ + "/k", "", {{"origin", "https://evil.test"}});
+  EXPECT_EQ(foreign.status, 200);
+  EXPECT_TRUE(foreign.Header("access-control-allow-origin").empty());
+
+  EXPECT_EQ(client_.Send("PUT", "/" + bucket_, "cors", {}, "<CORSConfiguration/>").ErrorCode(),
+            "MalformedXML");
+  EXPECT_EQ(client_.Send("DELETE", "/" + bucket_, "cors").status, 204);
+  EXPECT_EQ(client_.Send("GET", "/" + bucket_, "cors").ErrorCode(), "NoSuchCORSConfiguration");
+  EXPECT_EQ(SendRaw(daemon_.port(), preflight_req).status, 403);
 }
 
 }  // namespace

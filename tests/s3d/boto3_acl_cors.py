@@ -77,7 +77,49 @@ expect_error("NotImplemented", s3.put_object_acl, Bucket=bucket, Key="a.txt",
 s3.copy_object(Bucket=bucket, Key="copy.txt", CopySource={"Bucket": bucket, "Key": "a.txt"})
 assert anon_status(f"/{bucket}/copy.txt")[0] == 403, "copies are private"
 
-for key in ("a.txt", "pub.txt", "copy.txt"):
+# CORS.
+expect_error("NoSuchCORSConfiguration", s3.get_bucket_cors, Bucket=bucket)
+rules = [{"ID": "browser", "AllowedOrigins": ["https://*.example.com"],
+          "AllowedMethods": ["PUT", "GET"], "AllowedHeaders": ["*"],
+          "ExposeHeaders": ["ETag"], "MaxAgeSeconds": 3000}]
+s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": rules})
+got = s3.get_bucket_cors(Bucket=bucket)["CORSRules"]
+assert got == rules, got
+expect_error("InvalidRequest", s3.put_bucket_cors, Bucket=bucket, CORSConfiguration={
+    "CORSRules": [{"AllowedOrigins": ["*"], "AllowedMethods": ["PATCH"]}]})
+
+url = urllib.parse.urlparse(endpoint)
+conn = http.client.HTTPConnection(url.hostname, url.port)
+conn.request("OPTIONS", f"/{bucket}/upload.bin", headers={
+    "Origin": "https://app.example.com", "Access-Control-Request-Method": "PUT",
+    "Access-Control-Request-Headers": "content-type"})
+r = conn.getresponse()
+r.read()
+assert r.status == 200, r.status
+assert r.getheader("Access-Control-Allow-Origin") == "https://app.example.com"
+assert "PUT" in r.getheader("Access-Control-Allow-Methods")
+assert r.getheader("Access-Control-Max-Age") == "3000"
+conn.request("OPTIONS", f"/{bucket}/upload.bin", headers={
+    "Origin": "https://evil.test", "Access-Control-Request-Method": "PUT"})
+r = conn.getresponse()
+body = r.read()
+assert r.status == 403 and b"CORSResponse" in body, (r.status, body)
+
+# A browser's presigned PUT: the response names the origin and exposes the ETag.
+presigned = s3.generate_presigned_url("put_object", Params={"Bucket": bucket, "Key": "up.bin"})
+parts = urllib.parse.urlparse(presigned)
+conn.request("PUT", parts.path + "?" + parts.query, body=b"browser",
+             headers={"Origin": "https://app.example.com"})
+r = conn.getresponse()
+body = r.read()
+assert r.status == 200, (r.status, body)
+assert r.getheader("Access-Control-Allow-Origin") == "https://app.example.com"
+assert r.getheader("Access-Control-Expose-Headers") == "ETag"
+assert s3.get_object(Bucket=bucket, Key="up.bin")["Body"].read() == b"browser"
+
+s3.delete_bucket_cors(Bucket=bucket)
+expect_error("NoSuchCORSConfiguration", s3.get_bucket_cors, Bucket=bucket)
+for key in ("a.txt", "pub.txt", "copy.txt", "up.bin"):
     s3.delete_object(Bucket=bucket, Key=key)
 s3.delete_bucket(Bucket=bucket)
 print("acl cors OK")
