@@ -113,6 +113,8 @@ TEST_F(S3Acl, PublicReadWriteAndAuthenticatedRead) {
   // authenticated-read: every valid key reads, anonymous does not.
   S3TestClient scoped(daemon_.port(), kScopedKey, kScopedSecret);
   ASSERT_EQ(client_.Send("PUT", "/" + bucket_ + "/r", "", {}, "r").status, 200);
+  ASSERT_EQ(client_.Send("PUT", "/" + bucket_, "acl", {{"x-amz-acl", "private"}}).status, 200);
+  EXPECT_EQ(Anon("PUT", "/" + bucket_ + "/w", {}, "anon").status, 403);
   EXPECT_EQ(scoped.Send("GET", "/" + bucket_ + "/r").status, 403);
   ASSERT_EQ(client_.Send("PUT", "/" + bucket_, "acl", {{"x-amz-acl", "authenticated-read"}}).status,
             200);
