@@ -46,9 +46,9 @@ ApiStatus CreateBucket(RequestContext& ctx) {
   // from records a bucket of the same name left (deleted by another NATS client).
   if (created_now || acl->has_value()) {
     CannedAcl chosen = acl->value_or(CannedAcl::kPrivate);
-    ApiStatus stored = StoreBucketRecord(
-        ctx.store, "acl", ctx.address.bucket,
-        chosen == CannedAcl::kPrivate ? "" : std::string(CannedAclName(chosen)));
+    ApiStatus stored =
+        StoreBucketRecord(ctx.store, "acl", ctx.address.bucket,
+                          chosen == CannedAcl::kPrivate ? "" : std::string(CannedAclName(chosen)));
     if (!stored.ok()) return stored;
   }
   if (created_now) {

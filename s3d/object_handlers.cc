@@ -1,8 +1,6 @@
 // PutObject, GetObject/HeadObject, DeleteObject and object tagging.
 #include "s3d/object_handlers.h"
 
-#include "s3d/acl.h"
-
 #include <algorithm>
 
 #include "auth/payload.h"
