@@ -26,6 +26,7 @@ constexpr uint64_t kPipeAfter = 1 << 20;
 PutOptions PutOptionsFor(const FsOptions& options) {
   PutOptions put;
   put.chunk_size = options.chunk_size;  // the core sizes the window in bytes
+  put.md5 = options.md5;
   return put;
 }
 

@@ -220,6 +220,7 @@ const std::map<std::string, Switch>& SwitchOptions() {
       {"default_permissions", [](Parse& p) { p.default_permissions = true; }},
       {"no_default_permissions", [](Parse& p) { p.default_permissions = false; }},
       {"trust_metadata_owner", [](Parse& p) { p.cl.fs.trust_metadata_owner = true; }},
+      {"md5", [](Parse& p) { p.cl.fs.md5 = true; }},
       {"foreground", [](Parse& p) { p.cl.foreground = true; }},
       {"debug", [](Parse& p) { p.cl.debug = p.cl.foreground = true; }},
       {"dry_run", [](Parse& p) { p.cl.dry_run = true; }},

@@ -12,9 +12,11 @@ namespace {
 ApiResult<BodySummary> StreamBodyWith(const s3::HeaderMap& headers,
                                       const httplib::ContentReader& reader,
                                       const s3::AuthContext& auth, const BodySink& write,
-                                      const BodyVerified& verified) {
+                                      const BodyVerified& verified,
+                                      const WrittenSha256& written_sha256) {
   auto decoder = s3::PayloadDecoder::Create(auth, headers);
   if (!decoder.ok()) return FromS3Error(decoder.error());
+  if (written_sha256) (*decoder)->UseExternalSha256();
   std::optional<ApiError> failure;
   // httplib hands over the body in 4 KiB reads; the store gets slices of kBodyWriteSlice (less
   // per-call overhead). The buffer is part of the request's memory budget.
@@ -54,7 +56,14 @@ ApiResult<BodySummary> StreamBodyWith(const s3::HeaderMap& headers,
   });
   if (failure) return *failure;
   if (!complete) return errors::IncompleteBody();
-  s3::S3Status finished = (*decoder)->Finish();
+  std::string digest;
+  if (written_sha256) {
+    // The store's digest must cover the whole body: the last slice goes in first (nothing is
+    // committed before the checks below pass; the caller aborts the write on an error).
+    if (!flush()) return *failure;
+    digest = written_sha256();
+  }
+  s3::S3Status finished = (*decoder)->Finish(written_sha256 ? &digest : nullptr);
   if (!finished.ok()) return FromS3Error(finished.error());
   BodySummary summary;
   summary.bytes = (*decoder)->payload_bytes();
@@ -70,8 +79,9 @@ ApiResult<BodySummary> StreamBodyWith(const s3::HeaderMap& headers,
 
 ApiResult<BodySummary> StreamBody(const httplib::Request& req, const httplib::ContentReader& reader,
                                   const s3::AuthContext& auth, const BodySink& write,
-                                  const BodyVerified& verified) {
-  return StreamBodyWith(ToHeaderMap(req.headers), reader, auth, write, verified);
+                                  const BodyVerified& verified,
+                                  const WrittenSha256& written_sha256) {
+  return StreamBodyWith(ToHeaderMap(req.headers), reader, auth, write, verified, written_sha256);
 }
 
 ApiResult<std::string> ReadSmallBody(const httplib::Request& req,
@@ -92,7 +102,7 @@ ApiResult<std::string> ReadSmallBody(const httplib::Request& req,
     body.append(data);
     return Status::OK();
   };
-  auto summary = StreamBodyWith(headers, *reader, auth, append, nullptr);
+  auto summary = StreamBodyWith(headers, *reader, auth, append, nullptr, nullptr);
   if (!summary.ok()) {
     if (summary.error().code == "QuotaExceeded") {
       return ApiError{"MaxMessageLengthExceeded", "Your request was too big.", 400};

@@ -35,9 +35,15 @@ struct BodySummary {
 inline constexpr size_t kBodyWriteSlice = 256 * 1024;
 using BodySink = std::function<Status(std::string_view data)>;
 using BodyVerified = std::function<void(const BodySummary& summary)>;
+// The SHA-256 (32 raw bytes) of everything `write` has received, computed by the store as it
+// writes (ObjectWriter::Sha256Raw). Given, the body is hashed once: the signed payload hash and
+// an x-amz-checksum-sha256 are checked against the store's digest, and the whole body is
+// written before the checks (then `verified` runs after the last write).
+using WrittenSha256 = std::function<std::string()>;
 ApiResult<BodySummary> StreamBody(const httplib::Request& req, const httplib::ContentReader& reader,
                                   const s3::AuthContext& auth, const BodySink& write,
-                                  const BodyVerified& verified = nullptr);
+                                  const BodyVerified& verified = nullptr,
+                                  const WrittenSha256& written_sha256 = nullptr);
 
 // What a request's x-amz-checksum-<algorithm> headers describe: its body, or (on
 // CompleteMultipartUpload, boto3's ChecksumType FULL_OBJECT) the object being made.

@@ -16,8 +16,10 @@ ApiStatus ListBuckets(RequestContext& ctx) {
   if (!buckets.ok()) return FromStatus(buckets.status(), ErrorContext::kService);
   // Only the buckets the caller may read: bucket names are not for everyone to see.
   std::vector<BucketStatus> visible;
-  for (auto& b : *buckets)
+  for (auto& b : *buckets) {
+    b.bucket = S3BucketName(b.bucket);  // "my_bucket" shows as "my.bucket"
     if (ctx.auth_gate.AuthorizeRead(ctx.auth, b.bucket).ok()) visible.push_back(std::move(b));
+  }
   SendXml(ctx.res, 200, ListBucketsXml(visible));
   return {};
 }
@@ -56,7 +58,7 @@ ApiStatus CreateBucket(RequestContext& ctx) {
     if (!cleared.ok()) return cleared;
   }
   ctx.buckets.Remember(ctx.address.bucket);
-  ctx.res.set_header("Location", "/" + ctx.address.bucket);
+  ctx.res.set_header("Location", "/" + ctx.address.s3_bucket);
   SendEmpty(ctx.res, 200);
   return {};
 }
@@ -170,7 +172,7 @@ ApiStatus ListObjectVersions(RequestContext& ctx) {
   if (written > 0) (*index)->WaitForRevision(written, std::chrono::seconds(2));
   ListingIndex::Page page;
   if (params->max_keys > 0) page = (*index)->List(ToQuery(*params));
-  SendXml(ctx.res, 200, ListVersionsXml(ctx.address.bucket, *params, page));
+  SendXml(ctx.res, 200, ListVersionsXml(ctx.address.s3_bucket, *params, page));
   return {};
 }
 
@@ -183,7 +185,7 @@ ApiStatus ListObjects(RequestContext& ctx, bool v2) {
   if (written > 0) (*index)->WaitForRevision(written, std::chrono::seconds(2));
   ListingIndex::Page page;
   if (params->max_keys > 0) page = (*index)->List(ToQuery(*params));
-  SendXml(ctx.res, 200, ListObjectsXml(ctx.address.bucket, *params, page));
+  SendXml(ctx.res, 200, ListObjectsXml(ctx.address.s3_bucket, *params, page));
   return {};
 }
 

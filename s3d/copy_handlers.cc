@@ -1,10 +1,10 @@
 // CopyObject (streamed from a reader into a writer; metadata-only when copying onto itself).
-#include "s3d/copy_source.h"
-
 #include "natss3/types.h"
 #include "s3d/acl.h"
+#include "s3d/copy_source.h"
 #include "s3d/object_handlers.h"
 #include "s3d/object_headers.h"
+#include "s3d/object_parts.h"
 #include "s3d/range.h"
 #include "s3d/xml.h"
 
@@ -29,14 +29,14 @@ ApiResult<CopySource> ParseCopySource(std::string_view header) {
   if (slash == std::string_view::npos || slash == 0 || slash + 1 == path.size()) {
     return errors::InvalidArgument("Copy Source must mention the source bucket and key: sourcebucket/sourcekey");
   }
-  CopySource result{std::string(path.substr(0, slash)), std::string(path.substr(slash + 1))};
-  ApiStatus valid = ValidateExistingBucketName(result.bucket);
+  std::string bucket(path.substr(0, slash));
+  ApiStatus valid = ValidateExistingBucketName(bucket);
   if (!valid.ok()) return valid.error();
-  return result;
+  return CopySource{NatsBucketName(bucket), std::string(path.substr(slash + 1)), bucket};
 }
 
 ApiResult<ObjectInfo> OpenCopySource(RequestContext& ctx, const CopySource& source) {
-  ApiStatus readable = ctx.auth_gate.AuthorizeRead(ctx.auth, source.bucket);
+  ApiStatus readable = ctx.auth_gate.AuthorizeRead(ctx.auth, source.s3_bucket);
   if (!readable.ok()) return readable.error();
   auto info = GetObjectInfo(ctx, source.bucket, source.key);
   if (!info.ok()) return info.error();
@@ -143,9 +143,11 @@ ApiStatus CopyObject(RequestContext& ctx) {
         return Cancelled("copy headers refused");
       }
       std::string md5 = cur.Header(kMd5Header), etag = cur.Header(kEtagHeader);
+      std::string parts = cur.Header(kPartsHeader);
       cur.meta.headers = std::move(fresh).value();
       if (!md5.empty()) SetHeader(&cur.meta.headers, kMd5Header, md5);
       if (!etag.empty()) SetHeader(&cur.meta.headers, kEtagHeader, etag);
+      if (!parts.empty()) SetHeader(&cur.meta.headers, kPartsHeader, parts);
       return Status::OK();
     });
     if (refused) return *refused;

@@ -12,11 +12,13 @@
 namespace natss3::s3d {
 
 struct CopySource {
-  std::string bucket;
+  std::string bucket;  // NATS bucket name
   std::string key;
+  std::string s3_bucket;  // as the client named it (grants are per S3 name)
 };
 
-// "/bucket/key" or "bucket/key", URL-encoded, optional "?versionId=null".
+// "/bucket/key" or "bucket/key", URL-encoded, optional "?versionId=null". The bucket is mapped
+// to its NATS name (see NatsBucketName).
 ApiResult<CopySource> ParseCopySource(std::string_view header);
 // Read permission, existence and x-amz-copy-source-if-* (412 PreconditionFailed).
 ApiResult<ObjectInfo> OpenCopySource(RequestContext& ctx, const CopySource& source);

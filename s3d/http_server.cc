@@ -308,7 +308,11 @@ void HttpServer::Serve(const httplib::Request& req, httplib::Response& res,
     res.set_header("Retry-After", "1");
   } else {
     op = service_->Handle(req, res, reader, &bytes_in);
-    if (res.status == 503) SetNatsUp(service_->store().Health().ok());
+    if (res.status == 503) {
+      // Clients (the SDKs' retry modes) wait at least this long before trying again.
+      if (!res.has_header("Retry-After")) res.set_header("Retry-After", "1");
+      SetNatsUp(service_->store().Health().ok());
+    }
   }
   TimeFirstByte(op, start, res);
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

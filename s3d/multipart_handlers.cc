@@ -4,14 +4,14 @@
 #include <algorithm>
 #include <map>
 
-#include "natss3/names.h"
-#include "s3d/body_reader.h"
-#include "s3d/copy_source.h"
 #include "natss3/crash_point.h"
 #include "natss3/multipart.h"
 #include "natss3/names.h"
+#include "s3d/body_reader.h"
+#include "s3d/copy_source.h"
 #include "s3d/object_handlers.h"
 #include "s3d/object_headers.h"
+#include "s3d/object_parts.h"
 #include "s3d/range.h"
 #include "s3d/s3_service.h"
 #include "s3d/xml.h"
@@ -76,7 +76,7 @@ ApiStatus CreateMultipartUpload(RequestContext& ctx) {
   if (!upload.ok()) return FromStatus(upload.status(), ErrorContext::kBucket);
   XmlWriter xml;
   xml.Open("InitiateMultipartUploadResult", true);
-  xml.Element("Bucket", ctx.address.bucket);
+  xml.Element("Bucket", ctx.address.s3_bucket);
   xml.Element("Key", ctx.address.key);
   xml.Element("UploadId", upload->upload_id);
   xml.Close("InitiateMultipartUploadResult");
@@ -149,8 +149,8 @@ namespace {
 void SendCompleteResult(RequestContext& ctx, const std::string& etag) {
   XmlWriter xml;
   xml.Open("CompleteMultipartUploadResult", true);
-  xml.Element("Location", "/" + ctx.address.bucket + "/" + ctx.address.key);
-  xml.Element("Bucket", ctx.address.bucket);
+  xml.Element("Location", "/" + ctx.address.s3_bucket + "/" + ctx.address.key);
+  xml.Element("Bucket", ctx.address.s3_bucket);
   xml.Element("Key", ctx.address.key);
   xml.Element("ETag", "\"" + etag + "\"");
   xml.Close("CompleteMultipartUploadResult");
@@ -182,6 +182,7 @@ ApiStatus CompleteMultipartUpload(RequestContext& ctx) {
   std::map<int, const PartRecord*> by_number;
   for (const PartRecord& part : *stored) by_number[part.number] = &part;
   std::vector<ObjectStore::BlobRange> blobs;
+  std::vector<uint64_t> part_sizes;
   std::string md5s;
   int previous = 0;
   for (const CompletedPart& wanted : *requested) {
@@ -195,6 +196,7 @@ ApiStatus CompleteMultipartUpload(RequestContext& ctx) {
     bool last = i + 1 == requested->size();
     if (!last && it->second->blob.size < MultipartStore::kMinPartSize) return errors::EntityTooSmall();
     blobs.push_back({it->second->blob, 0, std::nullopt});
+    part_sizes.push_back(it->second->blob.size);
     md5s += HexToRaw(it->second->etag());
   }
   std::string etag = Md5Hex(md5s) + "-" + std::to_string(requested->size());
@@ -202,6 +204,7 @@ ApiStatus CompleteMultipartUpload(RequestContext& ctx) {
   meta.name = ctx.address.key;
   meta.headers = upload->headers;
   SetHeader(&meta.headers, kEtagHeader, etag);
+  SetHeader(&meta.headers, kPartsHeader, EncodePartSizes(part_sizes));
   // The nuid is recorded first, so success can be recognised after a crash (see
   // UploadRecord::completing_nuid).
   PutOptions options;
@@ -251,7 +254,7 @@ ApiStatus ListParts(RequestContext& ctx) {
   }
   XmlWriter xml;
   xml.Open("ListPartsResult", true);
-  xml.Element("Bucket", ctx.address.bucket);
+  xml.Element("Bucket", ctx.address.s3_bucket);
   xml.Element("Key", ctx.address.key);
   xml.Element("UploadId", upload->upload_id);
   xml.Element("PartNumberMarker", static_cast<uint64_t>(marker));
@@ -348,7 +351,7 @@ ApiStatus ListMultipartUploads(RequestContext& ctx) {
   auto encode = [&](std::string_view v) { return url_encoding ? UriEncode(v, false) : std::string(v); };
   XmlWriter xml;
   xml.Open("ListMultipartUploadsResult", true);
-  xml.Element("Bucket", a.bucket);
+  xml.Element("Bucket", a.s3_bucket);
   xml.Element("KeyMarker", encode(key_marker));
   xml.Element("UploadIdMarker", upload_marker);
   if (truncated) {

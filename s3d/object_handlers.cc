@@ -8,6 +8,7 @@
 #include "s3d/acl.h"
 #include "s3d/body_reader.h"
 #include "s3d/object_headers.h"
+#include "s3d/object_parts.h"
 #include "s3d/range.h"
 #include "s3d/xml.h"
 
@@ -78,7 +79,7 @@ ApiResult<std::unique_ptr<ObjectReader>> OpenForRead(RequestContext& ctx, const 
   if (!opened.ok()) return FromStatus(opened.status(), ErrorContext::kObject);
   const std::string& target = (*opened)->info().bucket;
   if (target != bucket) {
-    ApiStatus readable = ctx.auth_gate.AuthorizeRead(ctx.auth, target);
+    ApiStatus readable = ctx.auth_gate.AuthorizeRead(ctx.auth, S3BucketName(target));
     if (!readable.ok()) return readable.error();
   }
   return std::move(opened).value();
@@ -140,7 +141,16 @@ ApiStatus PutObject(RequestContext& ctx) {
   meta.name = ctx.address.key;
   meta.headers = std::move(headers).value();
   PutOptions options;
-  if (ctx.req.get_header_value("If-None-Match") == "*") options.expected_revision = 0;
+  if (ctx.req.has_header("If-None-Match")) {
+    // S3 implements only "*" (create if absent) for writes.
+    if (ctx.req.get_header_value("If-None-Match") != "*") {
+      return ApiError{"NotImplemented",
+                      "A header you provided implies functionality that is not implemented: "
+                      "If-None-Match accepts only *",
+                      501};
+    }
+    options.expected_revision = 0;
+  }
   if (std::string if_match = ctx.req.get_header_value("If-Match"); !if_match.empty()) {
     // Conditional write: replaces only the version whose ETag matches, and only if nothing
     // replaced that version by the time this one commits (else 412).
@@ -179,7 +189,11 @@ ApiStatus PutObject(RequestContext& ctx) {
               summary.checksum_base64);
     checksum_in_meta = true;
   };
-  auto body = StreamBody(ctx.req, *ctx.reader, ctx.auth, write, verified);
+  // Opened up front (no trailer), the writer hashes the body for the object's digest anyway:
+  // the payload checks reuse that SHA-256.
+  WrittenSha256 written_sha256;
+  if (writer) written_sha256 = [&] { return writer->Sha256Raw(); };
+  auto body = StreamBody(ctx.req, *ctx.reader, ctx.auth, write, verified, written_sha256);
   if (!body.ok()) {
     if (writer) writer->Abort();
     return body.error();
@@ -212,8 +226,18 @@ ApiStatus GetObject(RequestContext& ctx, bool head) {
   const httplib::Request& req = ctx.req;
   // natss3 applies Range itself (S3 rules, 416 as XML); httplib must not re-apply it.
   const_cast<httplib::Request&>(req).ranges.clear();
+  std::optional<int> part_number;
+  if (ctx.address.Has("partNumber")) {
+    auto parsed = ParsePartNumber(ctx.address.Get("partNumber"));
+    if (!parsed.ok()) return parsed.error();
+    if (req.has_header("Range")) {
+      return errors::InvalidRequest(
+          "Cannot specify both Range header and partNumber query parameter");
+    }
+    part_number = *parsed;
+  }
   std::unique_ptr<ObjectReader> whole_reader;
-  if (!head && !req.has_header("Range")) {
+  if (!head && !req.has_header("Range") && !part_number) {
     // The common whole-object GET: one open (which reads the meta) instead of info + open.
     auto opened = OpenForRead(ctx, ctx.address.bucket, ctx.address.key);
     if (!opened.ok()) return opened.error();
@@ -243,6 +267,13 @@ ApiStatus GetObject(RequestContext& ctx, bool head) {
   }
   RangeResult range{RangeResult::Kind::kWhole, {0, info->size}};
   if (req.has_header("Range")) range = ParseRange(req.get_header_value("Range"), info->size);
+  int parts_count = 0;
+  if (part_number) {
+    auto part = SelectPart(*info, *part_number);
+    if (!part.ok()) return part.error();
+    parts_count = part->parts_count;
+    if (part->range.length > 0) range = {RangeResult::Kind::kPartial, part->range};
+  }
   if (range.kind == RangeResult::Kind::kUnsatisfiable) {
     ctx.res.set_header("Content-Range", "bytes */" + std::to_string(info->size));
     return errors::InvalidRange();
@@ -255,6 +286,7 @@ ApiStatus GetObject(RequestContext& ctx, bool head) {
   std::string content_type = ctx.res.get_header_value("Content-Type");
   ctx.res.status = partial ? 206 : 200;
   if (partial) ctx.res.set_header("Content-Range", ContentRange(selected, info->size));
+  if (parts_count > 0) ctx.res.set_header("x-amz-mp-parts-count", std::to_string(parts_count));
   if (head) {
     ctx.res.headers.erase("Content-Type");
     if (selected.length == 0) ctx.res.set_content("", content_type);

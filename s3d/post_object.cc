@@ -104,13 +104,13 @@ ApiResult<Upload> BeginUpload(RequestContext& ctx, s3::FormFields& fields,
     if (!policy.ok()) return FromS3Error(policy.error());
     s3::FormFields checked = fields;
     checked["key"] = upload.key;
-    checked["bucket"] = ctx.address.bucket;
+    checked["bucket"] = ctx.address.s3_bucket;
     s3::S3Status satisfied =
         s3::CheckPostPolicy(*policy, checked, std::chrono::system_clock::now());
     if (!satisfied.ok()) return FromS3Error(satisfied.error());
     upload.length_range = policy->length_range;
   }
-  ApiStatus allowed = ctx.auth_gate.Authorize(*auth, Operation::kPutObject, ctx.address.bucket);
+  ApiStatus allowed = ctx.auth_gate.Authorize(*auth, Operation::kPutObject, ctx.address.s3_bucket);
   if (!allowed.ok()) return allowed.error();
   ApiStatus exists = RequireBucket(ctx);
   if (!exists.ok()) return exists.error();
@@ -129,7 +129,8 @@ ApiResult<Upload> BeginUpload(RequestContext& ctx, s3::FormFields& fields,
 void SendPostResponse(RequestContext& ctx, const s3::FormFields& fields, const std::string& key,
                       const std::string& etag) {
   std::string host = ctx.req.get_header_value("Host");
-  std::string location = "http://" + host + "/" + ctx.address.bucket + "/" + UriEncode(key, false);
+  std::string location =
+      "http://" + host + "/" + ctx.address.s3_bucket + "/" + UriEncode(key, false);
   ctx.res.set_header("ETag", etag);
   ctx.res.set_header("Location", location);
   const std::string* redirect = Field(fields, "success_action_redirect");
@@ -137,7 +138,7 @@ void SendPostResponse(RequestContext& ctx, const s3::FormFields& fields, const s
   if (redirect != nullptr && !redirect->empty()) {
     std::string target = *redirect;
     target += target.find('?') == std::string::npos ? '?' : '&';
-    target += "bucket=" + QueryEncode(ctx.address.bucket) + "&key=" + QueryEncode(key) +
+    target += "bucket=" + QueryEncode(ctx.address.s3_bucket) + "&key=" + QueryEncode(key) +
               "&etag=" + QueryEncode(etag);
     ctx.res.headers.erase("Location");
     ctx.res.set_header("Location", target);
@@ -151,7 +152,7 @@ void SendPostResponse(RequestContext& ctx, const s3::FormFields& fields, const s
     XmlWriter xml;
     xml.Open("PostResponse");
     xml.Element("Location", location);
-    xml.Element("Bucket", ctx.address.bucket);
+    xml.Element("Bucket", ctx.address.s3_bucket);
     xml.Element("Key", key);
     xml.Element("ETag", etag);
     xml.Close("PostResponse");
@@ -173,7 +174,7 @@ bool IsPostObject(const httplib::Request& req, const S3Address& address) {
 }
 
 ApiStatus PostObject(RequestContext& ctx) {
-  ApiStatus bucket_name = ValidateExistingBucketName(ctx.address.bucket);
+  ApiStatus bucket_name = ValidateExistingBucketName(ctx.address.s3_bucket);
   if (!bucket_name.ok()) return bucket_name;
   std::optional<std::string> boundary =
       s3::FormDataBoundary(ctx.req.get_header_value("Content-Type"));

@@ -9,15 +9,17 @@
 namespace natss3::s3d {
 
 std::string_view OperationName(Operation op) {
-  static constexpr std::array<std::string_view, 36> kNames = {
+  // clang-format off
+  static constexpr std::array<std::string_view, 37> kNames = {
       "ListBuckets", "CreateBucket", "DeleteBucket", "HeadBucket", "GetBucketLocation",
       "GetBucketVersioning", "ListObjects", "ListObjectsV2", "ListMultipartUploads",
       "DeleteObjects", "PutObject", "CopyObject", "GetObject", "HeadObject", "DeleteObject",
       "GetObjectTagging", "PutObjectTagging", "DeleteObjectTagging", "CreateMultipartUpload",
       "UploadPart", "UploadPartCopy", "CompleteMultipartUpload", "AbortMultipartUpload",
-      "ListParts", "ListObjectVersions", "PutBucketVersioning", "GetBucketAcl", "PutBucketAcl",
-      "GetObjectAcl", "PutObjectAcl", "GetBucketCors", "PutBucketCors", "DeleteBucketCors",
-      "Preflight", "NotImplemented", "MethodNotAllowed"};
+      "ListParts", "ListObjectVersions", "PutBucketVersioning", "GetObjectAttributes",
+      "GetBucketAcl", "PutBucketAcl", "GetObjectAcl", "PutObjectAcl", "GetBucketCors",
+      "PutBucketCors", "DeleteBucketCors", "Preflight", "NotImplemented", "MethodNotAllowed"};
+  // clang-format on
   return kNames[static_cast<size_t>(op)];
 }
 
@@ -35,6 +37,7 @@ bool IsReadOperation(Operation op) {
     case Operation::kGetObjectTagging:
     case Operation::kListParts:
     case Operation::kListObjectVersions:
+    case Operation::kGetObjectAttributes:
     case Operation::kGetBucketAcl:
     case Operation::kGetObjectAcl:
     case Operation::kGetBucketCors:
@@ -146,8 +149,7 @@ bool HasUnsupportedSubresource(const S3Address& a) {
       "policy", "policyStatus", "lifecycle", "website", "logging",
       "notification", "replication", "encryption", "object-lock", "legal-hold", "retention",
       "torrent", "restore", "select", "analytics", "inventory", "metrics", "accelerate",
-      "requestPayment", "ownershipControls", "publicAccessBlock", "intelligent-tiering",
-      "attributes"};
+      "requestPayment", "ownershipControls", "publicAccessBlock", "intelligent-tiering"};
   for (const char* name : kUnsupported) {
     if (a.Has(name)) return true;
   }
@@ -194,6 +196,7 @@ Operation ClassifyObject(std::string_view method, const S3Address& a, bool has_c
     if (upload) return Operation::kListParts;
     if (a.Has("acl")) return Operation::kGetObjectAcl;
     if (a.Has("tagging")) return Operation::kGetObjectTagging;
+    if (a.Has("attributes")) return Operation::kGetObjectAttributes;
     return Operation::kGetObject;
   }
   if (method == "PUT") {
@@ -251,19 +254,32 @@ ApiStatus ValidateNewBucketName(std::string_view bucket) {
   if (bucket.size() < 3 || bucket.size() > 63) {
     return errors::InvalidBucketName("Bucket names must be between 3 and 63 characters long");
   }
-  if (bucket.find('.') != std::string_view::npos) {
-    return errors::InvalidBucketName(
-        "Bucket names with dots cannot be stored in NATS (bucket names there allow only "
-        "letters, digits, '-' and '_'); use '-' instead");
-  }
   for (char c : bucket) {
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.')) {
       return errors::InvalidBucketName(
-          "Bucket names can consist only of lowercase letters, numbers and hyphens");
+          "Bucket names can consist only of lowercase letters, numbers, dots and hyphens");
     }
   }
-  if (bucket.front() == '-' || bucket.back() == '-') {
+  auto alnum = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
+  if (!alnum(bucket.front()) || !alnum(bucket.back())) {
     return errors::InvalidBucketName("Bucket names must begin and end with a letter or number");
+  }
+  if (bucket.find("..") != std::string_view::npos || bucket.find(".-") != std::string_view::npos ||
+      bucket.find("-.") != std::string_view::npos) {
+    return errors::InvalidBucketName(
+        "Bucket names must not contain two adjacent periods, or a period next to a hyphen");
+  }
+  // Four dot-separated groups of digits: formatted like an IP address.
+  int groups = 1;
+  bool digits_only = true;
+  for (char c : bucket) {
+    if (c == '.')
+      ++groups;
+    else if (!std::isdigit(static_cast<unsigned char>(c)))
+      digits_only = false;
+  }
+  if (digits_only && groups == 4) {
+    return errors::InvalidBucketName("Bucket names must not be formatted as an IP address");
   }
   return {};
 }
@@ -273,14 +289,33 @@ ApiStatus ValidateExistingBucketName(std::string_view bucket) {
     return errors::InvalidBucketName("The specified bucket is not valid.");
   }
   for (char c : bucket) {
-    bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+    bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
     if (!ok) {
       return errors::InvalidBucketName(
           "The specified bucket is not valid: NATS bucket names allow only letters, digits, "
-          "'-' and '_'");
+          "'-' and '_' (an S3 name's '.' is stored as '_')");
     }
   }
   return {};
+}
+
+std::string NatsBucketName(std::string_view s3_bucket) {
+  std::string out(s3_bucket);
+  std::replace(out.begin(), out.end(), '.', '_');
+  return out;
+}
+
+std::string S3BucketName(std::string_view nats_bucket) {
+  if (nats_bucket.find('_') == std::string_view::npos) return std::string(nats_bucket);
+  std::string dotted(nats_bucket);
+  std::replace(dotted.begin(), dotted.end(), '_', '.');
+  if (ValidateNewBucketName(dotted).ok()) return dotted;
+  return std::string(nats_bucket);
+}
+
+void MapBucketName(S3Address* address) {
+  if (address->s3_bucket.empty()) address->s3_bucket = address->bucket;
+  address->bucket = NatsBucketName(address->s3_bucket);
 }
 
 ApiStatus ValidateKey(std::string_view key, Operation op) {

@@ -38,6 +38,7 @@ enum class Operation {
   kListParts,
   kListObjectVersions,
   kPutBucketVersioning,
+  kGetObjectAttributes,
   kGetBucketAcl,
   kPutBucketAcl,
   kGetObjectAcl,
@@ -70,6 +71,9 @@ struct S3Address {
   std::string raw_path;
   std::string raw_query;
   bool virtual_host = false;  // the bucket came from the Host header
+  // The bucket as the client named it (S3 name, e.g. "my.bucket"). `bucket` holds the same
+  // until MapBucketName turns it into the NATS bucket name ("my_bucket").
+  std::string s3_bucket;
   bool Has(const std::string& name) const { return query.count(name) > 0; }
   std::string Get(const std::string& name) const {
     auto it = query.find(name);
@@ -85,13 +89,21 @@ ApiResult<S3Address> ParseAddress(std::string_view target, std::string_view host
 // method: "GET", "HEAD", "PUT", "POST", "DELETE"; has_copy_source: x-amz-copy-source present.
 Operation Classify(std::string_view method, const S3Address& address, bool has_copy_source);
 
-// S3 bucket names natss3 can create: 3-63 characters of [a-z0-9-], starting and ending with a
-// letter or digit. Dots are valid in S3 but cannot be represented in a NATS bucket name, so they
-// get InvalidBucketName too.
+// S3 bucket names natss3 can create: 3-63 characters of [a-z0-9.-], starting and ending with a
+// letter or digit, no "..", ".-" or "-.", not shaped like an IPv4 address.
 ApiStatus ValidateNewBucketName(std::string_view bucket);
-// Names accepted when addressing an existing bucket: any NATS bucket name ([A-Za-z0-9_-]+), so
-// buckets made by other NATS clients stay reachable.
+// Names accepted when addressing an existing bucket: any name whose NATS name is a NATS bucket
+// name ([A-Za-z0-9_-]+), so buckets made by other NATS clients stay reachable.
 ApiStatus ValidateExistingBucketName(std::string_view bucket);
+
+// Bucket name mapping. NATS bucket (stream) names cannot hold '.', S3 bucket names cannot hold
+// '_': the S3 bucket "my.bucket" is stored as the NATS bucket "my_bucket". The other way, a NATS
+// bucket shows under S3 with '_' turned into '.' when that makes a valid S3 bucket name, and
+// unchanged otherwise (upper case, leading '_', ...). Both names address the bucket.
+std::string NatsBucketName(std::string_view s3_bucket);
+std::string S3BucketName(std::string_view nats_bucket);
+// Sets address->s3_bucket to the name the client used and address->bucket to the NATS name.
+void MapBucketName(S3Address* address);
 // Keys: 1..1024 bytes (KeyTooLongError beyond). Operations that create an object also need
 // well-formed UTF-8 without NUL (InvalidArgument); control characters, CR and LF are fine.
 ApiStatus ValidateKey(std::string_view key, Operation op);

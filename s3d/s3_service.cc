@@ -77,7 +77,8 @@ std::string S3Service::NewRequestId() {
 namespace {
 std::string ResourceOf(const S3Address& address) {
   if (address.bucket.empty()) return "/";
-  return "/" + address.bucket + (address.key.empty() ? "" : "/" + address.key);
+  const std::string& bucket = address.s3_bucket.empty() ? address.bucket : address.s3_bucket;
+  return "/" + bucket + (address.key.empty() ? "" : "/" + address.key);
 }
 
 void RenderError(httplib::Response& res, const ApiError& error, const S3Address* address,
@@ -109,7 +110,8 @@ int S3Service::Expect100(const httplib::Request& req, httplib::Response& res) {
   if (auth.ok()) {
     Operation op = Classify(req.method, *address, req.has_header("x-amz-copy-source"));
     allowed = auth_->Authorize(*auth, op, address->bucket);
-    if (!allowed.ok() && AclPermits(*store_, *auth, op, address->bucket, address->key)) {
+    if (!allowed.ok() &&
+        AclPermits(*store_, *auth, op, NatsBucketName(address->bucket), address->key)) {
       allowed = {};
     }
   }
@@ -134,6 +136,7 @@ std::string S3Service::Handle(const httplib::Request& req, httplib::Response& re
     // The form carries the authentication: PostObject verifies and authorizes it.
     s3::AuthContext unverified;
     unverified.anonymous = true;
+    MapBucketName(&*address);
     RequestContext ctx{req, res, reader, std::move(address).value(), Operation::kPutObject,
                        std::move(unverified), *store_, *auth_, *uploads_, revisions_, buckets_,
                        options_};
@@ -146,7 +149,7 @@ std::string S3Service::Handle(const httplib::Request& req, httplib::Response& re
   std::string op_name(OperationName(op));
   if (op == Operation::kPreflight) {
     // Browsers send preflights without credentials: the bucket's CORS rules decide.
-    AnswerPreflight(*store_, address->bucket, req, res);
+    AnswerPreflight(*store_, NatsBucketName(address->bucket), req, res);
     return op_name;
   }
   // A browser's request from an allowed origin gets the Access-Control-* headers whatever its
@@ -157,12 +160,13 @@ std::string S3Service::Handle(const httplib::Request& req, httplib::Response& re
     const httplib::Request& req;
     httplib::Response& res;
     ~CorsHeaders() { AddCorsHeaders(store, bucket, req, res); }
-  } cors{*store_, address->bucket, req, res};
+  } cors{*store_, NatsBucketName(address->bucket), req, res};
   auto auth = auth_->Authenticate(req, *address);
   if (!auth.ok()) {
     RenderError(res, auth.error(), &*address, request_id, head);
     return op_name;
   }
+  MapBucketName(&*address);
   RequestContext ctx{req, res, reader, std::move(address).value(), op, std::move(auth).value(),
                      *store_, *auth_, *uploads_, revisions_, buckets_, options_};
   ApiStatus result = Dispatch(ctx);
@@ -182,15 +186,16 @@ ApiStatus S3Service::Dispatch(RequestContext& ctx) {
   if (ctx.op == Operation::kMethodNotAllowed) return errors::MethodNotAllowed();
   if (!ctx.address.bucket.empty()) {
     ApiStatus valid = ctx.op == Operation::kCreateBucket
-                          ? ValidateNewBucketName(ctx.address.bucket)
-                          : ValidateExistingBucketName(ctx.address.bucket);
+                          ? ValidateNewBucketName(ctx.address.s3_bucket)
+                          : ValidateExistingBucketName(ctx.address.s3_bucket);
     if (!valid.ok()) return valid;
   }
   if (!ctx.address.key.empty()) {
     ApiStatus valid = ValidateKey(ctx.address.key, ctx.op);
     if (!valid.ok()) return valid;
   }
-  ApiStatus allowed = ctx.auth_gate.Authorize(ctx.auth, ctx.op, ctx.address.bucket);
+  // Grants name buckets as S3 does ("my.bucket").
+  ApiStatus allowed = ctx.auth_gate.Authorize(ctx.auth, ctx.op, ctx.address.s3_bucket);
   // A key's own permissions first; then the grants of the bucket's or object's ACL.
   if (!allowed.ok() &&
       AclPermits(ctx.store, ctx.auth, ctx.op, ctx.address.bucket, ctx.address.key)) {
@@ -211,6 +216,7 @@ ApiStatus S3Service::Dispatch(RequestContext& ctx) {
   bool names_version = ctx.op == Operation::kGetObject || ctx.op == Operation::kHeadObject ||
                        ctx.op == Operation::kDeleteObject ||
                        ctx.op == Operation::kGetObjectTagging ||
+                       ctx.op == Operation::kGetObjectAttributes ||
                        ctx.op == Operation::kPutObjectTagging ||
                        ctx.op == Operation::kDeleteObjectTagging;
   if (names_version && ctx.address.Has("versionId")) {
@@ -245,6 +251,7 @@ ApiStatus S3Service::Dispatch(RequestContext& ctx) {
     case Operation::kListParts: return ListParts(ctx);
     case Operation::kListObjectVersions: return ListObjectVersions(ctx);
     case Operation::kPutBucketVersioning: return PutBucketVersioning(ctx);
+    case Operation::kGetObjectAttributes: return GetObjectAttributes(ctx);
     case Operation::kGetBucketAcl: return GetBucketAcl(ctx);
     case Operation::kPutBucketAcl: return PutBucketAcl(ctx);
     case Operation::kGetObjectAcl: return GetObjectAcl(ctx);

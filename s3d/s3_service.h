@@ -121,6 +121,7 @@ ApiStatus ListObjects(RequestContext& ctx, bool v2);
 ApiStatus DeleteObjects(RequestContext& ctx);
 ApiStatus PutObject(RequestContext& ctx);
 ApiStatus GetObject(RequestContext& ctx, bool head);
+ApiStatus GetObjectAttributes(RequestContext& ctx);
 ApiStatus DeleteObject(RequestContext& ctx);
 ApiStatus GetObjectTagging(RequestContext& ctx);
 ApiStatus PutObjectTagging(RequestContext& ctx);

@@ -10,7 +10,11 @@ build_pkgs=(build-essential cmake pkg-config libnats-dev libfuse3-dev fuse3 libc
   libgtest-dev libgmock-dev libsystemd-dev nats-server)
 test_pkgs=(golang-go golang-github-nats-io-go-nats-dev awscli s3cmd rclone s3fs nodejs npm curl
   python3 debhelper dpkg-dev fakeroot lintian mmdebstrap debootstrap xxd psmisc rsync util-linux
-  clang libfuzzer-14-dev libclang-rt-14-dev)
+  clang libfuzzer-14-dev libclang-rt-14-dev
+  golang-github-minio-minio-go-v7-dev golang-github-rclone-rclone-dev
+  golang-github-coreos-go-semver-dev golang-github-aalpar-deheap-dev golang-github-youmark-pkcs8-dev)
+# The last five: the peer suites' sources (tests/peer, built offline in GOPATH mode), and three
+# libraries rclone's test builds import that golang-github-rclone-rclone-dev does not depend on.
 
 pkgs=("${build_pkgs[@]}")
 [ "$mode" = test ] && pkgs+=("${test_pkgs[@]}")

@@ -77,8 +77,8 @@ class Client:
         self.port, self.host = port, f"127.0.0.1:{port}"
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
 
-    def request(self, method, path, query="", body=None, length=None):
-        headers = sign(method, path, query, self.host)
+    def request(self, method, path, query="", body=None, length=None, payload_hash="UNSIGNED-PAYLOAD"):
+        headers = sign(method, path, query, self.host, payload_hash)
         if length is not None:
             headers["content-length"] = str(length)
         self.conn.request(method, path + ("?" + query if query else ""), body=body, headers=headers)
@@ -104,17 +104,32 @@ class RssSampler(threading.Thread):
             time.sleep(0.02)
 
 
-def s3_put_big(port, bucket, key, size):
-    chunk = bytes(i * 7919 % 251 for i in range(1 << 20))
+BIG_CHUNK = bytes(i * 7919 % 251 for i in range(1 << 20))
 
+
+def big_body_sha256(size):
+    h = hashlib.sha256()
+    for _ in range(size // len(BIG_CHUNK)):
+        h.update(BIG_CHUNK)
+    return h.hexdigest()
+
+
+def cpu_seconds(pid):
+    """utime + stime of `pid` from /proc (fields 14 and 15 after the command name)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def s3_put_big(port, bucket, key, size, payload_hash="UNSIGNED-PAYLOAD"):
     def body():
         sent = 0
         while sent < size:
-            yield chunk
-            sent += len(chunk)
+            yield BIG_CHUNK
+            sent += len(BIG_CHUNK)
     c = Client(port)
     start = time.perf_counter()
-    r = c.request("PUT", f"/{bucket}/{key}", body=body(), length=size)
+    r = c.request("PUT", f"/{bucket}/{key}", body=body(), length=size, payload_hash=payload_hash)
     r.read()
     assert r.status == 200, r.status
     return time.perf_counter() - start, 0.0
@@ -235,6 +250,15 @@ def main():
         idle = rss_kib(daemon.pid)
         size = a.size_mib << 20
         s3_put, s3_get, core_put, core_get, ttfb, core_ttfb = [], [], [], [], [], []
+        cpu = {"PUT unsigned": [], "PUT signed": [], "GET": []}  # natss3d CPU-s per GiB
+        signed_hash = big_body_sha256(size) if "big" in only else ""
+        gib = size / (1 << 30)
+
+        def daemon_cpu(kind, fn):
+            before = cpu_seconds(daemon.pid)
+            result = fn()
+            cpu[kind].append((cpu_seconds(daemon.pid) - before) / gib)
+            return result
         raw_put, raw_get = [], []  # MiB/s
         bench_core = os.path.join(a.build, "bench", "core", "natss3_bench_core")
         if not os.access(bench_core, os.X_OK):
@@ -247,10 +271,12 @@ def main():
                 rp, rg = raw_ceiling(bench_core, a.size_mib)
                 raw_put.append(rp); raw_get.append(rg)
             core_put.append(core_op(tool, nats_url, "bench", "core", "put", a.size_mib)[0])
-            s3_put.append(s3_put_big(sport, "bench", "s3", size)[0])
+            s3_put.append(daemon_cpu("PUT unsigned", lambda: s3_put_big(sport, "bench", "s3", size))[0])
+            # aws-cli/boto3 over HTTP: x-amz-content-sha256 is the body's SHA-256.
+            daemon_cpu("PUT signed", lambda: s3_put_big(sport, "bench", "s3", size, signed_hash))
             t, f = core_op(tool, nats_url, "bench", "core", "get", a.size_mib)
             core_get.append(t); core_ttfb.append(f)
-            t, f = s3_get_big(sport, "bench", "s3")
+            t, f = daemon_cpu("GET", lambda: s3_get_big(sport, "bench", "s3"))
             s3_get.append(t); ttfb.append(f)
         sampler.stop.set()
         sampler.join()
@@ -287,6 +313,10 @@ def main():
                 "TTFB of GET %d MiB" % mib, statistics.median(ttfb), statistics.median(core_ttfb),
                 warm[0], warm[1]))
             print("%-28s %9.1f MiB (idle %.1f MiB)" % ("daemon RSS peak above idle", (sampler.peak - idle) / 1024, idle / 1024))
+            # Hashing floor: what the bytes' digests cost in any implementation (SHA-256 and MD5
+            # for a PUT, the SHA-256 check of a whole read); see natss3_s3bench_checksums.
+            for kind, values in cpu.items():
+                print("%-28s %9.2f CPU-s/GiB" % ("natss3d " + kind, statistics.median(values)))
         for keys, ms in listing.items():
             print("%-28s %9.1f ms" % (f"ListObjectsV2 page @{keys}", ms))
         print("%-28s %9.1f MiB" % ("daemon RSS at end", rss_kib(daemon.pid) / 1024))

@@ -112,6 +112,7 @@ void AddCommandOptions(cxxopts::Options& o, Command command) {
           ("description", "A description for the object", cxxopts::value<std::string>(), "TEXT")
           ("H,header", "Object header K:V (repeatable)", cxxopts::value<std::vector<std::string>>(), "K:V")
           ("chunk-size", "Chunk size, 1024-based (default 128KiB)", cxxopts::value<std::string>(), "SIZE")
+          ("md5", "Also record the content's MD5 (an MD5 ETag for S3 clients; costs CPU)")
           ("progress", "Show a progress bar on a terminal (default)", cxxopts::value<bool>()->implicit_value("true"))
           ("no-progress", "Disable progress bars")
           ("f,force", "Replace existing objects without asking")
@@ -152,7 +153,8 @@ void AddCommandOptions(cxxopts::Options& o, Command command) {
           ("no-progress", "Disable the progress bar")
           ("description", "A description for uploaded objects", cxxopts::value<std::string>(), "TEXT")
           ("H,header", "Header K:V of uploaded objects (repeatable)", cxxopts::value<std::vector<std::string>>(), "K:V")
-          ("chunk-size", "Chunk size of uploaded objects, 1024-based (default 128KiB)", cxxopts::value<std::string>(), "SIZE");
+          ("chunk-size", "Chunk size of uploaded objects, 1024-based (default 128KiB)", cxxopts::value<std::string>(), "SIZE")
+          ("md5", "Also record uploaded objects' MD5 (an MD5 ETag for S3 clients; costs CPU)");
       break;
     default: break;
   }
@@ -290,6 +292,7 @@ Status FillObjectFlags(const cxxopts::ParseResult& r, Invocation* inv) {
       NATSS3_RETURN_IF_ERROR(ParseKeyValues(r["header"].as<std::vector<std::string>>(), ':', "--header", &inv->headers));
       NATSS3_RETURN_IF_ERROR(CheckHeaderTemplates(inv->headers));
     }
+    inv->md5 = r.count("md5") > 0;
     if (r.count("chunk-size")) {
       auto size = ParseSize(r["chunk-size"].as<std::string>());
       if (!size.ok()) return InvalidArgument("--chunk-size: " + size.status().message());

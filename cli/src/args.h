@@ -45,6 +45,7 @@ struct Invocation {
   std::optional<std::string> name;                        // put --name
   std::vector<std::pair<std::string, std::string>> headers;  // put -H K:V, in order
   uint32_t chunk_size = 0;                                // put --chunk-size (0: default)
+  bool md5 = false;                                       // put/sync --md5
   std::optional<std::string> output;                      // get -O
   bool force = false;
   bool progress = true;

@@ -40,6 +40,7 @@ Result<ObjectInfo> PutStream(Session& s, const std::string& bucket, const std::s
   }
   PutOptions options;
   options.chunk_size = s.inv.chunk_size;
+  options.md5 = s.inv.md5;
   if (s.inv.chunk_size != 0) meta.max_chunk_size = s.inv.chunk_size;
   NATSS3_ASSIGN_OR_RETURN(std::unique_ptr<ObjectWriter> writer, store->NewWriter(bucket, meta, options));
   ProgressBar progress(s.console, size_hint < 0 ? 0 : static_cast<uint64_t>(size_hint),

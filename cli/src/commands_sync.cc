@@ -237,6 +237,7 @@ Status Sync::Upload(const std::string& relative, uint64_t* sent) {
   }
   PutOptions options;
   options.chunk_size = s_.inv.chunk_size;
+  options.md5 = s_.inv.md5;
   if (s_.inv.chunk_size != 0) meta.max_chunk_size = s_.inv.chunk_size;
   NATSS3_ASSIGN_OR_RETURN(std::unique_ptr<ObjectWriter> writer,
                           store_->NewWriter(remote_.bucket, meta, options));

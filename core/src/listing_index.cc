@@ -74,6 +74,7 @@ void ListingIndex::Run() {
     if (ev.ok()) {
       backoff = std::chrono::milliseconds(200);
       if (ev->kind == WatchEvent::Kind::kEndOfInitial) {
+        EndResync();
         std::lock_guard<std::mutex> lock(ready_mu_);
         ready_ = true;
         ready_cv_.notify_all();
@@ -85,7 +86,9 @@ void ListingIndex::Run() {
     Code c = ev.status().code();
     if (c == Code::kDeadlineExceeded) continue;
     if (c == Code::kCancelled) return;
-    // The watch broke (server restart, bucket deleted): rebuild from a fresh watch.
+    // The watch broke (server restart, a stream leader lost with its consumer, bucket
+    // deleted): rebuild from a fresh watch. The entries stay and keep answering while it
+    // replays; at its end those it did not name (removed meanwhile) go (EndResync).
     {
       std::lock_guard<std::mutex> lock(ready_mu_);
       ready_ = false;
@@ -98,11 +101,27 @@ void ListingIndex::Run() {
     if (stop_) return;
     watcher_ = std::move(w).value();
     std::unique_lock<std::shared_mutex> wlock(mu_);
-    entries_.clear();
-    by_nuid_.clear();
-    tombstones_.clear();
-    moves_.clear();
+    resync_ = true;
+    seen_.clear();
   }
+}
+
+void ListingIndex::EndResync() {
+  std::unique_lock<std::shared_mutex> lock(mu_);
+  if (!resync_) return;
+  resync_ = false;
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    if (seen_.count(it->first)) {
+      ++it;
+      continue;
+    }
+    if (auto n = by_nuid_.find(it->second.nuid); n != by_nuid_.end() && n->second == it->first)
+      by_nuid_.erase(n);
+    it = entries_.erase(it);
+  }
+  for (auto it = moves_.begin(); it != moves_.end();)
+    it = seen_.count(it->first) ? std::next(it) : moves_.erase(it);
+  seen_.clear();
 }
 
 void ListingIndex::Observe(const ObjectInfo& info) { Apply(info); }
@@ -110,6 +129,7 @@ void ListingIndex::Observe(const ObjectInfo& info) { Apply(info); }
 void ListingIndex::Apply(const ObjectInfo& info) {
   {
     std::unique_lock<std::shared_mutex> lock(mu_);
+    if (resync_) seen_.insert(info.meta.name);
     max_revision_ = std::max(max_revision_, info.revision);
     auto cur = entries_.find(info.meta.name);
     if (cur != entries_.end() && cur->second.revision >= info.revision) return;  // stale
@@ -200,6 +220,13 @@ std::optional<ListingIndex::Entry> ListingIndex::Lookup(std::string_view name) c
   auto it = entries_.find(name);
   if (it == entries_.end()) return std::nullopt;
   return it->second;
+}
+
+uint64_t ListingIndex::RevisionOf(std::string_view name) const {
+  std::shared_lock<std::shared_mutex> lock(mu_);
+  if (auto it = entries_.find(name); it != entries_.end()) return it->second.revision;
+  if (auto it = tombstones_.find(name); it != tombstones_.end()) return it->second;
+  return 0;
 }
 
 size_t ListingIndex::size() const {

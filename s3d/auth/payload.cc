@@ -70,6 +70,17 @@ S3Result<std::unique_ptr<PayloadDecoder>> PayloadDecoder::Create(const AuthConte
   return decoder;
 }
 
+void PayloadDecoder::UseExternalSha256() {
+  if (sha256_) {
+    sha256_.reset();
+    external_payload_sha256_ = true;
+  }
+  if (header_checksum_ && header_checksum_->algorithm() == ChecksumAlgorithm::kSha256) {
+    header_checksum_.reset();
+    external_header_sha256_ = true;
+  }
+}
+
 S3Status PayloadDecoder::Emit(std::string_view data, const Sink& sink) {
   if (md5_) md5_->Update(data);
   if (sha256_) sha256_->Update(data);
@@ -99,7 +110,7 @@ S3Status PayloadDecoder::Feed(std::string_view bytes, const Sink& sink) {
   return status;
 }
 
-S3Status PayloadDecoder::Finish() {
+S3Status PayloadDecoder::Finish(const std::string* external_sha256) {
   if (failed_) return error_;
   auto fail = [&](S3Error error) -> S3Status {
     failed_ = true;
@@ -111,14 +122,28 @@ S3Status PayloadDecoder::Finish() {
   } else if (content_length_ && payload_bytes_ != *content_length_) {
     return fail(S3Error::IncompleteBody());
   }
+  if ((external_payload_sha256_ || external_header_sha256_) &&
+      (external_sha256 == nullptr || external_sha256->size() != 32)) {
+    return fail(S3Error::InternalError("payload digest missing"));
+  }
   if (sha256_ && sha256_->Hex() != expected_sha256_) {
+    return fail(S3Error::XAmzContentSHA256Mismatch());
+  }
+  if (external_payload_sha256_ && HexEncode(*external_sha256) != expected_sha256_) {
     return fail(S3Error::XAmzContentSHA256Mismatch());
   }
   if (md5_ && md5_->Digest() != expected_md5_) {
     return fail(S3Error::BadDigest("The Content-MD5 you specified did not match what we "
                                    "received."));
   }
-  if (header_checksum_) {
+  if (external_header_sha256_) {
+    if (Base64Encode(*external_sha256) != expected_checksum_base64_) {
+      return fail(S3Error::BadDigest(
+          "The SHA256 you specified did not match the calculated checksum."));
+    }
+    checksum_algorithm_ = ChecksumAlgorithm::kSha256;
+    checksum_base64_ = expected_checksum_base64_;
+  } else if (header_checksum_) {
     if (header_checksum_->Base64() != expected_checksum_base64_) {
       return fail(S3Error::BadDigest(
           "The " + std::string(ChecksumAlgorithmName(header_checksum_->algorithm())) +

@@ -40,8 +40,14 @@ class PayloadDecoder {
   // Feeds the next slice of the HTTP body; errors as AwsChunkedDecoder::Feed, plus
   // IncompleteBody when a plain body exceeds its Content-Length.
   S3Status Feed(std::string_view bytes, const Sink& sink);
-  // End of the HTTP body: runs the whole-body checks.
-  S3Status Finish();
+  // The caller hashes the payload with SHA-256 itself (the core's object digest covers exactly
+  // the bytes the sink receives), so the decoder does not: its signed-payload check
+  // (x-amz-content-sha256) and an x-amz-checksum-sha256 header are then checked against the
+  // digest given to Finish. One SHA-256 per byte instead of two. Call before the first Feed.
+  void UseExternalSha256();
+  // End of the HTTP body: runs the whole-body checks. `external_sha256` (32 raw bytes) is
+  // required after UseExternalSha256 and ignored otherwise.
+  S3Status Finish(const std::string* external_sha256 = nullptr);
 
   uint64_t payload_bytes() const { return payload_bytes_; }
   // The x-amz-checksum-* the client sent (header or trailer), verified; S3 echoes it back.
@@ -61,6 +67,8 @@ class PayloadDecoder {
   std::optional<Checksum> sha256_;            // kSignedSha256
   std::string expected_sha256_;
   std::optional<Checksum> header_checksum_;   // x-amz-checksum-* sent as a header
+  bool external_payload_sha256_ = false;      // kSignedSha256, hashed by the caller
+  bool external_header_sha256_ = false;       // x-amz-checksum-sha256, hashed by the caller
   std::string expected_checksum_base64_;
   std::string expected_md5_;                 // raw 16 bytes of Content-MD5
   uint64_t payload_bytes_ = 0;

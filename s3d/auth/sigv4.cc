@@ -307,6 +307,11 @@ S3Result<AuthContext> VerifyRequest(const RequestView& request, const Credential
                                     const VerifyOptions& options) {
   if (IsSigV2Request(request)) return VerifySigV2(request, store, options);
   const std::string* authorization = Header(request.headers, "authorization");
+  // An Authorization header without a value proves nothing: S3 answers AccessDenied (403), as
+  // for no header when anonymous access is off, not a 400 for an unknown scheme.
+  if (authorization != nullptr && Trim(*authorization).empty()) {
+    return S3Error::AccessDenied("The Authorization header is empty");
+  }
   auto query = DecodeQuery(request.raw_query);
   bool has_query_auth = query.count("X-Amz-Algorithm") > 0 || query.count("X-Amz-Signature") > 0;
   if (authorization != nullptr && has_query_auth) {

@@ -22,7 +22,6 @@ const char kPutOutput[] =
     "             Chunks: 1\n"
     "             Digest: SHA-256 a948904f2f0f479b8f8197694b30184b0d2ed1c1cd2a1ec0fb85d299a192a447\n"
     "            Headers: Content-Type: text/plain\n"
-    "                     Natss3-Content-Md5: 6f5902ac237024bdd0c176cb93063dc4\n"
     "                     X-Multi: a\n"
     "                     X-Multi: b\n";
 
@@ -34,6 +33,18 @@ class ObjectsTest : public CliTest {
     ASSERT_TRUE(WriteFile(File("hello.txt"), "hello world\n"));
   }
 };
+
+// MD5 only where it is an ETag: natss3ctl records it when asked (--md5), not by default.
+TEST_F(ObjectsTest, Md5IsRecordedOnlyWithTheFlag) {
+  ASSERT_EQ(Ctl({"put", "OB", File("hello.txt"), "--name", "plain"}).exit_code, 0);
+  auto plain = nlohmann::json::parse(Ctl({"info", "OB", "plain", "--json"}).out);
+  EXPECT_FALSE(plain.contains("headers") && plain["headers"].contains("Natss3-Content-Md5"))
+      << plain.dump();
+  auto put = Ctl({"put", "OB", File("hello.txt"), "--name", "with-md5", "--md5"});
+  ASSERT_EQ(put.exit_code, 0) << put.err;
+  EXPECT_NE(put.out.find("Natss3-Content-Md5: 6f5902ac237024bdd0c176cb93063dc4"), std::string::npos)
+      << put.out;
+}
 
 TEST_F(ObjectsTest, PutInfoGetLayouts) {
   std::filesystem::create_directories(File("x"));

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <nlohmann/json.hpp>
 
 namespace natss3::coretest {
 
@@ -236,6 +237,35 @@ bool RawNats::AddStream(const std::string& name, const std::string& subject) {
   if (si) jsStreamInfo_Destroy(si);
   if (s != NATS_OK) {
     ADD_FAILURE() << "raw add stream " << name << ": " << natsStatus_GetText(s);
+    return false;
+  }
+  return true;
+}
+
+bool RawNats::SetAllowDirect(const std::string& stream, bool allow) {
+  if (!ok()) return false;
+  auto request = [&](const std::string& subject, const std::string& body) -> nlohmann::json {
+    natsMsg* reply = nullptr;
+    natsStatus s =
+        natsConnection_Request(&reply, static_cast<natsConnection*>(conn_), subject.c_str(),
+                               body.data(), static_cast<int>(body.size()), 5000);
+    if (s != NATS_OK) return nullptr;
+    auto j = nlohmann::json::parse(natsMsg_GetData(reply),
+                                   natsMsg_GetData(reply) + natsMsg_GetDataLength(reply), nullptr,
+                                   false);
+    natsMsg_Destroy(reply);
+    return j.is_discarded() || j.contains("error") ? nlohmann::json(nullptr) : j;
+  };
+  auto info = request("$JS.API.STREAM.INFO." + stream, "");
+  if (info.is_null() || !info.contains("config")) {
+    ADD_FAILURE() << "raw stream info " << stream;
+    return false;
+  }
+  auto cfg = info["config"];
+  cfg["allow_direct"] = allow;
+  auto updated = request("$JS.API.STREAM.UPDATE." + stream, cfg.dump());
+  if (updated.is_null() || updated["config"].value("allow_direct", !allow) != allow) {
+    ADD_FAILURE() << "raw stream update of allow_direct " << stream;
     return false;
   }
   return true;

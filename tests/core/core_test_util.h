@@ -85,6 +85,8 @@ class RawNats {
   bool DeleteConsumer(const std::string& stream, const std::string& name);
   // Adds a plain (non object-store) stream.
   bool AddStream(const std::string& name, const std::string& subject);
+  // Turns direct gets of a stream on or off (STREAM.UPDATE of its current config).
+  bool SetAllowDirect(const std::string& stream, bool allow);
 
  private:
   void* conn_ = nullptr;  // natsConnection*, opaque here so only the .cc includes nats.h

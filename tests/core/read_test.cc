@@ -263,5 +263,111 @@ TEST_F(ReadTest, MissingChunkIsDataLossNeverWrongBytes) {
   }
 }
 
+// Interleaved chunks (two writers at once) are located without a consumer: a server that
+// refuses consumer creation (here by permissions; in a cluster, while a stream leader is being
+// elected) must not stall or fail whole, ranged or positional reads.
+TEST(ReadWithoutConsumers, InterleavedObjectsReadWhenConsumersCannotBeCreated) {
+  test::NatsServer::Options so;
+  so.config_text =
+      "authorization { users = [ { user: a, password: b, permissions: { publish: { allow: "
+      "[\">\"], deny: [\"$JS.API.CONSUMER.CREATE.>\", \"$JS.API.CONSUMER.DURABLE.CREATE.>\"] "
+      "} } } ] }";
+  auto server = test::NatsServer::Start(so);
+  ASSERT_NE(server, nullptr);
+  auto store = ConnectWith(server->url(), [](ConnectOptions& o) {
+    o.user = "a";
+    o.password = "b";
+    o.timeout = 3000ms;
+  });
+  ASSERT_OK(store);
+  BucketConfig bc;
+  bc.bucket = "nocons";
+  ASSERT_OK((*store)->CreateBucket(bc));
+  PutOptions po;
+  po.chunk_size = 1024;
+  auto a = (*store)->NewWriter("nocons", Meta("a"), po);
+  auto b = (*store)->NewWriter("nocons", Meta("b"), po);
+  ASSERT_OK(a);
+  ASSERT_OK(b);
+  std::string da = test::RandomBytes(40 * 1024 + 7, 41), db = test::RandomBytes(30 * 1024, 42);
+  for (size_t off = 0; off < std::max(da.size(), db.size()); off += 1024) {
+    if (off < da.size()) {
+      ASSERT_OK((*a)->Write(std::string_view(da).substr(off, 1024)));
+    }
+    if (off < db.size()) {
+      ASSERT_OK((*b)->Write(std::string_view(db).substr(off, 1024)));
+    }
+  }
+  ASSERT_OK((*a)->Commit());
+  ASSERT_OK((*b)->Commit());
+
+  auto timed = [](auto&& f) {
+    auto t0 = std::chrono::steady_clock::now();
+    f();
+    return std::chrono::steady_clock::now() - t0;
+  };
+  EXPECT_LT(timed([&] {
+              auto got = (*store)->GetBytes("nocons", "a");
+              ASSERT_OK(got);
+              EXPECT_TRUE(*got == da);
+            }),
+            2s);
+  EXPECT_LT(timed([&] {
+              ReadOptions ro;
+              ro.offset = 10000;
+              ro.length = 5000;
+              auto r = (*store)->Open("nocons", "b", ro);
+              ASSERT_OK(r);
+              auto got = ReadAll(**r, 777);
+              ASSERT_OK(got);
+              EXPECT_TRUE(*got == db.substr(10000, 5000));
+            }),
+            2s);
+  EXPECT_LT(timed([&] {
+              auto r = (*store)->Open("nocons", "a", {});
+              ASSERT_OK(r);
+              std::string part(3000, '\0');
+              auto n = (*r)->ReadAt(33000, part.data(), part.size());
+              ASSERT_OK(n);
+              EXPECT_TRUE(part == da.substr(33000, 3000));
+            }),
+            2s);
+}
+
+// A stream without direct gets (allow_direct off, as some older clients create buckets) is
+// read through the stream leader's message API instead of failing.
+TEST(ReadWithoutDirectGet, BucketWithoutAllowDirectReadsBack) {
+  auto server = test::NatsServer::Start();
+  ASSERT_NE(server, nullptr);
+  auto store = ConnectTo(server->url(), 3000ms);
+  ASSERT_OK(store);
+  BucketConfig bc;
+  bc.bucket = "nodirect";
+  ASSERT_OK((*store)->CreateBucket(bc));
+  PutOptions po;
+  po.chunk_size = 1024;
+  std::string data = test::RandomBytes(10 * 1024 + 5, 43);
+  ASSERT_OK((*store)->PutBytes("nodirect", Meta("x"), data, po));
+  {
+    RawNats raw(server->url());
+    ASSERT_TRUE(raw.ok());
+    ASSERT_TRUE(raw.SetAllowDirect("OBJ_nodirect", false));
+  }
+  // A fresh store: nothing cached from before the change.
+  auto fresh = ConnectTo(server->url(), 3000ms);
+  ASSERT_OK(fresh);
+  auto got = (*fresh)->GetBytes("nodirect", "x");
+  ASSERT_OK(got);
+  EXPECT_TRUE(*got == data);
+  ReadOptions ro;
+  ro.offset = 3000;
+  ro.length = 4000;
+  auto r = (*fresh)->Open("nodirect", "x", ro);
+  ASSERT_OK(r);
+  auto part = ReadAll(**r, 500);
+  ASSERT_OK(part);
+  EXPECT_TRUE(*part == data.substr(3000, 4000));
+}
+
 }  // namespace
 }  // namespace natss3

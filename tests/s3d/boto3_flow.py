@@ -83,6 +83,6 @@ assert len(res["Deleted"]) == 1000
 rest = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]]
 for k in rest:
     s3.delete_object(Bucket=bucket, Key=k)
-expect_error("InvalidBucketName", s3.create_bucket, Bucket="has.dots")
+expect_error("InvalidBucketName", s3.create_bucket, Bucket="has..dots")
 s3.delete_bucket(Bucket=bucket)
 print("boto3 flow OK")

@@ -141,6 +141,16 @@ TEST_F(S3EndToEnd, Boto3Script) {
   EXPECT_NE(out.find("boto3 flow OK"), std::string::npos) << out;
 }
 
+// Dotted bucket names, get_object_attributes and PartNumber reads through boto3.
+TEST_F(S3EndToEnd, Boto3DottedBucketsAttributesAndPartNumber) {
+  std::string out;
+  int rc = RunCommand(
+      {"python3", std::string(S3D_TEST_SCRIPTS) + "/boto3_attributes.py", daemon_->endpoint()},
+      &out, std::chrono::seconds(120), Env());
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("boto3 attributes OK"), std::string::npos) << out;
+}
+
 // No acknowledged PUT is lost while another client loops put-object-tagging on the same key
 // (the tagging used to write back the meta it had read, pointing at purged chunks).
 TEST_F(S3EndToEnd, TaggingRacingWithOverwritesLosesNoPut) {

@@ -1,6 +1,7 @@
 // natss3d in-process on a real nats-server: buckets, objects, listings, ranges, conditionals,
 // copy, tagging, permissions, presigned URLs, health, metrics, NATS outage.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <thread>
@@ -9,6 +10,7 @@
 #include "natss3/nats_store.h"
 #include "s3_test_client.h"
 #include "s3d/object_headers.h"
+#include "s3d/routing.h"
 #include "support/temp_dir.h"
 
 namespace natss3::s3d::test {
@@ -414,6 +416,81 @@ TEST_F(S3Integration, VirtualHostedStyle) {
   EXPECT_NE(list.body.find("<Key>vh/key</Key>"), std::string::npos) << list.body;
 }
 
+// S3 bucket names with dots are stored as NATS buckets with '_' in their place, and every
+// answer names them as the client did.
+TEST_F(S3Integration, DottedBucketNames) {
+  const std::string dotted = UniqueBucket("it") + ".with.period";
+  const std::string nats = NatsBucketName(dotted);
+  ASSERT_EQ(client_.Send("PUT", "/" + dotted).status, 200);
+  EXPECT_TRUE(daemon_.store().GetBucketStatus(nats).ok()) << nats;
+  EXPECT_EQ(client_.Send("HEAD", "/" + dotted).status, 200);
+  EXPECT_EQ(client_.Send("GET", "/" + dotted, "location").status, 200);
+  auto list = client_.Send("GET", "/");
+  EXPECT_NE(list.body.find("<Name>" + dotted + "</Name>"), std::string::npos) << list.body;
+  EXPECT_EQ(list.body.find("<Name>" + nats + "</Name>"), std::string::npos);
+  ASSERT_EQ(client_.Send("PUT", "/" + dotted + "/k", "", {}, "dotted body").status, 200);
+  EXPECT_TRUE(daemon_.store().GetInfo(nats, "k").ok());
+  EXPECT_EQ(client_.Send("GET", "/" + dotted + "/k").body, "dotted body");
+  std::string host = dotted + ".s3.test:" + std::to_string(daemon_.port());
+  auto virtual_get = client_.Send("GET", "/k", "", {{"host", host}});
+  EXPECT_EQ(virtual_get.body, "dotted body") << "virtual-hosted: <my.bucket>.<domain>";
+  auto objects = client_.Send("GET", "/" + dotted, "list-type=2");
+  EXPECT_NE(objects.body.find("<Name>" + dotted + "</Name>"), std::string::npos) << objects.body;
+  // Copy in both directions.
+  auto copied =
+      client_.Send("PUT", "/" + bucket_ + "/c", "", {{"x-amz-copy-source", "/" + dotted + "/k"}});
+  EXPECT_EQ(copied.status, 200) << copied.body;
+  EXPECT_EQ(Get("c").body, "dotted body");
+  auto back =
+      client_.Send("PUT", "/" + dotted + "/c2", "", {{"x-amz-copy-source", "/" + bucket_ + "/c"}});
+  EXPECT_EQ(back.status, 200) << back.body;
+  // Multipart records and answers.
+  auto upload = client_.Send("POST", "/" + dotted + "/mp", "uploads");
+  ASSERT_EQ(upload.status, 200) << upload.body;
+  EXPECT_NE(upload.body.find("<Bucket>" + dotted + "</Bucket>"), std::string::npos);
+  std::string id = upload.body.substr(upload.body.find("<UploadId>") + 10);
+  id = id.substr(0, id.find('<'));
+  auto uploads = client_.Send("GET", "/" + dotted, "uploads");
+  EXPECT_NE(uploads.body.find(id), std::string::npos) << uploads.body;
+  auto part = client_.Send("PUT", "/" + dotted + "/mp", "partNumber=1&uploadId=" + id, {}, "pp");
+  ASSERT_EQ(part.status, 200) << part.body;
+  auto done = client_.Send("POST", "/" + dotted + "/mp", "uploadId=" + id, {},
+                           "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>" +
+                               part.Header("etag") + "</ETag></Part></CompleteMultipartUpload>");
+  ASSERT_EQ(done.status, 200) << done.body;
+  EXPECT_NE(done.body.find("<Bucket>" + dotted + "</Bucket>"), std::string::npos) << done.body;
+  // Errors name the bucket as sent.
+  auto missing = client_.Send("GET", "/" + dotted + "/nope");
+  EXPECT_NE(missing.body.find("/" + dotted + "/nope"), std::string::npos) << missing.body;
+  // A NATS bucket with '_' made by another client shows with dots, and both names reach it.
+  const std::string foreign = "it_foreign_" + std::to_string(::getpid());
+  BucketConfig config;
+  config.bucket = foreign;
+  ASSERT_TRUE(daemon_.store().CreateBucket(config).ok());
+  EXPECT_NE(client_.Send("GET", "/").body.find("<Name>" + S3BucketName(foreign) + "</Name>"),
+            std::string::npos);
+  EXPECT_EQ(client_.Send("HEAD", "/" + S3BucketName(foreign)).status, 200);
+  EXPECT_EQ(client_.Send("HEAD", "/" + foreign).status, 200);
+  EXPECT_EQ(client_.Send("DELETE", "/" + S3BucketName(foreign)).status, 204);
+  for (const char* key : {"k", "c2", "mp"}) client_.Send("DELETE", "/" + dotted + "/" + key);
+  EXPECT_EQ(client_.Send("DELETE", "/" + dotted).status, 204);
+  EXPECT_FALSE(daemon_.store().GetBucketStatus(nats).ok());
+}
+
+// Per-bucket grants name the S3 bucket ("scoped.dotted"), not its NATS name.
+TEST_F(S3Integration, DottedBucketGrantsUseS3Names) {
+  S3TestClient scoped(daemon_.port(), kScopedKey, kScopedSecret);
+  const std::string dotted = kScopedDottedBucket;
+  client_.Send("PUT", "/" + dotted);
+  auto put = scoped.Send("PUT", "/" + dotted + "/g", "", {}, "granted");
+  EXPECT_EQ(put.status, 200) << put.body;
+  auto via_nats_name = scoped.Send("GET", "/" + NatsBucketName(dotted) + "/g");
+  EXPECT_EQ(via_nats_name.status, 403) << "the grant is for the S3 name";
+  auto list = scoped.Send("GET", "/");
+  EXPECT_NE(list.body.find("<Name>" + dotted + "</Name>"), std::string::npos) << list.body;
+  client_.Send("DELETE", "/" + dotted + "/g");
+}
+
 TEST_F(S3Integration, HealthMetricsAndNotImplemented) {
   auto health = SendRaw(daemon_.port(), "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   EXPECT_EQ(health.status, 200);
@@ -443,6 +520,8 @@ TEST(S3Outage, ServiceUnavailableWhileNatsIsDownThenRecovers) {
     auto down = client.Send(method, path, method == "GET" && path == "/outage" ? "list-type=2" : "",
                             {}, body);
     EXPECT_EQ(down.status, 503) << method << " " << path << ": " << down.body;
+    // The first one too (a handler's 503, before the daemon knows NATS is down).
+    EXPECT_EQ(down.Header("retry-after"), "1") << method << " " << path;
     if (method != "HEAD") {
       EXPECT_EQ(down.ErrorCode(), "ServiceUnavailable") << method << " " << path;
     }

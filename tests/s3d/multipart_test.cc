@@ -166,5 +166,123 @@ TEST_F(S3Multipart, ExpiryRemovesAbandonedUploads) {
   ExpectBaseline();
 }
 
+// Complete records the part sizes (Natss3-Parts), so ?partNumber= reads and
+// GetObjectAttributes' ObjectParts can answer.
+TEST_F(S3Multipart, PartNumberReadsAndObjectAttributes) {
+  std::string p1 = natss3::test::RandomBytes(5 * kMiB, 21),
+              p2 = natss3::test::RandomBytes(5 * kMiB, 22);
+  std::string p3 = natss3::test::RandomBytes(1000, 23);
+  std::string id = Create("parts");
+  auto r1 = Part("parts", id, 1, p1), r2 = Part("parts", id, 2, p2), r3 = Part("parts", id, 3, p3);
+  auto done = Complete("parts", id,
+                       {{1, r1.Header("etag")}, {2, r2.Header("etag")}, {3, r3.Header("etag")}});
+  ASSERT_EQ(done.status, 200) << done.body;
+  auto stored = daemon_.store().GetInfo(bucket_, "parts");
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ(stored->Header("Natss3-Parts"), "5242880*2,1000");
+  const std::string path = "/" + bucket_ + "/parts";
+  const uint64_t total = 10 * kMiB + 1000;
+
+  auto second = client_.Send("GET", path, "partNumber=2");
+  EXPECT_EQ(second.status, 206);
+  EXPECT_TRUE(second.body == p2) << "part 2 body";
+  EXPECT_EQ(second.Header("x-amz-mp-parts-count"), "3");
+  EXPECT_EQ(second.Header("content-range"), "bytes 5242880-10485759/" + std::to_string(total));
+  EXPECT_EQ(second.Header("etag"), client_.Send("HEAD", path).Header("etag")) << "the object's";
+  auto head = client_.Send("HEAD", path, "partNumber=3");
+  EXPECT_EQ(head.status, 206);
+  EXPECT_EQ(head.Header("content-length"), "1000");
+  EXPECT_EQ(head.Header("x-amz-mp-parts-count"), "3");
+  auto past = client_.Send("GET", path, "partNumber=4");
+  EXPECT_EQ(past.status, 416);
+  EXPECT_EQ(past.ErrorCode(), "InvalidPartNumber");
+  for (const char* bad : {"partNumber=0", "partNumber=10001", "partNumber=x", "partNumber="}) {
+    auto r = client_.Send("GET", path, bad);
+    EXPECT_EQ(r.status, 400) << bad;
+    EXPECT_EQ(r.ErrorCode(), "InvalidArgument") << bad;
+  }
+  auto both = client_.Send("GET", path, "partNumber=1", {{"range", "bytes=0-1"}});
+  EXPECT_EQ(both.status, 400);
+  EXPECT_EQ(both.ErrorCode(), "InvalidRequest");
+
+  auto attrs =
+      client_.Send("GET", path, "attributes",
+                   {{"x-amz-object-attributes", "ETag,ObjectParts,ObjectSize,StorageClass"}});
+  ASSERT_EQ(attrs.status, 200) << attrs.body;
+  EXPECT_NE(attrs.body.find("<GetObjectAttributesResponse"), std::string::npos) << attrs.body;
+  EXPECT_NE(attrs.body.find("<ObjectSize>" + std::to_string(total) + "</ObjectSize>"),
+            std::string::npos);
+  EXPECT_NE(attrs.body.find("<StorageClass>STANDARD</StorageClass>"), std::string::npos);
+  EXPECT_NE(attrs.body.find("<PartsCount>3</PartsCount>"), std::string::npos) << attrs.body;
+  EXPECT_NE(attrs.body.find("<Part><PartNumber>3</PartNumber><Size>1000</Size></Part>"),
+            std::string::npos)
+      << attrs.body;
+  EXPECT_NE(attrs.body.find("<IsTruncated>false</IsTruncated>"), std::string::npos);
+  EXPECT_EQ(attrs.body.find("<ETag>\""), std::string::npos) << "bare ETag";
+  EXPECT_FALSE(attrs.Header("last-modified").empty());
+  auto page = client_.Send("GET", path, "attributes",
+                           {{"x-amz-object-attributes", "ObjectParts"}, {"x-amz-max-parts", "2"}});
+  EXPECT_NE(page.body.find("<IsTruncated>true</IsTruncated>"), std::string::npos) << page.body;
+  EXPECT_NE(page.body.find("<NextPartNumberMarker>2</NextPartNumberMarker>"), std::string::npos);
+  EXPECT_EQ(page.body.find("<PartNumber>3</PartNumber>"), std::string::npos);
+  EXPECT_EQ(page.body.find("<ObjectSize>"), std::string::npos) << "only what was asked for";
+  auto rest =
+      client_.Send("GET", path, "attributes",
+                   {{"x-amz-object-attributes", "ObjectParts"}, {"x-amz-part-number-marker", "2"}});
+  EXPECT_NE(rest.body.find("<PartNumber>3</PartNumber>"), std::string::npos) << rest.body;
+  EXPECT_EQ(rest.body.find("<PartNumber>2</PartNumber>"), std::string::npos);
+  EXPECT_EQ(client_.Send("GET", path, "attributes").ErrorCode(), "InvalidArgument");
+  EXPECT_EQ(
+      client_.Send("GET", path, "attributes", {{"x-amz-object-attributes", "Colour"}}).ErrorCode(),
+      "InvalidArgument");
+  EXPECT_EQ(
+      client_
+          .Send("GET", "/" + bucket_ + "/none", "attributes", {{"x-amz-object-attributes", "ETag"}})
+          .ErrorCode(),
+      "NoSuchKey");
+
+  // An object written in one piece is its own single part.
+  ASSERT_EQ(
+      client_
+          .Send("PUT", "/" + bucket_ + "/single", "", {{"x-amz-checksum-crc32", "NSRBwg=="}}, "abc")
+          .status,
+      200);
+  auto whole = client_.Send("GET", "/" + bucket_ + "/single", "partNumber=1");
+  EXPECT_EQ(whole.body, "abc");
+  EXPECT_TRUE(whole.status == 206 || whole.status == 200) << whole.status;
+  EXPECT_EQ(whole.Header("x-amz-mp-parts-count"), "");
+  EXPECT_EQ(client_.Send("GET", "/" + bucket_ + "/single", "partNumber=2").ErrorCode(),
+            "InvalidPartNumber");
+  auto single = client_.Send("GET", "/" + bucket_ + "/single", "attributes",
+                             {{"x-amz-object-attributes", "ETag,Checksum,ObjectParts,ObjectSize"}});
+  EXPECT_NE(single.body.find("<ETag>" + Md5Hex("abc") + "</ETag>"), std::string::npos)
+      << single.body;
+  EXPECT_NE(single.body.find("<Checksum><ChecksumCRC32>NSRBwg==</ChecksumCRC32></Checksum>"),
+            std::string::npos)
+      << single.body;
+  EXPECT_EQ(single.body.find("<ObjectParts>"), std::string::npos);
+  EXPECT_NE(single.body.find("<ObjectSize>3</ObjectSize>"), std::string::npos);
+
+  // Completed before part sizes were recorded: the count is known, the layout is not.
+  ASSERT_TRUE(daemon_.store()
+                  .ModifyMeta(bucket_, "parts",
+                              [](ObjectInfo& cur) {
+                                for (auto it = cur.meta.headers.begin();
+                                     it != cur.meta.headers.end();) {
+                                  it = it->first == "Natss3-Parts" ? cur.meta.headers.erase(it)
+                                                                   : std::next(it);
+                                }
+                                return Status::OK();
+                              })
+                  .ok());
+  EXPECT_EQ(client_.Send("GET", path, "partNumber=1").status, 501);
+  auto count_only =
+      client_.Send("GET", path, "attributes", {{"x-amz-object-attributes", "ObjectParts"}});
+  EXPECT_NE(count_only.body.find("<PartsCount>3</PartsCount>"), std::string::npos)
+      << count_only.body;
+  EXPECT_EQ(count_only.body.find("<Part>"), std::string::npos);
+  for (const char* key : {"parts", "single"}) client_.Send("DELETE", "/" + bucket_ + "/" + key);
+}
+
 }  // namespace
 }  // namespace natss3::s3d::test

@@ -170,8 +170,12 @@ std::unique_ptr<InProcessDaemon> InProcessDaemon::Start(bool anonymous) {
   auto credentials = std::make_shared<s3::CredentialStore>();
   EXPECT_TRUE(credentials->Add({kFullKey, kFullSecret, {"*"}, {"*"}}).ok());
   EXPECT_TRUE(credentials->Add({kReadKey, kReadSecret, {"*"}, {}}).ok());
-  EXPECT_TRUE(
-      credentials->Add({kScopedKey, kScopedSecret, {kScopedBucket}, {kScopedBucket}}).ok());
+  EXPECT_TRUE(credentials
+                  ->Add({kScopedKey,
+                         kScopedSecret,
+                         {kScopedBucket, kScopedDottedBucket},
+                         {kScopedBucket, kScopedDottedBucket}})
+                  .ok());
   auto gate = std::make_shared<AuthGate>(credentials, anonymous);
   daemon->service_ = std::make_shared<S3Service>(daemon->store_, gate, ServiceOptions{"s3.test", std::chrono::hours(24)});
   HttpServer::Options http;

@@ -25,6 +25,8 @@ inline constexpr const char* kReadSecret = "read-secret-key";
 inline constexpr const char* kScopedKey = "AKSCOPED";
 inline constexpr const char* kScopedSecret = "scoped-secret-key";
 inline constexpr const char* kScopedBucket = "scoped-open";
+// Also granted to kScopedKey: grants use S3 names (its NATS name is "scoped_dotted").
+inline constexpr const char* kScopedDottedBucket = "scoped.dotted";
 
 struct HttpResponse {
   int status = 0;

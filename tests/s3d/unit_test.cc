@@ -2,12 +2,12 @@
 // configuration, metrics.
 #include <gtest/gtest.h>
 
-
 #include "s3d/config.h"
 #include "s3d/errors.h"
 #include "s3d/listing.h"
 #include "s3d/metrics.h"
 #include "s3d/object_headers.h"
+#include "s3d/object_parts.h"
 #include "s3d/range.h"
 #include "s3d/routing.h"
 #include "s3d/xml.h"
@@ -60,6 +60,9 @@ TEST(Routing, ClassifiesOperations) {
   EXPECT_EQ(Classify("DELETE", Addr("/b/k?uploadId=x"), false), Operation::kAbortMultipartUpload);
   EXPECT_EQ(Classify("GET", Addr("/b/k?uploadId=x"), false), Operation::kListParts);
   EXPECT_EQ(Classify("GET", Addr("/b/k?tagging"), false), Operation::kGetObjectTagging);
+  EXPECT_EQ(Classify("GET", Addr("/b/k?attributes"), false), Operation::kGetObjectAttributes);
+  EXPECT_EQ(OperationName(Operation::kGetObjectAttributes), "GetObjectAttributes");
+  EXPECT_TRUE(IsReadOperation(Operation::kGetObjectAttributes));
   EXPECT_EQ(Classify("HEAD", Addr("/b/k"), false), Operation::kHeadObject);
   EXPECT_EQ(Classify("GET", Addr("/b?acl"), false), Operation::kGetBucketAcl);
   EXPECT_EQ(Classify("PUT", Addr("/b?acl"), false), Operation::kPutBucketAcl);
@@ -91,13 +94,41 @@ TEST(Routing, VersionIdsOfAnUnversionedStore) {
 
 TEST(Routing, BucketNames) {
   EXPECT_TRUE(ValidateNewBucketName("my-bucket-1").ok());
-  EXPECT_EQ(ValidateNewBucketName("my.bucket").error().code, "InvalidBucketName");
+  EXPECT_TRUE(ValidateNewBucketName("my.bucket").ok());
+  EXPECT_TRUE(ValidateNewBucketName("x.withperiod").ok());
+  EXPECT_EQ(ValidateNewBucketName("my..bucket").error().code, "InvalidBucketName");
+  EXPECT_FALSE(ValidateNewBucketName("my.-bucket").ok());
+  EXPECT_FALSE(ValidateNewBucketName("my-.bucket").ok());
+  EXPECT_FALSE(ValidateNewBucketName(".my").ok());
+  EXPECT_FALSE(ValidateNewBucketName("my_bucket").ok());
+  EXPECT_FALSE(ValidateNewBucketName("10.0.0.1").ok());
+  EXPECT_TRUE(ValidateNewBucketName("10.0.0.a").ok());
   EXPECT_FALSE(ValidateNewBucketName("ab").ok());
   EXPECT_FALSE(ValidateNewBucketName("Upper").ok());
   EXPECT_FALSE(ValidateNewBucketName("-start").ok());
   EXPECT_FALSE(ValidateNewBucketName(std::string(64, 'a')).ok());
   EXPECT_TRUE(ValidateExistingBucketName("Made_By_Go").ok());
-  EXPECT_FALSE(ValidateExistingBucketName("a.b").ok());
+  EXPECT_TRUE(ValidateExistingBucketName("a.b").ok());
+  EXPECT_FALSE(ValidateExistingBucketName("a/b").ok());
+}
+
+TEST(S3Routing, BucketNameMapping) {
+  EXPECT_EQ(NatsBucketName("my.bucket"), "my_bucket");
+  EXPECT_EQ(NatsBucketName("plain"), "plain");
+  EXPECT_EQ(S3BucketName("my_bucket"), "my.bucket");
+  EXPECT_EQ(S3BucketName("plain-1"), "plain-1");
+  // Not a valid S3 name once dotted: shown unchanged.
+  EXPECT_EQ(S3BucketName("Made_By_Go"), "Made_By_Go");
+  EXPECT_EQ(S3BucketName("_lead"), "_lead");
+  EXPECT_EQ(S3BucketName("a__b"), "a__b");
+  for (const char* s3 : {"my.bucket", "a.b.c", "x1.withperiod"}) {
+    EXPECT_EQ(S3BucketName(NatsBucketName(s3)), s3);
+  }
+  S3Address a;
+  a.bucket = "my.bucket";
+  MapBucketName(&a);
+  EXPECT_EQ(a.bucket, "my_bucket");
+  EXPECT_EQ(a.s3_bucket, "my.bucket");
   EXPECT_EQ(ValidateKey(std::string(1025, 'k'), Operation::kGetObject).error().code,
             "KeyTooLongError");
   EXPECT_TRUE(ValidateKey(std::string(1024, 'k'), Operation::kPutObject).ok());
@@ -470,4 +501,42 @@ TEST(StorageClassTest, ValidatedStoredAndDefaulted) {
 }
 
 }  // namespace
+}  // namespace natss3::s3d
+
+namespace natss3::s3d {
+TEST(PartSizes, EncodeDecodeAndSelect) {
+  EXPECT_EQ(EncodePartSizes({5, 5, 5, 2}), "5*3,2");
+  EXPECT_EQ(EncodePartSizes({1, 2, 2, 1}), "1,2*2,1");
+  EXPECT_EQ(EncodePartSizes({7}), "7");
+  std::vector<uint64_t> many(10000, 5242880);
+  EXPECT_EQ(EncodePartSizes(many), "5242880*10000");
+  EXPECT_EQ(DecodePartSizes("5242880*10000"), many);
+  EXPECT_EQ(DecodePartSizes("1,2*2,1"), (std::vector<uint64_t>{1, 2, 2, 1}));
+  for (const char* bad : {"", "x", "1,", ",1", "1*0", "1*", "5*10001", "1*9999,2*2", "-1"}) {
+    EXPECT_FALSE(DecodePartSizes(bad)) << bad;
+  }
+  EXPECT_EQ(PartCountOfEtag("abc-3"), 3);
+  EXPECT_EQ(PartCountOfEtag("abc"), 0);
+  EXPECT_EQ(PartCountOfEtag("abc-x"), 0);
+  EXPECT_FALSE(ParsePartNumber("0").ok());
+  EXPECT_FALSE(ParsePartNumber("10001").ok());
+  EXPECT_EQ(ParsePartNumber("10000").value(), 10000);
+
+  ObjectInfo info;
+  info.size = 12;
+  auto whole = SelectPart(info, 1);
+  ASSERT_TRUE(whole.ok());
+  EXPECT_EQ(whole->range.length, 12u);
+  EXPECT_EQ(whole->parts_count, 0);
+  EXPECT_EQ(SelectPart(info, 2).error().code, "InvalidPartNumber");
+  info.meta.headers["Natss3-Etag"] = {"abc-3"};
+  EXPECT_EQ(SelectPart(info, 1).error().http_status, 501) << "sizes not recorded";
+  info.meta.headers["Natss3-Parts"] = {"5*2,2"};
+  auto third = SelectPart(info, 3);
+  ASSERT_TRUE(third.ok());
+  EXPECT_EQ(third->range.offset, 10u);
+  EXPECT_EQ(third->range.length, 2u);
+  EXPECT_EQ(third->parts_count, 3);
+  EXPECT_EQ(SelectPart(info, 4).error().http_status, 416);
+}
 }  // namespace natss3::s3d

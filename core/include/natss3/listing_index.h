@@ -70,6 +70,8 @@ class ListingIndex {
 
   Page List(const Query& query) const;
   std::optional<Entry> Lookup(std::string_view name) const;
+  // The revision of the newest record of `name` seen (live or deleted); 0 when none.
+  uint64_t RevisionOf(std::string_view name) const;
   size_t size() const;
   bool empty() const { return size() == 0; }
   // Ready is false while the watch is (re)connecting; answers may then be stale.
@@ -113,6 +115,8 @@ class ListingIndex {
   void Apply(const ObjectInfo& info);
   void NoteMove(const ObjectInfo& info);
   void NoteReleased(const std::string& nuid, TimePoint when);
+  // After a rebuilt watch's initial values: drops the entries it did not name.
+  void EndResync();
 
   ObjectStore* store_;
   std::string bucket_;
@@ -123,6 +127,8 @@ class ListingIndex {
   std::map<std::string, Move, std::less<>> moves_;            // name -> rename marker
   std::map<std::string, TimePoint> released_;                 // nuid -> time released
   uint64_t max_revision_ = 0;
+  bool resync_ = false;         // a fresh watch replays the bucket over the current entries
+  std::set<std::string> seen_;  // names the replay (or a write meanwhile) named
   bool ready_ = false;
   mutable std::mutex listeners_mu_;
   std::map<int, Listener> listeners_;

@@ -42,7 +42,8 @@ Status AckRouter::EnsureSubscribed() {
 }
 
 Status AckRouter::Publish(const std::string& subject, std::string_view data,
-                          const std::shared_ptr<AckState>& state) {
+                          const std::shared_ptr<AckState>& state, const std::string& msg_id,
+                          uint64_t* token_out) {
   uint64_t token;
   std::string reply;
   {
@@ -57,8 +58,19 @@ Status AckRouter::Publish(const std::string& subject, std::string_view data,
     ++state->inflight;
     state->tokens.insert(token);
   }
-  natsStatus s = natsConnection_PublishRequest(conn_.nc(), subject.c_str(), reply.c_str(),
-                                               data.data(), static_cast<int>(data.size()));
+  if (token_out) *token_out = token;
+  natsStatus s;
+  if (msg_id.empty()) {
+    s = natsConnection_PublishRequest(conn_.nc(), subject.c_str(), reply.c_str(), data.data(),
+                                      static_cast<int>(data.size()));
+  } else {
+    natsMsg* m = nullptr;
+    s = natsMsg_Create(&m, subject.c_str(), reply.c_str(), data.data(),
+                       static_cast<int>(data.size()));
+    if (s == NATS_OK) s = natsMsgHeader_Set(m, "Nats-Msg-Id", msg_id.c_str());
+    if (s == NATS_OK) s = natsConnection_PublishMsg(conn_.nc(), m);
+    natsMsg_Destroy(m);
+  }
   if (s == NATS_OK) return Status::OK();
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -69,6 +81,15 @@ Status AckRouter::Publish(const std::string& subject, std::string_view data,
     if (state->tokens.erase(token)) --state->inflight;
   }
   return FromNats(s, "publish chunk");
+}
+
+void AckRouter::Drop(const std::shared_ptr<AckState>& state, uint64_t token) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    pending_.erase(token);
+  }
+  std::lock_guard<std::mutex> lock(state->mu);
+  if (state->tokens.erase(token)) --state->inflight;
 }
 
 void AckRouter::Forget(const std::shared_ptr<AckState>& state) {
@@ -101,8 +122,11 @@ void AckRouter::Route(natsMsg* msg) {
   }
   if (!state) return;
   Status result;
+  uint64_t seq = 0;
+  bool lost = false;
   if (natsMsg_IsNoResponders(msg)) {
-    result = Unavailable("no JetStream stream answered the chunk publish");
+    // No stream leader took it (an election is under way): the writer sends it again.
+    lost = true;
   } else {
     auto j = nlohmann::json::parse(natsMsg_GetData(msg),
                                    natsMsg_GetData(msg) + natsMsg_GetDataLength(msg), nullptr,
@@ -113,14 +137,22 @@ void AckRouter::Route(natsMsg* msg) {
       auto& e = j["error"];
       result = FromApiError(e.value("code", 0), e.value("err_code", 0),
                             e.value("description", ""), "chunk publish");
+      lost = result.code() == Code::kUnavailable;  // "temporarily unavailable"
+    } else {
+      seq = j.value("seq", uint64_t{0});
     }
   }
   {
     std::lock_guard<std::mutex> lock(state->mu);
     if (!state->tokens.erase(token)) return;  // forgotten meanwhile
-    if (!result.ok() && state->first_error.ok()) state->first_error = result;
     --state->inflight;
-    ++state->acked;
+    if (lost) {
+      state->lost.push_back(token);
+    } else {
+      if (!result.ok() && state->first_error.ok()) state->first_error = result;
+      if (result.ok()) state->stored.emplace_back(token, seq);
+      ++state->acked;
+    }
   }
   state->cv.notify_all();
 }

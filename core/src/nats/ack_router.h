@@ -6,13 +6,15 @@
 
 #include <condition_variable>
 #include <cstdint>
-#include <memory>
 #include <future>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
+#include <vector>
 
 #include "nats/handles.h"
 #include "natss3/status.h"
@@ -30,6 +32,11 @@ struct AckState {
   uint64_t acked = 0;
   Status first_error;
   std::unordered_set<uint64_t> tokens;  // publishes still waiting for their ack
+  // Acknowledged publishes: token and stream sequence (taken by the writer).
+  std::vector<std::pair<uint64_t, uint64_t>> stored;
+  // Publishes no stream leader took (no responders, JetStream unavailable for a moment): the
+  // writer sends them again.
+  std::vector<uint64_t> lost;
 };
 
 class AckRouter {
@@ -39,9 +46,14 @@ class AckRouter {
   AckRouter(const AckRouter&) = delete;
   AckRouter& operator=(const AckRouter&) = delete;
 
-  // Publishes `data` on `subject` to JetStream; the ack (or error) is counted in `state`.
+  // Publishes `data` on `subject` to JetStream (with Nats-Msg-Id `msg_id` unless empty, so
+  // a publish sent again is stored once); the ack (or error) is counted in `state`. `token`
+  // receives the publish's token (AckState::stored, lost, Drop).
   Status Publish(const std::string& subject, std::string_view data,
-                 const std::shared_ptr<AckState>& state);
+                 const std::shared_ptr<AckState>& state, const std::string& msg_id = {},
+                 uint64_t* token = nullptr);
+  // Forgets one publish (it is sent again under a new token): its ack is ignored.
+  void Drop(const std::shared_ptr<AckState>& state, uint64_t token);
   // Drops `state`'s pending publishes: their acks, if they still come, are ignored.
   void Forget(const std::shared_ptr<AckState>& state);
 

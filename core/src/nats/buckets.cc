@@ -1,5 +1,6 @@
 // Bucket operations through the raw JetStream JSON API (docs/object-store-format.md §1).
 #include <algorithm>
+#include <optional>
 
 #include "meta_json.h"
 #include "nats/nats_store.h"
@@ -95,8 +96,8 @@ Result<BucketStatus> NatsObjectStore::StatusFromInfo(const json& info) {
 
 Result<json> NatsObjectStore::StreamInfo(std::string_view bucket) {
   NATSS3_RETURN_IF_ERROR(ValidateBucketName(bucket));
-  return conn_->Api("STREAM.INFO." + StreamName(bucket), json(),
-                    "bucket " + std::string(bucket));
+  return conn_->Api("STREAM.INFO." + StreamName(bucket), json(), "bucket " + std::string(bucket),
+                    /*retry=*/true);
 }
 
 Result<BucketStatus> NatsObjectStore::CreateBucket(const BucketConfig& config) {
@@ -151,8 +152,33 @@ Status NatsObjectStore::DeleteBucket(std::string_view bucket) {
 }
 
 Result<BucketStatus> NatsObjectStore::GetBucketStatus(std::string_view bucket) {
-  NATSS3_ASSIGN_OR_RETURN(json info, StreamInfo(bucket));
-  return StatusFromInfo(info);
+  NATSS3_RETURN_IF_ERROR(ValidateBucketName(bucket));
+  std::optional<BucketStatus> last;
+  {
+    std::lock_guard<std::mutex> lock(bucket_cache_mu_);
+    if (auto it = last_status_.find(bucket); it != last_status_.end()) last = it->second;
+  }
+  // A bucket seen before gets one short attempt: while its stream elects a leader the info
+  // has no answer for seconds, and the status seen last serves meanwhile (a failover must
+  // not fail every request that checks its bucket).
+  auto info =
+      conn_->Api("STREAM.INFO." + StreamName(bucket), json(), "bucket " + std::string(bucket),
+                 /*retry=*/true, last ? conn_->attempt_timeout() : std::chrono::milliseconds(0));
+  if (!info.ok()) {
+    Code c = info.status().code();
+    // Only while connected: with no server reachable at all the outage is reported.
+    if (last && conn_->connected() && (c == Code::kUnavailable || c == Code::kDeadlineExceeded))
+      return *last;
+    if (c == Code::kNotFound) {
+      std::lock_guard<std::mutex> lock(bucket_cache_mu_);
+      last_status_.erase(std::string(bucket));
+    }
+    return info.status();
+  }
+  NATSS3_ASSIGN_OR_RETURN(BucketStatus st, StatusFromInfo(*info));
+  std::lock_guard<std::mutex> lock(bucket_cache_mu_);
+  last_status_[std::string(bucket)] = st;
+  return st;
 }
 
 Result<std::vector<BucketStatus>> NatsObjectStore::ListBuckets() {
@@ -160,7 +186,8 @@ Result<std::vector<BucketStatus>> NatsObjectStore::ListBuckets() {
   int64_t offset = 0;
   for (;;) {
     json req{{"offset", offset}, {"subject", "$O.*.C.>"}};
-    NATSS3_ASSIGN_OR_RETURN(json page, conn_->Api("STREAM.LIST", req, "list buckets"));
+    NATSS3_ASSIGN_OR_RETURN(json page,
+                            conn_->Api("STREAM.LIST", req, "list buckets", /*retry=*/true));
     auto streams = page.value("streams", json::array());
     if (!streams.is_array()) break;
     for (auto& s : streams) {

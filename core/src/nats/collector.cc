@@ -40,9 +40,10 @@ std::chrono::milliseconds Age(TimePoint now, TimePoint then) {
 
 Result<uint64_t> NatsObjectStore::ChunkCount(std::string_view bucket, const std::string& nuid) {
   std::string subject = ChunkSubject(bucket, nuid);
-  NATSS3_ASSIGN_OR_RETURN(
-      auto info, conn_->Api("STREAM.INFO." + StreamName(bucket),
-                            nlohmann::json{{"subjects_filter", subject}}, "count chunks"));
+  NATSS3_ASSIGN_OR_RETURN(auto info,
+                          conn_->Api("STREAM.INFO." + StreamName(bucket),
+                                     nlohmann::json{{"subjects_filter", subject}}, "count chunks",
+                                     /*retry=*/true));
   const auto& state = info["state"];
   if (!state.contains("subjects") || !state["subjects"].is_object()) return uint64_t{0};
   return state["subjects"].value(subject, uint64_t{0});
@@ -167,12 +168,10 @@ Result<GcReport> NatsObjectStore::CollectGarbage(std::string_view bucket_view,
     GcReport::Orphan orphan{nuid, count, count * last->size, Age(now, last->time)};
     if (orphan.age >= grace && options.purge) {
       // Bounded by the newest chunk seen: a chunk stored after this look is not purged.
-      auto r = conn_->Api("STREAM.PURGE." + stream,
-                          nlohmann::json{{"filter", subject}, {"seq", last->seq + 1}},
-                          "purge orphan chunks " + subject);
+      auto r = conn_->PurgeBelow(stream, subject, last->seq + 1);
       if (!r.ok()) return r.status();
       orphan.purged = true;
-      report.purged_messages += r->value("purged", uint64_t{0});
+      report.purged_messages += *r;
     }
     report.orphans.push_back(orphan);
   }

@@ -4,10 +4,12 @@
 #include <malloc.h>
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <thread>
 #include <vector>
 
 #include "nats/errors.h"
@@ -218,12 +220,16 @@ Result<JsPtr> NatsConnection::NewJs(jsPubAckHandler ack_handler, void* closure,
 }
 
 Status NatsConnection::CheckJetStream() {
-  auto info = Api("INFO", nlohmann::json::object(), "JetStream account info");
+  auto info = Api("INFO", nlohmann::json::object(), "JetStream account info", /*retry=*/true);
   if (!info.ok()) {
-    if (info.status().code() == Code::kUnavailable ||
-        info.status().code() == Code::kDeadlineExceeded)
+    // No answer in time is not "no JetStream": a cluster electing its JetStream meta leader
+    // (a server was lost) answers late. Requests that need JetStream will tell.
+    const Status& st = info.status();
+    if (st.code() == Code::kUnavailable && st.message().find("not enabled") != std::string::npos)
       return Unavailable("JetStream not enabled on the NATS server (start it with -js)");
-    return info.status();
+    if (st.code() == Code::kUnavailable || st.code() == Code::kDeadlineExceeded)
+      return Status::OK();
+    return st;
   }
   server_2_10_ = info->contains("api") && (*info)["api"].contains("level");
   return Status::OK();
@@ -238,16 +244,62 @@ bool NatsConnection::connected() const {
   return natsConnection_Status(nc_.get()) == NATS_CONN_STATUS_CONNECTED;
 }
 
+std::chrono::milliseconds NatsConnection::attempt_timeout() const {
+  return std::clamp(timeout_ / 3, std::chrono::milliseconds(250), std::chrono::milliseconds(1500));
+}
+
+std::chrono::milliseconds NatsConnection::budget() const {
+  // A stream leader election after a server's loss takes up to several seconds.
+  return std::max(timeout_, std::chrono::milliseconds(8000));
+}
+
+bool NatsConnection::RetryAfterFailure() const {
+  auto until = std::chrono::steady_clock::now() + attempt_timeout();
+  while (!connected()) {
+    if (natsConnection_IsClosed(nc_.get()) || std::chrono::steady_clock::now() >= until)
+      return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return true;
+}
+
 Result<nlohmann::json> NatsConnection::Api(const std::string& suffix, const nlohmann::json& body,
-                                           std::string_view what) const {
+                                           std::string_view what, bool retry,
+                                           std::chrono::milliseconds within) const {
   std::string subject = api_prefix_ + "." + suffix;
   std::string payload = body.is_null() ? std::string() : body.dump();
-  natsMsg* reply = nullptr;
-  natsStatus s = natsConnection_Request(&reply, nc_.get(), subject.c_str(), payload.data(),
-                                        static_cast<int>(payload.size()), timeout_.count());
-  if (s != NATS_OK) return FromNats(s, what);
-  MsgPtr msg(reply);
-  return ParseApiAnswer(reply, what);
+  auto deadline = std::chrono::steady_clock::now() + (within.count() > 0 ? within : budget());
+  for (int attempt = 0;; ++attempt) {
+    auto wait =
+        retry ? std::min(attempt_timeout(), std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                deadline - std::chrono::steady_clock::now()))
+              : timeout_;
+    if (wait.count() <= 0) wait = std::chrono::milliseconds(1);
+    natsMsg* reply = nullptr;
+    natsStatus s = natsConnection_Request(&reply, nc_.get(), subject.c_str(), payload.data(),
+                                          static_cast<int>(payload.size()), wait.count());
+    MsgPtr msg(reply);
+    if (s == NATS_OK && natsMsg_IsNoResponders(reply)) s = NATS_NO_RESPONDERS;
+    // No responders means no JetStream on the server: not something waiting helps.
+    bool transient =
+        s == NATS_TIMEOUT || s == NATS_CONNECTION_DISCONNECTED || s == NATS_STALE_CONNECTION;
+    Result<nlohmann::json> answer = Internal("no answer");
+    if (s == NATS_OK) {
+      answer = ParseApiAnswer(reply, what);
+      // "JetStream system temporarily unavailable" / no stream leader yet: transient too.
+      transient = !answer.ok() && answer.status().code() == Code::kUnavailable &&
+                  answer.status().message().find("not enabled") == std::string::npos;
+      if (!transient) return answer;
+    }
+    if (!retry || !transient)
+      return s == NATS_OK ? answer : Result<nlohmann::json>(FromNats(s, what));
+    if (std::chrono::steady_clock::now() + std::chrono::milliseconds(50) >= deadline ||
+        !RetryAfterFailure())
+      return s == NATS_OK ? answer : Result<nlohmann::json>(FromNats(s, what));
+    if (s == NATS_OK)  // a leader is being elected: not a busy loop
+      std::this_thread::sleep_for(
+          std::chrono::milliseconds(std::min(50 << std::min(attempt, 3), 400)));
+  }
 }
 
 Result<nlohmann::json> ParseApiAnswer(natsMsg* answer, std::string_view what) {
@@ -264,8 +316,57 @@ Result<nlohmann::json> ParseApiAnswer(natsMsg* answer, std::string_view what) {
 }
 
 Status NatsConnection::Purge(const std::string& stream, const std::string& filter) const {
-  auto r = Api("STREAM.PURGE." + stream, nlohmann::json{{"filter", filter}}, "purge " + filter);
+  auto r = PurgeBelow(stream, filter, 0);
   return r.ok() ? Status::OK() : r.status();
+}
+
+Result<bool> NatsConnection::StreamReplicated(const std::string& stream) const {
+  auto now = std::chrono::steady_clock::now();
+  {
+    std::lock_guard<std::mutex> lock(replicated_mu_);
+    auto it = replicated_.find(stream);
+    if (it != replicated_.end() && now - it->second.second < std::chrono::seconds(10))
+      return it->second.first;
+  }
+  NATSS3_ASSIGN_OR_RETURN(auto info, Api("STREAM.INFO." + stream, nlohmann::json(),
+                                         "stream " + stream, /*retry=*/true));
+  bool replicated = info.contains("config") && info["config"].value("num_replicas", 1) > 1;
+  std::lock_guard<std::mutex> lock(replicated_mu_);
+  replicated_[stream] = {replicated, now};
+  return replicated;
+}
+
+Result<uint64_t> NatsConnection::PurgeBelow(const std::string& stream, const std::string& filter,
+                                            uint64_t below) const {
+  const std::string what = "purge " + filter;
+  NATSS3_ASSIGN_OR_RETURN(bool replicated, StreamReplicated(stream));
+  if (!replicated) {
+    nlohmann::json req{{"filter", filter}};
+    if (below) req["seq"] = below;
+    NATSS3_ASSIGN_OR_RETURN(auto r, Api("STREAM.PURGE." + stream, req, what, /*retry=*/true));
+    return r.value("purged", uint64_t{0});
+  }
+  uint64_t deleted = 0, from = 0;
+  for (;;) {
+    nlohmann::json get{{"next_by_subj", filter}};
+    if (from) get["seq"] = from;
+    auto msg = Api("STREAM.MSG.GET." + stream, get, what, /*retry=*/true);
+    if (!msg.ok()) {
+      if (msg.status().code() == Code::kNotFound &&
+          msg.status().detail() != Detail::kBucketNotFound)
+        return deleted;  // none left
+      return msg.status();
+    }
+    uint64_t seq = (*msg)["message"].value("seq", uint64_t{0});
+    if (seq == 0 || (below && seq >= below)) return deleted;
+    auto del = Api("STREAM.MSG.DELETE." + stream, nlohmann::json{{"seq", seq}, {"no_erase", true}},
+                   what, /*retry=*/true);
+    if (del.ok())
+      ++deleted;
+    else if (del.status().code() != Code::kNotFound)
+      return del.status();
+    from = seq + 1;
+  }
 }
 
 }  // namespace natsw

@@ -3,10 +3,12 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <memory>
-#include <string>
-
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
 
 #include "nats/handles.h"
 #include "natss3/nats_store.h"
@@ -29,10 +31,29 @@ class NatsConnection {
   bool server_at_least_2_10() const { return server_2_10_; }
 
   // Sends {body} to <api_prefix>.<suffix>; returns the JSON answer or the mapped API error.
+  // Requests that may be repeated (`retry`) get attempts of attempt_timeout() within
+  // budget() while no answer comes (a failing server, a leader election); others one attempt
+  // of the whole request timeout.
+  // `budget` (when retrying) bounds the whole request instead of budget().
   Result<nlohmann::json> Api(const std::string& suffix, const nlohmann::json& body,
-                             std::string_view what) const;
+                             std::string_view what, bool retry = false,
+                             std::chrono::milliseconds budget = std::chrono::milliseconds(0)) const;
+  // Data-path requests: per attempt (well under an S3 client's timeout, so a request lost
+  // with a failing server is sent again in time) and in all (a leader election fits).
+  std::chrono::milliseconds attempt_timeout() const;
+  std::chrono::milliseconds budget() const;
+  // After a failed attempt: whether to try again. Waits (at most one attempt timeout) for a
+  // lost connection to come back (to another server); false when it does not, so a real
+  // outage fails fast instead of taking the whole budget.
+  bool RetryAfterFailure() const;
   // Purges every message on `filter` in `stream`.
   Status Purge(const std::string& stream, const std::string& filter) const;
+  // Purges the messages on `filter` below stream sequence `below` (0: all); returns how many.
+  // Replicated streams get their messages deleted one by one instead: nats-server (2.9.10
+  // at least) replays a filtered purge as a purge of the whole stream when a server restarts
+  // and recovers it from its log, and that server then has lost every message.
+  Result<uint64_t> PurgeBelow(const std::string& stream, const std::string& filter,
+                              uint64_t below) const;
   bool connected() const;
 
  private:
@@ -45,6 +66,10 @@ class NatsConnection {
   std::string js_domain_, js_prefix_;
   std::chrono::milliseconds timeout_{5000};
   bool server_2_10_ = false;
+  // Whether a stream has more than one replica, cached for a while (PurgeBelow).
+  Result<bool> StreamReplicated(const std::string& stream) const;
+  mutable std::mutex replicated_mu_;
+  mutable std::map<std::string, std::pair<bool, std::chrono::steady_clock::time_point>> replicated_;
 };
 
 // A JetStream API answer as JSON, or its {"error": ...} mapped to a Status.

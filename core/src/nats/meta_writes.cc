@@ -57,11 +57,22 @@ Result<ObjectInfo> NatsObjectStore::PublishMeta(std::string_view bucket, ObjectI
   jsPubAck* ack = nullptr;
   jsErrCode jerr = static_cast<jsErrCode>(0);
   // A lost acknowledgement is retried with the same message ID: if the first publish was
-  // stored, the server answers with its sequence (duplicate) instead of storing it twice.
-  for (int attempt = 0; attempt < 3; ++attempt) {
+  // stored, the server answers with its sequence (duplicate) instead of storing it twice, and
+  // the expected-last-sequence condition still guards against a concurrent writer. Each
+  // attempt is short, so a publish lost with a failing server is sent again (to the stream's
+  // new leader) while the client still waits; no responders means no leader for a moment.
+  jsPubOptions po;
+  jsPubOptions_Init(&po);
+  po.MaxWait = AttemptTimeout().count();
+  auto deadline = std::chrono::steady_clock::now() + RequestBudget();
+  for (int attempt = 0;; ++attempt) {
     jerr = static_cast<jsErrCode>(0);
-    s = js_PublishMsg(&ack, conn_->js(), raw, nullptr, &jerr);
-    if (s != NATS_TIMEOUT) break;
+    s = js_PublishMsg(&ack, conn_->js(), raw, &po, &jerr);
+    if (s != NATS_TIMEOUT && s != NATS_NO_RESPONDERS) break;
+    if (std::chrono::steady_clock::now() + std::chrono::milliseconds(50) >= deadline) break;
+    if (s == NATS_NO_RESPONDERS)
+      std::this_thread::sleep_for(
+          std::chrono::milliseconds(std::min(50 << std::min(attempt, 3), 400)));
   }
   if (s != NATS_OK) {
     if (s == NATS_NO_RESPONDERS) {
@@ -72,6 +83,7 @@ Result<ObjectInfo> NatsObjectStore::PublishMeta(std::string_view bucket, ObjectI
   }
   PubAckPtr pa(ack);
   info.revision = ack->Sequence;
+  RememberCommitted(bucket, info.meta.name, info.revision);
   info.mtime = std::chrono::time_point_cast<std::chrono::nanoseconds>(Clock::now());
   std::shared_ptr<ListingIndex> idx;
   {
@@ -249,9 +261,7 @@ Result<ObjectInfo> NatsObjectStore::Rename(std::string_view bucket, const Object
 void NatsObjectStore::PurgeMoveMarker(std::string_view bucket, const std::string& name,
                                       uint64_t marker_revision) {
   std::string stream = StreamName(bucket), subject = MetaSubject(bucket, name);
-  auto r = conn_->Api("STREAM.PURGE." + stream,
-                      nlohmann::json{{"filter", subject}, {"seq", marker_revision + 1}},
-                      "purge rename marker of " + name);
+  auto r = conn_->PurgeBelow(stream, subject, marker_revision + 1);
   if (!r.ok() && r.status().code() != Code::kNotFound) {
     // A later collection finds the marker and purges it: nothing depends on this one.
     return;

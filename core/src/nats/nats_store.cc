@@ -2,8 +2,11 @@
 // staged data. Meta writes are in meta_writes.cc, garbage collection in collector.cc.
 #include "nats/nats_store.h"
 
+#include <openssl/evp.h>
+
 #include <algorithm>
 #include <cstdlib>
+#include <thread>
 
 #include "meta_json.h"
 #include "nats/errors.h"
@@ -45,8 +48,16 @@ std::shared_ptr<void> NatsObjectStore::HoldVersion(const ObjectInfo& info) {
 
 Status NatsObjectStore::Health() {
   if (!conn_->connected()) return Unavailable("not connected to NATS");
-  auto r = conn_->Api("INFO", nlohmann::json::object(), "JetStream health check");
-  return r.ok() ? Status::OK() : r.status();
+  auto r = conn_->Api("INFO", nlohmann::json::object(), "JetStream health check", false,
+                      std::chrono::milliseconds(0));
+  if (r.ok()) return Status::OK();
+  // Connected, and JetStream late or "temporarily unavailable": a cluster electing its meta
+  // leader after a server's loss. Requests retry through that; the gateway stays up.
+  const Status& st = r.status();
+  if (st.code() == Code::kDeadlineExceeded ||
+      (st.code() == Code::kUnavailable && st.message().find("not enabled") == std::string::npos))
+    return Status::OK();
+  return st;
 }
 
 Result<ObjectStore::AccountStorage> NatsObjectStore::GetAccountStorage() {
@@ -59,9 +70,14 @@ Result<ObjectStore::AccountStorage> NatsObjectStore::GetAccountStorage() {
   return st;
 }
 
+namespace {
+constexpr uint64_t kChunkHeaderRoom = 256;
+}  // namespace
+
 uint32_t NatsObjectStore::EffectiveChunkSize(uint32_t requested) const {
   uint64_t cs = requested ? requested : kDefaultChunkSize;
-  return static_cast<uint32_t>(std::min<uint64_t>(cs, conn_->max_payload()));
+  // Room for the chunk's headers (Nats-Msg-Id), which count against max_payload.
+  return static_cast<uint32_t>(std::min<uint64_t>(cs, conn_->max_payload() - kChunkHeaderRoom));
 }
 
 std::shared_ptr<const ChunkIndex> NatsObjectStore::CachedChunkIndex(const std::string& key) {
@@ -90,20 +106,45 @@ int ChunksInFlight(int window, uint64_t chunk_size) {
 
 Result<NatsObjectStore::BucketFacts> NatsObjectStore::Facts(std::string_view bucket) {
   auto now = std::chrono::steady_clock::now();
+  bool known = false;
   {
     std::lock_guard<std::mutex> lock(bucket_cache_mu_);
     auto it = bucket_cache_.find(bucket);
     if (it != bucket_cache_.end() && now - it->second.second < std::chrono::seconds(1))
       return it->second.first;
+    known = it != bucket_cache_.end();
   }
-  NATSS3_ASSIGN_OR_RETURN(auto st, GetBucketStatus(bucket));
-  BucketFacts facts{st.sealed, st.replicas > 1};
+  auto st = GetBucketStatus(bucket);
+  if (!st.ok()) {
+    Code c = st.status().code();
+    std::lock_guard<std::mutex> lock(bucket_cache_mu_);
+    auto it = bucket_cache_.find(bucket);
+    if (known && it != bucket_cache_.end() &&
+        (c == Code::kUnavailable || c == Code::kDeadlineExceeded || c == Code::kInternal)) {
+      it->second.second = now;
+      return it->second.first;
+    }
+    return st.status();
+  }
+  BucketFacts facts{st->sealed, st->replicas > 1};
   std::lock_guard<std::mutex> lock(bucket_cache_mu_);
   bucket_cache_[std::string(bucket)] = {facts, now};
   return facts;
 }
 
+bool NatsObjectStore::NoDirect(std::string_view bucket) {
+  std::lock_guard<std::mutex> lock(bucket_cache_mu_);
+  return no_direct_.count(bucket) > 0;
+}
+
 bool NatsObjectStore::Replicated(std::string_view bucket) {
+  {
+    // Replication seldom changes: what is known, however old, saves a lookup that would wait
+    // for a stream leader being elected.
+    std::lock_guard<std::mutex> lock(bucket_cache_mu_);
+    if (auto it = bucket_cache_.find(bucket); it != bucket_cache_.end())
+      return it->second.first.replicated;
+  }
   auto facts = Facts(bucket);
   return facts.ok() && facts->replicated;
 }
@@ -111,6 +152,7 @@ bool NatsObjectStore::Replicated(std::string_view bucket) {
 void NatsObjectStore::ForgetBucket(std::string_view bucket) {
   std::lock_guard<std::mutex> lock(bucket_cache_mu_);
   if (auto it = bucket_cache_.find(bucket); it != bucket_cache_.end()) bucket_cache_.erase(it);
+  if (auto it = last_status_.find(bucket); it != last_status_.end()) last_status_.erase(it);
 }
 
 Result<ObjectInfo> InfoFromMsg(natsMsg* msg, std::string_view bucket, uint64_t seq,
@@ -130,44 +172,81 @@ Result<ObjectInfo> InfoFromMsg(natsMsg* msg, std::string_view bucket, uint64_t s
 Result<ObjectInfo> NatsObjectStore::GetInfoRaw(std::string_view bucket, std::string_view name) {
   NATSS3_RETURN_IF_ERROR(ValidateBucketName(bucket));
   NATSS3_RETURN_IF_ERROR(ValidateObjectName(bucket, name));
-  NATSS3_ASSIGN_OR_RETURN(BucketFacts facts, Facts(bucket));
-  std::string subject = MetaSubject(bucket, name);
-  std::string stream = StreamName(bucket);
-  jsDirectGetMsgOptions dg;
-  jsDirectGetMsgOptions_Init(&dg);
-  dg.LastBySubject = subject.c_str();
-  natsMsg* raw = nullptr;
-  natsStatus s = js_DirectGetMsg(&raw, conn_->js(), stream.c_str(), nullptr, &dg);
-  if (s == NATS_NOT_FOUND) {
-    // Any replica answers direct gets; one that lags has not seen a put that just returned.
-    if (facts.replicated) return GetInfoFromLeader(bucket, name);
-    return NotFound("object not found: " + std::string(name));
+  // No bucket facts (STREAM.INFO, answered by the stream leader, slow while one is elected)
+  // on this path: a missing bucket shows in the get's answer, replication matters only when a
+  // replica answers "not found" (GetStored looks it up then).
+  MsgQuery q;
+  q.last_by_subj = MetaSubject(bucket, name);
+  // A replica that lags may not have a record this process committed a moment ago (or may
+  // have an older one): then the leader is asked (read-your-writes through leader changes).
+  uint64_t committed = CommittedRevision(bucket, name);
+  {
+    // Another process's write: this process's listing index (fed by the leader's watch) may
+    // know a newer revision than a lagging replica.
+    std::shared_ptr<ListingIndex> idx;
+    {
+      std::lock_guard<std::mutex> lock(indexes_mu_);
+      if (auto it = indexes_.find(bucket); it != indexes_.end()) idx = it->second;
+    }
+    if (idx) {
+      uint64_t seen = idx->RevisionOf(name);
+      committed = std::max(committed, seen);
+    }
   }
-  if (s == NATS_NO_RESPONDERS || s == NATS_TIMEOUT) {
-    ForgetBucket(bucket);
-    auto st = StreamInfo(bucket);
-    if (!st.ok()) return st.status();
-    if (s == NATS_TIMEOUT) return FromNats(s, "get info of " + std::string(name));
-    return Unavailable("bucket " + std::string(bucket) + " does not answer direct gets");
+  auto got = GetStored(bucket, q);
+  if (committed && (got.ok() ? got->seq < committed : got.status().code() == Code::kNotFound))
+    got = GetStored(bucket, q, /*leader=*/true);
+  if (!got.ok()) {
+    if (got.status().code() == Code::kNotFound && got.status().detail() != Detail::kBucketNotFound)
+      return NotFound("object not found: " + std::string(name));
+    return got.status().Annotate("get info of " + std::string(name));
   }
-  if (s != NATS_OK) return FromNats(s, "get info of " + std::string(name));
-  MsgPtr msg(raw);
-  return InfoFromMsg(raw, bucket, natsMsg_GetSequence(raw), natsMsg_GetTime(raw));
+  return InfoFromMsg(got->msg.get(), bucket, got->seq, got->time_ns);
 }
 
 Result<ObjectInfo> NatsObjectStore::GetInfoFromLeader(std::string_view bucket,
                                                       std::string_view name) {
-  std::string subject = MetaSubject(bucket, name);
-  std::string stream = StreamName(bucket);
-  natsMsg* raw = nullptr;
-  jsErrCode jerr = static_cast<jsErrCode>(0);
-  natsStatus s = js_GetLastMsg(&raw, conn_->js(), stream.c_str(), subject.c_str(), nullptr, &jerr);
-  if (s == NATS_NOT_FOUND || jerr == JSNoMessageFoundErr)
-    return NotFound("object not found: " + std::string(name));
-  if (s != NATS_OK) return FromNats(s, "get info of " + std::string(name), jerr);
-  MsgPtr msg(raw);
-  return InfoFromMsg(raw, bucket, natsMsg_GetSequence(raw), natsMsg_GetTime(raw));
+  MsgQuery q;
+  q.last_by_subj = MetaSubject(bucket, name);
+  auto got = GetStored(bucket, q, /*leader=*/true);
+  if (!got.ok()) {
+    if (got.status().code() == Code::kNotFound && got.status().detail() != Detail::kBucketNotFound)
+      return NotFound("object not found: " + std::string(name));
+    return got.status().Annotate("get info of " + std::string(name));
+  }
+  return InfoFromMsg(got->msg.get(), bucket, got->seq, got->time_ns);
 }
+
+void NatsObjectStore::RememberCommitted(std::string_view bucket, std::string_view name,
+                                        uint64_t revision) {
+  std::string key = std::string(bucket) + "/" + std::string(name);
+  std::lock_guard<std::mutex> lock(committed_mu_);
+  auto [it, fresh] = committed_.try_emplace(key, revision);
+  if (!fresh) {
+    it->second = std::max(it->second, revision);
+    return;
+  }
+  committed_order_.push_back(std::move(key));
+  // A record committed this long ago (in puts) has reached every replica that is not far
+  // behind; what is forgotten is only checked less strictly.
+  if (committed_order_.size() > 65536) {
+    committed_.erase(committed_order_.front());
+    committed_order_.pop_front();
+  }
+}
+
+uint64_t NatsObjectStore::CommittedRevision(std::string_view bucket, std::string_view name) {
+  std::string key = std::string(bucket) + "/" + std::string(name);
+  std::lock_guard<std::mutex> lock(committed_mu_);
+  auto it = committed_.find(key);
+  return it == committed_.end() ? 0 : it->second;
+}
+
+std::chrono::milliseconds NatsObjectStore::AttemptTimeout() const {
+  return conn_->attempt_timeout();
+}
+
+std::chrono::milliseconds NatsObjectStore::RequestBudget() const { return conn_->budget(); }
 
 namespace {
 // The status code of a JetStream status reply ("404"), empty for a data message.
@@ -184,7 +263,167 @@ std::string StatusCode(natsMsg* msg) {
   free(keys);
   return code;
 }
+
+std::string Header(natsMsg* msg, const char* key) {
+  const char* v = nullptr;
+  if (natsMsgHeader_Get(msg, key, &v) != NATS_OK || !v) return {};
+  return v;
+}
+
+int64_t NanosOf(const std::string& rfc3339) {
+  auto t = ParseRfc3339(rfc3339);
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+}
+
+bool Base64Decode(const std::string& in, std::string* out) {
+  if (in.empty()) return true;
+  if (in.size() % 4 != 0) return false;
+  out->resize(in.size() / 4 * 3);
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out->data()),
+                          reinterpret_cast<const unsigned char*>(in.data()),
+                          static_cast<int>(in.size()));
+  if (n < 0) return false;
+  size_t pad = (in.back() == '=') + (in.size() > 1 && in[in.size() - 2] == '=');
+  out->resize(static_cast<size_t>(n) - pad);
+  return true;
+}
+
+// A STREAM.MSG.GET answer ({"message": {subject, seq, time, data}}) as a StoredMsg.
+Result<StoredMsg> FromMsgGetAnswer(natsMsg* answer, std::string_view what) {
+  NATSS3_ASSIGN_OR_RETURN(auto j, ParseApiAnswer(answer, what));
+  if (!j.contains("message") || !j["message"].is_object())
+    return Internal(std::string(what) + ": no message in the answer");
+  auto& m = j["message"];
+  StoredMsg out;
+  out.subject = m.value("subject", "");
+  out.seq = m.value("seq", uint64_t{0});
+  out.time_ns = NanosOf(m.value("time", ""));
+  std::string data;
+  if (!Base64Decode(m.value("data", ""), &data))
+    return Internal(std::string(what) + ": invalid message data");
+  natsMsg* raw = nullptr;
+  if (natsMsg_Create(&raw, out.subject.c_str(), nullptr, data.data(),
+                     static_cast<int>(data.size())) != NATS_OK)
+    return Internal(std::string(what) + ": cannot build the message");
+  out.msg.reset(raw);
+  return out;
+}
 }  // namespace
+
+Result<StoredMsg> NatsObjectStore::GetStored(std::string_view bucket, const MsgQuery& query,
+                                             bool leader) {
+  using Clock = std::chrono::steady_clock;
+  const std::string stream = StreamName(bucket);
+  const std::string what = "get from bucket " + std::string(bucket);
+  nlohmann::json body = nlohmann::json::object();
+  if (query.seq) body["seq"] = query.seq;
+  if (!query.next_by_subj.empty()) body["next_by_subj"] = query.next_by_subj;
+  if (!query.last_by_subj.empty()) body["last_by_subj"] = query.last_by_subj;
+  if (query.next_by_subj.empty() && query.last_by_subj.empty() && !query.seq) body["seq"] = 1;
+  const std::string payload = body.dump();
+  const auto deadline = Clock::now() + RequestBudget();
+  bool direct = !leader;
+  bool no_direct = false;  // the stream answered no direct get (allow_direct off)
+  bool replicated_checked = false, replicated = false;
+  Status last = DeadlineExceeded(what + ": timeout waiting for NATS");
+  for (int attempt = 0;; ++attempt) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    if (left.count() <= 0) return last;
+    if (attempt > 0 && !last.ok() &&
+        (last.code() == Code::kUnavailable || last.code() == Code::kDeadlineExceeded)) {
+      // A leader election or a reconnection is under way: a short pause, not a busy loop.
+      auto pause = std::min<int64_t>(left.count(), std::min(50 << std::min(attempt, 4), 500));
+      std::this_thread::sleep_for(std::chrono::milliseconds(pause));
+    }
+    auto wait =
+        std::min(AttemptTimeout(),
+                 std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()));
+    if (wait.count() <= 0) return last;
+    std::string subj =
+        conn_->api_prefix() + (direct ? ".DIRECT.GET." : ".STREAM.MSG.GET.") + stream;
+    natsMsg* raw = nullptr;
+    natsStatus s = natsConnection_Request(&raw, conn_->nc(), subj.c_str(), payload.data(),
+                                          static_cast<int>(payload.size()), wait.count());
+    MsgPtr reply(raw);
+    if (s == NATS_OK && natsMsg_IsNoResponders(raw)) s = NATS_NO_RESPONDERS;
+    if (s == NATS_NO_RESPONDERS) {
+      // No replica serves direct gets (a stream without allow_direct, or none ready): the
+      // leader answers. Without a leader (an election, or no such stream) the JSON API has no
+      // responder for a moment either.
+      if (direct) {
+        direct = false;
+        no_direct = true;
+        attempt = -1;  // the first leader request is not a retry
+        continue;
+      }
+      return Unavailable(what + ": JetStream not enabled or not available");
+    }
+    if (s != NATS_OK) {
+      last = FromNats(s, what);
+      if (s == NATS_TIMEOUT || s == NATS_CONNECTION_DISCONNECTED || s == NATS_STALE_CONNECTION ||
+          s == NATS_NO_SERVER || s == NATS_CONNECTION_CLOSED) {
+        if (s == NATS_CONNECTION_CLOSED || !conn_->RetryAfterFailure()) return last;
+        // The other kind of get next time: a replica (direct) or the leader. A stream without
+        // direct gets may leave them unanswered (no "no responders" either): when the leader
+        // answers after a direct get went unanswered, the bucket is read through the leader
+        // until a direct get is answered again.
+        if (direct && s == NATS_TIMEOUT) no_direct = true;
+        if (!leader) direct = !direct;
+        continue;
+      }
+      return last;
+    }
+    if (!direct) {
+      auto got = FromMsgGetAnswer(raw, what);
+      if (got.ok()) {
+        if (no_direct) {
+          std::lock_guard<std::mutex> lock(bucket_cache_mu_);
+          no_direct_.insert(std::string(bucket));
+        }
+        return got;
+      }
+      last = got.status();
+      if (last.code() == Code::kUnavailable || last.code() == Code::kDeadlineExceeded) continue;
+      if (last.code() == Code::kNotFound) {
+        std::string text = last.message();
+        if (text.find("stream not found") != std::string::npos ||
+            last.detail() == Detail::kBucketNotFound)
+          return NotFound(what + ": bucket not found", Detail::kBucketNotFound);
+        return NotFound(what + ": no such message");
+      }
+      // e.g. "JetStream system temporarily unavailable" (503 without an error code)
+      if (last.code() == Code::kInternal) continue;
+      return last;
+    }
+    std::string code = StatusCode(raw);
+    if (code == "404") {
+      if (!replicated_checked) {
+        replicated_checked = true;
+        replicated = Replicated(bucket);
+      }
+      if (!replicated) return NotFound(what + ": no such message");
+      direct = false;  // a replica that lags may not have it yet: the leader knows
+      attempt = -1;
+      continue;
+    }
+    std::string seq = Header(raw, "Nats-Sequence");
+    if (!code.empty() || seq.empty()) {
+      last = Unavailable(what + ": direct get answered status " + code);
+      direct = false;
+      continue;
+    }
+    if (!leader && NoDirect(bucket)) {
+      std::lock_guard<std::mutex> lock(bucket_cache_mu_);
+      no_direct_.erase(std::string(bucket));
+    }
+    StoredMsg out;
+    out.seq = std::strtoull(seq.c_str(), nullptr, 10);
+    out.subject = Header(raw, "Nats-Subject");
+    out.time_ns = NanosOf(Header(raw, "Nats-Time-Stamp"));
+    out.msg = std::move(reply);
+    return out;
+  }
+}
 
 std::function<Result<ObjectInfo>()> NatsObjectStore::RequestInfo(std::string_view bucket,
                                                                   std::string_view name) {
@@ -310,7 +549,17 @@ Result<std::unique_ptr<ObjectReader>> NatsObjectStore::Open(std::string_view buc
     if (target.is_link()) return FailedPrecondition("link points to another link");
     return OpenInfo(target, options);
   }
-  return OpenInfo(info, options);
+  auto reader = OpenInfo(info, options);
+  if (!reader.ok() && reader.status().code() == Code::kDataLoss && Replicated(bucket)) {
+    // A replica that lagged named a version that was replaced meanwhile, and whose chunks are
+    // gone: the leader names the current one.
+    auto latest = GetInfoFromLeader(bucket, name);
+    if (latest.ok() && latest->nuid != info.nuid && !latest->is_link()) {
+      if (latest->deleted) return NotFound("object not found: " + std::string(name));
+      return OpenInfo(*latest, options);
+    }
+  }
+  return reader;
 }
 
 Result<std::unique_ptr<ObjectReader>> NatsObjectStore::OpenInfo(const ObjectInfo& info,

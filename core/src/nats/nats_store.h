@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -26,6 +27,21 @@ namespace natss3::natsw {
 // larger chunks get proportionally fewer (at least 4), so the bytes in flight stay
 // window * kDefaultChunkSize whatever chunk size an object was written with.
 int ChunksInFlight(int window, uint64_t chunk_size);
+
+// A message read back from a bucket's stream by GetStored.
+struct StoredMsg {
+  MsgPtr msg;  // the payload (headers too when a replica answered directly)
+  uint64_t seq = 0;
+  int64_t time_ns = 0;
+  std::string subject;
+};
+
+// What GetStored looks for: the message at `seq`; with `next_by_subj`, the first message on that
+// subject at or after `seq`; with `last_by_subj`, the newest message on that subject.
+struct MsgQuery {
+  uint64_t seq = 0;
+  std::string next_by_subj, last_by_subj;
+};
 
 // Chunk locations of one chunk subject: stream sequences and sizes, in order.
 struct ChunkIndex {
@@ -121,7 +137,20 @@ class NatsObjectStore : public ObjectStore,
   // Whether the bucket's stream has followers, which may answer direct gets before they have
   // caught up with the leader (readers then retry a chunk that is "missing").
   bool Replicated(std::string_view bucket);
+  // Whether the bucket's stream was found to answer no direct gets (allow_direct off): its
+  // data is read through the leader then.
+  bool NoDirect(std::string_view bucket);
   std::shared_ptr<const ChunkIndex> CachedChunkIndex(const std::string& key);
+  // One message of the bucket's stream (data path, docs/cluster.md): a direct get answered by
+  // any replica, each attempt bounded by AttemptTimeout() and retried within RequestBudget();
+  // the stream leader (STREAM.MSG.GET) answers when `leader` is set, when the stream has no
+  // direct get, and when a replica of a replicated stream says "not found" (it may lag).
+  // kNotFound when there is no such message.
+  Result<StoredMsg> GetStored(std::string_view bucket, const MsgQuery& query, bool leader = false);
+  // Per attempt and in all, for data-path requests: well under an S3 client's timeout, so a
+  // request lost with a failing server is sent again (to another server) in time.
+  std::chrono::milliseconds AttemptTimeout() const;
+  std::chrono::milliseconds RequestBudget() const;
   void CacheChunkIndex(const std::string& key, std::shared_ptr<const ChunkIndex> index);
 
  private:
@@ -162,6 +191,17 @@ class NatsObjectStore : public ObjectStore,
   std::map<std::string, std::pair<BucketFacts, std::chrono::steady_clock::time_point>,
            std::less<>>
       bucket_cache_;
+  // Read-your-writes on replicated buckets: the revision of the newest meta record this process
+  // committed per "<bucket>/<name>" (bounded, oldest forgotten first). A lookup answered by a
+  // replica with an older revision (or none) is asked of the stream leader again.
+  void RememberCommitted(std::string_view bucket, std::string_view name, uint64_t revision);
+  uint64_t CommittedRevision(std::string_view bucket, std::string_view name);
+  std::mutex committed_mu_;
+  std::map<std::string, uint64_t, std::less<>> committed_;
+  std::list<std::string> committed_order_;
+  // The last status each bucket's stream info gave (GetBucketStatus, under bucket_cache_mu_).
+  std::map<std::string, BucketStatus, std::less<>> last_status_;
+  std::set<std::string, std::less<>> no_direct_;  // streams without direct gets (GetStored)
   std::mutex records_mu_;
   std::map<std::string, std::shared_ptr<RecordStore>, std::less<>> records_;
   // Declared last: its thread uses the members above and stops first.

@@ -2,7 +2,13 @@
 // - Whole reads of large objects: a pull consumer on the chunk subject (chunk_puller.h).
 // - Everything else: a window of pipelined direct gets by stream sequence on a private inbox.
 //   Chunk locations come from the first chunk's sequence when the object's chunks are
-//   contiguous, else from a headers-only ordered consumer on the chunk subject (no payload).
+//   contiguous, else from a walk of direct gets, next by subject after the last chunk found
+//   (each answer is the chunk itself, kept when it is inside the window). No consumer is
+//   created to locate chunks: creating one needs the stream leader and stalls while a cluster
+//   elects a new one, where any replica answers a direct get (docs/cluster.md).
+// Every direct get is sent again when no answer came within the store's attempt timeout (the
+// server it went to may be gone), and a replica that says "missing" is overruled by the
+// leader (it may lag behind).
 // Nothing is pushed that the reader did not ask for, so a slow reader cannot cause a
 // slow-consumer disconnect; memory is window * chunk size.
 #include <algorithm>
@@ -26,8 +32,8 @@ using SteadyClock = std::chrono::steady_clock;
 // Whole reads of objects with at least this many chunks go through a pull consumer (one
 // request per window / 2 chunks) instead of a direct get per chunk.
 constexpr uint32_t kPullMinChunks = 64;
-// How often a chunk a follower reported missing is asked for again (FollowerBackoff).
-constexpr int kFollowerRetries = 5;
+// A pulled whole read that got nothing for this long goes on with direct gets.
+constexpr auto kPullStall = std::chrono::milliseconds(2000);
 
 // A chunk's bytes, left in the cnats message that carried them: no copy per chunk (copies and
 // their large allocations were a third of a large get's client CPU). Copies share the message.
@@ -84,9 +90,12 @@ class NatsObjectReader : public ObjectReader {
       return Status::OK();
     } else if (whole_ && info_.revision > info_.chunks) {
       NATSS3_RETURN_IF_ERROR(FetchFirstChunk());
-      if (!contiguous_) NATSS3_RETURN_IF_ERROR(StartLocator());
+      if (!contiguous_) {
+        StartWalk();
+        AddLocation(seq0_, static_cast<uint32_t>(arrived_[0].size()));
+      }
     } else {
-      NATSS3_RETURN_IF_ERROR(StartLocator());
+      StartWalk();
     }
     return OpenInbox();
   }
@@ -96,19 +105,19 @@ class NatsObjectReader : public ObjectReader {
   // exactly N sequences before the meta, all N fill that range (the usual case: nothing was
   // written in between). Then chunk i is at first + i, and no locating consumer is needed.
   Status FetchFirstChunk() {
-    NATSS3_ASSIGN_OR_RETURN(MsgPtr msg, FirstChunkMessage());
-    seq0_ = natsMsg_GetSequence(msg.get());
+    NATSS3_ASSIGN_OR_RETURN(StoredMsg first, FirstChunkMessage());
+    seq0_ = first.seq;
     contiguous_ = seq0_ + info_.chunks == info_.revision;
-    arrived_[0] = Chunk(std::move(msg));
+    arrived_[0] = Chunk(std::move(first.msg));
     return Status::OK();
   }
 
   // One-chunk objects: one direct get (next by subject) gives both location and data; no
   // consumer, no inbox.
   Status FetchSingleChunk() {
-    NATSS3_ASSIGN_OR_RETURN(MsgPtr msg, FirstChunkMessage());
-    uint64_t seq = natsMsg_GetSequence(msg.get());
-    Chunk data(std::move(msg));
+    NATSS3_ASSIGN_OR_RETURN(StoredMsg first, FirstChunkMessage());
+    uint64_t seq = first.seq;
+    Chunk data(std::move(first.msg));
     index_.seqs = {seq};
     index_.sizes = {static_cast<uint32_t>(data.size())};
     index_.offsets = {0};
@@ -162,7 +171,8 @@ class NatsObjectReader : public ObjectReader {
         if (auto* c = FromCache(k)) got[k] = *c;
         else want.push_back(k);
       }
-      for (size_t k : want) NATSS3_RETURN_IF_ERROR(Request(k));
+      for (size_t k : want)
+        if (!arrived_.count(k)) NATSS3_RETURN_IF_ERROR(Request(k));
       for (size_t k : want) {
         NATSS3_ASSIGN_OR_RETURN(got[k], Await(k));
         Remember(k, got[k]);
@@ -204,15 +214,24 @@ class NatsObjectReader : public ObjectReader {
     if (puller_->Poll().ok()) return Status::OK();
     return FallBackFromPull();
   }
+  // Also in the middle of a read whose consumer stalled (its server failed): the chunks taken
+  // so far become the start of the index, and the walk goes on after the last of them.
   Status FallBackFromPull() {
     puller_.reset();
-    return contiguous_ ? Status::OK() : StartLocator();
+    if (contiguous_) return Status::OK();
+    StartWalk();
+    if (next_chunk_ > 0 && seqs_.size() == next_chunk_ && sizes_.size() == next_chunk_) {
+      for (size_t i = 0; i < next_chunk_; ++i) AddLocation(seqs_[i], sizes_[i]);
+      next_request_ = next_chunk_;
+      started_ = true;
+    }
+    return Status::OK();
   }
 
   Status NextPulledChunk() {
     auto last_progress = SteadyClock::now();
     for (;;) {
-      auto got = puller_->Next(std::chrono::milliseconds(1000));
+      auto got = puller_->Next(std::chrono::milliseconds(500));
       if (got.ok()) {
         if (contiguous_ && got->seq != seq0_ + next_chunk_)
           return DataLoss("chunk " + std::to_string(next_chunk_) + " of " + info_.meta.name +
@@ -222,7 +241,9 @@ class NatsObjectReader : public ObjectReader {
         return Status::OK();
       }
       Code code = got.status().code();
-      if (!puller_->created() && code != Code::kDeadlineExceeded) {
+      // A consumer that cannot be created, or stalls, is not waited for: direct gets go on.
+      if ((!puller_->created() && code != Code::kDataLoss) ||
+          (code == Code::kDeadlineExceeded && SteadyClock::now() - last_progress > kPullStall)) {
         NATSS3_RETURN_IF_ERROR(FallBackFromPull());
         return NextSequentialChunk();
       }
@@ -255,81 +276,64 @@ class NatsObjectReader : public ObjectReader {
   }
 
   // ---- chunk locations
-  Status StartLocator() {
-    jsOptions jo;
-    jsOptions_Init(&jo);
-    jsSubOptions so;
-    jsSubOptions_Init(&so);
-    so.Stream = stream_.c_str();
-    so.Ordered = true;
-    so.Config.HeadersOnly = true;
-    so.Config.DeliverPolicy = js_DeliverAll;
-    natsSubscription* sub = nullptr;
-    jsErrCode jerr = static_cast<jsErrCode>(0);
-    natsStatus s = js_SubscribeSync(&sub, store_->conn().js(), subject_.c_str(), &jo, &so, &jerr);
-    if (s == NATS_TIMEOUT)  // e.g. right after a stream leader change: try once more
-      s = js_SubscribeSync(&sub, store_->conn().js(), subject_.c_str(), &jo, &so, &jerr);
-    if (s != NATS_OK) return FromNats(s, "locate chunks of " + info_.meta.name, jerr);
-    locator_ = AdoptSub(store_->conn().nc(), sub);
-    natsSubscription_SetPendingLimits(sub, -1, -1);
-    return Status::OK();
-  }
+  // The walk: chunk k + 1 is the first message on the chunk subject after chunk k.
+  void StartWalk() { walking_ = true; }
 
-  // Pulls one location message; waits at most `wait`.
-  Status PullLocation(std::chrono::milliseconds wait) {
-    natsMsg* raw = nullptr;
-    natsStatus s = natsSubscription_NextMsg(&raw, locator_.get(), wait.count());
-    if (s == NATS_TIMEOUT) return DeadlineExceeded("waiting for chunk locations");
-    if (s != NATS_OK) return FromNats(s, "read chunk locations");
-    MsgPtr msg(raw);
-    jsMsgMetaData* md = nullptr;
-    if (natsMsg_GetMetaData(&md, raw) != NATS_OK) return Internal("chunk location without metadata");
-    MetaPtr meta(md);
-    const char* sz = nullptr;
-    uint32_t size = 0;
-    if (natsMsgHeader_Get(raw, "Nats-Msg-Size", &sz) == NATS_OK && sz)
-      size = static_cast<uint32_t>(std::strtoul(sz, nullptr, 10));
+  void AddLocation(uint64_t seq, uint32_t size) {
     index_.offsets.push_back(index_.total);
-    index_.seqs.push_back(md->Sequence.Stream);
+    index_.seqs.push_back(seq);
     index_.sizes.push_back(size);
     index_.total += size;
-    if (md->NumPending == 0 || index_.total >= info_.size) {
+    if (index_.total >= info_.size || (info_.chunks && index_.seqs.size() >= info_.chunks)) {
       index_complete_ = true;
-      locator_.reset();
+      walking_ = false;
       if (index_.total == info_.size)
         store_->CacheChunkIndex(cache_key_, std::make_shared<const ChunkIndex>(index_));
     }
+  }
+
+  // Locates the next chunk with one direct get; its data is kept when the read will want it
+  // soon (inside the window), so a whole read fetches each chunk once.
+  Status LocateNext() {
+    MsgQuery q;
+    q.seq = index_.seqs.empty() ? 0 : index_.seqs.back() + 1;
+    q.next_by_subj = subject_;
+    auto got = GetChunk(q);
+    if (!got.ok()) {
+      if (got.status().code() == Code::kNotFound) {
+        walking_ = false;  // no more chunks: LocateUntil tells what is missing
+        return Status::OK();
+      }
+      return got.status().Annotate("locate chunks of " + info_.meta.name);
+    }
+    size_t k = index_.seqs.size();
+    Chunk data(std::move(got->msg));
+    AddLocation(got->seq, static_cast<uint32_t>(data.size()));
+    if (k >= next_chunk_ && arrived_.size() < static_cast<size_t>(window_) &&
+        index_.offsets[k] < range_end_ && index_.offsets[k] + data.size() > range_start_)
+      arrived_[k] = std::move(data);
     return Status::OK();
   }
 
-  // Pulls locations until done() or the index is complete. kDataLoss when chunks are gone.
+  // Locates chunks until done() or the index is complete. kDataLoss when chunks are gone.
   template <typename Pred>
   Status LocateUntil(Pred done) {
-    auto last_progress = SteadyClock::now();
-    while (!index_complete_ && !done()) {
-      Status s = PullLocation(std::chrono::milliseconds(1000));
-      if (s.ok()) {
-        last_progress = SteadyClock::now();
-        continue;
-      }
-      if (s.code() != Code::kDeadlineExceeded) return s;
-      if (index_.seqs.empty() && !ChunksExist())
+    while (!index_complete_ && !done() && walking_) NATSS3_RETURN_IF_ERROR(LocateNext());
+    if (!done()) {
+      if (index_.seqs.empty())
         return DataLoss("object data of " + info_.meta.name +
                         " is missing (deleted or replaced during the read)");
-      if (SteadyClock::now() - last_progress > options_.idle_timeout)
-        return DeadlineExceeded("timeout locating chunks of " + info_.meta.name);
-    }
-    if (!done())
       return DataLoss("object " + info_.meta.name + " is missing chunks: have " +
                       std::to_string(index_.total) + " of " + std::to_string(info_.size) +
                       " bytes");
+    }
     return Status::OK();
   }
 
   // Positions are only trustworthy when every chunk is located and the sizes add up to the
   // object size: one missing chunk would shift every later offset.
   Status EnsureConsistentIndex() {
-    if (!index_complete_ && !locator_) NATSS3_RETURN_IF_ERROR(StartLocator());
+    if (!index_complete_ && index_.seqs.empty()) StartWalk();
     if (!index_complete_) NATSS3_RETURN_IF_ERROR(LocateUntil([&] { return index_complete_; }));
     if (index_.total != info_.size || (info_.chunks && index_.seqs.size() != info_.chunks))
       return DataLoss("object " + info_.meta.name + " is missing chunks: located " +
@@ -348,34 +352,16 @@ class NatsObjectReader : public ObjectReader {
 
   // The object's first chunk message (direct get, next by subject from the stream's start);
   // kDataLoss when the object has no chunks left.
-  Result<MsgPtr> FirstChunkMessage() {
-    jsDirectGetMsgOptions dg;
-    jsDirectGetMsgOptions_Init(&dg);
-    dg.Sequence = 0;
-    dg.NextBySubject = subject_.c_str();
-    natsMsg* raw = nullptr;
-    natsStatus s = js_DirectGetMsg(&raw, store_->conn().js(), stream_.c_str(), nullptr, &dg);
-    for (int attempt = 0; s == NATS_NOT_FOUND && attempt < kFollowerRetries && Replicated();
-         ++attempt) {
-      std::this_thread::sleep_for(FollowerBackoff(attempt));
-      s = js_DirectGetMsg(&raw, store_->conn().js(), stream_.c_str(), nullptr, &dg);
-    }
-    MsgPtr msg(raw);
-    if (s == NATS_NOT_FOUND)
+  Result<StoredMsg> FirstChunkMessage() {
+    MsgQuery q;
+    q.next_by_subj = subject_;
+    auto got = GetChunk(q);
+    if (!got.ok() && got.status().code() == Code::kNotFound &&
+        got.status().detail() != Detail::kBucketNotFound)
       return DataLoss("object data of " + info_.meta.name +
                       " is missing (deleted or replaced during the read)");
-    if (s != NATS_OK) return FromNats(s, "read " + info_.meta.name);
-    return msg;
-  }
-
-  // Replicated buckets: a direct get answered by a follower that has not caught up reports a
-  // chunk of a committed object as missing. Such a chunk is asked for again, a few times.
-  bool Replicated() {
-    if (!replicated_) replicated_ = store_->Replicated(info_.bucket);
-    return *replicated_;
-  }
-  static std::chrono::milliseconds FollowerBackoff(int attempt) {
-    return std::chrono::milliseconds(10 << attempt);  // 10, 20, 40, 80, 160 ms
+    if (!got.ok()) return got.status().Annotate("read " + info_.meta.name);
+    return got;
   }
 
   size_t ChunkAt(uint64_t offset) const {
@@ -385,6 +371,23 @@ class NatsObjectReader : public ObjectReader {
 
   // ---- data fetches
   Status Request(size_t k) {
+    if (store_->NoDirect(info_.bucket)) {
+      // No direct gets on this stream: one leader get per chunk (no pipelining).
+      MsgQuery q;
+      q.seq = SeqOf(k);
+      auto got = GetChunk(q, /*leader=*/true);
+      if (!got.ok()) {
+        if (got.status().code() == Code::kNotFound)
+          return DataLoss("chunk of " + info_.meta.name +
+                          " is missing (object deleted or replaced during the read)");
+        return got.status();
+      }
+      if (got->subject != subject_)
+        return DataLoss("chunk of " + info_.meta.name +
+                        " is missing (object deleted or replaced during the read)");
+      arrived_[k] = Chunk(std::move(got->msg));
+      return Status::OK();
+    }
     NATSS3_RETURN_IF_ERROR(OpenInbox());
     std::string subj = store_->conn().api_prefix() + ".DIRECT.GET." + stream_;
     std::string reply = inbox_ + "." + std::to_string(k);
@@ -392,8 +395,57 @@ class NatsObjectReader : public ObjectReader {
     std::string body = "{\"seq\":" + std::to_string(seq) + "}";
     natsStatus s = natsConnection_PublishRequest(store_->conn().nc(), subj.c_str(), reply.c_str(),
                                                  body.data(), static_cast<int>(body.size()));
-    if (s != NATS_OK) return FromNats(s, "request chunk");
+    // A publish that fails (no connection for a moment) is sent again like a lost one.
+    if (s != NATS_OK && s != NATS_CONNECTION_DISCONNECTED && s != NATS_TIMEOUT)
+      return FromNats(s, "request chunk");
+    pending_[k] = SteadyClock::now();
     return Status::OK();
+  }
+
+  uint64_t SeqOf(size_t k) const { return contiguous_ ? seq0_ + k : index_.seqs[k]; }
+
+  // Fetches the chunks whose direct get had no answer within the attempt timeout (the server
+  // it went to may be gone, or the stream has no direct gets) with GetStored, which tries
+  // another replica and the leader.
+  Status ResendOverdue() {
+    auto overdue = SteadyClock::now() - store_->AttemptTimeout();
+    std::vector<size_t> again;
+    for (auto& [k, sent] : pending_)
+      if (sent < overdue) again.push_back(k);
+    for (size_t k : again) {
+      pending_.erase(k);
+      MsgQuery q;
+      q.seq = SeqOf(k);
+      auto got = GetChunk(q);
+      if (!got.ok()) {
+        if (got.status().code() == Code::kNotFound)
+          return DataLoss("chunk of " + info_.meta.name +
+                          " is missing (object deleted or replaced during the read)");
+        return got.status();
+      }
+      if (got->subject != subject_)
+        return DataLoss("chunk of " + info_.meta.name +
+                        " is missing (object deleted or replaced during the read)");
+      arrived_[k] = Chunk(std::move(got->msg));
+    }
+    return Status::OK();
+  }
+
+  // The leader's copy of chunk k, for a chunk a replica said is missing (kDataLoss if gone).
+  Result<Chunk> FromLeader(size_t k) {
+    MsgQuery q;
+    q.seq = SeqOf(k);
+    auto got = GetChunk(q, /*leader=*/true);
+    if (!got.ok()) {
+      if (got.status().code() == Code::kNotFound)
+        return DataLoss("chunk of " + info_.meta.name +
+                        " is missing (object deleted or replaced during the read)");
+      return got.status();
+    }
+    if (got->subject != subject_)
+      return DataLoss("chunk of " + info_.meta.name +
+                      " is missing (object deleted or replaced during the read)");
+    return Chunk(std::move(got->msg));
   }
 
   Result<Chunk> Await(size_t k) {
@@ -403,25 +455,46 @@ class NatsObjectReader : public ObjectReader {
       return d;
     }
     auto deadline = SteadyClock::now() + options_.idle_timeout;
+    const auto attempt = store_->AttemptTimeout();
     for (;;) {
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now());
       if (left.count() <= 0)
         return DeadlineExceeded("timeout reading " + info_.meta.name + " from NATS");
       natsMsg* raw = nullptr;
-      natsStatus s = natsSubscription_NextMsg(&raw, replies_.get(), std::min<int64_t>(left.count(), 1000));
-      if (s == NATS_TIMEOUT) continue;
+      natsStatus s = natsSubscription_NextMsg(
+          &raw, replies_.get(),
+          std::max<int64_t>(1, std::min<int64_t>(left.count(), attempt.count() / 2)));
+      if (s == NATS_TIMEOUT) {
+        NATSS3_RETURN_IF_ERROR(ResendOverdue());
+        if (auto it = arrived_.find(k); it != arrived_.end()) {
+          Chunk d = std::move(it->second);
+          arrived_.erase(it);
+          return d;
+        }
+        continue;
+      }
       if (s != NATS_OK) return FromNats(s, "read chunk");
       MsgPtr msg(raw);
       const char* subj = natsMsg_GetSubject(raw);
       const char* dot = std::strrchr(subj, '.');
       size_t got = dot ? std::strtoull(dot + 1, nullptr, 10) : SIZE_MAX;
+      auto pend = pending_.find(got);
+      if (pend == pending_.end()) continue;  // the late answer to a request sent again
+      pending_.erase(pend);
       const char* seq = nullptr;
       const char* chunk_subject = nullptr;
       bool has_seq = natsMsgHeader_Get(raw, "Nats-Sequence", &seq) == NATS_OK && seq;
-      if (!has_seq && got != SIZE_MAX && Replicated() &&
-          retried_[got] < static_cast<size_t>(kFollowerRetries)) {
-        std::this_thread::sleep_for(FollowerBackoff(static_cast<int>(retried_[got]++)));
-        NATSS3_RETURN_IF_ERROR(Request(got));  // a follower may not have it yet
+      if (!has_seq && !natsMsg_IsNoResponders(raw) && Replicated()) {
+        // A replica that lags says "missing": the leader has it (or it is really gone).
+        NATSS3_ASSIGN_OR_RETURN(Chunk c, FromLeader(got));
+        if (got == k) return c;
+        arrived_[got] = std::move(c);
+        continue;
+      }
+      if (natsMsg_IsNoResponders(raw)) {
+        NATSS3_ASSIGN_OR_RETURN(Chunk c, FromLeader(got));  // no direct get: the leader
+        if (got == k) return c;
+        arrived_[got] = std::move(c);
         continue;
       }
       if (!has_seq || natsMsgHeader_Get(raw, "Nats-Subject", &chunk_subject) != NATS_OK ||
@@ -433,6 +506,37 @@ class NatsObjectReader : public ObjectReader {
       if (got == k) return data;
       arrived_[got] = std::move(data);
     }
+  }
+
+  bool Replicated() {
+    if (!replicated_) replicated_ = store_->Replicated(info_.bucket);
+    return *replicated_;
+  }
+
+  // GetStored for a chunk; in replicated buckets "not found" is asked again of the leader a
+  // few times while the object's meta is unchanged: around a leader change a server still
+  // catching up can answer for a moment as if chunks of a committed object were gone.
+  Result<StoredMsg> GetChunk(const MsgQuery& q, bool leader = false) {
+    auto got = store_->GetStored(info_.bucket, q, leader);
+    auto pause = std::chrono::milliseconds(100);
+    for (int attempt = 0; attempt < 4; ++attempt) {
+      if (got.ok() || got.status().code() != Code::kNotFound ||
+          got.status().detail() == Detail::kBucketNotFound || !Replicated() || !StillCurrent())
+        return got;
+      std::this_thread::sleep_for(pause);
+      pause *= 2;
+      got = store_->GetStored(info_.bucket, q, /*leader=*/true);
+    }
+    return got;
+  }
+
+  // Whether the version read may still be the object's current one: false only when the
+  // leader's meta names another version (or none).
+  bool StillCurrent() {
+    if (info_.revision == 0) return true;  // a staged blob: nothing replaces it
+    auto cur = store_->LatestInfo(info_.bucket, info_.meta.name);
+    if (!cur.ok()) return cur.status().code() != Code::kNotFound;
+    return !cur->deleted && cur->nuid == info_.nuid;
   }
 
   // Whole read of a contiguous object: chunk i is at seq0_ + i.
@@ -459,13 +563,13 @@ class NatsObjectReader : public ObjectReader {
     }
     if (contiguous_) return NextContiguousChunk();
     if (!started_) {
-      if (!whole_) NATSS3_RETURN_IF_ERROR(EnsureConsistentIndex());
+      // Ranged reads locate up to the range's end only (the walk carries the chunks' data).
+      if (!whole_) NATSS3_RETURN_IF_ERROR(EnsureIndexCovers(range_end_));
       NATSS3_RETURN_IF_ERROR(EnsureIndexCovers(pos_ + 1));
       next_chunk_ = next_request_ = ChunkAt(pos_);
       started_ = true;
     }
     NATSS3_RETURN_IF_ERROR(LocateUntil([&] { return index_.seqs.size() > next_chunk_; }));
-    DrainPendingLocations();
     // Keep the window full with located chunks that overlap the range.
     while (next_request_ < index_.seqs.size() &&
            next_request_ < next_chunk_ + static_cast<size_t>(window_) &&
@@ -488,16 +592,6 @@ class NatsObjectReader : public ObjectReader {
   // loop, and pulls every chunk across cores once more).
   void HashChunk(const Chunk& c) {
     if (whole_ && options_.verify_digest) sha_.Update(c.view());
-  }
-
-  // Absorbs locations that already arrived, without waiting.
-  void DrainPendingLocations() {
-    while (!index_complete_ && locator_) {
-      int msgs = 0, bytes = 0;
-      if (natsSubscription_GetPending(locator_.get(), &msgs, &bytes) != NATS_OK || msgs <= 0)
-        return;
-      if (!PullLocation(std::chrono::milliseconds(1000)).ok()) return;
-    }
   }
 
   Status FinishWhole() {
@@ -538,7 +632,7 @@ class NatsObjectReader : public ObjectReader {
   ObjectInfo info_;
   ReadOptions options_;
   std::string stream_, subject_, cache_key_, inbox_;
-  SubPtr locator_, replies_;
+  SubPtr replies_;
   std::unique_ptr<ChunkPuller> puller_;  // large whole reads, from chunk handoff_ on
   bool pull_pending_ = false;            // BeginPull() at the first Read()
   size_t handoff_ = 0;
@@ -555,7 +649,8 @@ class NatsObjectReader : public ObjectReader {
   Chunk cur_;
   size_t cur_off_ = 0;
   std::map<size_t, Chunk> arrived_;
-  std::map<size_t, size_t> retried_;      // chunk -> times asked again (replicated buckets)
+  std::map<size_t, SteadyClock::time_point> pending_;  // chunk -> when its get was sent
+  bool walking_ = false;  // chunk locations come from the walk (LocateNext)
   std::optional<bool> replicated_;
   std::deque<std::pair<size_t, Chunk>> recent_;
   Hasher sha_;

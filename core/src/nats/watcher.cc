@@ -1,5 +1,5 @@
-// Watch (docs/object-store-format.md §5.6): ordered push consumer on $O.<b>.M.>, end-of-initial marker after the
-// first message with NumPending == 0 (or at once for an empty bucket).
+// Watch (docs/object-store-format.md §5.6): ordered push consumer on $O.<b>.M.>, end-of-initial
+// marker after the first message with NumPending == 0 (or at once for an empty bucket).
 //
 // nats-server 2.9.x moves every consumer whose filter matches a purged subject forward to the
 // purged subject's first remaining message. Every meta publish is a rollup (a purge of the
@@ -13,6 +13,12 @@
 // the newest message itself; no later message then reveals the gap. So while no message
 // arrives, the same direct get probes for missed messages: kProbeAfterActivity after the last
 // event (renames come right after other activity), then every kIdleProbe.
+//
+// Clusters: the ordered consumer lives on one server (the stream leader's when created). When
+// that server fails, the library recreates the consumer only after missed heartbeats; until
+// then probes keep finding messages the consumer did not deliver. After kStalledProbes such
+// finds in a row the watch reports itself broken (kUnavailable), so its owner (ListingIndex)
+// starts a fresh one at once instead of trailing behind one message per probe.
 #include <atomic>
 
 #include "nats/errors.h"
@@ -24,6 +30,7 @@ namespace {
 
 constexpr auto kProbeAfterActivity = std::chrono::milliseconds(250);
 constexpr auto kIdleProbe = std::chrono::milliseconds(1000);
+constexpr int kStalledProbes = 3;
 
 class NatsWatcher : public Watcher {
  public:
@@ -96,7 +103,10 @@ class NatsWatcher : public Watcher {
         if (s == NATS_TIMEOUT) {
           if (initial_done_ && Clock::now() >= next_probe_) {
             next_probe_ = Clock::now() + kIdleProbe;
+            if (probe_finds_ >= kStalledProbes)
+              return Unavailable("watch of bucket " + bucket_ + " stalled (consumer lost?)");
             if (MsgPtr skipped = NextMetaAfter(last_)) {
+              ++probe_finds_;
               next_probe_ = Clock::now() + kProbeAfterActivity;
               last_ = natsMsg_GetSequence(skipped.get());
               auto info = InfoFromMsg(skipped.get(), bucket_, last_, natsMsg_GetTime(skipped.get()));
@@ -109,6 +119,7 @@ class NatsWatcher : public Watcher {
         }
         if (s != NATS_OK) return FromNats(s, "watch bucket " + bucket_);
         msg.reset(raw);
+        probe_finds_ = 0;
         next_probe_ = Clock::now() + kProbeAfterActivity;
       }
       jsMsgMetaData* md = nullptr;
@@ -174,6 +185,7 @@ class NatsWatcher : public Watcher {
   uint64_t last_ = 0;  // highest stream sequence delivered (or known at start)
   bool marker_pending_ = false;
   bool initial_done_ = false;
+  int probe_finds_ = 0;  // probes in a row that found a message the consumer had not delivered
   std::chrono::steady_clock::time_point next_probe_ = std::chrono::steady_clock::now();
   std::atomic<bool> stopped_{false};
 };

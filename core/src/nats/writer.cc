@@ -3,7 +3,9 @@
 // purge their own chunks; until then the lease keeper protects them (docs/reclamation.md).
 #include <algorithm>
 #include <condition_variable>
+#include <map>
 #include <mutex>
+#include <vector>
 
 #include "hashing.h"
 #include "nats/ack_router.h"
@@ -15,11 +17,19 @@
 namespace natss3::natsw {
 namespace {
 
-// Publishes chunks of one chunk subject. Memory: one chunk buffer + the window in flight.
+// Publishes chunks of one chunk subject. Memory: one chunk buffer + the window in flight (a
+// copy of each chunk is kept until it is acknowledged).
+//
+// Failover: a chunk without an acknowledgement after the attempt timeout, or one no stream
+// leader took, is published again with the same Nats-Msg-Id (<nuid>.chunk.<index>), so a copy that
+// was stored after all is not stored twice. A chunk sent again can land after later chunks
+// (if its first copy was lost while theirs were not); then the chunks are out of order, which
+// Finish() detects from the acknowledged sequences: the upload fails (kUnavailable, the client
+// retries it) rather than store a garbled object.
 class ChunkPublisher {
  public:
   ChunkPublisher(NatsObjectStore* store, std::string bucket, uint32_t chunk_size, int window,
-                 std::string nuid = NewNuid())
+                 std::string nuid = NewNuid(), bool md5 = true)
       : store_(store),
         bucket_(std::move(bucket)),
         nuid_(std::move(nuid)),
@@ -29,6 +39,7 @@ class ChunkPublisher {
         state_(std::make_shared<AckState>()),
         md5_(Hasher::Algo::kMd5),
         sha_(Hasher::Algo::kSha256),
+        md5_enabled_(md5),
         started_(std::chrono::steady_clock::now()) {
     buffer_.reserve(chunk_size_);
     store_->lease().Begin(bucket_, nuid_);
@@ -49,7 +60,7 @@ class ChunkPublisher {
 
   Status Write(std::string_view data) {
     if (!failed_.ok()) return failed_;
-    md5_.Update(data);
+    if (md5_enabled_) md5_.Update(data);
     sha_.Update(data);
     size_ += data.size();
     while (!data.empty()) {
@@ -105,10 +116,76 @@ class ChunkPublisher {
     return s;
   }
 
+  using SteadyClock = std::chrono::steady_clock;
+  struct InFlight {
+    uint32_t index = 0;
+    std::string data;
+    SteadyClock::time_point due;  // sent again at this time unless acknowledged
+  };
+
   Status Publish(std::string_view chunk) {
     NATSS3_RETURN_IF_ERROR(WaitInflightBelow(window_));
-    NATSS3_RETURN_IF_ERROR(store_->acks().Publish(subject_, chunk, state_));
+    if (inflight_.empty()) last_progress_ = SteadyClock::now();  // the wait for acks starts
+    InFlight f{chunks_, std::string(chunk), SteadyClock::now() + store_->AttemptTimeout()};
+    uint64_t token = 0;
+    NATSS3_RETURN_IF_ERROR(
+        store_->acks().Publish(subject_, f.data, state_, MsgId(f.index), &token));
+    inflight_.emplace(token, std::move(f));
+    seqs_.push_back(0);
     ++chunks_;
+    return Status::OK();
+  }
+
+  // Not "<nuid>.<n>": meta records use that form (meta_writes.cc).
+  std::string MsgId(uint32_t index) const { return nuid_ + ".chunk." + std::to_string(index); }
+
+  // Takes the acknowledgements and the publishes to send again. Called without state_->mu.
+  void Collect() {
+    std::vector<std::pair<uint64_t, uint64_t>> stored;
+    std::vector<uint64_t> lost;
+    {
+      std::lock_guard<std::mutex> lock(state_->mu);
+      stored.swap(state_->stored);
+      lost.swap(state_->lost);
+    }
+    auto now = SteadyClock::now();
+    for (auto [token, seq] : stored) {
+      auto it = inflight_.find(token);
+      if (it == inflight_.end()) continue;
+      seqs_[it->second.index] = seq;
+      inflight_.erase(it);
+      last_progress_ = now;
+    }
+    for (uint64_t token : lost) {
+      auto it = inflight_.find(token);
+      if (it == inflight_.end()) continue;
+      // No leader right now: a pause before the next try (an election takes a moment).
+      it->second.due = std::min(it->second.due, now + std::chrono::milliseconds(200));
+    }
+  }
+
+  // Publishes again, in chunk order, what is due.
+  Status ResendDue() {
+    auto now = SteadyClock::now();
+    std::vector<std::pair<uint64_t, uint32_t>> due;  // token, index
+    for (auto& [token, f] : inflight_)
+      if (f.due <= now) due.emplace_back(token, f.index);
+    std::sort(due.begin(), due.end(),
+              [](const auto& a, const auto& b) { return a.second < b.second; });
+    if (!due.empty()) resent_ = true;
+    for (auto [token, index] : due) {
+      (void)index;
+      auto node = inflight_.extract(token);
+      store_->acks().Drop(state_, token);
+      InFlight& f = node.mapped();
+      f.due = now + store_->AttemptTimeout();
+      uint64_t fresh = 0;
+      Status s = store_->acks().Publish(subject_, f.data, state_, MsgId(f.index), &fresh);
+      if (!s.ok() && s.code() != Code::kUnavailable) return s;
+      if (!s.ok()) fresh = ++local_tokens_ | (uint64_t{1} << 63);  // not sent: due again later
+      node.key() = fresh;
+      inflight_.insert(std::move(node));
+    }
     return Status::OK();
   }
 
@@ -126,21 +203,40 @@ class ChunkPublisher {
     }
   }
 
-  // Waits until fewer than `limit` publishes are in flight. Times out only when no ack at all
-  // arrives for a whole request timeout (the server stopped answering).
+  // Waits until fewer than `limit` publishes are in flight, sending again those that go
+  // unanswered. Fails when nothing at all was acknowledged for the request budget (no server
+  // takes the chunks).
   Status WaitInflightBelow(int limit) {
-    std::unique_lock<std::mutex> lock(state_->mu);
-    auto idle = std::chrono::milliseconds(std::max<int64_t>(store_->conn().timeout_ms(), 2000));
-    while (state_->inflight >= limit && state_->first_error.ok()) {
-      uint64_t acked = state_->acked;
-      if (!state_->cv.wait_for(lock, idle, [&] {
-            return state_->inflight < limit || !state_->first_error.ok() ||
-                   state_->acked != acked;
-          })) {
-        return DeadlineExceeded("no acknowledgement from JetStream for chunk publishes");
+    for (;;) {
+      Collect();
+      {
+        std::lock_guard<std::mutex> lock(state_->mu);
+        if (!state_->first_error.ok()) return state_->first_error;
       }
+      if (static_cast<int>(inflight_.size()) < limit) break;
+      if (SteadyClock::now() - last_progress_ > store_->RequestBudget())
+        return Unavailable("no acknowledgement from JetStream for chunk publishes");
+      NATSS3_RETURN_IF_ERROR(ResendDue());
+      std::unique_lock<std::mutex> lock(state_->mu);
+      state_->cv.wait_for(lock, std::chrono::milliseconds(100), [&] {
+        return !state_->stored.empty() || !state_->lost.empty() || !state_->first_error.ok();
+      });
     }
-    return state_->first_error;
+    if (limit <= 1 && resent_) {
+      // Everything is stored: in chunk order, unless a chunk sent again overtook another;
+      // once, unless a new stream leader did not know the first copy's message ID.
+      for (size_t i = 1; i < seqs_.size(); ++i)
+        if (seqs_[i] <= seqs_[i - 1])
+          return Unavailable("chunks of " + nuid_ +
+                             " were stored out of order after a publish was repeated");
+      auto count = store_->ChunkCount(bucket_, nuid_);
+      if (!count.ok()) return count.status();
+      if (*count != chunks_)
+        return Unavailable("chunks of " + nuid_ + " were stored " + std::to_string(*count) +
+                           " times for " + std::to_string(chunks_) +
+                           " after a publish was repeated");
+    }
+    return Status::OK();
   }
 
   NatsObjectStore* store_;
@@ -150,8 +246,14 @@ class ChunkPublisher {
   std::shared_ptr<AckState> state_;
   std::string buffer_;
   Hasher md5_, sha_;
+  bool md5_enabled_ = true;
   uint64_t size_ = 0;
   uint32_t chunks_ = 0;
+  std::map<uint64_t, InFlight> inflight_;  // by publish token
+  std::vector<uint64_t> seqs_;             // stream sequence of each chunk once acknowledged
+  SteadyClock::time_point last_progress_{};
+  uint64_t local_tokens_ = 0;
+  bool resent_ = false;  // a chunk was published again (Finish checks the stored ones)
   Status failed_;
   bool discarded_ = false;
   std::chrono::steady_clock::time_point started_;
@@ -167,7 +269,7 @@ class NatsObjectWriter : public ObjectWriter {
         options_(options),
         previous_(std::move(previous)),
         pub_(store, std::move(bucket), options.chunk_size ? options.chunk_size : meta_.max_chunk_size,
-             options.window, options.nuid.empty() ? NewNuid() : options.nuid) {}
+             options.window, options.nuid.empty() ? NewNuid() : options.nuid, options.md5) {}
   ~NatsObjectWriter() override {
     if (!done_) Abort();
   }
@@ -202,7 +304,11 @@ class NatsObjectWriter : public ObjectWriter {
     ObjectInfo info;
     info.meta = meta_;
     info.meta.link.reset();
-    info.meta.headers[kMd5Header] = {HexEncode(pub_.Md5())};
+    if (options_.md5) {
+      info.meta.headers[kMd5Header] = {HexEncode(pub_.Md5())};
+    } else {
+      info.meta.headers.erase(kMd5Header);
+    }
     info.meta.max_chunk_size = pub_.chunk_size();
     info.bucket = bucket_;
     info.nuid = pub_.nuid();

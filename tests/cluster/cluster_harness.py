@@ -1,0 +1,484 @@
+#!/usr/bin/env python3
+"""Cluster suite: natss3d, natss3ctl (and readers of both) on a 3-node NATS JetStream cluster
+with an R3 bucket, while nodes are killed (SIGKILL) and restarted one after the other and one
+is paused (SIGSTOP) for a few seconds.
+
+Clients are boto3 with the SDK's standard retry mode (3 attempts). Every acknowledged PUT is
+read back and verified at once (through the other gateway half of the time), and again after
+the faults, one by one, where no GET may stall longer than MAX_STALL seconds.
+
+Usage: cluster_harness.py --bin-dir BUILD [--duration-scale F] SCENARIO
+Scenarios: failover (kills and pause under load, then the read-back), gateways (two gateways
+and natss3ctl on the same bucket, listing convergence after a failover).
+Exit status 0 on success; prints the figures (requests, failures, p99, max, time to steady).
+"""
+import argparse
+import hashlib
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+
+import boto3
+from botocore import UNSIGNED
+from botocore.config import Config
+
+MAX_STALL = 2.0  # seconds a read-back GET may take at most
+BUCKET = "clus"
+
+
+def log(*args):
+    print(time.strftime("%H:%M:%S"), *args, flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, timeout=20):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
+def die_with_parent():
+    import ctypes
+    libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    os.setsid()
+
+
+class Failure(Exception):
+    pass
+
+
+def check(cond, message):
+    if not cond:
+        raise Failure(message)
+
+
+def pct(values, p):
+    if not values:
+        return 0.0
+    s = sorted(values)
+    return s[min(len(s) - 1, int(round(p / 100.0 * (len(s) - 1))))]
+
+
+class Node:
+    def __init__(self, work, index, cluster_ports):
+        self.index = index
+        self.name = "n%d" % index
+        self.port = free_port()
+        self.http = free_port()
+        self.cport = cluster_ports[index]
+        self.routes = ",".join("nats://127.0.0.1:%d" % p for i, p in enumerate(cluster_ports)
+                               if i != index)
+        self.store = os.path.join(work, "store-" + self.name)
+        self.log = os.path.join(work, self.name + ".log")
+        self.proc = None
+
+    def start(self):
+        argv = ["nats-server", "-js", "-a", "127.0.0.1", "-p", str(self.port), "-m",
+                str(self.http), "-n", self.name, "-sd", self.store, "--cluster_name", "natss3",
+                "--cluster", "nats://127.0.0.1:%d" % self.cport, "--routes", self.routes]
+        self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL,
+                                     stderr=open(self.log, "ab"), preexec_fn=die_with_parent)
+        check(wait_port(self.port), "nats-server %s did not start" % self.name)
+
+    def kill(self):
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGCONT)
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+    def healthy(self, timeout=60):
+        """Waits until the server says JetStream is current (/healthz 200: its streams caught
+        up with the others). A rolling restart waits for this before the next server; without
+        it, nats-server 2.9 can lose acknowledged messages when the next one dies."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            try:
+                url = "http://127.0.0.1:%d/healthz" % self.http
+                with urllib.request.urlopen(url, timeout=1) as r:
+                    if r.status == 200:
+                        return True
+            except Exception:
+                pass
+            time.sleep(0.1)
+        return False
+
+    def jsz(self):
+        url = "http://127.0.0.1:%d/jsz?accounts=true&streams=true" % self.http
+        with urllib.request.urlopen(url, timeout=1) as r:
+            return json.load(r)
+
+
+class Cluster:
+    def __init__(self, bin_dir, work):
+        self.bin_dir = bin_dir
+        self.work = work
+        cports = [free_port() for _ in range(3)]
+        self.nodes = [Node(work, i, cports) for i in range(3)]
+        for n in self.nodes:
+            n.start()
+        self.urls = ",".join("nats://127.0.0.1:%d" % n.port for n in self.nodes)
+        self.gateways = []
+
+    def close(self):
+        for g in self.gateways:
+            g.stop()
+        for n in self.nodes:
+            n.stop()
+
+    def ctl(self, *args, check_rc=True, timeout=60):
+        env = dict(os.environ, NATS_URL=self.urls, HOME=self.work)
+        r = subprocess.run([os.path.join(self.bin_dir, "cli", "natss3ctl")] + list(args),
+                           capture_output=True, env=env, timeout=timeout)
+        if check_rc and r.returncode != 0:
+            raise Failure("natss3ctl %s: exit %d: %s" % (" ".join(args), r.returncode,
+                                                          r.stderr.decode(errors="replace")))
+        return r
+
+    def add_bucket(self, bucket):
+        # JetStream needs a meta leader first: retry until the cluster formed.
+        deadline = time.time() + 30
+        while True:
+            r = self.ctl("add", bucket, "--replicas", "3", check_rc=False)
+            if r.returncode == 0:
+                return
+            check(time.time() < deadline, "cannot add an R3 bucket: %s" % r.stderr.decode())
+            time.sleep(0.5)
+
+    def leader(self, bucket):
+        """Name of the node leading the bucket's stream (None when unknown)."""
+        for n in self.nodes:
+            if n.proc.poll() is not None:
+                continue
+            try:
+                for acc in n.jsz().get("account_details", []):
+                    for st in acc.get("stream_detail", []):
+                        if st.get("name") == "OBJ_" + bucket:
+                            return st.get("cluster", {}).get("leader")
+            except Exception:
+                continue
+        return None
+
+
+class Gateway:
+    def __init__(self, cluster, name):
+        self.port = free_port()
+        self.log = os.path.join(cluster.work, name + ".log")
+        argv = [os.path.join(cluster.bin_dir, "s3d", "natss3d"), "--listen",
+                "127.0.0.1:%d" % self.port, "--nats-servers", cluster.urls, "--anonymous",
+                "--data-dir", os.path.join(cluster.work, name), "--access-log", "false"]
+        self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=open(self.log, "ab"),
+                                     preexec_fn=die_with_parent)
+        check(wait_port(self.port), "natss3d %s did not start" % name)
+
+    def client(self):
+        # The SDK's standard retry mode (3 attempts, 503 and throttling retried), 10 s timeout.
+        return boto3.client(
+            "s3", endpoint_url="http://127.0.0.1:%d" % self.port, region_name="us-east-1",
+            config=Config(signature_version=UNSIGNED, read_timeout=10, connect_timeout=5,
+                          retries={"mode": "standard"}))
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+class Load:
+    """Worker threads doing PUT 200 KB + GET-and-verify; a few keys are overwritten so that a
+    GET right after a PUT would notice an older version."""
+
+    def __init__(self, cluster, clients, workers=4, size=200 * 1024):
+        self.cluster = cluster
+        self.clients = clients
+        self.size = size
+        self.stop = threading.Event()
+        self.lock = threading.Lock()
+        self.ops = []  # (start, duration, kind, ok, detail)
+        self.acked = {}  # key -> sha256 of the acknowledged body
+        self.threads = [threading.Thread(target=self.worker, args=(w,)) for w in range(workers)]
+        self.ctl_thread = threading.Thread(target=self.ctl_reader)
+
+    def record(self, start, kind, ok, detail=""):
+        with self.lock:
+            self.ops.append((start, time.time() - start, kind, ok, detail))
+
+    def worker(self, w):
+        rnd = random.Random(w)
+        n = 0
+        while not self.stop.is_set():
+            n += 1
+            # Every fifth put overwrites one of this worker's earlier keys.
+            key = "w%d/o%d" % (w, rnd.randrange(max(1, n // 5)) if n % 5 == 0 else n)
+            body = rnd.randbytes(self.size)
+            digest = hashlib.sha256(body).hexdigest()
+            put_c = self.clients[n % len(self.clients)]
+            get_c = self.clients[(n // 2) % len(self.clients)]
+            t = time.time()
+            try:
+                put_c.put_object(Bucket=BUCKET, Key=key, Body=body)
+            except Exception as e:
+                self.record(t, "put", False, "%s: %s" % (key, e))
+                continue
+            self.record(t, "put", True)
+            with self.lock:
+                self.acked[key] = digest
+            t = time.time()
+            try:
+                got = get_c.get_object(Bucket=BUCKET, Key=key)["Body"].read()
+                ok = hashlib.sha256(got).hexdigest() == digest
+                self.record(t, "get", ok, "" if ok else "%s: wrong content" % key)
+            except Exception as e:
+                self.record(t, "get", False, "%s: %s" % (key, e))
+
+    def ctl_reader(self):
+        out = os.path.join(self.cluster.work, "ctl.out")
+        rnd = random.Random(99)
+        while not self.stop.is_set():
+            with self.lock:
+                items = list(self.acked.items())
+            if not items:
+                time.sleep(0.2)
+                continue
+            key, digest = items[rnd.randrange(len(items))]
+            t = time.time()
+            r = self.cluster.ctl("get", BUCKET, key, "-O", out, "-f", "--no-progress",
+                                 check_rc=False)
+            if r.returncode != 0:
+                self.record(t, "ctl", False, "%s: %s" % (key, r.stderr.decode(errors="replace")))
+                continue
+            with open(out, "rb") as f:
+                got = hashlib.sha256(f.read()).hexdigest()
+            with self.lock:
+                # An overwrite may have been acknowledged since: accept the current digest too.
+                ok = got == digest or got == self.acked.get(key)
+            self.record(t, "ctl", ok, "" if ok else "%s: wrong content" % key)
+            time.sleep(0.2)
+
+    def start(self):
+        for t in self.threads:
+            t.start()
+        self.ctl_thread.start()
+
+    def finish(self):
+        self.stop.set()
+        for t in self.threads + [self.ctl_thread]:
+            t.join(120)
+
+
+def figures(ops, events, label):
+    lat = [d for (_, d, _, _, _) in ops]
+    failed = [o for o in ops if not o[3]]
+    steady = []
+    for i, (t_ev, what) in enumerate(events):
+        t_next = events[i + 1][0] if i + 1 < len(events) else float("inf")
+        slow = [s + d for (s, d, _, _, _) in ops if t_ev <= s + d < t_next and d > 0.5]
+        steady.append((what, (max(slow) - t_ev) if slow else 0.0))
+    log("%s: %d requests, %d failed, p50 %.3fs p99 %.3fs max %.3fs" %
+        (label, len(ops), len(failed), pct(lat, 50), pct(lat, 99), max(lat) if lat else 0))
+    for what, s in steady:
+        log("  %s: steady after %.2fs (last request slower than 0.5s ended then)" % (what, s))
+    t0 = events[0][0] if events else 0
+    for (st, d, kind, ok, detail) in sorted(ops, key=lambda o: -o[1])[:8]:
+        log("  slowest: %s %.2fs at +%.2fs%s" % (kind, d, st - t0, "" if ok else " FAILED"))
+    for o in failed[:20]:
+        log("  FAILED %s after %.2fs: %s" % (o[2], o[1], o[4][:300]))
+    return failed
+
+
+def read_back(clients, acked):
+    """Reads every acknowledged object one by one; returns the failures and the latencies."""
+    failures, lat = [], []
+    for i, (key, digest) in enumerate(sorted(acked.items())):
+        c = clients[i % len(clients)]
+        t = time.time()
+        try:
+            got = hashlib.sha256(c.get_object(Bucket=BUCKET, Key=key)["Body"].read()).hexdigest()
+            if got != digest:
+                failures.append("%s: content is not the acknowledged version" % key)
+        except Exception as e:
+            failures.append("%s: %s" % (key, e))
+        lat.append(time.time() - t)
+    return failures, lat
+
+
+def scenario_failover(cluster, scale):
+    cluster.add_bucket(BUCKET)
+    g1, g2 = Gateway(cluster, "gw1"), Gateway(cluster, "gw2")
+    cluster.gateways += [g1, g2]
+    clients = [g1.client(), g2.client()]
+    load = Load(cluster, clients)
+    events = []
+    load.start()
+    time.sleep(3 * scale)
+    killed = set()
+    for want in ("follower", "leader", "any"):
+        # Each node once: a follower first, then the stream's leader, then the last one.
+        leader = cluster.leader(BUCKET)
+        left = [n for n in cluster.nodes if n.name not in killed]
+        pick = [n for n in left if (n.name == leader) == (want == "leader")] or left
+        node = pick[0] if want != "any" else left[0]
+        killed.add(node.name)
+        role = "leader" if leader == node.name else "follower"
+        events.append((time.time(), "kill -9 %s (%s)" % (node.name, role)))
+        log(events[-1][1])
+        node.kill()
+        time.sleep(4 * scale)
+        events.append((time.time(), "restart %s" % node.name))
+        log(events[-1][1])
+        node.start()
+        t = time.time()
+        check(node.healthy(), "%s did not catch up within 60s" % node.name)
+        log("%s caught up after %.1fs" % (node.name, time.time() - t))
+        time.sleep(3 * scale)
+    node = cluster.nodes[1]
+    events.append((time.time(), "SIGSTOP %s (%s) for 4s" % (
+        node.name, "leader" if cluster.leader(BUCKET) == node.name else "follower")))
+    log(events[-1][1])
+    node.proc.send_signal(signal.SIGSTOP)
+    time.sleep(4)
+    node.proc.send_signal(signal.SIGCONT)
+    events.append((time.time(), "SIGCONT %s" % node.name))
+    check(node.healthy(), "%s did not catch up within 60s after SIGCONT" % node.name)
+    time.sleep(3 * scale)
+    load.finish()
+    failed = figures(load.ops, events, "during faults")
+    log("acknowledged objects: %d" % len(load.acked))
+    for n in cluster.nodes:
+        check(n.healthy(), "%s is not current before the read-back" % n.name)
+    # Kill one node (the leader) and read everything back with the two others.
+    victim = next((n for n in cluster.nodes if n.name == cluster.leader(BUCKET)),
+                  cluster.nodes[0])
+    log("kill -9 %s (leader) for the read-back" % victim.name)
+    t_kill = time.time()
+    victim.kill()
+    rb_fail, lat = read_back(clients, load.acked)
+    log("read-back with %s down: %d GETs, %d failed, p99 %.3fs max %.3fs, took %.1fs" %
+        (victim.name, len(lat), len(rb_fail), pct(lat, 99), max(lat) if lat else 0,
+         time.time() - t_kill))
+    for f in rb_fail[:20]:
+        log("  FAILED read-back: %s" % f[:300])
+    stalls = [x for x in lat if x > MAX_STALL]
+    victim.start()
+    check(not failed, "%d client operations failed during the faults" % len(failed))
+    check(not rb_fail, "%d read-back GETs failed" % len(rb_fail))
+    check(not stalls, "%d read-back GETs stalled longer than %.0fs (max %.2fs)" %
+          (len(stalls), MAX_STALL, max(stalls) if stalls else 0))
+
+
+def scenario_gateways(cluster, scale):
+    """Writes through one gateway are listed and read through the other and natss3ctl, before
+    and after the stream leader is killed (the listing index's watch comes back on its own)."""
+    cluster.add_bucket(BUCKET)
+    g1, g2 = Gateway(cluster, "gw1"), Gateway(cluster, "gw2")
+    cluster.gateways += [g1, g2]
+    c1, c2 = g1.client(), g2.client()
+    c2.list_objects_v2(Bucket=BUCKET)  # gateway 2's listing index exists before the failover
+
+    def converge(keys, label):
+        t = time.time()
+        while True:
+            listed = set()
+            for page in c2.get_paginator("list_objects_v2").paginate(Bucket=BUCKET):
+                listed |= {o["Key"] for o in page.get("Contents", [])}
+            if keys <= listed:
+                log("%s: %d keys listed through gateway 2 after %.2fs" %
+                    (label, len(keys), time.time() - t))
+                return
+            check(time.time() - t < 10, "%s: gateway 2 lists %d of %d keys after 10s" %
+                  (label, len(keys & listed), len(keys)))
+            time.sleep(0.05)
+
+    keys = set()
+    for i in range(50):
+        c1.put_object(Bucket=BUCKET, Key="a%03d" % i, Body=b"x" * (i * 1000))
+        keys.add("a%03d" % i)
+    converge(keys, "before failover")
+    leader = next(n for n in cluster.nodes if n.name == cluster.leader(BUCKET))
+    log("kill -9 %s (leader)" % leader.name)
+    leader.kill()
+    for i in range(50):
+        body = b"y" * (i * 1000 + 1)
+        c1.put_object(Bucket=BUCKET, Key="b%03d" % i, Body=body)
+        check(c2.get_object(Bucket=BUCKET, Key="b%03d" % i)["Body"].read() == body,
+              "gateway 2 does not read b%03d as written through gateway 1" % i)
+        keys.add("b%03d" % i)
+    converge(keys, "after failover")
+    r = cluster.ctl("ls", BUCKET)
+    out = r.stdout.decode()
+    check(all(k in out for k in keys), "natss3ctl ls misses keys after the failover")
+    leader.start()
+    # A multipart upload spread over both gateways while the restarted node catches up.
+    up = c1.create_multipart_upload(Bucket=BUCKET, Key="multi")
+    parts = []
+    for n in range(1, 4):
+        c = c1 if n % 2 else c2
+        r = c.upload_part(Bucket=BUCKET, Key="multi", UploadId=up["UploadId"], PartNumber=n,
+                          Body=bytes([n]) * (5 * 1024 * 1024))
+        parts.append({"PartNumber": n, "ETag": r["ETag"]})
+    c2.complete_multipart_upload(Bucket=BUCKET, Key="multi", UploadId=up["UploadId"],
+                                 MultipartUpload={"Parts": parts})
+    got = c1.get_object(Bucket=BUCKET, Key="multi")["Body"].read()
+    check(got == b"".join(bytes([n]) * (5 * 1024 * 1024) for n in range(1, 4)),
+          "multipart object over two gateways reads back wrong")
+    log("multipart over two gateways after the restart: ok")
+
+
+SCENARIOS = {"failover": scenario_failover, "gateways": scenario_gateways}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin-dir", required=True)
+    ap.add_argument("--duration-scale", type=float, default=1.0)
+    ap.add_argument("--keep", action="store_true", help="keep the work directory")
+    ap.add_argument("scenario", choices=sorted(SCENARIOS))
+    a = ap.parse_args()
+    work = tempfile.mkdtemp(prefix="natss3-cluster-")
+    cluster = Cluster(os.path.abspath(a.bin_dir), work)
+    try:
+        SCENARIOS[a.scenario](cluster, a.duration_scale)
+        log("PASS %s" % a.scenario)
+        return 0
+    except Failure as e:
+        log("FAIL %s: %s" % (a.scenario, e))
+        return 1
+    finally:
+        cluster.close()
+        if a.keep:
+            log("work directory kept: %s" % work)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
