@@ -209,6 +209,28 @@ TEST_F(S3Acl, CreateBucketAclAndDeleteBucketForgetsIt) {
   EXPECT_EQ(client_.Send("GET", "/" + b, "acl").body.find("AllUsers"), std::string::npos);
 }
 
+// Bucket names with dots: grants and rules are found under the mapped NATS name on every path
+// (the signed handlers, anonymous reads and the unauthenticated preflight).
+TEST_F(S3Acl, DottedBucketGrantsAndPreflight) {
+  std::string b = UniqueBucket("acl") + ".dots";
+  ASSERT_EQ(client_.Send("PUT", "/" + b, "", {{"x-amz-acl", "public-read"}}).status, 200);
+  ASSERT_EQ(client_.Send("PUT", "/" + b + "/k", "", {}, "v").status, 200);
+  EXPECT_EQ(Anon("GET", "/" + b + "/k").body, "v");
+  ASSERT_EQ(client_
+                .Send("PUT", "/" + b, "cors", {},
+                      "<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin>"
+                      "<AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>")
+                .status,
+            200);
+  auto preflight =
+      SendRaw(daemon_.port(), "OPTIONS /" + b +
+                                  "/k HTTP/1.1\r\nHost: x\r\nOrigin: https://a.test\r\n"
+                                  "Access-Control-Request-Method: GET\r\n"
+                                  "Connection: close\r\n\r\n");
+  EXPECT_EQ(preflight.status, 200) << preflight.body;
+  EXPECT_EQ(preflight.Header("access-control-allow-origin"), "*");
+}
+
 TEST(CorsUnit, ParseValidateAndMatch) {
   auto rules = ParseCorsConfiguration(
       "<CORSConfiguration><CORSRule><ID>r1</ID><AllowedOrigin>https://*.example.com</AllowedOrigin>"
