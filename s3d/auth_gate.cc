@@ -37,9 +37,8 @@ ApiResult<s3::AuthContext> AuthGate::Authenticate(const httplib::Request& req,
   auto credentials = credentials_.load();
   auto verified = s3::VerifyRequest(view, *credentials);
   if (!verified.ok()) return FromS3Error(verified.error());
-  if (verified->anonymous && !allow_anonymous_ && !credentials->AnonymousEnabled()) {
-    return errors::AccessDenied("Anonymous access is disabled; sign the request");
-  }
+  // An unsigned request goes on as anonymous: Authorize refuses it unless anonymous access is
+  // enabled, and a public bucket or object ACL may still grant it (S3Service::Dispatch).
   return std::move(verified).value();
 }
 
@@ -57,6 +56,9 @@ ApiStatus AuthGate::Authorize(const s3::AuthContext& auth, Operation op,
                               const std::string& bucket) const {
   if (allow_anonymous_ && auth.anonymous) return {};
   auto credentials = credentials_.load();
+  if (auth.anonymous && !credentials->AnonymousEnabled()) {
+    return errors::AccessDenied("Anonymous access is disabled; sign the request");
+  }
   if (op == Operation::kListBuckets) {
     if (!auth.anonymous || credentials->AnonymousEnabled()) return {};
     return errors::AccessDenied();

@@ -22,13 +22,16 @@ class AuthGate {
  public:
   AuthGate(std::shared_ptr<const s3::CredentialStore> credentials, bool allow_anonymous);
 
-  // Verifies the signature (header or presigned). Anonymous requests pass only when enabled.
+  // Verifies the signature (header or presigned). Unsigned requests pass as anonymous; the
+  // permission checks decide what they may do.
   ApiResult<s3::AuthContext> Authenticate(const httplib::Request& req,
                                           const S3Address& address) const;
   // The signature of a POST Object form (over its policy field); anonymous forms pass only
   // when anonymous access is enabled, as in Authenticate.
   ApiResult<s3::AuthContext> AuthenticatePost(const s3::FormFields& fields) const;
-  // AccessDenied unless the key may read (read operations) or write (everything else) `bucket`.
+  // AccessDenied unless the key may read (read operations) or write (everything else) `bucket`;
+  // anonymous requests are refused unless anonymous access is enabled (bucket and object ACLs
+  // are checked by the caller, they live in the store).
   // ListBuckets is allowed for every authenticated key (it lists all buckets).
   ApiStatus Authorize(const s3::AuthContext& auth, Operation op, const std::string& bucket) const;
   // Read permission check used for copy sources.

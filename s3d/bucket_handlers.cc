@@ -2,6 +2,7 @@
 #include <chrono>
 
 #include "natss3/listing_index.h"
+#include "s3d/acl.h"
 #include "s3d/body_reader.h"
 #include "s3d/listing.h"
 #include "natss3/multipart.h"
@@ -28,6 +29,9 @@ ApiStatus CreateBucket(RequestContext& ctx) {
   if (!body.ok()) return body.error();
   ApiStatus config = ParseCreateBucketConfiguration(*body);
   if (!config.ok()) return config;
+  auto acl = RequestedAcl(ctx.req);
+  if (!acl.ok()) return acl.error();
+  bool created_now = false;
   // Re-creating a bucket the caller owns (may write) answers 200 and keeps its objects, as S3
   // does in us-east-1 (the region natss3d reports); buckets of other keys never get here (see
   // S3Service::Dispatch: BucketAlreadyExists).
@@ -38,6 +42,20 @@ ApiStatus CreateBucket(RequestContext& ctx) {
     if (!created.ok() && created.status().code() != Code::kAlreadyExists) {
       return FromStatus(created.status(), ErrorContext::kBucket);
     }
+    created_now = created.ok();
+  }
+  // A new bucket starts from its own ACL (private unless x-amz-acl) and no CORS rules, never
+  // from records a bucket of the same name left (deleted by another NATS client).
+  if (created_now || acl->has_value()) {
+    CannedAcl chosen = acl->value_or(CannedAcl::kPrivate);
+    ApiStatus stored =
+        StoreBucketRecord(ctx.store, "acl", ctx.address.bucket,
+                          chosen == CannedAcl::kPrivate ? "" : std::string(CannedAclName(chosen)));
+    if (!stored.ok()) return stored;
+  }
+  if (created_now) {
+    ApiStatus cleared = StoreBucketRecord(ctx.store, "cors", ctx.address.bucket, "");
+    if (!cleared.ok()) return cleared;
   }
   ctx.buckets.Remember(ctx.address.bucket);
   ctx.res.set_header("Location", "/" + ctx.address.s3_bucket);
@@ -88,6 +106,11 @@ ApiStatus DeleteBucket(RequestContext& ctx) {
   if (!aborted.ok()) return aborted;
   Status st = ctx.store.DeleteBucket(ctx.address.bucket);
   if (!st.ok()) return FromStatus(st, ErrorContext::kBucket);
+  // Its ACL and CORS rules go with it: a bucket created later under the name starts private.
+  // Best effort: CreateBucket resets them as well.
+  for (const char* kind : {"acl", "cors"}) {
+    (void)StoreBucketRecord(ctx.store, kind, ctx.address.bucket, "");
+  }
   ctx.revisions.Forget(ctx.address.bucket);
   ctx.buckets.Forget(ctx.address.bucket);
   SendEmpty(ctx.res, 204);

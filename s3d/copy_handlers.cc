@@ -1,5 +1,6 @@
 // CopyObject (streamed from a reader into a writer; metadata-only when copying onto itself).
 #include "natss3/types.h"
+#include "s3d/acl.h"
 #include "s3d/copy_source.h"
 #include "s3d/object_handlers.h"
 #include "s3d/object_headers.h"
@@ -83,6 +84,10 @@ ApiResult<Headers> CopyHeaders(RequestContext& ctx, const ObjectInfo& source, bo
   // The copy's storage class is the request's (STANDARD without one), never the source's.
   ApiStatus storage_class = ApplyStorageClass(ctx.req, &headers);
   if (!storage_class.ok()) return storage_class.error();
+  // Nor its ACL: a copy is private unless the request names a canned ACL (as in S3).
+  auto acl = RequestedAcl(ctx.req);
+  if (!acl.ok()) return acl.error();
+  SetObjectAcl(&headers, acl->value_or(CannedAcl::kPrivate));
   std::string tagging = ctx.req.get_header_value("x-amz-tagging-directive");
   if (tagging == "REPLACE") {
     EraseHeader(&headers, kTaggingHeader);

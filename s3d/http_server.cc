@@ -380,7 +380,9 @@ void HttpServer::Install() {
   svr.Put(any, with_body);
   svr.Post(any, with_body);
   svr.Delete(any, with_body);
-  svr.Options(any, [](const httplib::Request&, httplib::Response& res) { res.status = 501; });
+  svr.Options(any, [this](const httplib::Request& req, httplib::Response& res) {
+    Serve(req, res, nullptr);
+  });
 
   svr.set_exception_handler([](const httplib::Request& req, httplib::Response& res,
                                std::exception_ptr ep) {

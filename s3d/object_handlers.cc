@@ -5,6 +5,7 @@
 
 #include "auth/payload.h"
 #include "natss3/names.h"
+#include "s3d/acl.h"
 #include "s3d/body_reader.h"
 #include "s3d/object_headers.h"
 #include "s3d/object_parts.h"
@@ -105,6 +106,9 @@ ApiResult<Headers> NewObjectHeaders(RequestContext& ctx) {
     if (!tags.ok()) return tags.error();
     if (!tags->empty()) SetHeader(&*headers, kTaggingHeader, FormatTaggingHeader(*tags));
   }
+  auto acl = RequestedAcl(ctx.req);
+  if (!acl.ok()) return acl.error();
+  if (acl->has_value()) SetObjectAcl(&*headers, **acl);
   for (const auto& [name, value] : ctx.req.headers) {
     std::string lower = name;
     for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

@@ -9,6 +9,7 @@
 #include "auth/form_data.h"
 #include "auth/post_policy.h"
 #include "natss3/object_store.h"
+#include "s3d/acl.h"
 #include "s3d/body_reader.h"
 #include "s3d/object_headers.h"
 #include "s3d/xml.h"
@@ -56,6 +57,11 @@ ApiResult<Headers> ObjectHeadersFromForm(const s3::FormFields& fields) {
     ApiStatus valid = ValidateStorageClass(*storage_class);
     if (!valid.ok()) return valid.error();
     if (*storage_class != "STANDARD") headers[kStorageClassHeader] = {*storage_class};
+  }
+  if (const std::string* acl_field = Field(fields, "acl")) {
+    auto acl = ParseCannedAcl(*acl_field);
+    if (!acl) return errors::InvalidArgument("Invalid canned ACL: " + *acl_field);
+    SetObjectAcl(&headers, *acl);
   }
   return headers;
 }

@@ -10,14 +10,15 @@ namespace natss3::s3d {
 
 std::string_view OperationName(Operation op) {
   // clang-format off
-  static constexpr std::array<std::string_view, 29> kNames = {
+  static constexpr std::array<std::string_view, 37> kNames = {
       "ListBuckets", "CreateBucket", "DeleteBucket", "HeadBucket", "GetBucketLocation",
       "GetBucketVersioning", "ListObjects", "ListObjectsV2", "ListMultipartUploads",
       "DeleteObjects", "PutObject", "CopyObject", "GetObject", "HeadObject", "DeleteObject",
       "GetObjectTagging", "PutObjectTagging", "DeleteObjectTagging", "CreateMultipartUpload",
       "UploadPart", "UploadPartCopy", "CompleteMultipartUpload", "AbortMultipartUpload",
       "ListParts", "ListObjectVersions", "PutBucketVersioning", "GetObjectAttributes",
-      "NotImplemented", "MethodNotAllowed"};
+      "GetBucketAcl", "PutBucketAcl", "GetObjectAcl", "PutObjectAcl", "GetBucketCors",
+      "PutBucketCors", "DeleteBucketCors", "Preflight", "NotImplemented", "MethodNotAllowed"};
   // clang-format on
   return kNames[static_cast<size_t>(op)];
 }
@@ -37,6 +38,9 @@ bool IsReadOperation(Operation op) {
     case Operation::kListParts:
     case Operation::kListObjectVersions:
     case Operation::kGetObjectAttributes:
+    case Operation::kGetBucketAcl:
+    case Operation::kGetObjectAcl:
+    case Operation::kGetBucketCors:
       return true;
     default:
       return false;
@@ -142,7 +146,7 @@ namespace {
 // Sub-resources of S3 that natss3 does not implement (501 rather than a wrong answer).
 bool HasUnsupportedSubresource(const S3Address& a) {
   static const char* kUnsupported[] = {
-      "acl", "policy", "policyStatus", "cors", "lifecycle", "website", "logging",
+      "policy", "policyStatus", "lifecycle", "website", "logging",
       "notification", "replication", "encryption", "object-lock", "legal-hold", "retention",
       "torrent", "restore", "select", "analytics", "inventory", "metrics", "accelerate",
       "requestPayment", "ownershipControls", "publicAccessBlock", "intelligent-tiering"};
@@ -159,16 +163,21 @@ Operation ClassifyBucket(std::string_view method, const S3Address& a) {
     if (a.Has("versioning")) return Operation::kGetBucketVersioning;
     if (a.Has("uploads")) return Operation::kListMultipartUploads;
     if (a.Has("versions")) return Operation::kListObjectVersions;
+    if (a.Has("acl")) return Operation::kGetBucketAcl;
+    if (a.Has("cors")) return Operation::kGetBucketCors;
     if (a.Has("tagging") || HasUnsupportedSubresource(a)) return Operation::kNotImplemented;
     if (a.Get("list-type") == "2") return Operation::kListObjectsV2;
     return Operation::kListObjectsV1;
   }
   if (method == "PUT") {
     if (a.Has("versioning")) return Operation::kPutBucketVersioning;
+    if (a.Has("acl")) return Operation::kPutBucketAcl;
+    if (a.Has("cors")) return Operation::kPutBucketCors;
     if (a.Has("tagging") || HasUnsupportedSubresource(a)) return Operation::kNotImplemented;
     return Operation::kCreateBucket;
   }
   if (method == "DELETE") {
+    if (a.Has("cors")) return Operation::kDeleteBucketCors;
     if (a.Has("tagging") || HasUnsupportedSubresource(a)) return Operation::kNotImplemented;
     return Operation::kDeleteBucket;
   }
@@ -185,6 +194,7 @@ Operation ClassifyObject(std::string_view method, const S3Address& a, bool has_c
     if (HasUnsupportedSubresource(a)) return Operation::kNotImplemented;
     if (method == "HEAD") return Operation::kHeadObject;
     if (upload) return Operation::kListParts;
+    if (a.Has("acl")) return Operation::kGetObjectAcl;
     if (a.Has("tagging")) return Operation::kGetObjectTagging;
     if (a.Has("attributes")) return Operation::kGetObjectAttributes;
     return Operation::kGetObject;
@@ -194,11 +204,13 @@ Operation ClassifyObject(std::string_view method, const S3Address& a, bool has_c
     if (upload && a.Has("partNumber")) {
       return has_copy_source ? Operation::kUploadPartCopy : Operation::kUploadPart;
     }
+    if (a.Has("acl")) return Operation::kPutObjectAcl;
     if (a.Has("tagging")) return Operation::kPutObjectTagging;
     return has_copy_source ? Operation::kCopyObject : Operation::kPutObject;
   }
   if (method == "DELETE") {
     if (upload) return Operation::kAbortMultipartUpload;
+    if (a.Has("acl")) return Operation::kMethodNotAllowed;
     if (a.Has("tagging")) return Operation::kDeleteObjectTagging;
     if (HasUnsupportedSubresource(a)) return Operation::kNotImplemented;
     return Operation::kDeleteObject;
@@ -213,6 +225,7 @@ Operation ClassifyObject(std::string_view method, const S3Address& a, bool has_c
 }  // namespace
 
 Operation Classify(std::string_view method, const S3Address& address, bool has_copy_source) {
+  if (method == "OPTIONS") return Operation::kPreflight;
   if (address.bucket.empty()) {
     if (method == "GET") return Operation::kListBuckets;
     return Operation::kMethodNotAllowed;

@@ -39,6 +39,14 @@ enum class Operation {
   kListObjectVersions,
   kPutBucketVersioning,
   kGetObjectAttributes,
+  kGetBucketAcl,
+  kPutBucketAcl,
+  kGetObjectAcl,
+  kPutObjectAcl,
+  kGetBucketCors,
+  kPutBucketCors,
+  kDeleteBucketCors,
+  kPreflight,  // OPTIONS: a CORS preflight, answered without authentication
   kNotImplemented,    // a known S3 operation natss3 does not implement (501)
   kMethodNotAllowed,  // a method S3 does not define for the resource (405)
 };

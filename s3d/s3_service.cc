@@ -6,6 +6,8 @@
 
 #include "natss3/names.h"
 #include "natss3/multipart.h"
+#include "s3d/acl.h"
+#include "s3d/cors.h"
 #include "s3d/post_object.h"
 
 namespace natss3::s3d {
@@ -108,6 +110,10 @@ int S3Service::Expect100(const httplib::Request& req, httplib::Response& res) {
   if (auth.ok()) {
     Operation op = Classify(req.method, *address, req.has_header("x-amz-copy-source"));
     allowed = auth_->Authorize(*auth, op, address->bucket);
+    if (!allowed.ok() &&
+        AclPermits(*store_, *auth, op, NatsBucketName(address->bucket), address->key)) {
+      allowed = {};
+    }
   }
   if (!auth.ok() || !allowed.ok()) {
     RenderError(res, auth.ok() ? allowed.error() : auth.error(), &*address, request_id, false);
@@ -141,6 +147,20 @@ std::string S3Service::Handle(const httplib::Request& req, httplib::Response& re
   }
   Operation op = Classify(req.method, *address, req.has_header("x-amz-copy-source"));
   std::string op_name(OperationName(op));
+  if (op == Operation::kPreflight) {
+    // Browsers send preflights without credentials: the bucket's CORS rules decide.
+    AnswerPreflight(*store_, NatsBucketName(address->bucket), req, res);
+    return op_name;
+  }
+  // A browser's request from an allowed origin gets the Access-Control-* headers whatever its
+  // outcome, so the page can read errors too.
+  struct CorsHeaders {
+    ObjectStore& store;
+    const std::string bucket;
+    const httplib::Request& req;
+    httplib::Response& res;
+    ~CorsHeaders() { AddCorsHeaders(store, bucket, req, res); }
+  } cors{*store_, NatsBucketName(address->bucket), req, res};
   auto auth = auth_->Authenticate(req, *address);
   if (!auth.ok()) {
     RenderError(res, auth.error(), &*address, request_id, head);
@@ -176,6 +196,11 @@ ApiStatus S3Service::Dispatch(RequestContext& ctx) {
   }
   // Grants name buckets as S3 does ("my.bucket").
   ApiStatus allowed = ctx.auth_gate.Authorize(ctx.auth, ctx.op, ctx.address.s3_bucket);
+  // A key's own permissions first; then the grants of the bucket's or object's ACL.
+  if (!allowed.ok() &&
+      AclPermits(ctx.store, ctx.auth, ctx.op, ctx.address.bucket, ctx.address.key)) {
+    allowed = {};
+  }
   if (!allowed.ok()) {
     // S3 bucket names are global: creating one that exists and belongs to another key is
     // BucketAlreadyExists, not AccessDenied.
@@ -227,6 +252,14 @@ ApiStatus S3Service::Dispatch(RequestContext& ctx) {
     case Operation::kListObjectVersions: return ListObjectVersions(ctx);
     case Operation::kPutBucketVersioning: return PutBucketVersioning(ctx);
     case Operation::kGetObjectAttributes: return GetObjectAttributes(ctx);
+    case Operation::kGetBucketAcl: return GetBucketAcl(ctx);
+    case Operation::kPutBucketAcl: return PutBucketAcl(ctx);
+    case Operation::kGetObjectAcl: return GetObjectAcl(ctx);
+    case Operation::kPutObjectAcl: return PutObjectAcl(ctx);
+    case Operation::kGetBucketCors: return GetBucketCors(ctx);
+    case Operation::kPutBucketCors: return PutBucketCors(ctx);
+    case Operation::kDeleteBucketCors: return DeleteBucketCors(ctx);
+    case Operation::kPreflight:
     case Operation::kNotImplemented:
     case Operation::kMethodNotAllowed: break;
   }

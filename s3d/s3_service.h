@@ -133,5 +133,13 @@ ApiStatus CompleteMultipartUpload(RequestContext& ctx);
 ApiStatus AbortMultipartUpload(RequestContext& ctx);
 ApiStatus ListParts(RequestContext& ctx);
 ApiStatus ListMultipartUploads(RequestContext& ctx);
+// acl.cc, cors.cc
+ApiStatus GetBucketAcl(RequestContext& ctx);
+ApiStatus PutBucketAcl(RequestContext& ctx);
+ApiStatus GetObjectAcl(RequestContext& ctx);
+ApiStatus PutObjectAcl(RequestContext& ctx);
+ApiStatus GetBucketCors(RequestContext& ctx);
+ApiStatus PutBucketCors(RequestContext& ctx);
+ApiStatus DeleteBucketCors(RequestContext& ctx);
 
 }  // namespace natss3::s3d

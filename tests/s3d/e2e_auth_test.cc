@@ -156,6 +156,15 @@ TEST_F(S3AuthEndToEnd, StorageClassesBoto3) {
   EXPECT_NE(out.find("storage class OK"), std::string::npos) << out;
 }
 
+// Canned bucket and object ACLs (anonymous reads via urllib only after public-read) and bucket
+// CORS with an OPTIONS preflight and a presigned browser PUT (boto3_acl_cors.py).
+TEST_F(S3AuthEndToEnd, AclAndCorsBoto3) {
+  std::string out;
+  int rc = Run({"python3", Script("boto3_acl_cors.py"), daemon_->endpoint()}, &out);
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("acl cors OK"), std::string::npos) << out;
+}
+
 // boto3 generate_presigned_post (SigV4 and SigV2 forms) posted as multipart/form-data: fields,
 // conditions, responses, errors (boto3_post_policy.py).
 TEST_F(S3AuthEndToEnd, PostPolicyBoto3) {

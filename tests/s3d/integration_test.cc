@@ -498,7 +498,7 @@ TEST_F(S3Integration, HealthMetricsAndNotImplemented) {
   auto metrics = SendRaw(daemon_.port(), "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   EXPECT_NE(metrics.body.find("natss3_requests_total{operation=\"PutObject\",status=\"200\"}"), std::string::npos);
   EXPECT_NE(metrics.body.find("natss3_nats_up"), std::string::npos);
-  auto acl = client_.Send("GET", "/" + bucket_, "acl");
+  auto acl = client_.Send("GET", "/" + bucket_, "website");
   EXPECT_EQ(acl.status, 501);
   EXPECT_EQ(acl.ErrorCode(), "NotImplemented");
   EXPECT_FALSE(acl.Header("x-amz-request-id").empty());

@@ -64,7 +64,15 @@ TEST(Routing, ClassifiesOperations) {
   EXPECT_EQ(OperationName(Operation::kGetObjectAttributes), "GetObjectAttributes");
   EXPECT_TRUE(IsReadOperation(Operation::kGetObjectAttributes));
   EXPECT_EQ(Classify("HEAD", Addr("/b/k"), false), Operation::kHeadObject);
-  EXPECT_EQ(Classify("GET", Addr("/b?acl"), false), Operation::kNotImplemented);
+  EXPECT_EQ(Classify("GET", Addr("/b?acl"), false), Operation::kGetBucketAcl);
+  EXPECT_EQ(Classify("PUT", Addr("/b?acl"), false), Operation::kPutBucketAcl);
+  EXPECT_EQ(Classify("GET", Addr("/b/k?acl"), false), Operation::kGetObjectAcl);
+  EXPECT_EQ(Classify("PUT", Addr("/b/k?acl"), false), Operation::kPutObjectAcl);
+  EXPECT_EQ(Classify("GET", Addr("/b?cors"), false), Operation::kGetBucketCors);
+  EXPECT_EQ(Classify("PUT", Addr("/b?cors"), false), Operation::kPutBucketCors);
+  EXPECT_EQ(Classify("DELETE", Addr("/b?cors"), false), Operation::kDeleteBucketCors);
+  EXPECT_EQ(Classify("OPTIONS", Addr("/b/k"), false), Operation::kPreflight);
+  EXPECT_EQ(Classify("GET", Addr("/b?website"), false), Operation::kNotImplemented);
   EXPECT_EQ(Classify("PUT", Addr("/b?policy"), false), Operation::kNotImplemented);
   EXPECT_EQ(Classify("GET", Addr("/b/k?versionId=null"), false), Operation::kGetObject);
   EXPECT_EQ(Classify("DELETE", Addr("/b/k?versionId=null"), false), Operation::kDeleteObject);
