@@ -27,15 +27,20 @@ ApiStatus ListBuckets(RequestContext& ctx) {
 ApiStatus CreateBucket(RequestContext& ctx) {
   auto body = ReadSmallBody(ctx.req, ctx.reader, ctx.auth, 64 * 1024);
   if (!body.ok()) return body.error();
-  ApiStatus config = ParseCreateBucketConfiguration(*body);
-  if (!config.ok()) return config;
+  auto location = ParseCreateBucketConfiguration(*body);
+  if (!location.ok()) return location.error();
   auto acl = RequestedAcl(ctx.req);
   if (!acl.ok()) return acl.error();
   bool created_now = false;
   // Re-creating a bucket the caller owns (may write) answers 200 and keeps its objects, as S3
-  // does in us-east-1 (the region natss3d reports); buckets of other keys never get here (see
+  // does in us-east-1 (the region natss3d reports); asked for in another region, it is
+  // BucketAlreadyOwnedByYou, as S3 answers there. Buckets of other keys never get here (see
   // S3Service::Dispatch: BucketAlreadyExists).
-  if (!ctx.store.GetBucketStatus(ctx.address.bucket).ok()) {
+  const bool exists = ctx.store.GetBucketStatus(ctx.address.bucket).ok();
+  if (exists && !location->empty() && *location != "us-east-1") {
+    return errors::BucketAlreadyOwnedByYou();
+  }
+  if (!exists) {
     BucketConfig bucket;
     bucket.bucket = ctx.address.bucket;
     auto created = ctx.store.CreateBucket(bucket);

@@ -232,14 +232,15 @@ std::string FormatTaggingHeader(const TagSet& tags) {
   return out;
 }
 
-ApiStatus ParseCreateBucketConfiguration(std::string_view body) {
+ApiResult<std::string> ParseCreateBucketConfiguration(std::string_view body) {
   bool blank = body.find_first_not_of(" \t\r\n") == std::string_view::npos;
-  if (blank) return {};
+  if (blank) return std::string();
   pugi::xml_document doc;
   auto loaded = Load(doc, body);
   if (!loaded.ok()) return loaded.error();
-  if (!doc.child("CreateBucketConfiguration")) return errors::MalformedXML();
-  return {};
+  pugi::xml_node root = doc.child("CreateBucketConfiguration");
+  if (!root) return errors::MalformedXML();
+  return Trimmed(root.child("LocationConstraint").child_value());
 }
 
 ApiResult<VersioningRequest> ParseVersioningConfiguration(std::string_view body) {

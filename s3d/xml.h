@@ -66,7 +66,8 @@ ApiResult<TagSet> ParseTaggingHeader(std::string_view header);
 std::string FormatTaggingHeader(const TagSet& tags);
 
 // <CreateBucketConfiguration><LocationConstraint/></...>; empty body is fine.
-ApiStatus ParseCreateBucketConfiguration(std::string_view body);
+// The LocationConstraint of a CreateBucket body ("" when the body is empty or names none).
+ApiResult<std::string> ParseCreateBucketConfiguration(std::string_view body);
 
 // <VersioningConfiguration><Status/><MfaDelete/></...>: Status must be Enabled or Suspended
 // (MalformedXML otherwise). `mfa_delete` is "" when absent.

@@ -221,6 +221,19 @@ TEST_F(S3Conformance, CreateBucketAgainKeepsItsObjects) {
   EXPECT_EQ(again.status, 200) << again.body;
   EXPECT_EQ(again.Header("location"), "/" + bucket_);
   EXPECT_EQ(client_.Send("GET", "/" + bucket_ + "/kept").body, "data");
+  // In another region S3 answers BucketAlreadyOwnedByYou (minio-go's testMakeBucketError).
+  auto elsewhere = client_.Send(
+      "PUT", "/" + bucket_, "", {},
+      "<CreateBucketConfiguration><LocationConstraint>eu-central-1</LocationConstraint>"
+      "</CreateBucketConfiguration>");
+  EXPECT_EQ(elsewhere.status, 409);
+  EXPECT_EQ(elsewhere.ErrorCode(), "BucketAlreadyOwnedByYou");
+  auto us_east = client_.Send(
+      "PUT", "/" + bucket_, "", {},
+      "<CreateBucketConfiguration><LocationConstraint>us-east-1</LocationConstraint>"
+      "</CreateBucketConfiguration>");
+  EXPECT_EQ(us_east.status, 200) << us_east.body;
+  EXPECT_EQ(client_.Send("GET", "/" + bucket_ + "/kept").body, "data");
   // Another key's bucket: the name is taken.
   S3TestClient scoped(daemon_.port(), kScopedKey, kScopedSecret);
   auto taken = scoped.Send("PUT", "/" + bucket_);
