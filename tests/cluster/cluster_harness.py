@@ -414,7 +414,10 @@ def scenario_gateways(cluster, scale):
                 log("%s: %d keys listed through gateway 2 after %.2fs" %
                     (label, len(keys), time.time() - t))
                 return
-            check(time.time() - t < 10, "%s: gateway 2 lists %d of %d keys after 10s" %
+            # The watch must come back on its own; how fast depends on the stall probes and on
+            # how loaded the machine is (CI runs other suites beside this one): the time is
+            # logged, the bound only catches a watch that never returns.
+            check(time.time() - t < 30, "%s: gateway 2 lists %d of %d keys after 30s" %
                   (label, len(keys & listed), len(keys)))
             time.sleep(0.05)
 
