@@ -324,6 +324,19 @@ def scenario_s3d_injected(env):
         env.stop_daemon()
 
 
+def wait_growth(env, bucket, base, proc, grow=4 * 1024 * 1024, deadline_s=60):
+    """Waits until the stream of bucket holds grow bytes more than base while proc runs."""
+    t0 = time.time()
+    while True:
+        _, report = env.garbage(bucket)
+        if report["stream_bytes_before"] >= base + grow:
+            return
+        check(proc.poll() is None, "the writer exited (%s) before it wrote %d bytes" %
+              (proc.returncode, grow))
+        check(time.time() - t0 < deadline_s, "the writer wrote nothing in %ds" % deadline_s)
+        time.sleep(0.1)
+
+
 def scenario_ctl_kill(env):
     bucket = "crashctl"
     env.ctl("add", bucket)
@@ -335,18 +348,35 @@ def scenario_ctl_kill(env):
     env.start_daemon(FAST_GC)  # the process whose collection must clean up after natss3ctl
     ctl = os.path.join(env.bin_dir, "cli", "natss3ctl")
     for r in range(3):
-        p = subprocess.Popen([ctl, "put", bucket, os.path.join(work, "new"), "--name", "f", "-f",
-                              "--no-progress"], env=dict(os.environ, NATS_URL=env.url, HOME=env.work),
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(random.uniform(0.3, 1.0))
+        _, report = env.garbage(bucket)
+        base = report["stream_bytes_before"]
+        # The put reads stdin, fed by the harness: the kill lands after a random amount of
+        # the upload, however fast or loaded the machine, and never after the put finished.
+        p = subprocess.Popen([ctl, "put", bucket, "--name", "f", "-f", "--no-progress"],
+                             env=dict(os.environ, NATS_URL=env.url, HOME=env.work),
+                             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+        target = random.randint(4, 384) * 1024 * 1024
+        with open(os.path.join(work, "new"), "rb") as f:
+            fed = 0
+            while fed < target:
+                piece = f.read(1024 * 1024)
+                p.stdin.write(piece)
+                fed += len(piece)
+            p.stdin.flush()
+        wait_growth(env, bucket, base, p, grow=target // 2)
         p.send_signal(signal.SIGKILL)
+        try:
+            p.stdin.close()
+        except BrokenPipeError:
+            pass
         p.wait()
         found, _ = env.garbage(bucket)
         check(found["orphans"], "natss3ctl was killed before it uploaded anything")
         expect_old_or_new(env, bucket, "f", {old_sha, new_sha})
         took, _ = env.wait_clean(bucket)
-        log("natss3ctl put killed (round %d): %d orphans, clean %.1fs later" %
-            (r, len(found["orphans"]), took))
+        log("natss3ctl put killed %d MiB in (round %d): %d orphans, clean %.1fs later" %
+            (target >> 20, r, len(found["orphans"]), took))
     for point in ["put.before_meta", "put.after_meta"]:
         env.ctl("put", bucket, os.path.join(work, "old"), "--name", "g", "-f", "--no-progress")
         r = env.ctl("put", bucket, os.path.join(work, "new"), "--name", "g", "-f", "--no-progress",
