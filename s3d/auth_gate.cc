@@ -1,6 +1,8 @@
 // SigV4 and SigV2 verification and permission checks via s3d/auth.
 #include "s3d/auth_gate.h"
 
+#include "natss3/ascii.h"
+
 namespace natss3::s3d {
 
 AuthGate::AuthGate(std::shared_ptr<const s3::CredentialStore> credentials, bool allow_anonymous)
@@ -9,8 +11,7 @@ AuthGate::AuthGate(std::shared_ptr<const s3::CredentialStore> credentials, bool 
 s3::HeaderMap ToHeaderMap(const httplib::Headers& headers) {
   s3::HeaderMap map;
   for (const auto& [name, value] : headers) {
-    std::string lower = name;
-    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    std::string lower = AsciiLower(name);
     auto it = map.find(lower);
     if (it == map.end()) map.emplace(std::move(lower), value);
     else it->second += "," + value;

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <pugixml.hpp>
 
+#include "natss3/ascii.h"
 #include "s3d/acl.h"
 #include "s3d/body_reader.h"
 #include "s3d/s3_service.h"
@@ -20,12 +21,6 @@ std::string Trim(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
   return std::string(s);
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 std::vector<std::string> Texts(pugi::xml_node rule, const char* tag) {
@@ -45,7 +40,7 @@ std::vector<std::string> SplitHeaderList(std::string_view list) {
   while (!list.empty()) {
     size_t comma = list.find(',');
     std::string item = Trim(list.substr(0, comma));
-    if (!item.empty()) out.push_back(Lower(item));
+    if (!item.empty()) out.push_back(AsciiLower(item));
     list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
   }
   return out;

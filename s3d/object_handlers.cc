@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "auth/payload.h"
+#include "natss3/ascii.h"
 #include "natss3/names.h"
 #include "s3d/acl.h"
 #include "s3d/body_reader.h"
@@ -110,8 +111,7 @@ ApiResult<Headers> NewObjectHeaders(RequestContext& ctx) {
   if (!acl.ok()) return acl.error();
   if (acl->has_value()) SetObjectAcl(&*headers, **acl);
   for (const auto& [name, value] : ctx.req.headers) {
-    std::string lower = name;
-    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    std::string lower = AsciiLower(name);
     if (lower.starts_with("x-amz-checksum-") && lower != "x-amz-checksum-algorithm" &&
         lower != "x-amz-checksum-mode" && lower != "x-amz-checksum-type") {
       SetHeader(&*headers, kChecksumHeaderPrefix + UpperAlgorithmSuffix(lower), value);

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <optional>
 
+#include "natss3/ascii.h"
 #include "natss3/names.h"
 #include "s3d/range.h"
 #include "s3d/xml.h"
@@ -25,12 +26,6 @@ bool IEquals(std::string_view a, std::string_view b) {
 bool IStartsWith(std::string_view s, std::string_view prefix) {
   return s.size() >= prefix.size() && IEquals(s.substr(0, prefix.size()), prefix);
 }
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 std::string Latin1ToUtf8(std::string_view text) {
   std::string out;
   for (unsigned char c : text) {
@@ -162,6 +157,17 @@ void SetHeader(Headers* headers, const std::string& key, std::string value) {
   (*headers)[key] = {std::move(value)};
 }
 
+bool AsksForServerSideEncryption(std::string_view lower_name) {
+  return lower_name.starts_with("x-amz-server-side-encryption") ||
+         lower_name.starts_with("x-amz-copy-source-server-side-encryption");
+}
+
+ApiError ServerSideEncryptionNotImplemented() {
+  return errors::NotImplemented(
+      "Server-side encryption is not supported: natss3 would store the object unencrypted. "
+      "Encrypt the NATS server's JetStream store at rest instead.");
+}
+
 ApiStatus ValidateStorageClass(std::string_view storage_class) {
   static constexpr std::string_view kClasses[] = {
       "STANDARD",       "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING",
@@ -214,7 +220,7 @@ ApiResult<Headers> ObjectHeadersFromRequest(const httplib::Request& req) {
   size_t meta_bytes = 0;
   for (const auto& [name, value] : req.headers) {
     if (!IStartsWith(name, kMetaPrefix)) continue;
-    std::string suffix = Lower(std::string_view(name).substr(kMetaPrefix.size()));
+    std::string suffix = AsciiLower(std::string_view(name).substr(kMetaPrefix.size()));
     std::string stored = DecodeMetadataValue(value);
     meta_bytes += suffix.size() + stored.size();
     headers[std::string(kStoredMetaPrefix) + suffix].push_back(std::move(stored));
@@ -250,11 +256,11 @@ void SetObjectResponseHeaders(const ObjectInfo& info, const S3Address& address,
   }
   for (const auto& [name, values] : info.meta.headers) {
     if (IStartsWith(name, kStoredMetaPrefix) && !values.empty()) {
-      res.set_header(std::string(kMetaPrefix) + Lower(name.substr(kStoredMetaPrefix.size())),
+      res.set_header(std::string(kMetaPrefix) + AsciiLower(name.substr(kStoredMetaPrefix.size())),
                      EncodeMetadataValue(values.front()));
     } else if (with_checksums && IStartsWith(name, kChecksumHeaderPrefix) && !values.empty()) {
       res.set_header("x-amz-checksum-" +
-                         Lower(std::string_view(name).substr(std::strlen(kChecksumHeaderPrefix))),
+                         AsciiLower(std::string_view(name).substr(std::strlen(kChecksumHeaderPrefix))),
                      values.front());
     }
   }

@@ -26,6 +26,14 @@ inline constexpr const char* kChecksumHeaderPrefix = "Natss3-Checksum-";
 // The storage class given at upload (x-amz-storage-class), absent for STANDARD.
 inline constexpr const char* kStorageClassHeader = "Natss3-Storage-Class";
 
+// Whether a (lower-case) header or POST form field asks for server-side encryption: SSE-S3,
+// SSE-KMS or SSE-C (x-amz-server-side-encryption*, x-amz-copy-source-server-side-encryption*).
+bool AsksForServerSideEncryption(std::string_view lower_name);
+// NotImplemented (501): natss3 keeps objects as NATS stores them, so honouring the request's
+// encryption headers by ignoring them would store in the clear what the client asked to encrypt
+// (and serve an SSE-C object to anyone without its key).
+ApiError ServerSideEncryptionNotImplemented();
+
 // InvalidStorageClass (400) unless `storage_class` is one S3 defines (STANDARD,
 // REDUCED_REDUNDANCY, STANDARD_IA, ONEZONE_IA, INTELLIGENT_TIERING, GLACIER, DEEP_ARCHIVE,
 // GLACIER_IR, OUTPOSTS, SNOW, EXPRESS_ONEZONE). natss3 keeps and reports the class; storage

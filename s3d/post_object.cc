@@ -8,6 +8,7 @@
 #include "auth/checksums.h"
 #include "auth/form_data.h"
 #include "auth/post_policy.h"
+#include "natss3/ascii.h"
 #include "natss3/object_store.h"
 #include "s3d/acl.h"
 #include "s3d/body_reader.h"
@@ -16,12 +17,6 @@
 
 namespace natss3::s3d {
 namespace {
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 const std::string* Field(const s3::FormFields& fields, std::string_view name) {
   auto it = fields.find(name);
@@ -38,6 +33,9 @@ constexpr std::pair<const char*, const char*> kContentFields[] = {
     {"expires", "Expires"}};
 
 ApiResult<Headers> ObjectHeadersFromForm(const s3::FormFields& fields) {
+  for (const auto& [field, value] : fields) {
+    if (AsksForServerSideEncryption(field)) return ServerSideEncryptionNotImplemented();
+  }
   Headers headers;
   for (const auto& [field, header] : kContentFields) {
     if (const std::string* value = Field(fields, field)) headers[header] = {*value};
@@ -209,7 +207,7 @@ ApiStatus PostObject(RequestContext& ctx) {
   };
   s3::FormDataParser::Callbacks callbacks;
   callbacks.on_field = [&](std::string_view name, std::string_view value) {
-    fields.emplace(Lower(name), std::string(value));
+    fields.emplace(AsciiLower(name), std::string(value));
     return s3::S3Status::OK();
   };
   callbacks.on_file_start = [&](std::string_view, std::string_view filename, std::string_view) {

@@ -4,10 +4,12 @@
 #include <openssl/rand.h>
 #include <spdlog/spdlog.h>
 
+#include "natss3/ascii.h"
 #include "natss3/names.h"
 #include "natss3/multipart.h"
 #include "s3d/acl.h"
 #include "s3d/cors.h"
+#include "s3d/object_headers.h"
 #include "s3d/post_object.h"
 
 namespace natss3::s3d {
@@ -208,6 +210,9 @@ ApiStatus S3Service::Dispatch(RequestContext& ctx) {
       return errors::BucketAlreadyExists();
     }
     return allowed;
+  }
+  for (const auto& [name, value] : ctx.req.headers) {
+    if (AsksForServerSideEncryption(AsciiLower(name))) return ServerSideEncryptionNotImplemented();
   }
   if (!ctx.address.key.empty() && !ctx.buckets.Fresh(ctx.address.bucket)) {
     ApiStatus exists = RequireBucket(ctx);

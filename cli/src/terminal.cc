@@ -9,6 +9,7 @@
 
 #include "app.h"
 #include "format.h"
+#include "natss3/ascii.h"
 
 namespace natss3::cli {
 namespace {
@@ -52,7 +53,7 @@ Result<bool> Console::Confirm(const std::string& question) {
     err << "\n";
     return false;
   }
-  for (char& c : answer) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  answer = AsciiLower(answer);
   return answer == "y" || answer == "yes";
 }
 

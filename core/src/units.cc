@@ -8,14 +8,10 @@
 #include <utility>
 #include <vector>
 
+#include "natss3/ascii.h"
+
 namespace natss3 {
 namespace {
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 std::string Trim(std::string_view s) {
   size_t b = 0, e = s.size();
@@ -46,7 +42,7 @@ Result<int64_t> ParseSize(std::string_view text) {
   double number = 0;
   size_t used = ParseNumber(value, &number);
   if (used == 0) return InvalidArgument("invalid size \"" + value + "\"");
-  std::string unit = Lower(Trim(std::string_view(value).substr(used)));
+  std::string unit = AsciiLower(Trim(std::string_view(value).substr(used)));
   static const std::vector<std::pair<std::vector<std::string>, int>> kUnits = {
       {{"", "b"}, 0},           {{"k", "kb", "kib"}, 1}, {{"m", "mb", "mib"}, 2},
       {{"g", "gb", "gib"}, 3}, {{"t", "tb", "tib"}, 4}, {{"p", "pb", "pib"}, 5}};

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "natss3/ascii.h"
+
 namespace natss3::s3 {
 namespace {
 
@@ -18,12 +20,6 @@ std::string_view Trim(std::string_view s) {
     s.remove_suffix(1);
   }
   return s;
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 std::optional<uint64_t> ParseHexSize(std::string_view text) {
@@ -196,7 +192,7 @@ S3Status AwsChunkedDecoder::OnHeaderLine(std::string_view line) {
   if (semicolon != std::string_view::npos) {
     std::string_view extension = Trim(line.substr(semicolon + 1));
     if (extension.substr(0, kSignatureExtension.size()) == kSignatureExtension) {
-      chunk_signature_ = Lower(extension.substr(kSignatureExtension.size()));
+      chunk_signature_ = AsciiLower(extension.substr(kSignatureExtension.size()));
     }
   }
   if (signed_mode() && chunk_signature_.size() != 64) {
@@ -254,10 +250,10 @@ S3Status AwsChunkedDecoder::OnTrailer() {
   for (const std::string& line : trailer_lines_) {
     size_t colon = line.find(':');
     if (colon == std::string::npos) return Fail(S3Error::MalformedTrailerError());
-    std::string name = Lower(Trim(line.substr(0, colon)));
+    std::string name = AsciiLower(Trim(line.substr(0, colon)));
     std::string value(Trim(std::string_view(line).substr(colon + 1)));
     if (name == kTrailerSignatureName) {
-      trailer_signature = Lower(value);
+      trailer_signature = AsciiLower(value);
       continue;
     }
     canonical += name + ":" + value + "\n";

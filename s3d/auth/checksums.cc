@@ -12,14 +12,10 @@
 #include <climits>
 #include <cstring>
 
+#include "natss3/ascii.h"
+
 namespace natss3::s3 {
 namespace {
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 // Digests fetched once: OpenSSL 3 otherwise fetches the implementation from its provider (a
 // locked lookup) on every EVP_sha256()-style init, which costs more than hashing a small
@@ -77,7 +73,7 @@ std::string EvpOneShot(const EVP_MD* md, std::string_view data) {
 }  // namespace
 
 std::optional<ChecksumAlgorithm> ParseChecksumAlgorithm(std::string_view name) {
-  std::string n = Lower(name);
+  std::string n = AsciiLower(name);
   if (n == "crc32") return ChecksumAlgorithm::kCrc32;
   if (n == "crc32c") return ChecksumAlgorithm::kCrc32c;
   if (n == "crc64nvme") return ChecksumAlgorithm::kCrc64Nvme;
@@ -88,7 +84,7 @@ std::optional<ChecksumAlgorithm> ParseChecksumAlgorithm(std::string_view name) {
 
 std::optional<ChecksumAlgorithm> ChecksumAlgorithmFromHeader(std::string_view header_name) {
   constexpr std::string_view kPrefix = "x-amz-checksum-";
-  std::string n = Lower(header_name);
+  std::string n = AsciiLower(header_name);
   if (n.size() <= kPrefix.size() || n.compare(0, kPrefix.size(), kPrefix) != 0) return {};
   return ParseChecksumAlgorithm(std::string_view(n).substr(kPrefix.size()));
 }

@@ -8,18 +8,13 @@
 
 #include "auth/checksums.h"
 #include "auth/sigv2.h"
+#include "natss3/ascii.h"
 
 namespace natss3::s3 {
 namespace {
 
 using Clock = std::chrono::system_clock;
 using Condition = PostPolicy::Condition;
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 S3Error InvalidPolicy(const std::string& why) {
   return S3Error{"InvalidPolicyDocument", "Invalid Policy: " + why, 400};
@@ -57,7 +52,7 @@ std::optional<Condition> FieldCondition(Condition::Kind kind, const std::string&
   if (!value.is_string()) return std::nullopt;
   Condition c;
   c.kind = kind;
-  c.field = Lower(field);
+  c.field = AsciiLower(field);
   c.value = value.get<std::string>();
   c.text = std::move(text);
   return c;
@@ -138,7 +133,7 @@ S3Result<PostPolicy> ParsePostPolicy(std::string_view json_text) {
     if (!item.is_array() || item.size() != 3 || !item[0].is_string()) {
       return InvalidPolicy("Invalid condition: " + text);
     }
-    std::string op = Lower(item[0].get<std::string>());
+    std::string op = AsciiLower(item[0].get<std::string>());
     if (op == "content-length-range") {
       auto min = AsInteger(item[1]), max = AsInteger(item[2]);
       if (!min || !max || *min < 0 || *max < *min) {
@@ -225,7 +220,7 @@ S3Result<AuthContext> VerifyPostSignature(const FormFields& fields, const Creden
     if (credentials == nullptr) return S3Error::InvalidAccessKeyId();
     std::string key = DeriveSigningKey(credentials->secret_key, parts[3], parts[2], parts[1]);
     std::string expected = SignatureHex(key, *policy);
-    if (!ConstantTimeEquals(expected, Lower(*v4_signature))) {
+    if (!ConstantTimeEquals(expected, AsciiLower(*v4_signature))) {
       return S3Error::SignatureDoesNotMatch();
     }
     context.access_key = credentials->access_key;

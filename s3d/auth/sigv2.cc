@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "auth/checksums.h"
+#include "natss3/ascii.h"
 
 namespace natss3::s3 {
 namespace {
@@ -68,8 +69,7 @@ S3Result<PayloadMode> PayloadModeOf(const HeaderMap& headers, std::string* sha25
   if (value->rfind("STREAMING-AWS4-HMAC-SHA256-PAYLOAD", 0) == 0) {
     return S3Error::InvalidRequest("A signed streaming payload requires AWS4-HMAC-SHA256.");
   }
-  std::string lower(*value);
-  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::string lower = AsciiLower(*value);
   bool hex = lower.size() == 64 && std::all_of(lower.begin(), lower.end(), [](char c) {
                return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
              });

@@ -7,6 +7,7 @@
 
 #include "auth/checksums.h"
 #include "auth/sigv2.h"
+#include "natss3/ascii.h"
 
 namespace natss3::s3 {
 namespace {
@@ -50,12 +51,6 @@ bool IsLowerHex64(std::string_view s) {
          });
 }
 
-std::string ToLower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 // The credential scope "<date>/<region>/s3/aws4_request" split from "<key>/<scope>".
 struct Credential {
   std::string access_key, date, region, service, terminator;
@@ -93,7 +88,7 @@ std::optional<PayloadMode> ParsePayloadMode(std::string_view value, std::string*
     return PayloadMode::kStreamingSignedTrailer;
   }
   if (value == "STREAMING-UNSIGNED-PAYLOAD-TRAILER") return PayloadMode::kStreamingUnsignedTrailer;
-  std::string lower = ToLower(value);
+  std::string lower = AsciiLower(value);
   if (!IsLowerHex64(lower)) return std::nullopt;
   *sha256 = lower;
   return PayloadMode::kSignedSha256;
@@ -350,7 +345,7 @@ S3Result<AuthContext> VerifyRequest(const RequestView& request, const Credential
                                          parts.credential.region, parts.credential.service);
   context.seed_signature =
       SignatureHex(context.signing_key, StringToSign(context.amz_date, context.scope, canonical));
-  std::string provided = ToLower(parts.signature);
+  std::string provided = AsciiLower(parts.signature);
   if (ConstantTimeEquals(context.seed_signature, provided)) return context;
   // The HTTP layer hands header values over percent-decoded while clients sign
   // x-amz-copy-source percent-encoded: a source key with a space, '+', '%' or non-ASCII

@@ -156,6 +156,14 @@ TEST_F(S3AuthEndToEnd, StorageClassesBoto3) {
   EXPECT_NE(out.find("storage class OK"), std::string::npos) << out;
 }
 
+// Server-side encryption of every form is 501 and stores nothing (boto3_sse.py).
+TEST_F(S3AuthEndToEnd, ServerSideEncryptionRefusedBoto3) {
+  std::string out;
+  int rc = Run({"python3", Script("boto3_sse.py"), daemon_->endpoint()}, &out);
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("sse OK"), std::string::npos) << out;
+}
+
 // Canned bucket and object ACLs (anonymous reads via urllib only after public-read) and bucket
 // CORS with an OPTIONS preflight and a presigned browser PUT (boto3_acl_cors.py).
 TEST_F(S3AuthEndToEnd, AclAndCorsBoto3) {
