@@ -203,18 +203,6 @@ S3Result<AuthContext> VerifySigV2(const RequestView& request, const CredentialSt
       paths[0].find('/', 1) == std::string::npos) {
     paths.push_back(paths[0] + "/");
   }
-  // The HTTP layer hands over header values percent-decoded, and clients sign
-  // x-amz-copy-source percent-encoded: that form is tried too.
-  std::vector<const HeaderMap*> header_sets = {&request.headers};
-  HeaderMap encoded_copy_source;
-  if (const std::string* source = Header(request.headers, "x-amz-copy-source")) {
-    std::string encoded = EncodeCopySource(*source);
-    if (encoded != *source) {
-      encoded_copy_source = request.headers;
-      encoded_copy_source["x-amz-copy-source"] = encoded;
-      header_sets.push_back(&encoded_copy_source);
-    }
-  }
   // A sub-resource sent with an empty value ("?delete=") is signed bare by the AWS rules and
   // minio-go, with its '=' by botocore: both forms are tried.
   std::vector<std::string> resources;
@@ -226,13 +214,11 @@ S3Result<AuthContext> VerifySigV2(const RequestView& request, const CredentialSt
   }
   const std::string& provided = parts.signature;
   bool match = false;
-  for (const HeaderMap* headers : header_sets) {
-    for (const std::string& resource : resources) {
-      std::string expected =
-          SigV2Signature(credentials->secret_key,
-                         SigV2StringToSign(request.method, *headers, parts.date_line, resource));
-      if (ConstantTimeEquals(expected, provided)) match = true;
-    }
+  for (const std::string& resource : resources) {
+    std::string expected = SigV2Signature(
+        credentials->secret_key,
+        SigV2StringToSign(request.method, request.headers, parts.date_line, resource));
+    if (ConstantTimeEquals(expected, provided)) match = true;
   }
   if (!match) return S3Error::SignatureDoesNotMatch();
   return context;

@@ -347,34 +347,7 @@ S3Result<AuthContext> VerifyRequest(const RequestView& request, const Credential
       SignatureHex(context.signing_key, StringToSign(context.amz_date, context.scope, canonical));
   std::string provided = AsciiLower(parts.signature);
   if (ConstantTimeEquals(context.seed_signature, provided)) return context;
-  // The HTTP layer hands header values over percent-decoded while clients sign
-  // x-amz-copy-source percent-encoded: a source key with a space, '+', '%' or non-ASCII
-  // characters verifies only in its encoded form.
-  const std::string* source = Header(request.headers, "x-amz-copy-source");
-  bool source_signed = std::find(parts.signed_headers.begin(), parts.signed_headers.end(),
-                                 "x-amz-copy-source") != parts.signed_headers.end();
-  if (source != nullptr && source_signed) {
-    std::string encoded = EncodeCopySource(*source);
-    if (encoded != *source) {
-      HeaderMap headers = request.headers;
-      headers["x-amz-copy-source"] = encoded;
-      canonical =
-          CanonicalRequest(request.method, request.raw_path, request.raw_query, parts.presigned,
-                           headers, parts.signed_headers, parts.payload_hash);
-      context.seed_signature = SignatureHex(
-          context.signing_key, StringToSign(context.amz_date, context.scope, canonical));
-      if (ConstantTimeEquals(context.seed_signature, provided)) return context;
-    }
-  }
   return S3Error::SignatureDoesNotMatch();
-}
-
-std::string EncodeCopySource(std::string_view decoded) {
-  // "bucket/key?versionId=v": the version suffix is sent as is.
-  size_t version = decoded.rfind("?versionId=");
-  std::string out = UriEncode(decoded.substr(0, version), false);
-  if (version != std::string_view::npos) out.append(decoded.substr(version));
-  return out;
 }
 
 std::string UriEncode(std::string_view raw, bool encode_slash) {

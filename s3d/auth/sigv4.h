@@ -103,9 +103,6 @@ S3Result<AuthContext> VerifyRequest(const RequestView& request, const Credential
 // RFC 3986 percent-encoding as SigV4 specifies: unreserved A-Z a-z 0-9 - _ . ~ kept, everything
 // else %XX with upper-case hex; '/' kept when !encode_slash.
 std::string UriEncode(std::string_view raw, bool encode_slash);
-// x-amz-copy-source as clients send it, from its percent-decoded value: "bucket/key" encoded
-// as UriEncode(.., false) does (boto3, the aws CLI, minio-go), a "?versionId=" suffix kept.
-std::string EncodeCopySource(std::string_view decoded);
 // Percent-decoding; '+' is kept as '+' unless plus_is_space. Invalid escapes stay literal.
 std::string UriDecode(std::string_view encoded, bool plus_is_space);
 // S3's canonical URI from the path as sent: each '/'-separated segment is decoded once and
