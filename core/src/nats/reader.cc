@@ -373,26 +373,13 @@ class NatsObjectReader : public ObjectReader {
   Status Request(size_t k) {
     if (store_->NoDirect(info_.bucket)) {
       // No direct gets on this stream: one leader get per chunk (no pipelining).
-      MsgQuery q;
-      q.seq = SeqOf(k);
-      auto got = GetChunk(q, /*leader=*/true);
-      if (!got.ok()) {
-        if (got.status().code() == Code::kNotFound)
-          return DataLoss("chunk of " + info_.meta.name +
-                          " is missing (object deleted or replaced during the read)");
-        return got.status();
-      }
-      if (got->subject != subject_)
-        return DataLoss("chunk of " + info_.meta.name +
-                        " is missing (object deleted or replaced during the read)");
-      arrived_[k] = Chunk(std::move(got->msg));
+      NATSS3_ASSIGN_OR_RETURN(arrived_[k], FetchChunk(k, /*leader=*/true));
       return Status::OK();
     }
     NATSS3_RETURN_IF_ERROR(OpenInbox());
     std::string subj = store_->conn().api_prefix() + ".DIRECT.GET." + stream_;
     std::string reply = inbox_ + "." + std::to_string(k);
-    uint64_t seq = contiguous_ ? seq0_ + k : index_.seqs[k];
-    std::string body = "{\"seq\":" + std::to_string(seq) + "}";
+    std::string body = "{\"seq\":" + std::to_string(SeqOf(k)) + "}";
     natsStatus s = natsConnection_PublishRequest(store_->conn().nc(), subj.c_str(), reply.c_str(),
                                                  body.data(), static_cast<int>(body.size()));
     // A publish that fails (no connection for a moment) is sent again like a lost one.
@@ -414,37 +401,27 @@ class NatsObjectReader : public ObjectReader {
       if (sent < overdue) again.push_back(k);
     for (size_t k : again) {
       pending_.erase(k);
-      MsgQuery q;
-      q.seq = SeqOf(k);
-      auto got = GetChunk(q);
-      if (!got.ok()) {
-        if (got.status().code() == Code::kNotFound)
-          return DataLoss("chunk of " + info_.meta.name +
-                          " is missing (object deleted or replaced during the read)");
-        return got.status();
-      }
-      if (got->subject != subject_)
-        return DataLoss("chunk of " + info_.meta.name +
-                        " is missing (object deleted or replaced during the read)");
-      arrived_[k] = Chunk(std::move(got->msg));
+      NATSS3_ASSIGN_OR_RETURN(arrived_[k], FetchChunk(k, /*leader=*/false));
     }
     return Status::OK();
   }
 
   // The leader's copy of chunk k, for a chunk a replica said is missing (kDataLoss if gone).
-  Result<Chunk> FromLeader(size_t k) {
+  Result<Chunk> FromLeader(size_t k) { return FetchChunk(k, /*leader=*/true); }
+
+  // Chunk k by one synchronous get (GetStored: another replica, then the leader; or the leader
+  // only). kDataLoss when its message is gone or now holds another subject (the object was
+  // deleted or replaced during the read).
+  Result<Chunk> FetchChunk(size_t k, bool leader) {
     MsgQuery q;
     q.seq = SeqOf(k);
-    auto got = GetChunk(q, /*leader=*/true);
-    if (!got.ok()) {
-      if (got.status().code() == Code::kNotFound)
-        return DataLoss("chunk of " + info_.meta.name +
-                        " is missing (object deleted or replaced during the read)");
-      return got.status();
-    }
-    if (got->subject != subject_)
+    auto got = GetChunk(q, leader);
+    if ((!got.ok() && got.status().code() == Code::kNotFound) ||
+        (got.ok() && got->subject != subject_)) {
       return DataLoss("chunk of " + info_.meta.name +
                       " is missing (object deleted or replaced during the read)");
+    }
+    if (!got.ok()) return got.status();
     return Chunk(std::move(got->msg));
   }
 
