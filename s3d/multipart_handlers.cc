@@ -209,6 +209,7 @@ ApiStatus CompleteMultipartUpload(RequestContext& ctx) {
   // UploadRecord::completing_nuid).
   PutOptions options;
   options.nuid = NewNuid();
+  options.md5 = false;  // the ETag is the multipart one above: no MD5 of the whole object
   Status marked = ctx.uploads.MarkCompleting(*upload, options.nuid);
   if (!marked.ok()) return FromStatus(marked, ErrorContext::kUpload);
   auto info = ctx.store.Compose(ctx.address.bucket, meta, blobs, options);

@@ -180,6 +180,9 @@ TEST_F(S3Multipart, PartNumberReadsAndObjectAttributes) {
   auto stored = daemon_.store().GetInfo(bucket_, "parts");
   ASSERT_TRUE(stored.ok());
   EXPECT_EQ(stored->Header("Natss3-Parts"), "5242880*2,1000");
+  // Its ETag is the multipart one: Complete computes no MD5 of the whole object.
+  EXPECT_EQ(stored->Header("Natss3-Content-Md5"), "");
+  EXPECT_TRUE(stored->Header("Natss3-Etag").ends_with("-3")) << stored->Header("Natss3-Etag");
   const std::string path = "/" + bucket_ + "/parts";
   const uint64_t total = 10 * kMiB + 1000;
 
