@@ -210,5 +210,63 @@ TEST_F(ConcurrencyTest, ReadersDroppedWithFetchesInFlight) {
   EXPECT_TRUE(*got == data);
 }
 
+// Loading a bucket's listing index replays every meta record of it, which takes a while for a
+// large bucket; commits to other buckets must not wait for it (the index map's lock is a leaf
+// and never held across the load), and this process's commits to the loading bucket itself
+// made during the load must be in the index once it is ready.
+TEST_F(ConcurrencyTest, IndexLoadBlocksNoCommitOfAnotherBucket) {
+  constexpr int kObjects = 48000;
+  {
+    std::vector<std::thread> fillers;
+    std::atomic<int> failed{0};
+    for (int t = 0; t < 8; ++t) {
+      fillers.emplace_back([&, t] {
+        for (int i = t; i < kObjects; i += 8) {
+          if (!store_->PutBytes(bucket_, Meta("k" + std::to_string(i)), "").ok()) ++failed;
+        }
+      });
+    }
+    for (auto& f : fillers) f.join();
+    ASSERT_EQ(failed.load(), 0);
+  }
+  std::string other = NewBucket();
+  auto fresh = ConnectTo(server_->url());  // a process with no index loaded yet
+  ASSERT_OK(fresh);
+  ObjectStore& store = **fresh;
+  ASSERT_OK(store.PutBytes(other, Meta("warm"), "x"));
+  std::atomic<bool> loading{true};
+  auto t0 = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::duration load_time{};
+  std::thread loader([&] {
+    auto idx = store.Index(bucket_);
+    load_time = std::chrono::steady_clock::now() - t0;
+    EXPECT_TRUE(idx.ok());
+    loading = false;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  // Commits meanwhile: one to another bucket (timed), one to the loading bucket.
+  auto c0 = std::chrono::steady_clock::now();
+  ASSERT_OK(store.PutBytes(other, Meta("during-load"), "y"));
+  auto commit_time = std::chrono::steady_clock::now() - c0;
+  bool committed_during_load = loading;
+  ASSERT_OK(store.PutBytes(bucket_, Meta("written-during-load"), "z"));
+  loader.join();
+  auto ms = [](auto d) {
+    return static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
+  };
+  std::printf("index of %d objects loaded in %ld ms; a commit to another bucket took %ld ms\n",
+              kObjects, ms(load_time), ms(commit_time));
+  ASSERT_TRUE(committed_during_load)
+      << "the index of " << kObjects << " objects loaded in " << ms(load_time)
+      << " ms, before the commit to race it was made: raise kObjects";
+  EXPECT_LT(ms(commit_time), ms(load_time) / 2)
+      << "a commit to another bucket waited for the index load";
+  auto idx = store.Index(bucket_);
+  ASSERT_OK(idx);
+  ListingIndex::Query q;
+  q.prefix = "written-during-load";
+  EXPECT_EQ((*idx)->List(q).entries.size(), 1u) << "a commit made during the load is missing";
+}
+
 }  // namespace
 }  // namespace natss3

@@ -143,11 +143,16 @@ Status NatsObjectStore::DeleteBucket(std::string_view bucket) {
   auto r = conn_->Api("STREAM.DELETE." + StreamName(bucket), json(),
                       "delete bucket " + std::string(bucket));
   if (!r.ok()) return r.status();
-  std::lock_guard<std::mutex> lock(indexes_mu_);
-  if (auto it = indexes_.find(bucket); it != indexes_.end()) {
-    it->second->Stop();
-    indexes_.erase(it);
+  std::shared_ptr<ListingIndex> idx;
+  {
+    std::lock_guard<std::mutex> lock(indexes_mu_);
+    if (auto it = indexes_.find(bucket); it != indexes_.end()) {
+      idx = std::move(it->second);
+      indexes_.erase(it);
+    }
+    if (auto it = index_loading_.find(bucket); it != index_loading_.end()) index_loading_.erase(it);
   }
+  if (idx) idx->Stop();  // joins the index's thread: never under indexes_mu_
   return Status::OK();
 }
 

@@ -85,12 +85,7 @@ Result<ObjectInfo> NatsObjectStore::PublishMeta(std::string_view bucket, ObjectI
   info.revision = ack->Sequence;
   RememberCommitted(bucket, info.meta.name, info.revision);
   info.mtime = std::chrono::time_point_cast<std::chrono::nanoseconds>(Clock::now());
-  std::shared_ptr<ListingIndex> idx;
-  {
-    std::lock_guard<std::mutex> lock(indexes_mu_);
-    if (auto it = indexes_.find(bucket); it != indexes_.end()) idx = it->second;
-  }
-  if (idx) idx->Observe(info);
+  ObserveCommitted(bucket, info);
   return info;
 }
 
@@ -125,11 +120,7 @@ void NatsObjectStore::ReleaseVersion(std::string_view bucket, const ObjectInfo& 
   if (version.deleted || version.nuid.empty() || version.is_link()) return;
   // Defence against metas that share data (a foreign client's rename cut short by a crash):
   // data another live name still names is never purged.
-  std::shared_ptr<ListingIndex> idx;
-  {
-    std::lock_guard<std::mutex> lock(indexes_mu_);
-    if (auto it = indexes_.find(bucket); it != indexes_.end()) idx = it->second;
-  }
+  std::shared_ptr<ListingIndex> idx = FindIndex(bucket);
   if (idx && idx->NamedElsewhere(version.nuid, version.meta.name)) return;
   reclaimer_.Release(std::string(bucket), version.nuid);
 }
@@ -266,11 +257,7 @@ void NatsObjectStore::PurgeMoveMarker(std::string_view bucket, const std::string
     // A later collection finds the marker and purges it: nothing depends on this one.
     return;
   }
-  std::shared_ptr<ListingIndex> idx;
-  {
-    std::lock_guard<std::mutex> lock(indexes_mu_);
-    if (auto it = indexes_.find(bucket); it != indexes_.end()) idx = it->second;
-  }
+  std::shared_ptr<ListingIndex> idx = FindIndex(bucket);
   if (idx) idx->ForgetMove(name, marker_revision);
 }
 

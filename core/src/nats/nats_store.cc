@@ -37,8 +37,12 @@ NatsObjectStore::~NatsObjectStore() {
   }
   collect_cv_.notify_all();
   if (collector_.joinable()) collector_.join();
-  std::lock_guard<std::mutex> lock(indexes_mu_);
-  for (auto& [_, idx] : indexes_) idx->Stop();
+  std::map<std::string, std::shared_ptr<ListingIndex>, std::less<>> indexes;
+  {
+    std::lock_guard<std::mutex> lock(indexes_mu_);
+    indexes.swap(indexes_);
+  }
+  for (auto& [_, idx] : indexes) idx->Stop();
 }
 
 std::shared_ptr<void> NatsObjectStore::HoldVersion(const ObjectInfo& info) {
@@ -183,11 +187,7 @@ Result<ObjectInfo> NatsObjectStore::GetInfoRaw(std::string_view bucket, std::str
   {
     // Another process's write: this process's listing index (fed by the leader's watch) may
     // know a newer revision than a lagging replica.
-    std::shared_ptr<ListingIndex> idx;
-    {
-      std::lock_guard<std::mutex> lock(indexes_mu_);
-      if (auto it = indexes_.find(bucket); it != indexes_.end()) idx = it->second;
-    }
+    std::shared_ptr<ListingIndex> idx = FindIndex(bucket);
     if (idx) {
       uint64_t seen = idx->RevisionOf(name);
       committed = std::max(committed, seen);
@@ -493,20 +493,62 @@ Result<std::unique_ptr<Watcher>> NatsObjectStore::Watch(std::string_view bucket,
 }
 
 Result<std::shared_ptr<ListingIndex>> NatsObjectStore::Index(std::string_view bucket) {
-  {
-    std::lock_guard<std::mutex> lock(indexes_mu_);
-    auto it = indexes_.find(bucket);
-    if (it != indexes_.end() && it->second->ready()) return it->second;
-  }
+  if (auto idx = FindIndex(bucket); idx && idx->ready()) return idx;
   NATSS3_ASSIGN_OR_RETURN(auto status, GetBucketStatus(bucket));
   (void)status;
+  std::shared_ptr<std::mutex> latch;
+  {
+    std::lock_guard<std::mutex> lock(indexes_mu_);
+    auto& slot = index_latches_[std::string(bucket)];
+    if (!slot) slot = std::make_shared<std::mutex>();
+    latch = slot;
+  }
+  // Loading replays every meta record of the bucket (up to 60 s): commits and loads of other
+  // buckets go on meanwhile, since indexes_mu_ is not held.
+  std::lock_guard<std::mutex> once(*latch);
+  {
+    std::lock_guard<std::mutex> lock(indexes_mu_);
+    if (auto it = indexes_.find(bucket); it != indexes_.end()) return it->second;
+    index_loading_[std::string(bucket)].clear();
+  }
+  auto started =
+      ListingIndex::Start(this, std::string(bucket), std::chrono::milliseconds(60000));
+  for (;;) {
+    std::vector<ObjectInfo> missed;
+    {
+      std::lock_guard<std::mutex> lock(indexes_mu_);
+      auto it = index_loading_.find(bucket);
+      bool deleted = it == index_loading_.end();  // DeleteBucket ran during the load
+      if (deleted || !started.ok() || it->second.empty()) {
+        if (!deleted) index_loading_.erase(it);
+        if (!started.ok()) return started.status();
+        if (!deleted) indexes_.emplace(std::string(bucket), *started);
+        return *started;
+      }
+      missed.swap(it->second);
+    }
+    // This process's commits during the load: the replay may have ended before them.
+    for (const ObjectInfo& info : missed) (*started)->Observe(info);
+  }
+}
+
+std::shared_ptr<ListingIndex> NatsObjectStore::FindIndex(std::string_view bucket) {
   std::lock_guard<std::mutex> lock(indexes_mu_);
   auto it = indexes_.find(bucket);
-  if (it != indexes_.end()) return it->second;
-  NATSS3_ASSIGN_OR_RETURN(auto idx, ListingIndex::Start(this, std::string(bucket),
-                                                        std::chrono::milliseconds(60000)));
-  indexes_.emplace(std::string(bucket), idx);
-  return idx;
+  return it == indexes_.end() ? nullptr : it->second;
+}
+
+void NatsObjectStore::ObserveCommitted(std::string_view bucket, const ObjectInfo& info) {
+  std::shared_ptr<ListingIndex> idx;
+  {
+    std::lock_guard<std::mutex> lock(indexes_mu_);
+    if (auto it = indexes_.find(bucket); it != indexes_.end()) {
+      idx = it->second;
+    } else if (auto loading = index_loading_.find(bucket); loading != index_loading_.end()) {
+      loading->second.push_back(info);
+    }
+  }
+  if (idx) idx->Observe(info);
 }
 
 // ---------------------------------------------------------------- reads and puts

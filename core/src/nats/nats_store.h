@@ -1,6 +1,7 @@
 // NatsObjectStore: ObjectStore over one NatsConnection (docs/object-store-format.md).
 // Lock order: indexes_mu_, chunk_cache_mu_, bucket_cache_mu_ and records_mu_ are leaves and
-// none is held across a NATS call; so are the locks of Reclaimer and LeaseKeeper.
+// none is held across a NATS call; so are the locks of Reclaimer and LeaseKeeper. A bucket's
+// index latch (index_latches_) is taken before indexes_mu_ and held across loading its index.
 #pragma once
 
 #include <condition_variable>
@@ -185,6 +186,11 @@ class NatsObjectStore : public ObjectStore,
   AckRouter acks_{*conn_};
   std::mutex indexes_mu_;
   std::map<std::string, std::shared_ptr<ListingIndex>, std::less<>> indexes_;
+  // Buckets whose index is loading (ListingIndex::Start runs outside indexes_mu_, it can take
+  // seconds): the commits this process made meanwhile, applied before the index is published.
+  std::map<std::string, std::vector<ObjectInfo>, std::less<>> index_loading_;
+  // One load per bucket at a time: held across ListingIndex::Start, never while indexes_mu_ is.
+  std::map<std::string, std::shared_ptr<std::mutex>, std::less<>> index_latches_;
   std::mutex chunk_cache_mu_;
   std::list<std::pair<std::string, std::shared_ptr<const ChunkIndex>>> chunk_cache_;
   std::mutex bucket_cache_mu_;
@@ -195,6 +201,10 @@ class NatsObjectStore : public ObjectStore,
   // committed per "<bucket>/<name>" (bounded, oldest forgotten first). A lookup answered by a
   // replica with an older revision (or none) is asked of the stream leader again.
   void RememberCommitted(std::string_view bucket, std::string_view name, uint64_t revision);
+  // The bucket's listing index if this process started one; nullptr otherwise.
+  std::shared_ptr<ListingIndex> FindIndex(std::string_view bucket);
+  // Hands this process's commit to the bucket's index, or keeps it for the index being loaded.
+  void ObserveCommitted(std::string_view bucket, const ObjectInfo& info);
   uint64_t CommittedRevision(std::string_view bucket, std::string_view name);
   std::mutex committed_mu_;
   std::map<std::string, uint64_t, std::less<>> committed_;
