@@ -90,6 +90,7 @@ else
 fi
 
 root="$(mktemp -d /var/tmp/natss3-root.XXXXXX)"
+fuse_node=""
 chroot_pids() {  # processes whose root directory is the test root
   local p
   for p in /proc/[0-9]*; do
@@ -108,9 +109,14 @@ cleanup() {
     # shellcheck disable=SC2086
     kill -KILL $pids 2>/dev/null || true
   fi
-  for m in var/cache/apt/archives dev/pts dev proc; do
-    mountpoint -q "$root/$m" && umount -l "$root/$m"
+  for m in var/cache/apt/archives dev/fuse dev/pts dev proc; do
+    if [ "$m" = dev/fuse ]; then
+      [ -n "$fuse_node" ] && umount -l "$root/$m" 2>/dev/null
+    elif mountpoint -q "$root/$m"; then
+      umount -l "$root/$m"
+    fi
   done
+  [ -z "$fuse_node" ] || rm -f "$fuse_node"
   rm -rf --one-file-system "$root"
 }
 trap cleanup EXIT
@@ -118,7 +124,18 @@ tar -C "$root" -xf "$base_tar"
 cp /etc/resolv.conf "$root/etc/resolv.conf"
 mount -t proc proc "$root/proc"
 mount --bind /dev "$root/dev"
+mount --make-private "$root/dev"  # mounts below it (dev/fuse, next) must not reach the host's /dev
 mount --bind /dev/pts "$root/dev/pts"
+# FUSE for users: Debian's udev gives /dev/fuse mode 0666 (fusermount3 is setuid and checks the
+# rest); a container host may have it 0600. The root gets its own 0666 node of the same device.
+fuse_node=""
+if [ -c /dev/fuse ] && [ "$(stat -c %a /dev/fuse)" != 666 ]; then
+  fuse_node="$root.fuse"
+  mknod -m 0666 "$fuse_node" c "$((16#$(stat -c %t /dev/fuse)))" "$((16#$(stat -c %T /dev/fuse)))"
+  mount --bind "$fuse_node" "$root/dev/fuse"
+fi
+# A booted Debian has /etc/mtab -> ../proc/self/mounts (systemd-tmpfiles); fusermount3 -u needs it.
+[ -e "$root/etc/mtab" ] || ln -s ../proc/self/mounts "$root/etc/mtab"
 # Downloaded .debs are kept between runs (the root itself is fresh each time).
 mount --bind "$cache/archives" "$root/var/cache/apt/archives"
 in_root() { chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
@@ -150,7 +167,7 @@ for f in /usr/bin/natss3d /usr/bin/natss3fs /usr/bin/natss3ctl /sbin/mount.natss
          /usr/share/man/man1/natss3d.1.gz /usr/share/man/man1/natss3fs.1.gz \
          /usr/share/man/man1/natss3ctl.1.gz /usr/share/man/man8/mount.natss3fs.8.gz \
          /usr/share/bash-completion/completions/natss3ctl /usr/share/doc/natss3/copyright \
-         /usr/share/doc/natss3/changelog.Debian.gz; do
+         /usr/share/doc/natss3/changelog.gz; do
   [ -e "$root$f" ] || fail "installed package lacks $f"
 done
 in_root getent passwd natss3 >/dev/null || fail "postinst did not create the natss3 user"
