@@ -2,8 +2,8 @@
 // context files, and a clear refusal when the service's context exists but may not be read.
 #include "natss3/connect_config.h"
 
-#include <gtest/gtest.h>
 #include <grp.h>
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -33,12 +33,11 @@ struct FakeEnv {
 // The packaged service's group-readable copy comes after the user's own natss3d (scripts/run.sh)
 // and before the root-only data directory.
 TEST(LocalContext, CandidatesInOrder) {
-  FakeEnv env{{{"HOME", "/home/u"}, {"NATSS3_CONTEXT_FILE", "/etc/x.json"},
-               {"NATSS3_DATA_DIR", "/srv/d"}}};
-  std::vector<std::string> expected = {"/etc/x.json", "/srv/d/nats-context.json",
-                                       "/home/u/.local/share/natss3/nats-context.json",
-                                       "/run/natss3/nats-context.json",
-                                       "/var/lib/natss3/nats-context.json"};
+  FakeEnv env{
+      {{"HOME", "/home/u"}, {"NATSS3_CONTEXT_FILE", "/etc/x.json"}, {"NATSS3_DATA_DIR", "/srv/d"}}};
+  std::vector<std::string> expected = {
+      "/etc/x.json", "/srv/d/nats-context.json", "/home/u/.local/share/natss3/nats-context.json",
+      "/run/natss3/nats-context.json", "/var/lib/natss3/nats-context.json"};
   EXPECT_EQ(LocalContextCandidates(env.lookup()), expected);
   EXPECT_EQ(std::string(kServiceContextFile), "/run/natss3/nats-context.json");
 }
@@ -103,9 +102,8 @@ TEST(LocalContext, UnreadableServiceContextIsRefusedClearly) {
   }
   auto own = [&]() -> int {
     auto options = ResolveConnectOptions({}, env.lookup());
-    return options.ok() && options->servers == "nats://127.0.0.1:6000" && options->user == "me"
-               ? 0
-               : 1;
+    return options.ok() && options->servers == "nats://127.0.0.1:6000" && options->user == "me" ? 0
+                                                                                                : 1;
   };
   EXPECT_EQ(run(own), 0);
 }
