@@ -161,8 +161,13 @@ Status WriteSharedContext(const std::string& path, const std::string& data_dir,
   std::string dir = std::filesystem::path(path).parent_path().string();
   if (!dir.empty()) NATSS3_RETURN_IF_ERROR(MakeDirectory(dir, 0750));
   NATSS3_RETURN_IF_ERROR(WriteFileAtomic(path, ContextJson(data_dir, url, auth), 0640));
-  // A file takes its directory's group when that directory is set-group-ID: make it ours.
-  if (::chown(path.c_str(), static_cast<uid_t>(-1), ::getegid()) != 0) {
+  // A file takes its directory's group when that directory is set-group-ID: make it ours. Only
+  // then is chown called (the service's system-call filter denies it: ~@privileged).
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    return Internal("cannot stat " + path + ": " + std::strerror(errno));
+  }
+  if (st.st_gid != ::getegid() && ::chown(path.c_str(), static_cast<uid_t>(-1), ::getegid()) != 0) {
     return Internal("cannot give " + path + " natss3d's group: " + std::strerror(errno));
   }
   return Status::OK();
