@@ -36,6 +36,9 @@ constexpr Setting kSettings[] = {
     {"js-api-prefix", "JetStream API prefix", false},
     {"embedded-nats-port", "port of the embedded nats-server (default: a free port)", false},
     {"nats-server-bin", "nats-server binary for the embedded mode (default: search PATH)", false},
+    {"context-file", "also write the embedded nats-server's context (natscli format) here, "
+                     "mode 0640 with natss3d's group, for that group's users (the package: "
+                     "/run/natss3/nats-context.json)", false},
     {"data-dir", "data directory: embedded nats-server store, dev credentials "
                  "(default $HOME/.local/share/natss3)", false},
     {"credentials", "credentials file (JSON: access keys, secrets, per-bucket read/write). "
@@ -244,6 +247,7 @@ Result<DaemonConfig> ParseConfig(int argc, const char* const* argv,
       NATSS3_ASSIGN_OR_RETURN(config.embedded_nats_port, ParsePort(name, *v));
     } else if (name == "nats-server-bin") { config.nats_server_binary = *v;
     } else if (name == "data-dir") { config.data_dir = *v;
+    } else if (name == "context-file") { config.context_file = *v;
     } else if (name == "credentials") {
       config.credentials_file = *v;
       config.credentials_source = source;

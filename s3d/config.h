@@ -26,6 +26,9 @@ struct DaemonConfig {
   int embedded_nats_port = 0;  // 0: a free loopback port
   std::string nats_server_binary;  // empty: search PATH, /usr/sbin, /usr/local/sbin
   std::string data_dir;            // default: $HOME/.local/share/natss3
+  // Embedded mode: a second copy of <data-dir>/nats-context.json, mode 0640, for natss3d's
+  // group (natss3ctl, natss3fs and natscli of its members find the server through it).
+  std::string context_file;
   std::string credentials_file;    // empty: <data-dir>/credentials.json (dev credentials)
   std::string credentials_source;  // where credentials_file was set: "--credentials", ...
   // From NATSS3_ROOT_ACCESS_KEY / NATSS3_ROOT_SECRET_KEY (containers): a key that may read

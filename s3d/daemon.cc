@@ -231,6 +231,15 @@ int RunDaemon(const DaemonConfig& config, const std::function<Result<DaemonConfi
     nats.password = auth->password;
     Status context = WriteEmbeddedContext(config.data_dir, nats.servers, *auth);
     if (!context.ok()) spdlog::warn("{}", context.message());
+    if (!config.context_file.empty()) {
+      Status shared = WriteSharedContext(config.context_file, config.data_dir, nats.servers, *auth);
+      if (shared.ok()) {
+        spdlog::info("context of the embedded nats-server for group members: {}",
+                     config.context_file);
+      } else {
+        spdlog::warn("context file for group members: {}", shared.message());
+      }
+    }
     spdlog::info("embedded nats-server pid {} on {} (store {}; user {}, credentials in {}/{})",
                  embedded->pid(), nats.servers, options.store_dir, auth->user, config.data_dir,
                  kLocalContextFile);

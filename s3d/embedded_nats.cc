@@ -14,7 +14,9 @@
 
 #include <openssl/rand.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <vector>
@@ -137,11 +139,38 @@ Result<EmbeddedAuth> LoadOrCreateEmbeddedAuth(const std::string& data_dir, bool*
                       HexEncode(std::string_view(reinterpret_cast<const char*>(raw), sizeof(raw)))};
 }
 
-Status WriteEmbeddedContext(const std::string& data_dir, const std::string& url,
-                            const EmbeddedAuth& auth) {
+namespace {
+
+std::string ContextJson(const std::string& data_dir, const std::string& url,
+                        const EmbeddedAuth& auth) {
   nlohmann::json ctx = {{"description", "natss3d's embedded nats-server (" + data_dir + ")"},
                         {"url", url}, {"user", auth.user}, {"password", auth.password}};
-  return WriteFileAtomic(data_dir + "/" + kLocalContextFile, ctx.dump(2) + "\n", 0600);
+  return ctx.dump(2) + "\n";
+}
+
+}  // namespace
+
+Status WriteEmbeddedContext(const std::string& data_dir, const std::string& url,
+                            const EmbeddedAuth& auth) {
+  return WriteFileAtomic(data_dir + "/" + kLocalContextFile, ContextJson(data_dir, url, auth),
+                         0600);
+}
+
+Status WriteSharedContext(const std::string& path, const std::string& data_dir,
+                          const std::string& url, const EmbeddedAuth& auth) {
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  if (!dir.empty()) NATSS3_RETURN_IF_ERROR(MakeDirectory(dir, 0750));
+  NATSS3_RETURN_IF_ERROR(WriteFileAtomic(path, ContextJson(data_dir, url, auth), 0640));
+  // A file takes its directory's group when that directory is set-group-ID: make it ours. Only
+  // then is chown called (the service's system-call filter denies it: ~@privileged).
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    return Internal("cannot stat " + path + ": " + std::strerror(errno));
+  }
+  if (st.st_gid != ::getegid() && ::chown(path.c_str(), static_cast<uid_t>(-1), ::getegid()) != 0) {
+    return Internal("cannot give " + path + " natss3d's group: " + std::strerror(errno));
+  }
+  return Status::OK();
 }
 
 Status EmbeddedNats::WriteConfig() const {

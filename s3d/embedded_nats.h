@@ -75,6 +75,12 @@ Result<EmbeddedAuth> LoadOrCreateEmbeddedAuth(const std::string& data_dir, bool*
 // natss3fs on this host find the embedded server through it (natss3/connect_config.h).
 Status WriteEmbeddedContext(const std::string& data_dir, const std::string& url,
                             const EmbeddedAuth& auth);
+// Writes the same context to `path` (--context-file) with mode 0640 and natss3d's group, so that
+// the members of that group find the embedded server without access to the data directory (the
+// package: /run/natss3/nats-context.json, a directory systemd creates 0750 natss3:natss3). A
+// missing parent directory is created 0750.
+Status WriteSharedContext(const std::string& path, const std::string& data_dir,
+                          const std::string& url, const EmbeddedAuth& auth);
 
 // A free TCP port on 127.0.0.1 (bound and released), 0 on failure.
 int PickFreePort();

@@ -1,6 +1,10 @@
 // Resolution of connection settings, compatible with natscli's flags, env vars and contexts.
 #include "natss3/connect_config.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -36,6 +40,24 @@ bool ReadWholeFile(const std::string& path, std::string* out) {
   buffer << in.rdbuf();
   *out = buffer.str();
   return true;
+}
+
+// Reads a whole file; 0, or open(2)'s errno (EACCES tells "exists, not ours" from ENOENT).
+int ReadFileOrErrno(const std::string& path, std::string* out) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return errno;
+  out->clear();
+  char buf[4096];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      int error = n < 0 ? errno : 0;
+      ::close(fd);
+      return error;
+    }
+    out->append(buf, static_cast<size_t>(n));
+  }
 }
 
 std::string TrimSpace(std::string s) {
@@ -115,17 +137,29 @@ std::vector<std::string> LocalContextCandidates(const EnvLookup& env) {
     out.push_back(d + "/" + kLocalContextFile);
   if (std::string home = Env(env, "HOME"); !home.empty())
     out.push_back(home + "/.local/share/natss3/" + kLocalContextFile);
+  out.push_back(kServiceContextFile);
   out.push_back(std::string("/var/lib/natss3/") + kLocalContextFile);
   return out;
 }
 
 Result<std::optional<NatsContext>> LoadLocalContext(const EnvLookup& env) {
+  std::string denied;  // the first candidate that exists but is not ours to read
   for (const std::string& path : LocalContextCandidates(env)) {
     std::string json;
-    if (!ReadWholeFile(path, &json)) continue;  // absent or not ours to read
+    if (int error = ReadFileOrErrno(path, &json); error != 0) {
+      if (error == EACCES && denied.empty()) denied = path;
+      continue;  // absent (or a directory): not a context
+    }
     NATSS3_ASSIGN_OR_RETURN(NatsContext ctx, ParseNatsContext(json, path, env));
     if (ctx.url.empty()) continue;
     return std::optional<NatsContext>(std::move(ctx));
+  }
+  if (!denied.empty()) {
+    return Status(Code::kPermissionDenied,
+                  "natss3d's connection context " + denied +
+                      " may not be read by this user: it is for root and the members of group "
+                      "natss3 (adduser USER natss3, then log in again); or name a server with "
+                      "--server / NATS_URL");
   }
   return std::optional<NatsContext>();
 }

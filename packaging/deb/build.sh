@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
-# Builds natss3_<version>_<arch>.deb: CMake build of natss3d, natss3fs and natss3ctl with Debian's
-# hardening flags, then debhelper packs them with the files of packaging/deb/ (systemd units,
-# conffile, mount helper, man pages, bash completion) and lintian checks the result.
+# Builds natss3_<version>_<arch>.deb with dpkg-buildpackage in a copy of the source tree: debian/rules
+# (packaging/deb/debian, linked as debian/ at the top of the tree) compiles natss3d, natss3fs and
+# natss3ctl with CMake and Debian's flags through debhelper, packs them with the files of
+# packaging/deb/ (systemd units, conffile, mount helper, man pages, bash completion), and lintian
+# checks the result. The copy keeps the checkout free of dh's build tree and debian/ outputs.
 #
-# Usage: packaging/deb/build.sh [-o OUTDIR] [--no-lintian]
-#   -o OUTDIR      where the .deb goes (default: the build directory)
+# Usage: packaging/deb/build.sh [-o OUTDIR] [--no-lintian] [--source]
+#   -o OUTDIR      where the .deb (and with --source the .dsc and .tar.xz) go (default: the
+#                  build directory)
 #   --no-lintian   skip the lintian run
+#   --source       build the source package (dpkg-buildpackage -S) instead of the .deb
 # Environment: NATSS3_DEB_BUILD_DIR (default <repo>/build-deb), NATSS3_JOBS (default 2),
 #   NATSS3_DEB_PREBUILT=DIR: pack the binaries of an existing CMake build tree DIR (DIR/s3d/natss3d,
-#   DIR/fuse/natss3fs, DIR/cli/natss3ctl, e.g. the tree ctest runs in) instead of building them
+#   DIR/fuse/natss3fs, DIR/cli/natss3ctl, e.g. the tree ctest runs in) instead of compiling them
 #   with Debian's flags (lintian then notes the missing hardening flags).
+#   ccache is used when installed (/usr/lib/ccache).
 # Needs: cmake and the build dependencies (scripts/deps.sh), debhelper, dpkg-dev, fakeroot,
 #   lintian.
 set -euo pipefail
@@ -20,11 +25,13 @@ build="${NATSS3_DEB_BUILD_DIR:-$repo/build-deb}"
 jobs="${NATSS3_JOBS:-2}"
 outdir=""
 run_lintian=1
+source_only=0
 while [ $# -gt 0 ]; do
   case "$1" in
     -o) outdir="$2"; shift 2 ;;
     --no-lintian) run_lintian=0; shift ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    --source) source_only=1; shift ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "build.sh: unknown argument: $1" >&2; exit 2 ;;
   esac
 done
@@ -34,63 +41,59 @@ for tool in cmake dpkg-buildpackage dh fakeroot; do
   command -v "$tool" >/dev/null || die "$tool not found: run scripts/deps.sh test (needs debhelper, dpkg-dev, fakeroot)"
 done
 
-# The Debian version's upstream part must be the CMake project version.
+# The Debian version (a native package: no revision) must be the CMake project version.
 cmake_version="$(sed -n 's/^project(natss3 VERSION \([0-9.]*\).*/\1/p' "$repo/CMakeLists.txt")"
 deb_version="$(dpkg-parsechangelog -l "$here/debian/changelog" -S Version)"
-[ "${deb_version%-*}" = "$cmake_version" ] ||
-  die "debian/changelog version $deb_version does not match CMake project version $cmake_version: add a changelog entry (dch -v $cmake_version-1)"
+[ "$deb_version" = "$cmake_version" ] ||
+  die "debian/changelog version $deb_version does not match CMake project version $cmake_version: add a changelog entry (dch -v $cmake_version)"
+[ -L "$repo/debian" ] && [ "$(readlink "$repo/debian")" = packaging/deb/debian ] ||
+  die "$repo/debian must be a symbolic link to packaging/deb/debian"
 
 mkdir -p "$build"
 build="$(cd "$build" && pwd)"
-targets=(natss3d natss3fs natss3ctl)
-declare -A target_path=([natss3d]=s3d/natss3d [natss3fs]=fuse/natss3fs [natss3ctl]=cli/natss3ctl)
-
 if [ -n "${NATSS3_DEB_PREBUILT:-}" ]; then
-  bindir="$(cd "$NATSS3_DEB_PREBUILT" && pwd)"
-  echo "build.sh: packing the binaries built in $bindir" >&2
-else
-  bindir="$build/cmake"
-  # Debian's hardening and optimisation flags (as dh's cmake build system would pass them).
-  export DEB_BUILD_MAINT_OPTIONS="hardening=+all"
-  eval "$(dpkg-buildflags --export=sh)"
-  echo "build.sh: configuring and building ${targets[*]} in $bindir" >&2
-  # Given on the command line (not only in the environment, which CMake reads once into its cache);
-  # CMake ignores CPPFLAGS, so -D_FORTIFY_SOURCE goes into the compile flags as dh does it.
-  cmake -S "$repo" -B "$bindir" -DCMAKE_BUILD_TYPE=None -DCMAKE_INSTALL_PREFIX=/usr \
-    -DCMAKE_C_FLAGS="$CFLAGS $CPPFLAGS" -DCMAKE_CXX_FLAGS="$CXXFLAGS $CPPFLAGS" \
-    -DCMAKE_EXE_LINKER_FLAGS="$LDFLAGS" -DCMAKE_SHARED_LINKER_FLAGS="$LDFLAGS" \
-    -DNATSS3_BUILD_TESTS=OFF -DNATSS3_WERROR=OFF >"$build/cmake-configure.log" 2>&1 ||
-    { tail -30 "$build/cmake-configure.log" >&2; die "cmake configure failed (log: $build/cmake-configure.log)"; }
-  missing_targets=()
-  known_targets="$(cmake --build "$bindir" --target help)"
-  for t in "${targets[@]}"; do
-    grep -qE "^\.\.\. $t( |$)" <<<"$known_targets" || missing_targets+=("$t")
+  NATSS3_DEB_PREBUILT="$(cd "$NATSS3_DEB_PREBUILT" && pwd)"
+  export NATSS3_DEB_PREBUILT
+  for t in s3d/natss3d fuse/natss3fs cli/natss3ctl; do
+    [ -x "$NATSS3_DEB_PREBUILT/$t" ] || die "missing binary $NATSS3_DEB_PREBUILT/$t"
   done
-  [ ${#missing_targets[@]} -eq 0 ] ||
-    die "CMake has no target ${missing_targets[*]} yet (s3d/, fuse/, cli/ must define natss3d, natss3fs, natss3ctl)"
-  cmake --build "$bindir" -j"$jobs" --target "${targets[@]}" >"$build/cmake-build.log" 2>&1 ||
-    { grep -E 'error|Error' "$build/cmake-build.log" | head -30 >&2; die "build failed (log: $build/cmake-build.log)"; }
+  echo "build.sh: packing the binaries built in $NATSS3_DEB_PREBUILT" >&2
 fi
 
-for t in "${targets[@]}"; do
-  [ -x "$bindir/${target_path[$t]}" ] || die "missing binary $bindir/${target_path[$t]} (target $t)"
-done
-
-# A debhelper tree: debian/ and the packaged files from packaging/deb/, the binaries in bin/.
+# The source tree as git knows it (tracked and new files, uncommitted changes included; no build
+# trees or ignored files), else the checkout without its build directories.
 work="$build/pkg/natss3-$cmake_version"
 rm -rf "$build/pkg"
-mkdir -p "$work/bin"
-cp -a "$here/debian" "$here/files" "$work/"
-cp "$here/lintian-overrides" "$work/debian/natss3.lintian-overrides"
-cp "$repo/docs/install.md" "$work/files/install.md" 2>/dev/null || : >"$work/files/install.md"
-for t in "${targets[@]}"; do cp "$bindir/${target_path[$t]}" "$work/bin/$t"; done
-# The fstab helper belongs to the FUSE front end (fuse/mount.natss3fs).
-[ -f "$repo/fuse/mount.natss3fs" ] || die "missing fuse/mount.natss3fs (the natss3fs fstab helper)"
-install -m 0755 "$repo/fuse/mount.natss3fs" "$work/files/mount.natss3fs"
+mkdir -p "$work"
+if git -C "$repo" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+  (cd "$repo" && git ls-files -z --cached --others --exclude-standard |
+    while IFS= read -r -d '' f; do [ -e "$f" ] || [ -L "$f" ] && printf '%s\0' "$f"; done |
+    tar --null -T - -cf -) | tar -C "$work" -xf -
+else
+  tar -C "$repo" --exclude='./build*' --exclude='./obj-*' --exclude=./Testing -cf - . |
+    tar -C "$work" -xf -
+fi
 
-echo "build.sh: packing with debhelper" >&2
+export DEB_BUILD_OPTIONS="parallel=$jobs ${DEB_BUILD_OPTIONS:-}"
+[ -d /usr/lib/ccache ] && export PATH="/usr/lib/ccache:$PATH" CCACHE_BASEDIR="$work"
+if [ "$source_only" = 1 ]; then
+  echo "build.sh: building the source package in $work" >&2
+  (cd "$work" && dpkg-buildpackage -S -us -uc -d >"$build/dpkg-buildpackage.log" 2>&1) ||
+    { tail -40 "$build/dpkg-buildpackage.log" >&2; die "dpkg-buildpackage -S failed (log: $build/dpkg-buildpackage.log)"; }
+  dsc="$build/pkg/natss3_${deb_version}.dsc"
+  [ -f "$dsc" ] || die "dpkg-buildpackage -S made no $dsc"
+  dest="${outdir:-$build}"
+  mkdir -p "$dest"
+  cp "$dsc" "$build/pkg/natss3_${deb_version}.tar.xz" "$dest/"
+  echo "$(cd "$dest" && pwd)/$(basename "$dsc")"
+  exit 0
+fi
+
+[ -n "${NATSS3_DEB_PREBUILT:-}" ] || echo "build.sh: compiling and packing in $work (dh, CMake)" >&2
 (cd "$work" && dpkg-buildpackage -b -us -uc >"$build/dpkg-buildpackage.log" 2>&1) ||
-  { tail -40 "$build/dpkg-buildpackage.log" >&2; die "dpkg-buildpackage failed (log: $build/dpkg-buildpackage.log)"; }
+  { grep -E 'error|Error' "$build/dpkg-buildpackage.log" | head -30 >&2
+    tail -20 "$build/dpkg-buildpackage.log" >&2
+    die "dpkg-buildpackage failed (log: $build/dpkg-buildpackage.log)"; }
 
 arch="$(dpkg-architecture -qDEB_HOST_ARCH)"
 deb="$build/pkg/natss3_${deb_version}_${arch}.deb"

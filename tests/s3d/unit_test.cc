@@ -2,7 +2,15 @@
 // configuration, metrics.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "natss3/connect_config.h"
+#include "natss3/files.h"
 #include "s3d/config.h"
+#include "s3d/embedded_nats.h"
 #include "s3d/errors.h"
 #include "s3d/listing.h"
 #include "s3d/metrics.h"
@@ -456,6 +464,48 @@ TEST(Config, PrecedenceFlagEnvFile) {
   EXPECT_EQ(defaults->listen_port, 5222);
   EXPECT_EQ(ParseDuration("1h30m").value(), std::chrono::seconds(5400));
   EXPECT_FALSE(ParseDuration("5x").ok());
+}
+
+// --context-file (NATSS3_CONTEXT_FILE in the package's conffile): a copy of the embedded
+// server's context that natss3d's group may read (0640, natss3d's group), in a directory it
+// creates 0750 when missing; natss3ctl and natss3fs load it like the data directory's.
+TEST(Config, SharedContextFileForTheGroup) {
+  const char* argv[] = {"natss3d", "--context-file", "/run/x/ctx.json"};
+  auto flag = ParseConfig(3, argv, {});
+  ASSERT_TRUE(flag.ok()) << flag.status().ToString();
+  EXPECT_EQ(flag->context_file, "/run/x/ctx.json");
+  const char* none[] = {"natss3d"};
+  auto env = ParseConfig(1, none, {"NATSS3_CONTEXT_FILE=/run/natss3/nats-context.json"});
+  ASSERT_TRUE(env.ok());
+  EXPECT_EQ(env->context_file, "/run/natss3/nats-context.json");
+  EXPECT_EQ(ParseConfig(1, none, {})->context_file, "");
+
+  std::string dir = ::testing::TempDir() + "/natss3-shared-ctx-" + std::to_string(::getpid());
+  std::filesystem::remove_all(dir);
+  std::string path = dir + "/run/nats-context.json";
+  EmbeddedAuth auth{"natss3", "pw\"x"};
+  ASSERT_TRUE(WriteSharedContext(path, "/var/lib/natss3", "nats://127.0.0.1:5223", auth).ok());
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0640u);
+  EXPECT_EQ(st.st_gid, ::getegid());
+  ASSERT_EQ(::stat((dir + "/run").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0750u);
+  auto text = ReadSmallFile(path);
+  ASSERT_TRUE(text.ok());
+  auto ctx = ParseNatsContext(*text, path, ProcessEnv());
+  ASSERT_TRUE(ctx.ok());
+  EXPECT_EQ(ctx->url, "nats://127.0.0.1:5223");
+  EXPECT_EQ(ctx->user, "natss3");
+  EXPECT_EQ(ctx->password, "pw\"x");
+  // Rewritten at every start (a new port when none is fixed): replaced, mode kept.
+  ASSERT_TRUE(WriteSharedContext(path, "/var/lib/natss3", "nats://127.0.0.1:6000", auth).ok());
+  ctx = ParseNatsContext(ReadSmallFile(path).value(), path, ProcessEnv());
+  ASSERT_TRUE(ctx.ok());
+  EXPECT_EQ(ctx->url, "nats://127.0.0.1:6000");
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0640u);
+  std::filesystem::remove_all(dir);
 }
 
 TEST(Metrics, RendersPrometheusText) {

@@ -51,17 +51,26 @@ Result<std::optional<NatsContext>> LoadSelectedContext(const ConnectionFlags& fl
 // 0600): <data-dir>/nats-context.json.
 inline constexpr const char* kLocalContextFile = "nats-context.json";
 
+// The copy the packaged natss3d service writes for the members of group natss3
+// (natss3d --context-file; systemd's RuntimeDirectory /run/natss3, 0750 natss3:natss3).
+inline constexpr const char* kServiceContextFile = "/run/natss3/nats-context.json";
+
 // Where a local natss3d's context is looked for, in order: $NATSS3_CONTEXT_FILE,
 // $NATSS3_DATA_DIR/nats-context.json, ~/.local/share/natss3/nats-context.json (natss3d's
-// default data directory, scripts/run.sh), /var/lib/natss3/nats-context.json (the package).
+// default data directory, scripts/run.sh), /run/natss3/nats-context.json (the package's
+// service, readable by group natss3), /var/lib/natss3/nats-context.json (the package's data
+// directory, root only).
 std::vector<std::string> LocalContextCandidates(const EnvLookup& env);
-// The first readable candidate, parsed; nullopt when there is none.
+// The first readable candidate, parsed; nullopt when none exists. When none is readable but
+// one exists and may not be read (EACCES: the service's context without membership in group
+// natss3), kPermissionDenied naming that file and the ways out.
 Result<std::optional<NatsContext>> LoadLocalContext(const EnvLookup& env);
 
 // Precedence per field: flag, then environment (NATS_URL, NATS_USER, NATS_PASSWORD,
 // NATS_TOKEN, NATS_CREDS, NATS_NKEY, NATS_CERT, NATS_KEY, NATS_CA, NATS_TIMEOUT), then the
 // selected context. When none of them names a server, the local natss3d's context (above)
-// supplies the server and its credentials; failing that, nats://127.0.0.1:4222. Timeout 5 s.
+// supplies the server and its credentials (or its kPermissionDenied); failing that,
+// nats://127.0.0.1:4222. Timeout 5 s.
 Result<ConnectOptions> ResolveConnectOptions(const ConnectionFlags& flags, const EnvLookup& env);
 
 }  // namespace natss3
