@@ -209,7 +209,9 @@ int RunDaemon(const DaemonConfig& config, const std::function<Result<DaemonConfi
     EmbeddedNats::Options options;
     options.binary = config.nats_server_binary;
     options.store_dir = config.data_dir + "/nats";
-    options.log_file = config.data_dir + "/nats-server.log";
+    // Under systemd the server's log joins natss3d's in the journal (which rotates it); else
+    // it is a file in the data directory that nats-server rotates at 10 MiB (5 kept).
+    if (!StderrIsJournal()) options.log_file = config.data_dir + "/nats-server.log";
     options.config_file = config.data_dir + "/nats-server.conf";
     options.port = config.embedded_nats_port;
     bool new_auth = false;

@@ -14,6 +14,8 @@
 
 #include <openssl/rand.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -98,10 +100,43 @@ Result<std::unique_ptr<EmbeddedNats>> EmbeddedNats::Start(Options options) {
   if (!WaitForLocalPort(nats->port_, std::chrono::seconds(10))) {
     nats->Stop();
     return Unavailable("the embedded nats-server did not start on port " +
-                       std::to_string(nats->port_) + "; see " + nats->options_.log_file);
+                       std::to_string(nats->port_) + "; see " +
+                       (nats->options_.log_file.empty() ? std::string("its output above")
+                                                         : nats->options_.log_file));
   }
   nats->supervisor_ = std::thread([n = nats.get()] { n->Supervise(); });
+  if (!nats->options_.log_file.empty()) {
+    nats->log_pruner_ = std::thread([n = nats.get()] {
+      std::unique_lock<std::mutex> lock(n->mu_);
+      while (!n->cv_.wait_for(lock, std::chrono::seconds(30), [n] { return n->stopping_; })) {
+        lock.unlock();
+        PruneRotatedLogs(n->options_.log_file, n->options_.log_keep);
+        lock.lock();
+      }
+    });
+  }
   return nats;
+}
+
+int EmbeddedNats::PruneRotatedLogs(const std::string& log_file, int keep) {
+  std::filesystem::path path(log_file);
+  std::string prefix = path.filename().string() + ".";
+  std::vector<std::filesystem::path> rotated;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(path.parent_path(), ec)) {
+    std::string name = entry.path().filename().string();
+    // "<name>.YYYY.MM.DD.hh.mm.ss.nnnnnnnnn": names sort in time order.
+    if (name.starts_with(prefix) && name.size() > prefix.size() &&
+        std::isdigit(static_cast<unsigned char>(name[prefix.size()]))) {
+      rotated.push_back(entry.path());
+    }
+  }
+  std::sort(rotated.begin(), rotated.end());
+  int removed = 0;
+  for (size_t i = 0; i + static_cast<size_t>(std::max(keep, 0)) < rotated.size(); ++i) {
+    if (std::filesystem::remove(rotated[i], ec)) ++removed;
+  }
+  return removed;
 }
 
 EmbeddedNats::~EmbeddedNats() { Stop(); }
@@ -182,6 +217,10 @@ Status EmbeddedNats::WriteConfig() const {
     conf += "authorization { user: " + ConfString(options_.user) +
             ", password: " + ConfString(options_.password) + " }\n";
   }
+  if (!options_.log_file.empty()) {
+    conf += "logfile: " + ConfString(options_.log_file) + "\n";
+    conf += "logfile_size_limit: " + std::to_string(options_.log_size_limit) + "\n";
+  }
   return WriteFileAtomic(options_.config_file, conf, 0600);
 }
 
@@ -208,7 +247,11 @@ bool EmbeddedNats::Spawn() {
     // Nothing of natss3d's (client and listening sockets, NATS connection) stays open in the
     // server: a restarted nats-server would otherwise hold natss3d's port after it exits.
     ::close_range(3, ~0U, 0);
-    int log = ::open(options_.log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    // With a log file, nats-server writes (and rotates) it itself; what it prints outside its
+    // logger (a panic) goes there too. Without one, stdout and stderr stay natss3d's.
+    int log = options_.log_file.empty()
+                  ? -1
+                  : ::open(options_.log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0640);
     if (log >= 0) {
       ::dup2(log, 1);
       ::dup2(log, 2);
@@ -278,6 +321,7 @@ void EmbeddedNats::Stop() {
     }
   }
   if (supervisor_.joinable()) supervisor_.join();
+  if (log_pruner_.joinable()) log_pruner_.join();
 }
 
 }  // namespace natss3::s3d

@@ -26,7 +26,12 @@ class EmbeddedNats {
   struct Options {
     std::string binary;     // empty: search $PATH, /usr/sbin, /usr/local/sbin, /usr/bin
     std::string store_dir;  // JetStream store directory (created)
-    std::string log_file;   // nats-server log (its stdout/stderr)
+    // nats-server's log file, rotated by nats-server at log_size_limit bytes (to
+    // "<log_file>.<timestamp>"); natss3d keeps the newest log_keep rotated files. Empty: the
+    // server logs to natss3d's stderr (the journal, when systemd runs natss3d).
+    std::string log_file;
+    uint64_t log_size_limit = 10 * 1024 * 1024;
+    int log_keep = 5;
     std::string config_file;  // written at every start (mode 0600)
     std::string user, password;  // the only credentials the server accepts
     int port = 0;           // 0: a free loopback port
@@ -46,6 +51,9 @@ class EmbeddedNats {
 
   // Locates nats-server; empty when absent.
   static std::string FindBinary(const std::string& configured);
+  // Deletes all but the newest `keep` rotated logs of `log_file` ("<log_file>.<timestamp>");
+  // returns how many it deleted.
+  static int PruneRotatedLogs(const std::string& log_file, int keep);
 
  private:
   EmbeddedNats() = default;
@@ -61,6 +69,7 @@ class EmbeddedNats {
   std::condition_variable cv_;
   bool stopping_ = false;
   std::thread supervisor_;
+  std::thread log_pruner_;  // every 30 s while the server runs, when it logs to a file
 };
 
 // The embedded server's credentials: those of <data_dir>/nats-context.json when it exists
