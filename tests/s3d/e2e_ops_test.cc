@@ -4,9 +4,11 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <thread>
 
@@ -261,6 +263,29 @@ TEST_F(OpsEndToEnd, SighupReloadsTheTlsCertificate) {
       [&] { return daemon.log().find("previous certificate stays") != std::string::npos; }))
       << daemon.log();
   EXPECT_NE(subject().find("CN=second-cert"), std::string::npos);
+}
+
+// Under systemd (stderr is the journal's stream) the embedded nats-server logs to natss3d's
+// stderr, so to the journal, instead of to a file in the data directory.
+TEST(OpsEmbedded, NatsServerLogsToTheJournalUnderSystemd) {
+  TempDir work{"natss3-journal"};
+  std::string err = work.File("stderr");
+  ASSERT_TRUE(WriteFile(err, ""));
+  struct stat st {};
+  ASSERT_EQ(::stat(err.c_str(), &st), 0);
+  natss3::test::Subprocess::Options o;
+  o.argv = {NATSS3D_PATH, "--listen", "127.0.0.1:" + std::to_string(natss3::test::FreePort()),
+            "--data-dir", work.File("data")};
+  o.env = {{"JOURNAL_STREAM", std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino)}};
+  o.stderr_file = err;
+  natss3::test::Subprocess daemon(o);
+  ASSERT_TRUE(daemon.Start());
+  EXPECT_TRUE(Eventually([&] { return ReadFile(err).find("Server is ready") != std::string::npos; },
+                         std::chrono::seconds(20)))
+      << ReadFile(err);
+  EXPECT_FALSE(std::filesystem::exists(work.File("data/nats-server.log")));
+  EXPECT_EQ(ReadFile(work.File("data/nats-server.conf")).find("logfile"), std::string::npos);
+  EXPECT_EQ(daemon.Stop(std::chrono::seconds(15)), 0);
 }
 
 }  // namespace
