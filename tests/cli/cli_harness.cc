@@ -1,6 +1,8 @@
 // CliTest harness implementation.
 #include "cli_harness.h"
 
+#include <algorithm>
+#include <filesystem>
 #include <regex>
 #include <thread>
 
@@ -10,6 +12,8 @@ using natss3::test::NatsServer;
 using natss3::test::ReadFile;
 using natss3::test::Subprocess;
 using natss3::test::TempDir;
+using natss3::test::WriteFile;
+namespace fs = std::filesystem;
 
 std::string MaskTimes(std::string text) {
   static const std::regex kTime(R"(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})");
@@ -35,8 +39,11 @@ void CliTest::SetUp() {
 }
 
 static std::map<std::string, std::string> BaseEnv(const std::string& url, const std::string& home) {
-  return {{"NATS_URL", url}, {"HOME", home}, {"XDG_CONFIG_HOME", home + "/.config"},
-          {"TZ", "UTC"}, {"NO_COLOR", "1"}};
+  return {{"NATS_URL", url},
+          {"HOME", home},
+          {"XDG_CONFIG_HOME", home + "/.config"},
+          {"TZ", "UTC"},
+          {"NO_COLOR", "1"}};
 }
 
 CtlResult CliTest::Ctl(const std::vector<std::string>& args, const std::string& stdin_file,
@@ -63,9 +70,9 @@ CtlResult CliTest::Ctl(const std::vector<std::string>& args, const std::string& 
 }
 
 int CliTest::Shell(const std::string& script, std::string* output) {
-  std::string command = "set -e; export CTL='" +
-                        std::string(NATSS3CTL_PATH) + "' NATS_URL='" + server_->url() +
-                        "' HOME='" + home_->path() + "'; cd '" + dir_->path() + "'; " + script;
+  std::string command = "set -e; export CTL='" + std::string(NATSS3CTL_PATH) + "' NATS_URL='" +
+                        server_->url() + "' HOME='" + home_->path() + "'; cd '" + dir_->path() +
+                        "'; " + script;
   return natss3::test::RunCommand({"/bin/bash", "-c", command}, output,
                                   std::chrono::milliseconds(120000));
 }
@@ -82,6 +89,30 @@ std::unique_ptr<Subprocess> CliTest::Background(const std::vector<std::string>& 
   auto p = std::make_unique<Subprocess>(o);
   if (!p->Start()) return nullptr;
   return p;
+}
+
+void BucketTreeTest::SetUp() {
+  CliTest::SetUp();
+  if (HasFatalFailure()) return;
+  ASSERT_EQ(Ctl({"add", "T"}).exit_code, 0);
+}
+
+void BucketTreeTest::MakeTree(const std::string& root) {
+  fs::create_directories(root + "/sub/deeper");
+  fs::create_directories(root + "/empty-dir");
+  ASSERT_TRUE(WriteFile(root + "/top.txt", "top"));
+  ASSERT_TRUE(WriteFile(root + "/sub/a.bin", natss3::test::RandomBytes(300000, 1)));
+  ASSERT_TRUE(WriteFile(root + "/sub/deeper/b c.txt", "spaces ok"));
+  ASSERT_TRUE(WriteFile(root + "/sub/deeper/日本語.txt", "unicode"));
+}
+
+std::vector<std::string> BucketTreeTest::Files(const std::string& root) {
+  std::vector<std::string> out;
+  for (auto& e : fs::recursive_directory_iterator(root)) {
+    if (e.is_regular_file()) out.push_back(fs::relative(e.path(), root).generic_string());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 }  // namespace natss3::cli::test

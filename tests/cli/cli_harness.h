@@ -45,6 +45,19 @@ class CliTest : public ::testing::Test {
   std::unique_ptr<natss3::test::TempDir> home_;  // HOME with no nats contexts
 };
 
+// A CliTest with an empty bucket "T" and local directory trees to move in and out of it
+// (put/get -r, sync).
+class BucketTreeTest : public CliTest {
+ protected:
+  void SetUp() override;
+
+  // Writes four files under `root` (top.txt, sub/a.bin of 300000 random bytes, names with a
+  // space and with Unicode) and an empty directory, which transfers skip.
+  void MakeTree(const std::string& root);
+  // The regular files below `root`, relative to it, sorted.
+  static std::vector<std::string> Files(const std::string& root);
+};
+
 // Polls `predicate` every 20 ms until true or the deadline; returns its last value.
 bool WaitFor(const std::function<bool()>& predicate,
              std::chrono::milliseconds timeout = std::chrono::milliseconds(10000));

@@ -4,25 +4,17 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <map>
 
+#include "support/fake_env.h"
 #include "support/temp_dir.h"
 
 namespace natss3::cli {
 namespace {
 
+using natss3::test::FakeEnv;
 using natss3::test::TempDir;
 using natss3::test::WriteFile;
-
-struct FakeEnv {
-  std::map<std::string, std::string> vars;
-  EnvLookup lookup() const {
-    return [this](const char* name) -> const char* {
-      auto it = vars.find(name);
-      return it == vars.end() ? nullptr : it->second.c_str();
-    };
-  }
-};
+using natss3::test::WriteNatsContext;
 
 TEST(ConnectionTest, DefaultsWithoutAnything) {
   TempDir home;
@@ -88,10 +80,8 @@ TEST(ConnectionTest, ParsesContextFile) {
 
 TEST(ConnectionTest, SelectedContextFromContextTxt) {
   TempDir home;
-  std::string dir = home.path() + "/.config/nats";
-  std::filesystem::create_directories(dir + "/context");
-  ASSERT_TRUE(WriteFile(dir + "/context.txt", "prod\n"));
-  ASSERT_TRUE(WriteFile(dir + "/context/prod.json", R"({"url":"nats://ctx:1","token":"t"})"));
+  ASSERT_TRUE(WriteNatsContext(home.File(".config"), "prod", R"({"url":"nats://ctx:1","token":"t"})"));
+  ASSERT_TRUE(WriteFile(home.File(".config/nats/context.txt"), "prod\n"));
   FakeEnv env{{{"HOME", home.path()}}};
   auto options = ResolveConnectOptions({}, env.lookup());
   ASSERT_TRUE(options.ok()) << options.status().message();
@@ -110,8 +100,7 @@ TEST(ConnectionTest, SelectedContextFromContextTxt) {
 
 TEST(ConnectionTest, ExplicitContextAndXdg) {
   TempDir xdg;
-  std::filesystem::create_directories(xdg.path() + "/nats/context");
-  ASSERT_TRUE(WriteFile(xdg.path() + "/nats/context/dev.json", R"({"url":"nats://dev:4"})"));
+  ASSERT_TRUE(WriteNatsContext(xdg.path(), "dev", R"({"url":"nats://dev:4"})"));
   FakeEnv env{{{"XDG_CONFIG_HOME", xdg.path()}, {"HOME", "/nonexistent"}}};
   ConnectionFlags flags;
   flags.context = "dev";

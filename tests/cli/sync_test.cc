@@ -19,28 +19,8 @@ using natss3::test::ReadFile;
 using natss3::test::WriteFile;
 using Json = nlohmann::json;
 
-class SyncTest : public CliTest {
+class SyncTest : public BucketTreeTest {
  protected:
-  void SetUp() override {
-    CliTest::SetUp();
-    ASSERT_EQ(Ctl({"add", "T"}).exit_code, 0);
-  }
-  void MakeTree(const std::string& root) {
-    fs::create_directories(root + "/sub/deeper");
-    fs::create_directories(root + "/empty-dir");
-    ASSERT_TRUE(WriteFile(root + "/top.txt", "top"));
-    ASSERT_TRUE(WriteFile(root + "/sub/a.bin", natss3::test::RandomBytes(300000, 1)));
-    ASSERT_TRUE(WriteFile(root + "/sub/deeper/b c.txt", "spaces ok"));
-    ASSERT_TRUE(WriteFile(root + "/sub/deeper/日本語.txt", "unicode"));
-  }
-  static std::vector<std::string> Files(const std::string& root) {
-    std::vector<std::string> out;
-    for (auto& e : fs::recursive_directory_iterator(root)) {
-      if (e.is_regular_file()) out.push_back(fs::relative(e.path(), root).generic_string());
-    }
-    std::sort(out.begin(), out.end());
-    return out;
-  }
   // Runs sync with --json and returns the summary; fails the test on a bad exit code.
   Json Sync(std::vector<std::string> args, int expected_exit = 0) {
     args.insert(args.begin(), "sync");

@@ -13,63 +13,24 @@ and natss3ctl on the same bucket, listing convergence after a failover).
 Exit status 0 on success; prints the figures (requests, failures, p99, max, time to steady).
 """
 import argparse
-import hashlib
 import json
 import os
 import random
 import shutil
 import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 import urllib.request
 
-import boto3
-from botocore import UNSIGNED
-from botocore.config import Config
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+import s3_clients  # noqa: E402
+from harness_common import (Failure, check, free_port, log, run_ctl, sha,  # noqa: E402
+                            start_nats_server, start_natss3d, stop_process)
 
 MAX_STALL = 2.0  # seconds a read-back GET may take at most
 BUCKET = "clus"
-
-
-def log(*args):
-    print(time.strftime("%H:%M:%S"), *args, flush=True)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port, timeout=20):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return True
-        except OSError:
-            time.sleep(0.05)
-    return False
-
-
-def die_with_parent():
-    import ctypes
-    libc = ctypes.CDLL("libc.so.6", use_errno=True)
-    libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    os.setsid()
-
-
-class Failure(Exception):
-    pass
-
-
-def check(cond, message):
-    if not cond:
-        raise Failure(message)
 
 
 def pct(values, p):
@@ -93,12 +54,11 @@ class Node:
         self.proc = None
 
     def start(self):
-        argv = ["nats-server", "-js", "-a", "127.0.0.1", "-p", str(self.port), "-m",
-                str(self.http), "-n", self.name, "-sd", self.store, "--cluster_name", "natss3",
-                "--cluster", "nats://127.0.0.1:%d" % self.cport, "--routes", self.routes]
-        self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL,
-                                     stderr=open(self.log, "ab"), preexec_fn=die_with_parent)
-        check(wait_port(self.port), "nats-server %s did not start" % self.name)
+        self.proc = start_nats_server(
+            self.port, self.store,
+            ["-m", str(self.http), "-n", self.name, "--cluster_name", "natss3", "--cluster",
+             "nats://127.0.0.1:%d" % self.cport, "--routes", self.routes],
+            self.log, "nats-server %s" % self.name)
 
     def kill(self):
         self.proc.send_signal(signal.SIGKILL)
@@ -107,11 +67,7 @@ class Node:
     def stop(self):
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGCONT)
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+        stop_process(self.proc, 10)
 
     def healthy(self, timeout=60):
         """Waits until the server says JetStream is current (/healthz 200: its streams caught
@@ -153,13 +109,8 @@ class Cluster:
             n.stop()
 
     def ctl(self, *args, check_rc=True, timeout=60):
-        env = dict(os.environ, NATS_URL=self.urls, HOME=self.work)
-        r = subprocess.run([os.path.join(self.bin_dir, "cli", "natss3ctl")] + list(args),
-                           capture_output=True, env=env, timeout=timeout)
-        if check_rc and r.returncode != 0:
-            raise Failure("natss3ctl %s: exit %d: %s" % (" ".join(args), r.returncode,
-                                                          r.stderr.decode(errors="replace")))
-        return r
+        return run_ctl(self.bin_dir, self.urls, self.work, args, check_rc=check_rc,
+                       timeout=timeout)
 
     def add_bucket(self, bucket):
         # JetStream needs a meta leader first: retry until the cluster formed.
@@ -188,29 +139,19 @@ class Cluster:
 
 class Gateway:
     def __init__(self, cluster, name):
-        self.port = free_port()
         self.log = os.path.join(cluster.work, name + ".log")
-        argv = [os.path.join(cluster.bin_dir, "s3d", "natss3d"), "--listen",
-                "127.0.0.1:%d" % self.port, "--nats-servers", cluster.urls, "--anonymous",
-                "--data-dir", os.path.join(cluster.work, name), "--access-log", "false"]
-        self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=open(self.log, "ab"),
-                                     preexec_fn=die_with_parent)
-        check(wait_port(self.port), "natss3d %s did not start" % name)
+        self.proc, self.port = start_natss3d(cluster.bin_dir, cluster.urls,
+                                             os.path.join(cluster.work, name), self.log,
+                                             name="natss3d %s" % name)
 
     def client(self):
         # The SDK's standard retry mode (3 attempts, 503 and throttling retried), 10 s timeout.
-        return boto3.client(
-            "s3", endpoint_url="http://127.0.0.1:%d" % self.port, region_name="us-east-1",
-            config=Config(signature_version=UNSIGNED, read_timeout=10, connect_timeout=5,
-                          retries={"mode": "standard"}))
+        return s3_clients.client("http://127.0.0.1:%d" % self.port, anonymous=True,
+                                 read_timeout=10, connect_timeout=5,
+                                 retries={"mode": "standard"})
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+        stop_process(self.proc)
 
 
 class Load:
@@ -240,7 +181,7 @@ class Load:
             # Every fifth put overwrites one of this worker's earlier keys.
             key = "w%d/o%d" % (w, rnd.randrange(max(1, n // 5)) if n % 5 == 0 else n)
             body = rnd.randbytes(self.size)
-            digest = hashlib.sha256(body).hexdigest()
+            digest = sha(body)
             put_c = self.clients[n % len(self.clients)]
             get_c = self.clients[(n // 2) % len(self.clients)]
             t = time.time()
@@ -255,7 +196,7 @@ class Load:
             t = time.time()
             try:
                 got = get_c.get_object(Bucket=BUCKET, Key=key)["Body"].read()
-                ok = hashlib.sha256(got).hexdigest() == digest
+                ok = sha(got) == digest
                 self.record(t, "get", ok, "" if ok else "%s: wrong content" % key)
             except Exception as e:
                 self.record(t, "get", False, "%s: %s" % (key, e))
@@ -277,7 +218,7 @@ class Load:
                 self.record(t, "ctl", False, "%s: %s" % (key, r.stderr.decode(errors="replace")))
                 continue
             with open(out, "rb") as f:
-                got = hashlib.sha256(f.read()).hexdigest()
+                got = sha(f.read())
             with self.lock:
                 # An overwrite may have been acknowledged since: accept the current digest too.
                 ok = got == digest or got == self.acked.get(key)
@@ -322,7 +263,7 @@ def read_back(clients, acked):
         c = clients[i % len(clients)]
         t = time.time()
         try:
-            got = hashlib.sha256(c.get_object(Bucket=BUCKET, Key=key)["Body"].read()).hexdigest()
+            got = sha(c.get_object(Bucket=BUCKET, Key=key)["Body"].read())
             if got != digest:
                 failures.append("%s: content is not the acknowledged version" % key)
         except Exception as e:

@@ -17,13 +17,8 @@ namespace {
 
 using namespace coretest;
 
-class ConcurrencyTest : public StoreTest {
+class ConcurrencyTest : public BucketTest {
  protected:
-  void SetUp() override {
-    StoreTest::SetUp();
-    if (!store_) return;
-    bucket_ = NewBucket();
-  }
 
   // Runs `writers` threads until `stop`, each putting, overwriting and deleting small objects
   // named "<tag>-<thread>-<i>" through its own connection (an external writer: no write-through
@@ -51,7 +46,6 @@ class ConcurrencyTest : public StoreTest {
     StoreTest::TearDown();
   }
 
-  std::string bucket_;
   std::atomic<bool> stop_{false};
   std::vector<std::thread> churn_;
 };

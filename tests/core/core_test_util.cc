@@ -122,6 +122,26 @@ Result<std::string> ReadAll(ObjectReader& reader, size_t buf_size) {
 #define CONN static_cast<natsConnection*>(conn_)
 #define JS static_cast<jsCtx*>(js_)
 
+void PutInterleaved(ObjectStore& store, const std::string& bucket, std::string_view a,
+                    std::string_view b) {
+  PutOptions po;
+  po.chunk_size = 1024;
+  auto wa = store.NewWriter(bucket, Meta("a"), po);
+  auto wb = store.NewWriter(bucket, Meta("b"), po);
+  ASSERT_OK(wa);
+  ASSERT_OK(wb);
+  for (size_t off = 0; off < std::max(a.size(), b.size()); off += 1024) {
+    if (off < a.size()) {
+      ASSERT_OK((*wa)->Write(a.substr(off, 1024)));
+    }
+    if (off < b.size()) {
+      ASSERT_OK((*wb)->Write(b.substr(off, 1024)));
+    }
+  }
+  ASSERT_OK((*wa)->Commit());
+  ASSERT_OK((*wb)->Commit());
+}
+
 RawNats::RawNats(const std::string& url) {
   natsConnection* nc = nullptr;
   natsStatus s = natsConnection_ConnectTo(&nc, url.c_str());

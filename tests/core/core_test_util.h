@@ -49,11 +49,17 @@ Result<std::shared_ptr<ObjectStore>> ConnectTo(const std::string& servers,
                                                std::chrono::milliseconds timeout = 5000ms);
 
 // Connect like ConnectTo, with options adjusted by `adjust` (reclamation timings etc.).
-Result<std::shared_ptr<ObjectStore>> ConnectWith(const std::string& servers,
-                                                 const std::function<void(ConnectOptions&)>& adjust);
+Result<std::shared_ptr<ObjectStore>> ConnectWith(
+    const std::string& servers, const std::function<void(ConnectOptions&)>& adjust);
 
 // Reads everything from a reader (Read loop).
 Result<std::string> ReadAll(ObjectReader& reader, size_t buf_size = 64 * 1024);
+
+// Puts objects "a" (data `a`) and "b" (data `b`) at once in 1024-byte chunks, writing them in
+// turn, so that their chunks interleave in the stream. Fails the test on error (wrap the call
+// in ASSERT_NO_FATAL_FAILURE).
+void PutInterleaved(ObjectStore& store, const std::string& bucket, std::string_view a,
+                    std::string_view b);
 
 // Raw cnats access for fault injection and format checks. Everything returns false / nullopt
 // on error and records a GTest failure with the reason.
@@ -114,6 +120,20 @@ class StoreTest : public ::testing::Test {
   std::shared_ptr<ObjectStore> store_;
 };
 
+// StoreTest with a fresh bucket per test (bucket_; empty if the store did not start).
+class BucketTest : public StoreTest {
+ protected:
+  void SetUp() override {
+    StoreTest::SetUp();
+    if (!store_) return;
+    bucket_ = NewBucket();
+  }
+  // ChunkSubjectsOf(bucket_).
+  std::map<std::string, uint64_t> ChunkSubjects() { return ChunkSubjectsOf(bucket_); }
+
+  std::string bucket_;
+};
+
 }  // namespace natss3::coretest
 
 // gtest helpers for Status/Result (each evaluates expr once and accepts << messages).
@@ -129,10 +149,14 @@ inline void PrintTo(Code c, std::ostream* os) { *os << CodeName(c); }
 namespace coretest_detail {
 inline std::string Str(const Status& s) { return s.ToString(); }
 template <typename T>
-std::string Str(const Result<T>& r) { return r.ok() ? std::string("OK") : r.status().ToString(); }
+std::string Str(const Result<T>& r) {
+  return r.ok() ? std::string("OK") : r.status().ToString();
+}
 inline Code CodeOf(const Status& s) { return s.code(); }
 template <typename T>
-Code CodeOf(const Result<T>& r) { return r.ok() ? Code::kOk : r.status().code(); }
+Code CodeOf(const Result<T>& r) {
+  return r.ok() ? Code::kOk : r.status().code();
+}
 
 template <typename T>
 ::testing::AssertionResult OkFormat(const char* text, const T& v) {
@@ -142,8 +166,7 @@ template <typename T>
 template <typename T>
 ::testing::AssertionResult CodeFormat(const char* text, const char*, const T& v, Code want) {
   if (CodeOf(v) == want) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << text << ": want " << CodeName(want) << ", got "
-                                       << Str(v);
+  return ::testing::AssertionFailure() << text << ": want " << CodeName(want) << ", got " << Str(v);
 }
 }  // namespace coretest_detail
 }  // namespace natss3

@@ -12,13 +12,8 @@ namespace {
 using namespace coretest;
 using nlohmann::json;
 
-class FaultTest : public StoreTest {
+class FaultTest : public BucketTest {
  protected:
-  void SetUp() override {
-    StoreTest::SetUp();
-    if (!store_) return;
-    bucket_ = NewBucket();
-  }
   json RawMeta(const std::string& name) {
     RawNats raw(server_->url());
     auto m = raw.GetLast("OBJ_" + bucket_, MetaSubject(bucket_, name));
@@ -29,7 +24,6 @@ class FaultTest : public StoreTest {
     RawNats raw(server_->url());
     ASSERT_TRUE(raw.Publish(MetaSubject(bucket_, name), j.dump(), rollup));
   }
-  std::string bucket_;
 };
 
 // Writes up to 20 MiB, stopping (or killing) the server after 5 MiB. Returns the failure seen.

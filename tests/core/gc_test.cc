@@ -13,14 +13,8 @@ namespace {
 
 using namespace coretest;
 
-class GcTest : public StoreTest {
+class GcTest : public BucketTest {
  protected:
-  void SetUp() override {
-    StoreTest::SetUp();
-    if (!store_) return;
-    bucket_ = NewBucket();
-  }
-  std::map<std::string, uint64_t> ChunkSubjects() { return ChunkSubjectsOf(bucket_); }
   // Chunks with no meta, as a put cut short by a crash leaves them.
   void PublishOrphan(const std::string& nuid, int chunks) {
     RawNats raw(server_->url());
@@ -35,7 +29,6 @@ class GcTest : public StoreTest {
     EXPECT_OK(r);
     return r.ok() ? *r : GcReport{};
   }
-  std::string bucket_;
 };
 
 TEST_F(GcTest, OrphansArePurgedOnlyWhenOlderThanTheGraceAndNotInADryRun) {

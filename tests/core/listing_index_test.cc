@@ -16,13 +16,8 @@ namespace {
 using namespace coretest;
 using Query = ListingIndex::Query;
 
-class ListingIndexTest : public StoreTest {
+class ListingIndexTest : public BucketTest {
  protected:
-  void SetUp() override {
-    StoreTest::SetUp();
-    if (!store_) return;
-    bucket_ = NewBucket();
-  }
   std::shared_ptr<ListingIndex> MustIndex() {
     auto idx = store_->Index(bucket_);
     EXPECT_TRUE(idx.ok()) << idx.status().ToString();
@@ -33,7 +28,6 @@ class ListingIndexTest : public StoreTest {
     for (auto& e : p.entries) n.push_back(e.name);
     return n;
   }
-  std::string bucket_;
 };
 
 using V = std::vector<std::string>;

@@ -15,15 +15,7 @@ namespace {
 using namespace coretest;
 using nlohmann::json;
 
-class ObjectTest : public StoreTest {
- protected:
-  void SetUp() override {
-    StoreTest::SetUp();
-    if (!store_) return;
-    bucket_ = NewBucket();
-  }
-  std::string bucket_;
-};
+class ObjectTest : public BucketTest {};
 
 void ExpectWellFormedInfo(const ObjectInfo& info, const std::string& bucket,
                           const std::string& name, std::string_view data, uint32_t chunk_size) {

@@ -11,12 +11,11 @@ namespace {
 
 using namespace coretest;
 
-class PullReadTest : public StoreTest {
+class PullReadTest : public BucketTest {
  protected:
   void SetUp() override {
-    StoreTest::SetUp();
+    BucketTest::SetUp();
     if (!store_) return;
-    bucket_ = NewBucket();
     data_ = test::RandomBytes(300 * 1024 + 17, 21);
     PutOptions po;
     po.chunk_size = 1024;  // 301 chunks at stream sequences 1..301, the meta at 302
@@ -44,7 +43,7 @@ class PullReadTest : public StoreTest {
     return out;
   }
 
-  std::string bucket_, data_;
+  std::string data_;
   ObjectInfo info_;
 };
 
@@ -78,23 +77,8 @@ TEST_F(PullReadTest, DroppedReaderLeavesNoConsumer) {
 TEST_F(PullReadTest, InterleavedChunksOfTwoWritersReadBack) {
   // Two puts in flight at once interleave their chunks in the stream: neither object is
   // contiguous, so the consumer starts right after the first chunk and skips the other's.
-  PutOptions po;
-  po.chunk_size = 1024;
-  auto a = store_->NewWriter(bucket_, Meta("a"), po);
-  auto b = store_->NewWriter(bucket_, Meta("b"), po);
-  ASSERT_OK(a);
-  ASSERT_OK(b);
   std::string da = test::RandomBytes(100 * 1024 + 1, 22), db = test::RandomBytes(90 * 1024, 23);
-  for (size_t off = 0; off < std::max(da.size(), db.size()); off += 1024) {
-    if (off < da.size()) {
-      ASSERT_OK((*a)->Write(std::string_view(da).substr(off, 1024)));
-    }
-    if (off < db.size()) {
-      ASSERT_OK((*b)->Write(std::string_view(db).substr(off, 1024)));
-    }
-  }
-  ASSERT_OK((*a)->Commit());
-  ASSERT_OK((*b)->Commit());
+  ASSERT_NO_FATAL_FAILURE(PutInterleaved(*store_, bucket_, da, db));
   for (int round = 0; round < 2; ++round) {  // the second read may use the cached chunk index
     auto ga = store_->GetBytes(bucket_, "a");
     auto gb = store_->GetBytes(bucket_, "b");

@@ -9,12 +9,11 @@ namespace {
 
 using namespace coretest;
 
-class ReadTest : public StoreTest {
+class ReadTest : public BucketTest {
  protected:
   void SetUp() override {
-    StoreTest::SetUp();
+    BucketTest::SetUp();
     if (!store_) return;
-    bucket_ = NewBucket();
     data_ = test::RandomBytes(5000, 5);
     PutOptions po;
     po.chunk_size = 1024;  // chunks: [0,1024) [1024,2048) [2048,3072) [3072,4096) [4096,5000)
@@ -32,7 +31,6 @@ class ReadTest : public StoreTest {
     return ReadAll(**r, buf);
   }
 
-  std::string bucket_;
   std::string data_;
   ObjectInfo info_;
 };
@@ -283,23 +281,8 @@ TEST(ReadWithoutConsumers, InterleavedObjectsReadWhenConsumersCannotBeCreated) {
   BucketConfig bc;
   bc.bucket = "nocons";
   ASSERT_OK((*store)->CreateBucket(bc));
-  PutOptions po;
-  po.chunk_size = 1024;
-  auto a = (*store)->NewWriter("nocons", Meta("a"), po);
-  auto b = (*store)->NewWriter("nocons", Meta("b"), po);
-  ASSERT_OK(a);
-  ASSERT_OK(b);
   std::string da = test::RandomBytes(40 * 1024 + 7, 41), db = test::RandomBytes(30 * 1024, 42);
-  for (size_t off = 0; off < std::max(da.size(), db.size()); off += 1024) {
-    if (off < da.size()) {
-      ASSERT_OK((*a)->Write(std::string_view(da).substr(off, 1024)));
-    }
-    if (off < db.size()) {
-      ASSERT_OK((*b)->Write(std::string_view(db).substr(off, 1024)));
-    }
-  }
-  ASSERT_OK((*a)->Commit());
-  ASSERT_OK((*b)->Commit());
+  ASSERT_NO_FATAL_FAILURE(PutInterleaved(**store, "nocons", da, db));
 
   auto timed = [](auto&& f) {
     auto t0 = std::chrono::steady_clock::now();

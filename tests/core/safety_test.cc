@@ -13,14 +13,8 @@ namespace {
 
 using namespace coretest;
 
-class SafetyTest : public StoreTest {
+class SafetyTest : public BucketTest {
  protected:
-  void SetUp() override {
-    StoreTest::SetUp();
-    if (!store_) return;
-    bucket_ = NewBucket();
-  }
-  std::map<std::string, uint64_t> ChunkSubjects() { return ChunkSubjectsOf(bucket_); }
   // Nuids the bucket's live metas reference.
   std::set<std::string> LiveNuids() {
     std::set<std::string> out;
@@ -35,7 +29,6 @@ class SafetyTest : public StoreTest {
     for (const auto& [subject, count] : ChunkSubjects())
       EXPECT_TRUE(live.count(subject)) << subject << " (" << count << " chunks) is referenced by no meta";
   }
-  std::string bucket_;
 };
 
 // The caller pattern that lost data before metas were written conditionally: read the meta,

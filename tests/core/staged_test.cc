@@ -9,13 +9,8 @@ namespace {
 
 using namespace coretest;
 
-class StagedTest : public StoreTest {
+class StagedTest : public BucketTest {
  protected:
-  void SetUp() override {
-    StoreTest::SetUp();
-    if (!store_) return;
-    bucket_ = NewBucket();
-  }
   StagedBlob MustStage(std::string_view data, uint32_t chunk_size = 0, size_t piece = 10000) {
     auto w = store_->NewStagedWriter(bucket_, chunk_size);
     EXPECT_TRUE(w.ok()) << w.status().ToString();
@@ -30,7 +25,6 @@ class StagedTest : public StoreTest {
     EXPECT_TRUE(blob.ok()) << blob.status().ToString();
     return blob.ok() ? *blob : StagedBlob{};
   }
-  std::string bucket_;
 };
 
 TEST_F(StagedTest, BlobFieldsAndInvisibility) {

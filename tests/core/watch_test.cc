@@ -14,13 +14,8 @@ namespace {
 using namespace coretest;
 using Kind = WatchEvent::Kind;
 
-class WatchTest : public StoreTest {
+class WatchTest : public BucketTest {
  protected:
-  void SetUp() override {
-    StoreTest::SetUp();
-    if (!store_) return;
-    bucket_ = NewBucket();
-  }
   std::unique_ptr<Watcher> MustWatch(const WatchOptions& o = {}) {
     auto w = store_->Watch(bucket_, o);
     EXPECT_TRUE(w.ok()) << w.status().ToString();
@@ -32,7 +27,6 @@ class WatchTest : public StoreTest {
     EXPECT_TRUE(e.ok()) << e.status().ToString();
     return e.ok() ? *e : WatchEvent{Kind::kEndOfInitial, {}};
   }
-  std::string bucket_;
 };
 
 std::string Describe(const WatchEvent& e) {

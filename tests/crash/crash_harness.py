@@ -11,59 +11,25 @@ Usage: crash_harness.py --bin-dir BUILD SCENARIO   (scenarios: see SCENARIOS at 
 Exit status 0 on success; every failure prints what was expected and what was found.
 """
 import argparse
-import hashlib
 import json
 import os
 import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 
-import boto3
-from botocore import UNSIGNED
-from botocore.config import Config
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+import s3_clients  # noqa: E402
+from harness_common import (Failure, check, die_with_parent, free_port, log,  # noqa: E402
+                            random_file, run_ctl, sha, start_nats_server, start_natss3d,
+                            stop_process)
 
 FAST_GC = ["--gc-interval", "1s", "--gc-grace", "3s"]
 CLEAN_DEADLINE = 60  # seconds to return to a clean bucket with FAST_GC
-
-
-def log(*args):
-    print(time.strftime("%H:%M:%S"), *args, flush=True)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port, timeout=20):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return True
-        except OSError:
-            time.sleep(0.05)
-    return False
-
-
-def sha(data):
-    return hashlib.sha256(data).hexdigest()
-
-
-class Failure(Exception):
-    pass
-
-
-def check(cond, message):
-    if not cond:
-        raise Failure(message)
 
 
 class Env:
@@ -74,11 +40,7 @@ class Env:
         self.work = work
         self.port = free_port()
         self.url = "nats://127.0.0.1:%d" % self.port
-        store = os.path.join(work, "nats")
-        self.nats = subprocess.Popen(
-            ["nats-server", "-js", "-a", "127.0.0.1", "-p", str(self.port), "-sd", store],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=die_with_parent)
-        check(wait_port(self.port), "nats-server did not start")
+        self.nats = start_nats_server(self.port, os.path.join(work, "nats"))
         self.daemon = None
         self.daemon_log = os.path.join(work, "natss3d.log")
 
@@ -88,34 +50,20 @@ class Env:
         self.nats.wait(10)
 
     def ctl(self, *args, env=None, check_rc=True, timeout=120):
-        full_env = dict(os.environ, NATS_URL=self.url, HOME=self.work)
-        full_env.pop("NATSS3_CRASH_AT", None)
-        if env:
-            full_env.update(env)
-        r = subprocess.run([os.path.join(self.bin_dir, "cli", "natss3ctl")] + list(args),
-                           capture_output=True, env=full_env, timeout=timeout)
-        if check_rc and r.returncode != 0:
-            raise Failure("natss3ctl %s: exit %d: %s" % (" ".join(args), r.returncode,
-                                                          r.stderr.decode(errors="replace")))
-        return r
+        return run_ctl(self.bin_dir, self.url, self.work, args, env=env, check_rc=check_rc,
+                       timeout=timeout)
 
     def start_daemon(self, extra=(), crash_at=None):
-        self.s3_port = free_port()
         env = dict(os.environ)
         env.pop("NATSS3_CRASH_AT", None)
         if crash_at:
             env["NATSS3_CRASH_AT"] = crash_at
-        argv = [os.path.join(self.bin_dir, "s3d", "natss3d"), "--listen",
-                "127.0.0.1:%d" % self.s3_port, "--nats-servers", self.url, "--anonymous",
-                "--data-dir", os.path.join(self.work, "s3d"), "--access-log", "false"] + list(extra)
-        self.daemon = subprocess.Popen(argv, stdout=subprocess.DEVNULL,
-                                       stderr=open(self.daemon_log, "ab"), env=env,
-                                       preexec_fn=die_with_parent)
-        check(wait_port(self.s3_port), "natss3d did not start")
-        self.s3 = boto3.client(
-            "s3", endpoint_url="http://127.0.0.1:%d" % self.s3_port, region_name="us-east-1",
-            config=Config(signature_version=UNSIGNED, retries={"max_attempts": 1},
-                          read_timeout=60, connect_timeout=5))
+        self.daemon, self.s3_port = start_natss3d(self.bin_dir, self.url,
+                                                  os.path.join(self.work, "s3d"),
+                                                  self.daemon_log, extra, env)
+        self.s3 = s3_clients.client("http://127.0.0.1:%d" % self.s3_port, anonymous=True,
+                                    retries={"max_attempts": 1}, read_timeout=60,
+                                    connect_timeout=5)
 
     def kill_daemon(self):
         if self.daemon and self.daemon.poll() is None:
@@ -125,12 +73,7 @@ class Env:
         self.daemon = None
 
     def stop_daemon(self):
-        if self.daemon and self.daemon.poll() is None:
-            self.daemon.terminate()
-            try:
-                self.daemon.wait(20)
-            except subprocess.TimeoutExpired:
-                self.daemon.kill()
+        stop_process(self.daemon)
         self.daemon = None
 
     def garbage(self, bucket):
@@ -165,25 +108,6 @@ class Env:
             digest = sha(f.read())
         os.unlink(out)
         return digest
-
-
-def die_with_parent():
-    import ctypes
-    libc = ctypes.CDLL("libc.so.6", use_errno=True)
-    libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    os.setsid()
-
-
-def random_file(path, size, seed):
-    rnd = random.Random(seed)
-    with open(path, "wb") as f:
-        left = size
-        while left:
-            n = min(left, 1 << 20)
-            f.write(rnd.randbytes(n))
-            left -= n
-    with open(path, "rb") as f:
-        return sha(f.read())
 
 
 def expect_old_or_new(env, bucket, key, allowed):

@@ -9,17 +9,13 @@
 #include "natss3/nats_store.h"
 #include "support/fault_store.h"
 #include "support/nats_server.h"
+#include "support/object_meta.h"
 #include "support/temp_dir.h"
 
 namespace natss3::fs {
 namespace {
 
-ObjectMeta Meta(const std::string& name) {
-  ObjectMeta meta;
-  meta.name = name;
-  return meta;
-}
-
+using natss3::test::Meta;
 using natss3::test::NatsServer;
 using natss3::test::RandomBytes;
 using natss3::test::TempDir;

@@ -5,15 +5,10 @@
 #include <unistd.h>
 
 #include "mount_fixture.h"
+#include "support/object_meta.h"
 
 namespace natss3::test {
 namespace {
-
-ObjectMeta Meta(const std::string& name) {
-  ObjectMeta meta;
-  meta.name = name;
-  return meta;
-}
 
 using std::chrono::seconds;
 

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "mount_fixture.h"
+#include "support/object_meta.h"
 
 namespace natss3::test {
 namespace {
@@ -19,12 +20,6 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 using Steady = std::chrono::steady_clock;
-
-ObjectMeta Meta(const std::string& name) {
-  ObjectMeta meta;
-  meta.name = name;
-  return meta;
-}
 
 // The server may store at most 8 GiB: a mount that streams a huge hole (what these tests
 // guard against) fails there instead of filling the test machine's disk.

@@ -10,17 +10,12 @@
 #include <thread>
 
 #include "mount_fixture.h"
+#include "support/object_meta.h"
 
 namespace natss3::test {
 namespace {
 
 using std::chrono::seconds;
-
-ObjectMeta Meta(const std::string& name) {
-  ObjectMeta meta;
-  meta.name = name;
-  return meta;
-}
 
 // Version i of a test file: "version <i>\n" then pseudo-random bytes (three chunks).
 constexpr size_t kVersionSize = 300 << 10;

@@ -12,6 +12,7 @@
 #include <functional>
 
 #include "mount_fixture.h"
+#include "support/object_meta.h"
 
 namespace natss3::test {
 namespace {
@@ -20,12 +21,6 @@ using namespace std::string_literals;
 using std::chrono::seconds;
 
 constexpr uid_t kNobody = 65534;
-
-ObjectMeta Meta(const std::string& name) {
-  ObjectMeta meta;
-  meta.name = name;
-  return meta;
-}
 
 // Runs `body` in a child process as uid = gid = `id`, without supplementary groups (it makes
 // system calls only: the parent has threads). Returns what body returned, an errno or 0.

@@ -8,15 +8,10 @@
 #include <thread>
 
 #include "mount_fixture.h"
+#include "support/object_meta.h"
 
 namespace natss3::test {
 namespace {
-
-ObjectMeta Meta(const std::string& name) {
-  ObjectMeta meta;
-  meta.name = name;
-  return meta;
-}
 
 using std::chrono::milliseconds;
 using std::chrono::seconds;

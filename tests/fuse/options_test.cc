@@ -4,27 +4,19 @@
 
 #include <cstring>
 #include <filesystem>
-#include <map>
 
 #include "options.h"
 #include "secrets.h"
+#include "support/fake_env.h"
 #include "support/temp_dir.h"
 
 namespace natss3::fs {
 namespace {
 
+using natss3::test::FakeEnv;
 using natss3::test::TempDir;
 using natss3::test::WriteFile;
-
-struct FakeEnv {
-  std::map<std::string, std::string> vars;
-  EnvLookup lookup() const {
-    return [this](const char* name) -> const char* {
-      auto it = vars.find(name);
-      return it == vars.end() ? nullptr : it->second.c_str();
-    };
-  }
-};
+using natss3::test::WriteNatsContext;
 
 // An environment with nothing in it but an empty home: no NATS_*, no contexts.
 class CommandLineTest : public ::testing::Test {
@@ -103,9 +95,9 @@ TEST_F(CommandLineTest, TrustMetadataOwnerIsOptIn) {
 // The same sources, in the same order, as natss3ctl: flag, environment, nats CLI context.
 TEST_F(CommandLineTest, ConnectionResolvesLikeNatss3ctl) {
   TempDir config;
-  std::filesystem::create_directories(config.File("nats/context"));
-  WriteFile(config.File("nats/context/dev.json"),
-            R"({"url":"nats://ctx:4","user":"cu","creds":"/ctx.creds","ca":"/ctx-ca.pem"})");
+  ASSERT_TRUE(WriteNatsContext(
+      config.path(), "dev",
+      R"({"url":"nats://ctx:4","user":"cu","creds":"/ctx.creds","ca":"/ctx-ca.pem"})"));
   env_.vars["XDG_CONFIG_HOME"] = config.path();
   auto ctx = Parse({"--context", "dev", "/m"});
   ASSERT_TRUE(ctx.ok()) << ctx.status().ToString();

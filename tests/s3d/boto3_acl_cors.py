@@ -4,18 +4,17 @@ as an AccessControlPolicy), anonymous GET via urllib only after public-read, COR
 round trip and an OPTIONS preflight via http.client.
 Usage: boto3_acl_cors.py ENDPOINT (credentials from AWS_*). Prints "acl cors OK"."""
 import http.client
+import os
 import sys
 import urllib.error
 import urllib.parse
 import urllib.request
 
-import boto3
-from botocore.config import Config
-from botocore.exceptions import ClientError
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from s3_clients import client, expect_error  # noqa: E402
 
 endpoint = sys.argv[1]
-s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
-                  config=Config(signature_version="s3v4", s3={"addressing_style": "path"}))
+s3 = client(endpoint, signature_version="s3v4", path_style=True)
 bucket = "acl-cors"
 ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
 
@@ -26,16 +25,6 @@ def anon_status(path):
             return r.status, r.read()
     except urllib.error.HTTPError as e:
         return e.code, e.read()
-
-
-def expect_error(code, fn, *args, **kwargs):
-    try:
-        fn(*args, **kwargs)
-    except ClientError as e:
-        got = e.response["Error"]["Code"]
-        assert got == code, f"expected {code}, got {got}"
-        return
-    raise AssertionError(f"expected {code}, call succeeded")
 
 
 def grants(acl):

@@ -5,24 +5,12 @@ Usage: boto3_attributes.py ENDPOINT (credentials from AWS_* environment). Exits 
 import os
 import sys
 
-import boto3
-from botocore.config import Config
-from botocore.exceptions import ClientError
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from s3_clients import client, expect_error  # noqa: E402
 
 endpoint = sys.argv[1]
-s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
-                  config=Config(s3={"addressing_style": "path"}))
+s3 = client(endpoint, path_style=True)
 bucket = "boto3-%d.withperiod" % os.getpid()
-
-
-def expect_error(code, fn, *args, **kwargs):
-    try:
-        fn(*args, **kwargs)
-    except ClientError as e:
-        got = e.response["Error"]["Code"]
-        assert got == code, f"expected {code}, got {got}"
-        return
-    raise AssertionError(f"expected {code}, call succeeded")
 
 
 s3.create_bucket(Bucket=bucket)

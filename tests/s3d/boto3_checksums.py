@@ -8,15 +8,15 @@ import os
 import sys
 import zlib
 
-import boto3
 import urllib3
-from botocore.config import Config
 from botocore.exceptions import ClientError
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from s3_clients import client  # noqa: E402
 
 urllib3.disable_warnings()
 endpoint, bucket = sys.argv[1], sys.argv[2]
-s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", verify=False,
-                  config=Config(retries={"max_attempts": 1}))
+s3 = client(endpoint, verify=False, retries={"max_attempts": 1})
 sent = []
 s3.meta.events.register("before-send.s3.PutObject",
                         lambda request, **kw: sent.append(dict(request.headers)))

@@ -8,15 +8,16 @@ named on the command line, so the C++ test runs them one by one:
 Usage: boto3_conformance.py ENDPOINT BUCKET SECTION (credentials from AWS_*). Exits non-zero
 on failure and prints "<SECTION> OK" on success."""
 import base64
+import os
 import sys
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from s3_clients import client  # noqa: E402
+
 endpoint, bucket, section = sys.argv[1], sys.argv[2], sys.argv[3]
-s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
-                  config=Config(retries={"max_attempts": 1}))
+s3 = client(endpoint, retries={"max_attempts": 1})
 
 
 def error_code(call, **kwargs):

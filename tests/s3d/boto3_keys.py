@@ -3,18 +3,19 @@
 round-trip through PUT, GET, HEAD, listings and delete; a listing without
 encoding-type=url stays parseable (it is sent URL-encoded, saying so); NUL is refused.
 Usage: boto3_keys.py ENDPOINT (credentials from AWS_* environment). Exits non-zero on failure."""
+import os
 import sys
 import urllib.parse
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import ClientError
 from botocore.handlers import set_list_objects_encoding_type_url
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from s3_clients import client  # noqa: E402
+
 endpoint = sys.argv[1]
-s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
-                  config=Config(retries={"max_attempts": 1}))
-bucket = "odd-keys-%d" % (int.from_bytes(__import__("os").urandom(3), "big"))
+s3 = client(endpoint, retries={"max_attempts": 1})
+bucket = "odd-keys-%d" % (int.from_bytes(os.urandom(3), "big"))
 s3.create_bucket(Bucket=bucket)
 keys = ["a\x01b", "\nlead", "trail\r", "mid\r\ndle", "tab\tx", "\x7fdel", "dir/\x1bsub/x",
         "caf\u00e9 \u65e5\u672c"]
@@ -32,7 +33,7 @@ expected = sorted([k for k in keys] + [k + ".copy" for k in keys], key=lambda k:
 assert listed == expected, (listed, expected)
 
 # Without encoding-type=url (botocore adds it; take that away): the page must still parse.
-raw = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
+raw = client(endpoint)
 raw.meta.events.unregister("before-parameter-build.s3.ListObjectsV2",
                            set_list_objects_encoding_type_url)
 page = raw.list_objects_v2(Bucket=bucket)

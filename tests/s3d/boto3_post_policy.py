@@ -11,15 +11,12 @@ import urllib.parse
 import uuid
 import xml.etree.ElementTree as ET
 
-import boto3
-from botocore.config import Config
-from botocore.exceptions import ClientError
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from s3_clients import client, expect_error  # noqa: E402
 
 endpoint = sys.argv[1]
-s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
-                  config=Config(signature_version="s3v4", s3={"addressing_style": "path"}))
-s3v2 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
-                    config=Config(signature_version="s3", s3={"addressing_style": "path"}))
+s3 = client(endpoint, signature_version="s3v4", path_style=True)
+s3v2 = client(endpoint, signature_version="s3", path_style=True)
 bucket = "post-policy"
 parsed = urllib.parse.urlparse(endpoint)
 
@@ -47,16 +44,6 @@ def post_form(url, fields, filename, content, file_field="file", file_type=None)
     headers = {k.lower(): v for k, v in resp.getheaders()}
     conn.close()
     return resp.status, headers, data
-
-
-def expect_error(code, fn, *args, **kwargs):
-    try:
-        fn(*args, **kwargs)
-    except ClientError as e:
-        got = e.response["Error"]["Code"]
-        assert got == code, f"expected {code}, got {got}"
-        return
-    raise AssertionError(f"expected {code}, call succeeded")
 
 
 s3.create_bucket(Bucket=bucket)

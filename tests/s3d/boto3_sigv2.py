@@ -17,26 +17,14 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-import boto3
-from botocore.config import Config
-from botocore.exceptions import ClientError
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from s3_clients import client, expect_error  # noqa: E402
 
 endpoint, ro_key, ro_secret, domain = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
-v2 = Config(signature_version="s3", s3={"addressing_style": "path"})
-s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", config=v2)
-ro = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", config=v2,
-                  aws_access_key_id=ro_key, aws_secret_access_key=ro_secret)
+v2 = {"signature_version": "s3", "path_style": True}
+s3 = client(endpoint, **v2)
+ro = client(endpoint, access_key=ro_key, secret_key=ro_secret, **v2)
 bucket = "sigv2-flow"
-
-
-def expect_error(code, fn, *args, **kwargs):
-    try:
-        fn(*args, **kwargs)
-    except ClientError as e:
-        got = e.response["Error"]["Code"]
-        assert got == code, f"expected {code}, got {got}: {e.response}"
-        return e.response
-    raise AssertionError(f"expected {code}, call succeeded")
 
 
 def fetch(url, method="GET", data=None, headers=None):
@@ -98,12 +86,9 @@ expect_error("AccessDenied", ro.put_object, Bucket=bucket, Key="nope", Body=b"x"
 expect_error("AccessDenied", ro.delete_object, Bucket=bucket, Key="dir/obj one+é")
 
 # Wrong secret and unknown key.
-bad = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", config=v2,
-                   aws_access_key_id=os.environ["AWS_ACCESS_KEY_ID"],
-                   aws_secret_access_key="wrong")
+bad = client(endpoint, access_key=os.environ["AWS_ACCESS_KEY_ID"], secret_key="wrong", **v2)
 expect_error("SignatureDoesNotMatch", bad.get_object, Bucket=bucket, Key="dir/obj one+é")
-unknown = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", config=v2,
-                       aws_access_key_id="NOSUCHKEY", aws_secret_access_key="x")
+unknown = client(endpoint, access_key="NOSUCHKEY", secret_key="x", **v2)
 expect_error("InvalidAccessKeyId", unknown.list_objects, Bucket=bucket)
 
 # Presigned URLs (query auth): GET, PUT, expiry, tampering.
@@ -171,8 +156,7 @@ for resource, expected in ((f"/{bucket}/presigned-put", 200), ("/presigned-put",
         assert data == b"hello v2", data
 
 # x-amz-copy-source is signed percent-encoded by SigV4 clients too (it arrives decoded).
-v4 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
-                  config=Config(signature_version="s3v4", s3={"addressing_style": "path"}))
+v4 = client(endpoint, signature_version="s3v4", path_style=True)
 v4.copy_object(Bucket=bucket, Key="v4 copy", CopySource={"Bucket": bucket, "Key": "dir/obj one+é"})
 assert v4.get_object(Bucket=bucket, Key="v4 copy")["Body"].read() == body
 mpu = v4.create_multipart_upload(Bucket=bucket, Key="v4 mp")

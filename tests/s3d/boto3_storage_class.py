@@ -4,26 +4,15 @@ on PutObject, CopyObject (also onto itself, as rclone's SetTier does) and multip
 shown by HEAD, GET, ListObjects(V2), ListParts and ListMultipartUploads (STANDARD omitted on
 HEAD/GET as S3 does).
 Usage: boto3_storage_class.py ENDPOINT (credentials from AWS_*). Prints "storage class OK"."""
+import os
 import sys
 
-import boto3
-from botocore.config import Config
-from botocore.exceptions import ClientError
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from s3_clients import client, expect_error  # noqa: E402
 
 endpoint = sys.argv[1]
-s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
-                  config=Config(signature_version="s3v4", s3={"addressing_style": "path"}))
+s3 = client(endpoint, signature_version="s3v4", path_style=True)
 bucket = "storage-class"
-
-
-def expect_error(code, fn, *args, **kwargs):
-    try:
-        fn(*args, **kwargs)
-    except ClientError as e:
-        got = e.response["Error"]["Code"]
-        assert got == code, f"expected {code}, got {got}"
-        return
-    raise AssertionError(f"expected {code}, call succeeded")
 
 
 s3.create_bucket(Bucket=bucket)

@@ -10,13 +10,13 @@ import sys
 import threading
 import time
 
-import boto3
-from botocore.config import Config
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from s3_clients import client  # noqa: E402
 
 endpoint, seconds = sys.argv[1], float(sys.argv[2])
-cfg = Config(retries={"max_attempts": 1, "mode": "standard"})
-s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", config=cfg)
-tagger_s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", config=cfg)
+retries = {"max_attempts": 1, "mode": "standard"}
+s3 = client(endpoint, retries=retries)
+tagger_s3 = client(endpoint, retries=retries)
 bucket, key = "tag-race", "k"
 s3.create_bucket(Bucket=bucket)
 s3.put_object(Bucket=bucket, Key=key, Body=b"first")

@@ -4,13 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <fstream>
 #include <string>
 
-#include "e2e_daemon.h"
-#include "support/nats_server.h"
-#include "support/subprocess.h"
-#include "support/temp_dir.h"
+#include "e2e_fixture.h"
 
 namespace natss3::s3d::test {
 namespace {
@@ -23,61 +19,25 @@ constexpr const char* kSecret = "auth-e2e-secret/value+";
 constexpr const char* kReadOnlyAccess = "AKREADONLYKEY";
 constexpr const char* kReadOnlySecret = "read-only-secret";
 
-class S3AuthEndToEnd : public ::testing::Test {
+// No signature_version in the clients' aws config: aws CLI v1 presigns with SigV2 then.
+class S3AuthEndToEnd : public E2eSuite {
  protected:
   static void SetUpTestSuite() {
-    nats_ = natss3::test::NatsServer::Start().release();
-    ASSERT_NE(nats_, nullptr);
-    creds_ = new TempDir("natss3-auth-e2e-creds");
-    std::ofstream(creds_->File("credentials.json"))
-        << "{\"credentials\":[{\"access_key\":\"" << kAccess << "\",\"secret_key\":\"" << kSecret
-        << "\",\"read\":[\"*\"],\"write\":[\"*\"]},{\"access_key\":\"" << kReadOnlyAccess
-        << "\",\"secret_key\":\"" << kReadOnlySecret << "\",\"read\":[\"*\"],\"write\":[]}]}";
-    daemon_ = new Daemon({"--nats-servers", nats_->url(), "--credentials",
-                          creds_->File("credentials.json"), "--domain", "s3.natss3.test"});
-    ASSERT_TRUE(daemon_->started()) << daemon_->log();
-  }
-  static void TearDownTestSuite() {
-    delete daemon_;
-    delete creds_;
-    delete nats_;
-  }
-  // No signature_version in the config: aws CLI v1 presigns with SigV2 then.
-  std::map<std::string, std::string> Env() {
-    std::string config = work_.File("aws-config");
-    natss3::test::WriteFile(config, "[default]\nregion = us-east-1\n");
-    return {{"AWS_ACCESS_KEY_ID", kAccess},
-            {"AWS_SECRET_ACCESS_KEY", kSecret},
-            {"AWS_DEFAULT_REGION", "us-east-1"},
-            {"HOME", work_.path()},
-            {"AWS_CONFIG_FILE", config},
-            {"AWS_SHARED_CREDENTIALS_FILE", work_.File("none")},
-            {"AWS_PAGER", ""}};
+    ASSERT_TRUE(StartSuite({{kAccess, kSecret}, {kReadOnlyAccess, kReadOnlySecret, true}}));
+    daemon_ = StartSuiteDaemon({"--domain", "s3.natss3.test"});
   }
   int Run(std::vector<std::string> argv, std::string* out) {
     return RunCommand(argv, out, std::chrono::seconds(240), Env());
   }
-  std::string Script(const std::string& name) { return std::string(S3D_TEST_SCRIPTS) + "/" + name; }
-
-  static natss3::test::NatsServer* nats_;
-  static TempDir* creds_;
-  static Daemon* daemon_;
-  TempDir work_{"natss3-auth-e2e"};
+  static inline Daemon* daemon_ = nullptr;
 };
-
-natss3::test::NatsServer* S3AuthEndToEnd::nats_ = nullptr;
-TempDir* S3AuthEndToEnd::creds_ = nullptr;
-Daemon* S3AuthEndToEnd::daemon_ = nullptr;
 
 // boto3 with signature_version "s3": every everyday call, presigned URLs, expiry, skew,
 // permissions (boto3_sigv2.py).
 TEST_F(S3AuthEndToEnd, SigV2Boto3) {
-  std::string out;
-  int rc = Run({"python3", Script("boto3_sigv2.py"), daemon_->endpoint(), kReadOnlyAccess,
-                kReadOnlySecret, "s3.natss3.test"},
-               &out);
-  EXPECT_EQ(rc, 0) << out;
-  EXPECT_NE(out.find("sigv2 OK"), std::string::npos) << out;
+  ExpectScriptOk("boto3_sigv2.py",
+                 {daemon_->endpoint(), kReadOnlyAccess, kReadOnlySecret, "s3.natss3.test"},
+                 "sigv2 OK", std::chrono::seconds(240));
 }
 
 // aws CLI v1's `s3 presign` makes SigV2 query URLs; curl fetches them.
@@ -116,15 +76,10 @@ TEST_F(S3AuthEndToEnd, SigV2AwsCliV1PresignWithCurl) {
 // s3cmd with signature_v2 = True: multipart put, get, copy and a storage class, all SigV2.
 TEST_F(S3AuthEndToEnd, SigV2S3cmd) {
   if (!Have("s3cmd")) GTEST_SKIP() << "no s3cmd";
-  std::string host = "127.0.0.1:" + std::to_string(daemon_->port());
-  natss3::test::WriteFile(work_.File("s3cfg"), "[default]\naccess_key = " + std::string(kAccess) +
-                                                   "\nsecret_key = " + kSecret + "\nhost_base = " +
-                                                   host + "\nhost_bucket = " + host +
-                                                   "\nuse_https = False\nsignature_v2 = True\n"
-                                                   "bucket_location = us-east-1\n");
+  std::string config = S3cmdConfig(*daemon_, /*signature_v2=*/true);
   std::string out;
   auto s3cmd = [&](std::vector<std::string> args) {
-    std::vector<std::string> argv = {"s3cmd", "-c", work_.File("s3cfg")};
+    std::vector<std::string> argv = {"s3cmd", "-c", config};
     argv.insert(argv.end(), args.begin(), args.end());
     int rc = Run(argv, &out);
     EXPECT_EQ(rc, 0) << args[0] << ": " << out;
@@ -150,10 +105,7 @@ TEST_F(S3AuthEndToEnd, SigV2S3cmd) {
 // x-amz-storage-class validated and kept on PUT, copy and multipart, shown by HEAD, GET and
 // every listing (boto3_storage_class.py).
 TEST_F(S3AuthEndToEnd, StorageClassesBoto3) {
-  std::string out;
-  int rc = Run({"python3", Script("boto3_storage_class.py"), daemon_->endpoint()}, &out);
-  EXPECT_EQ(rc, 0) << out;
-  EXPECT_NE(out.find("storage class OK"), std::string::npos) << out;
+  ExpectScriptOk("boto3_storage_class.py", {daemon_->endpoint()}, "storage class OK", std::chrono::seconds(240));
 }
 
 // Server-side encryption of every form is 501 and stores nothing (boto3_sse.py).
@@ -167,19 +119,13 @@ TEST_F(S3AuthEndToEnd, ServerSideEncryptionRefusedBoto3) {
 // Canned bucket and object ACLs (anonymous reads via urllib only after public-read) and bucket
 // CORS with an OPTIONS preflight and a presigned browser PUT (boto3_acl_cors.py).
 TEST_F(S3AuthEndToEnd, AclAndCorsBoto3) {
-  std::string out;
-  int rc = Run({"python3", Script("boto3_acl_cors.py"), daemon_->endpoint()}, &out);
-  EXPECT_EQ(rc, 0) << out;
-  EXPECT_NE(out.find("acl cors OK"), std::string::npos) << out;
+  ExpectScriptOk("boto3_acl_cors.py", {daemon_->endpoint()}, "acl cors OK", std::chrono::seconds(240));
 }
 
 // boto3 generate_presigned_post (SigV4 and SigV2 forms) posted as multipart/form-data: fields,
 // conditions, responses, errors (boto3_post_policy.py).
 TEST_F(S3AuthEndToEnd, PostPolicyBoto3) {
-  std::string out;
-  int rc = Run({"python3", Script("boto3_post_policy.py"), daemon_->endpoint()}, &out);
-  EXPECT_EQ(rc, 0) << out;
-  EXPECT_NE(out.find("post policy OK"), std::string::npos) << out;
+  ExpectScriptOk("boto3_post_policy.py", {daemon_->endpoint()}, "post policy OK", std::chrono::seconds(240));
 }
 
 // A browser-style upload with curl -F of a 12 MiB file (streamed, Expect: 100-continue) with

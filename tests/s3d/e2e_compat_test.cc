@@ -12,7 +12,7 @@
 #include <thread>
 
 #include "auth/checksums.h"
-#include "e2e_daemon.h"
+#include "e2e_fixture.h"
 #include "s3_test_client.h"
 
 namespace natss3::s3d::test {
@@ -33,47 +33,16 @@ std::string Crc32Base64(const std::string& data) {
 
 // A suite-wide nats-server, credentials, a TLS certificate and two daemons (HTTPS: botocore
 // sends trailers only over TLS; plain HTTP for curl and raw sockets).
-class S3Compat2e : public ::testing::Test {
+class S3Compat2e : public E2eSuite {
  protected:
   static void SetUpTestSuite() {
-    nats_ = natss3::test::NatsServer::Start().release();
-    ASSERT_NE(nats_, nullptr);
-    files_ = new TempDir("natss3-e2e-compat");
-    std::ofstream(files_->File("credentials.json"))
-        << "{\"credentials\":[{\"access_key\":\"" << kAccess << "\",\"secret_key\":\"" << kSecret
-        << "\",\"read\":[\"*\"],\"write\":[\"*\"]}]}";
-    std::string out;
-    ASSERT_EQ(RunCommand({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-                          "-subj", "/CN=127.0.0.1", "-keyout", files_->File("key.pem"), "-out",
-                          files_->File("cert.pem")}, &out), 0) << out;
-    std::vector<std::string> common = {"--nats-servers", nats_->url(), "--credentials",
-                                       files_->File("credentials.json")};
-    std::vector<std::string> tls = common;
-    tls.insert(tls.end(), {"--tls-cert", files_->File("cert.pem"), "--tls-key", files_->File("key.pem")});
-    https_ = new Daemon(tls, /*tls=*/true);
-    ASSERT_TRUE(https_->started()) << https_->log();
-    http_ = new Daemon(common);
-    ASSERT_TRUE(http_->started()) << http_->log();
-  }
-  static void TearDownTestSuite() {
-    delete http_;
-    delete https_;
-    delete files_;
-    delete nats_;
-  }
-  std::map<std::string, std::string> Env() {
-    natss3::test::WriteFile(work_.File("aws-config"), "[default]\nregion = us-east-1\n");
-    return {{"AWS_ACCESS_KEY_ID", kAccess}, {"AWS_SECRET_ACCESS_KEY", kSecret},
-            {"AWS_DEFAULT_REGION", "us-east-1"}, {"HOME", work_.path()},
-            {"AWS_CONFIG_FILE", work_.File("aws-config")},
-            {"AWS_SHARED_CREDENTIALS_FILE", work_.File("none")}, {"AWS_PAGER", ""},
-            {"PYTHONWARNINGS", "ignore"}};
+    ASSERT_TRUE(StartSuite({{kAccess, kSecret}}));
+    https_ = StartSuiteDaemon(TlsFlags(), /*tls=*/true);
+    http_ = StartSuiteDaemon({});
   }
   int Aws(const std::string& binary, std::vector<std::string> args, std::string* out = nullptr) {
-    std::vector<std::string> argv = {binary, "--endpoint-url", https_->endpoint(), "--no-verify-ssl"};
-    argv.insert(argv.end(), args.begin(), args.end());
     std::string output;
-    int rc = RunCommand(argv, &output, std::chrono::seconds(120), Env());
+    int rc = AwsOn(*https_, binary, args, &output, std::chrono::seconds(120));
     if (out) *out = output;
     EXPECT_EQ(rc, 0) << binary << " " << args[0] << " " << args[1] << ": " << output;
     return rc;
@@ -94,24 +63,13 @@ class S3Compat2e : public ::testing::Test {
     EXPECT_NE(out.find("\"ChecksumCRC32\": \"" + Crc32Base64(data) + "\""), std::string::npos)
         << aws << " " << size << ": " << out;
   }
-  static natss3::test::NatsServer* nats_;
-  static TempDir* files_;
-  static Daemon* https_;
-  static Daemon* http_;
-  TempDir work_{"natss3-e2e-compat-work"};
+  static inline Daemon* https_ = nullptr;
+  static inline Daemon* http_ = nullptr;
 };
-natss3::test::NatsServer* S3Compat2e::nats_ = nullptr;
-TempDir* S3Compat2e::files_ = nullptr;
-Daemon* S3Compat2e::https_ = nullptr;
-Daemon* S3Compat2e::http_ = nullptr;
 
 TEST_F(S3Compat2e, Boto3TrailerChecksumsAndRanges) {
-  std::string out;
-  int rc = RunCommand({"python3", std::string(S3D_TEST_SCRIPTS) + "/boto3_checksums.py",
-                       https_->endpoint(), "boto3-trailers"},
-                      &out, std::chrono::seconds(120), Env());
-  EXPECT_EQ(rc, 0) << out;
-  EXPECT_NE(out.find("boto3 checksums OK"), std::string::npos) << out;
+  ExpectScriptOk("boto3_checksums.py", {https_->endpoint(), "boto3-trailers"},
+                 "boto3 checksums OK");
 }
 
 TEST_F(S3Compat2e, AwsCliTrailerChecksums) {

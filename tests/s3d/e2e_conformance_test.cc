@@ -4,9 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <fstream>
 
-#include "e2e_daemon.h"
+#include "e2e_fixture.h"
 #include "s3_test_client.h"
 
 namespace natss3::s3d::test {
@@ -18,61 +17,22 @@ using natss3::test::TempDir;
 constexpr const char* kAccess = "AKE2ECONFORMKEY";
 constexpr const char* kSecret = "e2e-conformance-secret";
 
-class S3Conformance2e : public ::testing::Test {
+class S3Conformance2e : public E2eSuite {
  protected:
   static void SetUpTestSuite() {
-    nats_ = natss3::test::NatsServer::Start().release();
-    ASSERT_NE(nats_, nullptr);
-    files_ = new TempDir("natss3-e2e-conformance");
-    std::ofstream(files_->File("credentials.json"))
-        << "{\"credentials\":[{\"access_key\":\"" << kAccess << "\",\"secret_key\":\"" << kSecret
-        << "\",\"read\":[\"*\"],\"write\":[\"*\"]}]}";
-    daemon_ = new Daemon(
-        {"--nats-servers", nats_->url(), "--credentials", files_->File("credentials.json")});
-    ASSERT_TRUE(daemon_->started()) << daemon_->log();
-  }
-  static void TearDownTestSuite() {
-    delete daemon_;
-    delete files_;
-    delete nats_;
-  }
-  std::map<std::string, std::string> Env() {
-    natss3::test::WriteFile(work_.File("aws-config"), "[default]\nregion = us-east-1\n");
-    return {{"AWS_ACCESS_KEY_ID", kAccess},
-            {"AWS_SECRET_ACCESS_KEY", kSecret},
-            {"AWS_DEFAULT_REGION", "us-east-1"},
-            {"HOME", work_.path()},
-            {"AWS_CONFIG_FILE", work_.File("aws-config")},
-            {"AWS_SHARED_CREDENTIALS_FILE", work_.File("none")},
-            {"AWS_PAGER", ""},
-            {"PYTHONWARNINGS", "ignore"}};
+    ASSERT_TRUE(StartSuite({{kAccess, kSecret}}));
+    daemon_ = StartSuiteDaemon({});
   }
   // Runs one section of boto3_conformance.py.
   void Boto3(const std::string& section, const std::string& bucket) {
-    std::string out;
-    int rc = RunCommand({"python3", std::string(S3D_TEST_SCRIPTS) + "/boto3_conformance.py",
-                         daemon_->endpoint(), bucket, section},
-                        &out, std::chrono::seconds(120), Env());
-    EXPECT_EQ(rc, 0) << out;
-    EXPECT_NE(out.find(section + " OK"), std::string::npos) << out;
+    ExpectScriptOk("boto3_conformance.py", {daemon_->endpoint(), bucket, section}, section + " OK");
   }
   int Aws(std::vector<std::string> args, std::string* out = nullptr,
           const std::string& binary = "aws") {
-    std::vector<std::string> argv = {binary, "--endpoint-url", daemon_->endpoint()};
-    argv.insert(argv.end(), args.begin(), args.end());
-    std::string output;
-    int rc = RunCommand(argv, &output, std::chrono::seconds(120), Env());
-    if (out) *out = output;
-    return rc;
+    return AwsOn(*daemon_, binary, args, out, std::chrono::seconds(120));
   }
-  static natss3::test::NatsServer* nats_;
-  static TempDir* files_;
-  static Daemon* daemon_;
-  TempDir work_{"natss3-e2e-conformance-work"};
+  static inline Daemon* daemon_ = nullptr;
 };
-natss3::test::NatsServer* S3Conformance2e::nats_ = nullptr;
-TempDir* S3Conformance2e::files_ = nullptr;
-Daemon* S3Conformance2e::daemon_ = nullptr;
 
 TEST_F(S3Conformance2e, Boto3VersionsListingAndNullVersionDeletes) {
   Boto3("versions", "b3-versions");
@@ -145,15 +105,7 @@ TEST_F(S3Conformance2e, RcloneCopiesObjectsOtherNatsClientsWrote) {
       << out;
   EXPECT_NE(out.find("-1\\\""), std::string::npos) << "a SHA-256 ETag has the -1 suffix: " << out;
 
-  std::map<std::string, std::string> env = Env();
-  env["RCLONE_CONFIG_N3_TYPE"] = "s3";
-  env["RCLONE_CONFIG_N3_PROVIDER"] = "Other";
-  env["RCLONE_CONFIG_N3_ENDPOINT"] = daemon_->endpoint();
-  env["RCLONE_CONFIG_N3_ACCESS_KEY_ID"] = kAccess;
-  env["RCLONE_CONFIG_N3_SECRET_ACCESS_KEY"] = kSecret;
-  env["RCLONE_CONFIG_N3_REGION"] = "us-east-1";
-  env["RCLONE_CONFIG"] = work_.File("rclone.conf");
-  env["AWS_CA_BUNDLE"] = "";  // set on some machines; rclone refuses it for plain HTTP
+  std::map<std::string, std::string> env = RcloneEnv(*daemon_);
   std::string local = work_.File("copied");
   int rc = RunCommand({"rclone", "copy", "n3:foreign-writers", local}, &out,
                       std::chrono::seconds(120), env);

@@ -88,17 +88,10 @@ TEST_F(S3HostileNet, SlowHeadsAreClosedAtTheDeadlineWithoutHoldingWorkers) {
 
 // A TLS handshake that never comes holds no worker and is closed at its deadline.
 TEST_F(S3HostileNet, StalledTlsHandshakesHoldNoWorker) {
-  natss3::test::TempDir certs;
   std::string out;
-  ASSERT_EQ(natss3::test::RunCommand({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
-                                      "-days", "1", "-subj", "/CN=127.0.0.1", "-keyout",
-                                      certs.File("key.pem"), "-out", certs.File("cert.pem")},
-                                     &out),
-            0)
-      << out;
-  auto daemon = StartDaemon({"--threads", "4", "--tls-handshake-timeout", "2s", "--tls-cert",
-                             certs.File("cert.pem"), "--tls-key", certs.File("key.pem")},
-                            {}, true);
+  std::vector<std::string> flags = {"--threads", "4", "--tls-handshake-timeout", "2s"};
+  for (const auto& flag : TlsFlags()) flags.push_back(flag);
+  auto daemon = StartDaemon(flags, {}, true);
   ASSERT_TRUE(daemon->started());
   std::vector<std::unique_ptr<RawConnection>> stalled;
   for (int i = 0; i < 12; ++i) {

@@ -12,7 +12,7 @@
 #include <fstream>
 #include <thread>
 
-#include "e2e_daemon.h"
+#include "e2e_fixture.h"
 #include "natss3/version.h"
 #include "s3_test_client.h"
 #include "support/subprocess.h"
@@ -27,11 +27,6 @@ using natss3::test::RunCommand;
 using natss3::test::TempDir;
 using natss3::test::WriteFile;
 
-std::string CredentialsJson(const std::string& access, const std::string& secret) {
-  return "{\"credentials\":[{\"access_key\":\"" + access + "\",\"secret_key\":\"" + secret +
-         "\",\"read\":[\"*\"],\"write\":[\"*\"]}]}";
-}
-
 // Waits until `predicate` holds (checked every 50 ms) or `timeout` passes.
 template <typename Predicate>
 bool Eventually(Predicate predicate, std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
@@ -43,24 +38,18 @@ bool Eventually(Predicate predicate, std::chrono::milliseconds timeout = std::ch
   return predicate();
 }
 
-class OpsEndToEnd : public ::testing::Test {
+// The suite's nats-server (E2eSuite); each test writes its own credentials and starts its own
+// natss3d.
+class OpsEndToEnd : public E2eSuite {
  protected:
-  static void SetUpTestSuite() {
-    nats_ = NatsServer::Start().release();
-    ASSERT_NE(nats_, nullptr);
-  }
-  static void TearDownTestSuite() { delete nats_; }
+  static void SetUpTestSuite() { ASSERT_TRUE(StartSuite({})); }
 
   std::string WriteCredentials(const std::string& access, const std::string& secret) {
     std::string path = work_.File("credentials.json");
-    WriteFile(path, CredentialsJson(access, secret));
+    WriteFile(path, CredentialsJson({{access, secret}}));
     return path;
   }
-
-  static NatsServer* nats_;
-  TempDir work_{"natss3-ops"};
 };
-NatsServer* OpsEndToEnd::nats_ = nullptr;
 
 TEST(OpsVersion, EveryToolPrintsTheProjectVersion) {
   for (const char* binary : {NATSS3D_PATH, NATSS3CTL_PATH, NATSS3FS_PATH}) {
@@ -128,7 +117,7 @@ TEST_F(OpsEndToEnd, SighupReloadsCredentialsAndKeepsThemWhenTheFileIsBroken) {
   ASSERT_EQ(old_key.Send("GET", "/").status, 200);
   EXPECT_EQ(new_key.Send("GET", "/").ErrorCode(), "InvalidAccessKeyId");
 
-  WriteFile(creds, CredentialsJson("AKNEWKEY", "new-secret"));
+  WriteFile(creds, CredentialsJson({{"AKNEWKEY", "new-secret"}}));
   daemon.process().Signal(SIGHUP);
   EXPECT_TRUE(Eventually([&] { return new_key.Send("GET", "/").status == 200; }))
       << daemon.log();

@@ -11,7 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <sys/stat.h>
 
-#include "e2e_daemon.h"
+#include "e2e_fixture.h"
 #include "natss3/nats_store.h"
 #include "s3_test_client.h"
 #include "s3d/embedded_nats.h"
@@ -29,42 +29,18 @@ using natss3::test::TempDir;
 constexpr const char* kAccess = "AKE2ETESTKEY";
 constexpr const char* kSecret = "e2e-secret-key-value";
 
-class S3EndToEnd : public ::testing::Test {
+// aws CLI v1 presigns with SigV2 unless told otherwise; these flows use SigV4
+// (e2e_auth_test.cc covers SigV2).
+class S3EndToEnd : public E2eSuite {
  protected:
   static void SetUpTestSuite() {
-    nats_ = natss3::test::NatsServer::Start().release();
-    ASSERT_NE(nats_, nullptr);
-    creds_ = new TempDir("natss3-e2e-creds");
-    std::ofstream(creds_->File("credentials.json"))
-        << "{\"credentials\":[{\"access_key\":\"" << kAccess << "\",\"secret_key\":\"" << kSecret
-        << "\",\"read\":[\"*\"],\"write\":[\"*\"]}]}";
-    daemon_ = new Daemon({"--nats-servers", nats_->url(), "--credentials", creds_->File("credentials.json")});
-    ASSERT_TRUE(daemon_->started()) << daemon_->log();
-  }
-  static void TearDownTestSuite() {
-    delete daemon_;
-    delete creds_;
-    delete nats_;
-  }
-  std::map<std::string, std::string> Env() {
-    return {{"AWS_ACCESS_KEY_ID", kAccess}, {"AWS_SECRET_ACCESS_KEY", kSecret},
-            {"AWS_DEFAULT_REGION", "us-east-1"}, {"HOME", work_.path()},
-            {"AWS_CONFIG_FILE", AwsConfig()}, {"AWS_SHARED_CREDENTIALS_FILE", work_.File("none")},
-            {"AWS_PAGER", ""}};
-  }
-  // aws CLI v1 presigns with SigV2 unless told otherwise; these flows use SigV4
-  // (e2e_auth_test.cc covers SigV2).
-  std::string AwsConfig() {
-    std::string path = work_.File("aws-config");
-    natss3::test::WriteFile(path, "[default]\nregion = us-east-1\ns3 =\n    signature_version = s3v4\n");
-    return path;
+    ASSERT_TRUE(StartSuite({{kAccess, kSecret}}, kAwsConfigSigV4));
+    daemon_ = StartSuiteDaemon({});
   }
   // Runs an aws CLI (`binary`) with the endpoint; returns exit code, output in *out.
   int Aws(const std::string& binary, std::vector<std::string> args, std::string* out = nullptr) {
-    std::vector<std::string> argv = {binary, "--endpoint-url", daemon_->endpoint()};
-    argv.insert(argv.end(), args.begin(), args.end());
     std::string output;
-    int rc = RunCommand(argv, &output, std::chrono::seconds(240), Env());
+    int rc = AwsOn(*daemon_, binary, args, &output);
     if (out) *out = output;
     if (rc != 0) ADD_FAILURE() << "aws " << args[0] << " " << (args.size() > 1 ? args[1] : "") << ": " << output;
     return rc;
@@ -76,14 +52,8 @@ class S3EndToEnd : public ::testing::Test {
     ASSERT_EQ(Aws(aws, {"s3", "cp", "--only-show-errors", "s3://" + bucket + "/" + name, work_.File(name + ".back")}), 0);
     EXPECT_EQ(natss3::test::FileSha256Hex(work_.File(name)), natss3::test::FileSha256Hex(work_.File(name + ".back"))) << size;
   }
-  static natss3::test::NatsServer* nats_;
-  static TempDir* creds_;
-  static Daemon* daemon_;
-  TempDir work_{"natss3-e2e-work"};
+  static inline Daemon* daemon_ = nullptr;
 };
-natss3::test::NatsServer* S3EndToEnd::nats_ = nullptr;
-TempDir* S3EndToEnd::creds_ = nullptr;
-Daemon* S3EndToEnd::daemon_ = nullptr;
 
 TEST_F(S3EndToEnd, AwsCliV1Flows) {
   const std::string aws = "aws";
@@ -134,53 +104,31 @@ TEST_F(S3EndToEnd, AwsCliV2Flows) {
 }
 
 TEST_F(S3EndToEnd, Boto3Script) {
-  std::string out;
-  int rc = RunCommand({"python3", std::string(S3D_TEST_SCRIPTS) + "/boto3_flow.py", daemon_->endpoint()},
-                      &out, std::chrono::seconds(240), Env());
-  EXPECT_EQ(rc, 0) << out;
-  EXPECT_NE(out.find("boto3 flow OK"), std::string::npos) << out;
+  ExpectScriptOk("boto3_flow.py", {daemon_->endpoint()}, "boto3 flow OK", std::chrono::seconds(240));
 }
 
 // Dotted bucket names, get_object_attributes and PartNumber reads through boto3.
 TEST_F(S3EndToEnd, Boto3DottedBucketsAttributesAndPartNumber) {
-  std::string out;
-  int rc = RunCommand(
-      {"python3", std::string(S3D_TEST_SCRIPTS) + "/boto3_attributes.py", daemon_->endpoint()},
-      &out, std::chrono::seconds(120), Env());
-  EXPECT_EQ(rc, 0) << out;
-  EXPECT_NE(out.find("boto3 attributes OK"), std::string::npos) << out;
+  ExpectScriptOk("boto3_attributes.py", {daemon_->endpoint()}, "boto3 attributes OK");
 }
 
 // No acknowledged PUT is lost while another client loops put-object-tagging on the same key
 // (the tagging used to write back the meta it had read, pointing at purged chunks).
 TEST_F(S3EndToEnd, TaggingRacingWithOverwritesLosesNoPut) {
-  std::string out;
-  int rc = RunCommand({"python3", std::string(S3D_TEST_SCRIPTS) + "/boto3_tag_race.py",
-                       daemon_->endpoint(), "8"},
-                      &out, std::chrono::seconds(120), Env());
-  EXPECT_EQ(rc, 0) << out;
-  EXPECT_NE(out.find("tag race OK"), std::string::npos) << out;
+  ExpectScriptOk("boto3_tag_race.py", {daemon_->endpoint(), "8"}, "tag race OK");
 }
 
 // Keys with control characters, CR and LF round-trip; listings stay parseable without
 // encoding-type=url; NUL is refused (boto3_keys.py).
 TEST_F(S3EndToEnd, UnusualKeysRoundTripAndListingsParse) {
-  std::string out;
-  int rc = RunCommand({"python3", std::string(S3D_TEST_SCRIPTS) + "/boto3_keys.py",
-                       daemon_->endpoint()},
-                      &out, std::chrono::seconds(120), Env());
-  EXPECT_EQ(rc, 0) << out;
-  EXPECT_NE(out.find("keys OK"), std::string::npos) << out;
+  ExpectScriptOk("boto3_keys.py", {daemon_->endpoint()}, "keys OK");
 }
 
 TEST_F(S3EndToEnd, S3cmdFlow) {
   if (!Have("s3cmd")) GTEST_SKIP() << "no s3cmd";
-  std::string host = "127.0.0.1:" + std::to_string(daemon_->port());
-  std::ofstream(work_.File("s3cfg")) << "[default]\naccess_key = " << kAccess << "\nsecret_key = " << kSecret
-                                      << "\nhost_base = " << host << "\nhost_bucket = " << host
-                                      << "\nuse_https = False\nsignature_v2 = False\nbucket_location = us-east-1\n";
+  std::string config = S3cmdConfig(*daemon_, /*signature_v2=*/false);
   auto s3cmd = [&](std::vector<std::string> args, std::string* out = nullptr) {
-    std::vector<std::string> argv = {"s3cmd", "-c", work_.File("s3cfg")};
+    std::vector<std::string> argv = {"s3cmd", "-c", config};
     argv.insert(argv.end(), args.begin(), args.end());
     std::string o;
     int rc = RunCommand(argv, &o, std::chrono::seconds(120), Env());
@@ -203,14 +151,7 @@ TEST_F(S3EndToEnd, S3cmdFlow) {
 
 TEST_F(S3EndToEnd, RcloneFlow) {
   if (!Have("rclone")) GTEST_SKIP() << "no rclone";
-  auto env = Env();
-  env["AWS_CA_BUNDLE"] = "";  // set on this machine; rclone refuses it for plain HTTP
-  env["RCLONE_CONFIG_N3_TYPE"] = "s3";
-  env["RCLONE_CONFIG_N3_PROVIDER"] = "Other";
-  env["RCLONE_CONFIG_N3_ENDPOINT"] = daemon_->endpoint();
-  env["RCLONE_CONFIG_N3_ACCESS_KEY_ID"] = kAccess;
-  env["RCLONE_CONFIG_N3_SECRET_ACCESS_KEY"] = kSecret;
-  env["RCLONE_CONFIG_N3_REGION"] = "us-east-1";
+  auto env = RcloneEnv(*daemon_);
   std::filesystem::create_directories(work_.File("rc/d"));
   for (int i = 0; i < 20; ++i) natss3::test::WriteFile(work_.File("rc/d/f" + std::to_string(i)), natss3::test::RandomBytes(1000 * i, i));
   natss3::test::WriteFile(work_.File("rc/big"), natss3::test::RandomBytes(12 << 20, 5));
@@ -333,9 +274,7 @@ TEST(S3Tls, ServesHttpsWithGivenCertificate) {
   ASSERT_NE(nats, nullptr);
   TempDir certs;
   std::string out;
-  ASSERT_EQ(RunCommand({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-                        "-subj", "/CN=127.0.0.1", "-keyout", certs.File("key.pem"), "-out",
-                        certs.File("cert.pem")}, &out), 0) << out;
+  ASSERT_TRUE(MakeSelfSignedCert(certs, &out)) << out;
   Daemon daemon({"--nats-servers", nats->url(), "--anonymous", "--tls-cert", certs.File("cert.pem"),
                  "--tls-key", certs.File("key.pem")});
   ASSERT_TRUE(daemon.started()) << daemon.log();

@@ -14,26 +14,46 @@
 
 namespace natss3::s3d::test {
 
-namespace {
-std::string Lower(std::string s) {
+std::string LowerAscii(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
 }
-}  // namespace
 
-std::string RawResponse::Header(const std::string& lower_name) const {
-  auto it = headers.find(lower_name);
-  return it == headers.end() ? std::string() : it->second;
+void ParseResponseHead(std::string_view head, int* status,
+                       std::map<std::string, std::string>* headers) {
+  size_t eol = head.find("\r\n");
+  std::string_view status_line = head.substr(0, eol);
+  if (status_line.size() >= 12) *status = std::atoi(std::string(status_line.substr(9, 3)).c_str());
+  size_t pos = eol == std::string_view::npos ? head.size() : eol + 2;
+  while (pos < head.size()) {
+    size_t next = head.find("\r\n", pos);
+    if (next == std::string_view::npos) next = head.size();
+    std::string_view line = head.substr(pos, next - pos);
+    size_t colon = line.find(':');
+    if (colon != std::string_view::npos) {
+      std::string_view value = line.substr(colon + 1);
+      while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+      (*headers)[LowerAscii(std::string(line.substr(0, colon)))] = std::string(value);
+    }
+    pos = next + 2;
+  }
 }
 
-std::string RawResponse::ErrorCode() const {
+std::string S3ErrorCode(const std::string& body) {
   size_t a = body.find("<Code>");
   size_t b = body.find("</Code>");
   if (a == std::string::npos || b == std::string::npos) return {};
   return body.substr(a + 6, b - a - 6);
 }
 
-bool RawResponse::SaysClose() const { return Lower(Header("connection")) == "close"; }
+std::string RawResponse::Header(const std::string& lower_name) const {
+  auto it = headers.find(lower_name);
+  return it == headers.end() ? std::string() : it->second;
+}
+
+std::string RawResponse::ErrorCode() const { return S3ErrorCode(body); }
+
+bool RawResponse::SaysClose() const { return LowerAscii(Header("connection")) == "close"; }
 
 std::unique_ptr<RawConnection> RawConnection::Open(int port) {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -99,28 +119,12 @@ std::optional<RawResponse> RawConnection::Parse(bool head) {
   size_t end = buffer_.find("\r\n\r\n");
   if (end == std::string::npos) return std::nullopt;
   RawResponse response;
-  std::string_view text(buffer_.data(), end);
-  size_t eol = text.find("\r\n");
-  std::string_view status_line = text.substr(0, eol);
-  if (status_line.size() >= 12) response.status = std::atoi(std::string(status_line.substr(9, 3)).c_str());
-  size_t pos = eol == std::string_view::npos ? text.size() : eol + 2;
-  while (pos < text.size()) {
-    size_t next = text.find("\r\n", pos);
-    if (next == std::string_view::npos) next = text.size();
-    std::string_view line = text.substr(pos, next - pos);
-    size_t colon = line.find(':');
-    if (colon != std::string_view::npos) {
-      std::string_view value = line.substr(colon + 1);
-      while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
-      response.headers[Lower(std::string(line.substr(0, colon)))] = std::string(value);
-    }
-    pos = next + 2;
-  }
+  ParseResponseHead(std::string_view(buffer_.data(), end), &response.status, &response.headers);
   size_t body_start = end + 4;
   size_t consumed = body_start;
   if (head || response.status == 204 || response.status == 304 || response.status / 100 == 1) {
     // no body
-  } else if (Lower(response.Header("transfer-encoding")) == "chunked") {
+  } else if (LowerAscii(response.Header("transfer-encoding")) == "chunked") {
     size_t at = body_start;
     for (;;) {
       size_t line_end = buffer_.find("\r\n", at);

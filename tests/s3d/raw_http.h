@@ -12,6 +12,15 @@
 
 namespace natss3::s3d::test {
 
+// ASCII lower case.
+std::string LowerAscii(std::string s);
+// The status code and the headers (names lower-cased) of a response head: the status line and
+// the header lines, without the blank line that ends them.
+void ParseResponseHead(std::string_view head, int* status,
+                       std::map<std::string, std::string>* headers);
+// <Code> of an S3 error body; empty when there is none.
+std::string S3ErrorCode(const std::string& body);
+
 struct RawResponse {
   int status = 0;
   std::map<std::string, std::string> headers;  // lower-case names

@@ -12,23 +12,14 @@
 #include "auth/checksums.h"
 #include "auth/sigv4_signer.h"
 #include "natss3/nats_store.h"
+#include "raw_http.h"
 #include "s3d/auth_gate.h"
 
 namespace natss3::s3d::test {
 
-std::string HttpResponse::ErrorCode() const {
-  size_t a = body.find("<Code>");
-  size_t b = body.find("</Code>");
-  if (a == std::string::npos || b == std::string::npos) return {};
-  return body.substr(a + 6, b - a - 6);
-}
+std::string HttpResponse::ErrorCode() const { return S3ErrorCode(body); }
 
 namespace {
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 std::string DecodeChunked(const std::string& body) {
   std::string out;
   size_t pos = 0;
@@ -80,25 +71,10 @@ HttpResponse SendRaw(int port, const std::string& request, bool half_close) {
   ::close(fd);
   size_t head_end = raw.find("\r\n\r\n");
   if (head_end == std::string::npos) return response;
-  std::string head = raw.substr(0, head_end);
   response.body = raw.substr(head_end + 4);
-  size_t line_end = head.find("\r\n");
-  std::string status_line = head.substr(0, line_end);
-  if (status_line.size() > 12) response.status = std::stoi(status_line.substr(9, 3));
-  size_t pos = line_end == std::string::npos ? head.size() : line_end + 2;
-  while (pos < head.size()) {
-    size_t eol = head.find("\r\n", pos);
-    if (eol == std::string::npos) eol = head.size();
-    std::string line = head.substr(pos, eol - pos);
-    size_t colon = line.find(':');
-    if (colon != std::string::npos) {
-      std::string value = line.substr(colon + 1);
-      while (!value.empty() && value.front() == ' ') value.erase(0, 1);
-      response.headers[Lower(line.substr(0, colon))] = value;
-    }
-    pos = eol + 2;
-  }
-  if (Lower(response.Header("transfer-encoding")) == "chunked") response.body = DecodeChunked(response.body);
+  ParseResponseHead(std::string_view(raw).substr(0, head_end), &response.status,
+                    &response.headers);
+  if (LowerAscii(response.Header("transfer-encoding")) == "chunked") response.body = DecodeChunked(response.body);
   return response;
 }
 
