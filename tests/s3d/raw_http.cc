@@ -55,17 +55,23 @@ std::string RawResponse::ErrorCode() const { return S3ErrorCode(body); }
 
 bool RawResponse::SaysClose() const { return LowerAscii(Header("connection")) == "close"; }
 
-std::unique_ptr<RawConnection> RawConnection::Open(int port) {
+int ConnectTcpLoopback(int port) {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return nullptr;
+  if (fd < 0) return -1;
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<uint16_t>(port));
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
     ::close(fd);
-    return nullptr;
+    return -1;
   }
+  return fd;
+}
+
+std::unique_ptr<RawConnection> RawConnection::Open(int port) {
+  int fd = ConnectTcpLoopback(port);
+  if (fd < 0) return nullptr;
   int one = 1;
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
   timeval tv{30, 0};  // a send never blocks a test forever

@@ -12,6 +12,8 @@
 
 namespace natss3::s3d::test {
 
+// A TCP connection to 127.0.0.1:port (close-on-exec); -1 when it cannot be made.
+int ConnectTcpLoopback(int port);
 // ASCII lower case.
 std::string LowerAscii(std::string s);
 // The status code and the headers (names lower-cased) of a response head: the status line and

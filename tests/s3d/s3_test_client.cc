@@ -36,15 +36,8 @@ std::string DecodeChunked(const std::string& body) {
 }  // namespace
 
 int ConnectLoopback(int port, int recv_timeout_s) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    ::close(fd);
-    return -1;
-  }
+  int fd = ConnectTcpLoopback(port);
+  if (fd < 0) return -1;
   timeval tv{recv_timeout_s, 0};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
   return fd;
