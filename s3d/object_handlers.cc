@@ -8,6 +8,7 @@
 #include "s3d/acl.h"
 #include "s3d/body_reader.h"
 #include "s3d/object_headers.h"
+#include "s3d/object_lock.h"
 #include "s3d/object_parts.h"
 #include "s3d/range.h"
 #include "s3d/xml.h"
@@ -109,6 +110,8 @@ ApiResult<Headers> NewObjectHeaders(RequestContext& ctx) {
   auto acl = RequestedAcl(ctx.req);
   if (!acl.ok()) return acl.error();
   if (acl->has_value()) SetObjectAcl(&*headers, **acl);
+  ApiStatus lock = ApplyRequestedLock(ctx, &*headers);
+  if (!lock.ok()) return lock.error();
   for (const auto& [name, value] : ctx.req.headers) {
     std::string lower = name;
     for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -283,6 +286,7 @@ ApiStatus GetObject(RequestContext& ctx, bool head) {
   // Stored checksums describe the whole object: a ranged response must not carry them.
   bool with_checksums = !partial && req.get_header_value("x-amz-checksum-mode") == "ENABLED";
   SetObjectResponseHeaders(*info, ctx.address, with_checksums, ctx.res);
+  SetLockResponseHeaders(*info, ctx.res);
   std::string content_type = ctx.res.get_header_value("Content-Type");
   ctx.res.status = partial ? 206 : 200;
   if (partial) ctx.res.set_header("Content-Range", ContentRange(selected, info->size));
@@ -316,7 +320,9 @@ ApiStatus GetObject(RequestContext& ctx, bool head) {
 }
 
 ApiStatus DeleteObject(RequestContext& ctx) {
-  Status st = ctx.store.Delete(ctx.address.bucket, ctx.address.key);
+  DeleteOptions options;
+  options.bypass_governance = BypassGovernance(ctx);
+  Status st = ctx.store.DeleteWithOptions(ctx.address.bucket, ctx.address.key, options);
   if (st.code() == Code::kNotFound) {
     ApiStatus bucket = RequireBucket(ctx);
     if (!bucket.ok()) return bucket;

@@ -73,6 +73,7 @@ Result<CredentialStore> CredentialStore::Parse(std::string_view json_text) {
       c.secret_key = text("secret_key");
       NATSS3_ASSIGN_OR_RETURN(c.read_buckets, StringList(entry, "read"));
       NATSS3_ASSIGN_OR_RETURN(c.write_buckets, StringList(entry, "write"));
+      NATSS3_ASSIGN_OR_RETURN(c.bypass_governance_buckets, StringList(entry, "bypass_governance"));
       if (store.Find(c.access_key) != nullptr) {
         return InvalidArgument("duplicate access key " + c.access_key);
       }
@@ -137,6 +138,14 @@ bool CredentialStore::CanWrite(std::string_view access_key, std::string_view buc
   return c != nullptr && Grants(c->write_buckets, bucket);
 }
 
+bool CredentialStore::CanBypassGovernance(std::string_view access_key,
+                                          std::string_view bucket) const {
+  if (access_key.empty()) return false;
+  const Credentials* c = Find(access_key);
+  return c != nullptr && Grants(c->write_buckets, bucket) &&
+         Grants(c->bypass_governance_buckets, bucket);
+}
+
 bool CredentialStore::AnonymousEnabled() const {
   return !anonymous_read_.empty() || !anonymous_write_.empty();
 }
@@ -144,8 +153,11 @@ bool CredentialStore::AnonymousEnabled() const {
 std::string CredentialStore::ToJson() const {
   json list = json::array();
   for (const auto& [key, c] : by_key_) {
-    list.push_back({{"access_key", c.access_key}, {"secret_key", c.secret_key},
-                    {"read", c.read_buckets}, {"write", c.write_buckets}});
+    json entry = {{"access_key", c.access_key}, {"secret_key", c.secret_key},
+                  {"read", c.read_buckets}, {"write", c.write_buckets}};
+    if (!c.bypass_governance_buckets.empty())
+      entry["bypass_governance"] = c.bypass_governance_buckets;
+    list.push_back(std::move(entry));
   }
   json doc = {{"credentials", list}};
   if (AnonymousEnabled()) {

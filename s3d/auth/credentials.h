@@ -17,6 +17,10 @@ struct Credentials {
   std::vector<std::string> read_buckets;   // GET/HEAD/List on these buckets
   std::vector<std::string> write_buckets;  // PUT/DELETE/multipart/create/delete bucket; a
                                            // write grant does NOT imply read
+  // Buckets where the key may bypass GOVERNANCE object-lock retention (delete the object or
+  // shorten/remove its retention with x-amz-bypass-governance-retention: true). Effective
+  // only together with a write grant on the bucket. Never granted to anonymous requests.
+  std::vector<std::string> bypass_governance_buckets;
 };
 
 // The credential file (JSON, UTF-8):
@@ -24,12 +28,13 @@ struct Credentials {
 //   {
 //     "credentials": [
 //       {"access_key": "AKEXAMPLE", "secret_key": "secret",
-//        "read": ["*"], "write": ["photos", "backups"]}
+//        "read": ["*"], "write": ["photos", "backups"],
+//        "bypass_governance": ["backups"]}                   // optional (object lock)
 //     ],
 //     "anonymous": {"read": ["public"], "write": []}    // optional; absent = no anonymous access
 //   }
 //
-// "read"/"write" default to [] when absent. Access keys must be unique and non-empty; secret
+// "read"/"write"/"bypass_governance" default to [] when absent. Access keys must be unique and non-empty; secret
 // keys non-empty. Unknown fields are ignored.
 //
 // Thread-safety: immutable after construction; all const methods are safe from any thread.
@@ -55,6 +60,8 @@ class CredentialStore {
   // Permission checks. An empty access_key means an anonymous request. Unknown keys: false.
   bool CanRead(std::string_view access_key, std::string_view bucket) const;
   bool CanWrite(std::string_view access_key, std::string_view bucket) const;
+  // Write permission plus a bypass_governance grant on `bucket`; false for anonymous requests.
+  bool CanBypassGovernance(std::string_view access_key, std::string_view bucket) const;
   // True when anonymous requests may read or write at least one bucket.
   bool AnonymousEnabled() const;
 
