@@ -217,6 +217,10 @@ ApiStatus PutObject(RequestContext& ctx) {
   if (!info.ok()) return FromStatus(info.status(), ErrorContext::kObject);
   ctx.revisions.Note(ctx.address.bucket, info->revision);
   ctx.res.set_header("ETag", EtagOf(*info));
+  // A bucket with object lock is one S3 would version: its objects' one version is "null",
+  // and clients that pass a write's version id on (minio-go's RemoveObjects) get it.
+  if (auto lock = ctx.store.GetObjectLockConfig(ctx.address.bucket); lock.ok() && lock->enabled)
+    ctx.res.set_header("x-amz-version-id", "null");
   if (body->checksum_algorithm) {
     std::string header(s3::ChecksumHeaderName(*body->checksum_algorithm));
     ctx.res.set_header(header, body->checksum_base64);

@@ -17,10 +17,6 @@ struct Credentials {
   std::vector<std::string> read_buckets;   // GET/HEAD/List on these buckets
   std::vector<std::string> write_buckets;  // PUT/DELETE/multipart/create/delete bucket; a
                                            // write grant does NOT imply read
-  // Buckets where the key may bypass GOVERNANCE object-lock retention (delete the object or
-  // shorten/remove its retention with x-amz-bypass-governance-retention: true). Effective
-  // only together with a write grant on the bucket. Never granted to anonymous requests.
-  std::vector<std::string> bypass_governance_buckets;
 };
 
 // The credential file (JSON, UTF-8):
@@ -34,8 +30,8 @@ struct Credentials {
 //     "anonymous": {"read": ["public"], "write": []}    // optional; absent = no anonymous access
 //   }
 //
-// "read"/"write"/"bypass_governance" default to [] when absent. Access keys must be unique and non-empty; secret
-// keys non-empty. Unknown fields are ignored.
+// "read"/"write"/"bypass_governance" default to [] when absent. Access keys must be unique and
+// non-empty; secret keys non-empty. Unknown fields are ignored.
 //
 // Thread-safety: immutable after construction; all const methods are safe from any thread.
 // To reload, build a new store and swap a shared_ptr.
@@ -51,6 +47,11 @@ class CredentialStore {
 
   // Adds or replaces the entry with the same access key. InvalidArgument if a key is empty.
   Status Add(Credentials credentials);
+  // Buckets where `access_key` may bypass GOVERNANCE object-lock retention (delete the object
+  // or shorten/remove its retention with x-amz-bypass-governance-retention: true); the file's
+  // "bypass_governance". Effective only together with a write grant on the bucket. Kept
+  // apart from Credentials so its aggregate initialisers stay as they are.
+  void SetBypassGovernance(std::string_view access_key, std::vector<std::string> buckets);
   // Grants anonymous (unsigned) requests access to these buckets ("*" allowed).
   void SetAnonymous(std::vector<std::string> read_buckets,
                     std::vector<std::string> write_buckets);
@@ -73,6 +74,7 @@ class CredentialStore {
 
  private:
   std::map<std::string, Credentials, std::less<>> by_key_;
+  std::map<std::string, std::vector<std::string>, std::less<>> bypass_governance_;
   std::vector<std::string> anonymous_read_;
   std::vector<std::string> anonymous_write_;
 };

@@ -27,9 +27,9 @@ class ObjectLockCliTest : public CliTest {
     ASSERT_EQ(Ctl({"add", "LK"}).exit_code, 0);
     ASSERT_TRUE(WriteFile(File("doc.txt"), "the original\n"));
     // natss3d writes these headers for x-amz-object-lock-*; natss3ctl can write them too.
-    auto put = Ctl({"put", "LK", File("doc.txt"), "--name", "doc.txt", "-H",
-                    "Natss3-Lock-Mode:COMPLIANCE", "-H",
-                    "Natss3-Lock-Retain-Until:" + InOneHour()});
+    auto put =
+        Ctl({"put", "LK", File("doc.txt"), "--name", "doc.txt", "-H", "Natss3-Lock-Mode:COMPLIANCE",
+             "-H", "Natss3-Lock-Retain-Until:" + InOneHour()});
     ASSERT_EQ(put.exit_code, 0) << put.err;
   }
   void ExpectRefused(const CtlResult& r) {

@@ -1,11 +1,12 @@
 // Object lock enforced by the core against a real nats-server: a locked object is neither
 // deleted, overwritten (put, compose), renamed, renamed onto, nor its retention weakened, and
 // its bucket is not deleted; default retention reaches new objects; expired locks let go.
+#include "natss3/object_lock.h"
+
 #include <gtest/gtest.h>
 #include <nats.h>
 
 #include "core_test_util.h"
-#include "natss3/object_lock.h"
 
 namespace natss3 {
 namespace {
@@ -52,21 +53,25 @@ TEST_F(ObjectLockTest, ComplianceRefusesDeleteOverwriteComposeAndRename) {
   ASSERT_OK(blob);
   ExpectLocked(store_->Compose(bucket_, Meta("k"), {{*blob, 0, std::nullopt}}).status());
   ASSERT_OK(store_->PurgeStaged(bucket_, blob->nuid));
-  ExpectLocked(store_->ModifyMeta(bucket_, "k", [](ObjectInfo& i) {
-                      i.meta.name = "moved";
-                      return Status::OK();
-                    }).status());
+  ExpectLocked(store_
+                   ->ModifyMeta(bucket_, "k",
+                                [](ObjectInfo& i) {
+                                  i.meta.name = "moved";
+                                  return Status::OK();
+                                })
+                   .status());
   // Onto it: a rename replacing the locked object.
   MustPut(bucket_, "other", "other");
   ModifyOptions replace;
   replace.replace_target = true;
-  ExpectLocked(store_->ModifyMeta(
-                         bucket_, "other",
-                         [](ObjectInfo& i) {
-                           i.meta.name = "k";
-                           return Status::OK();
-                         },
-                         replace)
+  ExpectLocked(store_
+                   ->ModifyMeta(
+                       bucket_, "other",
+                       [](ObjectInfo& i) {
+                         i.meta.name = "k";
+                         return Status::OK();
+                       },
+                       replace)
                    .status());
   EXPECT_EQ(MustGet(bucket_, "k"), "kept");
   EXPECT_EQ(MustGet(bucket_, "other"), "other");

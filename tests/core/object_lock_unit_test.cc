@@ -86,7 +86,7 @@ TEST(ObjectLockRules, DestroyingALockedVersionIsRefused) {
   Status refused = CheckMayDestroy(info, now, false);
   EXPECT_EQ(refused.code(), Code::kPermissionDenied);
   EXPECT_EQ(refused.detail(), Detail::kObjectLocked);
-  EXPECT_TRUE(CheckMayDestroy(info, now, true).ok());  // governance bypass
+  EXPECT_TRUE(CheckMayDestroy(info, now, true).ok());        // governance bypass
   EXPECT_TRUE(CheckMayDestroy(info, now + 1h, false).ok());  // expired
   with(RetentionMode::kCompliance, now + 1h, false);
   EXPECT_EQ(CheckMayDestroy(info, now, true).detail(), Detail::kObjectLocked);

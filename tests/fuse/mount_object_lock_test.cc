@@ -24,8 +24,7 @@ class MountObjectLockTest : public MountFixture {
     ObjectLock lock;
     if (!hold) {
       lock.mode = RetentionMode::kCompliance;
-      lock.retain_until =
-          std::chrono::time_point_cast<std::chrono::nanoseconds>(Clock::now()) + 1h;
+      lock.retain_until = std::chrono::time_point_cast<std::chrono::nanoseconds>(Clock::now()) + 1h;
     }
     lock.legal_hold = hold;
     SetLock(&meta.headers, lock);
@@ -40,7 +39,7 @@ TEST_F(MountObjectLockTest, LockedFilesRefuseChangesWithEperm) {
   PutLocked("retained.txt", false);
   PutLocked("held.txt", true);
   ASSERT_EQ(WriteThrough(Path("free.txt"), "free"), 0);
-  struct stat st{};
+  struct stat st {};
   ASSERT_TRUE(PollUntil([&] { return stat(Path("held.txt").c_str(), &st) == 0; }, 10s));
   ASSERT_TRUE(PollUntil([&] { return stat(Path("retained.txt").c_str(), &st) == 0; }, 10s));
 

@@ -49,14 +49,15 @@ class S3ObjectLockEndToEnd : public ::testing::Test {
   std::map<std::string, std::string> Env(const char* key, const char* secret) {
     std::string config = work_.File("aws-config");
     natss3::test::WriteFile(config, "[default]\nregion = us-east-1\n");
-    return {{"AWS_ACCESS_KEY_ID", key},         {"AWS_SECRET_ACCESS_KEY", secret},
-            {"AWS_DEFAULT_REGION", "us-east-1"}, {"HOME", work_.path()},
-            {"AWS_CONFIG_FILE", config},         {"AWS_SHARED_CREDENTIALS_FILE", work_.File("none")},
+    return {{"AWS_ACCESS_KEY_ID", key},
+            {"AWS_SECRET_ACCESS_KEY", secret},
+            {"AWS_DEFAULT_REGION", "us-east-1"},
+            {"HOME", work_.path()},
+            {"AWS_CONFIG_FILE", config},
+            {"AWS_SHARED_CREDENTIALS_FILE", work_.File("none")},
             {"AWS_PAGER", ""}};
   }
-  std::string Script(const std::string& name) {
-    return std::string(S3D_TEST_SCRIPTS) + "/" + name;
-  }
+  std::string Script(const std::string& name) { return std::string(S3D_TEST_SCRIPTS) + "/" + name; }
   // aws CLI v2 (/usr/bin/aws) s3api with the plain key (or the admin key).
   int AwsV2(std::vector<std::string> args, std::string* out, bool admin = false) {
     std::vector<std::string> argv = {"/usr/bin/aws", "--endpoint-url", daemon_->endpoint(),
@@ -97,18 +98,17 @@ std::string InOneHour() {
 TEST_F(S3ObjectLockEndToEnd, AwsCliV2) {
   if (!std::filesystem::exists("/usr/bin/aws")) GTEST_SKIP() << "no aws CLI v2";
   std::string out;
-  ASSERT_EQ(AwsV2({"create-bucket", "--bucket", "lock-cli", "--object-lock-enabled-for-bucket"},
-                  &out),
-            0)
+  ASSERT_EQ(
+      AwsV2({"create-bucket", "--bucket", "lock-cli", "--object-lock-enabled-for-bucket"}, &out), 0)
       << out;
   ASSERT_EQ(AwsV2({"get-object-lock-configuration", "--bucket", "lock-cli"}, &out), 0) << out;
   EXPECT_NE(out.find("\"ObjectLockEnabled\": \"Enabled\""), std::string::npos) << out;
   natss3::test::WriteFile(work_.File("body"), "locked by aws cli v2\n");
-  ASSERT_EQ(AwsV2({"put-object", "--bucket", "lock-cli", "--key", "doc.txt", "--body",
-                   work_.File("body"), "--object-lock-mode", "COMPLIANCE",
-                   "--object-lock-retain-until-date", InOneHour()},
-                  &out),
-            0)
+  ASSERT_EQ(
+      AwsV2({"put-object", "--bucket", "lock-cli", "--key", "doc.txt", "--body", work_.File("body"),
+             "--object-lock-mode", "COMPLIANCE", "--object-lock-retain-until-date", InOneHour()},
+            &out),
+      0)
       << out;
   ASSERT_EQ(AwsV2({"get-object-retention", "--bucket", "lock-cli", "--key", "doc.txt"}, &out), 0)
       << out;
