@@ -4,7 +4,7 @@
 #include "natss3/object_lock.h"
 
 #include <gtest/gtest.h>
-#include <nats.h>
+#include <nats/nats.h>
 
 #include "core_test_util.h"
 

@@ -137,8 +137,11 @@ TEST(ObjectLockXml, RetentionAndLegalHold) {
                 .code,
             "InvalidArgument");
   EXPECT_EQ(ParseRetention("junk", now).error().code, "MalformedXML");
-  EXPECT_TRUE(*ParseLegalHold("<LegalHold><Status>ON</Status></LegalHold>"));
-  EXPECT_FALSE(*ParseLegalHold("<LegalHold><Status>OFF</Status></LegalHold>"));
+  auto on = ParseLegalHold("<LegalHold><Status>ON</Status></LegalHold>");
+  auto off = ParseLegalHold("<LegalHold><Status>OFF</Status></LegalHold>");
+  ASSERT_TRUE(on.ok() && off.ok());
+  EXPECT_TRUE(*on);
+  EXPECT_FALSE(*off);
   EXPECT_EQ(ParseLegalHold("<LegalHold><Status>on</Status></LegalHold>").error().code,
             "MalformedXML");
   EXPECT_EQ(ParseLegalHold("<LegalHold/>").error().code, "MalformedXML");
