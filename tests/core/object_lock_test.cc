@@ -134,6 +134,26 @@ TEST_F(ObjectLockTest, LegalHoldBlocksUntilReleased) {
   ASSERT_OK(store_->Delete(bucket_, "h"));
 }
 
+// The collector purges only what no meta references: a locked object's data survives a
+// purging collection with no grace at all, from this process and from another one.
+TEST_F(ObjectLockTest, GarbageCollectionLeavesLockedDataAlone) {
+  auto put = store_->PutBytes(bucket_, LockedMeta("kept", RetentionMode::kCompliance, 1h),
+                              test::RandomBytes(300 * 1024, 7));
+  ASSERT_OK(put);
+  auto other = ConnectTo(server_->url());
+  ASSERT_OK(other);
+  GcOptions options;
+  options.purge = true;
+  options.grace = std::chrono::milliseconds(0);
+  for (ObjectStore* store : {store_.get(), other->get()}) {
+    auto report = store->CollectGarbage(bucket_, options);
+    ASSERT_OK(report);
+    EXPECT_TRUE(report->orphans.empty());
+  }
+  EXPECT_EQ(ChunkSubjectsOf(bucket_)[ChunkSubject(bucket_, put->nuid)], 3u);
+  EXPECT_EQ(MustGet(bucket_, "kept"), test::RandomBytes(300 * 1024, 7));
+}
+
 TEST_F(ObjectLockTest, ExpiredRetentionLetsGo) {
   MustPut(bucket_, LockedMeta("e", RetentionMode::kCompliance, std::chrono::milliseconds(700)),
           "e");
