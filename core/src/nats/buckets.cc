@@ -116,9 +116,9 @@ Result<BucketStatus> NatsObjectStore::UpdateBucket(const BucketConfig& config) {
     // Expiry would remove locked objects with the rest.
     auto lock = GetObjectLockConfig(config.bucket);
     if (lock.ok() && lock->enabled)
-      return FailedPrecondition("bucket " + config.bucket +
-                                    " has object lock enabled; its objects cannot expire (TTL)",
-                                Detail::kObjectLocked);
+      return FailedPrecondition(
+          "bucket " + config.bucket + " has object lock enabled; its objects cannot expire (TTL)",
+          Detail::kObjectLocked);
   }
   // Start from the server's own config (safe on strict servers), change only our fields.
   json cfg = info["config"];

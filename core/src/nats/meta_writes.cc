@@ -34,9 +34,7 @@ Status TooMuchContention(std::string_view name) {
 
 }  // namespace
 
-TimePoint LockNow() {
-  return std::chrono::time_point_cast<std::chrono::nanoseconds>(Clock::now());
-}
+TimePoint LockNow() { return std::chrono::time_point_cast<std::chrono::nanoseconds>(Clock::now()); }
 
 Result<ObjectInfo> NatsObjectStore::LatestInfo(std::string_view bucket, std::string_view name) {
   NATSS3_ASSIGN_OR_RETURN(BucketFacts facts, Facts(bucket));
@@ -99,17 +97,14 @@ Result<ObjectInfo> NatsObjectStore::PublishMeta(std::string_view bucket, ObjectI
 }
 
 Result<NatsObjectStore::Committed> NatsObjectStore::CommitVersion(
-    std::string_view bucket, const ObjectInfo& new_info,
-    std::optional<uint64_t> expected_revision,
+    std::string_view bucket, const ObjectInfo& new_info, std::optional<uint64_t> expected_revision,
     const std::function<Result<ObjectInfo>()>& first_guess) {
   ObjectInfo info = new_info;
   if (!info.is_link() && !info.deleted) {
     // A new object in a bucket with a default retention gets it unless it names its own.
     auto config = GetObjectLockConfig(bucket);
-    if (!config.ok() && config.status().code() != Code::kPermissionDenied)
-      return config.status();
-    if (config.ok())
-      ApplyDefaultRetention(*config, LockNow(), &info.meta.headers);
+    if (!config.ok() && config.status().code() != Code::kPermissionDenied) return config.status();
+    if (config.ok()) ApplyDefaultRetention(*config, LockNow(), &info.meta.headers);
   }
   for (int attempt = 0; attempt < kCasAttempts; ++attempt) {
     // The first guess was asked for while the data uploaded; a stale one costs one retry.
