@@ -18,6 +18,7 @@ int ErrnoFor(const Status& status, OpKind op) {
     case Code::kAlreadyExists:
       return EEXIST;
     case Code::kFailedPrecondition:
+      if (status.detail() == Detail::kObjectLocked) return EPERM;
       // A conditional write that kept losing to other writers (ModifyMeta gives up after a
       // bounded number of attempts): busy, not a sealed bucket.
       if (status.detail() == Detail::kWrongLastSequence) return EBUSY;
@@ -25,6 +26,8 @@ int ErrnoFor(const Status& status, OpKind op) {
       if (op == OpKind::kRead) return EIO;
       return EROFS;  // sealed bucket
     case Code::kPermissionDenied:
+      // Object lock forbids the change whoever asks (POSIX: an immutable file).
+      if (status.detail() == Detail::kObjectLocked) return EPERM;
       return EACCES;
     case Code::kUnavailable:
     case Code::kDeadlineExceeded:

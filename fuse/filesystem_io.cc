@@ -85,6 +85,18 @@ int Filesystem::CommitFile(const std::string& bucket, FileState& state) {
   return err;
 }
 
+namespace {
+// A file whose version object lock protects cannot be changed: refuse at open and truncate
+// (EPERM, as for an immutable file) rather than at close, when the core refuses the commit.
+int LockedErrno(const FileState& state) {
+  auto version = state.version();
+  if (!version) return 0;
+  TimePoint now = std::chrono::time_point_cast<std::chrono::nanoseconds>(Clock::now());
+  Status may = CheckMayDestroy(*version, now, /*bypass_governance=*/false);
+  return may.ok() ? 0 : ErrnoFor(may, OpKind::kWrite);
+}
+}  // namespace
+
 int Filesystem::Open(uint64_t ino, int flags, OpenOut* out) {
   auto info = inodes_.Get(ino);
   if (!info) return ENOENT;
@@ -104,6 +116,12 @@ int Filesystem::Open(uint64_t ino, int flags, OpenOut* out) {
   if (!handle->state->exists() && !handle->state->pending()) {
     DetachFile(ino);
     return ENOENT;
+  }
+  if (writable) {
+    if (int err = LockedErrno(*handle->state); err != 0) {
+      DetachFile(ino);
+      return err;
+    }
   }
   if (writable && (flags & O_TRUNC)) {
     if (int err = handle->state->Truncate(0); err != 0) {
@@ -353,7 +371,8 @@ int Filesystem::SetAttr(uint64_t ino, const SetAttrIn& request, Attr* out,
   std::shared_ptr<FileState> state;
   if (int err = AttachFile(ino, *info, &state); err != 0) return err;
   int err = 0;
-  if (in.size) {
+  if (in.size) err = LockedErrno(*state);
+  if (in.size && err == 0) {
     err = state->Truncate(*in.size);
     // Without a writable handle open nobody will publish it at close: publish now.
     if (err == 0 && !OtherHandles(ino, true, 0)) err = CommitFile(info->bucket, *state);

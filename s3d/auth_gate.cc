@@ -70,6 +70,12 @@ ApiStatus AuthGate::Authorize(const s3::AuthContext& auth, Operation op,
   return {};
 }
 
+bool AuthGate::MayBypassGovernance(const s3::AuthContext& auth, const std::string& bucket) const {
+  if (allow_anonymous_ && auth.anonymous) return true;
+  if (auth.anonymous) return false;
+  return credentials_.load()->CanBypassGovernance(auth.access_key, bucket);
+}
+
 ApiStatus AuthGate::AuthorizeRead(const s3::AuthContext& auth, const std::string& bucket) const {
   if (allow_anonymous_ && auth.anonymous) return {};
   if (!credentials_.load()->CanRead(auth.access_key, bucket)) return errors::AccessDenied();

@@ -34,6 +34,9 @@ class AuthGate {
   // are checked by the caller, they live in the store).
   // ListBuckets is allowed for every authenticated key (it lists all buckets).
   ApiStatus Authorize(const s3::AuthContext& auth, Operation op, const std::string& bucket) const;
+  // Whether the caller may bypass GOVERNANCE object-lock retention in `bucket` (a key with
+  // write and bypass_governance grants; with authentication disabled, every caller).
+  bool MayBypassGovernance(const s3::AuthContext& auth, const std::string& bucket) const;
   // Read permission check used for copy sources.
   ApiStatus AuthorizeRead(const s3::AuthContext& auth, const std::string& bucket) const;
   // SIGHUP: requests from now on are checked against `credentials`.

@@ -5,6 +5,7 @@
 #include "s3d/acl.h"
 #include "s3d/body_reader.h"
 #include "s3d/listing.h"
+#include "s3d/object_lock.h"
 #include "natss3/multipart.h"
 #include "s3d/s3_service.h"
 #include "s3d/xml.h"
@@ -31,6 +32,11 @@ ApiStatus CreateBucket(RequestContext& ctx) {
   if (!location.ok()) return location.error();
   auto acl = RequestedAcl(ctx.req);
   if (!acl.ok()) return acl.error();
+  std::string lock_header = ctx.req.get_header_value("x-amz-bucket-object-lock-enabled");
+  for (char& c : lock_header) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (!lock_header.empty() && lock_header != "true" && lock_header != "false") {
+    return errors::InvalidArgument("x-amz-bucket-object-lock-enabled must be true or false");
+  }
   bool created_now = false;
   // Re-creating a bucket the caller owns (may write) answers 200 and keeps its objects, as S3
   // does in us-east-1 (the region natss3d reports); asked for in another region, it is
@@ -61,6 +67,12 @@ ApiStatus CreateBucket(RequestContext& ctx) {
   if (created_now) {
     ApiStatus cleared = StoreBucketRecord(ctx.store, "cors", ctx.address.bucket, "");
     if (!cleared.ok()) return cleared;
+    // Object lock is chosen at creation (natss3 buckets cannot turn versioning on, which S3
+    // requires to add it later); a configuration a same-named bucket left is replaced.
+    ObjectLockConfig lock;
+    lock.enabled = lock_header == "true";
+    Status st = ctx.store.PutObjectLockConfig(ctx.address.bucket, lock);
+    if (!st.ok()) return FromStatus(st, ErrorContext::kBucket);
   }
   ctx.buckets.Remember(ctx.address.bucket);
   ctx.res.set_header("Location", "/" + ctx.address.s3_bucket);
@@ -201,6 +213,8 @@ ApiStatus DeleteObjects(RequestContext& ctx) {
   if (!request.ok()) return request.error();
   ApiStatus exists = RequireBucket(ctx);
   if (!exists.ok()) return exists;
+  DeleteOptions options;
+  options.bypass_governance = BypassGovernance(ctx);
   XmlWriter xml;
   xml.Open("DeleteResult", true);
   for (size_t i = 0; i < request->keys.size(); ++i) {
@@ -216,7 +230,7 @@ ApiStatus DeleteObjects(RequestContext& ctx) {
       xml.Close("Error");
       continue;
     }
-    Status st = ctx.store.Delete(ctx.address.bucket, key);
+    Status st = ctx.store.DeleteWithOptions(ctx.address.bucket, key, options);
     if (st.ok() || st.code() == Code::kNotFound) {
       if (st.ok()) {
         auto info = ctx.store.GetInfo(ctx.address.bucket, key, /*show_deleted=*/true);

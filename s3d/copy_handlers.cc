@@ -4,6 +4,7 @@
 #include "s3d/copy_source.h"
 #include "s3d/object_handlers.h"
 #include "s3d/object_headers.h"
+#include "s3d/object_lock.h"
 #include "s3d/object_parts.h"
 #include "s3d/range.h"
 #include "s3d/xml.h"
@@ -71,7 +72,11 @@ void SendCopyResult(RequestContext& ctx, const char* root, const std::string& et
   SendXml(ctx.res, 200, xml.Finish());
 }
 
-ApiResult<Headers> CopyHeaders(RequestContext& ctx, const ObjectInfo& source, bool replace) {
+// `same`: a metadata-only copy onto the source itself keeps its object lock unless the
+// request names one; any other copy gets the request's lock (or the bucket default), never
+// the source's.
+ApiResult<Headers> CopyHeaders(RequestContext& ctx, const ObjectInfo& source, bool replace,
+                               bool same) {
   Headers headers;
   if (replace) {
     auto fresh = NewObjectHeaders(ctx);
@@ -99,6 +104,12 @@ ApiResult<Headers> CopyHeaders(RequestContext& ctx, const ObjectInfo& source, bo
     EraseHeader(&headers, kTaggingHeader);
     if (!tags.empty()) SetHeader(&headers, kTaggingHeader, tags);
   }
+  if (same) SetLock(&headers, LockOf(source.meta.headers));
+  ApiStatus lock = ApplyRequestedLock(ctx, &headers, /*keep_existing=*/same);
+  if (!lock.ok()) return lock.error();
+  if (same && !source.Header(kLegalHoldHeader).empty() &&
+      !ctx.req.has_header("x-amz-object-lock-legal-hold"))
+    SetHeader(&headers, kLegalHoldHeader, source.Header(kLegalHoldHeader));
   return headers;
 }
 }  // namespace
@@ -121,7 +132,7 @@ ApiStatus CopyObject(RequestContext& ctx) {
         "changing the object's metadata, storage class, website redirect location or encryption "
         "attributes.");
   }
-  auto headers = CopyHeaders(ctx, *info, replace);
+  auto headers = CopyHeaders(ctx, *info, replace, same && !info->is_link());
   if (!headers.ok()) return headers.error();
   if (same && !info->is_link()) {
     // Metadata-only: the headers are derived from the version current when they are written
@@ -137,7 +148,7 @@ ApiStatus CopyObject(RequestContext& ctx) {
         refused = errors::PreconditionFailed();
         return Cancelled("copy source condition failed");
       }
-      auto fresh = CopyHeaders(ctx, cur, replace);
+      auto fresh = CopyHeaders(ctx, cur, replace, true);
       if (!fresh.ok()) {
         refused = fresh.error();
         return Cancelled("copy headers refused");

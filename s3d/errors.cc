@@ -32,12 +32,20 @@ ApiError FromStatus(const Status& status, ErrorContext context) {
       if (context == ErrorContext::kBucket) return errors::BucketAlreadyOwnedByYou();
       return {"OperationAborted", msg, 409};
     case Code::kFailedPrecondition:
+      if (status.detail() == Detail::kObjectLocked) {
+        if (context == ErrorContext::kBucket) return errors::BucketNotEmpty();
+        return {"InvalidBucketState", msg, 409};
+      }
       if (context == ErrorContext::kBucket && !Contains(msg, "sealed")) {
         return errors::BucketNotEmpty();
       }
       if (Contains(msg, "sealed")) return errors::AccessDenied("The bucket is sealed: " + msg);
       return errors::PreconditionFailed();
     case Code::kPermissionDenied:
+      if (status.detail() == Detail::kObjectLocked) {
+        return errors::AccessDenied("Access Denied because object protected by object lock. (" +
+                                    msg + ")");
+      }
       return errors::AccessDenied("NATS denied the operation: " + msg);
     case Code::kUnavailable:
     case Code::kDeadlineExceeded:

@@ -9,6 +9,7 @@
 #include "s3d/acl.h"
 #include "s3d/body_reader.h"
 #include "s3d/object_headers.h"
+#include "s3d/object_lock.h"
 #include "s3d/object_parts.h"
 #include "s3d/range.h"
 #include "s3d/xml.h"
@@ -110,6 +111,8 @@ ApiResult<Headers> NewObjectHeaders(RequestContext& ctx) {
   auto acl = RequestedAcl(ctx.req);
   if (!acl.ok()) return acl.error();
   if (acl->has_value()) SetObjectAcl(&*headers, **acl);
+  ApiStatus lock = ApplyRequestedLock(ctx, &*headers);
+  if (!lock.ok()) return lock.error();
   for (const auto& [name, value] : ctx.req.headers) {
     std::string lower = AsciiLower(name);
     if (lower.starts_with("x-amz-checksum-") && lower != "x-amz-checksum-algorithm" &&
@@ -214,6 +217,10 @@ ApiStatus PutObject(RequestContext& ctx) {
   if (!info.ok()) return FromStatus(info.status(), ErrorContext::kObject);
   ctx.revisions.Note(ctx.address.bucket, info->revision);
   ctx.res.set_header("ETag", EtagOf(*info));
+  // A bucket with object lock is one S3 would version: its objects' one version is "null",
+  // and clients that pass a write's version id on (minio-go's RemoveObjects) get it.
+  if (auto lock = ctx.store.GetObjectLockConfig(ctx.address.bucket); lock.ok() && lock->enabled)
+    ctx.res.set_header("x-amz-version-id", "null");
   if (body->checksum_algorithm) {
     std::string header(s3::ChecksumHeaderName(*body->checksum_algorithm));
     ctx.res.set_header(header, body->checksum_base64);
@@ -283,6 +290,7 @@ ApiStatus GetObject(RequestContext& ctx, bool head) {
   // Stored checksums describe the whole object: a ranged response must not carry them.
   bool with_checksums = !partial && req.get_header_value("x-amz-checksum-mode") == "ENABLED";
   SetObjectResponseHeaders(*info, ctx.address, with_checksums, ctx.res);
+  SetLockResponseHeaders(*info, ctx.res);
   std::string content_type = ctx.res.get_header_value("Content-Type");
   ctx.res.status = partial ? 206 : 200;
   if (partial) ctx.res.set_header("Content-Range", ContentRange(selected, info->size));
@@ -316,7 +324,9 @@ ApiStatus GetObject(RequestContext& ctx, bool head) {
 }
 
 ApiStatus DeleteObject(RequestContext& ctx) {
-  Status st = ctx.store.Delete(ctx.address.bucket, ctx.address.key);
+  DeleteOptions options;
+  options.bypass_governance = BypassGovernance(ctx);
+  Status st = ctx.store.DeleteWithOptions(ctx.address.bucket, ctx.address.key, options);
   if (st.code() == Code::kNotFound) {
     ApiStatus bucket = RequireBucket(ctx);
     if (!bucket.ok()) return bucket;

@@ -10,7 +10,7 @@ namespace natss3::s3d {
 
 std::string_view OperationName(Operation op) {
   // clang-format off
-  static constexpr std::array<std::string_view, 37> kNames = {
+  static constexpr std::array<std::string_view, 43> kNames = {
       "ListBuckets", "CreateBucket", "DeleteBucket", "HeadBucket", "GetBucketLocation",
       "GetBucketVersioning", "ListObjects", "ListObjectsV2", "ListMultipartUploads",
       "DeleteObjects", "PutObject", "CopyObject", "GetObject", "HeadObject", "DeleteObject",
@@ -18,7 +18,10 @@ std::string_view OperationName(Operation op) {
       "UploadPart", "UploadPartCopy", "CompleteMultipartUpload", "AbortMultipartUpload",
       "ListParts", "ListObjectVersions", "PutBucketVersioning", "GetObjectAttributes",
       "GetBucketAcl", "PutBucketAcl", "GetObjectAcl", "PutObjectAcl", "GetBucketCors",
-      "PutBucketCors", "DeleteBucketCors", "Preflight", "NotImplemented", "MethodNotAllowed"};
+      "PutBucketCors", "DeleteBucketCors", "GetObjectLockConfiguration",
+      "PutObjectLockConfiguration", "GetObjectRetention", "PutObjectRetention",
+      "GetObjectLegalHold", "PutObjectLegalHold", "Preflight", "NotImplemented",
+      "MethodNotAllowed"};
   // clang-format on
   return kNames[static_cast<size_t>(op)];
 }
@@ -41,6 +44,9 @@ bool IsReadOperation(Operation op) {
     case Operation::kGetBucketAcl:
     case Operation::kGetObjectAcl:
     case Operation::kGetBucketCors:
+    case Operation::kGetObjectLockConfiguration:
+    case Operation::kGetObjectRetention:
+    case Operation::kGetObjectLegalHold:
       return true;
     default:
       return false;
@@ -147,7 +153,7 @@ namespace {
 bool HasUnsupportedSubresource(const S3Address& a) {
   static const char* kUnsupported[] = {
       "policy", "policyStatus", "lifecycle", "website", "logging",
-      "notification", "replication", "encryption", "object-lock", "legal-hold", "retention",
+      "notification", "replication", "encryption",
       "torrent", "restore", "select", "analytics", "inventory", "metrics", "accelerate",
       "requestPayment", "ownershipControls", "publicAccessBlock", "intelligent-tiering"};
   for (const char* name : kUnsupported) {
@@ -165,6 +171,7 @@ Operation ClassifyBucket(std::string_view method, const S3Address& a) {
     if (a.Has("versions")) return Operation::kListObjectVersions;
     if (a.Has("acl")) return Operation::kGetBucketAcl;
     if (a.Has("cors")) return Operation::kGetBucketCors;
+    if (a.Has("object-lock")) return Operation::kGetObjectLockConfiguration;
     if (a.Has("tagging") || HasUnsupportedSubresource(a)) return Operation::kNotImplemented;
     if (a.Get("list-type") == "2") return Operation::kListObjectsV2;
     return Operation::kListObjectsV1;
@@ -173,11 +180,13 @@ Operation ClassifyBucket(std::string_view method, const S3Address& a) {
     if (a.Has("versioning")) return Operation::kPutBucketVersioning;
     if (a.Has("acl")) return Operation::kPutBucketAcl;
     if (a.Has("cors")) return Operation::kPutBucketCors;
+    if (a.Has("object-lock")) return Operation::kPutObjectLockConfiguration;
     if (a.Has("tagging") || HasUnsupportedSubresource(a)) return Operation::kNotImplemented;
     return Operation::kCreateBucket;
   }
   if (method == "DELETE") {
     if (a.Has("cors")) return Operation::kDeleteBucketCors;
+    if (a.Has("object-lock")) return Operation::kMethodNotAllowed;
     if (a.Has("tagging") || HasUnsupportedSubresource(a)) return Operation::kNotImplemented;
     return Operation::kDeleteBucket;
   }
@@ -193,6 +202,8 @@ Operation ClassifyObject(std::string_view method, const S3Address& a, bool has_c
   if (method == "GET" || method == "HEAD") {
     if (HasUnsupportedSubresource(a)) return Operation::kNotImplemented;
     if (method == "HEAD") return Operation::kHeadObject;
+    if (a.Has("retention")) return Operation::kGetObjectRetention;
+    if (a.Has("legal-hold")) return Operation::kGetObjectLegalHold;
     if (upload) return Operation::kListParts;
     if (a.Has("acl")) return Operation::kGetObjectAcl;
     if (a.Has("tagging")) return Operation::kGetObjectTagging;
@@ -205,12 +216,15 @@ Operation ClassifyObject(std::string_view method, const S3Address& a, bool has_c
       return has_copy_source ? Operation::kUploadPartCopy : Operation::kUploadPart;
     }
     if (a.Has("acl")) return Operation::kPutObjectAcl;
+    if (a.Has("retention")) return Operation::kPutObjectRetention;
+    if (a.Has("legal-hold")) return Operation::kPutObjectLegalHold;
     if (a.Has("tagging")) return Operation::kPutObjectTagging;
     return has_copy_source ? Operation::kCopyObject : Operation::kPutObject;
   }
   if (method == "DELETE") {
     if (upload) return Operation::kAbortMultipartUpload;
-    if (a.Has("acl")) return Operation::kMethodNotAllowed;
+    if (a.Has("acl") || a.Has("retention") || a.Has("legal-hold"))
+      return Operation::kMethodNotAllowed;
     if (a.Has("tagging")) return Operation::kDeleteObjectTagging;
     if (HasUnsupportedSubresource(a)) return Operation::kNotImplemented;
     return Operation::kDeleteObject;

@@ -46,6 +46,12 @@ enum class Operation {
   kGetBucketCors,
   kPutBucketCors,
   kDeleteBucketCors,
+  kGetObjectLockConfiguration,
+  kPutObjectLockConfiguration,
+  kGetObjectRetention,
+  kPutObjectRetention,
+  kGetObjectLegalHold,
+  kPutObjectLegalHold,
   kPreflight,  // OPTIONS: a CORS preflight, answered without authentication
   kNotImplemented,    // a known S3 operation natss3 does not implement (501)
   kMethodNotAllowed,  // a method S3 does not define for the resource (405)

@@ -223,7 +223,11 @@ ApiStatus S3Service::Dispatch(RequestContext& ctx) {
                        ctx.op == Operation::kGetObjectTagging ||
                        ctx.op == Operation::kGetObjectAttributes ||
                        ctx.op == Operation::kPutObjectTagging ||
-                       ctx.op == Operation::kDeleteObjectTagging;
+                       ctx.op == Operation::kDeleteObjectTagging ||
+                       ctx.op == Operation::kGetObjectRetention ||
+                       ctx.op == Operation::kPutObjectRetention ||
+                       ctx.op == Operation::kGetObjectLegalHold ||
+                       ctx.op == Operation::kPutObjectLegalHold;
   if (names_version && ctx.address.Has("versionId")) {
     ApiStatus version = CheckVersionId(ctx.address);
     if (!version.ok()) return version;
@@ -264,6 +268,12 @@ ApiStatus S3Service::Dispatch(RequestContext& ctx) {
     case Operation::kGetBucketCors: return GetBucketCors(ctx);
     case Operation::kPutBucketCors: return PutBucketCors(ctx);
     case Operation::kDeleteBucketCors: return DeleteBucketCors(ctx);
+    case Operation::kGetObjectLockConfiguration: return GetObjectLockConfiguration(ctx);
+    case Operation::kPutObjectLockConfiguration: return PutObjectLockConfiguration(ctx);
+    case Operation::kGetObjectRetention: return GetObjectRetention(ctx);
+    case Operation::kPutObjectRetention: return PutObjectRetention(ctx);
+    case Operation::kGetObjectLegalHold: return GetObjectLegalHold(ctx);
+    case Operation::kPutObjectLegalHold: return PutObjectLegalHold(ctx);
     case Operation::kPreflight:
     case Operation::kNotImplemented:
     case Operation::kMethodNotAllowed: break;

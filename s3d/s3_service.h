@@ -141,5 +141,12 @@ ApiStatus PutObjectAcl(RequestContext& ctx);
 ApiStatus GetBucketCors(RequestContext& ctx);
 ApiStatus PutBucketCors(RequestContext& ctx);
 ApiStatus DeleteBucketCors(RequestContext& ctx);
+// object_lock.cc
+ApiStatus GetObjectLockConfiguration(RequestContext& ctx);
+ApiStatus PutObjectLockConfiguration(RequestContext& ctx);
+ApiStatus GetObjectRetention(RequestContext& ctx);
+ApiStatus PutObjectRetention(RequestContext& ctx);
+ApiStatus GetObjectLegalHold(RequestContext& ctx);
+ApiStatus PutObjectLegalHold(RequestContext& ctx);
 
 }  // namespace natss3::s3d

@@ -23,6 +23,10 @@ int ReportUsageError(const Status& status, std::ostream& err) {
 int ReportFailure(const Status& status, std::ostream& err) {
   std::string message = MessageOf(status);
   err << "natss3ctl: error: " << message << "\n";
+  if (status.detail() == Detail::kObjectLocked) {
+    err << "natss3ctl: hint: the object is under object lock (retention or legal hold); it "
+           "cannot be deleted or replaced until the lock ends\n";
+  }
   if (status.code() == Code::kUnavailable) {
     err << "natss3ctl: hint: check -s/--server, $NATS_URL or --context, and that the server "
            "runs with JetStream enabled\n";

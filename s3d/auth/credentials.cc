@@ -73,6 +73,8 @@ Result<CredentialStore> CredentialStore::Parse(std::string_view json_text) {
       c.secret_key = text("secret_key");
       NATSS3_ASSIGN_OR_RETURN(c.read_buckets, StringList(entry, "read"));
       NATSS3_ASSIGN_OR_RETURN(c.write_buckets, StringList(entry, "write"));
+      NATSS3_ASSIGN_OR_RETURN(auto bypass, StringList(entry, "bypass_governance"));
+      if (!bypass.empty()) store.SetBypassGovernance(c.access_key, std::move(bypass));
       if (store.Find(c.access_key) != nullptr) {
         return InvalidArgument("duplicate access key " + c.access_key);
       }
@@ -137,6 +139,20 @@ bool CredentialStore::CanWrite(std::string_view access_key, std::string_view buc
   return c != nullptr && Grants(c->write_buckets, bucket);
 }
 
+bool CredentialStore::CanBypassGovernance(std::string_view access_key,
+                                          std::string_view bucket) const {
+  if (access_key.empty()) return false;
+  const Credentials* c = Find(access_key);
+  auto it = bypass_governance_.find(access_key);
+  return c != nullptr && it != bypass_governance_.end() && Grants(c->write_buckets, bucket) &&
+         Grants(it->second, bucket);
+}
+
+void CredentialStore::SetBypassGovernance(std::string_view access_key,
+                                          std::vector<std::string> buckets) {
+  bypass_governance_[std::string(access_key)] = std::move(buckets);
+}
+
 bool CredentialStore::AnonymousEnabled() const {
   return !anonymous_read_.empty() || !anonymous_write_.empty();
 }
@@ -144,8 +160,13 @@ bool CredentialStore::AnonymousEnabled() const {
 std::string CredentialStore::ToJson() const {
   json list = json::array();
   for (const auto& [key, c] : by_key_) {
-    list.push_back({{"access_key", c.access_key}, {"secret_key", c.secret_key},
-                    {"read", c.read_buckets}, {"write", c.write_buckets}});
+    json entry = {{"access_key", c.access_key},
+                  {"secret_key", c.secret_key},
+                  {"read", c.read_buckets},
+                  {"write", c.write_buckets}};
+    if (auto it = bypass_governance_.find(key); it != bypass_governance_.end())
+      entry["bypass_governance"] = it->second;
+    list.push_back(std::move(entry));
   }
   json doc = {{"credentials", list}};
   if (AnonymousEnabled()) {

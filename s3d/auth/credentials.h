@@ -24,13 +24,14 @@ struct Credentials {
 //   {
 //     "credentials": [
 //       {"access_key": "AKEXAMPLE", "secret_key": "secret",
-//        "read": ["*"], "write": ["photos", "backups"]}
+//        "read": ["*"], "write": ["photos", "backups"],
+//        "bypass_governance": ["backups"]}                   // optional (object lock)
 //     ],
 //     "anonymous": {"read": ["public"], "write": []}    // optional; absent = no anonymous access
 //   }
 //
-// "read"/"write" default to [] when absent. Access keys must be unique and non-empty; secret
-// keys non-empty. Unknown fields are ignored.
+// "read"/"write"/"bypass_governance" default to [] when absent. Access keys must be unique and
+// non-empty; secret keys non-empty. Unknown fields are ignored.
 //
 // Thread-safety: immutable after construction; all const methods are safe from any thread.
 // To reload, build a new store and swap a shared_ptr.
@@ -46,6 +47,11 @@ class CredentialStore {
 
   // Adds or replaces the entry with the same access key. InvalidArgument if a key is empty.
   Status Add(Credentials credentials);
+  // Buckets where `access_key` may bypass GOVERNANCE object-lock retention (delete the object
+  // or shorten/remove its retention with x-amz-bypass-governance-retention: true); the file's
+  // "bypass_governance". Effective only together with a write grant on the bucket. Kept
+  // apart from Credentials so its aggregate initialisers stay as they are.
+  void SetBypassGovernance(std::string_view access_key, std::vector<std::string> buckets);
   // Grants anonymous (unsigned) requests access to these buckets ("*" allowed).
   void SetAnonymous(std::vector<std::string> read_buckets,
                     std::vector<std::string> write_buckets);
@@ -55,6 +61,8 @@ class CredentialStore {
   // Permission checks. An empty access_key means an anonymous request. Unknown keys: false.
   bool CanRead(std::string_view access_key, std::string_view bucket) const;
   bool CanWrite(std::string_view access_key, std::string_view bucket) const;
+  // Write permission plus a bypass_governance grant on `bucket`; false for anonymous requests.
+  bool CanBypassGovernance(std::string_view access_key, std::string_view bucket) const;
   // True when anonymous requests may read or write at least one bucket.
   bool AnonymousEnabled() const;
 
@@ -66,6 +74,7 @@ class CredentialStore {
 
  private:
   std::map<std::string, Credentials, std::less<>> by_key_;
+  std::map<std::string, std::vector<std::string>, std::less<>> bypass_governance_;
   std::vector<std::string> anonymous_read_;
   std::vector<std::string> anonymous_write_;
 };

@@ -131,7 +131,9 @@ class Natss3d:
         with open(creds, "w") as f:
             json.dump({"credentials": [{"access_key": self.access_key,
                                         "secret_key": self.secret_key,
-                                        "read": ["*"], "write": ["*"]}]}, f)
+                                        "read": ["*"], "write": ["*"],
+                                        # minio-go's object lock tests bypass governance.
+                                        "bypass_governance": ["*"]}]}, f)
         self.log_path = log_path
         self.data_dir = os.path.join(run_dir, "data")
         self.log_file = open(log_path, "w")

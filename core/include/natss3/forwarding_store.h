@@ -32,6 +32,12 @@ class ForwardingObjectStore : public ObjectStore {
     return target_->GetBucketStatus(b);
   }
   Result<std::vector<BucketStatus>> ListBuckets() override { return target_->ListBuckets(); }
+  Result<ObjectLockConfig> GetObjectLockConfig(std::string_view b) override {
+    return target_->GetObjectLockConfig(b);
+  }
+  Status PutObjectLockConfig(std::string_view b, const ObjectLockConfig& c) override {
+    return target_->PutObjectLockConfig(b, c);
+  }
   Result<std::unique_ptr<ObjectWriter>> NewWriter(std::string_view b, const ObjectMeta& m,
                                                   const PutOptions& o) override {
     return target_->NewWriter(b, m, o);
@@ -48,6 +54,10 @@ class ForwardingObjectStore : public ObjectStore {
     return target_->OpenInfo(i, o);
   }
   Status Delete(std::string_view b, std::string_view n) override { return target_->Delete(b, n); }
+  Status DeleteWithOptions(std::string_view b, std::string_view n,
+                           const DeleteOptions& o) override {
+    return target_->DeleteWithOptions(b, n, o);
+  }
   Result<ObjectInfo> ModifyMeta(std::string_view b, std::string_view n, const MetaMutator& m,
                                 const ModifyOptions& o) override {
     return target_->ModifyMeta(b, n, m, o);

@@ -20,6 +20,7 @@
 #include <string_view>
 #include <vector>
 
+#include "natss3/object_lock.h"
 #include "natss3/status.h"
 #include "natss3/types.h"
 
@@ -180,6 +181,14 @@ using MetaMutator = std::function<Status(ObjectInfo& info)>;
 struct ModifyOptions {
   // A rename onto a live object replaces it (POSIX rename) instead of kAlreadyExists (nats.go).
   bool replace_target = false;
+  // The caller may shorten or remove GOVERNANCE retention (object_lock.h CheckLockChange).
+  bool bypass_governance = false;
+};
+
+struct DeleteOptions {
+  // The caller may delete an object under GOVERNANCE retention (not under a legal hold or
+  // COMPLIANCE retention). Front ends set it only for callers allowed to.
+  bool bypass_governance = false;
 };
 
 // What a garbage collection found (ObjectStore::CollectGarbage).
@@ -232,10 +241,23 @@ class ObjectStore {
   virtual Result<BucketStatus> UpdateBucket(const BucketConfig& config) = 0;
   // Irreversible; kNotFound when missing.
   virtual Result<BucketStatus> SealBucket(std::string_view bucket) = 0;
+  // kFailedPrecondition (Detail::kObjectLocked) while an object of the bucket is under object
+  // lock: its stream, and the data with it, would go.
   virtual Status DeleteBucket(std::string_view bucket) = 0;
   virtual Result<BucketStatus> GetBucketStatus(std::string_view bucket) = 0;
   // Every OBJ_* stream, sorted by bucket name.
   virtual Result<std::vector<BucketStatus>> ListBuckets() = 0;
+  // The bucket's Object Lock configuration (object_lock.h): {enabled = false} when it has none.
+  // Read from the shared record (ObjectLockRecordKey) without creating the record store;
+  // cached for up to a second per process, except that this store's own Put is seen at once.
+  virtual Result<ObjectLockConfig> GetObjectLockConfig(std::string_view bucket) = 0;
+  // Replaces the configuration (a disabled one removes the record; the same one writes
+  // nothing). Disabling is refused while an object of the bucket is under object lock, and a
+  // bucket whose objects expire (a TTL) cannot enable it: expiry would remove locked objects
+  // (both kFailedPrecondition, Detail::kObjectLocked). kNotFound for a
+  // missing bucket. New objects committed in the bucket get the default retention (if any)
+  // unless their meta names a retention of its own.
+  virtual Status PutObjectLockConfig(std::string_view bucket, const ObjectLockConfig& config) = 0;
 
   // ---- Objects
   // Starts a put of meta.name. kInvalidArgument for an empty/too long name or meta.link set,
@@ -265,7 +287,11 @@ class ObjectStore {
 
   // Marks deleted (Go semantics: deleting a deleted object is OK, a never-existing one is
   // kNotFound) with a conditional publish, then releases the chunks of the version it marked.
+  // An object under object lock (object_lock.h) is not deleted: kPermissionDenied with
+  // Detail::kObjectLocked. Delete(b, n) is DeleteWithOptions(b, n, {}).
   virtual Status Delete(std::string_view bucket, std::string_view name) = 0;
+  virtual Status DeleteWithOptions(std::string_view bucket, std::string_view name,
+                                   const DeleteOptions& options) = 0;
   // Applies `mutate` to the current meta and writes it back conditionally, re-reading and
   // re-applying on a conflict (bounded; kFailedPrecondition/kWrongLastSequence after that).
   // Data fields (nuid, size, chunks, digest) always come from the record being replaced, so

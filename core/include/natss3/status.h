@@ -38,6 +38,7 @@ enum class Detail {
   kSealed,             // the bucket is sealed
   kNameTooLong,        // the object name's subject exceeds the control-line limit
   kStalledUpload,      // an upload paused so long that its chunks were reclaimed
+  kObjectLocked,       // kPermissionDenied: object lock (retention, legal hold) forbids it
 };
 
 class [[nodiscard]] Status {

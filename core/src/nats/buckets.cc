@@ -4,6 +4,7 @@
 
 #include "meta_json.h"
 #include "nats/nats_store.h"
+#include "natss3/multipart.h"
 #include "natss3/names.h"
 
 namespace natss3::natsw {
@@ -111,6 +112,14 @@ Result<BucketStatus> NatsObjectStore::CreateBucket(const BucketConfig& config) {
 
 Result<BucketStatus> NatsObjectStore::UpdateBucket(const BucketConfig& config) {
   NATSS3_ASSIGN_OR_RETURN(json info, StreamInfo(config.bucket));
+  if (config.ttl.count() > 0) {
+    // Expiry would remove locked objects with the rest.
+    auto lock = GetObjectLockConfig(config.bucket);
+    if (lock.ok() && lock->enabled)
+      return FailedPrecondition(
+          "bucket " + config.bucket + " has object lock enabled; its objects cannot expire (TTL)",
+          Detail::kObjectLocked);
+  }
   // Start from the server's own config (safe on strict servers), change only our fields.
   json cfg = info["config"];
   json wanted = StreamConfigFor(config, conn_->server_at_least_2_10());
@@ -139,10 +148,26 @@ Result<BucketStatus> NatsObjectStore::SealBucket(std::string_view bucket) {
 
 Status NatsObjectStore::DeleteBucket(std::string_view bucket) {
   NATSS3_RETURN_IF_ERROR(ValidateBucketName(bucket));
+  // Only a lock-enabled bucket is scanned for protected objects (S3 sets retention and legal
+  // holds only there): a scan of a large bucket lists every object.
+  auto lock_config = GetObjectLockConfig(bucket);
+  if (lock_config.ok() && lock_config->enabled) {
+    NATSS3_RETURN_IF_ERROR(CheckNoLockedObjects(bucket));
+  }
   ForgetBucket(bucket);
   auto r = conn_->Api("STREAM.DELETE." + StreamName(bucket), json(),
                       "delete bucket " + std::string(bucket));
   if (!r.ok()) return r.status();
+  // The bucket's object lock configuration goes with it (best effort: creating a bucket of
+  // the name through natss3d replaces it anyway).
+  if (lock_config.ok() && lock_config->enabled) {
+    auto records = Records(MultipartStore::kRecordBucket);
+    if (records.ok()) (void)(*records)->Delete(ObjectLockRecordKey(bucket));
+  }
+  {
+    std::lock_guard<std::mutex> lock(lock_config_mu_);
+    lock_configs_.erase(std::string(bucket));
+  }
   std::shared_ptr<ListingIndex> idx;
   {
     std::lock_guard<std::mutex> lock(indexes_mu_);

@@ -34,6 +34,8 @@ Status TooMuchContention(std::string_view name) {
 
 }  // namespace
 
+TimePoint LockNow() { return std::chrono::time_point_cast<std::chrono::nanoseconds>(Clock::now()); }
+
 Result<ObjectInfo> NatsObjectStore::LatestInfo(std::string_view bucket, std::string_view name) {
   NATSS3_ASSIGN_OR_RETURN(BucketFacts facts, Facts(bucket));
   if (facts.replicated) return GetInfoFromLeader(bucket, name);
@@ -90,8 +92,15 @@ Result<ObjectInfo> NatsObjectStore::PublishMeta(std::string_view bucket, ObjectI
 }
 
 Result<NatsObjectStore::Committed> NatsObjectStore::CommitVersion(
-    std::string_view bucket, const ObjectInfo& info, std::optional<uint64_t> expected_revision,
+    std::string_view bucket, const ObjectInfo& new_info, std::optional<uint64_t> expected_revision,
     const std::function<Result<ObjectInfo>()>& first_guess) {
+  ObjectInfo info = new_info;
+  if (!info.is_link() && !info.deleted) {
+    // A new object in a bucket with a default retention gets it unless it names its own.
+    auto config = GetObjectLockConfig(bucket);
+    if (!config.ok() && config.status().code() != Code::kPermissionDenied) return config.status();
+    if (config.ok()) ApplyDefaultRetention(*config, LockNow(), &info.meta.headers);
+  }
   for (int attempt = 0; attempt < kCasAttempts; ++attempt) {
     // The first guess was asked for while the data uploaded; a stale one costs one retry.
     bool guessed = attempt == 0 && first_guess;
@@ -102,6 +111,14 @@ Result<NatsObjectStore::Committed> NatsObjectStore::CommitVersion(
       if (guessed) continue;
       return FailedPrecondition("object " + info.meta.name + " is not at the expected revision",
                                 Detail::kWrongLastSequence);
+    }
+    // Unversioned: replacing a version destroys it, so a locked one is never replaced.
+    if (prev.ok()) {
+      Status may = CheckMayDestroy(*prev, LockNow(), /*bypass_governance=*/false);
+      if (!may.ok()) {
+        if (guessed) continue;
+        return may.Annotate("refusing to overwrite");
+      }
     }
     auto stored = PublishMeta(bucket, info, last, info.nuid + "." + std::to_string(last));
     if (stored.ok()) {
@@ -126,11 +143,19 @@ void NatsObjectStore::ReleaseVersion(std::string_view bucket, const ObjectInfo& 
 }
 
 Status NatsObjectStore::Delete(std::string_view bucket, std::string_view name) {
+  return DeleteWithOptions(bucket, name, DeleteOptions{});
+}
+
+Status NatsObjectStore::DeleteWithOptions(std::string_view bucket, std::string_view name,
+                                          const DeleteOptions& options) {
   NATSS3_RETURN_IF_ERROR(ValidateBucketName(bucket));
   NATSS3_RETURN_IF_ERROR(ValidateObjectName(bucket, name));
   for (int attempt = 0; attempt < kCasAttempts; ++attempt) {
     NATSS3_ASSIGN_OR_RETURN(ObjectInfo cur, LatestInfo(bucket, name));
     if (cur.deleted) return Status::OK();
+    // Checked on the very record the conditional publish replaces.
+    Status may = CheckMayDestroy(cur, LockNow(), options.bypass_governance);
+    if (!may.ok()) return may.Annotate("refusing to delete");
     if (cur.nuid.empty() && !cur.is_link())
       return DataLoss("object-store meta information invalid for " + std::string(name));
     ObjectInfo marker = cur;
@@ -162,6 +187,15 @@ Result<ObjectInfo> NatsObjectStore::ModifyMeta(std::string_view bucket, std::str
     if (!cur.ok()) return cur.status();
     ObjectInfo info = *cur;
     NATSS3_RETURN_IF_ERROR(mutate(info));
+    // The lock may change only as S3 allows; a locked object keeps its name (a rename
+    // destroys the old name, and the data moves out from under the retention).
+    TimePoint now = LockNow();
+    NATSS3_RETURN_IF_ERROR(CheckLockChange(LockOf(cur->meta.headers), LockOf(info.meta.headers),
+                                           now, options.bypass_governance));
+    if (!info.meta.name.empty() && info.meta.name != name) {
+      Status may = CheckMayDestroy(*cur, now, /*bypass_governance=*/false);
+      if (!may.ok()) return may.Annotate("refusing to rename");
+    }
     // Data fields come from the record being replaced, whatever the mutator did.
     info.bucket = cur->bucket.empty() ? std::string(bucket) : cur->bucket;
     info.nuid = cur->nuid;
@@ -203,6 +237,10 @@ Result<ObjectInfo> NatsObjectStore::Rename(std::string_view bucket, const Object
   if (!target.ok() && target.status().code() != Code::kNotFound) return target.status();
   if (target.ok() && !target->deleted && !options.replace_target)
     return AlreadyExists("an object named " + to + " already exists");
+  if (target.ok()) {
+    Status may = CheckMayDestroy(*target, LockNow(), /*bypass_governance=*/false);
+    if (!may.ok()) return may.Annotate("refusing to rename onto it");
+  }
 
   ObjectInfo marker = cur;
   marker.deleted = true;
@@ -226,6 +264,13 @@ Result<ObjectInfo> NatsObjectStore::Rename(std::string_view bucket, const Object
     if (target.ok() && !target->deleted && !options.replace_target) {
       stored = AlreadyExists("an object named " + to + " already exists");
       break;
+    }
+    if (target.ok()) {
+      Status may = CheckMayDestroy(*target, LockNow(), /*bypass_governance=*/false);
+      if (!may.ok()) {
+        stored = may.Annotate("refusing to rename onto it");
+        break;
+      }
     }
     uint64_t last = target.ok() ? target->revision : 0;
     stored = PublishMeta(bucket, info, last, NewNuid());

@@ -1,7 +1,8 @@
 // NatsObjectStore: ObjectStore over one NatsConnection (docs/object-store-format.md).
-// Lock order: indexes_mu_, chunk_cache_mu_, bucket_cache_mu_ and records_mu_ are leaves and
-// none is held across a NATS call; so are the locks of Reclaimer and LeaseKeeper. A bucket's
-// index latch (index_latches_) is taken before indexes_mu_ and held across loading its index.
+// Lock order: indexes_mu_, chunk_cache_mu_, bucket_cache_mu_, records_mu_ and lock_config_mu_
+// are leaves and none is held across a NATS call; so are the locks of Reclaimer and LeaseKeeper.
+// A bucket's index latch (index_latches_) is taken before indexes_mu_ and held across loading
+// its index.
 #pragma once
 
 #include <condition_variable>
@@ -68,6 +69,8 @@ class NatsObjectStore : public ObjectStore,
   Status DeleteBucket(std::string_view bucket) override;
   Result<BucketStatus> GetBucketStatus(std::string_view bucket) override;
   Result<std::vector<BucketStatus>> ListBuckets() override;
+  Result<ObjectLockConfig> GetObjectLockConfig(std::string_view bucket) override;
+  Status PutObjectLockConfig(std::string_view bucket, const ObjectLockConfig& config) override;
 
   Result<std::unique_ptr<ObjectWriter>> NewWriter(std::string_view bucket, const ObjectMeta& meta,
                                                   const PutOptions& options) override;
@@ -78,6 +81,8 @@ class NatsObjectStore : public ObjectStore,
   Result<std::unique_ptr<ObjectReader>> OpenInfo(const ObjectInfo& info,
                                                  const ReadOptions& options) override;
   Status Delete(std::string_view bucket, std::string_view name) override;
+  Status DeleteWithOptions(std::string_view bucket, std::string_view name,
+                           const DeleteOptions& options) override;
   Result<ObjectInfo> ModifyMeta(std::string_view bucket, std::string_view name,
                                 const MetaMutator& mutate, const ModifyOptions& options) override;
   Result<ObjectInfo> AddLink(std::string_view bucket, std::string_view name,
@@ -126,6 +131,8 @@ class NatsObjectStore : public ObjectStore,
     ObjectInfo stored;
     std::optional<ObjectInfo> replaced;  // the record the conditional publish replaced
   };
+  // A version under object lock is never replaced (kPermissionDenied, Detail::kObjectLocked);
+  // a new object gets the bucket's default retention unless it names its own.
   Result<Committed> CommitVersion(std::string_view bucket, const ObjectInfo& info,
                                   std::optional<uint64_t> expected_revision,
                                   const std::function<Result<ObjectInfo>()>& first_guess);
@@ -167,6 +174,9 @@ class NatsObjectStore : public ObjectStore,
   // The newest meta of `name` as the stream leader has it (STREAM.MSG.GET).
   Result<ObjectInfo> GetInfoFromLeader(std::string_view bucket, std::string_view name);
   void ForgetBucket(std::string_view bucket);
+  // kFailedPrecondition (Detail::kObjectLocked) when a live object of the bucket is protected
+  // by object lock (object_lock_store.cc).
+  Status CheckNoLockedObjects(std::string_view bucket);
   Result<ObjectInfo> Rename(std::string_view bucket, const ObjectInfo& cur, ObjectInfo info,
                             const ModifyOptions& options, bool* source_changed);
   void PurgeMoveMarker(std::string_view bucket, const std::string& name, uint64_t marker_revision);
@@ -214,6 +224,11 @@ class NatsObjectStore : public ObjectStore,
   std::set<std::string, std::less<>> no_direct_;  // streams without direct gets (GetStored)
   std::mutex records_mu_;
   std::map<std::string, std::shared_ptr<RecordStore>, std::less<>> records_;
+  // Object Lock configurations read per bucket, with when (GetObjectLockConfig); a leaf lock.
+  std::mutex lock_config_mu_;
+  std::map<std::string, std::pair<ObjectLockConfig, std::chrono::steady_clock::time_point>,
+           std::less<>>
+      lock_configs_;
   // Declared last: its thread uses the members above and stops first.
   LeaseKeeper lease_{this, options_.gc_grace};
   std::mutex collect_mu_;
@@ -221,6 +236,9 @@ class NatsObjectStore : public ObjectStore,
   bool collect_stop_ = false;
   std::thread collector_;
 };
+
+// The clock object lock compares retention dates with: this host's system clock (UTC).
+TimePoint LockNow();
 
 // Readers and writers (writer.cc, reader.cc, watcher.cc, records.cc).
 // `previous` yields the info of the version the put replaces (kNotFound when none); it is looked

@@ -1,0 +1,111 @@
+// Object Lock in the NATS store: the bucket configuration record and the checks of bucket
+// deletion (the per-object checks are in meta_writes.cc, at every conditional meta write).
+#include <openssl/evp.h>
+
+#include "nats/errors.h"
+#include "nats/nats_store.h"
+#include "natss3/listing_index.h"
+#include "natss3/multipart.h"
+#include "natss3/names.h"
+
+namespace natss3::natsw {
+namespace {
+
+constexpr auto kLockConfigTtl = std::chrono::seconds(1);
+
+bool DecodeBase64(const std::string& in, std::string* out) {
+  out->clear();
+  if (in.empty()) return true;
+  if (in.size() % 4 != 0) return false;
+  out->resize(in.size() / 4 * 3);
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out->data()),
+                          reinterpret_cast<const unsigned char*>(in.data()),
+                          static_cast<int>(in.size()));
+  if (n < 0) return false;
+  size_t pad = (in.back() == '=') + (in.size() > 1 && in[in.size() - 2] == '=');
+  out->resize(static_cast<size_t>(n) - pad);
+  return true;
+}
+
+}  // namespace
+
+Result<ObjectLockConfig> NatsObjectStore::GetObjectLockConfig(std::string_view bucket) {
+  NATSS3_RETURN_IF_ERROR(ValidateBucketName(bucket));
+  auto now = std::chrono::steady_clock::now();
+  {
+    std::lock_guard<std::mutex> lock(lock_config_mu_);
+    auto it = lock_configs_.find(bucket);
+    if (it != lock_configs_.end() && now - it->second.second < kLockConfigTtl)
+      return it->second.first;
+  }
+  // Read straight from the key-value stream: looking the record up must not create the record
+  // store (a plain natss3ctl put would otherwise leave a KV bucket behind in every account).
+  const std::string kv = MultipartStore::kRecordBucket;
+  auto answer =
+      conn_->Api("STREAM.MSG.GET.KV_" + kv,
+                 nlohmann::json{{"last_by_subj", "$KV." + kv + "." + ObjectLockRecordKey(bucket)}},
+                 "read the object lock configuration of " + std::string(bucket), /*retry=*/true);
+  ObjectLockConfig config;
+  if (answer.ok()) {
+    std::string data;
+    const auto& msg = answer->value("message", nlohmann::json::object());
+    if (!DecodeBase64(msg.value("data", ""), &data))
+      return Internal("object lock configuration of " + std::string(bucket) + ": bad data");
+    // An empty value is the marker a deleted or purged key leaves.
+    if (!data.empty()) {
+      NATSS3_ASSIGN_OR_RETURN(config, ParseObjectLockConfig(data));
+    }
+  } else if (answer.status().code() != Code::kNotFound) {
+    return answer.status();
+  }
+  std::lock_guard<std::mutex> lock(lock_config_mu_);
+  lock_configs_[std::string(bucket)] = {config, now};
+  return config;
+}
+
+Status NatsObjectStore::PutObjectLockConfig(std::string_view bucket,
+                                            const ObjectLockConfig& config) {
+  NATSS3_ASSIGN_OR_RETURN(BucketStatus status, GetBucketStatus(bucket));
+  if (config.rule) NATSS3_RETURN_IF_ERROR(ValidateDefaultRetention(*config.rule));
+  if (config.rule && !config.enabled)
+    return InvalidArgument("a default retention needs object lock enabled");
+  {
+    std::lock_guard<std::mutex> lock(lock_config_mu_);
+    lock_configs_.erase(std::string(bucket));
+  }
+  NATSS3_ASSIGN_OR_RETURN(ObjectLockConfig current, GetObjectLockConfig(bucket));
+  if (current == config) return Status::OK();
+  // Disabling is for natss3's own bookkeeping (a re-created bucket); never while it matters.
+  if (current.enabled && !config.enabled) NATSS3_RETURN_IF_ERROR(CheckNoLockedObjects(bucket));
+  if (config.enabled && status.ttl.count() > 0)
+    return FailedPrecondition("bucket " + std::string(bucket) +
+                                  " expires its objects (TTL); object lock cannot be enabled",
+                              Detail::kObjectLocked);
+  NATSS3_ASSIGN_OR_RETURN(auto records, Records(MultipartStore::kRecordBucket));
+  Status st = config.enabled
+                  ? records->Put(ObjectLockRecordKey(bucket), MarshalObjectLockConfig(config))
+                  : records->Delete(ObjectLockRecordKey(bucket));
+  NATSS3_RETURN_IF_ERROR(st);
+  std::lock_guard<std::mutex> lock(lock_config_mu_);
+  lock_configs_[std::string(bucket)] = {config, std::chrono::steady_clock::now()};
+  return Status::OK();
+}
+
+Status NatsObjectStore::CheckNoLockedObjects(std::string_view bucket) {
+  auto listed = List(bucket, /*show_deleted=*/false);
+  if (!listed.ok()) {
+    if (listed.status().code() == Code::kNotFound) return Status::OK();
+    return listed.status();
+  }
+  TimePoint now = std::chrono::time_point_cast<std::chrono::nanoseconds>(Clock::now());
+  for (const ObjectInfo& info : *listed) {
+    ObjectLock lock = LockOf(info.meta.headers);
+    if (lock.Protected(now))
+      return FailedPrecondition("bucket " + std::string(bucket) + " holds object " +
+                                    info.meta.name + ", which is protected by object lock",
+                                Detail::kObjectLocked);
+  }
+  return Status::OK();
+}
+
+}  // namespace natss3::natsw
