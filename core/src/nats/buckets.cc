@@ -148,12 +148,8 @@ Result<BucketStatus> NatsObjectStore::SealBucket(std::string_view bucket) {
 
 Status NatsObjectStore::DeleteBucket(std::string_view bucket) {
   NATSS3_RETURN_IF_ERROR(ValidateBucketName(bucket));
-  // Only a lock-enabled bucket is scanned for protected objects (S3 sets retention and legal
-  // holds only there): a scan of a large bucket lists every object.
+  NATSS3_RETURN_IF_ERROR(CheckNoLockedObjects(bucket));
   auto lock_config = GetObjectLockConfig(bucket);
-  if (lock_config.ok() && lock_config->enabled) {
-    NATSS3_RETURN_IF_ERROR(CheckNoLockedObjects(bucket));
-  }
   ForgetBucket(bucket);
   auto r = conn_->Api("STREAM.DELETE." + StreamName(bucket), json(),
                       "delete bucket " + std::string(bucket));
