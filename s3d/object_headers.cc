@@ -1,7 +1,6 @@
 // Object header mapping and ETags.
 #include "s3d/object_headers.h"
 
-#include <openssl/evp.h>
 #include <strings.h>
 
 #include <algorithm>
@@ -39,19 +38,6 @@ std::string Latin1ToUtf8(std::string_view text) {
   return out;
 }
 
-std::optional<std::string> DecodeBase64(std::string_view text) {
-  if (text.size() % 4 != 0) return std::nullopt;
-  std::string out(text.size() / 4 * 3, '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(text.data()),
-                          static_cast<int>(text.size()));
-  if (n < 0) return std::nullopt;
-  size_t padding = 0;
-  while (padding < 2 && padding < text.size() && text[text.size() - 1 - padding] == '=') ++padding;
-  out.resize(static_cast<size_t>(n) - padding);
-  return out;
-}
-
 int HexDigit(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -76,7 +62,7 @@ std::optional<std::string> DecodeEncodedWord(std::string_view word) {
   if (!utf8 && !latin1) return std::nullopt;
   std::string bytes;
   if (encoding == 'B') {
-    auto decoded = DecodeBase64(text);
+    auto decoded = Base64Decode(text);
     if (!decoded) return std::nullopt;
     bytes = std::move(*decoded);
   } else if (encoding == 'Q') {
@@ -131,12 +117,7 @@ std::string EncodeMetadataValue(std::string_view value) {
   });
   if (plain) return std::string(value);
   std::string utf8 = IsValidUtf8(value) ? std::string(value) : Latin1ToUtf8(value);
-  std::string encoded(4 * ((utf8.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(encoded.data()),
-                          reinterpret_cast<const unsigned char*>(utf8.data()),
-                          static_cast<int>(utf8.size()));
-  encoded.resize(static_cast<size_t>(n));
-  return "=?UTF-8?B?" + encoded + "?=";
+  return "=?UTF-8?B?" + Base64Encode(utf8) + "?=";
 }
 
 std::string FirstHeader(const Headers& headers, std::string_view key) {

@@ -1,6 +1,7 @@
 // Name rules: bucket validation, base64url object-name encoding, digests, NUIDs.
 #include "natss3/names.h"
 
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include <array>
@@ -189,6 +190,35 @@ std::string HexEncode(std::string_view raw) {
     s += k[c & 15];
   }
   return s;
+}
+
+std::string Base64Encode(std::string_view raw) {
+  if (raw.empty()) return "";
+  std::string out(4 * ((raw.size() + 2) / 3) + 1, '\0');  // EVP_EncodeBlock adds a NUL
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(raw.data()),
+                          static_cast<int>(raw.size()));
+  out.resize(static_cast<size_t>(n));
+  return out;
+}
+
+std::optional<std::string> Base64Decode(std::string_view text) {
+  if (text.size() % 4 != 0) return std::nullopt;
+  if (text.empty()) return std::string();
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    bool alnum = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+    bool pad = c == '=' && i >= text.size() - 2 && (i == text.size() - 1 || text.back() == '=');
+    if (!alnum && c != '+' && c != '/' && !pad) return std::nullopt;
+  }
+  std::string out(3 * text.size() / 4, '\0');
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(text.data()),
+                          static_cast<int>(text.size()));
+  if (n < 0) return std::nullopt;
+  size_t padding = (text.back() == '=') + (text[text.size() - 2] == '=');
+  out.resize(static_cast<size_t>(n) - padding);  // EVP_DecodeBlock keeps the pad zeros
+  return out;
 }
 
 size_t Utf8Sequence(std::string_view text, char32_t* code_point) {

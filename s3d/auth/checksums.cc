@@ -168,7 +168,7 @@ std::string Checksum::Digest() const {
 }
 
 std::string Checksum::Hex() const { return HexEncode(Digest()); }
-std::string Checksum::Base64Encode(std::string_view raw) { return s3::Base64Encode(raw); }
+std::string Checksum::Base64Encode(std::string_view raw) { return natss3::Base64Encode(raw); }
 
 std::string Sha256Raw(std::string_view data) { return EvpOneShot(EvpFor(ChecksumAlgorithm::kSha256), data); }
 std::string Sha256Hex(std::string_view data) { return HexEncode(Sha256Raw(data)); }
@@ -204,45 +204,7 @@ std::string HmacSha256(std::string_view key, std::string_view data) {
   return std::string(reinterpret_cast<char*>(out), len);
 }
 
-std::string HexEncode(std::string_view raw) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(raw.size() * 2);
-  for (unsigned char c : raw) {
-    out.push_back(kDigits[c >> 4]);
-    out.push_back(kDigits[c & 15]);
-  }
-  return out;
-}
 
-std::string Base64Encode(std::string_view raw) {
-  if (raw.empty()) return "";
-  std::string out(4 * ((raw.size() + 2) / 3), '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(raw.data()),
-                          static_cast<int>(raw.size()));
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
-
-std::optional<std::string> Base64Decode(std::string_view text) {
-  if (text.size() % 4 != 0) return std::nullopt;
-  if (text.empty()) return std::string();
-  for (size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    bool alnum = std::isalnum(static_cast<unsigned char>(c)) != 0;
-    bool pad = c == '=' && i >= text.size() - 2 && (i == text.size() - 1 || text.back() == '=');
-    if (!alnum && c != '+' && c != '/' && !pad) return std::nullopt;
-  }
-  std::string out(3 * text.size() / 4, '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(text.data()),
-                          static_cast<int>(text.size()));
-  if (n < 0) return std::nullopt;
-  size_t padding = (text.back() == '=') + (text[text.size() - 2] == '=');
-  out.resize(static_cast<size_t>(n) - padding);  // EVP_DecodeBlock keeps the pad zeros
-  return out;
-}
 
 uint32_t Crc32(uint32_t crc, std::string_view data) {
   // ISA-L's folding CRC-32 (PCLMULQDQ where the CPU has it), the same value as zlib's crc32

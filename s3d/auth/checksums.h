@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "natss3/names.h"
+
 namespace natss3::s3 {
 
 // The algorithms of the x-amz-checksum-* headers, plus MD5 (Content-MD5 and ETags).
@@ -56,10 +58,10 @@ std::string Sha256Raw(std::string_view data);
 std::string Sha256Hex(std::string_view data);
 std::string HmacSha256(std::string_view key, std::string_view data);  // raw 32 bytes
 std::string Md5Base64(std::string_view data);                         // Content-MD5 value
-std::string HexEncode(std::string_view raw);                          // lower-case
-std::string Base64Encode(std::string_view raw);
-// Strict standard base64 (with padding); nullopt on malformed input.
-std::optional<std::string> Base64Decode(std::string_view text);
+// Lower-case hex and strict standard base64: the core's (natss3/names.h).
+using natss3::Base64Decode;
+using natss3::Base64Encode;
+using natss3::HexEncode;
 
 // Raw CRC primitives (exposed for tests). `crc` is the previous result (0 to start).
 uint32_t Crc32(uint32_t crc, std::string_view data);   // zlib CRC-32 (ISO-HDLC)

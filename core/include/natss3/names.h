@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -49,5 +50,11 @@ size_t Utf8Sequence(std::string_view text, char32_t* code_point);
 
 // Hex helpers.
 std::string HexEncode(std::string_view raw);
+
+// Standard base64 (RFC 4648, '+' '/', '=' padding).
+std::string Base64Encode(std::string_view raw);
+// nullopt unless `text` is canonical padded base64: a length that is a multiple of 4, only the
+// alphabet, '=' only as the last one or two characters.
+std::optional<std::string> Base64Decode(std::string_view text);
 
 }  // namespace natss3

@@ -2,8 +2,6 @@
 // staged data. Meta writes are in meta_writes.cc, garbage collection in collector.cc.
 #include "nats/nats_store.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <cstdlib>
 #include <thread>
@@ -275,19 +273,6 @@ int64_t NanosOf(const std::string& rfc3339) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
 }
 
-bool Base64Decode(const std::string& in, std::string* out) {
-  if (in.empty()) return true;
-  if (in.size() % 4 != 0) return false;
-  out->resize(in.size() / 4 * 3);
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out->data()),
-                          reinterpret_cast<const unsigned char*>(in.data()),
-                          static_cast<int>(in.size()));
-  if (n < 0) return false;
-  size_t pad = (in.back() == '=') + (in.size() > 1 && in[in.size() - 2] == '=');
-  out->resize(static_cast<size_t>(n) - pad);
-  return true;
-}
-
 // A STREAM.MSG.GET answer ({"message": {subject, seq, time, data}}) as a StoredMsg.
 Result<StoredMsg> FromMsgGetAnswer(natsMsg* answer, std::string_view what) {
   NATSS3_ASSIGN_OR_RETURN(auto j, ParseApiAnswer(answer, what));
@@ -298,9 +283,9 @@ Result<StoredMsg> FromMsgGetAnswer(natsMsg* answer, std::string_view what) {
   out.subject = m.value("subject", "");
   out.seq = m.value("seq", uint64_t{0});
   out.time_ns = NanosOf(m.value("time", ""));
-  std::string data;
-  if (!Base64Decode(m.value("data", ""), &data))
-    return Internal(std::string(what) + ": invalid message data");
+  std::optional<std::string> decoded = Base64Decode(m.value("data", ""));
+  if (!decoded) return Internal(std::string(what) + ": invalid message data");
+  const std::string& data = *decoded;
   natsMsg* raw = nullptr;
   if (natsMsg_Create(&raw, out.subject.c_str(), nullptr, data.data(),
                      static_cast<int>(data.size())) != NATS_OK)

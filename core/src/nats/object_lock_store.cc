@@ -1,7 +1,5 @@
 // Object Lock in the NATS store: the bucket configuration record and the checks of bucket
 // deletion (the per-object checks are in meta_writes.cc, at every conditional meta write).
-#include <openssl/evp.h>
-
 #include "nats/errors.h"
 #include "nats/nats_store.h"
 #include "natss3/listing_index.h"
@@ -13,19 +11,6 @@ namespace {
 
 constexpr auto kLockConfigTtl = std::chrono::seconds(1);
 
-bool DecodeBase64(const std::string& in, std::string* out) {
-  out->clear();
-  if (in.empty()) return true;
-  if (in.size() % 4 != 0) return false;
-  out->resize(in.size() / 4 * 3);
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out->data()),
-                          reinterpret_cast<const unsigned char*>(in.data()),
-                          static_cast<int>(in.size()));
-  if (n < 0) return false;
-  size_t pad = (in.back() == '=') + (in.size() > 1 && in[in.size() - 2] == '=');
-  out->resize(static_cast<size_t>(n) - pad);
-  return true;
-}
 
 }  // namespace
 
@@ -47,10 +32,11 @@ Result<ObjectLockConfig> NatsObjectStore::GetObjectLockConfig(std::string_view b
                  "read the object lock configuration of " + std::string(bucket), /*retry=*/true);
   ObjectLockConfig config;
   if (answer.ok()) {
-    std::string data;
     const auto& msg = answer->value("message", nlohmann::json::object());
-    if (!DecodeBase64(msg.value("data", ""), &data))
+    std::optional<std::string> decoded = Base64Decode(msg.value("data", ""));
+    if (!decoded)
       return Internal("object lock configuration of " + std::string(bucket) + ": bad data");
+    const std::string& data = *decoded;
     // An empty value is the marker a deleted or purged key leaves.
     if (!data.empty()) {
       NATSS3_ASSIGN_OR_RETURN(config, ParseObjectLockConfig(data));
