@@ -40,11 +40,6 @@ ApiResult<ObjectLock> ParseRetention(std::string_view body, TimePoint now);
 // <LegalHold><Status>ON|OFF</Status></LegalHold>.
 ApiResult<bool> ParseLegalHold(std::string_view body);
 
-ApiStatus GetObjectLockConfiguration(RequestContext& ctx);
-ApiStatus PutObjectLockConfiguration(RequestContext& ctx);
-ApiStatus GetObjectRetention(RequestContext& ctx);
-ApiStatus PutObjectRetention(RequestContext& ctx);
-ApiStatus GetObjectLegalHold(RequestContext& ctx);
-ApiStatus PutObjectLegalHold(RequestContext& ctx);
+// The S3 handlers (Get/PutObjectLockConfiguration, ...) are declared in s3d/s3_service.h.
 
 }  // namespace natss3::s3d
