@@ -1,6 +1,10 @@
 // InodeTable implementation (see inode_table.h).
 #include "inode_table.h"
 
+#include <spdlog/spdlog.h>
+
+#include <cassert>
+
 #include "fs_types.h"
 #include "shown_names.h"
 
@@ -63,6 +67,12 @@ void InodeTable::Forget(uint64_t ino, uint64_t lookups) {
   auto it = nodes_.find(ino);
   if (it == nodes_.end()) return;
   Node& node = it->second;
+  if (lookups > node.lookups) {
+    ++over_forgets_;
+    spdlog::error("natss3fs: inode {} ({}/{}) forgotten {} times but looked up {} times", ino,
+                  node.info.bucket, node.info.path, lookups, node.lookups);
+    assert(false && "the kernel forgot more lookups than the inode table counted");
+  }
   node.lookups = lookups >= node.lookups ? 0 : node.lookups - lookups;
   if (node.lookups > 0) return;
   if (!node.info.orphan) {
@@ -70,6 +80,11 @@ void InodeTable::Forget(uint64_t ino, uint64_t lookups) {
     if (path_it != by_path_.end() && path_it->second == ino) by_path_.erase(path_it);
   }
   nodes_.erase(it);
+}
+
+uint64_t InodeTable::over_forgets() const {
+  std::lock_guard lock(mu_);
+  return over_forgets_;
 }
 
 void InodeTable::OrphanLocked(const std::string& key) {

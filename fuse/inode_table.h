@@ -35,8 +35,11 @@ class InodeTable {
                    uint64_t lookups);
   std::optional<InodeInfo> Get(uint64_t ino) const;
   std::optional<uint64_t> Find(const std::string& bucket, const std::string& path) const;
-  // Drops kernel references; the entry is removed at zero (never the root).
+  // Drops kernel references; the entry is removed at zero (never the root). The kernel never
+  // forgets more than it looked up: when it does, our count is wrong, which is logged, counted
+  // (over_forgets()) and asserted in debug builds, and the entry is removed.
   void Forget(uint64_t ino, uint64_t lookups);
+  uint64_t over_forgets() const;
   // Detaches (bucket, path) from its inode.
   void Orphan(const std::string& bucket, const std::string& path);
   // Renames path and every descendant path (directory renames); the target is orphaned first.
@@ -56,6 +59,7 @@ class InodeTable {
 
   mutable std::mutex mu_;
   uint64_t next_ino_ = 2;
+  uint64_t over_forgets_ = 0;
   std::unordered_map<uint64_t, Node> nodes_;
   std::map<std::string, uint64_t> by_path_;  // Key(bucket, path) -> ino
 };
