@@ -111,7 +111,7 @@ TEST(PolicyParse, Rejects) {
             "NotImplemented");
   // S3's 20 KB limit.
   std::string big = R"({"Statement":[)";
-  for (int i = 0; i < 200; ++i) big += std::string(i ? "," : "") + "{" + ok_statement + "}";
+  for (int i = 0; i < 300; ++i) big += std::string(i ? "," : "") + "{" + ok_statement + "}";
   big += "]}";
   ASSERT_GT(big.size(), kMaxBucketPolicyBytes);
   EXPECT_EQ(ErrorOf(big), "PolicyTooLarge");
@@ -158,6 +158,10 @@ TEST(PolicyEvaluate, DenyOverAllowAndNotAction) {
 }
 
 TEST(PolicyActions, Operations) {
+  EXPECT_EQ(OperationName(Operation::kGetBucketPolicy), "GetBucketPolicy");
+  EXPECT_EQ(OperationName(Operation::kPutBucketPolicy), "PutBucketPolicy");
+  EXPECT_EQ(OperationName(Operation::kDeleteBucketPolicy), "DeleteBucketPolicy");
+  EXPECT_EQ(OperationName(Operation::kPreflight), "Preflight");
   EXPECT_EQ(PolicyAction(Operation::kGetObject), "s3:GetObject");
   EXPECT_EQ(PolicyAction(Operation::kHeadObject), "s3:GetObject");
   EXPECT_EQ(PolicyAction(Operation::kListObjectsV2), "s3:ListBucket");
