@@ -336,6 +336,16 @@ void PolicyCache::Invalidate(const std::string& bucket) {
   entries_.erase(bucket);
 }
 
+ApiResult<PolicyDecision> DecidePolicy(ObjectStore& store, PolicyCache& policies,
+                                       const s3::AuthContext& auth, std::string_view action,
+                                       const std::string& bucket, const std::string& s3_bucket,
+                                       const std::string& key) {
+  auto policy = policies.Get(store, bucket, s3_bucket);
+  if (!policy.ok()) return policy.error();
+  if (!*policy) return PolicyDecision::kNone;
+  return EvaluatePolicy(**policy, auth, action, key.empty() ? s3_bucket : s3_bucket + "/" + key);
+}
+
 ApiStatus AuthorizeRequest(ObjectStore& store, const AuthGate& gate, PolicyCache& policies,
                            const s3::AuthContext& auth, Operation op, const std::string& bucket,
                            const std::string& s3_bucket, const std::string& key) {

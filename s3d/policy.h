@@ -85,6 +85,12 @@ class PolicyCache {
   std::map<std::string, Entry, std::less<>> entries_;
 };
 
+// The decision of the bucket's policy (cached) for `action` on `key` ("" for the bucket).
+ApiResult<PolicyDecision> DecidePolicy(ObjectStore& store, PolicyCache& policies,
+                                       const s3::AuthContext& auth, std::string_view action,
+                                       const std::string& bucket, const std::string& s3_bucket,
+                                       const std::string& key);
+
 // The whole permission check of a request: the policy's Deny, the key's own permissions
 // (AuthGate::Authorize), the policy's Allow, the ACL grants (AclPermits). `bucket` is the
 // NATS name, `s3_bucket` the S3 name.

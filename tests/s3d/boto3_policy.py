@@ -75,6 +75,17 @@ assert [d["Key"] for d in res.get("Deleted", [])] == ["ro/y"], res
 assert [(e["Key"], e["Code"]) for e in res.get("Errors", [])] == [("open/x", "AccessDenied")], res
 s3.head_object(Bucket=bucket, Key="open/x")
 
+# A copy's source answers to s3:GetObject of its bucket's policy.
+s3.put_object(Bucket=bucket, Key="secret/s.txt", Body=b"secret")
+s3.put_bucket_policy(Bucket=bucket, Policy=policy(
+    statement("Deny", "s3:GetObject", ARN + "/secret/*")))
+expect_error("AccessDenied", s3.copy_object, Bucket=bucket, Key="open/copy",
+             CopySource={"Bucket": bucket, "Key": "secret/s.txt"})
+expect_error("AccessDenied", s3.get_object, Bucket=bucket, Key="secret/s.txt")
+s3.copy_object(Bucket=bucket, Key="open/copy", CopySource={"Bucket": bucket, "Key": "open/x"})
+s3.delete_object(Bucket=bucket, Key="open/copy")
+s3.delete_object(Bucket=bucket, Key="secret/s.txt")
+
 # NotAction: everything but GetObject is denied on pub/*, even to the owner.
 s3.put_bucket_policy(Bucket=bucket, Policy=policy(
     allow_pub, statement("Deny", "s3:GetObject", ARN + "/pub/*", key="NotAction")))
