@@ -55,8 +55,8 @@ ApiStatus CreateBucket(RequestContext& ctx) {
     }
     created_now = created.ok();
   }
-  // A new bucket starts from its own ACL (private unless x-amz-acl) and no CORS rules, never
-  // from records a bucket of the same name left (deleted by another NATS client).
+  // A new bucket starts from its own ACL (private unless x-amz-acl), no CORS rules and no
+  // policy, never from records a bucket of the same name left (deleted by another NATS client).
   if (created_now || acl->has_value()) {
     CannedAcl chosen = acl->value_or(CannedAcl::kPrivate);
     ApiStatus stored =
@@ -65,8 +65,11 @@ ApiStatus CreateBucket(RequestContext& ctx) {
     if (!stored.ok()) return stored;
   }
   if (created_now) {
-    ApiStatus cleared = StoreBucketRecord(ctx.store, "cors", ctx.address.bucket, "");
-    if (!cleared.ok()) return cleared;
+    for (const char* kind : {"cors", "policy"}) {
+      ApiStatus cleared = StoreBucketRecord(ctx.store, kind, ctx.address.bucket, "");
+      if (!cleared.ok()) return cleared;
+    }
+    ctx.policies.Invalidate(ctx.address.bucket);
     // Object lock is chosen at creation (natss3 buckets cannot turn versioning on, which S3
     // requires to add it later); a configuration a same-named bucket left is replaced.
     ObjectLockConfig lock;
@@ -123,11 +126,12 @@ ApiStatus DeleteBucket(RequestContext& ctx) {
   if (!aborted.ok()) return aborted;
   Status st = ctx.store.DeleteBucket(ctx.address.bucket);
   if (!st.ok()) return FromStatus(st, ErrorContext::kBucket);
-  // Its ACL and CORS rules go with it: a bucket created later under the name starts private.
+  // Its ACL, CORS rules and policy go with it: a bucket created later under the name starts private.
   // Best effort: CreateBucket resets them as well.
-  for (const char* kind : {"acl", "cors"}) {
+  for (const char* kind : {"acl", "cors", "policy"}) {
     (void)StoreBucketRecord(ctx.store, kind, ctx.address.bucket, "");
   }
+  ctx.policies.Invalidate(ctx.address.bucket);
   ctx.revisions.Forget(ctx.address.bucket);
   ctx.buckets.Forget(ctx.address.bucket);
   SendEmpty(ctx.res, 204);
@@ -221,10 +225,17 @@ ApiStatus DeleteObjects(RequestContext& ctx) {
     const std::string& key = request->keys[i];
     const std::optional<std::string>& version = request->version_ids[i];
     ApiStatus version_ok = version ? CheckVersionId(*version) : ApiStatus();
+    // Each key answers to the bucket policy on its own (a Deny of some keys, an Allow of
+    // others); the request itself only passed the bucket-level check.
+    if (version_ok.ok()) {
+      version_ok = AuthorizeRequest(ctx.store, ctx.auth_gate, ctx.policies, ctx.auth,
+                                    Operation::kDeleteObject, ctx.address.bucket,
+                                    ctx.address.s3_bucket, key);
+    }
     if (!version_ok.ok()) {
       xml.Open("Error");
       xml.Element("Key", key);
-      xml.Element("VersionId", *version);
+      if (version) xml.Element("VersionId", *version);
       xml.Element("Code", version_ok.error().code);
       xml.Element("Message", version_ok.error().message);
       xml.Close("Error");

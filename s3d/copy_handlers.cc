@@ -37,8 +37,14 @@ ApiResult<CopySource> ParseCopySource(std::string_view header) {
 }
 
 ApiResult<ObjectInfo> OpenCopySource(RequestContext& ctx, const CopySource& source) {
+  // The source answers to its bucket's policy for s3:GetObject: a Deny refuses the copy, an
+  // Allow grants the read the key's own permissions lack.
+  auto decision = DecidePolicy(ctx.store, ctx.policies, ctx.auth, "s3:GetObject", source.bucket,
+                               source.s3_bucket, source.key);
+  if (!decision.ok()) return decision.error();
+  if (*decision == PolicyDecision::kDeny) return errors::AccessDenied();
   ApiStatus readable = ctx.auth_gate.AuthorizeRead(ctx.auth, source.s3_bucket);
-  if (!readable.ok()) return readable.error();
+  if (!readable.ok() && *decision != PolicyDecision::kAllow) return readable.error();
   auto info = GetObjectInfo(ctx, source.bucket, source.key);
   if (!info.ok()) return info.error();
   Conditions conditions{ctx.req.get_header_value("x-amz-copy-source-if-match"),

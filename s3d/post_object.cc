@@ -108,7 +108,9 @@ ApiResult<Upload> BeginUpload(RequestContext& ctx, s3::FormFields& fields,
     if (!satisfied.ok()) return FromS3Error(satisfied.error());
     upload.length_range = policy->length_range;
   }
-  ApiStatus allowed = ctx.auth_gate.Authorize(*auth, Operation::kPutObject, ctx.address.s3_bucket);
+  ApiStatus allowed =
+      AuthorizeRequest(ctx.store, ctx.auth_gate, ctx.policies, *auth, Operation::kPutObject,
+                       ctx.address.bucket, ctx.address.s3_bucket, upload.key);
   if (!allowed.ok()) return allowed.error();
   ApiStatus exists = RequireBucket(ctx);
   if (!exists.ok()) return exists.error();

@@ -10,7 +10,7 @@ namespace natss3::s3d {
 
 std::string_view OperationName(Operation op) {
   // clang-format off
-  static constexpr std::array<std::string_view, 43> kNames = {
+  static constexpr std::array<std::string_view, 46> kNames = {
       "ListBuckets", "CreateBucket", "DeleteBucket", "HeadBucket", "GetBucketLocation",
       "GetBucketVersioning", "ListObjects", "ListObjectsV2", "ListMultipartUploads",
       "DeleteObjects", "PutObject", "CopyObject", "GetObject", "HeadObject", "DeleteObject",
@@ -20,7 +20,8 @@ std::string_view OperationName(Operation op) {
       "GetBucketAcl", "PutBucketAcl", "GetObjectAcl", "PutObjectAcl", "GetBucketCors",
       "PutBucketCors", "DeleteBucketCors", "GetObjectLockConfiguration",
       "PutObjectLockConfiguration", "GetObjectRetention", "PutObjectRetention",
-      "GetObjectLegalHold", "PutObjectLegalHold", "Preflight", "NotImplemented",
+      "GetObjectLegalHold", "PutObjectLegalHold", "GetBucketPolicy", "PutBucketPolicy",
+      "DeleteBucketPolicy", "Preflight", "NotImplemented",
       "MethodNotAllowed"};
   // clang-format on
   return kNames[static_cast<size_t>(op)];
@@ -171,6 +172,7 @@ Operation ClassifyBucket(std::string_view method, const S3Address& a) {
     if (a.Has("versions")) return Operation::kListObjectVersions;
     if (a.Has("acl")) return Operation::kGetBucketAcl;
     if (a.Has("cors")) return Operation::kGetBucketCors;
+    if (a.Has("policy")) return Operation::kGetBucketPolicy;
     if (a.Has("object-lock")) return Operation::kGetObjectLockConfiguration;
     if (a.Has("tagging") || HasUnsupportedSubresource(a)) return Operation::kNotImplemented;
     if (a.Get("list-type") == "2") return Operation::kListObjectsV2;
@@ -180,12 +182,14 @@ Operation ClassifyBucket(std::string_view method, const S3Address& a) {
     if (a.Has("versioning")) return Operation::kPutBucketVersioning;
     if (a.Has("acl")) return Operation::kPutBucketAcl;
     if (a.Has("cors")) return Operation::kPutBucketCors;
+    if (a.Has("policy")) return Operation::kPutBucketPolicy;
     if (a.Has("object-lock")) return Operation::kPutObjectLockConfiguration;
     if (a.Has("tagging") || HasUnsupportedSubresource(a)) return Operation::kNotImplemented;
     return Operation::kCreateBucket;
   }
   if (method == "DELETE") {
     if (a.Has("cors")) return Operation::kDeleteBucketCors;
+    if (a.Has("policy")) return Operation::kDeleteBucketPolicy;
     if (a.Has("object-lock")) return Operation::kMethodNotAllowed;
     if (a.Has("tagging") || HasUnsupportedSubresource(a)) return Operation::kNotImplemented;
     return Operation::kDeleteBucket;

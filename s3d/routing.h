@@ -52,6 +52,9 @@ enum class Operation {
   kPutObjectRetention,
   kGetObjectLegalHold,
   kPutObjectLegalHold,
+  kGetBucketPolicy,
+  kPutBucketPolicy,
+  kDeleteBucketPolicy,
   kPreflight,  // OPTIONS: a CORS preflight, answered without authentication
   kNotImplemented,    // a known S3 operation natss3 does not implement (501)
   kMethodNotAllowed,  // a method S3 does not define for the resource (405)

@@ -111,11 +111,8 @@ int S3Service::Expect100(const httplib::Request& req, httplib::Response& res) {
   ApiStatus allowed;
   if (auth.ok()) {
     Operation op = Classify(req.method, *address, req.has_header("x-amz-copy-source"));
-    allowed = auth_->Authorize(*auth, op, address->bucket);
-    if (!allowed.ok() &&
-        AclPermits(*store_, *auth, op, NatsBucketName(address->bucket), address->key)) {
-      allowed = {};
-    }
+    allowed = AuthorizeRequest(*store_, *auth_, policies_, *auth, op,
+                               NatsBucketName(address->bucket), address->bucket, address->key);
   }
   if (!auth.ok() || !allowed.ok()) {
     RenderError(res, auth.ok() ? allowed.error() : auth.error(), &*address, request_id, false);
@@ -141,7 +138,7 @@ std::string S3Service::Handle(const httplib::Request& req, httplib::Response& re
     MapBucketName(&*address);
     RequestContext ctx{req, res, reader, std::move(address).value(), Operation::kPutObject,
                        std::move(unverified), *store_, *auth_, *uploads_, revisions_, buckets_,
-                       options_};
+                       options_, policies_};
     ApiStatus result = PostObject(ctx);
     if (bytes_in) *bytes_in = ctx.bytes_in;
     if (!result.ok()) RenderError(res, result.error(), &ctx.address, request_id, head);
@@ -170,7 +167,7 @@ std::string S3Service::Handle(const httplib::Request& req, httplib::Response& re
   }
   MapBucketName(&*address);
   RequestContext ctx{req, res, reader, std::move(address).value(), op, std::move(auth).value(),
-                     *store_, *auth_, *uploads_, revisions_, buckets_, options_};
+                     *store_, *auth_, *uploads_, revisions_, buckets_, options_, policies_};
   ApiStatus result = Dispatch(ctx);
   if (bytes_in) *bytes_in = ctx.bytes_in;
   if (!result.ok()) {
@@ -197,12 +194,11 @@ ApiStatus S3Service::Dispatch(RequestContext& ctx) {
     if (!valid.ok()) return valid;
   }
   // Grants name buckets as S3 does ("my.bucket").
-  ApiStatus allowed = ctx.auth_gate.Authorize(ctx.auth, ctx.op, ctx.address.s3_bucket);
-  // A key's own permissions first; then the grants of the bucket's or object's ACL.
-  if (!allowed.ok() &&
-      AclPermits(ctx.store, ctx.auth, ctx.op, ctx.address.bucket, ctx.address.key)) {
-    allowed = {};
-  }
+  // A Deny of the bucket policy first; then the key's own permissions, an Allow of the policy,
+  // the grants of the bucket's or object's ACL.
+  ApiStatus allowed =
+      AuthorizeRequest(ctx.store, ctx.auth_gate, ctx.policies, ctx.auth, ctx.op,
+                       ctx.address.bucket, ctx.address.s3_bucket, ctx.address.key);
   if (!allowed.ok()) {
     // S3 bucket names are global: creating one that exists and belongs to another key is
     // BucketAlreadyExists, not AccessDenied.
@@ -274,6 +270,9 @@ ApiStatus S3Service::Dispatch(RequestContext& ctx) {
     case Operation::kPutObjectRetention: return PutObjectRetention(ctx);
     case Operation::kGetObjectLegalHold: return GetObjectLegalHold(ctx);
     case Operation::kPutObjectLegalHold: return PutObjectLegalHold(ctx);
+    case Operation::kGetBucketPolicy: return GetBucketPolicy(ctx);
+    case Operation::kPutBucketPolicy: return PutBucketPolicy(ctx);
+    case Operation::kDeleteBucketPolicy: return DeleteBucketPolicy(ctx);
     case Operation::kPreflight:
     case Operation::kNotImplemented:
     case Operation::kMethodNotAllowed: break;

@@ -16,6 +16,7 @@
 #include "natss3/object_store.h"
 #include "s3d/auth_gate.h"
 #include "s3d/errors.h"
+#include "s3d/policy.h"
 #include "s3d/routing.h"
 
 namespace natss3 {
@@ -70,6 +71,7 @@ struct RequestContext {
   RevisionTracker& revisions;
   BucketCache& buckets;
   const ServiceOptions& options;
+  PolicyCache& policies;
   uint64_t bytes_in = 0;
 };
 
@@ -100,6 +102,7 @@ class S3Service {
   std::unique_ptr<MultipartStore> uploads_;
   RevisionTracker revisions_;
   BucketCache buckets_;
+  PolicyCache policies_;
 };
 
 // Response helpers shared by the handlers.
@@ -141,6 +144,10 @@ ApiStatus PutObjectAcl(RequestContext& ctx);
 ApiStatus GetBucketCors(RequestContext& ctx);
 ApiStatus PutBucketCors(RequestContext& ctx);
 ApiStatus DeleteBucketCors(RequestContext& ctx);
+// policy.cc
+ApiStatus GetBucketPolicy(RequestContext& ctx);
+ApiStatus PutBucketPolicy(RequestContext& ctx);
+ApiStatus DeleteBucketPolicy(RequestContext& ctx);
 // object_lock.cc
 ApiStatus GetObjectLockConfiguration(RequestContext& ctx);
 ApiStatus PutObjectLockConfiguration(RequestContext& ctx);

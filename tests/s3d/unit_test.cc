@@ -81,7 +81,10 @@ TEST(Routing, ClassifiesOperations) {
   EXPECT_EQ(Classify("DELETE", Addr("/b?cors"), false), Operation::kDeleteBucketCors);
   EXPECT_EQ(Classify("OPTIONS", Addr("/b/k"), false), Operation::kPreflight);
   EXPECT_EQ(Classify("GET", Addr("/b?website"), false), Operation::kNotImplemented);
-  EXPECT_EQ(Classify("PUT", Addr("/b?policy"), false), Operation::kNotImplemented);
+  EXPECT_EQ(Classify("PUT", Addr("/b?policy"), false), Operation::kPutBucketPolicy);
+  EXPECT_EQ(Classify("GET", Addr("/b?policy"), false), Operation::kGetBucketPolicy);
+  EXPECT_EQ(Classify("DELETE", Addr("/b?policy"), false), Operation::kDeleteBucketPolicy);
+  EXPECT_EQ(Classify("GET", Addr("/b/k?policy"), false), Operation::kNotImplemented);
   EXPECT_EQ(Classify("GET", Addr("/b/k?versionId=null"), false), Operation::kGetObject);
   EXPECT_EQ(Classify("DELETE", Addr("/b/k?versionId=null"), false), Operation::kDeleteObject);
   EXPECT_EQ(Classify("GET", Addr("/b?versions"), false), Operation::kListObjectVersions);
