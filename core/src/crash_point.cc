@@ -4,8 +4,8 @@
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
-#include <string>
 #include <atomic>
+#include <string>
 
 namespace natss3 {
 namespace {
@@ -36,6 +36,24 @@ void CrashPoint(const char* point) {
   static Armed* armed = Load();
   if (!armed || armed->point != point) return;
   if (armed->hits.fetch_add(1) + 1 == armed->nth) ::raise(SIGKILL);
+}
+
+namespace {
+std::atomic<int> fault_left{0};
+std::atomic<const char*> fault_point{nullptr};
+}  // namespace
+
+void ArmFaultPoint(const char* point, int times) {
+  fault_left.store(0);
+  fault_point.store(point);
+  fault_left.store(times);
+}
+
+bool FaultPoint(const char* point) {
+  if (fault_left.load(std::memory_order_relaxed) <= 0) return false;
+  const char* armed = fault_point.load();
+  if (armed == nullptr || std::strcmp(armed, point) != 0) return false;
+  return fault_left.fetch_sub(1) > 0;
 }
 
 }  // namespace natss3

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "core_test_util.h"
+#include "natss3/crash_point.h"
 
 namespace natss3 {
 namespace {
@@ -239,6 +240,34 @@ TEST_F(SafetyTest, OverwriteWaitsForReadersOfThisProcess) {
   EXPECT_EQ(ChunkSubjects().size(), 2u);
   r->reset();
   EXPECT_TRUE(PollUntil([&] { return ChunkSubjects().size() == 1; }, 5s));
+}
+
+// A put whose meta is stored but whose acknowledgement never arrives (every retry timed out in a
+// failover), or whose retry was then refused as a conflict with itself: the put's outcome is
+// unknown to the writer, which used to purge its chunks, leaving the name pointing at no data
+// and the replaced version gone. Now the writer asks which version is current.
+TEST_F(SafetyTest, PutWhoseMetaAckIsLostStaysReadable) {
+  std::string v1 = test::RandomBytes(300 * 1024, 7), v2 = test::RandomBytes(300 * 1024, 8),
+              v3 = test::RandomBytes(300 * 1024, 9);
+  MustPut(bucket_, "k", v1);
+  ArmFaultPoint("meta.ack_lost", 1);
+  auto put = store_->PutBytes(bucket_, Meta("k"), v2);
+  ArmFaultPoint("meta.ack_lost", 0);
+  EXPECT_OK(put) << "the stored version is the put's";
+  auto got = ReadAll(**store_->Open(bucket_, "k"));
+  ASSERT_OK(got);
+  EXPECT_TRUE(*got == v2) << "the name does not read as the last stored version";
+
+  // The retry inside the commit meets its own stored meta as a conflict.
+  ArmFaultPoint("meta.stored_then_conflict", 1);
+  put = store_->PutBytes(bucket_, Meta("k"), v3);
+  ArmFaultPoint("meta.stored_then_conflict", 0);
+  EXPECT_OK(put);
+  auto opened = store_->Open(bucket_, "k");
+  ASSERT_OK(opened);
+  got = ReadAll(**opened);
+  ASSERT_OK(got);
+  EXPECT_TRUE(*got == v3) << "the put released its own chunks";
 }
 
 }  // namespace

@@ -8,4 +8,10 @@ namespace natss3 {
 
 void CrashPoint(const char* point);
 
+// Fault points: a test seam for in-process tests. ArmFaultPoint(point, n) makes the next n calls
+// of FaultPoint(point) return true (one point armed at a time; n = 0 disarms). Unarmed, a
+// fault point costs one relaxed atomic load.
+void ArmFaultPoint(const char* point, int times);
+bool FaultPoint(const char* point);
+
 }  // namespace natss3

@@ -84,6 +84,12 @@ Result<ObjectInfo> NatsObjectStore::PublishMeta(std::string_view bucket, ObjectI
     return FromNats(s, "write meta of " + info.meta.name, jerr);
   }
   PubAckPtr pa(ack);
+  // Test seams: the meta is stored but its acknowledgement is lost (every retry timed out), or
+  // a retry after the duplicate window was refused as a conflict.
+  if (FaultPoint("meta.ack_lost")) return DeadlineExceeded("write meta of " + info.meta.name);
+  if (FaultPoint("meta.stored_then_conflict"))
+    return FailedPrecondition("write meta of " + info.meta.name + ": wrong last sequence",
+                              Detail::kWrongLastSequence);
   info.revision = ack->Sequence;
   RememberCommitted(bucket, info.meta.name, info.revision);
   info.mtime = std::chrono::time_point_cast<std::chrono::nanoseconds>(Clock::now());
@@ -106,6 +112,13 @@ Result<NatsObjectStore::Committed> NatsObjectStore::CommitVersion(
     bool guessed = attempt == 0 && first_guess;
     auto prev = guessed ? first_guess() : LatestInfo(bucket, info.meta.name);
     if (!prev.ok() && prev.status().code() != Code::kNotFound) return prev.status();
+    // An earlier attempt of this very commit was stored although it looked refused (its
+    // acknowledgement was lost, and the retry conflicted with it): it is the commit. Publishing
+    // again would "replace" this version with itself and then release its chunks.
+    if (prev.ok() && !guessed && !prev->deleted && !info.nuid.empty() && prev->nuid == info.nuid &&
+        attempt > 0) {
+      return Committed{std::move(prev).value(), std::nullopt};
+    }
     uint64_t last = prev.ok() ? prev->revision : 0;
     if (expected_revision && *expected_revision != last) {
       if (guessed) continue;

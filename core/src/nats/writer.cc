@@ -318,8 +318,31 @@ class NatsObjectWriter : public ObjectWriter {
     CrashPoint("put.before_meta");
     auto committed = store_->CommitVersion(bucket_, info, options_.expected_revision, previous_);
     if (!committed.ok()) {
+      Status failed = committed.status().Annotate("put " + meta_.name);
+      if (failed.code() == Code::kFailedPrecondition || failed.code() == Code::kInvalidArgument) {
+        Abort();  // refused before anything was stored
+        return failed;
+      }
+      // A timeout or an unavailable stream leaves the outcome unknown: the meta may be stored
+      // although no acknowledgement came back. Purging our chunks then would leave the name
+      // pointing at no data (and the replaced version is gone). Ask which version is current.
+      auto current = store_->LatestInfo(bucket_, meta_.name);
+      if (current.ok() && !current->deleted && current->nuid == pub_.nuid()) {
+        done_ = true;
+        pub_.EndLease();
+        // Committed after all. The version it replaced is not known for sure: its chunks, no
+        // longer named by any meta, are left to the collector.
+        return std::move(current).value();
+      }
+      if (!current.ok() && current.status().code() != Code::kNotFound) {
+        // Still unknown: keep the chunks. If no meta names them, the collector removes them
+        // once the lease's grace has passed.
+        done_ = true;
+        pub_.EndLease();
+        return failed;
+      }
       Abort();
-      return committed.status().Annotate("put " + meta_.name);
+      return failed;
     }
     if (pub_.LongLived()) {
       Status intact = CheckStillIntact(*committed);
