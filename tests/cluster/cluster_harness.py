@@ -666,6 +666,14 @@ def scenario_mixed(cluster, scale):
     check(not problems, "%d read-back reads failed" % len(problems))
 
 
+def stream_last_seq(node):
+    for acc in node.jsz().get("account_details", []):
+        for st in acc.get("stream_detail", []):
+            if st.get("name") == "OBJ_" + BUCKET:
+                return st.get("state", {}).get("last_seq", 0)
+    return 0
+
+
 def scenario_lag(cluster, scale):
     """Fresh-process read-your-writes: a natss3ctl started right after another process's
     acknowledged PUT, connected to a follower that lags (it was paused while writes went on),
@@ -683,6 +691,7 @@ def scenario_lag(cluster, scale):
         c.put_object(Bucket=BUCKET, Key=k, Body=b"v0 " + k.encode())
     out = os.path.join(cluster.work, "lag.out")
     reads, stale, missing, failed = 0, [], [], []
+    lagging_reads = 0
     filler = os.urandom(1024 * 1024)
     for rnd in range(1, 4):
         log("round %d: SIGSTOP %s (follower), writes go on" % (rnd, follower.name))
@@ -692,9 +701,26 @@ def scenario_lag(cluster, scale):
         while time.time() - t < 4 * scale:
             c.put_object(Bucket=BUCKET, Key="fill%d" % (n % 8), Body=filler)
             n += 1
+        target = stream_last_seq(next(x for x in cluster.nodes if x is not follower))
         follower.proc.send_signal(signal.SIGCONT)
-        log("round %d: SIGCONT %s after %d MB written" % (rnd, follower.name, n))
         t_cont = time.time()
+        caught = {}
+
+        def watch_catch_up():
+            # When the follower has the messages stored before the SIGCONT (polled).
+            while time.time() - t_cont < 30:
+                try:
+                    if stream_last_seq(follower) >= target:
+                        caught["at"] = time.time()
+                        return
+                except Exception:
+                    pass
+                time.sleep(0.05)
+
+        watcher = threading.Thread(target=watch_catch_up)
+        watcher.start()
+        log("round %d: SIGCONT %s after %d MB written" % (rnd, follower.name, n))
+        read_times = []
         i = 0
         while time.time() - t_cont < 3 * scale:
             i += 1
@@ -702,6 +728,7 @@ def scenario_lag(cluster, scale):
             body = ("v%d.%d %s" % (rnd, i, key)).encode()
             c.put_object(Bucket=BUCKET, Key=key, Body=body)
             t = time.time()
+            read_times.append(t)
             r = cluster.ctl("get", BUCKET, key, "-O", out, "-f", "--no-progress", check_rc=False,
                             urls=lag_url)
             reads += 1
@@ -715,10 +742,16 @@ def scenario_lag(cluster, scale):
                 got = f.read()
             if got != body:
                 stale.append("%s %s: read %r, acknowledged %r" % (key, when, got[:20], body[:20]))
+        watcher.join()
+        behind = len([x for x in read_times if x < caught.get("at", float("inf"))])
+        lagging_reads += behind
+        log("round %d: %s caught up %.2fs after SIGCONT; %d of %d reads started before" % (
+            rnd, follower.name, caught.get("at", float("inf")) - t_cont, behind, len(read_times)))
     log("fresh-process reads from the lagging follower: %d, stale %d, not found %d, failed %d" %
         (reads, len(stale), len(missing), len(failed)))
     for f in (stale + missing + failed)[:20]:
         log("  " + f)
+    check(lagging_reads > 0, "the follower never lagged during the reads: nothing was tested")
     check(not (stale or missing or failed), "fresh natss3ctl processes did not read their "
           "predecessors' acknowledged writes from a lagging follower")
 

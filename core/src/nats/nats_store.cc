@@ -193,7 +193,16 @@ Result<ObjectInfo> NatsObjectStore::GetInfoRaw(std::string_view bucket, std::str
       committed = std::max(committed, seen);
     }
   }
-  auto got = GetStored(bucket, q);
+  Result<StoredMsg> got = Unavailable("not asked");
+  if (options_.leader_reads) {
+    got = GetStored(bucket, q, /*leader=*/true);
+    // No leader within the budget (an election that takes long): what a replica has.
+    if (!got.ok() && (got.status().code() == Code::kUnavailable ||
+                      got.status().code() == Code::kDeadlineExceeded))
+      got = GetStored(bucket, q);
+  } else {
+    got = GetStored(bucket, q);
+  }
   if (committed && (got.ok() ? got->seq < committed : got.status().code() == Code::kNotFound))
     got = GetStored(bucket, q, /*leader=*/true);
   if (!got.ok()) {
