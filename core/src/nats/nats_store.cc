@@ -482,15 +482,29 @@ Result<std::vector<ObjectInfo>> NatsObjectStore::List(std::string_view bucket,
                                                       bool show_deleted) {
   WatchOptions wo;
   wo.ignore_deletes = !show_deleted;
-  NATSS3_ASSIGN_OR_RETURN(auto watcher, Watch(bucket, wo));
-  std::vector<ObjectInfo> out;
+  // The watch's consumer lives on the stream leader: when that server dies mid-listing no event
+  // comes. The listing starts over with a fresh watch (a consumer on the new leader) until
+  // three request timeouts have passed, enough for a leader election.
+  const auto deadline =
+      std::chrono::steady_clock::now() + 3 * std::chrono::milliseconds(conn_->timeout_ms());
   for (;;) {
-    auto ev = watcher->Next(std::chrono::milliseconds(conn_->timeout_ms()));
-    if (!ev.ok()) return ev.status().Annotate("list " + std::string(bucket));
-    if (ev->kind == WatchEvent::Kind::kEndOfInitial) break;
-    out.push_back(std::move(ev->info));
+    NATSS3_ASSIGN_OR_RETURN(auto watcher, Watch(bucket, wo));
+    std::vector<ObjectInfo> out;
+    Status broke;
+    for (;;) {
+      auto ev = watcher->Next(std::chrono::milliseconds(conn_->timeout_ms()));
+      if (!ev.ok()) {
+        broke = ev.status();
+        break;
+      }
+      if (ev->kind == WatchEvent::Kind::kEndOfInitial) return out;
+      out.push_back(std::move(ev->info));
+    }
+    watcher->Stop();
+    if ((broke.code() != Code::kDeadlineExceeded && broke.code() != Code::kUnavailable) ||
+        std::chrono::steady_clock::now() >= deadline)
+      return broke.Annotate("list " + std::string(bucket));
   }
-  return out;
 }
 
 Result<std::unique_ptr<Watcher>> NatsObjectStore::Watch(std::string_view bucket,
