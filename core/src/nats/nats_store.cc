@@ -487,8 +487,18 @@ Result<std::vector<ObjectInfo>> NatsObjectStore::List(std::string_view bucket,
   // three request timeouts have passed, enough for a leader election.
   const auto deadline =
       std::chrono::steady_clock::now() + 3 * std::chrono::milliseconds(conn_->timeout_ms());
+  auto transient = [](const Status& st) {
+    return st.code() == Code::kDeadlineExceeded || st.code() == Code::kUnavailable;
+  };
   for (;;) {
-    NATSS3_ASSIGN_OR_RETURN(auto watcher, Watch(bucket, wo));
+    auto created = Watch(bucket, wo);
+    if (!created.ok()) {
+      if (!transient(created.status()) || std::chrono::steady_clock::now() >= deadline)
+        return created.status();
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));  // an election: not busy
+      continue;
+    }
+    auto watcher = std::move(created).value();
     std::vector<ObjectInfo> out;
     Status broke;
     for (;;) {
@@ -501,8 +511,7 @@ Result<std::vector<ObjectInfo>> NatsObjectStore::List(std::string_view bucket,
       out.push_back(std::move(ev->info));
     }
     watcher->Stop();
-    if ((broke.code() != Code::kDeadlineExceeded && broke.code() != Code::kUnavailable) ||
-        std::chrono::steady_clock::now() >= deadline)
+    if (!transient(broke) || std::chrono::steady_clock::now() >= deadline)
       return broke.Annotate("list " + std::string(bucket));
   }
 }
