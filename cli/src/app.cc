@@ -61,6 +61,9 @@ Result<ObjectStore*> Session::Connect() {
   NATSS3_ASSIGN_OR_RETURN(ConnectOptions options, ResolveConnectOptions(inv.connection, env));
   options.name = "natss3ctl";
   options.max_reconnect = 0;  // a CLI fails fast instead of waiting for a server to return
+  // A fresh process reads what other processes acknowledged before it started, even from a
+  // replica that lags (docs/cluster.md, read-your-writes).
+  options.leader_reads = true;
   auto connected = ConnectNats(options);
   if (!connected.ok()) {
     const Status& st = connected.status();

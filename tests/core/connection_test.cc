@@ -2,6 +2,9 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <nats/nats.h>
+
+#include <atomic>
 #include <future>
 
 #include "core_test_util.h"
@@ -51,6 +54,43 @@ TEST(Connection, NoJetStreamIsUnavailableMentioningJetStream) {
   auto store = ConnectNats(Opts(server->url()));
   ASSERT_CODE(store, Code::kUnavailable);
   EXPECT_TRUE(ContainsNoCase(store.status().message(), "jetstream")) << store.status().ToString();
+}
+
+// A JetStream cluster without a meta leader for a moment (an election; a server that just
+// resumed after a pause) answers API requests with "JetStream system temporarily unavailable"
+// (code 503, err_code 10008). That is transient: a process connecting then must retry, not
+// fail (natss3ctl used to exit with that error right after a cluster node resumed). A stand-in
+// answers the account info request that way three times, then properly.
+TEST(Connection, TemporarilyUnavailableJetStreamIsRetried) {
+  NatsServer::Options so;
+  so.jetstream = false;
+  auto server = NatsServer::Start(so);
+  ASSERT_NE(server, nullptr);
+  natsConnection* nc = nullptr;
+  ASSERT_EQ(natsConnection_ConnectTo(&nc, server->url().c_str()), NATS_OK);
+  static std::atomic<int> requests{0};
+  requests = 0;
+  natsSubscription* sub = nullptr;
+  auto answer = [](natsConnection* c, natsSubscription*, natsMsg* m, void*) {
+    std::string body =
+        requests.fetch_add(1) < 3
+            ? R"({"type":"io.nats.jetstream.api.v1.account_info_response","error":)"
+              R"({"code":503,"err_code":10008,"description":"JetStream system temporarily )"
+              R"(unavailable"}})"
+            : R"({"type":"io.nats.jetstream.api.v1.account_info_response","memory":0,)"
+              R"("storage":0,"streams":0,"consumers":0,"limits":{"max_memory":-1,)"
+              R"("max_storage":-1,"max_streams":-1,"max_consumers":-1},)"
+              R"("api":{"total":1,"errors":0}})";
+    natsConnection_PublishString(c, natsMsg_GetReply(m), body.c_str());
+    natsMsg_Destroy(m);
+  };
+  ASSERT_EQ(natsConnection_Subscribe(&sub, nc, "$JS.API.INFO", answer, nullptr), NATS_OK);
+  ASSERT_EQ(natsConnection_Flush(nc), NATS_OK);
+  auto store = ConnectNats(Opts(server->url()));
+  EXPECT_OK(store);
+  EXPECT_GE(requests.load(), 4);
+  natsSubscription_Destroy(sub);
+  natsConnection_Destroy(nc);
 }
 
 TEST(Connection, UserPasswordAuth) {

@@ -40,6 +40,12 @@ struct ConnectOptions {
   // > 0: this store collects garbage in every bucket this often (first run a few seconds
   // after connecting). Long-running front ends (natss3d, natss3fs) turn it on.
   std::chrono::milliseconds gc_interval{0};
+  // Object records (metas) are read through the stream leader (STREAM.MSG.GET), replicas only
+  // when no leader answers within the budget. For short-lived processes (natss3ctl): they
+  // remember no commits and keep no listing index, so a replica that lags could answer them
+  // with the previous version of an object another process just wrote. Chunks are still read
+  // from any replica (a lagging one says "not found" and the leader is asked).
+  bool leader_reads = false;
 };
 
 // Fills ConnectOptions::servers default from the environment (NATS_URL) when empty.

@@ -22,6 +22,9 @@ Status FromErrCode(int err_code, const std::string& text, std::string_view what)
                                 Detail::kWrongLastSequence);
     case 10039:
     case 10076: return Unavailable(Join(what, "JetStream not enabled"));
+    // "JetStream system temporarily unavailable": no meta or stream leader for a moment (an
+    // election, a server that just resumed). Transient: API requests and publishes retry it.
+    case 10008: return Unavailable(Join(what, text.empty() ? "JetStream unavailable" : text));
     case 10023:
     case 10047: return ResourceExhausted(Join(what, "insufficient JetStream resources: " + text));
     case 10054: return FailedPrecondition(Join(what, "rollup not permitted (sealed bucket?)"));

@@ -191,7 +191,16 @@ Result<ObjectInfo> NatsObjectStore::GetInfoRaw(std::string_view bucket, std::str
       committed = std::max(committed, seen);
     }
   }
-  auto got = GetStored(bucket, q);
+  Result<StoredMsg> got = Unavailable("not asked");
+  if (options_.leader_reads) {
+    got = GetStored(bucket, q, /*leader=*/true);
+    // No leader within the budget (an election that takes long): what a replica has.
+    if (!got.ok() && (got.status().code() == Code::kUnavailable ||
+                      got.status().code() == Code::kDeadlineExceeded))
+      got = GetStored(bucket, q);
+  } else {
+    got = GetStored(bucket, q);
+  }
   if (committed && (got.ok() ? got->seq < committed : got.status().code() == Code::kNotFound))
     got = GetStored(bucket, q, /*leader=*/true);
   if (!got.ok()) {
@@ -458,15 +467,38 @@ Result<std::vector<ObjectInfo>> NatsObjectStore::List(std::string_view bucket,
                                                       bool show_deleted) {
   WatchOptions wo;
   wo.ignore_deletes = !show_deleted;
-  NATSS3_ASSIGN_OR_RETURN(auto watcher, Watch(bucket, wo));
-  std::vector<ObjectInfo> out;
+  // The watch's consumer lives on the stream leader: when that server dies mid-listing no event
+  // comes. The listing starts over with a fresh watch (a consumer on the new leader) until
+  // three request timeouts have passed, enough for a leader election.
+  const auto deadline =
+      std::chrono::steady_clock::now() + 3 * std::chrono::milliseconds(conn_->timeout_ms());
+  auto transient = [](const Status& st) {
+    return st.code() == Code::kDeadlineExceeded || st.code() == Code::kUnavailable;
+  };
   for (;;) {
-    auto ev = watcher->Next(std::chrono::milliseconds(conn_->timeout_ms()));
-    if (!ev.ok()) return ev.status().Annotate("list " + std::string(bucket));
-    if (ev->kind == WatchEvent::Kind::kEndOfInitial) break;
-    out.push_back(std::move(ev->info));
+    auto created = Watch(bucket, wo);
+    if (!created.ok()) {
+      if (!transient(created.status()) || std::chrono::steady_clock::now() >= deadline)
+        return created.status();
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));  // an election: not busy
+      continue;
+    }
+    auto watcher = std::move(created).value();
+    std::vector<ObjectInfo> out;
+    Status broke;
+    for (;;) {
+      auto ev = watcher->Next(std::chrono::milliseconds(conn_->timeout_ms()));
+      if (!ev.ok()) {
+        broke = ev.status();
+        break;
+      }
+      if (ev->kind == WatchEvent::Kind::kEndOfInitial) return out;
+      out.push_back(std::move(ev->info));
+    }
+    watcher->Stop();
+    if (!transient(broke) || std::chrono::steady_clock::now() >= deadline)
+      return broke.Annotate("list " + std::string(bucket));
   }
-  return out;
 }
 
 Result<std::unique_ptr<Watcher>> NatsObjectStore::Watch(std::string_view bucket,

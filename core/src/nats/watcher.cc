@@ -20,6 +20,7 @@
 // finds in a row the watch reports itself broken (kUnavailable), so its owner (ListingIndex)
 // starts a fresh one at once instead of trailing behind one message per probe.
 #include <atomic>
+#include <optional>
 
 #include "nats/errors.h"
 #include "nats/nats_store.h"
@@ -131,10 +132,10 @@ class NatsWatcher : public Watcher {
       if (options_.include_history || initial_done_ || seq > last_) {
         if (seq <= last_) continue;
         if (seq > last_ + 1) {
-          if (MsgPtr skipped = NextMetaAfter(last_); skipped && natsMsg_GetSequence(skipped.get()) < seq) {
+          if (auto skipped = SkippedBefore(seq)) {
             held_ = std::move(msg);
-            last_ = natsMsg_GetSequence(skipped.get());
-            auto info = InfoFromMsg(skipped.get(), bucket_, last_, natsMsg_GetTime(skipped.get()));
+            last_ = skipped->seq;
+            auto info = InfoFromMsg(skipped->msg.get(), bucket_, last_, skipped->time_ns);
             if (!info.ok() || (options_.ignore_deletes && info->deleted)) continue;
             return WatchEvent{WatchEvent::Kind::kUpdate, std::move(info).value()};
           }
@@ -152,6 +153,20 @@ class NatsWatcher : public Watcher {
       if (last_initial) marker_pending_ = true;
       return WatchEvent{WatchEvent::Kind::kUpdate, std::move(info).value()};
     }
+  }
+
+  // The first meta message after last_ if it comes before `seq`, the message the consumer just
+  // delivered. A replica that answers the direct get with a message at or after `seq` has
+  // everything before it; one that says "not found" lags (the consumer delivered `seq`), and
+  // trusting it would step over the skipped messages for good: GetStored asks the stream
+  // leader then. Nothing when there is no skipped message or no one can tell.
+  std::optional<StoredMsg> SkippedBefore(uint64_t seq) {
+    MsgQuery q;
+    q.seq = last_ + 1;
+    q.next_by_subj = filter_;
+    auto got = store_->GetStored(bucket_, q);
+    if (!got.ok() || got->seq >= seq) return std::nullopt;
+    return std::move(got).value();
   }
 
   // The first meta message after stream sequence `after` (direct get, wildcard next-by-subject);
