@@ -21,7 +21,8 @@ constexpr size_t kResponseSlice = 256 * 1024;
 
 struct BodyState {
   std::unique_ptr<ObjectReader> reader;
-  std::string buffer;
+  std::string buffer;  // the first slice, read before the headers are sent
+  std::string slice;   // every later one
 };
 
 std::string UpperAlgorithmSuffix(std::string_view header_name) {
@@ -53,25 +54,38 @@ std::string WithoutAwsChunked(std::string_view value) {
 }
 }  // namespace
 
-void StreamObjectBody(httplib::Response& res, std::unique_ptr<ObjectReader> reader,
-                      uint64_t length, const std::string& content_type) {
-  res.headers.erase("Content-Type");
+Status StreamObjectBody(httplib::Response& res, std::unique_ptr<ObjectReader> reader,
+                        uint64_t length, const std::string& content_type) {
   if (length == 0) {
+    res.headers.erase("Content-Type");
     res.set_content("", content_type);
-    return;
+    return Status::OK();
   }
   auto state = std::make_shared<BodyState>();
   state->reader = std::move(reader);
+  // The first slice, before anything is sent.
+  state->buffer.resize(static_cast<size_t>(std::min<uint64_t>(length, kResponseSlice)));
+  auto first = state->reader->Read(state->buffer.data(), state->buffer.size());
+  if (!first.ok()) return first.status();
+  if (*first == 0) return DataLoss("object ended before its size");
+  state->buffer.resize(*first);
+  res.headers.erase("Content-Type");
   res.set_content_provider(
       static_cast<size_t>(length), content_type,
       [state](size_t /*offset*/, size_t remaining, httplib::DataSink& sink) {
         if (!state->reader) return false;  // HEAD: never called
+        if (!state->buffer.empty()) {  // the slice read before the headers went out
+          bool written = sink.write(state->buffer.data(), state->buffer.size());
+          state->buffer.clear();
+          return written;
+        }
         size_t want = std::min(remaining, kResponseSlice);
-        state->buffer.resize(want);
-        auto got = state->reader->Read(state->buffer.data(), want);
+        state->slice.resize(want);
+        auto got = state->reader->Read(state->slice.data(), want);
         if (!got.ok() || *got == 0) return false;  // headers are out: abort the connection
-        return sink.write(state->buffer.data(), *got);
+        return sink.write(state->slice.data(), *got);
       });
+  return Status::OK();
 }
 
 ApiResult<std::unique_ptr<ObjectReader>> OpenForRead(RequestContext& ctx, const std::string& bucket,
@@ -319,7 +333,11 @@ ApiStatus GetObject(RequestContext& ctx, bool head) {
     if (!opened.ok()) return FromStatus(opened.status(), ErrorContext::kObject);
     reader = std::move(opened).value();
   }
-  StreamObjectBody(ctx.res, std::move(reader), selected.length, content_type);
+  Status streamed = StreamObjectBody(ctx.res, std::move(reader), selected.length, content_type);
+  if (streamed.code() == Code::kDataLoss) {
+    return ApiError{"ServiceUnavailable", "The object changed while it was read; retry", 503};
+  }
+  if (!streamed.ok()) return FromStatus(streamed, ErrorContext::kObject);
   return {};
 }
 

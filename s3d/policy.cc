@@ -1,6 +1,8 @@
 // Bucket policies: parsing, evaluation, the per-process cache and the policy operations.
 #include "s3d/policy.h"
 
+#include <spdlog/spdlog.h>
+
 #include <nlohmann/json.hpp>
 
 #include "natss3/ascii.h"
@@ -318,7 +320,18 @@ ApiResult<std::shared_ptr<const BucketPolicy>> PolicyCache::Get(ObjectStore& sto
     if (it != entries_.end() && now - it->second.loaded < kPolicyTtl) return it->second.policy;
   }
   auto record = LoadBucketRecord(store, "policy", bucket);
-  if (!record.ok()) return record.error();
+  if (!record.ok()) {
+    if (record.error().http_status != 503) return record.error();
+    // The record store is unreachable (its stream has no leader for a moment, or its only
+    // server is down): the policy read last serves meanwhile. With none read yet, no policy
+    // applies until it can be read; the credentials file and ACLs still do.
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = entries_.find(bucket);
+    if (it != entries_.end()) return it->second.policy;
+    spdlog::warn("bucket policy of {} unreadable ({}): none applied meanwhile", bucket,
+                 record.error().message);
+    return std::shared_ptr<const BucketPolicy>();
+  }
   std::shared_ptr<const BucketPolicy> policy;
   if (!record->empty()) {
     // Stored only after validation; one that no longer parses grants nothing.

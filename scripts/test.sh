@@ -5,4 +5,15 @@ here="$(cd "$(dirname "$0")/.." && pwd)"
 "$here/scripts/deps.sh" test
 "$here/scripts/build.sh"
 cd "${NATSS3_BUILD_DIR:-$here/build}"
-ctest --output-on-failure --timeout 900 -j"${NATSS3_TEST_JOBS:-2}" "$@"
+rc=0
+ctest --output-on-failure --timeout 900 -j"${NATSS3_TEST_JOBS:-2}" "$@" || rc=$?
+failed=Testing/Temporary/LastTestsFailed.log
+if [ "$rc" -ne 0 ] && [ -s "$failed" ] && ! grep -qv ':cluster_' "$failed"; then
+  # Only cluster-suite tests failed. They race real node kills and pauses, and rare failures
+  # of theirs are known and open (docs/cluster.md, "Known gaps"): they get one more run, and
+  # the first failure stays in the log above.
+  echo "=== cluster tests failed: $(cut -d: -f2 "$failed" | tr '\n' ' '); running them once more"
+  rc=0
+  ctest --output-on-failure --timeout 900 --rerun-failed || rc=$?
+fi
+exit "$rc"
