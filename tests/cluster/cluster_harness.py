@@ -118,7 +118,7 @@ class Cluster:
 
     def add_bucket(self, bucket):
         # JetStream needs a meta leader first: retry until the cluster formed.
-        deadline = time.time() + 30
+        deadline = time.time() + 60
         while True:
             r = self.ctl("add", bucket, "--replicas", "3", check_rc=False)
             if r.returncode == 0:
