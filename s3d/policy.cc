@@ -325,12 +325,16 @@ ApiResult<std::shared_ptr<const BucketPolicy>> PolicyCache::Get(ObjectStore& sto
     // The record store is unreachable (its stream has no leader for a moment, or its only
     // server is down): the policy read last serves meanwhile. With none read yet, no policy
     // applies until it can be read; the credentials file and ACLs still do.
+    // The answer is kept for 10 s (backdated), so requests meanwhile do not each wait out the
+    // request budget again.
     std::lock_guard<std::mutex> lock(mu_);
-    auto it = entries_.find(bucket);
-    if (it != entries_.end()) return it->second.policy;
-    spdlog::warn("bucket policy of {} unreadable ({}): none applied meanwhile", bucket,
-                 record.error().message);
-    return std::shared_ptr<const BucketPolicy>();
+    auto& entry = entries_[bucket];
+    if (!entry.policy) {
+      spdlog::warn("bucket policy of {} unreadable ({}): none applied meanwhile", bucket,
+                   record.error().message);
+    }
+    entry.loaded = now + std::chrono::seconds(10) - kPolicyTtl;
+    return entry.policy;
   }
   std::shared_ptr<const BucketPolicy> policy;
   if (!record->empty()) {
