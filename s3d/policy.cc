@@ -325,7 +325,7 @@ ApiResult<std::shared_ptr<const BucketPolicy>> PolicyCache::Get(ObjectStore& sto
     // The record store is unreachable (its stream has no leader for a moment, or its only
     // server is down): the policy read last serves meanwhile. With none read yet, no policy
     // applies until it can be read; the credentials file and ACLs still do.
-    // The answer is kept for 10 s (backdated), so requests meanwhile do not each wait out the
+    // The answer is kept for 60 s (backdated), so requests meanwhile do not each wait out the
     // request budget again.
     std::lock_guard<std::mutex> lock(mu_);
     auto& entry = entries_[bucket];
@@ -333,7 +333,7 @@ ApiResult<std::shared_ptr<const BucketPolicy>> PolicyCache::Get(ObjectStore& sto
       spdlog::warn("bucket policy of {} unreadable ({}): none applied meanwhile", bucket,
                    record.error().message);
     }
-    entry.loaded = now + std::chrono::seconds(10) - kPolicyTtl;
+    entry.loaded = now + std::chrono::seconds(60) - kPolicyTtl;
     return entry.policy;
   }
   std::shared_ptr<const BucketPolicy> policy;

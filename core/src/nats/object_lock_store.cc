@@ -46,10 +46,10 @@ Result<ObjectLockConfig> NatsObjectStore::GetObjectLockConfig(std::string_view b
     // The record store is unreachable (no stream leader for a moment, or its only server is
     // down): the configuration read last serves meanwhile. With none read yet, no default
     // retention applies; the locks objects carry are checked on their own metas regardless.
-    // Kept for 10 s (backdated), so puts meanwhile do not each wait out the budget again.
+    // Kept for 60 s (backdated), so puts meanwhile do not each wait out the budget again.
     std::lock_guard<std::mutex> lock(lock_config_mu_);
     auto& entry = lock_configs_[std::string(bucket)];
-    entry.second = now + std::chrono::seconds(10) - kLockConfigTtl;
+    entry.second = now + std::chrono::seconds(60) - kLockConfigTtl;
     return entry.first;
   } else if (answer.status().code() != Code::kNotFound) {
     return answer.status();
