@@ -126,16 +126,21 @@ class Cluster:
             check(time.time() < deadline, "cannot add an R3 bucket: %s" % r.stderr.decode())
             time.sleep(0.5)
 
-    def leader(self, bucket):
-        """Name of the node leading the bucket's stream (None when unknown)."""
+    def leader(self, bucket, stream=None):
+        """Name of the node leading the bucket's stream, or `stream` (None when unknown)."""
+        info = self.stream_info(stream or "OBJ_" + bucket)
+        return info.get("cluster", {}).get("leader") if info else None
+
+    def stream_info(self, stream):
+        """A running node's view of `stream` (jsz: config, state, cluster), None if unknown."""
         for n in self.nodes:
             if n.proc.poll() is not None:
                 continue
             try:
                 for acc in n.jsz().get("account_details", []):
                     for st in acc.get("stream_detail", []):
-                        if st.get("name") == "OBJ_" + bucket:
-                            return st.get("cluster", {}).get("leader")
+                        if st.get("name") == stream:
+                            return st
             except Exception:
                 continue
         return None
@@ -412,6 +417,40 @@ def scenario_gateways(cluster, scale):
           "multipart object over two gateways reads back wrong")
     log("multipart over two gateways after the restart: ok")
 
+    # The record store (multipart uploads, bucket configuration) is replicated like the
+    # buckets: losing the node that leads it stops neither a multipart upload nor a bucket
+    # configuration read. (With one replica, the upload fails once its node is gone.)
+    records = "KV_natss3_uploads"
+    deadline = time.time() + 30
+    while True:
+        info = cluster.stream_info(records) or {}
+        replicas = info.get("config", {}).get("num_replicas", 0)
+        holders = [info.get("cluster", {}).get("leader")] + [
+            r.get("name") for r in info.get("cluster", {}).get("replicas", []) or []
+            if r.get("current")]
+        if replicas == 3 and len([h for h in holders if h]) == 3:
+            break
+        check(time.time() < deadline, "record store %s: %d replicas (%s current), not 3" %
+              (records, replicas, holders))
+        time.sleep(0.2)
+    rec_leader = next(n for n in cluster.nodes if n.name == cluster.leader(None, records))
+    log("kill -9 %s (leader of %s)" % (rec_leader.name, records))
+    rec_leader.kill()
+    up = c2.create_multipart_upload(Bucket=BUCKET, Key="multi2")
+    parts = []
+    for n in range(1, 3):
+        c = c2 if n % 2 else c1
+        r = c.upload_part(Bucket=BUCKET, Key="multi2", UploadId=up["UploadId"], PartNumber=n,
+                          Body=bytes([n + 8]) * (5 * 1024 * 1024))
+        parts.append({"PartNumber": n, "ETag": r["ETag"]})
+    c1.complete_multipart_upload(Bucket=BUCKET, Key="multi2", UploadId=up["UploadId"],
+                                 MultipartUpload={"Parts": parts})
+    got = c2.get_object(Bucket=BUCKET, Key="multi2")["Body"].read()
+    check(got == b"".join(bytes([n + 8]) * (5 * 1024 * 1024) for n in range(1, 3)),
+          "multipart object after the record store's leader died reads back wrong")
+    rec_leader.start()
+    log("multipart with the record store's leader killed: ok")
+
 def abort_fuse_connection(minor):
     conns = "/sys/fs/fuse/connections"
     if not os.listdir(conns):
@@ -684,13 +723,17 @@ def scenario_lag(cluster, scale):
     others = ",".join("nats://127.0.0.1:%d" % n.port for n in cluster.nodes if n is not follower)
     lag_url = "nats://127.0.0.1:%d" % follower.port
     gw = Gateway(cluster, "gw1", urls=others)
-    cluster.gateways.append(gw)
+    # A second gateway connected only to the follower: its reads of what gw1 wrote must not
+    # come from the follower's lagging copy (another gateway's write is not in its caches).
+    gw_lag = Gateway(cluster, "gw2", urls=lag_url)
+    cluster.gateways += [gw, gw_lag]
     c = gw.client()
+    c_lag = gw_lag.client()
     keys = ["k%02d" % i for i in range(10)]
     for k in keys:
         c.put_object(Bucket=BUCKET, Key=k, Body=b"v0 " + k.encode())
     out = os.path.join(cluster.work, "lag.out")
-    reads, stale, missing, failed = 0, [], [], []
+    reads, gw_reads, stale, missing, failed = 0, 0, [], [], []
     lagging_reads = 0
     filler = os.urandom(1024 * 1024)
     for rnd in range(1, 4):
@@ -729,10 +772,19 @@ def scenario_lag(cluster, scale):
             c.put_object(Bucket=BUCKET, Key=key, Body=body)
             t = time.time()
             read_times.append(t)
+            when = "%.2fs after SIGCONT" % (t - t_cont)
+            gw_reads += 1
+            try:
+                got = c_lag.get_object(Bucket=BUCKET, Key=key)["Body"].read()
+                if got != body:
+                    stale.append("gw2 %s %s: read %r, acknowledged %r" %
+                                 (key, when, got[:20], body[:20]))
+            except Exception as e:  # NoSuchKey or a failure
+                (missing if "NoSuchKey" in str(e) else failed).append(
+                    "gw2 %s %s: %s" % (key, when, str(e)[:200]))
             r = cluster.ctl("get", BUCKET, key, "-O", out, "-f", "--no-progress", check_rc=False,
                             urls=lag_url)
             reads += 1
-            when = "%.2fs after SIGCONT" % (t - t_cont)
             if r.returncode != 0:
                 err = r.stderr.decode(errors="replace").strip()
                 (missing if "not found" in err.lower() else failed).append(
@@ -747,13 +799,14 @@ def scenario_lag(cluster, scale):
         lagging_reads += behind
         log("round %d: %s caught up %.2fs after SIGCONT; %d of %d reads started before" % (
             rnd, follower.name, caught.get("at", float("inf")) - t_cont, behind, len(read_times)))
-    log("fresh-process reads from the lagging follower: %d, stale %d, not found %d, failed %d" %
-        (reads, len(stale), len(missing), len(failed)))
+    log("reads from the lagging follower: %d by fresh natss3ctl processes, %d through a gateway "
+        "connected to it; stale %d, not found %d, failed %d" %
+        (reads, gw_reads, len(stale), len(missing), len(failed)))
     for f in (stale + missing + failed)[:20]:
         log("  " + f)
     check(lagging_reads > 0, "the follower never lagged during the reads: nothing was tested")
-    check(not (stale or missing or failed), "fresh natss3ctl processes did not read their "
-          "predecessors' acknowledged writes from a lagging follower")
+    check(not (stale or missing or failed), "natss3ctl processes or a second gateway did not "
+          "read another process's acknowledged writes from a lagging follower")
 
 
 SCENARIOS = {"failover": scenario_failover, "gateways": scenario_gateways, "lag": scenario_lag,

@@ -174,9 +174,6 @@ Result<ObjectInfo> InfoFromMsg(natsMsg* msg, std::string_view bucket, uint64_t s
 Result<ObjectInfo> NatsObjectStore::GetInfoRaw(std::string_view bucket, std::string_view name) {
   NATSS3_RETURN_IF_ERROR(ValidateBucketName(bucket));
   NATSS3_RETURN_IF_ERROR(ValidateObjectName(bucket, name));
-  // No bucket facts (STREAM.INFO, answered by the stream leader, slow while one is elected)
-  // on this path: a missing bucket shows in the get's answer, replication matters only when a
-  // replica answers "not found" (GetStored looks it up then).
   MsgQuery q;
   q.last_by_subj = MetaSubject(bucket, name);
   // A replica that lags may not have a record this process committed a moment ago (or may
@@ -192,7 +189,11 @@ Result<ObjectInfo> NatsObjectStore::GetInfoRaw(std::string_view bucket, std::str
     }
   }
   Result<StoredMsg> got = Unavailable("not asked");
-  if (options_.leader_reads) {
+  // A replicated bucket's record is read through its stream leader: a follower answers direct
+  // gets with what it has applied, which may be the previous version of an object another
+  // process (another gateway, a mount) wrote and had acknowledged a moment ago. Whether the
+  // bucket is replicated is asked once per process and then remembered (Replicated).
+  if (options_.leader_reads || Replicated(bucket)) {
     got = GetStored(bucket, q, /*leader=*/true);
     // No leader within the budget (an election that takes long): what a replica has.
     if (!got.ok() && (got.status().code() == Code::kUnavailable ||

@@ -1,4 +1,8 @@
 // RecordStore over a JetStream key-value bucket (cnats kvStore).
+#include <spdlog/spdlog.h>
+
+#include <nlohmann/json.hpp>
+
 #include "nats/errors.h"
 #include "nats/nats_store.h"
 
@@ -64,15 +68,60 @@ class NatsRecordStore : public RecordStore {
 
 }  // namespace
 
-Result<std::shared_ptr<RecordStore>> NewNatsRecordStore(NatsObjectStore* store,
-                                                        std::string name) {
+namespace {
+
+// natss3's own record stores (multipart uploads, bucket ACL/CORS/policy/object-lock
+// configuration, garbage-collection pins) must outlive the loss of a server as the buckets
+// do: on a JetStream cluster they get three replicas. A standalone server refuses more than
+// one (and a cluster of two cannot place three), so those keep one.
+constexpr int kClusterReplicas = 3;
+
+// A store created by an older natss3 (or before the cluster grew) with fewer replicas is
+// raised to three when its stream says it lives on a cluster (standalone servers name no
+// cluster in a stream's info). A failure only leaves it as it was.
+void RaiseReplicas(NatsObjectStore* store, const std::string& stream, const nlohmann::json& info) {
+  const nlohmann::json cluster = info.value("cluster", nlohmann::json::object());
+  if (!cluster.is_object() || cluster.value("name", std::string()).empty()) return;
+  nlohmann::json cfg = info.value("config", nlohmann::json::object());
+  if (!cfg.is_object() || cfg.value("num_replicas", 1) >= kClusterReplicas) return;
+  cfg["num_replicas"] = kClusterReplicas;
+  auto updated = store->conn().Api("STREAM.UPDATE." + stream, cfg, "replicate " + stream);
+  if (updated.ok())
+    spdlog::info("record store {} now has {} replicas", stream, kClusterReplicas);
+  else
+    spdlog::warn("record store {} keeps {} replica(s): {}", stream,
+                 info["config"].value("num_replicas", 1), updated.status().ToString());
+}
+
+natsStatus CreateKv(kvStore** kv, NatsObjectStore* store, const std::string& name, int replicas) {
   kvConfig cfg;
   kvConfig_Init(&cfg);
   cfg.Bucket = name.c_str();
   cfg.History = 1;
+  cfg.Replicas = replicas;
+  return js_CreateKeyValue(kv, store->conn().js(), &cfg);
+}
+
+}  // namespace
+
+Result<std::shared_ptr<RecordStore>> NewNatsRecordStore(NatsObjectStore* store,
+                                                        std::string name) {
+  const std::string stream = "KV_" + name;
   kvStore* kv = nullptr;
-  natsStatus s = js_CreateKeyValue(&kv, store->conn().js(), &cfg);
+  auto info = store->conn().Api("STREAM.INFO." + stream, nlohmann::json(),
+                                "record store " + name, /*retry=*/true);
+  if (info.ok()) {
+    RaiseReplicas(store, stream, *info);
+    natsStatus s = js_KeyValue(&kv, store->conn().js(), name.c_str());
+    if (s != NATS_OK) return FromNats(s, "open record store " + name);
+    return std::shared_ptr<RecordStore>(std::make_shared<NatsRecordStore>(KvPtr(kv)));
+  }
+  // Missing (or its info unavailable): create it, replicated where the server allows.
+  natsStatus s = CreateKv(&kv, store, name, kClusterReplicas);
+  if (s != NATS_OK) s = CreateKv(&kv, store, name, 1);
   if (s != NATS_OK) {
+    // Another process created it meanwhile (with another configuration), or the creation
+    // failed: whatever exists is used.
     s = js_KeyValue(&kv, store->conn().js(), name.c_str());
     if (s != NATS_OK) return FromNats(s, "open record store " + name);
   }
