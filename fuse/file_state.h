@@ -15,7 +15,8 @@
 // streaming -> staged (StreamingFile::Stage: a seek, a truncate or a hole beyond kMaxZeroFill,
 // a read of spilled bytes, a failed put, an unlink); staged (clean local copy) -> streaming
 // (an append: StreamingFile::Resume); any -> streaming (BeginFresh); commit -> staged (clean
-// local copy) or clean. Dropping the content object (DropContent) is the one teardown: each
+// local copy) or clean; a failed streamed commit -> staged (retried by the next flush), or
+// clean when bytes were lost. Dropping the content object (DropContent) is the one teardown: each
 // mode's destructor stops its pipe, aborts its put and spill, purges its staged blobs and
 // closes its staging file.
 //
