@@ -1,19 +1,25 @@
-// FileState: the data of one file while it is open for writing (shared by its handles).
+// FileState: one file while it is open for writing (shared by its handles) -- the handle the
+// Filesystem uses, holding the attributes getattr sees and the content in one of three modes.
 //
-// Modes:
-//  - kClean: nothing pending; reads go to the object store (or the clean staging file).
-//  - kStreaming: a new version written sequentially from offset 0 streams straight into an
-//    ObjectWriter (memory: the writer's window). The bytes are also teed into an unlinked local
-//    staging file while the cache budget allows; beyond it, into a staged blob in NATS (the
-//    "spill": invisible to every client, purged at commit). So a later seek back, read or
-//    truncate can always switch to kStaged. Writes past the end (holes) are filled with
-//    zeros up to kMaxZeroFill and keep streaming.
-//  - kStaged: random access. A byte of the file comes from the local staging file when its
-//    ExtentMap covers it, else from a base segment (a staged blob or the committed object, read
-//    from NATS), else it is zero (a hole). Uploaded by Commit (close, fsync, flush). The old
-//    version stays visible until then. Only written bytes count against the cache budget
-//    (ENOSPC beyond it); an existing object larger than the budget is not downloaded but
-//    read as the base.
+// Modes (each its own type, holding only its own state; see their headers):
+//  - clean (no content object): nothing pending; reads go to the object store. The mode at
+//    open, after a commit that left nothing local, and after losing unpublished bytes.
+//  - StreamingFile (streaming_file.h): a new version written sequentially from offset 0,
+//    streamed into a put. Entered by BeginFresh (create, O_TRUNC, truncate to 0), or by an
+//    append to a clean local copy.
+//  - StagedFile (staged_file.h): random access over a local staging file and base segments,
+//    uploaded whole at commit. Entered from clean or streaming by the first write, truncate
+//    or (streaming only) read that the mode before cannot serve; also the clean local copy a
+//    streamed or fully local commit leaves behind.
+// Transitions: clean -> streaming (BeginFresh); clean -> staged (StagedFile::FromStore);
+// streaming -> staged (StreamingFile::Stage: a seek, a truncate or a hole beyond kMaxZeroFill,
+// a read of spilled bytes, a failed put, an unlink); staged (clean local copy) -> streaming
+// (an append: StreamingFile::Resume); any -> streaming (BeginFresh); commit -> staged (clean
+// local copy) or clean; a failed streamed commit -> staged (retried by the next flush), or
+// clean when bytes were lost. Dropping the content object (DropContent) is the one teardown: each
+// mode's destructor stops its pipe, aborts its put and spill, purges its staged blobs and
+// closes its staging file.
+//
 // A crash before Commit leaves the old version (or nothing): the object store only shows a
 // version once its meta is published by ObjectWriter::Commit; staged blobs have no meta.
 // Stopping natss3fs never commits either (Abandon): a file the application did not close is
@@ -24,13 +30,10 @@
 // the open handles keep reading it, and its chunks are purged only after the last close.
 // Unpublished data of an unlinked file stays readable through its handles too (Discard).
 //
-// Writes of a streamed file past its first MiB return once queued in an AppendPipe (4 MiB):
-// a put error then surfaces as the staged fallback or at close, not in that write(2).
-//
-// Lock order: io_mu_ before mu_ (before the AppendPipe's own lock). io_mu_ serializes the data transfer of this one file (the
-// ObjectWriter is single-threaded) and is held across its NATS calls and disk I/O; mu_ guards
-// the small fields getattr needs and is never held across I/O, so stat never waits for NATS.
-// Neither is held while the caller replies to FUSE.
+// Lock order: io_mu_ before mu_ (before the AppendPipe's own lock). io_mu_ serializes the data
+// transfer of this one file (every mode object is single-threaded) and is held across its NATS
+// calls and disk I/O; mu_ guards the small fields getattr needs and is never held across I/O,
+// so stat never waits for NATS. Neither is held while the caller replies to FUSE.
 #pragma once
 
 #include <atomic>
@@ -39,46 +42,30 @@
 #include <mutex>
 #include <optional>
 #include <string>
-#include <vector>
 
-#include "append_pipe.h"
-#include "extent_map.h"
+#include "file_env.h"
 #include "fs_types.h"
 #include "natss3/object_store.h"
 
 namespace natss3::fs {
 
-// Bytes of staging files in use, against the cache size limit. Thread-safe.
-class CacheBudget {
- public:
-  explicit CacheBudget(uint64_t limit) : limit_(limit) {}
-  bool Reserve(uint64_t bytes);
-  void Release(uint64_t bytes);
-  uint64_t used() const { return used_.load(); }
-
- private:
-  const uint64_t limit_;
-  std::atomic<uint64_t> used_{0};
-};
-
-// Put options of this mount: its chunk size.
-PutOptions PutOptionsFor(const FsOptions& options);
+class StagedFile;
+class StreamingFile;
 
 class FileState {
  public:
-  enum class Mode { kClean, kStreaming, kStaged };
-
   // `stopping`, when set, makes every upload of this file give up (EIO) from then on.
   FileState(ObjectStore* store, std::string bucket, std::string key, const FsOptions* options,
             CacheBudget* budget, const std::atomic<bool>* stopping);
-  ~FileState();  // aborts an uncommitted writer, drops the staging file
+  ~FileState();  // aborts an uncommitted put, drops the staging file
   FileState(const FileState&) = delete;
   FileState& operator=(const FileState&) = delete;
 
   // State at first open: the object's current version (none: it does not exist) and the
   // headers attributes come from (a link's own).
   void InitExisting(std::optional<ObjectInfo> version, Headers headers);
-  // Starts a new, empty version (create, O_TRUNC). Errors as errno (EROFS for a sealed bucket).
+  // Starts a new, empty version (create, O_TRUNC). Errors as errno (EROFS for a sealed
+  // bucket); the content is unchanged then.
   int BeginFresh();
   int Write(uint64_t offset, const char* data, size_t n);
   int Truncate(uint64_t size);
@@ -109,77 +96,31 @@ class FileState {
   std::optional<ObjectInfo> version() const;
 
  private:
-  // Bytes [start, start + length) of the file read from `reader` at reader_offset + (x - start).
-  struct BaseSegment {
-    uint64_t start = 0;
-    uint64_t length = 0;
-    uint64_t reader_offset = 0;
-    std::unique_ptr<ObjectReader> reader;
-    std::optional<StagedBlob> blob;  // purged when the segment is dropped
-  };
-
-  // file_state.cc (all io_mu_ held): streaming and commit
-  int AppendStreaming(const char* data, size_t n);  // ApplyAppend now, and grows size_
-  int ApplyAppend(const char* data, size_t n);       // writer + tee at streamed_ (pipe sink)
-  void DrainPipe();  // afterwards the pipe's worker touches nothing until the next Push
-  void StopPipe();
-  int ZeroFillStreaming(uint64_t to);
-  void TeeStreaming(uint64_t offset, const char* data, size_t n);
-  int ToStaged();  // from kStreaming or kClean
-  int StageStreamed();  // kStreaming -> kStaged from the tee and the spill; EIO when lost
-  int StreamFromLocal();  // clean kStaged local copy -> kStreaming (replays it into a put)
-  bool Stopping() const { return stopping_ != nullptr && stopping_->load(); }
-  bool Discarded() const;  // mu_ not held
-  int OpenStagingFile();
-  void DropStagingFile();
-  void DropSpill();
-  bool GrowReservation(uint64_t bytes);
+  // All with io_mu_ held.
+  int BeginFreshLocked();
+  int ToStaged();          // from streaming or clean; errno leaves the mode as it was
+  void ResumeStreaming();  // clean local copy -> streaming (best effort)
+  void Become(std::unique_ptr<StreamingFile> content);
+  void Become(std::unique_ptr<StagedFile> content);
+  void DropContent();  // -> clean: the one teardown of every mode
+  bool Stopping() const { return env_.Stopping(); }
+  bool Discarded() const;         // mu_ not held
+  void SetSize(uint64_t size);    // mu_ not held
   ObjectMeta CommitMeta() const;  // mu_ not held
   // After a streamed commit: applies attribute changes and a rename made while streaming
   // (the writer's meta was fixed when it started) to the version just committed.
   int UpdateCommitted(ObjectInfo* info);
-  // file_state_staged.cc (all io_mu_ held): random access
-  int StageFromStore();
-  int SpillToBase();
-  int StagedWrite(uint64_t offset, const char* data, size_t n);
-  int StagedTruncate(uint64_t size);
-  // Exactly n bytes of content at offset (< size_): local file, base segments or zeros.
-  int ReadContent(uint64_t offset, char* buf, size_t n);
-  int ReadBase(uint64_t offset, char* buf, size_t n);
-  int UploadStaged(std::optional<ObjectInfo>* committed);
-  // Moves a staged blob into a base segment (the blob is purged when it is dropped).
-  int AddBlobSegment(uint64_t start, const StagedBlob& blob);
-  void DropBase();
 
-  // file_state_keep.cc (io_mu_ held): gives the staging file a name in the cache directory.
-  void KeepStagingFile(const std::string& key);
-
-  ObjectStore* store_;
-  const std::string bucket_;
-  const FsOptions* options_;
-  CacheBudget* budget_;
-  const std::atomic<bool>* stopping_;
+  FileEnv env_;  // borrowed by the mode objects
 
   std::mutex io_mu_;
-  Mode mode_ = Mode::kClean;
-  std::unique_ptr<ObjectWriter> writer_;
-  bool writer_failed_ = false;
-  // kStreaming with a pipe: Write() queues appends (and grows size_ at once); the pipe's
-  // worker applies them (ApplyAppend) and owns writer_, the tee and the spill until drained.
-  std::unique_ptr<AppendPipe> pipe_;
-  uint64_t streamed_ = 0;                 // kStreaming: bytes given to writer_ (== size_ drained)
-  uint64_t tee_end_ = 0;                  // kStreaming: the local file holds [0, tee_end_)
-  std::unique_ptr<StagedWriter> spill_;   // kStreaming: holds [tee_end_, size_) when set
-  bool spill_failed_ = false;             // kStreaming: bytes past tee_end_ are lost
-  int staging_fd_ = -1;
-  uint64_t reserved_ = 0;                 // bytes of budget_ this file holds
-  ExtentMap local_;                       // kStaged: bytes held by the local file
-  std::vector<BaseSegment> base_;         // kStaged: sorted, disjoint
-  bool dirty_ = false;                    // staged content differs from the committed object
+  // At most one is set; neither: clean.
+  std::unique_ptr<StreamingFile> streaming_;
+  std::unique_ptr<StagedFile> staged_;
 
   mutable std::mutex mu_;
   std::string key_;
-  uint64_t size_ = 0;
+  uint64_t size_ = 0;  // the content's size (the mode's), or the version's when clean
   bool exists_ = false;
   bool pending_ = false;
   bool discarded_ = false;        // unlinked or abandoned: never commits
