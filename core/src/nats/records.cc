@@ -1,6 +1,10 @@
 // RecordStore over a JetStream key-value bucket (cnats kvStore).
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
 #include <nlohmann/json.hpp>
 
 #include "nats/errors.h"
@@ -9,15 +13,24 @@
 namespace natss3::natsw {
 namespace {
 
+// Whether a failed key-value call may succeed if repeated: no answer in time, or no stream
+// leader to answer (the store's leader was lost and another is being elected).
+bool Transient(natsStatus s) {
+  return s == NATS_TIMEOUT || s == NATS_NO_RESPONDERS || s == NATS_CONNECTION_DISCONNECTED ||
+         s == NATS_STALE_CONNECTION;
+}
+
 class NatsRecordStore : public RecordStore {
  public:
-  explicit NatsRecordStore(KvPtr kv) : kv_(std::move(kv)) {}
+  NatsRecordStore(KvPtr kv, const NatsConnection* conn) : kv_(std::move(kv)), conn_(conn) {}
 
   Status Put(std::string_view key, std::string_view value) override {
     uint64_t rev = 0;
     std::string k(key);
-    natsStatus s = kvStore_Put(&rev, kv_.get(), k.c_str(), value.data(),
-                               static_cast<int>(value.size()));
+    // A put stores the whole value: repeating one that may have been stored is harmless.
+    natsStatus s = Retrying([&] {
+      return kvStore_Put(&rev, kv_.get(), k.c_str(), value.data(), static_cast<int>(value.size()));
+    });
     return FromNats(s, "store record " + k);
   }
 
@@ -29,7 +42,7 @@ class NatsRecordStore : public RecordStore {
   Result<Record> GetRecord(std::string_view key) override {
     std::string k(key);
     kvEntry* e = nullptr;
-    natsStatus s = kvStore_Get(&e, kv_.get(), k.c_str());
+    natsStatus s = Retrying([&] { return kvStore_Get(&e, kv_.get(), k.c_str()); });
     if (s == NATS_NOT_FOUND) return NotFound("record not found: " + k);
     if (s != NATS_OK) return FromNats(s, "read record " + k);
     KvEntryPtr entry(e);
@@ -43,14 +56,14 @@ class NatsRecordStore : public RecordStore {
 
   Status Delete(std::string_view key) override {
     std::string k(key);
-    natsStatus s = kvStore_Purge(kv_.get(), k.c_str(), nullptr);
+    natsStatus s = Retrying([&] { return kvStore_Purge(kv_.get(), k.c_str(), nullptr); });
     if (s == NATS_NOT_FOUND) return Status::OK();
     return FromNats(s, "delete record " + k);
   }
 
   Result<std::vector<std::string>> Keys(std::string_view prefix) override {
     kvKeysList list;
-    natsStatus s = kvStore_Keys(&list, kv_.get(), nullptr);
+    natsStatus s = Retrying([&] { return kvStore_Keys(&list, kv_.get(), nullptr); });
     std::vector<std::string> out;
     if (s == NATS_NOT_FOUND) return out;
     if (s != NATS_OK) return FromNats(s, "list records");
@@ -63,7 +76,22 @@ class NatsRecordStore : public RecordStore {
   }
 
  private:
+  // Runs `call` again while it fails transiently, within the connection's request budget (a
+  // leader election after a server's loss fits), like the data path's requests.
+  template <typename Call>
+  natsStatus Retrying(Call call) const {
+    auto deadline = std::chrono::steady_clock::now() + conn_->budget();
+    for (int attempt = 0;; ++attempt) {
+      natsStatus s = call();
+      if (!Transient(s) || std::chrono::steady_clock::now() >= deadline ||
+          !conn_->RetryAfterFailure())
+        return s;
+      std::this_thread::sleep_for(std::chrono::milliseconds(std::min(50 << std::min(attempt, 3), 400)));
+    }
+  }
+
   KvPtr kv_;
+  const NatsConnection* conn_;
 };
 
 }  // namespace
@@ -114,7 +142,7 @@ Result<std::shared_ptr<RecordStore>> NewNatsRecordStore(NatsObjectStore* store,
     RaiseReplicas(store, stream, *info);
     natsStatus s = js_KeyValue(&kv, store->conn().js(), name.c_str());
     if (s != NATS_OK) return FromNats(s, "open record store " + name);
-    return std::shared_ptr<RecordStore>(std::make_shared<NatsRecordStore>(KvPtr(kv)));
+    return std::shared_ptr<RecordStore>(std::make_shared<NatsRecordStore>(KvPtr(kv), &store->conn()));
   }
   // Missing (or its info unavailable): create it, replicated where the server allows.
   natsStatus s = CreateKv(&kv, store, name, kClusterReplicas);
@@ -125,7 +153,7 @@ Result<std::shared_ptr<RecordStore>> NewNatsRecordStore(NatsObjectStore* store,
     s = js_KeyValue(&kv, store->conn().js(), name.c_str());
     if (s != NATS_OK) return FromNats(s, "open record store " + name);
   }
-  return std::shared_ptr<RecordStore>(std::make_shared<NatsRecordStore>(KvPtr(kv)));
+  return std::shared_ptr<RecordStore>(std::make_shared<NatsRecordStore>(KvPtr(kv), &store->conn()));
 }
 
 }  // namespace natss3::natsw
