@@ -193,12 +193,16 @@ Result<ObjectInfo> NatsObjectStore::GetInfoRaw(std::string_view bucket, std::str
   // gets with what it has applied, which may be the previous version of an object another
   // process (another gateway, a mount) wrote and had acknowledged a moment ago. Whether the
   // bucket is replicated is asked once per process and then remembered (Replicated).
-  if (options_.leader_reads || Replicated(bucket)) {
-    got = GetStored(bucket, q, /*leader=*/true);
-    // No leader within the budget (an election that takes long): what a replica has.
+  // A leader that does not answer within kLeaderReadBudget (lost, an election under way) is
+  // not waited for: what a replica has is read instead, and for kLeaderPause the leader is not
+  // asked first (a read-back after a server's loss would otherwise wait on every record).
+  if ((options_.leader_reads || Replicated(bucket)) && !LeaderPaused(bucket)) {
+    got = GetStored(bucket, q, /*leader=*/true, kLeaderReadBudget);
     if (!got.ok() && (got.status().code() == Code::kUnavailable ||
-                      got.status().code() == Code::kDeadlineExceeded))
+                      got.status().code() == Code::kDeadlineExceeded)) {
+      PauseLeaderReads(bucket);
       got = GetStored(bucket, q);
+    }
   } else {
     got = GetStored(bucket, q);
   }
@@ -210,6 +214,20 @@ Result<ObjectInfo> NatsObjectStore::GetInfoRaw(std::string_view bucket, std::str
     return got.status().Annotate("get info of " + std::string(name));
   }
   return InfoFromMsg(got->msg.get(), bucket, got->seq, got->time_ns);
+}
+
+bool NatsObjectStore::LeaderPaused(std::string_view bucket) {
+  std::lock_guard<std::mutex> lock(bucket_cache_mu_);
+  auto it = leader_paused_.find(bucket);
+  if (it == leader_paused_.end()) return false;
+  if (std::chrono::steady_clock::now() < it->second) return true;
+  leader_paused_.erase(it);
+  return false;
+}
+
+void NatsObjectStore::PauseLeaderReads(std::string_view bucket) {
+  std::lock_guard<std::mutex> lock(bucket_cache_mu_);
+  leader_paused_[std::string(bucket)] = std::chrono::steady_clock::now() + kLeaderPause;
 }
 
 Result<ObjectInfo> NatsObjectStore::GetInfoFromLeader(std::string_view bucket,
@@ -306,7 +324,7 @@ Result<StoredMsg> FromMsgGetAnswer(natsMsg* answer, std::string_view what) {
 }  // namespace
 
 Result<StoredMsg> NatsObjectStore::GetStored(std::string_view bucket, const MsgQuery& query,
-                                             bool leader) {
+                                             bool leader, std::chrono::milliseconds budget) {
   using Clock = std::chrono::steady_clock;
   const std::string stream = StreamName(bucket);
   const std::string what = "get from bucket " + std::string(bucket);
@@ -316,7 +334,7 @@ Result<StoredMsg> NatsObjectStore::GetStored(std::string_view bucket, const MsgQ
   if (!query.last_by_subj.empty()) body["last_by_subj"] = query.last_by_subj;
   if (query.next_by_subj.empty() && query.last_by_subj.empty() && !query.seq) body["seq"] = 1;
   const std::string payload = body.dump();
-  const auto deadline = Clock::now() + RequestBudget();
+  const auto deadline = Clock::now() + (budget.count() > 0 ? budget : RequestBudget());
   bool direct = !leader;
   bool no_direct = false;  // the stream answered no direct get (allow_direct off)
   bool replicated_checked = false, replicated = false;

@@ -154,7 +154,9 @@ class NatsObjectStore : public ObjectStore,
   // the stream leader (STREAM.MSG.GET) answers when `leader` is set, when the stream has no
   // direct get, and when a replica of a replicated stream says "not found" (it may lag).
   // kNotFound when there is no such message.
-  Result<StoredMsg> GetStored(std::string_view bucket, const MsgQuery& query, bool leader = false);
+  // `budget` (0: RequestBudget()) bounds the whole lookup, retries included.
+  Result<StoredMsg> GetStored(std::string_view bucket, const MsgQuery& query, bool leader = false,
+                              std::chrono::milliseconds budget = std::chrono::milliseconds(0));
   // Per attempt and in all, for data-path requests: well under an S3 client's timeout, so a
   // request lost with a failing server is sent again (to another server) in time.
   std::chrono::milliseconds AttemptTimeout() const;
@@ -186,6 +188,13 @@ class NatsObjectStore : public ObjectStore,
   Status ResolveMove(std::string_view bucket, const ListingIndex::Move& move, ListingIndex& idx);
   void CollectLoop();
   Result<ObjectInfo> GetInfoRaw(std::string_view bucket, std::string_view name);
+  // Reads of records through a replicated bucket's leader (GetInfoRaw) wait at most
+  // kLeaderReadBudget; when the leader did not answer in time (lost, an election under way)
+  // the bucket's records are read from replicas for kLeaderPause without asking it first.
+  static constexpr std::chrono::milliseconds kLeaderReadBudget{500};
+  static constexpr std::chrono::milliseconds kLeaderPause{3000};
+  bool LeaderPaused(std::string_view bucket);
+  void PauseLeaderReads(std::string_view bucket);
   // Sends the info lookup now; the returned call collects the answer (or looks up again
   // synchronously if the answer is anything but an object or "not found").
   std::function<Result<ObjectInfo>()> RequestInfo(std::string_view bucket, std::string_view name);
@@ -204,6 +213,7 @@ class NatsObjectStore : public ObjectStore,
   std::mutex chunk_cache_mu_;
   std::list<std::pair<std::string, std::shared_ptr<const ChunkIndex>>> chunk_cache_;
   std::mutex bucket_cache_mu_;
+  std::map<std::string, std::chrono::steady_clock::time_point, std::less<>> leader_paused_;
   std::map<std::string, std::pair<BucketFacts, std::chrono::steady_clock::time_point>,
            std::less<>>
       bucket_cache_;
