@@ -107,8 +107,9 @@ TEST_F(ListingReadYourWritesTest, ConcurrentCommitsListedAtOnceWhileTheWatchLags
   EXPECT_EQ(got, want) << "late watch events changed what this process wrote";
 }
 
-// A put whose meta acknowledgement was lost (the commit then finds its own record stored) is
-// still listed at once: the index never saw a successful publish of it.
+// A put whose meta acknowledgement was lost, or whose retry conflicted with its own stored
+// record, finds its commit stored after all: it is listed at once although the index never saw
+// a successful publish of it.
 TEST_F(ListingReadYourWritesTest, PutWhoseAckWasLostIsListedAtOnce) {
   auto idx = MustIndex();
   ASSERT_NE(idx, nullptr);
@@ -128,6 +129,15 @@ TEST_F(ListingReadYourWritesTest, PutWhoseAckWasLostIsListedAtOnce) {
   ArmFaultPoint("meta.ack_lost", 0);
   ASSERT_OK(put);
   EXPECT_TRUE(Listed(*idx, "new")) << "a new object whose ack was lost is not listed";
+
+  // The retry inside the commit meets its own stored meta as a conflict.
+  ArmFaultPoint("meta.stored_then_conflict", 1);
+  put = store_->PutBytes(bucket_, Meta("k"), "version three");
+  ArmFaultPoint("meta.stored_then_conflict", 0);
+  ASSERT_OK(put);
+  e = idx->Lookup("k");
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->revision, put->revision) << "the listing shows the replaced version";
 }
 
 // A delete that finds the name already deleted by another process answers OK: the name is
