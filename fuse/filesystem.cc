@@ -12,6 +12,7 @@
 #include "shown_names.h"
 
 namespace natss3::fs {
+
 Filesystem::Filesystem(std::shared_ptr<ObjectStore> store, FsOptions options)
     : store_(std::move(store)), options_(std::move(options)),
       mount_time_(Clock::now()), inodes_(options_.bucket), budget_(options_.cache_limit) {
