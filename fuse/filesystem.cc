@@ -12,15 +12,6 @@
 #include "shown_names.h"
 
 namespace natss3::fs {
-namespace {
-
-constexpr auto kVisibleTimeout = std::chrono::milliseconds(3000);
-
-std::string HiddenKey(const std::string& bucket, const std::string& key) {
-  return bucket + '\0' + key;
-}
-
-}  // namespace
 
 Filesystem::Filesystem(std::shared_ptr<ObjectStore> store, FsOptions options)
     : store_(std::move(store)), options_(std::move(options)),
@@ -84,22 +75,6 @@ Result<std::shared_ptr<ListingIndex>> Filesystem::IndexFor(const std::string& bu
   return it->second.index;
 }
 
-bool Filesystem::Hidden(const std::string& bucket, const ListingIndex::Entry& entry) {
-  std::lock_guard lock(mu_);
-  auto it = hidden_.find(HiddenKey(bucket, entry.name));
-  if (it == hidden_.end()) return false;
-  if (entry.revision > it->second) {
-    hidden_.erase(it);
-    return false;
-  }
-  return true;
-}
-
-void Filesystem::Hide(const std::string& bucket, const std::string& key, uint64_t revision) {
-  std::lock_guard lock(mu_);
-  hidden_[HiddenKey(bucket, key)] = revision;
-}
-
 int Filesystem::Facts(const std::string& bucket, BucketFacts* out) {
   const auto now = std::chrono::steady_clock::now();
   {
@@ -150,12 +125,6 @@ std::shared_ptr<FileState> Filesystem::OpenState(uint64_t ino) {
   return it == files_.end() ? nullptr : it->second.state;
 }
 
-void Filesystem::WaitVisible(const std::string& bucket, uint64_t revision) {
-  if (revision == 0) return;
-  auto index = IndexFor(bucket);
-  if (index.ok()) (*index)->WaitForRevision(revision, kVisibleTimeout);
-}
-
 int Filesystem::CheckBucket(const std::string& bucket, Resolved* out) {
   if (!ValidateBucketName(bucket).ok()) return ENOENT;
   auto status = store_->GetBucketStatus(bucket);
@@ -177,9 +146,8 @@ int Filesystem::ResolveDir(const std::string& bucket, const std::string& path, R
   query.delimiter = "/";
   query.max_entries = 16;
   auto page = (*index)->List(query);
-  *exists = !page.common_prefixes.empty();
-  for (const auto& entry : page.entries) *exists = *exists || !Hidden(bucket, entry);
-  if (auto marker = (*index)->Lookup(query.prefix); marker && !Hidden(bucket, *marker)) {
+  *exists = !page.common_prefixes.empty() || !page.entries.empty();
+  if (auto marker = (*index)->Lookup(query.prefix)) {
     out->headers = marker->headers;
     out->mtime = marker->mtime;
   }
@@ -209,7 +177,7 @@ int Filesystem::Resolve(const std::string& bucket, const std::string& path, Reso
   auto index = IndexFor(bucket);
   if (!index.ok()) return ErrnoFor(index.status(), OpKind::kRead);
   auto entry = (*index)->Lookup(path);
-  if (!entry || Hidden(bucket, *entry)) return ENOENT;
+  if (!entry) return ENOENT;
   out->size = entry->size;
   out->headers = entry->headers;
   out->mtime = entry->mtime;
@@ -319,11 +287,6 @@ int Filesystem::ListDir(const InodeInfo& dir, DirHandle* handle) {
   query.prefix = DirPrefix(dir.path);
   query.delimiter = "/";
   query.max_entries = 10000;
-  bool any_hidden;
-  {
-    std::lock_guard lock(mu_);
-    any_hidden = !hidden_.empty();
-  }
   std::vector<DirItem> dirs;
   for (;;) {
     auto page = (*index)->List(query);
@@ -333,7 +296,6 @@ int Filesystem::ListDir(const InodeInfo& dir, DirHandle* handle) {
       if (name.empty()) continue;  // the directory's own marker
       std::string shown = ShownName(name);
       if (shown.size() > kNameMax) continue;
-      if (any_hidden && Hidden(dir.bucket, entry)) continue;
       Resolved r{false, entry.size, {}, entry.mtime};
       if (entry.is_link && Resolve(dir.bucket, entry.name, &r) != 0) continue;
       r.headers = std::move(entry.headers);

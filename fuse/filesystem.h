@@ -133,7 +133,6 @@ class Filesystem {
   int ResolveDir(const std::string& bucket, const std::string& path, Resolved* out,
                  bool* exists);
   int CheckBucket(const std::string& bucket, Resolved* out);
-  bool Hidden(const std::string& bucket, const ListingIndex::Entry& entry);
   // EROFS for a read-only mount or a sealed bucket (bucket state cached for a few seconds).
   int CheckWritable(const std::string& bucket);
   // The size no file of `bucket` may exceed (EFBIG): -o max_file_size, else the smaller of
@@ -146,13 +145,11 @@ class Filesystem {
     int64_t max_bytes = -1;
   };
   int Facts(const std::string& bucket, BucketFacts* out);
-  void Hide(const std::string& bucket, const std::string& key, uint64_t revision);
   int ParentPath(uint64_t parent, std::string_view name, InodeInfo* dir, std::string* path);
   Attr AttrOf(uint64_t ino, const Resolved& r) const;
   // The attribute headers of a new file or directory made by `caller`.
   Headers NewHeaders(uint32_t mode, bool is_dir, const Caller& caller) const;
   std::shared_ptr<FileState> OpenState(uint64_t ino);
-  void WaitVisible(const std::string& bucket, uint64_t revision);
   void OnChange(const std::string& bucket, const ObjectInfo& info);
   void NotifyLoop();
   int ListDir(const InodeInfo& dir, DirHandle* handle);
@@ -164,7 +161,7 @@ class Filesystem {
   int AttachFile(uint64_t ino, const InodeInfo& info, std::shared_ptr<FileState>* state);
   void DetachFile(uint64_t ino);
   int ReadStore(Handle& handle, uint64_t offset, size_t size, char* buf, size_t* got);
-  int CommitFile(const std::string& bucket, FileState& state);
+  int CommitFile(FileState& state);
   int UpdateAttrs(const InodeInfo& info, const SetAttrIn& in);
   // Whether an open handle other than `except_fh` (a writable one, with `writable_only`) holds
   // `ino`; a handle being released is no longer counted.
@@ -175,7 +172,7 @@ class Filesystem {
   int RenameDir(const std::string& bucket, const std::string& from, const std::string& to);
   // A metadata-only rename; `replace`: a live target is replaced in the same step.
   int RenameObject(const std::string& bucket, const std::string& from, const std::string& to,
-                   bool replace, uint64_t* revision);
+                   bool replace);
 
   std::shared_ptr<ObjectStore> store_;
   const FsOptions options_;
@@ -195,8 +192,6 @@ class Filesystem {
     int listener = 0;
   };
   std::map<std::string, IndexSlot> indexes_;
-  // Names removed through this mount, hidden until the index drops them (key -> revision).
-  std::map<std::string, uint64_t> hidden_;
   std::map<std::string, BucketFacts> bucket_facts_;
   // Set by Stop(); FileStates read it through a pointer and give up their uploads.
   std::atomic<bool> stopping_uploads_{false};

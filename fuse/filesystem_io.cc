@@ -78,11 +78,9 @@ void Filesystem::DetachFile(uint64_t ino) {
   files_.erase(it);
 }
 
-int Filesystem::CommitFile(const std::string& bucket, FileState& state) {
-  std::optional<ObjectInfo> info;
-  int err = state.Commit(&info);
-  if (info) WaitVisible(bucket, info->revision);  // also when only its attributes failed
-  return err;
+int Filesystem::CommitFile(FileState& state) {
+  std::optional<ObjectInfo> info;  // listed at once when set (the store's read-your-writes)
+  return state.Commit(&info);
 }
 
 namespace {
@@ -285,7 +283,7 @@ bool Filesystem::PublishesAtClose(uint64_t fh, const Handle& handle) {
 int Filesystem::Flush(uint64_t fh) {
   auto handle = GetHandle(fh);
   if (!handle) return EBADF;
-  return PublishesAtClose(fh, *handle) ? CommitFile(handle->bucket, *handle->state) : 0;
+  return PublishesAtClose(fh, *handle) ? CommitFile(*handle->state) : 0;
 }
 
 int Filesystem::Fsync(uint64_t fh) { return Flush(fh); }
@@ -299,7 +297,7 @@ int Filesystem::Release(uint64_t fh) {
     handle = std::move(it->second);
     handles_.erase(it);
   }
-  int err = PublishesAtClose(fh, *handle) ? CommitFile(handle->bucket, *handle->state) : 0;
+  int err = PublishesAtClose(fh, *handle) ? CommitFile(*handle->state) : 0;
   DetachFile(handle->ino);
   return err;
 }
@@ -331,7 +329,6 @@ int Filesystem::UpdateAttrs(const InodeInfo& info, const SetAttrIn& in) {
     updated = store_->PutBytes(info.bucket, marker, "");
   }
   if (!updated.ok()) return ErrnoFor(updated.status(), OpKind::kWrite);
-  WaitVisible(info.bucket, updated->revision);
   return 0;
 }
 
@@ -375,7 +372,7 @@ int Filesystem::SetAttr(uint64_t ino, const SetAttrIn& request, Attr* out,
   if (in.size && err == 0) {
     err = state->Truncate(*in.size);
     // Without a writable handle open nobody will publish it at close: publish now.
-    if (err == 0 && !OtherHandles(ino, true, 0)) err = CommitFile(info->bucket, *state);
+    if (err == 0 && !OtherHandles(ino, true, 0)) err = CommitFile(*state);
   }
   if (err == 0 && attrs) {
     if (!state->pending() && state->exists()) err = UpdateAttrs(*info, in);

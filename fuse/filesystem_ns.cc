@@ -47,7 +47,6 @@ int Filesystem::Mkdir(uint64_t parent, std::string_view name, uint32_t mode, Att
   marker.headers = NewHeaders(mode, true, caller);
   auto put = store_->PutBytes(dir.bucket, marker, "");
   if (!put.ok()) return ErrnoFor(put.status(), OpKind::kMkdir);
-  WaitVisible(dir.bucket, put->revision);
   r = Resolved{true, 0, put->meta.headers, put->mtime};
   *out = AttrOf(inodes_.Acquire(dir.bucket, path, true, 1), r);
   return 0;
@@ -69,10 +68,9 @@ int Filesystem::Unlink(uint64_t parent, std::string_view name) {
   if (auto ino = inodes_.Find(dir.bucket, path)) state = OpenState(*ino);
   auto index = IndexFor(dir.bucket);
   if (!index.ok()) return ErrnoFor(index.status(), OpKind::kNamespace);
-  if (auto entry = (*index)->Lookup(path); entry && !Hidden(dir.bucket, *entry)) {
+  if ((*index)->Lookup(path)) {  // gone from the listing when Delete returns
     Status st = store_->Delete(dir.bucket, path);
     if (!st.ok() && st.code() != Code::kNotFound) return ErrnoFor(st, OpKind::kNamespace);
-    Hide(dir.bucket, path, entry->revision);
   }
   if (state) state->Discard();
   inodes_.Orphan(dir.bucket, path);
@@ -108,12 +106,9 @@ int Filesystem::Rmdir(uint64_t parent, std::string_view name) {
   query.prefix = prefix;
   query.max_entries = 16;
   bool has_marker = false;
-  uint64_t marker_revision = 0;
   for (const auto& entry : (*index)->List(query).entries) {
-    if (Hidden(bucket, entry)) continue;
     if (entry.name != prefix) return ENOTEMPTY;
     has_marker = true;
-    marker_revision = entry.revision;
   }
   std::vector<std::pair<uint64_t, std::shared_ptr<FileState>>> open;
   {
@@ -141,19 +136,16 @@ int Filesystem::Rmdir(uint64_t parent, std::string_view name) {
   } else if (has_marker) {
     Status st = store_->Delete(bucket, prefix);
     if (!st.ok() && st.code() != Code::kNotFound) return ErrnoFor(st, OpKind::kRmdir);
-    Hide(bucket, prefix, marker_revision);
   }
   inodes_.Orphan(bucket, dir.bucket.empty() ? "" : path);
   return 0;
 }
 
 int Filesystem::RenameObject(const std::string& bucket, const std::string& from,
-                             const std::string& to, bool replace, uint64_t* revision) {
-  uint64_t source_revision = 0;
+                             const std::string& to, bool replace) {
   // Renames the record current at the write (re-run if it changes meanwhile), so a version
   // written just before is what moves, with its own headers.
   auto mutate = [&](ObjectInfo& current) -> Status {
-    source_revision = current.revision;
     if (!GetHeader(current.meta.headers, kMtimeHeader)) {
       // A meta write restamps the object: keep its mtime visible.
       SetHeader(&current.meta.headers, kMtimeHeader, FormatMtime(ToTimespec(current.mtime)));
@@ -165,8 +157,6 @@ int Filesystem::RenameObject(const std::string& bucket, const std::string& from,
   options.replace_target = replace;  // POSIX rename: the target is replaced in the same step
   auto renamed = store_->ModifyMeta(bucket, from, mutate, options);
   if (!renamed.ok()) return ErrnoFor(renamed.status(), OpKind::kNamespace);
-  Hide(bucket, from, source_revision);
-  *revision = renamed->revision;
   return 0;
 }
 
@@ -182,17 +172,15 @@ int Filesystem::RenameDir(const std::string& bucket, const std::string& from,
   for (;;) {
     auto page = (*index)->List(query);
     for (const auto& entry : page.entries) {
-      if (!Hidden(bucket, entry)) names.push_back(entry.name);
+      names.push_back(entry.name);
     }
     if (!page.truncated) break;
     query.start_after = page.next_start_after;
   }
-  uint64_t revision = 0;
   for (const auto& name : names) {
     // Not atomic: a failure leaves the objects moved so far under the new name.
     // The target directory is new or was empty: a name there now is someone else's.
-    if (int err = RenameObject(bucket, name, to_prefix + name.substr(from_prefix.size()), false,
-                               &revision);
+    if (int err = RenameObject(bucket, name, to_prefix + name.substr(from_prefix.size()), false);
         err != 0) {
       return err;
     }
@@ -208,7 +196,6 @@ int Filesystem::RenameDir(const std::string& bucket, const std::string& from,
       state->Rename(to_prefix + key.substr(from_prefix.size()));
     }
   }
-  WaitVisible(bucket, revision);
   return 0;
 }
 
@@ -255,13 +242,10 @@ int Filesystem::Rename(uint64_t parent, std::string_view name, uint64_t new_pare
     // (until then the target's old version stays in the store; the mount shows this file).
     state->Rename(to);
   } else {
-    uint64_t revision = 0;
-    if (int err = RenameObject(bucket, from, to, (flags & RENAME_NOREPLACE) == 0, &revision);
-        err != 0) {
+    if (int err = RenameObject(bucket, from, to, (flags & RENAME_NOREPLACE) == 0); err != 0) {
       return err;
     }
     if (state) state->Rename(to);
-    WaitVisible(bucket, revision);
   }
   inodes_.Move(bucket, from, to);
   return 0;

@@ -284,7 +284,6 @@ ApiStatus PutObjectAcl(RequestContext& ctx) {
     return Status::OK();
   });
   if (!updated.ok()) return FromStatus(updated.status(), ErrorContext::kObject);
-  ctx.revisions.Note(ctx.address.bucket, updated->revision);
   SendEmpty(ctx.res, 200);
   return {};
 }

@@ -117,8 +117,6 @@ ApiStatus AbortAllUploads(RequestContext& ctx) {
 ApiStatus DeleteBucket(RequestContext& ctx) {
   auto index = ctx.store.Index(ctx.address.bucket);
   if (!index.ok()) return FromStatus(index.status(), ErrorContext::kBucket);
-  uint64_t written = ctx.revisions.Get(ctx.address.bucket);
-  if (written > 0) (*index)->WaitForRevision(written, std::chrono::seconds(2));
   if (!(*index)->empty()) return errors::BucketNotEmpty();
   // In-progress multipart uploads do not keep a bucket alive: S3 aborts them with it. Their
   // part blobs are purged and their records deleted, so nothing of them outlives the bucket.
@@ -132,7 +130,6 @@ ApiStatus DeleteBucket(RequestContext& ctx) {
     (void)StoreBucketRecord(ctx.store, kind, ctx.address.bucket, "");
   }
   ctx.policies.Invalidate(ctx.address.bucket);
-  ctx.revisions.Forget(ctx.address.bucket);
   ctx.buckets.Forget(ctx.address.bucket);
   SendEmpty(ctx.res, 204);
   return {};
@@ -189,8 +186,6 @@ ApiStatus ListObjectVersions(RequestContext& ctx) {
   if (!params.ok()) return params.error();
   auto index = ctx.store.Index(ctx.address.bucket);
   if (!index.ok()) return FromStatus(index.status(), ErrorContext::kBucket);
-  uint64_t written = ctx.revisions.Get(ctx.address.bucket);
-  if (written > 0) (*index)->WaitForRevision(written, std::chrono::seconds(2));
   ListingIndex::Page page;
   if (params->max_keys > 0) page = (*index)->List(ToQuery(*params));
   SendXml(ctx.res, 200, ListVersionsXml(ctx.address.s3_bucket, *params, page));
@@ -202,8 +197,6 @@ ApiStatus ListObjects(RequestContext& ctx, bool v2) {
   if (!params.ok()) return params.error();
   auto index = ctx.store.Index(ctx.address.bucket);
   if (!index.ok()) return FromStatus(index.status(), ErrorContext::kBucket);
-  uint64_t written = ctx.revisions.Get(ctx.address.bucket);
-  if (written > 0) (*index)->WaitForRevision(written, std::chrono::seconds(2));
   ListingIndex::Page page;
   if (params->max_keys > 0) page = (*index)->List(ToQuery(*params));
   SendXml(ctx.res, 200, ListObjectsXml(ctx.address.s3_bucket, *params, page));
@@ -243,10 +236,6 @@ ApiStatus DeleteObjects(RequestContext& ctx) {
     }
     Status st = ctx.store.DeleteWithOptions(ctx.address.bucket, key, options);
     if (st.ok() || st.code() == Code::kNotFound) {
-      if (st.ok()) {
-        auto info = ctx.store.GetInfo(ctx.address.bucket, key, /*show_deleted=*/true);
-        if (info.ok()) ctx.revisions.Note(ctx.address.bucket, info->revision);
-      }
       if (!request->quiet) {
         xml.Open("Deleted");
         xml.Element("Key", key);

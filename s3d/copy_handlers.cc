@@ -169,7 +169,6 @@ ApiStatus CopyObject(RequestContext& ctx) {
     });
     if (refused) return *refused;
     if (!updated.ok()) return FromStatus(updated.status(), ErrorContext::kObject);
-    ctx.revisions.Note(ctx.address.bucket, updated->revision);
     SendCopyResult(ctx, "CopyObjectResult", EtagOf(*updated), updated->mtime);
     return {};
   }
@@ -189,7 +188,6 @@ ApiStatus CopyObject(RequestContext& ctx) {
   }
   auto committed = (*writer)->Commit();
   if (!committed.ok()) return FromStatus(committed.status(), ErrorContext::kObject);
-  ctx.revisions.Note(ctx.address.bucket, committed->revision);
   SendCopyResult(ctx, "CopyObjectResult", EtagOf(*committed), committed->mtime);
   return {};
 }

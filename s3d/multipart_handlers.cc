@@ -214,7 +214,6 @@ ApiStatus CompleteMultipartUpload(RequestContext& ctx) {
   if (!marked.ok()) return FromStatus(marked, ErrorContext::kUpload);
   auto info = ctx.store.Compose(ctx.address.bucket, meta, blobs, options);
   if (!info.ok()) return FromStatus(info.status(), ErrorContext::kObject);
-  ctx.revisions.Note(ctx.address.bucket, info->revision);
   CrashPoint("complete.after_commit");
   (void)ctx.uploads.Remove(ctx.address.bucket, upload->upload_id);
   SendCompleteResult(ctx, etag);

@@ -229,7 +229,6 @@ ApiStatus PutObject(RequestContext& ctx) {
   }
   auto info = writer->Commit();
   if (!info.ok()) return FromStatus(info.status(), ErrorContext::kObject);
-  ctx.revisions.Note(ctx.address.bucket, info->revision);
   ctx.res.set_header("ETag", EtagOf(*info));
   // A bucket with object lock is one S3 would version: its objects' one version is "null",
   // and clients that pass a write's version id on (minio-go's RemoveObjects) get it.
@@ -350,9 +349,6 @@ ApiStatus DeleteObject(RequestContext& ctx) {
     if (!bucket.ok()) return bucket;
   } else if (!st.ok()) {
     return FromStatus(st, ErrorContext::kObject);
-  } else {
-    auto info = ctx.store.GetInfo(ctx.address.bucket, ctx.address.key, /*show_deleted=*/true);
-    if (info.ok()) ctx.revisions.Note(ctx.address.bucket, info->revision);
   }
   SendEmpty(ctx.res, 204);
   return {};
@@ -377,7 +373,6 @@ ApiStatus ReplaceTags(RequestContext& ctx, const TagSet& tags) {
     return Status::OK();
   });
   if (!updated.ok()) return FromStatus(updated.status(), ErrorContext::kObject);
-  ctx.revisions.Note(ctx.address.bucket, updated->revision);
   return {};
 }
 }  // namespace

@@ -62,7 +62,6 @@ ApiStatus Rewrite(RequestContext& ctx, const ModifyOptions& options,
       },
       options);
   if (!updated.ok()) return FromStatus(updated.status(), ErrorContext::kObject);
-  ctx.revisions.Note(ctx.address.bucket, updated->revision);
   return {};
 }
 

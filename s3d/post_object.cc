@@ -285,7 +285,6 @@ ApiStatus PostObject(RequestContext& ctx) {
   }
   auto info = upload->writer->Commit();
   if (!info.ok()) return FromStatus(info.status(), ErrorContext::kObject);
-  ctx.revisions.Note(ctx.address.bucket, info->revision);
   SendPostResponse(ctx, fields, upload->key, EtagOf(*info));
   return {};
 }

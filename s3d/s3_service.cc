@@ -14,23 +14,6 @@
 
 namespace natss3::s3d {
 
-void RevisionTracker::Note(const std::string& bucket, uint64_t revision) {
-  std::lock_guard<std::mutex> lock(mu_);
-  uint64_t& current = revisions_[bucket];
-  if (revision > current) current = revision;
-}
-
-uint64_t RevisionTracker::Get(const std::string& bucket) const {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = revisions_.find(bucket);
-  return it == revisions_.end() ? 0 : it->second;
-}
-
-void RevisionTracker::Forget(const std::string& bucket) {
-  std::lock_guard<std::mutex> lock(mu_);
-  revisions_.erase(bucket);
-}
-
 bool BucketCache::Fresh(const std::string& bucket) const {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = seen_.find(bucket);
@@ -137,8 +120,8 @@ std::string S3Service::Handle(const httplib::Request& req, httplib::Response& re
     unverified.anonymous = true;
     MapBucketName(&*address);
     RequestContext ctx{req, res, reader, std::move(address).value(), Operation::kPutObject,
-                       std::move(unverified), *store_, *auth_, *uploads_, revisions_, buckets_,
-                       options_, policies_};
+                       std::move(unverified), *store_, *auth_, *uploads_, buckets_, options_,
+                       policies_};
     ApiStatus result = PostObject(ctx);
     if (bytes_in) *bytes_in = ctx.bytes_in;
     if (!result.ok()) RenderError(res, result.error(), &ctx.address, request_id, head);
@@ -167,7 +150,7 @@ std::string S3Service::Handle(const httplib::Request& req, httplib::Response& re
   }
   MapBucketName(&*address);
   RequestContext ctx{req, res, reader, std::move(address).value(), op, std::move(auth).value(),
-                     *store_, *auth_, *uploads_, revisions_, buckets_, options_, policies_};
+                     *store_, *auth_, *uploads_, buckets_, options_, policies_};
   ApiStatus result = Dispatch(ctx);
   if (bytes_in) *bytes_in = ctx.bytes_in;
   if (!result.ok()) {

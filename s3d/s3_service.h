@@ -25,19 +25,6 @@ class MultipartStore;
 
 namespace natss3::s3d {
 
-// The newest meta revision natss3d itself wrote per bucket, so a listing right after a write
-// waits for the index to catch up (read-your-writes). One mutex, never held across NATS calls.
-class RevisionTracker {
- public:
-  void Note(const std::string& bucket, uint64_t revision);
-  uint64_t Get(const std::string& bucket) const;
-  void Forget(const std::string& bucket);  // the bucket was deleted: revisions restart
-
- private:
-  mutable std::mutex mu_;
-  std::map<std::string, uint64_t, std::less<>> revisions_;
-};
-
 // Buckets recently seen to exist. Object calls on a missing bucket would otherwise wait for a
 // NATS timeout (a direct get on a missing stream has no responder), so object operations check
 // here first. Positive entries live 10 s; missing buckets are never cached.
@@ -68,7 +55,6 @@ struct RequestContext {
   ObjectStore& store;
   const AuthGate& auth_gate;
   MultipartStore& uploads;
-  RevisionTracker& revisions;
   BucketCache& buckets;
   const ServiceOptions& options;
   PolicyCache& policies;
@@ -100,7 +86,6 @@ class S3Service {
   std::shared_ptr<AuthGate> auth_;
   ServiceOptions options_;
   std::unique_ptr<MultipartStore> uploads_;
-  RevisionTracker revisions_;
   BucketCache buckets_;
   PolicyCache policies_;
 };

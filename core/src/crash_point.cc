@@ -56,4 +56,15 @@ bool FaultPoint(const char* point) {
   return fault_left.fetch_sub(1) > 0;
 }
 
+namespace {
+std::atomic<const char*> held_point{nullptr};
+}  // namespace
+
+void ArmFaultHold(const char* point) { held_point.store(point); }
+
+bool FaultHeld(const char* point) {
+  const char* held = held_point.load(std::memory_order_relaxed);
+  return held != nullptr && std::strcmp(held, point) == 0;
+}
+
 }  // namespace natss3

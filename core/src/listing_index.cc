@@ -4,6 +4,7 @@
 
 #include <strings.h>
 
+#include "natss3/crash_point.h"
 #include "natss3/object_store.h"
 
 namespace natss3 {
@@ -73,6 +74,14 @@ void ListingIndex::Run() {
     auto ev = watcher_->Next(std::chrono::milliseconds(500));
     if (ev.ok()) {
       backoff = std::chrono::milliseconds(200);
+      // Test seam: a watch that lags far behind; only this process's commits get through.
+      while (FaultHeld("listing.watch")) {
+        {
+          std::lock_guard<std::mutex> lock(watcher_mu_);
+          if (stop_) return;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      }
       if (ev->kind == WatchEvent::Kind::kEndOfInitial) {
         EndResync();
         std::lock_guard<std::mutex> lock(ready_mu_);
@@ -81,6 +90,8 @@ void ListingIndex::Run() {
         continue;
       }
       Apply(ev->info);
+      if (ev->info.revision > watch_revision_.load(std::memory_order_relaxed))
+        watch_revision_.store(ev->info.revision);  // only this thread writes it
       continue;
     }
     Code c = ev.status().code();
@@ -95,14 +106,18 @@ void ListingIndex::Run() {
     }
     std::this_thread::sleep_for(backoff);  // reconnect backoff, not synchronisation
     backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+    {
+      // Before the new watch exists: a record stored before it is in its replay, and a commit
+      // observed from now on is in seen_, so EndResync drops neither (read-your-writes).
+      std::unique_lock<std::shared_mutex> wlock(mu_);
+      resync_ = true;
+      seen_.clear();
+    }
     auto w = store_->Watch(bucket_, {});
     if (!w.ok()) continue;
     std::lock_guard<std::mutex> lock(watcher_mu_);
     if (stop_) return;
     watcher_ = std::move(w).value();
-    std::unique_lock<std::shared_mutex> wlock(mu_);
-    resync_ = true;
-    seen_.clear();
   }
 }
 
@@ -126,11 +141,31 @@ void ListingIndex::EndResync() {
 
 void ListingIndex::Observe(const ObjectInfo& info) { Apply(info); }
 
+void ListingIndex::ForgetName(const std::string& name, uint64_t revision) {
+  ObjectInfo gone;
+  {
+    std::unique_lock<std::shared_mutex> lock(mu_);
+    auto cur = entries_.find(name);
+    if (cur == entries_.end() || cur->second.revision > revision) return;
+    if (auto n = by_nuid_.find(cur->second.nuid); n != by_nuid_.end() && n->second == name)
+      by_nuid_.erase(n);
+    gone.bucket = bucket_;
+    gone.meta.name = name;
+    gone.nuid = cur->second.nuid;
+    gone.revision = cur->second.revision;
+    gone.deleted = true;
+    entries_.erase(cur);
+    uint64_t& tomb = tombstones_[name];  // a late event of the purged record stays out
+    tomb = std::max(tomb, revision);
+  }
+  std::lock_guard<std::mutex> lock(listeners_mu_);
+  for (auto& [_, l] : listeners_) l(gone);
+}
+
 void ListingIndex::Apply(const ObjectInfo& info) {
   {
     std::unique_lock<std::shared_mutex> lock(mu_);
     if (resync_) seen_.insert(info.meta.name);
-    max_revision_ = std::max(max_revision_, info.revision);
     auto cur = entries_.find(info.meta.name);
     if (cur != entries_.end() && cur->second.revision >= info.revision) return;  // stale
     auto tomb = tombstones_.find(info.meta.name);
@@ -249,10 +284,7 @@ void ListingIndex::RemoveListener(int id) {
 bool ListingIndex::WaitForRevision(uint64_t revision, std::chrono::milliseconds timeout) const {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
-    {
-      std::shared_lock<std::shared_mutex> lock(mu_);
-      if (max_revision_ >= revision) return true;
-    }
+    if (watch_revision_.load() >= revision) return true;
     if (std::chrono::steady_clock::now() >= deadline) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }

@@ -7,6 +7,7 @@
 #include <chrono>
 
 #include "filesystem.h"
+#include "natss3/crash_point.h"
 #include "natss3/nats_store.h"
 #include "support/fault_store.h"
 #include "support/nats_server.h"
@@ -204,6 +205,45 @@ TEST_F(FilesystemTest, DirectoriesRenameAndListing) {
   EXPECT_EQ(fs_->Unlink(dir.ino, "x"), 0);  // dir inode moved with the rename
   EXPECT_EQ(fs_->Lookup(dir.ino, "x", &gone), ENOENT);
   EXPECT_EQ(fs_->Lookup(kRootIno, std::string(300, 'a'), &gone), ENAMETOOLONG);
+}
+
+// The mount keeps no bookkeeping of its own changes: lookups and listings show them at once
+// because the store's listing index has every commit of this process, even while its watch
+// applies nothing (the listing.watch hold point).
+TEST_F(FilesystemTest, OwnChangesShownAtOnceWhileTheWatchLags) {
+  Attr a;
+  ASSERT_EQ(fs_->Lookup(kRootIno, "none", &a), ENOENT);  // the index is loaded
+  auto names = [&](uint64_t ino) {
+    uint64_t fh = 0;
+    std::vector<std::string> out;
+    EXPECT_EQ(fs_->OpenDir(ino, &fh), 0);
+    EXPECT_EQ(fs_->ReadDir(ino, fh, 0, false, [&](const DirEntryOut& e) {
+      out.push_back(e.name);
+      return true;
+    }), 0);
+    fs_->ReleaseDir(fh);
+    return out;
+  };
+  ArmFaultHold("listing.watch");
+  struct Release {
+    ~Release() { ArmFaultHold(nullptr); }
+  } release;
+  Attr dir;
+  ASSERT_EQ(fs_->Mkdir(kRootIno, "d", 0755, &dir), 0);
+  WriteNew("f", "contents");
+  ASSERT_EQ(fs_->Lookup(kRootIno, "f", &a), 0);
+  EXPECT_EQ(a.size, 8u);
+  EXPECT_EQ(names(kRootIno), (std::vector<std::string>{".", "..", "d", "f"}));
+  ASSERT_EQ(fs_->Rename(kRootIno, "f", kRootIno, "g", 0), 0);
+  EXPECT_EQ(fs_->Lookup(kRootIno, "f", &a), ENOENT);
+  ASSERT_EQ(fs_->Lookup(kRootIno, "g", &a), 0);
+  EXPECT_EQ(names(kRootIno), (std::vector<std::string>{".", "..", "d", "g"}));
+  ASSERT_EQ(fs_->Unlink(kRootIno, "g"), 0);
+  EXPECT_EQ(fs_->Lookup(kRootIno, "g", &a), ENOENT);
+  EXPECT_EQ(names(kRootIno), (std::vector<std::string>{".", "..", "d"}));
+  EXPECT_EQ(fs_->Rmdir(kRootIno, "d"), 0);
+  EXPECT_EQ(fs_->Lookup(kRootIno, "d", &a), ENOENT);
+  EXPECT_EQ(names(kRootIno), (std::vector<std::string>{".", ".."}));
 }
 
 TEST_F(FilesystemTest, CacheLimitGivesEnospcForStagedWrites) {

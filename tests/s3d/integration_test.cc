@@ -7,6 +7,7 @@
 #include <thread>
 #include <tuple>
 
+#include "natss3/crash_point.h"
 #include "natss3/nats_store.h"
 #include "s3_test_client.h"
 #include "s3d/object_headers.h"
@@ -259,6 +260,44 @@ TEST_F(S3Integration, ListingAfterConcurrentPutsShowsEveryKey) {
   auto list = client_.Send("GET", "/" + bucket_, "list-type=2");
   EXPECT_NE(list.body.find("<KeyCount>200</KeyCount>"), std::string::npos)
       << "read-your-writes listing after 200 concurrent PUTs";
+}
+
+// natss3d tracks no revisions: its listings show its own writes at once because the store's
+// listing index has every commit of this process, even while its watch applies nothing (the
+// listing.watch hold point).
+TEST_F(S3Integration, ListingsShowOwnWritesWhileTheWatchLags) {
+  ASSERT_EQ(client_.Send("GET", "/" + bucket_, "list-type=2").status, 200);  // index exists
+  ArmFaultHold("listing.watch");
+  struct Release {
+    ~Release() { ArmFaultHold(nullptr); }
+  } release;
+  auto keys = [&](const std::string& query) {
+    auto r = client_.Send("GET", "/" + bucket_, query);
+    EXPECT_EQ(r.status, 200) << r.body;
+    std::string out;
+    for (size_t at = r.body.find("<Key>"); at != std::string::npos;
+         at = r.body.find("<Key>", at + 1)) {
+      size_t end = r.body.find("</Key>", at);
+      out += r.body.substr(at + 5, end - at - 5) + ",";
+    }
+    return out;
+  };
+  ASSERT_EQ(Put("a", "1").status, 200);
+  ASSERT_EQ(Put("b", "2").status, 200);
+  EXPECT_EQ(keys("list-type=2"), "a,b,");
+  auto copied =
+      client_.Send("PUT", "/" + bucket_ + "/c", "", {{"x-amz-copy-source", "/" + bucket_ + "/a"}});
+  ASSERT_EQ(copied.status, 200) << copied.body;
+  EXPECT_EQ(keys(""), "a,b,c,");
+  EXPECT_EQ(keys("versions"), "a,b,c,");
+  EXPECT_EQ(client_.Send("DELETE", "/" + bucket_ + "/a").status, 204);
+  EXPECT_EQ(keys("list-type=2"), "b,c,");
+  std::string xml = "<Delete><Object><Key>b</Key></Object><Object><Key>c</Key></Object></Delete>";
+  auto r = client_.Send("POST", "/" + bucket_, "delete", {{"content-md5", Md5Base64(xml)}}, xml);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(keys("list-type=2"), "");
+  auto deleted = client_.Send("DELETE", "/" + bucket_);
+  EXPECT_EQ(deleted.status, 204) << deleted.body;
 }
 
 TEST_F(S3Integration, DeleteObjectsQuietAndVerbose) {

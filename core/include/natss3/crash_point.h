@@ -14,4 +14,11 @@ void CrashPoint(const char* point);
 void ArmFaultPoint(const char* point, int times);
 bool FaultPoint(const char* point);
 
+// Hold points: a test seam for code that waits. While ArmFaultHold(point) is in force (until
+// ArmFaultHold(nullptr)), FaultHeld(point) is true; the code at the point waits meanwhile
+// (e.g. a listing index's watch applies nothing, as a watch that lags far behind). Independent
+// of the fault point. Unarmed, FaultHeld costs one relaxed atomic load.
+void ArmFaultHold(const char* point);
+bool FaultHeld(const char* point);
+
 }  // namespace natss3

@@ -5,9 +5,15 @@
 // Memory per key: the std::map node (~48 B) + name bytes + a compact Entry (~120 B + header
 // strings of S3 interest), about 200-300 B per object for typical names.
 //
+// Read-your-writes: this is the one place it is kept. Every meta record this process commits
+// (put, delete, metadata change, rename, link) is applied here by the store before the commit
+// returns (Observe, ForgetName), so a List or Lookup issued after a commit returned in this
+// process shows it, however far the watch lags. Front ends list without tracking revisions.
+//
 // Thread-safety: all methods are thread-safe; a shared_mutex guards the map (readers share).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -79,8 +85,10 @@ class ListingIndex {
   // Called from the watch thread on every change (after the map is updated). Returns an id.
   int AddListener(Listener listener);
   void RemoveListener(int id);
-  // Waits until every change committed before the call is visible (a read-your-writes barrier
-  // for callers that just wrote): polls the bucket's last meta revision.
+  // Waits until the watch has applied a record at `revision` or later (of any name): a
+  // barrier for catching up with other processes' writes up to a stream sequence looked up
+  // (garbage collection). This process's own commits need no wait (see Observe), and do not
+  // count: they are applied ahead of the watch.
   // Returns false on timeout.
   bool WaitForRevision(uint64_t revision, std::chrono::milliseconds timeout) const;
 
@@ -106,6 +114,10 @@ class ListingIndex {
   // revision, so a late or duplicate watch event never undoes a newer one. Gives this
   // process read-your-writes at once, before its own watch event arrives.
   void Observe(const ObjectInfo& info);
+  // The store found no record at all of `name` (its meta subject was purged, as a finished
+  // rename's move marker is) where the index had one at `revision` or older: the entry goes
+  // now, and a late watch event of that record cannot bring it back.
+  void ForgetName(const std::string& name, uint64_t revision);
 
   void Stop();
 
@@ -126,7 +138,7 @@ class ListingIndex {
   std::map<std::string, uint64_t, std::less<>> tombstones_;  // name -> revision of delete
   std::map<std::string, Move, std::less<>> moves_;            // name -> rename marker
   std::map<std::string, TimePoint> released_;                 // nuid -> time released
-  uint64_t max_revision_ = 0;
+  std::atomic<uint64_t> watch_revision_{0};  // newest revision the watch applied (Run only)
   bool resync_ = false;         // a fresh watch replays the bucket over the current entries
   std::set<std::string> seen_;  // names the replay (or a write meanwhile) named
   bool ready_ = false;

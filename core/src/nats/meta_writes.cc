@@ -117,6 +117,7 @@ Result<NatsObjectStore::Committed> NatsObjectStore::CommitVersion(
     // again would "replace" this version with itself and then release its chunks.
     if (prev.ok() && !guessed && !prev->deleted && !info.nuid.empty() && prev->nuid == info.nuid &&
         attempt > 0) {
+      ObserveCommitted(bucket, *prev);  // its publish looked failed: the index has not seen it
       return Committed{std::move(prev).value(), std::nullopt};
     }
     uint64_t last = prev.ok() ? prev->revision : 0;
@@ -164,8 +165,22 @@ Status NatsObjectStore::DeleteWithOptions(std::string_view bucket, std::string_v
   NATSS3_RETURN_IF_ERROR(ValidateBucketName(bucket));
   NATSS3_RETURN_IF_ERROR(ValidateObjectName(bucket, name));
   for (int attempt = 0; attempt < kCasAttempts; ++attempt) {
-    NATSS3_ASSIGN_OR_RETURN(ObjectInfo cur, LatestInfo(bucket, name));
-    if (cur.deleted) return Status::OK();
+    // Whatever this returns, the name is gone from this process's listing when it returns
+    // (read-your-writes), also when someone else deleted it first and the watch lags.
+    std::shared_ptr<ListingIndex> idx = FindIndex(bucket);
+    uint64_t listed = idx ? idx->RevisionOf(name) : 0;
+    auto latest = LatestInfo(bucket, name);
+    if (!latest.ok()) {
+      // No record at all: what the index lists (at `listed`, read before the answer) is gone.
+      if (idx && latest.status().code() == Code::kNotFound)
+        idx->ForgetName(std::string(name), listed);
+      return latest.status();
+    }
+    ObjectInfo cur = std::move(latest).value();
+    if (cur.deleted) {
+      ObserveCommitted(bucket, cur);
+      return Status::OK();
+    }
     // Checked on the very record the conditional publish replaces.
     Status may = CheckMayDestroy(cur, LockNow(), options.bypass_governance);
     if (!may.ok()) return may.Annotate("refusing to delete");

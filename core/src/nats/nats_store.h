@@ -121,6 +121,10 @@ class NatsObjectStore : public ObjectStore,
   // mtime). A lost race is kFailedPrecondition with Detail::kWrongLastSequence.
   Result<ObjectInfo> PublishMeta(std::string_view bucket, ObjectInfo info, uint64_t expected_last,
                                  const std::string& msg_id);
+  // Hands this process's commit to the bucket's index, or keeps it for the index being loaded
+  // (read-your-writes). PublishMeta does it; a writer that found its commit stored after all
+  // (its acknowledgement was lost) does it itself.
+  void ObserveCommitted(std::string_view bucket, const ObjectInfo& info);
   // The newest meta record of `name` (deleted ones too) for a conditional write: the stream
   // leader's in replicated buckets. kNotFound when the subject has none.
   Result<ObjectInfo> LatestInfo(std::string_view bucket, std::string_view name);
@@ -223,8 +227,6 @@ class NatsObjectStore : public ObjectStore,
   void RememberCommitted(std::string_view bucket, std::string_view name, uint64_t revision);
   // The bucket's listing index if this process started one; nullptr otherwise.
   std::shared_ptr<ListingIndex> FindIndex(std::string_view bucket);
-  // Hands this process's commit to the bucket's index, or keeps it for the index being loaded.
-  void ObserveCommitted(std::string_view bucket, const ObjectInfo& info);
   uint64_t CommittedRevision(std::string_view bucket, std::string_view name);
   std::mutex committed_mu_;
   std::map<std::string, uint64_t, std::less<>> committed_;

@@ -330,6 +330,7 @@ class NatsObjectWriter : public ObjectWriter {
       if (current.ok() && !current->deleted && current->nuid == pub_.nuid()) {
         done_ = true;
         pub_.EndLease();
+        store_->ObserveCommitted(bucket_, *current);  // listed at once, as any commit
         // Committed after all. The version it replaced is not known for sure: its chunks, no
         // longer named by any meta, are left to the collector.
         return std::move(current).value();
