@@ -105,6 +105,8 @@ int Measure(const char* url, const std::string& bucket, size_t page_size) {
   std::printf("first_page_after_start %.3f s\nkeys %zu count\n", first_page, n);
   std::printf("index_rss %.1f bytes/key\nprocess_rss %ld KiB\n",
               n ? (rss1 - rss0) * 1024.0 / static_cast<double>(n) : 0.0, rss1);
+  std::printf("index_bytes %.1f bytes/key\n",
+              n ? static_cast<double>((*index)->MemoryBytes()) / static_cast<double>(n) : 0.0);
 
   // Full listing through the core, page by page; keeps a few start keys for the latency test.
   std::vector<std::string> starts;  // start_after keys at 0%, 50%, ~100% of the key space

@@ -2,8 +2,8 @@
 //
 // Fed by a Watch on the bucket's meta subjects (initial values, then live updates), so a query
 // costs O(log n + entries returned), never a scan of the bucket or of the stream.
-// Memory per key: the std::map node (~48 B) + name bytes + a compact Entry (~120 B + header
-// strings of S3 interest), about 200-300 B per object for typical names.
+// Memory per key: the name bytes plus about 60 B of packed fields (core/src/listing_blocks.h):
+// entries are stored in sorted blocks and an Entry is built only when a query returns it.
 //
 // Thread-safety: all methods are thread-safe; a shared_mutex guards the map (readers share).
 #pragma once
@@ -30,6 +30,9 @@ namespace natss3 {
 
 class ObjectStore;
 class Watcher;
+namespace listing {
+class Blocks;
+}
 
 class ListingIndex {
  public:
@@ -37,7 +40,7 @@ class ListingIndex {
     std::string name;
     uint64_t size = 0;
     TimePoint mtime{};
-    std::string digest;
+    std::string digest;   // only when there is neither md5_hex nor etag (the ETag's fallback)
     std::string md5_hex;  // kMd5Header, if present
     std::string etag;     // "Natss3-Etag" header (multipart ETag), if present
     std::string content_type;
@@ -73,6 +76,8 @@ class ListingIndex {
   // The revision of the newest record of `name` seen (live or deleted); 0 when none.
   uint64_t RevisionOf(std::string_view name) const;
   size_t size() const;
+  // Bytes the entries take (blocks, nuid table, header sets), for measurements.
+  size_t MemoryBytes() const;
   bool empty() const { return size() == 0; }
   // Ready is false while the watch is (re)connecting; answers may then be stale.
   bool ready() const;
@@ -121,8 +126,7 @@ class ListingIndex {
   ObjectStore* store_;
   std::string bucket_;
   mutable std::shared_mutex mu_;  // lock order: mu_ before listeners_mu_
-  std::map<std::string, Entry, std::less<>> entries_;
-  std::map<std::string, std::string> by_nuid_;  // nuid -> name, to detect renames
+  std::unique_ptr<listing::Blocks> entries_;  // also finds the names of a nuid (renames)
   std::map<std::string, uint64_t, std::less<>> tombstones_;  // name -> revision of delete
   std::map<std::string, Move, std::less<>> moves_;            // name -> rename marker
   std::map<std::string, TimePoint> released_;                 // nuid -> time released
