@@ -266,20 +266,7 @@ std::string Blocks::Encode(const Entry& e) {
   uint32_t header_id = 0;
   if (!headers.empty()) {
     flags |= kHeaders;
-    std::string enc = EncodeHeaders(headers);
-    auto [it, added] = header_ids_.try_emplace(enc, 0);
-    if (added) {
-      if (!free_header_sets_.empty()) {
-        it->second = free_header_sets_.back();
-        free_header_sets_.pop_back();
-        header_sets_[it->second - 1].encoded = enc;
-      } else {
-        header_sets_.push_back({enc, 0});
-        it->second = static_cast<uint32_t>(header_sets_.size());
-      }
-    }
-    header_id = it->second;
-    header_sets_[header_id - 1].refs++;
+    header_id = InternHeaders(EncodeHeaders(headers));
   }
 
   std::string fields;
@@ -300,6 +287,22 @@ std::string Blocks::Encode(const Entry& e) {
   PutString(&record, e.name);
   PutString(&record, fields);
   return record;
+}
+
+uint32_t Blocks::InternHeaders(const std::string& encoded) {
+  auto [it, added] = header_ids_.try_emplace(encoded, 0);
+  if (added) {
+    if (!free_header_sets_.empty()) {
+      it->second = free_header_sets_.back();
+      free_header_sets_.pop_back();
+      header_sets_[it->second - 1].encoded = encoded;
+    } else {
+      header_sets_.push_back({encoded, 0});
+      it->second = static_cast<uint32_t>(header_sets_.size());
+    }
+  }
+  header_sets_[it->second - 1].refs++;
+  return it->second;
 }
 
 void Blocks::Release(std::string_view record_bytes) {
@@ -615,6 +618,118 @@ void Blocks::NuidErase(std::string_view nuid, uint32_t block_id) {
       return;
     }
   }
+}
+
+namespace {
+
+// Bounded reads for fields that come from outside (a snapshot).
+struct Bounded {
+  const char* p;
+  const char* end;
+  bool ok = true;
+  uint64_t Varint() {
+    uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      if (p >= end) break;
+      auto b = static_cast<uint8_t>(*p++);
+      v |= static_cast<uint64_t>(b & 0x7F) << shift;
+      if (!(b & 0x80)) return v;
+    }
+    ok = false;
+    return 0;
+  }
+  void Skip(uint64_t n) {
+    if (static_cast<uint64_t>(end - p) < n) {
+      ok = false;
+      p = end;
+    } else {
+      p += n;
+    }
+  }
+};
+
+// Offset in `fields` of the headers part (the end when there is none); npos when malformed.
+size_t HeadersOffset(std::string_view fields, uint8_t* flags_out) {
+  Bounded b{fields.data(), fields.data() + fields.size()};
+  if (fields.empty()) return std::string_view::npos;
+  auto flags = static_cast<uint8_t>(*b.p++);
+  if (flags & 0x80) return std::string_view::npos;
+  b.Varint();  // revision
+  b.Varint();  // size
+  b.Skip(8);   // mtime
+  if (flags & kNuidPacked) b.Skip(kPackedNuid);
+  if (flags & kNuidStr) b.Skip(b.Varint());
+  if (flags & kMd5) b.Skip(16);
+  if (flags & kDigestRaw) b.Skip(32);
+  if (flags & kDigestStr) b.Skip(b.Varint());
+  if (!b.ok) return std::string_view::npos;
+  *flags_out = flags;
+  return static_cast<size_t>(b.p - fields.data());
+}
+
+}  // namespace
+
+std::string Blocks::ExportFields(const Cursor& c) const {
+  Record r = ParseAt(blocks_[c.block]->data, c.offset);
+  std::string_view fields(r.fields, static_cast<size_t>(r.end - r.fields));
+  uint8_t flags = 0;
+  size_t at = HeadersOffset(fields, &flags);
+  std::string out(fields.substr(0, at));
+  if (flags & kHeaders) {
+    const char* p = fields.data() + at;
+    auto id = static_cast<uint32_t>(GetVarint(p));
+    PutString(&out, header_sets_[id - 1].encoded);
+  }
+  return out;
+}
+
+bool Blocks::AppendExported(std::string_view name, std::string_view fields) {
+  uint8_t flags = 0;
+  size_t at = HeadersOffset(fields, &flags);
+  if (at == std::string_view::npos) return false;
+  std::string_view headers;
+  if (flags & kHeaders) {
+    Bounded b{fields.data() + at, fields.data() + fields.size()};
+    uint64_t n = b.Varint();
+    const char* start = b.p;
+    b.Skip(n);
+    if (!b.ok || b.p != b.end || n == 0) return false;
+    headers = std::string_view(start, n);
+    // The encoded headers must parse to the end.
+    Bounded h{headers.data(), headers.data() + headers.size()};
+    while (h.ok && h.p < h.end) {
+      h.Skip(h.Varint());
+      for (uint64_t v = h.Varint(); h.ok && v > 0; --v) h.Skip(h.Varint());
+    }
+    if (!h.ok) return false;
+  } else if (at != fields.size()) {
+    return false;
+  }
+  if (name <= last_appended_ && size_ > 0) return false;
+  NuidReserve();
+  std::string stored(fields.substr(0, at));
+  if (flags & kHeaders) PutVarint(&stored, InternHeaders(std::string(headers)));
+  std::string record;
+  PutString(&record, name);
+  PutString(&record, stored);
+  if (blocks_.empty() || blocks_.back()->data.size() + record.size() > kBlockBytes) {
+    auto b = std::make_unique<Block>();
+    b->id = NewBlockId();
+    by_id_[b->id] = b.get();
+    b->data.reserve(kBlockBytes);
+    blocks_.push_back(std::move(b));
+  }
+  Block& b = *blocks_.back();
+  b.data += record;
+  ++b.count;
+  ++size_;
+  last_appended_.assign(name);
+  const char* p = stored.data() + 1;
+  GetVarint(p);
+  GetVarint(p);
+  p += 8;
+  if (std::string nuid = ReadNuid(flags, p); !nuid.empty()) NuidInsert(nuid, b.id);
+  return true;
 }
 
 void Blocks::Compact() {

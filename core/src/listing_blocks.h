@@ -68,6 +68,14 @@ class Blocks {
   // Nuid of the record at c (cheaper than Decode).
   std::string NuidAt(const Cursor& c) const;
 
+  // Snapshot form of the fields of the record at c: as stored, except that the header set is
+  // inline (varint length + encoded headers) instead of its id.
+  std::string ExportFields(const Cursor& c) const;
+  // Adds a record in snapshot form to blocks filled only this way (a snapshot being loaded);
+  // `name` must sort after the previous one. False (nothing added) when the fields are
+  // malformed or the name out of order.
+  bool AppendExported(std::string_view name, std::string_view fields);
+
  private:
   struct Block;
   struct Fields;
@@ -75,7 +83,8 @@ class Blocks {
   // Offset of the first record >= key in block b (data size when none); *found when equal.
   size_t Seek(const Block& b, std::string_view key, bool* found) const;
   std::string Encode(const Entry& e);
-  void Release(std::string_view record);     // drops the record's header-set reference
+  uint32_t InternHeaders(const std::string& encoded);  // takes a reference
+  void Release(std::string_view record);               // drops the record's header-set reference
   void Split(size_t b, size_t inserted_at);  // inserted_at: offset of the record just added
   uint32_t NewBlockId();
 
@@ -90,6 +99,7 @@ class Blocks {
   std::vector<Block*> by_id_;                   // block id -> block (null when free)
   std::vector<uint32_t> free_ids_;
   size_t size_ = 0;
+  std::string last_appended_;  // by AppendExported
   // Linear probing over two parallel arrays (6 bytes a slot), between 60% and 85% full.
   // Erased slots stay as kErased until the next rebuild (a 16-bit fingerprint cannot tell a
   // slot's home, which backward-shift deletion would need).

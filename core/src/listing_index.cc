@@ -30,7 +30,12 @@ ListingIndex::~ListingIndex() { Stop(); }
 Result<std::shared_ptr<ListingIndex>> ListingIndex::Start(ObjectStore* store, std::string bucket,
                                                           std::chrono::milliseconds timeout) {
   std::shared_ptr<ListingIndex> idx(new ListingIndex(store, std::move(bucket)));
-  auto w = store->Watch(idx->bucket_, {});
+  // A snapshot, when there is a usable one, replaces the replay of every meta record: the
+  // watch then catches up from its sequence (and stays the source of truth).
+  WatchOptions options;
+  options.start_after = idx->snapshot_start_ = idx->LoadSnapshot();
+  idx->snapshot_seq_ = idx->snapshot_start_;
+  auto w = store->Watch(idx->bucket_, options);
   if (!w.ok()) return w.status();
   idx->watcher_ = std::move(w).value();
   idx->thread_ = std::thread([p = idx.get()] { p->Run(); });
@@ -40,6 +45,8 @@ Result<std::shared_ptr<ListingIndex>> ListingIndex::Start(ObjectStore* store, st
     idx->Stop();
     return DeadlineExceeded("timeout loading the listing of bucket " + idx->bucket_);
   }
+  lock.unlock();
+  idx->snapshot_thread_ = std::thread([p = idx.get()] { p->SnapshotLoop(); });
   return idx;
 }
 
@@ -50,7 +57,9 @@ void ListingIndex::Stop() {
     stop_ = true;
     if (watcher_) watcher_->Stop();
   }
+  stop_cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  if (snapshot_thread_.joinable()) snapshot_thread_.join();
 }
 
 bool ListingIndex::ready() const {
@@ -80,7 +89,8 @@ void ListingIndex::Run() {
         ready_cv_.notify_all();
         continue;
       }
-      Apply(ev->info);
+      Apply(ev->info, /*from_watch=*/true);
+      if (ev->info.revision > watch_revision_) watch_revision_ = ev->info.revision;
       continue;
     }
     Code c = ev.status().code();
@@ -122,7 +132,19 @@ void ListingIndex::EndResync() {
 
 void ListingIndex::Observe(const ObjectInfo& info) { Apply(info); }
 
-void ListingIndex::Apply(const ObjectInfo& info) {
+void ListingIndex::Apply(const ObjectInfo& info, bool from_watch) {
+  auto make_entry = [&info] {
+    Entry e;
+    e.name = info.meta.name;
+    e.size = info.size;
+    e.mtime = info.mtime;
+    e.digest = info.digest;
+    e.is_link = info.is_link();
+    e.revision = info.revision;
+    e.headers = info.meta.headers;
+    e.nuid = info.nuid;
+    return e;
+  };
   {
     std::unique_lock<std::shared_mutex> lock(mu_);
     const std::string& name = info.meta.name;
@@ -131,6 +153,12 @@ void ListingIndex::Apply(const ObjectInfo& info) {
     uint64_t cur_revision = 0;
     std::string cur_nuid;
     bool cur = entries_->Peek(name, &cur_revision, &cur_nuid);
+    if (cur && cur_revision == info.revision && from_watch && !info.deleted) {
+      // The watch's copy of a record this process applied at its commit: the stream's
+      // timestamp (the mtime every other process sees) replaces the committer's.
+      entries_->Put(make_entry());
+      return;
+    }
     if (cur && cur_revision >= info.revision) return;  // stale
     auto tomb = tombstones_.find(name);
     if (tomb != tombstones_.end() && tomb->second >= info.revision) return;  // stale
@@ -155,16 +183,7 @@ void ListingIndex::Apply(const ObjectInfo& info) {
         tombstones_[old] = info.revision;
         entries_->Erase(old);
       }
-      Entry e;
-      e.name = name;
-      e.size = info.size;
-      e.mtime = info.mtime;
-      e.digest = info.digest;
-      e.is_link = info.is_link();
-      e.revision = info.revision;
-      e.headers = info.meta.headers;
-      e.nuid = info.nuid;
-      entries_->Put(e);
+      entries_->Put(make_entry());
     }
   }
   std::lock_guard<std::mutex> lock(listeners_mu_);
