@@ -5,7 +5,7 @@
 #    keys/s, page p50/p99 at start/middle/end, index memory per key
 #  - natss3d (optional, S3D=1): first ListObjectsV2 after start (curl) and natss3d RSS after it
 # Usage: bench/scale/run.sh [BUILD_DIR]   env: COUNT=1000000 STORE_DIR=/tmp/natss3-scale-store
-#        BUCKET=scale ROUNDS=1 S3D=1
+#        BUCKET=scale ROUNDS=1 S3D=1 SNAPSHOT=1 (write a listing snapshot, measure again)
 # Needs: nats-server, curl, python3.
 set -euo pipefail
 build=${1:-build}
@@ -39,9 +39,17 @@ if [ ! -e "$store/filled-$bucket-$count" ]; then
   touch "$store/filled-$bucket-$count"
 fi
 for r in $(seq "$rounds"); do
-  echo "# round $r: core (new process)"
+  echo "# round $r: core (new process), whole replay"
   "$bench" measure "$url" "$bucket"
 done
+if [ "${SNAPSHOT:-1}" = 1 ]; then
+  echo "# listing snapshot"
+  "$bench" snapshot "$url" "$bucket"
+  for r in $(seq "$rounds"); do
+    echo "# round $r: core (new process), from the snapshot"
+    "$bench" measure "$url" "$bucket"
+  done
+fi
 if [ "${S3D:-1}" = 1 ] && [ -x "$s3d_bin" ]; then
   s3_port=$(free_port)
   t0=$(date +%s.%N)

@@ -3,6 +3,9 @@
 //   natss3_bench_scale fill URL BUCKET COUNT [THREADS]
 //     puts COUNT zero-byte objects named %09d (0..COUNT-1) through the core's put, THREADS in
 //     flight (default 64); creates the bucket if missing. Skips nothing: run it on a new bucket.
+//   natss3_bench_scale snapshot URL BUCKET
+//     loads the bucket's index and writes its listing snapshot (timed), which the next
+//     measure then starts from.
 //   natss3_bench_scale measure URL BUCKET [PAGE]
 //     in this (fresh) process: time to the first ListObjects page (the index cold start), the
 //     full listing through the core (keys/s), page latency p50/p99 at the start, middle and end
@@ -102,7 +105,8 @@ int Measure(const char* url, const std::string& bucket, size_t page_size) {
   double first_page = Since(t0);
   long rss1 = RssKib();
   size_t n = (*index)->size();
-  std::printf("first_page_after_start %.3f s\nkeys %zu count\n", first_page, n);
+  std::printf("first_page_after_start %.3f s\nkeys %zu count\nfrom_snapshot %s\n", first_page, n,
+              (*index)->snapshot_start() ? "yes" : "no");
   std::printf("index_rss %.1f bytes/key\nprocess_rss %ld KiB\n",
               n ? (rss1 - rss0) * 1024.0 / static_cast<double>(n) : 0.0, rss1);
   std::printf("index_bytes %.1f bytes/key\n",
@@ -155,14 +159,33 @@ int Measure(const char* url, const std::string& bucket, size_t page_size) {
 
 }  // namespace
 
+int Snapshot(const char* url, const std::string& bucket) {
+  auto store = Connect(url);
+  auto index = store->Index(bucket);
+  if (!index.ok()) {
+    std::fprintf(stderr, "index: %s\n", index.status().ToString().c_str());
+    return 1;
+  }
+  auto t0 = Clock::now();
+  natss3::Status s = (*index)->WriteSnapshot();
+  if (!s.ok()) {
+    std::fprintf(stderr, "snapshot: %s\n", s.ToString().c_str());
+    return 1;
+  }
+  std::printf("snapshot_write %.3f s\n", Since(t0));
+  return 0;
+}
+
 int main(int argc, char** argv) {
   std::string mode = argc > 1 ? argv[1] : "";
   if (mode == "fill" && argc >= 5)
     return Fill(argv[2], argv[3], std::atol(argv[4]), argc > 5 ? std::atoi(argv[5]) : 64);
+  if (mode == "snapshot" && argc >= 4) return Snapshot(argv[2], argv[3]);
   if (mode == "measure" && argc >= 4)
     return Measure(argv[2], argv[3], argc > 4 ? std::strtoul(argv[4], nullptr, 10) : 1000);
   std::fprintf(stderr,
                "usage: natss3_bench_scale fill URL BUCKET COUNT [THREADS]\n"
+               "       natss3_bench_scale snapshot URL BUCKET\n"
                "       natss3_bench_scale measure URL BUCKET [PAGE]\n");
   return 2;
 }

@@ -65,31 +65,44 @@ char NuidChar(int code) {
   return kAlphabet[code];
 }
 
+// 4 characters (24 bits) in 3 bytes, five times, then 2 characters (12 bits) in 2 bytes.
 bool PackNuid(std::string_view nuid, std::string* out) {
   if (nuid.size() != 22) return false;
   unsigned char packed[kPackedNuid] = {};
-  for (size_t i = 0; i < 22; ++i) {
-    int code = NuidCode(nuid[i]);
-    if (code < 0) return false;
-    for (int bit = 0; bit < 6; ++bit) {
-      size_t at = i * 6 + static_cast<size_t>(bit);
-      if (code & (1 << bit)) packed[at / 8] |= static_cast<unsigned char>(1u << (at % 8));
-    }
+  int codes[22];
+  for (size_t i = 0; i < 22; ++i)
+    if ((codes[i] = NuidCode(nuid[i])) < 0) return false;
+  for (size_t g = 0; g < 5; ++g) {
+    uint32_t v = static_cast<uint32_t>(codes[4 * g] << 18 | codes[4 * g + 1] << 12 |
+                                       codes[4 * g + 2] << 6 | codes[4 * g + 3]);
+    packed[3 * g] = static_cast<unsigned char>(v >> 16);
+    packed[3 * g + 1] = static_cast<unsigned char>(v >> 8);
+    packed[3 * g + 2] = static_cast<unsigned char>(v);
   }
+  uint32_t v = static_cast<uint32_t>(codes[20] << 6 | codes[21]);
+  packed[15] = static_cast<unsigned char>(v >> 8);
+  packed[16] = static_cast<unsigned char>(v);
   out->append(reinterpret_cast<const char*>(packed), kPackedNuid);
   return true;
 }
 
+void UnpackNuidInto(const char* p, char* nuid) {
+  auto byte = [p](size_t i) { return static_cast<uint32_t>(static_cast<unsigned char>(p[i])); };
+  for (size_t g = 0; g < 5; ++g) {
+    uint32_t v = byte(3 * g) << 16 | byte(3 * g + 1) << 8 | byte(3 * g + 2);
+    nuid[4 * g] = NuidChar(static_cast<int>(v >> 18 & 63));
+    nuid[4 * g + 1] = NuidChar(static_cast<int>(v >> 12 & 63));
+    nuid[4 * g + 2] = NuidChar(static_cast<int>(v >> 6 & 63));
+    nuid[4 * g + 3] = NuidChar(static_cast<int>(v & 63));
+  }
+  uint32_t v = byte(15) << 8 | byte(16);
+  nuid[20] = NuidChar(static_cast<int>(v >> 6 & 63));
+  nuid[21] = NuidChar(static_cast<int>(v & 63));
+}
+
 std::string UnpackNuid(const char* p) {
   std::string nuid(22, '0');
-  for (size_t i = 0; i < 22; ++i) {
-    int code = 0;
-    for (int bit = 0; bit < 6; ++bit) {
-      size_t at = i * 6 + static_cast<size_t>(bit);
-      if (static_cast<unsigned char>(p[at / 8]) & (1u << (at % 8))) code |= 1 << bit;
-    }
-    nuid[i] = NuidChar(code);
-  }
+  UnpackNuidInto(p, nuid.data());
   return nuid;
 }
 
@@ -216,6 +229,17 @@ std::string ReadNuid(uint8_t flags, const char*& p) {
     return n;
   }
   if (flags & kNuidStr) return std::string(GetString(p));
+  return {};
+}
+
+// Like ReadNuid without an allocation: a packed nuid is unpacked into buf.
+std::string_view NuidView(uint8_t flags, const char*& p, char (&buf)[22]) {
+  if (flags & kNuidPacked) {
+    UnpackNuidInto(p, buf);
+    p += kPackedNuid;
+    return std::string_view(buf, 22);
+  }
+  if (flags & kNuidStr) return GetString(p);
   return {};
 }
 
@@ -465,7 +489,8 @@ void Blocks::Put(const Entry& e) {
     size_t old_len = static_cast<size_t>(old.end - b.data.data()) - offset;
     Head h = ParseHead(old.fields);
     const char* p = h.rest;
-    std::string old_nuid = ReadNuid(h.flags, p);
+    char buf[22];
+    std::string_view old_nuid = NuidView(h.flags, p, buf);
     if (!old_nuid.empty()) NuidErase(old_nuid, b.id);
     Release(std::string_view(b.data.data() + offset, old_len));
     if (b.data.size() - old_len + record.size() > b.data.capacity())
@@ -506,7 +531,8 @@ void Blocks::Split(size_t bi, size_t inserted_at) {
     Record r = ParseAt(nb->data, o);
     Head h = ParseHead(r.fields);
     const char* p = h.rest;
-    std::string nuid = ReadNuid(h.flags, p);
+    char buf[22];
+    std::string_view nuid = NuidView(h.flags, p, buf);
     if (!nuid.empty()) {
       NuidErase(nuid, b.id);
       NuidInsert(nuid, nb->id);
@@ -527,7 +553,8 @@ bool Blocks::Erase(std::string_view name) {
   size_t len = static_cast<size_t>(r.end - b.data.data()) - offset;
   Head h = ParseHead(r.fields);
   const char* p = h.rest;
-  std::string nuid = ReadNuid(h.flags, p);
+  char buf[22];
+  std::string_view nuid = NuidView(h.flags, p, buf);
   if (!nuid.empty()) NuidErase(nuid, b.id);
   Release(std::string_view(b.data.data() + offset, len));
   b.data.erase(offset, len);
@@ -570,17 +597,27 @@ std::vector<std::string> Blocks::NamesOfNuid(std::string_view nuid) const {
       Record r = ParseAt(b->data, o);
       Head head = ParseHead(r.fields);
       const char* p = head.rest;
-      if (ReadNuid(head.flags, p) == nuid) names.emplace_back(r.key);
+      char buf[22];
+      if (NuidView(head.flags, p, buf) == nuid) names.emplace_back(r.key);
       o = static_cast<size_t>(r.end - b->data.data());
     }
   }
   return names;
 }
 
+void Blocks::Reserve(size_t entries) {
+  if ((entries + kMaxMovedRecords) * 20 <= slot_fp_.size() * 17) return;
+  RebuildNuids((entries + kMaxMovedRecords) * 5 / 3);
+}
+
 void Blocks::NuidReserve() {
   size_t cap = slot_fp_.size();
   if ((slots_filled_ + kMaxMovedRecords) * 20 <= cap * 17) return;
-  size_t want = std::max<size_t>(1024, (slots_live_ + kMaxMovedRecords) * 5 / 3);  // 60% full
+  RebuildNuids((slots_live_ + kMaxMovedRecords) * 5 / 3);  // 60% full
+}
+
+void Blocks::RebuildNuids(size_t want) {
+  want = std::max<size_t>(1024, want);
   slot_fp_.assign(want, kEmpty);
   slot_id_.assign(want, 0);
   slot_fp_.shrink_to_fit();
@@ -591,7 +628,9 @@ void Blocks::NuidReserve() {
       Record r = ParseAt(b->data, o);
       Head head = ParseHead(r.fields);
       const char* p = head.rest;
-      if (std::string nuid = ReadNuid(head.flags, p); !nuid.empty()) NuidInsert(nuid, b->id);
+      char buf[22];
+      if (std::string_view nuid = NuidView(head.flags, p, buf); !nuid.empty())
+        NuidInsert(nuid, b->id);
       o = static_cast<size_t>(r.end - b->data.data());
     }
   }
@@ -728,7 +767,8 @@ bool Blocks::AppendExported(std::string_view name, std::string_view fields) {
   GetVarint(p);
   GetVarint(p);
   p += 8;
-  if (std::string nuid = ReadNuid(flags, p); !nuid.empty()) NuidInsert(nuid, b.id);
+  char buf[22];
+  if (std::string_view nuid = NuidView(flags, p, buf); !nuid.empty()) NuidInsert(nuid, b.id);
   return true;
 }
 

@@ -56,6 +56,8 @@ class Blocks {
   size_t size() const { return size_; }
   // Bytes held (blocks, nuid table, header sets), for measurements.
   size_t MemoryBytes() const;
+  // Sizes the nuid table for `entries` (before a bulk load of that many).
+  void Reserve(size_t entries);
   // Returns unused capacity (after a bulk load).
   void Compact();
 
@@ -94,6 +96,7 @@ class Blocks {
   // Makes room for the inserts of one change (a split moves a block's records); rebuilds the
   // table from the blocks when it fills up with entries and erased slots.
   void NuidReserve();
+  void RebuildNuids(size_t slots);  // from the blocks, into a table of that many slots
 
   std::vector<std::unique_ptr<Block>> blocks_;  // sorted by first key, none empty
   std::vector<Block*> by_id_;                   // block id -> block (null when free)

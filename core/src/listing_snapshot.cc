@@ -1,5 +1,6 @@
 // Listing snapshots: writing, loading and the background writer of a ListingIndex. The format
 // and the rules for trusting a snapshot are in docs/listing-snapshots.md.
+#include <future>
 #include <nlohmann/json.hpp>
 
 #include "hashing.h"
@@ -159,8 +160,20 @@ uint64_t ListingIndex::LoadSnapshot() {
   uint64_t want_entries = head.value("entries", uint64_t{0});
   if (generation.empty() || chunks == 0) return 0;
   uint64_t entries = 0;
+  {
+    std::unique_lock<std::shared_mutex> lock(mu_);
+    entries_->Reserve(std::min<uint64_t>(want_entries, uint64_t{1} << 32));
+  }
+  // The next chunk is fetched while this one is decoded.
+  auto fetch = [&](size_t i) {
+    return std::async(std::launch::async, [rs = *records, key = ChunkKey(bucket_, generation, i)] {
+      return rs->Get(key);
+    });
+  };
+  std::future<Result<std::string>> next = fetch(0);
   for (size_t i = 0; i < chunks; ++i) {
-    auto value = (*records)->Get(ChunkKey(bucket_, generation, i));
+    auto value = next.get();
+    if (i + 1 < chunks) next = fetch(i + 1);
     if (!value.ok() || value->size() < 32) return fail();
     std::string_view payload(*value);
     payload.remove_prefix(32);
