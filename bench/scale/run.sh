@@ -38,6 +38,7 @@ if [ ! -e "$store/filled-$bucket-$count" ]; then
   "$bench" fill "$url" "$bucket" "$count"
   touch "$store/filled-$bucket-$count"
 fi
+"$bench" drop-snapshot "$url" "$bucket" || true
 for r in $(seq "$rounds"); do
   echo "# round $r: core (new process), whole replay"
   "$bench" measure "$url" "$bucket"
@@ -57,7 +58,8 @@ if [ "${S3D:-1}" = 1 ] && [ -x "$s3d_bin" ]; then
     --data-dir "$work/s3d" --access-log false >"$work/s3d.log" 2>&1 &
   s3d_pid=$!
   wait_port "$s3_port"
-  curl -sf -o /dev/null "http://127.0.0.1:$s3_port/$bucket?list-type=2&max-keys=1000"
+  curl -sf -o /dev/null "http://127.0.0.1:$s3_port/$bucket?list-type=2&max-keys=1000" \
+    || echo "natss3d: the first ListObjectsV2 failed" >&2
   t1=$(date +%s.%N)
   rss=$(awk '/VmRSS/ {print $2}' "/proc/$s3d_pid/status")
   echo "# natss3d"

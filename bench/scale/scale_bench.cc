@@ -6,6 +6,8 @@
 //   natss3_bench_scale snapshot URL BUCKET
 //     loads the bucket's index and writes its listing snapshot (timed), which the next
 //     measure then starts from.
+//   natss3_bench_scale drop-snapshot URL BUCKET
+//     deletes the bucket's listing snapshot head (the next measure replays the whole bucket).
 //   natss3_bench_scale measure URL BUCKET [PAGE]
 //     in this (fresh) process: time to the first ListObjects page (the index cold start), the
 //     full listing through the core (keys/s), page latency p50/p99 at the start, middle and end
@@ -181,11 +183,17 @@ int main(int argc, char** argv) {
   if (mode == "fill" && argc >= 5)
     return Fill(argv[2], argv[3], std::atol(argv[4]), argc > 5 ? std::atoi(argv[5]) : 64);
   if (mode == "snapshot" && argc >= 4) return Snapshot(argv[2], argv[3]);
+  if (mode == "drop-snapshot" && argc >= 4) {
+    auto store = Connect(argv[2]);
+    auto records = store->Records("natss3-listing");
+    return records.ok() && (*records)->Delete(argv[3]).ok() ? 0 : 1;
+  }
   if (mode == "measure" && argc >= 4)
     return Measure(argv[2], argv[3], argc > 4 ? std::strtoul(argv[4], nullptr, 10) : 1000);
   std::fprintf(stderr,
                "usage: natss3_bench_scale fill URL BUCKET COUNT [THREADS]\n"
                "       natss3_bench_scale snapshot URL BUCKET\n"
+               "       natss3_bench_scale drop-snapshot URL BUCKET\n"
                "       natss3_bench_scale measure URL BUCKET [PAGE]\n");
   return 2;
 }
