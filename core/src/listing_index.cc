@@ -2,9 +2,11 @@
 // detected by nuid (the old meta subject is purged, which no watch can observe).
 #include "natss3/listing_index.h"
 
+#include <malloc.h>
 #include <strings.h>
 
 #include "natss3/crash_point.h"
+#include "listing_blocks.h"
 #include "natss3/object_store.h"
 
 namespace natss3 {
@@ -19,24 +21,22 @@ std::string PrefixSuccessor(std::string p) {
 
 bool StartsWith(std::string_view s, std::string_view p) { return s.compare(0, p.size(), p) == 0; }
 
-std::string HeaderValue(const Headers& h, std::string_view key) {
-  for (const auto& [k, v] : h)
-    if (k.size() == key.size() && ::strncasecmp(k.data(), key.data(), k.size()) == 0 && !v.empty())
-      return v.front();
-  return {};
-}
-
 }  // namespace
 
 ListingIndex::ListingIndex(ObjectStore* store, std::string bucket)
-    : store_(store), bucket_(std::move(bucket)) {}
+    : store_(store), bucket_(std::move(bucket)), entries_(std::make_unique<listing::Blocks>()) {}
 
 ListingIndex::~ListingIndex() { Stop(); }
 
 Result<std::shared_ptr<ListingIndex>> ListingIndex::Start(ObjectStore* store, std::string bucket,
                                                           std::chrono::milliseconds timeout) {
   std::shared_ptr<ListingIndex> idx(new ListingIndex(store, std::move(bucket)));
-  auto w = store->Watch(idx->bucket_, {});
+  // A snapshot, when there is a usable one, replaces the replay of every meta record: the
+  // watch then catches up from its sequence (and stays the source of truth).
+  WatchOptions options;
+  options.start_after = idx->snapshot_start_ = idx->LoadSnapshot();
+  idx->snapshot_seq_ = idx->snapshot_start_;
+  auto w = store->Watch(idx->bucket_, options);
   if (!w.ok()) return w.status();
   idx->watcher_ = std::move(w).value();
   idx->thread_ = std::thread([p = idx.get()] { p->Run(); });
@@ -46,6 +46,8 @@ Result<std::shared_ptr<ListingIndex>> ListingIndex::Start(ObjectStore* store, st
     idx->Stop();
     return DeadlineExceeded("timeout loading the listing of bucket " + idx->bucket_);
   }
+  lock.unlock();
+  idx->snapshot_thread_ = std::thread([p = idx.get()] { p->SnapshotLoop(); });
   return idx;
 }
 
@@ -56,7 +58,9 @@ void ListingIndex::Stop() {
     stop_ = true;
     if (watcher_) watcher_->Stop();
   }
+  stop_cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  if (snapshot_thread_.joinable()) snapshot_thread_.join();
 }
 
 bool ListingIndex::ready() const {
@@ -84,12 +88,17 @@ void ListingIndex::Run() {
       }
       if (ev->kind == WatchEvent::Kind::kEndOfInitial) {
         EndResync();
+        {
+          std::unique_lock<std::shared_mutex> lock(mu_);
+          entries_->Compact();
+        }
+        ::malloc_trim(0);  // the replay's transient messages: give the pages back
         std::lock_guard<std::mutex> lock(ready_mu_);
         ready_ = true;
         ready_cv_.notify_all();
         continue;
       }
-      Apply(ev->info);
+      Apply(ev->info, /*from_watch=*/true);
       if (ev->info.revision > watch_revision_.load(std::memory_order_relaxed))
         watch_revision_.store(ev->info.revision);  // only this thread writes it
       continue;
@@ -125,15 +134,11 @@ void ListingIndex::EndResync() {
   std::unique_lock<std::shared_mutex> lock(mu_);
   if (!resync_) return;
   resync_ = false;
-  for (auto it = entries_.begin(); it != entries_.end();) {
-    if (seen_.count(it->first)) {
-      ++it;
-      continue;
-    }
-    if (auto n = by_nuid_.find(it->second.nuid); n != by_nuid_.end() && n->second == it->first)
-      by_nuid_.erase(n);
-    it = entries_.erase(it);
-  }
+  std::vector<std::string> gone;
+  for (auto c = entries_->LowerBound(""); !entries_->AtEnd(c); entries_->Next(&c))
+    if (std::string_view key = entries_->KeyAt(c); !seen_.count(std::string(key)))
+      gone.emplace_back(key);
+  for (const auto& name : gone) entries_->Erase(name);
   for (auto it = moves_.begin(); it != moves_.end();)
     it = seen_.count(it->first) ? std::next(it) : moves_.erase(it);
   seen_.clear();
@@ -145,16 +150,15 @@ void ListingIndex::ForgetName(const std::string& name, uint64_t revision) {
   ObjectInfo gone;
   {
     std::unique_lock<std::shared_mutex> lock(mu_);
-    auto cur = entries_.find(name);
-    if (cur == entries_.end() || cur->second.revision > revision) return;
-    if (auto n = by_nuid_.find(cur->second.nuid); n != by_nuid_.end() && n->second == name)
-      by_nuid_.erase(n);
+    uint64_t cur_revision = 0;
+    std::string cur_nuid;
+    if (!entries_->Peek(name, &cur_revision, &cur_nuid) || cur_revision > revision) return;
     gone.bucket = bucket_;
     gone.meta.name = name;
-    gone.nuid = cur->second.nuid;
-    gone.revision = cur->second.revision;
+    gone.nuid = cur_nuid;
+    gone.revision = cur_revision;
     gone.deleted = true;
-    entries_.erase(cur);
+    entries_->Erase(name);
     uint64_t& tomb = tombstones_[name];  // a late event of the purged record stays out
     tomb = std::max(tomb, revision);
   }
@@ -162,53 +166,57 @@ void ListingIndex::ForgetName(const std::string& name, uint64_t revision) {
   for (auto& [_, l] : listeners_) l(gone);
 }
 
-void ListingIndex::Apply(const ObjectInfo& info) {
+void ListingIndex::Apply(const ObjectInfo& info, bool from_watch) {
+  auto make_entry = [&info] {
+    Entry e;
+    e.name = info.meta.name;
+    e.size = info.size;
+    e.mtime = info.mtime;
+    e.digest = info.digest;
+    e.is_link = info.is_link();
+    e.revision = info.revision;
+    e.headers = info.meta.headers;
+    e.nuid = info.nuid;
+    return e;
+  };
   {
     std::unique_lock<std::shared_mutex> lock(mu_);
-    if (resync_) seen_.insert(info.meta.name);
-    auto cur = entries_.find(info.meta.name);
-    if (cur != entries_.end() && cur->second.revision >= info.revision) return;  // stale
-    auto tomb = tombstones_.find(info.meta.name);
+    const std::string& name = info.meta.name;
+    if (resync_) seen_.insert(name);
+    uint64_t cur_revision = 0;
+    std::string cur_nuid;
+    bool cur = entries_->Peek(name, &cur_revision, &cur_nuid);
+    if (cur && cur_revision == info.revision && from_watch && !info.deleted) {
+      // The watch's copy of a record this process applied at its commit: the stream's
+      // timestamp (the mtime every other process sees) replaces the committer's.
+      entries_->Put(make_entry());
+      return;
+    }
+    if (cur && cur_revision >= info.revision) return;  // stale
+    auto tomb = tombstones_.find(name);
     if (tomb != tombstones_.end() && tomb->second >= info.revision) return;  // stale
     NoteMove(info);
     bool move = info.deleted && !info.Header(kRenameHeader).empty();
-    if (cur != entries_.end() && !cur->second.nuid.empty() && !move &&
-        (cur->second.nuid != info.nuid || info.deleted)) {
-      NoteReleased(cur->second.nuid, info.mtime);
+    if (cur && !cur_nuid.empty() && !move && (cur_nuid != info.nuid || info.deleted)) {
+      NoteReleased(cur_nuid, info.mtime);
     }
     if (info.deleted) {
-      if (cur != entries_.end()) entries_.erase(cur);
-      tombstones_[info.meta.name] = info.revision;
+      if (cur) entries_->Erase(name);
+      tombstones_[name] = info.revision;
       if (tombstones_.size() > 100000) tombstones_.clear();
     } else {
       if (tomb != tombstones_.end()) tombstones_.erase(tomb);
-      // A rename keeps the nuid: the older name carrying the same nuid is dropped below.
-      Entry e;
-      e.name = info.meta.name;
-      e.size = info.size;
-      e.mtime = info.mtime;
-      e.digest = info.digest;
-      e.md5_hex = HeaderValue(info.meta.headers, kMd5Header);
-      e.etag = HeaderValue(info.meta.headers, "Natss3-Etag");
-      e.content_type = HeaderValue(info.meta.headers, "Content-Type");
-      e.is_link = info.is_link();
-      e.revision = info.revision;
-      e.headers = info.meta.headers;
-      e.nuid = info.nuid;
-      if (!info.nuid.empty()) {
-        auto old = by_nuid_.find(info.nuid);
-        if (old != by_nuid_.end() && old->second != info.meta.name) {
-          auto oe = entries_.find(old->second);
-          if (oe != entries_.end() && oe->second.nuid == info.nuid) {
-            if (oe->second.revision > info.revision) return;  // renamed away since: stale
-            // A late event for the old name must not bring it back.
-            tombstones_[old->second] = info.revision;
-            entries_.erase(oe);
-          }
-        }
-        by_nuid_[info.nuid] = info.meta.name;
+      // A rename keeps the nuid: the older name carrying the same nuid is dropped.
+      for (const auto& old : entries_->NamesOfNuid(info.nuid)) {
+        if (old == name) continue;
+        uint64_t old_revision = 0;
+        entries_->Peek(old, &old_revision, nullptr);
+        if (old_revision > info.revision) return;  // renamed away since: stale
+        // A late event for the old name must not bring it back.
+        tombstones_[old] = info.revision;
+        entries_->Erase(old);
       }
-      entries_.insert_or_assign(info.meta.name, std::move(e));
+      entries_->Put(make_entry());
     }
   }
   std::lock_guard<std::mutex> lock(listeners_mu_);
@@ -218,33 +226,36 @@ void ListingIndex::Apply(const ObjectInfo& info) {
 ListingIndex::Page ListingIndex::List(const Query& q) const {
   Page page;
   std::shared_lock<std::shared_mutex> lock(mu_);
-  auto it = q.start_after.empty() || q.start_after < q.prefix
-                ? entries_.lower_bound(q.prefix)
-                : entries_.upper_bound(q.start_after);
+  const listing::Blocks& entries = *entries_;
+  auto c = q.start_after.empty() || q.start_after < q.prefix ? entries.LowerBound(q.prefix)
+                                                             : entries.UpperBound(q.start_after);
   size_t limit = q.max_entries;
   std::string last;
-  while (it != entries_.end() && StartsWith(it->first, q.prefix)) {
+  while (!entries.AtEnd(c)) {
+    std::string_view key = entries.KeyAt(c);
+    if (!StartsWith(key, q.prefix)) break;
     if (page.entries.size() + page.common_prefixes.size() >= limit) {
       page.truncated = true;
       break;
     }
-    const std::string& key = it->first;
     if (!q.delimiter.empty()) {
       size_t pos = key.find(q.delimiter, q.prefix.size());
       if (pos != std::string::npos) {
-        std::string cp = key.substr(0, pos + q.delimiter.size());
+        std::string cp(key.substr(0, pos + q.delimiter.size()));
         std::string next = PrefixSuccessor(cp);
         if (q.start_after.empty() || cp > q.start_after) {
           page.common_prefixes.push_back(cp);
           last = cp;
         }
-        it = next.empty() ? entries_.end() : entries_.lower_bound(next);
+        if (next.empty()) break;
+        c = entries.LowerBound(next);
         continue;
       }
     }
-    page.entries.push_back(it->second);
+    page.entries.emplace_back();
+    entries.Decode(c, &page.entries.back());
     last = key;
-    ++it;
+    entries.Next(&c);
   }
   if (page.truncated) page.next_start_after = last;
   return page;
@@ -252,21 +263,27 @@ ListingIndex::Page ListingIndex::List(const Query& q) const {
 
 std::optional<ListingIndex::Entry> ListingIndex::Lookup(std::string_view name) const {
   std::shared_lock<std::shared_mutex> lock(mu_);
-  auto it = entries_.find(name);
-  if (it == entries_.end()) return std::nullopt;
-  return it->second;
+  Entry e;
+  if (!entries_->Find(name, &e)) return std::nullopt;
+  return e;
 }
 
 uint64_t ListingIndex::RevisionOf(std::string_view name) const {
   std::shared_lock<std::shared_mutex> lock(mu_);
-  if (auto it = entries_.find(name); it != entries_.end()) return it->second.revision;
+  uint64_t revision = 0;
+  if (entries_->Peek(name, &revision, nullptr)) return revision;
   if (auto it = tombstones_.find(name); it != tombstones_.end()) return it->second;
   return 0;
 }
 
 size_t ListingIndex::size() const {
   std::shared_lock<std::shared_mutex> lock(mu_);
-  return entries_.size();
+  return entries_->size();
+}
+
+size_t ListingIndex::MemoryBytes() const {
+  std::shared_lock<std::shared_mutex> lock(mu_);
+  return entries_->MemoryBytes();
 }
 
 int ListingIndex::AddListener(Listener listener) {
@@ -314,8 +331,8 @@ void ListingIndex::NoteReleased(const std::string& nuid, TimePoint when) {
 ListingIndex::References ListingIndex::Refs() const {
   References refs;
   std::shared_lock<std::shared_mutex> lock(mu_);
-  for (const auto& [_, e] : entries_)
-    if (!e.nuid.empty()) refs.nuids.insert(e.nuid);
+  for (auto c = entries_->LowerBound(""); !entries_->AtEnd(c); entries_->Next(&c))
+    if (std::string nuid = entries_->NuidAt(c); !nuid.empty()) refs.nuids.insert(std::move(nuid));
   for (const auto& [_, m] : moves_) {
     refs.nuids.insert(m.nuid);
     refs.moves.push_back(m);
@@ -328,10 +345,9 @@ bool ListingIndex::NamedElsewhere(const std::string& nuid, std::string_view exce
   std::shared_lock<std::shared_mutex> lock(mu_);
   for (const auto& [_, m] : moves_)
     if (m.nuid == nuid) return true;
-  auto named = by_nuid_.find(nuid);
-  if (named == by_nuid_.end() || named->second == except_name) return false;
-  auto e = entries_.find(named->second);
-  return e != entries_.end() && e->second.nuid == nuid;
+  for (const auto& name : entries_->NamesOfNuid(nuid))
+    if (name != except_name) return true;
+  return false;
 }
 
 void ListingIndex::ForgetMove(const std::string& name, uint64_t revision) {

@@ -54,7 +54,8 @@ TEST_F(ListingIndexTest, SortedByBytesWithEntryFields) {
   for (auto& e : page.entries) {
     std::string data = "data:" + e.name;
     EXPECT_EQ(e.size, data.size()) << e.name;
-    EXPECT_EQ(e.digest, ExpectedDigest(data)) << e.name;
+    // The digest is kept only as the ETag's fallback, when there is no MD5 (packed entries).
+    EXPECT_EQ(e.digest, "") << e.name;
     EXPECT_EQ(e.md5_hex, Md5Hex(data)) << e.name;
     EXPECT_EQ(e.content_type, "text/x-" + std::to_string(e.name.size())) << e.name;
     EXPECT_FALSE(e.is_link);

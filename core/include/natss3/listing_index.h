@@ -2,8 +2,8 @@
 //
 // Fed by a Watch on the bucket's meta subjects (initial values, then live updates), so a query
 // costs O(log n + entries returned), never a scan of the bucket or of the stream.
-// Memory per key: the std::map node (~48 B) + name bytes + a compact Entry (~120 B + header
-// strings of S3 interest), about 200-300 B per object for typical names.
+// Memory per key: the name bytes plus about 60 B of packed fields (core/src/listing_blocks.h):
+// entries are stored in sorted blocks and an Entry is built only when a query returns it.
 //
 // Read-your-writes: this is the one place it is kept. Every meta record this process commits
 // (put, delete, metadata change, rename, link) is applied here by the store before the commit
@@ -36,6 +36,9 @@ namespace natss3 {
 
 class ObjectStore;
 class Watcher;
+namespace listing {
+class Blocks;
+}
 
 class ListingIndex {
  public:
@@ -43,7 +46,7 @@ class ListingIndex {
     std::string name;
     uint64_t size = 0;
     TimePoint mtime{};
-    std::string digest;
+    std::string digest;   // only when there is neither md5_hex nor etag (the ETag's fallback)
     std::string md5_hex;  // kMd5Header, if present
     std::string etag;     // "Natss3-Etag" header (multipart ETag), if present
     std::string content_type;
@@ -79,6 +82,8 @@ class ListingIndex {
   // The revision of the newest record of `name` seen (live or deleted); 0 when none.
   uint64_t RevisionOf(std::string_view name) const;
   size_t size() const;
+  // Bytes the entries take (blocks, nuid table, header sets), for measurements.
+  size_t MemoryBytes() const;
   bool empty() const { return size() == 0; }
   // Ready is false while the watch is (re)connecting; answers may then be stale.
   bool ready() const;
@@ -110,6 +115,17 @@ class ListingIndex {
   // A move marker that is gone (its rename finished or was undone).
   void ForgetMove(const std::string& name, uint64_t revision);
 
+  // Listing snapshots (docs/listing-snapshots.md): a compact copy of this listing stored in
+  // NATS, current to a meta stream sequence, so that another process starts from it and
+  // catches up with a watch from that sequence instead of replaying the whole bucket.
+  // Writes one now (an index of 10,000 entries or more also writes one in the background when
+  // enough changed). kFailedPrecondition while the index is not ready or for a bucket whose
+  // objects expire or are discarded (max age, max bytes).
+  Status WriteSnapshot();
+  // The meta stream sequence of the snapshot this index started from; 0 when it replayed the
+  // whole bucket (no usable snapshot).
+  uint64_t snapshot_start() const { return snapshot_start_; }
+
   // Applies a change this process just committed (write-through). Changes are ordered by
   // revision, so a late or duplicate watch event never undoes a newer one. Gives this
   // process read-your-writes at once, before its own watch event arrives.
@@ -124,21 +140,29 @@ class ListingIndex {
  private:
   ListingIndex(ObjectStore* store, std::string bucket);
   void Run();
-  void Apply(const ObjectInfo& info);
+  // from_watch: a watch event (not this process's own commit).
+  void Apply(const ObjectInfo& info, bool from_watch = false);
   void NoteMove(const ObjectInfo& info);
   void NoteReleased(const std::string& nuid, TimePoint when);
   // After a rebuilt watch's initial values: drops the entries it did not name.
   void EndResync();
+  // Loads the bucket's snapshot into the (empty) index; its sequence, 0 when there is no
+  // usable one (the index is then left empty). In listing_snapshot.cc.
+  uint64_t LoadSnapshot();
+  void SnapshotLoop();
 
   ObjectStore* store_;
   std::string bucket_;
   mutable std::shared_mutex mu_;  // lock order: mu_ before listeners_mu_
-  std::map<std::string, Entry, std::less<>> entries_;
-  std::map<std::string, std::string> by_nuid_;  // nuid -> name, to detect renames
+  std::unique_ptr<listing::Blocks> entries_;  // also finds the names of a nuid (renames)
   std::map<std::string, uint64_t, std::less<>> tombstones_;  // name -> revision of delete
   std::map<std::string, Move, std::less<>> moves_;            // name -> rename marker
   std::map<std::string, TimePoint> released_;                 // nuid -> time released
   std::atomic<uint64_t> watch_revision_{0};  // newest revision the watch applied (Run only)
+  uint64_t snapshot_start_ = 0;
+  std::atomic<uint64_t> snapshot_seq_{0};  // sequence of the newest snapshot written or seen
+  std::thread snapshot_thread_;
+  std::condition_variable_any stop_cv_;  // wakes the snapshot thread (with watcher_mu_)
   bool resync_ = false;         // a fresh watch replays the bucket over the current entries
   std::set<std::string> seen_;  // names the replay (or a write meanwhile) named
   bool ready_ = false;

@@ -114,6 +114,9 @@ struct WatchOptions {
   bool include_history = false;  // deliver all meta messages, not just the last per name
   bool updates_only = false;     // only changes after the watch starts; no end marker
   bool ignore_deletes = false;   // drop delete markers (the end marker is still sent)
+  // Non-zero: every meta message after this stream sequence, in order (a catch-up from a
+  // listing snapshot current to it), then the end marker, then live updates.
+  uint64_t start_after = 0;
 };
 
 struct WatchEvent {

@@ -67,6 +67,7 @@ struct BucketStatus {
   TimePoint created{};      // stream creation time
   TimePoint last_update{};  // time of the newest message (state.last_ts); epoch when empty
   uint64_t messages = 0;
+  uint64_t last_seq = 0;  // the stream's last sequence (state.last_seq)
   std::optional<ClusterInfo> cluster;
 };
 

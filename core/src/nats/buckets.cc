@@ -61,6 +61,7 @@ Result<BucketStatus> NatsObjectStore::StatusFromInfo(const json& info) {
   st.max_bytes = cfg.value("max_bytes", int64_t{-1});
   st.size = state.value("bytes", uint64_t{0});
   st.messages = state.value("messages", uint64_t{0});
+  st.last_seq = state.value("last_seq", uint64_t{0});
   st.is_compressed = cfg.contains("compression") && cfg["compression"].is_string() &&
                      cfg["compression"] != "none";
   if (auto md = cfg.find("metadata"); md != cfg.end() && md->is_object()) {

@@ -47,9 +47,16 @@ class NatsWatcher : public Watcher {
       jsErrCode jerr = static_cast<jsErrCode>(0);
       natsStatus s = js_GetLastMsg(&last, store_->conn().js(), stream.c_str(), filter.c_str(),
                                    nullptr, &jerr);
+      uint64_t newest = 0;
       if (last) {
-        if (!options_.include_history) last_ = natsMsg_GetSequence(last);
+        newest = natsMsg_GetSequence(last);
+        if (!options_.include_history) last_ = newest;
         natsMsg_Destroy(last);
+      }
+      if (options_.start_after > 0) {
+        // A catch-up: every message after start_after is checked for gaps like a live one.
+        last_ = options_.start_after;
+        if (newest <= options_.start_after && s == NATS_OK) marker_pending_ = true;
       }
       if (s == NATS_NOT_FOUND && jerr != 10059) {
         // empty bucket: the marker comes first
@@ -65,8 +72,11 @@ class NatsWatcher : public Watcher {
     so.Stream = stream.c_str();
     so.Ordered = true;
     so.Config.DeliverPolicy = options_.updates_only      ? js_DeliverNew
+                              : options_.start_after > 0 ? js_DeliverByStartSequence
                               : options_.include_history ? js_DeliverAll
                                                          : js_DeliverLastPerSubject;
+    if (options_.start_after > 0 && !options_.updates_only)
+      so.Config.OptStartSeq = options_.start_after + 1;
     natsSubscription* sub = nullptr;
     jsErrCode jerr = static_cast<jsErrCode>(0);
     natsStatus s = js_SubscribeSync(&sub, store_->conn().js(), filter.c_str(), &jo, &so, &jerr);
