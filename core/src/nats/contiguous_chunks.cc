@@ -2,6 +2,8 @@
 // meta. A writer publishes the meta after its last chunk is stored, so when the first of N
 // chunks sits exactly N sequences before the meta, all N fill that range (nothing was written
 // in between): chunk i is at first + i and needs no locating, only a window of direct gets.
+#include <algorithm>
+
 #include "nats/chunk_source.h"
 #include "nats/errors.h"
 
@@ -34,6 +36,9 @@ Status ContiguousChunks::Accept(uint64_t seq, size_t size) {
     return DataLoss("chunk " + std::to_string(next_chunk_) + " of " + info_.meta.name +
                     " is not where the object's other chunks say");
   ++next_chunk_;
+  // Should the puller hand over (a fallback), direct gets go on from here: the chunks it
+  // returned are not asked for again.
+  next_request_ = std::max(next_request_, next_chunk_);
   sizes_.push_back(static_cast<uint32_t>(size));
   return Status::OK();
 }
