@@ -3,6 +3,11 @@
 // the server, recovery when the consumer disappears mid-read (also across a server restart),
 // and kDataLoss, quickly, when chunks are missing.
 #include <gtest/gtest.h>
+#include <nats/nats.h>
+
+#include <algorithm>
+#include <optional>
+#include <thread>
 
 #include "core_test_util.h"
 
@@ -191,6 +196,58 @@ TEST_F(PullReadTest, ObjectDeletedHereMidReadStillReadsThenIsPurged) {
                                                        ChunkSubject(bucket_, nuid)).empty(); },
                         10s))
       << "the deleted version's chunks were not purged after the last reader";
+}
+
+// A consumer that stalls in the middle of a read (its server is gone for a while: a failover)
+// hands the rest of the read to direct gets, from the first chunk not yet read: chunks already
+// read are not fetched again (their answers would pile up unread, beyond the window).
+TEST_F(PullReadTest, StalledConsumerHandsOverWithoutRefetchingReadChunks) {
+  // Every direct get of the stream, seen by a plain subscriber.
+  natsConnection* nc = nullptr;
+  ASSERT_EQ(natsConnection_ConnectTo(&nc, server_->url().c_str()), NATS_OK);
+  std::unique_ptr<natsConnection, void (*)(natsConnection*)> conn(nc, &natsConnection_Destroy);
+  natsSubscription* raw_sub = nullptr;
+  ASSERT_EQ(natsConnection_SubscribeSync(&raw_sub, nc, ("$JS.API.DIRECT.GET." + Stream()).c_str()),
+            NATS_OK);
+  std::unique_ptr<natsSubscription, void (*)(natsSubscription*)> sub(raw_sub,
+                                                                     &natsSubscription_Destroy);
+  natsSubscription_SetPendingLimits(raw_sub, -1, -1);
+  ASSERT_EQ(natsConnection_FlushTimeout(nc, 5000), NATS_OK);
+
+  ReadOptions ro;
+  ro.window = 4;  // chunks 0 and 1 by direct get, then the consumer from chunk 2 on
+  ro.idle_timeout = 30s;
+  auto r = store_->Open(bucket_, "obj", ro);
+  ASSERT_OK(r);
+  std::string got = ReadSome(**r, 150 * 1024);  // chunks 0..149 (stream sequences 1..150)
+  ASSERT_EQ(got.size(), 150u * 1024);
+  server_->Pause();
+  std::optional<Result<std::string>> rest;
+  std::thread reader([&] { rest = ReadAll(**r); });
+  // The consumer stalls for longer than the reader waits for it (2 s after the check that the
+  // chunks still exist, which waits up to the store's request budget, 8 s): direct gets take
+  // over.
+  std::this_thread::sleep_for(11s);
+  server_->Resume();
+  reader.join();
+  ASSERT_TRUE(rest.has_value());
+  ASSERT_OK(*rest);
+  EXPECT_TRUE(got + **rest == data_);
+
+  std::vector<uint64_t> asked;
+  natsMsg* m = nullptr;
+  while (natsSubscription_NextMsg(&m, raw_sub, 1000) == NATS_OK) {
+    std::string body(natsMsg_GetData(m), natsMsg_GetDataLength(m));
+    natsMsg_Destroy(m);
+    auto at = body.find("\"seq\":");
+    if (at != std::string::npos) asked.push_back(std::stoull(body.substr(at + 6)));
+  }
+  ASSERT_TRUE(std::any_of(asked.begin(), asked.end(), [](uint64_t s) { return s > 151; }))
+      << "the read never went on with direct gets (the consumer did not stall)";
+  // Chunks 2..149 came from the consumer and were read before it stalled.
+  auto again = std::count_if(asked.begin(), asked.end(),
+                             [](uint64_t seq) { return seq >= 3 && seq <= 150; });
+  EXPECT_EQ(again, 0) << "chunks already read were fetched again after the handover";
 }
 
 }  // namespace

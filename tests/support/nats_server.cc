@@ -78,6 +78,14 @@ bool NatsServer::Restart() {
   return Launch();
 }
 
+void NatsServer::Pause() {
+  if (process_) process_->Signal(SIGSTOP);
+}
+
+void NatsServer::Resume() {
+  if (process_) process_->Signal(SIGCONT);
+}
+
 bool NatsServer::running() { return process_ && process_->running(); }
 
 std::unique_ptr<NatsServer::Cluster> NatsServer::Cluster::Start(int nodes) {

@@ -38,6 +38,8 @@ class NatsServer {
   void Stop();      // SIGTERM and wait
   void Kill();      // SIGKILL
   bool Restart();   // same port and store dir; waits until ready
+  void Pause();     // SIGSTOP: connections stay open, nothing is answered
+  void Resume();    // SIGCONT
   bool running();
 
   // A 3-node JetStream cluster on loopback; every node's url in urls().
