@@ -40,7 +40,7 @@ using BodyVerified = std::function<void(const BodySummary& summary)>;
 // an x-amz-checksum-sha256 are checked against the store's digest, and the whole body is
 // written before the checks (then `verified` runs after the last write).
 using WrittenSha256 = std::function<std::string()>;
-ApiResult<BodySummary> StreamBody(const httplib::Request& req, const httplib::ContentReader& reader,
+S3Result<BodySummary> StreamBody(const httplib::Request& req, const httplib::ContentReader& reader,
                                   const s3::AuthContext& auth, const BodySink& write,
                                   const BodyVerified& verified = nullptr,
                                   const WrittenSha256& written_sha256 = nullptr);
@@ -52,7 +52,7 @@ enum class ChecksumHeaders { kOfBody, kOfObject };
 // Whole small body (XML requests), checked like any payload, at most `limit` bytes
 // (MaxMessageSizeExceeded beyond). With kOfObject the checksum headers are not checked
 // against the body.
-ApiResult<std::string> ReadSmallBody(const httplib::Request& req,
+S3Result<std::string> ReadSmallBody(const httplib::Request& req,
                                      const httplib::ContentReader* reader,
                                      const s3::AuthContext& auth, size_t limit = 1 << 20,
                                      ChecksumHeaders checksums = ChecksumHeaders::kOfBody);

@@ -52,7 +52,7 @@ struct BucketPolicy {
 
 // Validates a PutBucketPolicy body for the bucket `s3_bucket` (the S3 name): MalformedPolicy
 // for what S3 rejects, NotImplemented for Condition / NotPrincipal / NotResource.
-ApiResult<BucketPolicy> ParseBucketPolicy(std::string_view json, std::string_view s3_bucket);
+S3Result<BucketPolicy> ParseBucketPolicy(std::string_view json, std::string_view s3_bucket);
 
 enum class PolicyDecision { kNone, kAllow, kDeny };
 
@@ -72,7 +72,7 @@ std::string_view PolicyAction(Operation op);
 class PolicyCache {
  public:
   // The bucket's policy (nullptr when it has none or the stored one does not parse).
-  ApiResult<std::shared_ptr<const BucketPolicy>> Get(ObjectStore& store, const std::string& bucket,
+  S3Result<std::shared_ptr<const BucketPolicy>> Get(ObjectStore& store, const std::string& bucket,
                                                      const std::string& s3_bucket);
   void Invalidate(const std::string& bucket);
 
@@ -86,7 +86,7 @@ class PolicyCache {
 };
 
 // The decision of the bucket's policy (cached) for `action` on `key` ("" for the bucket).
-ApiResult<PolicyDecision> DecidePolicy(ObjectStore& store, PolicyCache& policies,
+S3Result<PolicyDecision> DecidePolicy(ObjectStore& store, PolicyCache& policies,
                                        const s3::AuthContext& auth, std::string_view action,
                                        const std::string& bucket, const std::string& s3_bucket,
                                        const std::string& key);
@@ -95,7 +95,7 @@ ApiResult<PolicyDecision> DecidePolicy(ObjectStore& store, PolicyCache& policies
 // (AuthGate::Authorize), the policy's Allow, the ACL grants (AclPermits). `bucket` is the
 // NATS name, `s3_bucket` the S3 name.
 class AuthGate;
-ApiStatus AuthorizeRequest(ObjectStore& store, const AuthGate& gate, PolicyCache& policies,
+S3Status AuthorizeRequest(ObjectStore& store, const AuthGate& gate, PolicyCache& policies,
                            const s3::AuthContext& auth, Operation op, const std::string& bucket,
                            const std::string& s3_bucket, const std::string& key);
 
