@@ -319,31 +319,11 @@ void HttpServer::Install() {
                              res.get_header_value("x-amz-request-id")),
                     "application/xml");
   });
-  svr.set_error_handler(httplib::Server::HandlerWithResponse([this](const httplib::Request& req,
-                                                                     httplib::Response& res) {
+  svr.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request& req,
+                                                                 httplib::Response& res) {
     // Errors of our handlers carry x-amz-request-id (set before routing); without it, httplib
-    // rejected the request itself (400 bad request line, 413 payload too large, 416 Range).
-    bool from_httplib = !res.has_header("x-amz-request-id");
-    if (from_httplib && res.status == 416 && (req.method == "GET" || req.method == "HEAD")) {
-      // httplib 0.11 answers 416 to a Range it cannot parse; S3 ignores such a header and
-      // serves the whole object, so serve the request after all (no body to read: GET/HEAD).
-      // The header stays (it may be signed); GetObject applies Range itself and treats an
-      // unparsable one as absent.
-      PrepareDespiteRejectedRange(req);
-      res.status = -1;
-      res.set_header("x-amz-request-id", S3Service::NewRequestId());
-      res.set_header("Server", "natss3");
-      try {
-        Serve(req, res, nullptr);
-      } catch (...) {
-        res.status = 500;
-        DropStreamedBody(res);
-        res.body.clear();
-      }
-      if (res.status < 400 || !res.body.empty() || HasStreamedBody(res)) {
-        return httplib::Server::HandlerResponse::Handled;
-      }
-    }
+    // rejected the request itself (400 bad request line, 413 payload too large, 416 for a
+    // Range it cannot parse on a method other than GET and HEAD: HttplibServer::Process).
     if (!res.has_header("x-amz-request-id")) {
       res.set_header("x-amz-request-id", S3Service::NewRequestId());
     }

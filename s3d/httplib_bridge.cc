@@ -15,7 +15,8 @@
 #include "s3d/hub_connection.h"
 
 // Everything below relies on httplib 0.11.4's internals: Server::process_request and its
-// setup_request hook (called after the Range header is parsed, before Expect and routing), the
+// setup_request hook (called after the head and its Range are parsed, before Expect and
+// routing; a Range it cannot parse is answered 416 before the hook), the
 // private virtual process_and_close_socket, the protected svr_sock_, Response::content_provider_
 // and content_length_, ContentReader::multipart_reader_, and a ContentReader that consults the
 // headers of the Request it was made for while it reads. Check each of them before changing
@@ -31,6 +32,13 @@ namespace {
 // over (writable), for the duration of HttplibServer::Process.
 thread_local httplib::Request* t_request = nullptr;
 thread_local const HubConnection* t_connection = nullptr;
+
+// What a GET's or HEAD's Range header is called while httplib parses the head: httplib 0.11
+// answers 416 itself to a Range it cannot parse, where S3 ignores such a header and serves the
+// whole object (GetObject applies Range itself). Not a valid header name ('(' is no token
+// character), so no client header is taken for it.
+constexpr std::string_view kRangeHeader = "Range";
+constexpr std::string_view kHiddenRangeHeader = "(ange";
 
 httplib::Request* Processing(const httplib::Request& req) {
   return t_request == &req ? t_request : nullptr;
@@ -114,13 +122,24 @@ class HttplibServer::Impl final : public httplib::Server {
   }
 
   bool Process(HubConnection& connection, bool close_connection, bool& connection_closed) {
+    const RequestHead& head = connection.request_head();
+    const bool hide_range = head.method == "GET" || head.method == "HEAD";
+    if (hide_range) connection.RenameHeadHeader(kRangeHeader, kHiddenRangeHeader);
     HubStream stream(connection);
     t_connection = &connection;
-    bool ok = process_request(stream, close_connection, connection_closed,
-                              [](httplib::Request& req) {
-                                t_request = &req;
-                                req.ranges.clear();
-                              });
+    // Runs after httplib parsed the head (and a Range of the other methods), before the
+    // Expect: 100-continue handler and the routes.
+    auto setup = [&](httplib::Request& req) {
+      t_request = &req;
+      if (hide_range) {
+        req.headers.erase(std::string(kHiddenRangeHeader));
+        for (const auto& [name, value] : head.raw_headers) {
+          if (strcasecmp(name.c_str(), kRangeHeader.data()) == 0) req.headers.emplace(name, value);
+        }
+      }
+      req.ranges.clear();
+    };
+    bool ok = process_request(stream, close_connection, connection_closed, setup);
     t_request = nullptr;
     t_connection = nullptr;
     return ok;
@@ -162,15 +181,6 @@ void RestoreSentHeaderValues(const httplib::Request& req) {
   const auto& raw = t_connection->request_head().raw_headers;
   for (const auto& [name, value] : raw) request->headers.erase(name);  // case-insensitive map
   for (const auto& [name, value] : raw) request->headers.emplace(name, value);
-}
-
-void PrepareDespiteRejectedRange(const httplib::Request& req) {
-  if (t_connection == nullptr || t_request != nullptr) return;
-  // The setup_request hook never ran for this request: httplib rejected it before. Its
-  // process_request still owns `req` as a writable local and only lent it to the error
-  // handler as const, so this is the one place natss3d writes through such a reference.
-  t_request = const_cast<httplib::Request*>(&req);
-  t_request->ranges.clear();
 }
 
 httplib::ContentReader UndecodedBodyReader(const httplib::Request& req,

@@ -36,11 +36,12 @@ class HttplibServer {
   // Routes, handlers, settings, bind and listen: httplib's public API.
   httplib::Server& server();
 
-  // One HTTP exchange on `connection`, whose request head is buffered whole. Before the
-  // Expect: 100-continue handler and the routes see it, the request loses httplib's parsed
-  // Range (natss3d applies S3's Range rules itself; left set, httplib would cut every answer to
-  // the range, error XML included). Returns false when the connection must close; sets
-  // `connection_closed` when the client asked to close it.
+  // One HTTP exchange on `connection`, whose request head is buffered whole. httplib never
+  // acts on a Range header: natss3d applies S3's rules itself (GetObject). Left to httplib, a
+  // Range would cut every answer to the range, error XML included, and a GET or HEAD whose
+  // Range it cannot parse would get its own 416 (S3 ignores such a header). Returns false
+  // when the connection must close; sets `connection_closed` when the client asked to close
+  // it.
   bool Process(HubConnection& connection, bool close_connection, bool& connection_closed);
 
   // httplib listens with a backlog of 5, which drops SYNs when 16+ clients connect at once.
@@ -62,11 +63,6 @@ class HttplibServer {
 // empty values and percent-decodes the others. Headers httplib adds itself (REMOTE_ADDR, ...)
 // stay.
 void RestoreSentHeaderValues(const httplib::Request& req);
-
-// httplib 0.11 answered 416 itself to a Range header it cannot parse, before `req` reached
-// Process()'s preparation. S3 ignores such a header: drops what httplib parsed of it so that
-// the request can be served after all. Only inside httplib's error handler, in Process().
-void PrepareDespiteRejectedRange(const httplib::Request& req);
 
 // A request body reader that hands over the bytes as sent: httplib would inflate a
 // Content-Encoding (gzip, deflate, br) and parse multipart/form-data while reading, so those

@@ -95,6 +95,11 @@ class HubConnection final {
 
   // --- Serving a request (its head is buffered whole) ---
   void BeginRequest();
+  // Before the first read() of the request: renames its header lines `name` (any case, as
+  // httplib matches names) in the buffered head, so that httplib's parser takes them for
+  // header `hidden_name` (of the same length) instead; request_head().raw_headers keeps them
+  // as sent.
+  void RenameHeadHeader(std::string_view name, std::string_view hidden_name);
   // As the response's headers are about to be written: true when the connection must close
   // after it (Connection: close).
   bool CloseAfterResponse(int status);
