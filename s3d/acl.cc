@@ -178,7 +178,7 @@ bool AclGrants(CannedAcl acl, bool anonymous, bool write) {
 }
 
 S3Result<std::string> LoadBucketRecord(ObjectStore& store, std::string_view kind,
-                                        const std::string& bucket) {
+                                       const std::string& bucket) {
   auto records = store.Records(kRecordBucket);
   if (!records.ok()) return FromStatus(records.status(), ErrorContext::kService);
   auto value = (*records)->Get(RecordKey(kind, bucket));
@@ -188,7 +188,7 @@ S3Result<std::string> LoadBucketRecord(ObjectStore& store, std::string_view kind
 }
 
 S3Status StoreBucketRecord(ObjectStore& store, std::string_view kind, const std::string& bucket,
-                            const std::string& value) {
+                           const std::string& value) {
   auto records = store.Records(kRecordBucket);
   if (!records.ok()) return FromStatus(records.status(), ErrorContext::kService);
   Status st = value.empty() ? (*records)->Delete(RecordKey(kind, bucket))

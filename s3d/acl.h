@@ -55,10 +55,10 @@ bool AclGrants(CannedAcl acl, bool anonymous, bool write);
 
 // Bucket configuration records ("acl" or "cors"). Load answers "" when there is none.
 S3Result<std::string> LoadBucketRecord(ObjectStore& store, std::string_view kind,
-                                        const std::string& bucket);
+                                       const std::string& bucket);
 // Replaces the record; an empty value deletes it.
 S3Status StoreBucketRecord(ObjectStore& store, std::string_view kind, const std::string& bucket,
-                            const std::string& value);
+                           const std::string& value);
 S3Result<CannedAcl> LoadBucketAcl(ObjectStore& store, const std::string& bucket);
 
 // The grant of a bucket or object ACL for a request its key's own permissions refused: reads

@@ -24,7 +24,7 @@ void AuthGate::ReplaceCredentials(std::shared_ptr<const s3::CredentialStore> cre
 }
 
 S3Result<s3::AuthContext> AuthGate::Authenticate(const httplib::Request& req,
-                                                  const S3Address& address) const {
+                                                 const S3Address& address) const {
   s3::RequestView view;
   view.method = req.method;
   view.raw_path = address.raw_path;
@@ -50,7 +50,7 @@ S3Result<s3::AuthContext> AuthGate::AuthenticatePost(const s3::FormFields& field
 }
 
 S3Status AuthGate::Authorize(const s3::AuthContext& auth, Operation op,
-                              const std::string& bucket) const {
+                             const std::string& bucket) const {
   if (allow_anonymous_ && auth.anonymous) return {};
   auto credentials = credentials_.load();
   if (auth.anonymous && !credentials->AnonymousEnabled()) {

@@ -25,7 +25,7 @@ class AuthGate {
   // Verifies the signature (header or presigned). Unsigned requests pass as anonymous; the
   // permission checks decide what they may do.
   S3Result<s3::AuthContext> Authenticate(const httplib::Request& req,
-                                          const S3Address& address) const;
+                                         const S3Address& address) const;
   // The signature of a POST Object form (over its policy field); anonymous forms pass only
   // when anonymous access is enabled, as in Authenticate.
   S3Result<s3::AuthContext> AuthenticatePost(const s3::FormFields& fields) const;

@@ -10,10 +10,10 @@ namespace {
 
 // `headers`: the request's, lowercased (ToHeaderMap).
 S3Result<BodySummary> StreamBodyWith(const s3::HeaderMap& headers,
-                                      const httplib::ContentReader& reader,
-                                      const s3::AuthContext& auth, const BodySink& write,
-                                      const BodyVerified& verified,
-                                      const WrittenSha256& written_sha256) {
+                                     const httplib::ContentReader& reader,
+                                     const s3::AuthContext& auth, const BodySink& write,
+                                     const BodyVerified& verified,
+                                     const WrittenSha256& written_sha256) {
   auto decoder = s3::PayloadDecoder::Create(auth, headers);
   if (!decoder.ok()) return decoder.error();
   if (written_sha256) (*decoder)->UseExternalSha256();
@@ -78,16 +78,16 @@ S3Result<BodySummary> StreamBodyWith(const s3::HeaderMap& headers,
 }  // namespace
 
 S3Result<BodySummary> StreamBody(const httplib::Request& req, const httplib::ContentReader& reader,
-                                  const s3::AuthContext& auth, const BodySink& write,
-                                  const BodyVerified& verified,
-                                  const WrittenSha256& written_sha256) {
+                                 const s3::AuthContext& auth, const BodySink& write,
+                                 const BodyVerified& verified,
+                                 const WrittenSha256& written_sha256) {
   return StreamBodyWith(ToHeaderMap(req.headers), reader, auth, write, verified, written_sha256);
 }
 
 S3Result<std::string> ReadSmallBody(const httplib::Request& req,
-                                     const httplib::ContentReader* reader,
-                                     const s3::AuthContext& auth, size_t limit,
-                                     ChecksumHeaders checksums) {
+                                    const httplib::ContentReader* reader,
+                                    const s3::AuthContext& auth, size_t limit,
+                                    ChecksumHeaders checksums) {
   if (reader == nullptr) return std::string(req.body);
   s3::HeaderMap headers = ToHeaderMap(req.headers);
   if (checksums == ChecksumHeaders::kOfObject) {

@@ -41,9 +41,9 @@ using BodyVerified = std::function<void(const BodySummary& summary)>;
 // written before the checks (then `verified` runs after the last write).
 using WrittenSha256 = std::function<std::string()>;
 S3Result<BodySummary> StreamBody(const httplib::Request& req, const httplib::ContentReader& reader,
-                                  const s3::AuthContext& auth, const BodySink& write,
-                                  const BodyVerified& verified = nullptr,
-                                  const WrittenSha256& written_sha256 = nullptr);
+                                 const s3::AuthContext& auth, const BodySink& write,
+                                 const BodyVerified& verified = nullptr,
+                                 const WrittenSha256& written_sha256 = nullptr);
 
 // What a request's x-amz-checksum-<algorithm> headers describe: its body, or (on
 // CompleteMultipartUpload, boto3's ChecksumType FULL_OBJECT) the object being made.
@@ -53,8 +53,8 @@ enum class ChecksumHeaders { kOfBody, kOfObject };
 // (MaxMessageSizeExceeded beyond). With kOfObject the checksum headers are not checked
 // against the body.
 S3Result<std::string> ReadSmallBody(const httplib::Request& req,
-                                     const httplib::ContentReader* reader,
-                                     const s3::AuthContext& auth, size_t limit = 1 << 20,
-                                     ChecksumHeaders checksums = ChecksumHeaders::kOfBody);
+                                    const httplib::ContentReader* reader,
+                                    const s3::AuthContext& auth, size_t limit = 1 << 20,
+                                    ChecksumHeaders checksums = ChecksumHeaders::kOfBody);
 
 }  // namespace natss3::s3d

@@ -23,12 +23,14 @@ S3Result<CopySource> ParseCopySource(std::string_view header) {
     source = source.substr(0, question);
   }
   std::string decoded;
-  if (!UriDecode(source, &decoded, false)) return S3Error::InvalidArgument("Invalid copy source encoding");
+  if (!UriDecode(source, &decoded, false))
+    return S3Error::InvalidArgument("Invalid copy source encoding");
   std::string_view path = decoded;
   if (path.starts_with("/")) path.remove_prefix(1);
   size_t slash = path.find('/');
   if (slash == std::string_view::npos || slash == 0 || slash + 1 == path.size()) {
-    return S3Error::InvalidArgument("Copy Source must mention the source bucket and key: sourcebucket/sourcekey");
+    return S3Error::InvalidArgument(
+        "Copy Source must mention the source bucket and key: sourcebucket/sourcekey");
   }
   std::string bucket(path.substr(0, slash));
   S3Status valid = ValidateExistingBucketName(bucket);
@@ -82,7 +84,7 @@ void SendCopyResult(RequestContext& ctx, const char* root, const std::string& et
 // request names one; any other copy gets the request's lock (or the bucket default), never
 // the source's.
 S3Result<Headers> CopyHeaders(RequestContext& ctx, const ObjectInfo& source, bool replace,
-                               bool same) {
+                              bool same) {
   Headers headers;
   if (replace) {
     auto fresh = NewObjectHeaders(ctx);

@@ -95,13 +95,13 @@ S3Result<std::vector<CorsRule>> ParseCorsConfiguration(std::string_view body) {
     for (const auto& origin : rule.allowed_origins) {
       if (std::count(origin.begin(), origin.end(), '*') > 1) {
         return S3Error::InvalidRequest("AllowedOrigin \"" + origin +
-                                      "\" can not have more than one wildcard.");
+                                       "\" can not have more than one wildcard.");
       }
     }
     for (const auto& header : rule.allowed_headers) {
       if (std::count(header.begin(), header.end(), '*') > 1) {
         return S3Error::InvalidRequest("AllowedHeader \"" + header +
-                                      "\" can not have more than one wildcard.");
+                                       "\" can not have more than one wildcard.");
       }
     }
     if (pugi::xml_node age = node.child("MaxAgeSeconds")) {

@@ -57,8 +57,7 @@ S3Error FromStatus(const Status& status, ErrorContext context) {
   return S3Error::InternalError(msg);
 }
 
-std::string ErrorXml(const S3Error& error, std::string_view resource,
-                     std::string_view request_id) {
+std::string ErrorXml(const S3Error& error, std::string_view resource, std::string_view request_id) {
   XmlWriter xml;
   xml.Open("Error");
   xml.Element("Code", error.code);

@@ -22,7 +22,6 @@ enum class ErrorContext { kService, kBucket, kObject, kUpload };
 S3Error FromStatus(const Status& status, ErrorContext context);
 
 // <Error><Code/><Message/><Resource/><RequestId/></Error>
-std::string ErrorXml(const S3Error& error, std::string_view resource,
-                     std::string_view request_id);
+std::string ErrorXml(const S3Error& error, std::string_view resource, std::string_view request_id);
 
 }  // namespace natss3::s3d

@@ -99,8 +99,8 @@ Status HttpServer::Start() {
   Status hub_started = hub_->Start();
   if (!hub_started.ok()) return hub_started;
   ConnectionHub* hub = hub_.get();
-  server_ = std::make_unique<HttplibServer>(HttplibServer::Hooks{
-      [hub](int fd) { hub->ServeAccepted(fd); }, [hub] { hub->WaitIdle(); }});
+  server_ = std::make_unique<HttplibServer>(
+      HttplibServer::Hooks{[hub](int fd) { hub->ServeAccepted(fd); }, [hub] { hub->WaitIdle(); }});
   Install();
   httplib::Server& svr = server_->server();
   if (options_.port == 0) {
@@ -192,9 +192,8 @@ void HttpServer::TimeFirstByte(const std::string& op,
     metrics_.FirstByte(op, since_start());
     return;
   }
-  OnFirstStreamedPiece(res, [op, since_start, metrics = &metrics_] {
-    metrics->FirstByte(op, since_start());
-  });
+  OnFirstStreamedPiece(
+      res, [op, since_start, metrics = &metrics_] { metrics->FirstByte(op, since_start()); });
 }
 
 void HttpServer::Serve(const httplib::Request& req, httplib::Response& res,
@@ -227,9 +226,9 @@ void HttpServer::Serve(const httplib::Request& req, httplib::Response& res,
   } else if (!nats_up_.load() && !service_->store().Health().ok()) {
     op = "Unavailable";
     res.status = 503;
-    res.set_content(ErrorXml(S3Error::ServiceUnavailable(), req.path,
-                             res.get_header_value("x-amz-request-id")),
-                    "application/xml");
+    res.set_content(
+        ErrorXml(S3Error::ServiceUnavailable(), req.path, res.get_header_value("x-amz-request-id")),
+        "application/xml");
     res.set_header("Retry-After", "1");
   } else {
     op = service_->Handle(req, res, reader, &bytes_in);
@@ -315,12 +314,12 @@ void HttpServer::Install() {
     res.status = 500;
     DropStreamedBody(res);
     res.headers.erase("Content-Type");
-    res.set_content(ErrorXml(S3Error::InternalError(), req.path,
-                             res.get_header_value("x-amz-request-id")),
-                    "application/xml");
+    res.set_content(
+        ErrorXml(S3Error::InternalError(), req.path, res.get_header_value("x-amz-request-id")),
+        "application/xml");
   });
   svr.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request& req,
-                                                                 httplib::Response& res) {
+                                                                httplib::Response& res) {
     // Errors of our handlers carry x-amz-request-id (set before routing); without it, httplib
     // rejected the request itself (400 bad request line, 413 payload too large, 416 for a
     // Range it cannot parse on a method other than GET and HEAD: HttplibServer::Process).

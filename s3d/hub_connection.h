@@ -1,11 +1,11 @@
 // HubConnection: one client connection of natss3d's ConnectionHub. It is the byte stream that
 // httplib's request processing reads and writes through httplib_bridge.h (buffered, plain TCP
-// or TLS, on a nonblocking socket whose waits are bounded by poll()), and it offers the nonblocking steps the hub drives it
-// through between requests: the TLS handshake, reading a complete request head (checked by a
-// HeadScanner before httplib parses it), skipping an unread body, and a lingering close.
-// It also counts what httplib read of each request, so the hub can tell whether a handler left
-// part of the body on the wire (which httplib would parse as the next request).
-// Used by one thread at a time (ownership passes through the hub's mutex).
+// or TLS, on a nonblocking socket whose waits are bounded by poll()), and it offers the nonblocking
+// steps the hub drives it through between requests: the TLS handshake, reading a complete request
+// head (checked by a HeadScanner before httplib parses it), skipping an unread body, and a
+// lingering close. It also counts what httplib read of each request, so the hub can tell whether a
+// handler left part of the body on the wire (which httplib would parse as the next request). Used
+// by one thread at a time (ownership passes through the hub's mutex).
 #pragma once
 
 #include <openssl/ssl.h>
@@ -50,8 +50,9 @@ class HubConnection final {
   HubConnection(const HubConnection&) = delete;
   HubConnection& operator=(const HubConnection&) = delete;
 
-  // The stream httplib reads a request from and writes its response to (the calls of
-  // httplib::Stream): blocking semantics, each wait bounded by the read or write timeout.
+  // The stream httplib reads a request from and writes its response to (the calls of its
+  // Stream, adapted in httplib_bridge.cc): blocking semantics, each wait bounded by the read
+  // or write timeout.
   bool is_readable() const;
   bool is_writable() const;
   ssize_t read(char* ptr, size_t size);

@@ -69,7 +69,8 @@ S3Status ParseCommonListParams(const S3Address& a, size_t* max_keys, bool* url_e
     *max_keys = std::min<size_t>(std::stoul(text), 1000);
   }
   if (a.Has("encoding-type")) {
-    if (a.Get("encoding-type") != "url") return S3Error::InvalidArgument("Invalid Encoding Method specified in Request");
+    if (a.Get("encoding-type") != "url")
+      return S3Error::InvalidArgument("Invalid Encoding Method specified in Request");
     *url_encoding = true;
   }
   return {};
@@ -175,9 +176,11 @@ S3Result<VersionListParams> ParseVersionListParams(const S3Address& a) {
   params.version_id_marker = a.Get("version-id-marker");
   if (!params.version_id_marker.empty()) {
     if (params.key_marker.empty()) {
-      return S3Error::InvalidArgument("A version-id marker cannot be specified without a key marker.");
+      return S3Error::InvalidArgument(
+          "A version-id marker cannot be specified without a key marker.");
     }
-    if (params.version_id_marker != "null") return S3Error::InvalidArgument("Invalid version id specified");
+    if (params.version_id_marker != "null")
+      return S3Error::InvalidArgument("Invalid version id specified");
   }
   return params;
 }

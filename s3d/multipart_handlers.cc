@@ -29,11 +29,13 @@ S3Result<UploadRecord> LoadUpload(RequestContext& ctx) {
 S3Result<int> PartNumber(const S3Address& address) {
   std::string text = address.Get("partNumber");
   if (text.empty() || text.size() > 5 || text.find_first_not_of("0123456789") != std::string::npos) {
-    return S3Error::InvalidArgument("Part number must be an integer between 1 and 10000, inclusive");
+    return S3Error::InvalidArgument(
+        "Part number must be an integer between 1 and 10000, inclusive");
   }
   int number = std::stoi(text);
   if (number < 1 || number > MultipartStore::kMaxPartNumber) {
-    return S3Error::InvalidArgument("Part number must be an integer between 1 and 10000, inclusive");
+    return S3Error::InvalidArgument(
+        "Part number must be an integer between 1 and 10000, inclusive");
   }
   return number;
 }
@@ -59,9 +61,10 @@ S3Result<ByteRange> CopySourceRange(RequestContext& ctx, uint64_t size) {
   RangeResult range = ParseRange(header, size);
   if (range.kind != RangeResult::Kind::kPartial || !header.starts_with("bytes=") ||
       header.find('-') == std::string::npos || header[6] == '-') {
-    return S3Error::InvalidArgument("The x-amz-copy-source-range value must be of the form "
-                                   "bytes=first-last where first and last are the zero-based "
-                                   "offsets of the first and last bytes to copy");
+    return S3Error::InvalidArgument(
+        "The x-amz-copy-source-range value must be of the form "
+        "bytes=first-last where first and last are the zero-based "
+        "offsets of the first and last bytes to copy");
   }
   return range.range;
 }
@@ -194,7 +197,8 @@ S3Status CompleteMultipartUpload(RequestContext& ctx) {
     auto it = by_number.find(wanted.part_number);
     if (it == by_number.end() || it->second->etag() != wanted.etag) return S3Error::InvalidPart();
     bool last = i + 1 == requested->size();
-    if (!last && it->second->blob.size < MultipartStore::kMinPartSize) return S3Error::EntityTooSmall();
+    if (!last && it->second->blob.size < MultipartStore::kMinPartSize)
+      return S3Error::EntityTooSmall();
     blobs.push_back({it->second->blob, 0, std::nullopt});
     part_sizes.push_back(it->second->blob.size);
     md5s += HexToRaw(it->second->etag());
@@ -243,13 +247,15 @@ S3Status ListParts(RequestContext& ctx) {
   };
   if (ctx.address.Has("part-number-marker")) {
     std::string text = ctx.address.Get("part-number-marker");
-    if (!number(text)) return S3Error::InvalidArgument("Argument partNumberMarker must be an integer.");
+    if (!number(text))
+      return S3Error::InvalidArgument("Argument partNumberMarker must be an integer.");
     marker = static_cast<int>(std::min<unsigned long>(std::stoul(text), MultipartStore::kMaxPartNumber));
   }
   if (ctx.address.Has("max-parts")) {
     std::string text = ctx.address.Get("max-parts");
     if (!number(text)) {
-      return S3Error::InvalidArgument("Argument max-parts must be an integer between 0 and 2147483647");
+      return S3Error::InvalidArgument(
+          "Argument max-parts must be an integer between 0 and 2147483647");
     }
     max_parts = std::min<size_t>(std::stoul(text), 1000);
   }
@@ -289,13 +295,15 @@ S3Status ListMultipartUploads(RequestContext& ctx) {
   if (a.Has("max-uploads")) {
     std::string text = a.Get("max-uploads");
     if (text.empty() || text.size() > 9 || text.find_first_not_of("0123456789") != std::string::npos) {
-      return S3Error::InvalidArgument("Argument max-uploads must be an integer between 0 and 2147483647");
+      return S3Error::InvalidArgument(
+          "Argument max-uploads must be an integer between 0 and 2147483647");
     }
     max_uploads = std::min<size_t>(std::stoul(text), 1000);
   }
   bool url_encoding = false;
   if (a.Has("encoding-type")) {
-    if (a.Get("encoding-type") != "url") return S3Error::InvalidArgument("Invalid Encoding Method specified in Request");
+    if (a.Get("encoding-type") != "url")
+      return S3Error::InvalidArgument("Invalid Encoding Method specified in Request");
     url_encoding = true;
   }
   std::string prefix = a.Get("prefix"), delimiter = a.Get("delimiter");

@@ -89,8 +89,8 @@ Status StreamObjectBody(httplib::Response& res, std::unique_ptr<ObjectReader> re
 }
 
 S3Result<std::unique_ptr<ObjectReader>> OpenForRead(RequestContext& ctx, const std::string& bucket,
-                                                     const std::string& key,
-                                                     const ReadOptions& options) {
+                                                    const std::string& key,
+                                                    const ReadOptions& options) {
   auto opened = ctx.store.Open(bucket, key, options);
   if (!opened.ok()) return FromStatus(opened.status(), ErrorContext::kObject);
   const std::string& target = (*opened)->info().bucket;
@@ -102,7 +102,7 @@ S3Result<std::unique_ptr<ObjectReader>> OpenForRead(RequestContext& ctx, const s
 }
 
 S3Result<ObjectInfo> GetObjectInfo(RequestContext& ctx, const std::string& bucket,
-                                    const std::string& key) {
+                                   const std::string& key) {
   auto info = ctx.store.GetInfo(bucket, key);
   if (info.ok()) return std::move(info).value();
   if (info.status().code() == Code::kNotFound && !ctx.store.GetBucketStatus(bucket).ok()) {
@@ -162,9 +162,9 @@ S3Status PutObject(RequestContext& ctx) {
     // S3 implements only "*" (create if absent) for writes.
     if (ctx.req.get_header_value("If-None-Match") != "*") {
       return S3Error{"NotImplemented",
-                      "A header you provided implies functionality that is not implemented: "
-                      "If-None-Match accepts only *",
-                      501};
+                     "A header you provided implies functionality that is not implemented: "
+                     "If-None-Match accepts only *",
+                     501};
     }
     options.expected_revision = 0;
   }
@@ -265,7 +265,7 @@ S3Status GetObject(RequestContext& ctx, bool head) {
     whole_reader = std::move(opened).value();
   }
   auto info = whole_reader ? S3Result<ObjectInfo>(whole_reader->info())
-                          : GetObjectInfo(ctx, ctx.address.bucket, ctx.address.key);
+                           : GetObjectInfo(ctx, ctx.address.bucket, ctx.address.key);
   if (!info.ok()) return info.error();
   if (!whole_reader && info->is_link()) {
     auto opened = OpenForRead(ctx, ctx.address.bucket, ctx.address.key);
@@ -278,7 +278,8 @@ S3Status GetObject(RequestContext& ctx, bool head) {
                         req.get_header_value("If-Unmodified-Since")};
   std::string etag = EtagOf(*info);
   switch (EvaluateConditions(conditions, etag, info->mtime, true)) {
-    case ConditionOutcome::kPreconditionFailed: return S3Error::PreconditionFailed();
+    case ConditionOutcome::kPreconditionFailed:
+      return S3Error::PreconditionFailed();
     case ConditionOutcome::kNotModified:
       ctx.res.set_header("ETag", etag);
       ctx.res.set_header("Last-Modified", FormatHttpDate(info->mtime));

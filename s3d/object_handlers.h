@@ -22,10 +22,10 @@ Status StreamObjectBody(httplib::Response& res, std::unique_ptr<ObjectReader> re
 // followed only into a bucket the caller may read: AccessDenied otherwise (a link must not
 // widen the caller's permissions).
 S3Result<std::unique_ptr<ObjectReader>> OpenForRead(RequestContext& ctx, const std::string& bucket,
-                                                     const std::string& key,
-                                                     const ReadOptions& options = {});
+                                                    const std::string& key,
+                                                    const ReadOptions& options = {});
 S3Result<ObjectInfo> GetObjectInfo(RequestContext& ctx, const std::string& bucket,
-                                    const std::string& key);
+                                   const std::string& key);
 // Object headers for a new object from the request (content headers, x-amz-meta-*,
 // x-amz-tagging, x-amz-checksum-* sent as headers).
 S3Result<Headers> NewObjectHeaders(RequestContext& ctx);

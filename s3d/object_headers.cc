@@ -208,7 +208,7 @@ S3Result<Headers> ObjectHeadersFromRequest(const httplib::Request& req) {
   }
   if (meta_bytes > 2048) {
     return S3Error{"MetadataTooLarge",
-                    "Your metadata headers exceed the maximum allowed metadata size.", 400};
+                   "Your metadata headers exceed the maximum allowed metadata size.", 400};
   }
   S3Status storage_class = ApplyStorageClass(req, &headers);
   if (!storage_class.ok()) return storage_class.error();

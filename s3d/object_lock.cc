@@ -49,7 +49,7 @@ std::string Trimmed(const char* text) {
 }
 
 S3Status Rewrite(RequestContext& ctx, const ModifyOptions& options,
-                  const std::function<void(ObjectInfo&)>& edit) {
+                 const std::function<void(ObjectInfo&)>& edit) {
   auto info = GetObjectInfo(ctx, ctx.address.bucket, ctx.address.key);
   if (!info.ok()) return info.error();
   // A conditional meta update of whatever version is current; the core re-applies the edit on
@@ -206,7 +206,7 @@ S3Status GetObjectLockConfiguration(RequestContext& ctx) {
   if (!config.ok()) return FromStatus(config.status(), ErrorContext::kBucket);
   if (!config->enabled) {
     return S3Error{"ObjectLockConfigurationNotFoundError",
-                    "Object Lock configuration does not exist for this bucket", 404};
+                   "Object Lock configuration does not exist for this bucket", 404};
   }
   SendXml(ctx.res, 200, ObjectLockConfigurationXml(*config));
   return {};
@@ -225,10 +225,10 @@ S3Status PutObjectLockConfiguration(RequestContext& ctx) {
   // gets object lock when it is created (x-amz-bucket-object-lock-enabled).
   if (!current->enabled) {
     return S3Error{"InvalidBucketState",
-                    "Object Lock configuration cannot be enabled on existing buckets "
-                    "(natss3 buckets are unversioned: create the bucket with "
-                    "x-amz-bucket-object-lock-enabled: true)",
-                    409};
+                   "Object Lock configuration cannot be enabled on existing buckets "
+                   "(natss3 buckets are unversioned: create the bucket with "
+                   "x-amz-bucket-object-lock-enabled: true)",
+                   409};
   }
   Status st = ctx.store.PutObjectLockConfig(ctx.address.bucket, *config);
   if (!st.ok()) return FromStatus(st, ErrorContext::kObject);

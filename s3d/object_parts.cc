@@ -67,7 +67,8 @@ S3Error InvalidPartNumber() {
 S3Result<int> ParsePartNumber(std::string_view value) {
   uint64_t number = 0;
   if (!ParseUint(value, &number) || number < 1 || number > kMaxParts) {
-    return S3Error::InvalidArgument("Part number must be an integer between 1 and 10000, inclusive");
+    return S3Error::InvalidArgument(
+        "Part number must be an integer between 1 and 10000, inclusive");
   }
   return static_cast<int>(number);
 }
@@ -83,9 +84,9 @@ S3Result<PartSelection> SelectPart(const ObjectInfo& info, int number) {
   auto sizes = DecodePartSizes(info.Header(kPartsHeader));
   if (!sizes || sizes->size() != static_cast<size_t>(count)) {
     return S3Error{"NotImplemented",
-                    "The part sizes of this object were not recorded (it was completed by an "
-                    "older natss3); read it with a Range instead",
-                    501};
+                   "The part sizes of this object were not recorded (it was completed by an "
+                   "older natss3); read it with a Range instead",
+                   501};
   }
   if (number > count) return InvalidPartNumber();
   uint64_t offset = 0;

@@ -311,8 +311,8 @@ std::string_view PolicyAction(Operation op) {
 }
 
 S3Result<std::shared_ptr<const BucketPolicy>> PolicyCache::Get(ObjectStore& store,
-                                                                const std::string& bucket,
-                                                                const std::string& s3_bucket) {
+                                                               const std::string& bucket,
+                                                               const std::string& s3_bucket) {
   auto now = std::chrono::steady_clock::now();
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -354,9 +354,9 @@ void PolicyCache::Invalidate(const std::string& bucket) {
 }
 
 S3Result<PolicyDecision> DecidePolicy(ObjectStore& store, PolicyCache& policies,
-                                       const s3::AuthContext& auth, std::string_view action,
-                                       const std::string& bucket, const std::string& s3_bucket,
-                                       const std::string& key) {
+                                      const s3::AuthContext& auth, std::string_view action,
+                                      const std::string& bucket, const std::string& s3_bucket,
+                                      const std::string& key) {
   auto policy = policies.Get(store, bucket, s3_bucket);
   if (!policy.ok()) return policy.error();
   if (!*policy) return PolicyDecision::kNone;
@@ -364,8 +364,8 @@ S3Result<PolicyDecision> DecidePolicy(ObjectStore& store, PolicyCache& policies,
 }
 
 S3Status AuthorizeRequest(ObjectStore& store, const AuthGate& gate, PolicyCache& policies,
-                           const s3::AuthContext& auth, Operation op, const std::string& bucket,
-                           const std::string& s3_bucket, const std::string& key) {
+                          const s3::AuthContext& auth, Operation op, const std::string& bucket,
+                          const std::string& s3_bucket, const std::string& key) {
   std::string_view action = PolicyAction(op);
   std::shared_ptr<const BucketPolicy> policy;
   PolicyDecision decision = PolicyDecision::kNone;

@@ -49,7 +49,7 @@ S3Result<Headers> ObjectHeadersFromForm(const s3::FormFields& fields) {
   }
   if (meta_bytes > 2048) {
     return S3Error{"MetadataTooLarge",
-                    "Your metadata headers exceed the maximum allowed metadata size.", 400};
+                   "Your metadata headers exceed the maximum allowed metadata size.", 400};
   }
   if (const std::string* storage_class = Field(fields, "x-amz-storage-class")) {
     S3Status valid = ValidateStorageClass(*storage_class);
@@ -74,7 +74,7 @@ struct Upload {
 };
 
 S3Result<Upload> BeginUpload(RequestContext& ctx, s3::FormFields& fields,
-                              std::string_view filename) {
+                             std::string_view filename) {
   auto auth = ctx.auth_gate.AuthenticatePost(fields);
   if (!auth.ok()) return auth.error();
   const std::string* key_field = Field(fields, "key");
@@ -90,8 +90,8 @@ S3Result<Upload> BeginUpload(RequestContext& ctx, s3::FormFields& fields,
     upload.key.replace(at, 11, filename);
   }
   S3Status valid_key = upload.key.empty()
-                            ? S3Error::InvalidArgument("User key must have a length greater than 0.")
-                            : ValidateKey(upload.key, Operation::kPutObject);
+                           ? S3Error::InvalidArgument("User key must have a length greater than 0.")
+                           : ValidateKey(upload.key, Operation::kPutObject);
   if (!valid_key.ok()) return valid_key.error();
   if (const std::string* policy_b64 = Field(fields, "policy")) {
     std::optional<std::string> json = s3::Base64Decode(*policy_b64);

@@ -119,7 +119,7 @@ QueryParams ParseQuery(std::string_view query) {
 }
 
 S3Result<S3Address> ParseAddress(std::string_view target, std::string_view host,
-                                  std::string_view domain) {
+                                 std::string_view domain) {
   S3Address address;
   size_t question = target.find('?');
   address.raw_path = std::string(target.substr(0, question));
@@ -129,7 +129,8 @@ S3Result<S3Address> ParseAddress(std::string_view target, std::string_view host,
   if (!UriDecode(address.raw_path, &path, false)) {
     return S3Error::InvalidArgument("Malformed percent-encoding in the request path");
   }
-  if (path.empty() || path[0] != '/') return S3Error::InvalidRequest("The request path must start with /");
+  if (path.empty() || path[0] != '/')
+    return S3Error::InvalidRequest("The request path must start with /");
   std::string_view rest = std::string_view(path).substr(1);
 
   std::string_view hostname = host.substr(0, host.rfind(':') == std::string_view::npos ||

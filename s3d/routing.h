@@ -93,7 +93,7 @@ struct S3Address {
 // Parses the request target ("/bucket/key?x=y"). With a non-empty `domain` and a Host of
 // "<bucket>.<domain>[:port]", the bucket comes from the host and the whole path is the key.
 S3Result<S3Address> ParseAddress(std::string_view target, std::string_view host,
-                                  std::string_view domain);
+                                 std::string_view domain);
 
 // method: "GET", "HEAD", "PUT", "POST", "DELETE"; has_copy_source: x-amz-copy-source present.
 Operation Classify(std::string_view method, const S3Address& address, bool has_copy_source);

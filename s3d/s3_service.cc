@@ -5,8 +5,8 @@
 #include <spdlog/spdlog.h>
 
 #include "natss3/ascii.h"
-#include "natss3/names.h"
 #include "natss3/multipart.h"
+#include "natss3/names.h"
 #include "s3d/acl.h"
 #include "s3d/cors.h"
 #include "s3d/httplib_bridge.h"
@@ -185,8 +185,8 @@ S3Status S3Service::Dispatch(RequestContext& ctx) {
   if (ctx.op == Operation::kMethodNotAllowed) return S3Error::MethodNotAllowed();
   if (!ctx.address.bucket.empty()) {
     S3Status valid = ctx.op == Operation::kCreateBucket
-                          ? ValidateNewBucketName(ctx.address.s3_bucket)
-                          : ValidateExistingBucketName(ctx.address.s3_bucket);
+                         ? ValidateNewBucketName(ctx.address.s3_bucket)
+                         : ValidateExistingBucketName(ctx.address.s3_bucket);
     if (!valid.ok()) return valid;
   }
   if (!ctx.address.key.empty()) {
@@ -196,9 +196,8 @@ S3Status S3Service::Dispatch(RequestContext& ctx) {
   // Grants name buckets as S3 does ("my.bucket").
   // A Deny of the bucket policy first; then the key's own permissions, an Allow of the policy,
   // the grants of the bucket's or object's ACL.
-  S3Status allowed =
-      AuthorizeRequest(ctx.store, ctx.auth_gate, ctx.policies, ctx.auth, ctx.op,
-                       ctx.address.bucket, ctx.address.s3_bucket, ctx.address.key);
+  S3Status allowed = AuthorizeRequest(ctx.store, ctx.auth_gate, ctx.policies, ctx.auth, ctx.op,
+                                      ctx.address.bucket, ctx.address.s3_bucket, ctx.address.key);
   if (!allowed.ok()) {
     // S3 bucket names are global: creating one that exists and belongs to another key is
     // BucketAlreadyExists, not AccessDenied.

@@ -99,7 +99,7 @@ std::string FormatIso8601(TimePoint time) {
 
 namespace {
 S3Result<pugi::xml_document*> Load(pugi::xml_document& doc, std::string_view body,
-                                    unsigned options = pugi::parse_default) {
+                                   unsigned options = pugi::parse_default) {
   if (body.empty()) return S3Error::MalformedXML();
   pugi::xml_parse_result parsed = doc.load_buffer(body.data(), body.size(), options);
   if (!parsed) return S3Error::MalformedXML();
@@ -175,9 +175,12 @@ S3Status ValidateTags(const TagSet& tags) {
   if (tags.size() > 10) return S3Error::InvalidArgument("Object tags cannot be greater than 10");
   std::set<std::string> seen;
   for (const auto& [key, value] : tags) {
-    if (key.empty() || key.size() > 128 || !XmlSafe(key)) return S3Error::InvalidArgument("The TagKey you have provided is invalid");
-    if (value.size() > 256 || !XmlSafe(value)) return S3Error::InvalidArgument("The TagValue you have provided is invalid");
-    if (!seen.insert(key).second) return S3Error::InvalidArgument("Cannot provide multiple Tags with the same key");
+    if (key.empty() || key.size() > 128 || !XmlSafe(key))
+      return S3Error::InvalidArgument("The TagKey you have provided is invalid");
+    if (value.size() > 256 || !XmlSafe(value))
+      return S3Error::InvalidArgument("The TagValue you have provided is invalid");
+    if (!seen.insert(key).second)
+      return S3Error::InvalidArgument("Cannot provide multiple Tags with the same key");
   }
   return {};
 }

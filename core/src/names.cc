@@ -112,7 +112,7 @@ Status ValidateObjectName(std::string_view bucket, std::string_view name) {
   if (name.empty()) return InvalidArgument("object name is required");
   if (name.size() > MaxObjectNameLength(bucket)) {
     return InvalidArgument("object name too long: " + std::to_string(name.size()) +
-                           " bytes, at most " + std::to_string(MaxObjectNameLength(bucket)) +
+                               " bytes, at most " + std::to_string(MaxObjectNameLength(bucket)) +
                                " in bucket " + std::string(bucket),
                            Detail::kNameTooLong);
   }

@@ -42,23 +42,19 @@ S3Error S3Error::XAmzContentSHA256Mismatch(std::string m) {
 S3Error S3Error::MalformedTrailerError(std::string m) {
   return Make("MalformedTrailerError", std::move(m), 400);
 }
-S3Error S3Error::InvalidRequest(std::string m) {
-  return Make("InvalidRequest", std::move(m), 400);
-}
+S3Error S3Error::InvalidRequest(std::string m) { return Make("InvalidRequest", std::move(m), 400); }
 S3Error S3Error::InvalidArgument(std::string m) {
   return Make("InvalidArgument", std::move(m), 400);
 }
 S3Error S3Error::MalformedXML(std::string m) { return Make("MalformedXML", std::move(m), 400); }
-S3Error S3Error::NotImplemented(std::string m) {
-  return Make("NotImplemented", std::move(m), 501);
-}
+S3Error S3Error::NotImplemented(std::string m) { return Make("NotImplemented", std::move(m), 501); }
 S3Error S3Error::MethodNotAllowed() {
   return Make("MethodNotAllowed", "The specified method is not allowed against this resource.",
               405);
 }
 S3Error S3Error::PreconditionFailed() {
-  return Make("PreconditionFailed",
-              "At least one of the pre-conditions you specified did not hold", 412);
+  return Make("PreconditionFailed", "At least one of the pre-conditions you specified did not hold",
+              412);
 }
 S3Error S3Error::InvalidRange() {
   return Make("InvalidRange", "The requested range is not satisfiable", 416);

@@ -381,8 +381,7 @@ TEST(ErrnoMapTest, ContextDecides) {
                      OpKind::kNamespace),
             EBUSY);
   EXPECT_EQ(ErrnoFor(Unavailable("down"), OpKind::kRead), EIO);
-  EXPECT_EQ(ErrnoFor(InvalidArgument("name", Detail::kNameTooLong), OpKind::kWrite),
-            ENAMETOOLONG);
+  EXPECT_EQ(ErrnoFor(InvalidArgument("name", Detail::kNameTooLong), OpKind::kWrite), ENAMETOOLONG);
   EXPECT_EQ(ErrnoFor(ResourceExhausted("full"), OpKind::kWrite), ENOSPC);
 }
 

@@ -68,6 +68,7 @@ TEST(HeadScanner, ReadsFramingHeaders) {
   EXPECT_EQ(scanner.head().body, RequestHead::Body::kLength);
   EXPECT_EQ(scanner.head().content_length, 12u);
   EXPECT_TRUE(scanner.head().expect_continue);
+  EXPECT_EQ(scanner.head().method, "PUT");
   scanner.Reset();
   ASSERT_EQ(scanner.Scan("PUT / HTTP/1.1\r\nTransfer-Encoding: Chunked\r\n\r\n"), State::kComplete);
   EXPECT_EQ(scanner.head().body, RequestHead::Body::kChunked);

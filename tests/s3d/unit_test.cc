@@ -1,7 +1,6 @@
 // Unit tests of natss3d's pure logic: routing, ranges, conditionals, XML, listings, errors,
 // configuration, metrics.
 #include <gtest/gtest.h>
-
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -463,12 +462,12 @@ TEST(Errors, StatusMappingByDetailNotText) {
   // Invalid bucket name (only where a bucket is what the call is about).
   EXPECT_EQ(FromStatus(InvalidArgument("bad bucket"), ErrorContext::kBucket).code,
             "InvalidArgument");
-  EXPECT_EQ(FromStatus(InvalidArgument("x", Detail::kInvalidBucketName), ErrorContext::kBucket)
-                .code,
-            "InvalidBucketName");
-  EXPECT_EQ(FromStatus(InvalidArgument("x", Detail::kInvalidBucketName), ErrorContext::kObject)
-                .code,
-            "InvalidArgument");
+  EXPECT_EQ(
+      FromStatus(InvalidArgument("x", Detail::kInvalidBucketName), ErrorContext::kBucket).code,
+      "InvalidBucketName");
+  EXPECT_EQ(
+      FromStatus(InvalidArgument("x", Detail::kInvalidBucketName), ErrorContext::kObject).code,
+      "InvalidArgument");
   // Sealed bucket.
   EXPECT_EQ(FromStatus(FailedPrecondition("bucket is sealed"), ErrorContext::kObject).code,
             "PreconditionFailed");
