@@ -162,7 +162,8 @@ TEST(HubConnection, RenamesAHeaderInTheBufferedHeadOnly) {
     }
     EXPECT_EQ(seen,
               "GET /b/k HTTP/1.1\r\nHost: x\r\n(ange: bytes=9-3\r\nX-Range: 1\r\nRange : 2\r\n"
-              "Range\n\r\n" + body);
+              "Range\n\r\n" +
+                  body);
     ASSERT_FALSE(connection.request_head().raw_headers.empty());
     EXPECT_EQ(connection.request_head().raw_headers[1],
               (std::pair<std::string, std::string>("range", "bytes=9-3")));
