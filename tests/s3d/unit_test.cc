@@ -485,7 +485,7 @@ TEST(Errors, CoreStatusesCarryTheirDetail) {
   Status bucket = ValidateBucketName("no.dots");
   EXPECT_EQ(bucket.detail(), Detail::kInvalidBucketName);
   EXPECT_EQ(FromStatus(bucket, ErrorContext::kBucket).code, "InvalidBucketName");
-  Status key = ValidateObjectName("b", std::string(2000, 'k'));
+  Status key = ValidateObjectName("b", std::string(MaxObjectNameLength("b") + 1, 'k'));
   EXPECT_EQ(key.detail(), Detail::kNameTooLong);
   EXPECT_EQ(FromStatus(key, ErrorContext::kObject).code, "KeyTooLongError");
 }
