@@ -11,7 +11,7 @@ int ErrnoFor(const Status& status, OpKind op) {
       return 0;
     case Code::kInvalidArgument:
       // The core rejects names whose meta subject is too long with this code.
-      if (status.message().find("too long") != std::string::npos) return ENAMETOOLONG;
+      if (status.detail() == Detail::kNameTooLong) return ENAMETOOLONG;
       return EINVAL;
     case Code::kNotFound:
       return ENOENT;

@@ -70,11 +70,11 @@ std::string_view CannedAclName(CannedAcl acl) {
   return "private";
 }
 
-ApiResult<std::optional<CannedAcl>> RequestedAcl(const httplib::Request& req) {
+S3Result<std::optional<CannedAcl>> RequestedAcl(const httplib::Request& req) {
   for (const char* grant : {"x-amz-grant-read", "x-amz-grant-write", "x-amz-grant-read-acp",
                             "x-amz-grant-write-acp", "x-amz-grant-full-control"}) {
     if (req.has_header(grant)) {
-      return errors::NotImplemented(
+      return S3Error::NotImplemented(
           "Grants to named grantees (x-amz-grant-*) are not supported; "
           "use a canned ACL (x-amz-acl)");
     }
@@ -84,9 +84,9 @@ ApiResult<std::optional<CannedAcl>> RequestedAcl(const httplib::Request& req) {
   if (auto acl = ParseCannedAcl(value)) return std::optional<CannedAcl>(*acl);
   if (value == "aws-exec-read" || value == "bucket-owner-read" ||
       value == "bucket-owner-full-control" || value == "log-delivery-write") {
-    return errors::NotImplemented("The canned ACL " + value + " is not supported");
+    return S3Error::NotImplemented("The canned ACL " + value + " is not supported");
   }
-  return errors::InvalidArgument("Invalid canned ACL: " + value);
+  return S3Error::InvalidArgument("Invalid canned ACL: " + value);
 }
 
 void SetObjectAcl(Headers* headers, CannedAcl acl) {
@@ -127,21 +127,21 @@ std::string AccessControlPolicyXml(CannedAcl acl) {
   return xml;
 }
 
-ApiResult<CannedAcl> ParseAccessControlPolicy(std::string_view body) {
+S3Result<CannedAcl> ParseAccessControlPolicy(std::string_view body) {
   pugi::xml_document doc;
-  if (body.empty() || !doc.load_buffer(body.data(), body.size())) return errors::MalformedXML();
+  if (body.empty() || !doc.load_buffer(body.data(), body.size())) return S3Error::MalformedXML();
   pugi::xml_node root = doc.child("AccessControlPolicy");
-  if (!root) return errors::MalformedXML();
+  if (!root) return S3Error::MalformedXML();
   pugi::xml_node list = root.child("AccessControlList");
-  if (!list) return errors::MalformedXML();
+  if (!list) return S3Error::MalformedXML();
   GrantSet grants;
   for (pugi::xml_node grant : list.children("Grant")) {
     pugi::xml_node grantee = grant.child("Grantee");
     std::string permission = grant.child("Permission").child_value();
-    if (!grantee || permission.empty()) return errors::MalformedXML();
+    if (!grantee || permission.empty()) return S3Error::MalformedXML();
     static const std::set<std::string> kPermissions = {"FULL_CONTROL", "READ", "WRITE", "READ_ACP",
                                                        "WRITE_ACP"};
-    if (!kPermissions.count(permission)) return errors::MalformedXML();
+    if (!kPermissions.count(permission)) return S3Error::MalformedXML();
     std::string type = grantee.attribute("xsi:type").value();
     std::string uri = grantee.child("URI").child_value();
     std::string id = grantee.child("ID").child_value();
@@ -150,7 +150,7 @@ ApiResult<CannedAcl> ParseAccessControlPolicy(std::string_view body) {
     } else if (id == kOwnerId && (type.empty() || type == "CanonicalUser")) {
       grants.insert({"owner", permission});
     } else {
-      return errors::NotImplemented(
+      return S3Error::NotImplemented(
           "Only the grants of the canned ACLs private, public-read, public-read-write and "
           "authenticated-read are supported");
     }
@@ -158,7 +158,7 @@ ApiResult<CannedAcl> ParseAccessControlPolicy(std::string_view body) {
   for (CannedAcl acl : kAllCanned) {
     if (GrantsOf(acl) == grants) return acl;
   }
-  return errors::NotImplemented(
+  return S3Error::NotImplemented(
       "Only the grants of the canned ACLs private, public-read, public-read-write and "
       "authenticated-read are supported");
 }
@@ -177,8 +177,8 @@ bool AclGrants(CannedAcl acl, bool anonymous, bool write) {
   return false;
 }
 
-ApiResult<std::string> LoadBucketRecord(ObjectStore& store, std::string_view kind,
-                                        const std::string& bucket) {
+S3Result<std::string> LoadBucketRecord(ObjectStore& store, std::string_view kind,
+                                       const std::string& bucket) {
   auto records = store.Records(kRecordBucket);
   if (!records.ok()) return FromStatus(records.status(), ErrorContext::kService);
   auto value = (*records)->Get(RecordKey(kind, bucket));
@@ -187,8 +187,8 @@ ApiResult<std::string> LoadBucketRecord(ObjectStore& store, std::string_view kin
   return FromStatus(value.status(), ErrorContext::kService);
 }
 
-ApiStatus StoreBucketRecord(ObjectStore& store, std::string_view kind, const std::string& bucket,
-                            const std::string& value) {
+S3Status StoreBucketRecord(ObjectStore& store, std::string_view kind, const std::string& bucket,
+                           const std::string& value) {
   auto records = store.Records(kRecordBucket);
   if (!records.ok()) return FromStatus(records.status(), ErrorContext::kService);
   Status st = value.empty() ? (*records)->Delete(RecordKey(kind, bucket))
@@ -197,7 +197,7 @@ ApiStatus StoreBucketRecord(ObjectStore& store, std::string_view kind, const std
   return {};
 }
 
-ApiResult<CannedAcl> LoadBucketAcl(ObjectStore& store, const std::string& bucket) {
+S3Result<CannedAcl> LoadBucketAcl(ObjectStore& store, const std::string& bucket) {
   auto record = LoadBucketRecord(store, "acl", bucket);
   if (!record.ok()) return record.error();
   return ParseCannedAcl(*record).value_or(CannedAcl::kPrivate);
@@ -227,26 +227,26 @@ bool AclPermits(ObjectStore& store, const s3::AuthContext& auth, Operation op,
 // --- Operations -------------------------------------------------------------------------
 
 namespace {
-ApiResult<CannedAcl> AclOfRequest(RequestContext& ctx) {
+S3Result<CannedAcl> AclOfRequest(RequestContext& ctx) {
   auto requested = RequestedAcl(ctx.req);
   if (!requested.ok()) return requested.error();
   auto body = ReadSmallBody(ctx.req, ctx.reader, ctx.auth, 64 * 1024);
   if (!body.ok()) return body.error();
   if (requested->has_value()) {
     if (!body->empty()) {
-      return errors::InvalidRequest("Specify either an x-amz-acl header or an ACL body, not both");
+      return S3Error::InvalidRequest("Specify either an x-amz-acl header or an ACL body, not both");
     }
     return **requested;
   }
   if (body->empty()) {
-    return ApiError{"MissingSecurityHeader", "Your request was missing a required header", 400};
+    return S3Error{"MissingSecurityHeader", "Your request was missing a required header", 400};
   }
   return ParseAccessControlPolicy(*body);
 }
 }  // namespace
 
-ApiStatus GetBucketAcl(RequestContext& ctx) {
-  ApiStatus exists = RequireBucket(ctx);
+S3Status GetBucketAcl(RequestContext& ctx) {
+  S3Status exists = RequireBucket(ctx);
   if (!exists.ok()) return exists;
   auto acl = LoadBucketAcl(ctx.store, ctx.address.bucket);
   if (!acl.ok()) return acl.error();
@@ -254,26 +254,26 @@ ApiStatus GetBucketAcl(RequestContext& ctx) {
   return {};
 }
 
-ApiStatus PutBucketAcl(RequestContext& ctx) {
-  ApiStatus exists = RequireBucket(ctx);
+S3Status PutBucketAcl(RequestContext& ctx) {
+  S3Status exists = RequireBucket(ctx);
   if (!exists.ok()) return exists;
   auto acl = AclOfRequest(ctx);
   if (!acl.ok()) return acl.error();
   std::string value = *acl == CannedAcl::kPrivate ? "" : std::string(CannedAclName(*acl));
-  ApiStatus stored = StoreBucketRecord(ctx.store, "acl", ctx.address.bucket, value);
+  S3Status stored = StoreBucketRecord(ctx.store, "acl", ctx.address.bucket, value);
   if (!stored.ok()) return stored;
   SendEmpty(ctx.res, 200);
   return {};
 }
 
-ApiStatus GetObjectAcl(RequestContext& ctx) {
+S3Status GetObjectAcl(RequestContext& ctx) {
   auto info = GetObjectInfo(ctx, ctx.address.bucket, ctx.address.key);
   if (!info.ok()) return info.error();
   SendXml(ctx.res, 200, AccessControlPolicyXml(ObjectAclOf(info->meta.headers)));
   return {};
 }
 
-ApiStatus PutObjectAcl(RequestContext& ctx) {
+S3Status PutObjectAcl(RequestContext& ctx) {
   auto acl = AclOfRequest(ctx);
   if (!acl.ok()) return acl.error();
   auto info = GetObjectInfo(ctx, ctx.address.bucket, ctx.address.key);

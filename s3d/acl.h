@@ -35,7 +35,7 @@ std::string_view CannedAclName(CannedAcl acl);
 // The request's x-amz-acl: nullopt when absent; InvalidArgument for a value that is not one of
 // the four canned ACLs natss3 supports (NotImplemented for S3's other canned ACLs and for
 // x-amz-grant-* headers, which name arbitrary grantees).
-ApiResult<std::optional<CannedAcl>> RequestedAcl(const httplib::Request& req);
+S3Result<std::optional<CannedAcl>> RequestedAcl(const httplib::Request& req);
 // Sets (or, for private, removes) kAclHeader in object headers.
 void SetObjectAcl(Headers* headers, CannedAcl acl);
 // The object's ACL from its headers (private when absent or unknown).
@@ -46,7 +46,7 @@ std::string AccessControlPolicyXml(CannedAcl acl);
 // An <AccessControlPolicy> body that states exactly the grants of one canned ACL (owner
 // FULL_CONTROL plus the AllUsers / AuthenticatedUsers group grants); MalformedXML when it is
 // not a policy, NotImplemented for any other set of grants.
-ApiResult<CannedAcl> ParseAccessControlPolicy(std::string_view body);
+S3Result<CannedAcl> ParseAccessControlPolicy(std::string_view body);
 
 // Whether `acl` lets the caller read (`write` false) or write: public-read and
 // public-read-write read for everyone, authenticated-read for every valid key,
@@ -54,12 +54,12 @@ ApiResult<CannedAcl> ParseAccessControlPolicy(std::string_view body);
 bool AclGrants(CannedAcl acl, bool anonymous, bool write);
 
 // Bucket configuration records ("acl" or "cors"). Load answers "" when there is none.
-ApiResult<std::string> LoadBucketRecord(ObjectStore& store, std::string_view kind,
-                                        const std::string& bucket);
+S3Result<std::string> LoadBucketRecord(ObjectStore& store, std::string_view kind,
+                                       const std::string& bucket);
 // Replaces the record; an empty value deletes it.
-ApiStatus StoreBucketRecord(ObjectStore& store, std::string_view kind, const std::string& bucket,
-                            const std::string& value);
-ApiResult<CannedAcl> LoadBucketAcl(ObjectStore& store, const std::string& bucket);
+S3Status StoreBucketRecord(ObjectStore& store, std::string_view kind, const std::string& bucket,
+                           const std::string& value);
+S3Result<CannedAcl> LoadBucketAcl(ObjectStore& store, const std::string& bucket);
 
 // The grant of a bucket or object ACL for a request its key's own permissions refused: reads
 // of the bucket (ListObjects, HeadBucket, GetObject, HeadObject) by the bucket ACL, reads of

@@ -19,16 +19,12 @@ s3::HeaderMap ToHeaderMap(const httplib::Headers& headers) {
   return map;
 }
 
-ApiError FromS3Error(const s3::S3Error& error) {
-  return {error.code, error.message, error.http_status};
-}
-
 void AuthGate::ReplaceCredentials(std::shared_ptr<const s3::CredentialStore> credentials) {
   credentials_.store(std::move(credentials));
 }
 
-ApiResult<s3::AuthContext> AuthGate::Authenticate(const httplib::Request& req,
-                                                  const S3Address& address) const {
+S3Result<s3::AuthContext> AuthGate::Authenticate(const httplib::Request& req,
+                                                 const S3Address& address) const {
   s3::RequestView view;
   view.method = req.method;
   view.raw_path = address.raw_path;
@@ -37,36 +33,36 @@ ApiResult<s3::AuthContext> AuthGate::Authenticate(const httplib::Request& req,
   if (address.virtual_host) view.resource_prefix = "/" + address.bucket;
   auto credentials = credentials_.load();
   auto verified = s3::VerifyRequest(view, *credentials);
-  if (!verified.ok()) return FromS3Error(verified.error());
+  if (!verified.ok()) return verified.error();
   // An unsigned request goes on as anonymous: Authorize refuses it unless anonymous access is
   // enabled, and a public bucket or object ACL may still grant it (S3Service::Dispatch).
   return std::move(verified).value();
 }
 
-ApiResult<s3::AuthContext> AuthGate::AuthenticatePost(const s3::FormFields& fields) const {
+S3Result<s3::AuthContext> AuthGate::AuthenticatePost(const s3::FormFields& fields) const {
   auto credentials = credentials_.load();
   auto verified = s3::VerifyPostSignature(fields, *credentials);
-  if (!verified.ok()) return FromS3Error(verified.error());
+  if (!verified.ok()) return verified.error();
   if (verified->anonymous && !allow_anonymous_ && !credentials->AnonymousEnabled()) {
-    return errors::AccessDenied("Anonymous access is disabled; sign the POST policy");
+    return S3Error::AccessDenied("Anonymous access is disabled; sign the POST policy");
   }
   return std::move(verified).value();
 }
 
-ApiStatus AuthGate::Authorize(const s3::AuthContext& auth, Operation op,
-                              const std::string& bucket) const {
+S3Status AuthGate::Authorize(const s3::AuthContext& auth, Operation op,
+                             const std::string& bucket) const {
   if (allow_anonymous_ && auth.anonymous) return {};
   auto credentials = credentials_.load();
   if (auth.anonymous && !credentials->AnonymousEnabled()) {
-    return errors::AccessDenied("Anonymous access is disabled; sign the request");
+    return S3Error::AccessDenied("Anonymous access is disabled; sign the request");
   }
   if (op == Operation::kListBuckets) {
     if (!auth.anonymous || credentials->AnonymousEnabled()) return {};
-    return errors::AccessDenied();
+    return S3Error::AccessDenied();
   }
   bool allowed = IsReadOperation(op) ? credentials->CanRead(auth.access_key, bucket)
                                      : credentials->CanWrite(auth.access_key, bucket);
-  if (!allowed) return errors::AccessDenied();
+  if (!allowed) return S3Error::AccessDenied();
   return {};
 }
 
@@ -76,9 +72,9 @@ bool AuthGate::MayBypassGovernance(const s3::AuthContext& auth, const std::strin
   return credentials_.load()->CanBypassGovernance(auth.access_key, bucket);
 }
 
-ApiStatus AuthGate::AuthorizeRead(const s3::AuthContext& auth, const std::string& bucket) const {
+S3Status AuthGate::AuthorizeRead(const s3::AuthContext& auth, const std::string& bucket) const {
   if (allow_anonymous_ && auth.anonymous) return {};
-  if (!credentials_.load()->CanRead(auth.access_key, bucket)) return errors::AccessDenied();
+  if (!credentials_.load()->CanRead(auth.access_key, bucket)) return S3Error::AccessDenied();
   return {};
 }
 

@@ -24,21 +24,21 @@ class AuthGate {
 
   // Verifies the signature (header or presigned). Unsigned requests pass as anonymous; the
   // permission checks decide what they may do.
-  ApiResult<s3::AuthContext> Authenticate(const httplib::Request& req,
-                                          const S3Address& address) const;
+  S3Result<s3::AuthContext> Authenticate(const httplib::Request& req,
+                                         const S3Address& address) const;
   // The signature of a POST Object form (over its policy field); anonymous forms pass only
   // when anonymous access is enabled, as in Authenticate.
-  ApiResult<s3::AuthContext> AuthenticatePost(const s3::FormFields& fields) const;
+  S3Result<s3::AuthContext> AuthenticatePost(const s3::FormFields& fields) const;
   // AccessDenied unless the key may read (read operations) or write (everything else) `bucket`;
   // anonymous requests are refused unless anonymous access is enabled (bucket and object ACLs
   // are checked by the caller, they live in the store).
   // ListBuckets is allowed for every authenticated key (it lists all buckets).
-  ApiStatus Authorize(const s3::AuthContext& auth, Operation op, const std::string& bucket) const;
+  S3Status Authorize(const s3::AuthContext& auth, Operation op, const std::string& bucket) const;
   // Whether the caller may bypass GOVERNANCE object-lock retention in `bucket` (a key with
   // write and bypass_governance grants; with authentication disabled, every caller).
   bool MayBypassGovernance(const s3::AuthContext& auth, const std::string& bucket) const;
   // Read permission check used for copy sources.
-  ApiStatus AuthorizeRead(const s3::AuthContext& auth, const std::string& bucket) const;
+  S3Status AuthorizeRead(const s3::AuthContext& auth, const std::string& bucket) const;
   // SIGHUP: requests from now on are checked against `credentials`.
   void ReplaceCredentials(std::shared_ptr<const s3::CredentialStore> credentials);
   std::shared_ptr<const s3::CredentialStore> credentials() const { return credentials_.load(); }
@@ -50,6 +50,5 @@ class AuthGate {
 
 // Lower-case header map (repeated headers joined with ',') as s3/auth expects.
 s3::HeaderMap ToHeaderMap(const httplib::Headers& headers);
-ApiError FromS3Error(const s3::S3Error& error);
 
 }  // namespace natss3::s3d

@@ -9,15 +9,15 @@ namespace natss3::s3d {
 namespace {
 
 // `headers`: the request's, lowercased (ToHeaderMap).
-ApiResult<BodySummary> StreamBodyWith(const s3::HeaderMap& headers,
-                                      const httplib::ContentReader& reader,
-                                      const s3::AuthContext& auth, const BodySink& write,
-                                      const BodyVerified& verified,
-                                      const WrittenSha256& written_sha256) {
+S3Result<BodySummary> StreamBodyWith(const s3::HeaderMap& headers,
+                                     const httplib::ContentReader& reader,
+                                     const s3::AuthContext& auth, const BodySink& write,
+                                     const BodyVerified& verified,
+                                     const WrittenSha256& written_sha256) {
   auto decoder = s3::PayloadDecoder::Create(auth, headers);
-  if (!decoder.ok()) return FromS3Error(decoder.error());
+  if (!decoder.ok()) return decoder.error();
   if (written_sha256) (*decoder)->UseExternalSha256();
-  std::optional<ApiError> failure;
+  std::optional<S3Error> failure;
   // httplib hands over the body in 4 KiB reads; the store gets slices of kBodyWriteSlice (less
   // per-call overhead). The buffer is part of the request's memory budget.
   std::string pending;
@@ -49,13 +49,13 @@ ApiResult<BodySummary> StreamBodyWith(const s3::HeaderMap& headers,
   bool complete = !has_body || reader([&](const char* data, size_t length) {
     s3::S3Status fed = (*decoder)->Feed(std::string_view(data, length), sink);
     if (!fed.ok()) {
-      if (!failure) failure = FromS3Error(fed.error());
+      if (!failure) failure = fed.error();
       return false;
     }
     return true;
   });
   if (failure) return *failure;
-  if (!complete) return errors::IncompleteBody();
+  if (!complete) return S3Error::IncompleteBody();
   std::string digest;
   if (written_sha256) {
     // The store's digest must cover the whole body: the last slice goes in first (nothing is
@@ -64,7 +64,7 @@ ApiResult<BodySummary> StreamBodyWith(const s3::HeaderMap& headers,
     digest = written_sha256();
   }
   s3::S3Status finished = (*decoder)->Finish(written_sha256 ? &digest : nullptr);
-  if (!finished.ok()) return FromS3Error(finished.error());
+  if (!finished.ok()) return finished.error();
   BodySummary summary;
   summary.bytes = (*decoder)->payload_bytes();
   summary.checksum_algorithm = (*decoder)->checksum_algorithm();
@@ -77,17 +77,17 @@ ApiResult<BodySummary> StreamBodyWith(const s3::HeaderMap& headers,
 
 }  // namespace
 
-ApiResult<BodySummary> StreamBody(const httplib::Request& req, const httplib::ContentReader& reader,
-                                  const s3::AuthContext& auth, const BodySink& write,
-                                  const BodyVerified& verified,
-                                  const WrittenSha256& written_sha256) {
+S3Result<BodySummary> StreamBody(const httplib::Request& req, const httplib::ContentReader& reader,
+                                 const s3::AuthContext& auth, const BodySink& write,
+                                 const BodyVerified& verified,
+                                 const WrittenSha256& written_sha256) {
   return StreamBodyWith(ToHeaderMap(req.headers), reader, auth, write, verified, written_sha256);
 }
 
-ApiResult<std::string> ReadSmallBody(const httplib::Request& req,
-                                     const httplib::ContentReader* reader,
-                                     const s3::AuthContext& auth, size_t limit,
-                                     ChecksumHeaders checksums) {
+S3Result<std::string> ReadSmallBody(const httplib::Request& req,
+                                    const httplib::ContentReader* reader,
+                                    const s3::AuthContext& auth, size_t limit,
+                                    ChecksumHeaders checksums) {
   if (reader == nullptr) return std::string(req.body);
   s3::HeaderMap headers = ToHeaderMap(req.headers);
   if (checksums == ChecksumHeaders::kOfObject) {
@@ -105,7 +105,7 @@ ApiResult<std::string> ReadSmallBody(const httplib::Request& req,
   auto summary = StreamBodyWith(headers, *reader, auth, append, nullptr, nullptr);
   if (!summary.ok()) {
     if (summary.error().code == "QuotaExceeded") {
-      return ApiError{"MaxMessageLengthExceeded", "Your request was too big.", 400};
+      return S3Error{"MaxMessageLengthExceeded", "Your request was too big.", 400};
     }
     return summary.error();
   }

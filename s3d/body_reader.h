@@ -40,10 +40,10 @@ using BodyVerified = std::function<void(const BodySummary& summary)>;
 // an x-amz-checksum-sha256 are checked against the store's digest, and the whole body is
 // written before the checks (then `verified` runs after the last write).
 using WrittenSha256 = std::function<std::string()>;
-ApiResult<BodySummary> StreamBody(const httplib::Request& req, const httplib::ContentReader& reader,
-                                  const s3::AuthContext& auth, const BodySink& write,
-                                  const BodyVerified& verified = nullptr,
-                                  const WrittenSha256& written_sha256 = nullptr);
+S3Result<BodySummary> StreamBody(const httplib::Request& req, const httplib::ContentReader& reader,
+                                 const s3::AuthContext& auth, const BodySink& write,
+                                 const BodyVerified& verified = nullptr,
+                                 const WrittenSha256& written_sha256 = nullptr);
 
 // What a request's x-amz-checksum-<algorithm> headers describe: its body, or (on
 // CompleteMultipartUpload, boto3's ChecksumType FULL_OBJECT) the object being made.
@@ -52,9 +52,9 @@ enum class ChecksumHeaders { kOfBody, kOfObject };
 // Whole small body (XML requests), checked like any payload, at most `limit` bytes
 // (MaxMessageSizeExceeded beyond). With kOfObject the checksum headers are not checked
 // against the body.
-ApiResult<std::string> ReadSmallBody(const httplib::Request& req,
-                                     const httplib::ContentReader* reader,
-                                     const s3::AuthContext& auth, size_t limit = 1 << 20,
-                                     ChecksumHeaders checksums = ChecksumHeaders::kOfBody);
+S3Result<std::string> ReadSmallBody(const httplib::Request& req,
+                                    const httplib::ContentReader* reader,
+                                    const s3::AuthContext& auth, size_t limit = 1 << 20,
+                                    ChecksumHeaders checksums = ChecksumHeaders::kOfBody);
 
 }  // namespace natss3::s3d

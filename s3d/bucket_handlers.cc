@@ -12,7 +12,7 @@
 
 namespace natss3::s3d {
 
-ApiStatus ListBuckets(RequestContext& ctx) {
+S3Status ListBuckets(RequestContext& ctx) {
   auto buckets = ctx.store.ListBuckets();
   if (!buckets.ok()) return FromStatus(buckets.status(), ErrorContext::kService);
   // Only the buckets the caller may read: bucket names are not for everyone to see.
@@ -25,7 +25,7 @@ ApiStatus ListBuckets(RequestContext& ctx) {
   return {};
 }
 
-ApiStatus CreateBucket(RequestContext& ctx) {
+S3Status CreateBucket(RequestContext& ctx) {
   auto body = ReadSmallBody(ctx.req, ctx.reader, ctx.auth, 64 * 1024);
   if (!body.ok()) return body.error();
   auto location = ParseCreateBucketConfiguration(*body);
@@ -35,7 +35,7 @@ ApiStatus CreateBucket(RequestContext& ctx) {
   std::string lock_header = ctx.req.get_header_value("x-amz-bucket-object-lock-enabled");
   for (char& c : lock_header) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (!lock_header.empty() && lock_header != "true" && lock_header != "false") {
-    return errors::InvalidArgument("x-amz-bucket-object-lock-enabled must be true or false");
+    return S3Error::InvalidArgument("x-amz-bucket-object-lock-enabled must be true or false");
   }
   bool created_now = false;
   // Re-creating a bucket the caller owns (may write) answers 200 and keeps its objects, as S3
@@ -44,7 +44,7 @@ ApiStatus CreateBucket(RequestContext& ctx) {
   // S3Service::Dispatch: BucketAlreadyExists).
   const bool exists = ctx.store.GetBucketStatus(ctx.address.bucket).ok();
   if (exists && !location->empty() && *location != "us-east-1") {
-    return errors::BucketAlreadyOwnedByYou();
+    return S3Error::BucketAlreadyOwnedByYou();
   }
   if (!exists) {
     BucketConfig bucket;
@@ -59,14 +59,14 @@ ApiStatus CreateBucket(RequestContext& ctx) {
   // policy, never from records a bucket of the same name left (deleted by another NATS client).
   if (created_now || acl->has_value()) {
     CannedAcl chosen = acl->value_or(CannedAcl::kPrivate);
-    ApiStatus stored =
+    S3Status stored =
         StoreBucketRecord(ctx.store, "acl", ctx.address.bucket,
                           chosen == CannedAcl::kPrivate ? "" : std::string(CannedAclName(chosen)));
     if (!stored.ok()) return stored;
   }
   if (created_now) {
     for (const char* kind : {"cors", "policy"}) {
-      ApiStatus cleared = StoreBucketRecord(ctx.store, kind, ctx.address.bucket, "");
+      S3Status cleared = StoreBucketRecord(ctx.store, kind, ctx.address.bucket, "");
       if (!cleared.ok()) return cleared;
     }
     ctx.policies.Invalidate(ctx.address.bucket);
@@ -84,7 +84,7 @@ ApiStatus CreateBucket(RequestContext& ctx) {
 }
 
 namespace {
-ApiStatus AbortAllUploads(RequestContext& ctx) {
+S3Status AbortAllUploads(RequestContext& ctx) {
   const std::string& bucket = ctx.address.bucket;
   auto uploads = ctx.uploads.List(bucket);
   if (!uploads.ok()) {
@@ -114,13 +114,13 @@ ApiStatus AbortAllUploads(RequestContext& ctx) {
 }
 }  // namespace
 
-ApiStatus DeleteBucket(RequestContext& ctx) {
+S3Status DeleteBucket(RequestContext& ctx) {
   auto index = ctx.store.Index(ctx.address.bucket);
   if (!index.ok()) return FromStatus(index.status(), ErrorContext::kBucket);
-  if (!(*index)->empty()) return errors::BucketNotEmpty();
+  if (!(*index)->empty()) return S3Error::BucketNotEmpty();
   // In-progress multipart uploads do not keep a bucket alive: S3 aborts them with it. Their
   // part blobs are purged and their records deleted, so nothing of them outlives the bucket.
-  ApiStatus aborted = AbortAllUploads(ctx);
+  S3Status aborted = AbortAllUploads(ctx);
   if (!aborted.ok()) return aborted;
   Status st = ctx.store.DeleteBucket(ctx.address.bucket);
   if (!st.ok()) return FromStatus(st, ErrorContext::kBucket);
@@ -135,16 +135,16 @@ ApiStatus DeleteBucket(RequestContext& ctx) {
   return {};
 }
 
-ApiStatus HeadBucket(RequestContext& ctx) {
-  ApiStatus exists = RequireBucket(ctx);
+S3Status HeadBucket(RequestContext& ctx) {
+  S3Status exists = RequireBucket(ctx);
   if (!exists.ok()) return exists;
   ctx.res.set_header("x-amz-bucket-region", "us-east-1");
   SendEmpty(ctx.res, 200);
   return {};
 }
 
-ApiStatus GetBucketLocation(RequestContext& ctx) {
-  ApiStatus exists = RequireBucket(ctx);
+S3Status GetBucketLocation(RequestContext& ctx) {
+  S3Status exists = RequireBucket(ctx);
   if (!exists.ok()) return exists;
   XmlWriter xml;
   xml.Open("LocationConstraint", true);
@@ -153,8 +153,8 @@ ApiStatus GetBucketLocation(RequestContext& ctx) {
   return {};
 }
 
-ApiStatus GetBucketVersioning(RequestContext& ctx) {
-  ApiStatus exists = RequireBucket(ctx);
+S3Status GetBucketVersioning(RequestContext& ctx) {
+  S3Status exists = RequireBucket(ctx);
   if (!exists.ok()) return exists;
   XmlWriter xml;
   xml.Open("VersioningConfiguration", true);
@@ -163,17 +163,17 @@ ApiStatus GetBucketVersioning(RequestContext& ctx) {
   return {};
 }
 
-ApiStatus PutBucketVersioning(RequestContext& ctx) {
+S3Status PutBucketVersioning(RequestContext& ctx) {
   auto body = ReadSmallBody(ctx.req, ctx.reader, ctx.auth, 64 * 1024);
   if (!body.ok()) return body.error();
   auto request = ParseVersioningConfiguration(*body);
   if (!request.ok()) return request.error();
-  ApiStatus exists = RequireBucket(ctx);
+  S3Status exists = RequireBucket(ctx);
   if (!exists.ok()) return exists;
   // Suspended is what the store does anyway (one "null" version per key, replaced by every
   // write), so it is accepted and changes nothing; keeping versions it cannot do.
   if (request->status == "Enabled" || request->mfa_delete == "Enabled") {
-    return errors::NotImplemented(
+    return S3Error::NotImplemented(
         "natss3 buckets are unversioned: the NATS object store keeps one version per key, so "
         "versioning cannot be enabled (Suspended is accepted and changes nothing)");
   }
@@ -181,7 +181,7 @@ ApiStatus PutBucketVersioning(RequestContext& ctx) {
   return {};
 }
 
-ApiStatus ListObjectVersions(RequestContext& ctx) {
+S3Status ListObjectVersions(RequestContext& ctx) {
   auto params = ParseVersionListParams(ctx.address);
   if (!params.ok()) return params.error();
   auto index = ctx.store.Index(ctx.address.bucket);
@@ -192,7 +192,7 @@ ApiStatus ListObjectVersions(RequestContext& ctx) {
   return {};
 }
 
-ApiStatus ListObjects(RequestContext& ctx, bool v2) {
+S3Status ListObjects(RequestContext& ctx, bool v2) {
   auto params = ParseListParams(ctx.address, v2);
   if (!params.ok()) return params.error();
   auto index = ctx.store.Index(ctx.address.bucket);
@@ -203,12 +203,12 @@ ApiStatus ListObjects(RequestContext& ctx, bool v2) {
   return {};
 }
 
-ApiStatus DeleteObjects(RequestContext& ctx) {
+S3Status DeleteObjects(RequestContext& ctx) {
   auto body = ReadSmallBody(ctx.req, ctx.reader, ctx.auth, 2 << 20);
   if (!body.ok()) return body.error();
   auto request = ParseDeleteObjects(*body);
   if (!request.ok()) return request.error();
-  ApiStatus exists = RequireBucket(ctx);
+  S3Status exists = RequireBucket(ctx);
   if (!exists.ok()) return exists;
   DeleteOptions options;
   options.bypass_governance = BypassGovernance(ctx);
@@ -217,7 +217,7 @@ ApiStatus DeleteObjects(RequestContext& ctx) {
   for (size_t i = 0; i < request->keys.size(); ++i) {
     const std::string& key = request->keys[i];
     const std::optional<std::string>& version = request->version_ids[i];
-    ApiStatus version_ok = version ? CheckVersionId(*version) : ApiStatus();
+    S3Status version_ok = version ? CheckVersionId(*version) : S3Status();
     // Each key answers to the bucket policy on its own (a Deny of some keys, an Allow of
     // others); the request itself only passed the bucket-level check.
     if (version_ok.ok()) {
@@ -244,7 +244,7 @@ ApiStatus DeleteObjects(RequestContext& ctx) {
       }
       continue;
     }
-    ApiError error = FromStatus(st, ErrorContext::kObject);
+    S3Error error = FromStatus(st, ErrorContext::kObject);
     xml.Open("Error");
     xml.Element("Key", key);
     if (version) xml.Element("VersionId", *version);

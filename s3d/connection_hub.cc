@@ -63,22 +63,6 @@ const char* ConnectionHub::RefusalName(Refusal refusal) {
   return i < std::size(kNames) ? kNames[i] : "unknown";
 }
 
-// httplib's accept loop hands every accepted socket to enqueue(); admitting one never blocks,
-// so it runs right there instead of waiting for a worker behind running requests.
-class ConnectionHub::Queue : public httplib::TaskQueue {
- public:
-  explicit Queue(ConnectionHub* hub) : hub_(hub) {}
-  void enqueue(std::function<void()> fn) override { fn(); }
-  // httplib calls this when its accept loop ends: wait for the work it handed over.
-  void shutdown() override {
-    std::unique_lock<std::mutex> lock(hub_->mu_);
-    hub_->idle_cv_.wait(lock, [&] { return hub_->jobs_.empty() && hub_->running_ == 0; });
-  }
-
- private:
-  ConnectionHub* hub_;
-};
-
 ConnectionHub::ConnectionHub(Options options, Processor process, RefusalRenderer render)
     : options_(std::move(options)), process_(std::move(process)), render_(std::move(render)) {
   settings_.read_timeout = options_.read_timeout;
@@ -167,7 +151,10 @@ Status ConnectionHub::Start() {
   return Status::OK();
 }
 
-httplib::TaskQueue* ConnectionHub::NewTaskQueue() { return new Queue(this); }
+void ConnectionHub::WaitIdle() {
+  std::unique_lock<std::mutex> lock(mu_);
+  idle_cv_.wait(lock, [&] { return jobs_.empty() && running_ == 0; });
+}
 
 void ConnectionHub::Enqueue(std::function<void()> job) {
   {
@@ -306,10 +293,6 @@ void ConnectionHub::CloseLingering(ConnectionPtr connection) {
 std::chrono::milliseconds ConnectionHub::LingerNow() const {
   std::lock_guard<std::mutex> lock(mu_);
   return jobs_.empty() ? options_.linger : std::chrono::milliseconds(0);
-}
-
-const std::vector<std::pair<std::string, std::string>>* ConnectionHub::RawHeaders() {
-  return t_serving != nullptr ? &t_serving->request_head().raw_headers : nullptr;
 }
 
 bool ConnectionHub::CloseAfterResponse(int status) {

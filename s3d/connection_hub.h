@@ -28,7 +28,6 @@
 // no buffers while idle (TLS ones are released too).
 #pragma once
 
-#include <httplib.h>
 #include <openssl/ssl.h>
 
 #include <array>
@@ -82,10 +81,10 @@ class ConnectionHub {
   // What the per-address cap counts a client by: its IP; for IPv6 its /64 (one host usually
   // has the whole /64, so counting single addresses would not cap it).
   static std::string AddressKey(const std::string& ip);
-  // One HTTP exchange on `stream` (httplib::Server::process_request). Returns false when the
+  // One HTTP exchange on `connection` (HttplibServer::Process). Returns false when the
   // connection must close; sets `connection_closed` when the client asked to close it.
-  using Processor =
-      std::function<bool(httplib::Stream& stream, bool close_connection, bool& connection_closed)>;
+  using Processor = std::function<bool(HubConnection& connection, bool close_connection,
+                                       bool& connection_closed)>;
   // The whole response sent for a refusal (status line to body, with "Connection: close").
   using RefusalRenderer = std::function<std::string(Refusal refusal)>;
 
@@ -98,20 +97,17 @@ class ConnectionHub {
   // SIGHUP: connections accepted from now on use this certificate and key; established ones
   // keep theirs. Invalid files leave the current ones in place (the error says why).
   Status ReloadTls(const std::string& cert, const std::string& key);
-  // A task queue for httplib::Server::new_task_queue. httplib only hands it accepted sockets,
-  // which it admits on the accepting thread (nonblocking) instead of queueing them behind
-  // requests. Its shutdown() waits until no job is queued or running. Owned by the caller.
-  httplib::TaskQueue* NewTaskQueue();
-  // Admits a freshly accepted socket (or refuses it); the hub owns it from here.
+  // Admits a freshly accepted socket (or refuses it); the hub owns it from here. Never blocks:
+  // it runs on the accepting thread, not behind requests.
   void ServeAccepted(int fd);
+  // Waits until no job is queued or running (the accept loop ended and waits for the work it
+  // handed over).
+  void WaitIdle();
 
   // Inside the Processor on a hub worker, as a response's headers are about to be written:
   // true when the connection closes after this response (the caller adds "Connection: close")
   // because part of the request was left unread and is not drained. False off the workers.
   static bool CloseAfterResponse(int status);
-  // The headers of the request this thread is serving, as sent (see
-  // RequestHead::raw_headers); nullptr outside the hub's workers.
-  static const std::vector<std::pair<std::string, std::string>>* RawHeaders();
 
   // Stop: no more waiting for requests; connections between requests are closed now; running
   // requests get "Connection: close". Idempotent.
@@ -135,7 +131,6 @@ class ConnectionHub {
 
  private:
   friend class HubConnection;
-  class Queue;
   using ConnectionPtr = std::shared_ptr<HubConnection>;
 
   void Enqueue(std::function<void()> job);

@@ -11,39 +11,41 @@
 
 namespace natss3::s3d {
 
-ApiResult<CopySource> ParseCopySource(std::string_view header) {
+S3Result<CopySource> ParseCopySource(std::string_view header) {
   std::string_view source = header;
   size_t question = source.find('?');
   if (question != std::string_view::npos) {
     std::string_view query = source.substr(question + 1);
     if (query.starts_with("versionId=")) {
-      ApiStatus version = CheckVersionId(query.substr(std::string_view("versionId=").size()));
+      S3Status version = CheckVersionId(query.substr(std::string_view("versionId=").size()));
       if (!version.ok()) return version.error();
     }
     source = source.substr(0, question);
   }
   std::string decoded;
-  if (!UriDecode(source, &decoded, false)) return errors::InvalidArgument("Invalid copy source encoding");
+  if (!UriDecode(source, &decoded, false))
+    return S3Error::InvalidArgument("Invalid copy source encoding");
   std::string_view path = decoded;
   if (path.starts_with("/")) path.remove_prefix(1);
   size_t slash = path.find('/');
   if (slash == std::string_view::npos || slash == 0 || slash + 1 == path.size()) {
-    return errors::InvalidArgument("Copy Source must mention the source bucket and key: sourcebucket/sourcekey");
+    return S3Error::InvalidArgument(
+        "Copy Source must mention the source bucket and key: sourcebucket/sourcekey");
   }
   std::string bucket(path.substr(0, slash));
-  ApiStatus valid = ValidateExistingBucketName(bucket);
+  S3Status valid = ValidateExistingBucketName(bucket);
   if (!valid.ok()) return valid.error();
   return CopySource{NatsBucketName(bucket), std::string(path.substr(slash + 1)), bucket};
 }
 
-ApiResult<ObjectInfo> OpenCopySource(RequestContext& ctx, const CopySource& source) {
+S3Result<ObjectInfo> OpenCopySource(RequestContext& ctx, const CopySource& source) {
   // The source answers to its bucket's policy for s3:GetObject: a Deny refuses the copy, an
   // Allow grants the read the key's own permissions lack.
   auto decision = DecidePolicy(ctx.store, ctx.policies, ctx.auth, "s3:GetObject", source.bucket,
                                source.s3_bucket, source.key);
   if (!decision.ok()) return decision.error();
-  if (*decision == PolicyDecision::kDeny) return errors::AccessDenied();
-  ApiStatus readable = ctx.auth_gate.AuthorizeRead(ctx.auth, source.s3_bucket);
+  if (*decision == PolicyDecision::kDeny) return S3Error::AccessDenied();
+  S3Status readable = ctx.auth_gate.AuthorizeRead(ctx.auth, source.s3_bucket);
   if (!readable.ok() && *decision != PolicyDecision::kAllow) return readable.error();
   auto info = GetObjectInfo(ctx, source.bucket, source.key);
   if (!info.ok()) return info.error();
@@ -53,7 +55,7 @@ ApiResult<ObjectInfo> OpenCopySource(RequestContext& ctx, const CopySource& sour
                         ctx.req.get_header_value("x-amz-copy-source-if-unmodified-since")};
   if (EvaluateConditions(conditions, EtagOf(*info), info->mtime, false) !=
       ConditionOutcome::kProceed) {
-    return errors::PreconditionFailed();
+    return S3Error::PreconditionFailed();
   }
   return info;
 }
@@ -81,8 +83,8 @@ void SendCopyResult(RequestContext& ctx, const char* root, const std::string& et
 // `same`: a metadata-only copy onto the source itself keeps its object lock unless the
 // request names one; any other copy gets the request's lock (or the bucket default), never
 // the source's.
-ApiResult<Headers> CopyHeaders(RequestContext& ctx, const ObjectInfo& source, bool replace,
-                               bool same) {
+S3Result<Headers> CopyHeaders(RequestContext& ctx, const ObjectInfo& source, bool replace,
+                              bool same) {
   Headers headers;
   if (replace) {
     auto fresh = NewObjectHeaders(ctx);
@@ -93,7 +95,7 @@ ApiResult<Headers> CopyHeaders(RequestContext& ctx, const ObjectInfo& source, bo
     headers = source.meta.headers;
   }
   // The copy's storage class is the request's (STANDARD without one), never the source's.
-  ApiStatus storage_class = ApplyStorageClass(ctx.req, &headers);
+  S3Status storage_class = ApplyStorageClass(ctx.req, &headers);
   if (!storage_class.ok()) return storage_class.error();
   // Nor its ACL: a copy is private unless the request names a canned ACL (as in S3).
   auto acl = RequestedAcl(ctx.req);
@@ -111,7 +113,7 @@ ApiResult<Headers> CopyHeaders(RequestContext& ctx, const ObjectInfo& source, bo
     if (!tags.empty()) SetHeader(&headers, kTaggingHeader, tags);
   }
   if (same) SetLock(&headers, LockOf(source.meta.headers));
-  ApiStatus lock = ApplyRequestedLock(ctx, &headers, /*keep_existing=*/same);
+  S3Status lock = ApplyRequestedLock(ctx, &headers, /*keep_existing=*/same);
   if (!lock.ok()) return lock.error();
   if (same && !source.Header(kLegalHoldHeader).empty() &&
       !ctx.req.has_header("x-amz-object-lock-legal-hold"))
@@ -120,12 +122,12 @@ ApiResult<Headers> CopyHeaders(RequestContext& ctx, const ObjectInfo& source, bo
 }
 }  // namespace
 
-ApiStatus CopyObject(RequestContext& ctx) {
+S3Status CopyObject(RequestContext& ctx) {
   auto source = ParseCopySource(ctx.req.get_header_value("x-amz-copy-source"));
   if (!source.ok()) return source.error();
   std::string directive = ctx.req.get_header_value("x-amz-metadata-directive");
   if (!directive.empty() && directive != "COPY" && directive != "REPLACE") {
-    return errors::InvalidArgument("Unknown metadata directive.");
+    return S3Error::InvalidArgument("Unknown metadata directive.");
   }
   bool replace = directive == "REPLACE";
   auto info = OpenCopySource(ctx, *source);
@@ -133,7 +135,7 @@ ApiStatus CopyObject(RequestContext& ctx) {
   bool same = source->bucket == ctx.address.bucket && source->key == ctx.address.key;
   if (same && !replace && ctx.req.get_header_value("x-amz-tagging-directive") != "REPLACE" &&
       !ctx.req.has_header("x-amz-storage-class")) {
-    return errors::InvalidRequest(
+    return S3Error::InvalidRequest(
         "This copy request is illegal because it is trying to copy an object to itself without "
         "changing the object's metadata, storage class, website redirect location or encryption "
         "attributes.");
@@ -143,7 +145,7 @@ ApiStatus CopyObject(RequestContext& ctx) {
   if (same && !info->is_link()) {
     // Metadata-only: the headers are derived from the version current when they are written
     // (re-derived if a put replaced it meanwhile), never from an older one.
-    std::optional<ApiError> refused;
+    std::optional<S3Error> refused;
     auto updated = ctx.store.ModifyMeta(ctx.address.bucket, ctx.address.key, [&](ObjectInfo& cur) {
       Conditions conditions{ctx.req.get_header_value("x-amz-copy-source-if-match"),
                             ctx.req.get_header_value("x-amz-copy-source-if-none-match"),
@@ -151,7 +153,7 @@ ApiStatus CopyObject(RequestContext& ctx) {
                             ctx.req.get_header_value("x-amz-copy-source-if-unmodified-since")};
       if (EvaluateConditions(conditions, EtagOf(cur), cur.mtime, false) !=
           ConditionOutcome::kProceed) {
-        refused = errors::PreconditionFailed();
+        refused = S3Error::PreconditionFailed();
         return Cancelled("copy source condition failed");
       }
       auto fresh = CopyHeaders(ctx, cur, replace, true);

@@ -19,9 +19,9 @@ struct CopySource {
 
 // "/bucket/key" or "bucket/key", URL-encoded, optional "?versionId=null". The bucket is mapped
 // to its NATS name (see NatsBucketName).
-ApiResult<CopySource> ParseCopySource(std::string_view header);
+S3Result<CopySource> ParseCopySource(std::string_view header);
 // Read permission, existence and x-amz-copy-source-if-* (412 PreconditionFailed).
-ApiResult<ObjectInfo> OpenCopySource(RequestContext& ctx, const CopySource& source);
+S3Result<ObjectInfo> OpenCopySource(RequestContext& ctx, const CopySource& source);
 // Copies everything `reader` yields into `write` in 256 KiB slices.
 Status CopyStream(ObjectReader& reader, const std::function<Status(std::string_view)>& write);
 void SendCopyPartResult(RequestContext& ctx, const std::string& etag, TimePoint modified);

@@ -68,53 +68,53 @@ bool WildcardMatch(std::string_view pattern, std::string_view value, bool ignore
          eq(suffix, value.substr(value.size() - suffix.size()));
 }
 
-ApiResult<std::vector<CorsRule>> ParseCorsConfiguration(std::string_view body) {
+S3Result<std::vector<CorsRule>> ParseCorsConfiguration(std::string_view body) {
   pugi::xml_document doc;
-  if (body.empty() || !doc.load_buffer(body.data(), body.size())) return errors::MalformedXML();
+  if (body.empty() || !doc.load_buffer(body.data(), body.size())) return S3Error::MalformedXML();
   pugi::xml_node root = doc.child("CORSConfiguration");
-  if (!root) return errors::MalformedXML();
+  if (!root) return S3Error::MalformedXML();
   std::vector<CorsRule> rules;
   for (pugi::xml_node node : root.children("CORSRule")) {
     CorsRule rule;
     rule.id = Trim(node.child("ID").child_value());
-    if (rule.id.size() > 255) return errors::InvalidArgument("The ID of a CORS rule is too long");
+    if (rule.id.size() > 255) return S3Error::InvalidArgument("The ID of a CORS rule is too long");
     rule.allowed_origins = Texts(node, "AllowedOrigin");
     rule.allowed_methods = Texts(node, "AllowedMethod");
     rule.allowed_headers = Texts(node, "AllowedHeader");
     rule.expose_headers = Texts(node, "ExposeHeader");
     if (rule.allowed_origins.empty() || rule.allowed_methods.empty()) {
-      return errors::MalformedXML();
+      return S3Error::MalformedXML();
     }
     for (const auto& method : rule.allowed_methods) {
       if (method != "GET" && method != "PUT" && method != "HEAD" && method != "POST" &&
           method != "DELETE") {
-        return errors::InvalidRequest(
+        return S3Error::InvalidRequest(
             "Found unsupported HTTP method in CORS config. Unsupported method is " + method);
       }
     }
     for (const auto& origin : rule.allowed_origins) {
       if (std::count(origin.begin(), origin.end(), '*') > 1) {
-        return errors::InvalidRequest("AllowedOrigin \"" + origin +
-                                      "\" can not have more than one wildcard.");
+        return S3Error::InvalidRequest("AllowedOrigin \"" + origin +
+                                       "\" can not have more than one wildcard.");
       }
     }
     for (const auto& header : rule.allowed_headers) {
       if (std::count(header.begin(), header.end(), '*') > 1) {
-        return errors::InvalidRequest("AllowedHeader \"" + header +
-                                      "\" can not have more than one wildcard.");
+        return S3Error::InvalidRequest("AllowedHeader \"" + header +
+                                       "\" can not have more than one wildcard.");
       }
     }
     if (pugi::xml_node age = node.child("MaxAgeSeconds")) {
       std::string text = Trim(age.child_value());
       if (text.empty() || text.size() > 10 ||
           !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-        return errors::MalformedXML();
+        return S3Error::MalformedXML();
       }
       rule.max_age_seconds = std::stoll(text);
     }
     rules.push_back(std::move(rule));
   }
-  if (rules.empty() || rules.size() > kMaxRules) return errors::MalformedXML();
+  if (rules.empty() || rules.size() > kMaxRules) return S3Error::MalformedXML();
   return rules;
 }
 
@@ -217,7 +217,7 @@ void SetAllowHeaders(const CorsRule& rule, std::string_view origin, httplib::Res
   res.set_header("Vary", "Origin, Access-Control-Request-Headers, Access-Control-Request-Method");
 }
 
-void PreflightError(const httplib::Request& req, httplib::Response& res, const ApiError& error,
+void PreflightError(const httplib::Request& req, httplib::Response& res, const S3Error& error,
                     const std::string& bucket) {
   res.status = error.http_status;
   std::string resource = "/" + bucket;
@@ -280,38 +280,38 @@ void AddCorsHeaders(ObjectStore& store, const std::string& bucket, const httplib
 
 // --- Operations -------------------------------------------------------------------------
 
-ApiStatus PutBucketCors(RequestContext& ctx) {
-  ApiStatus exists = RequireBucket(ctx);
+S3Status PutBucketCors(RequestContext& ctx) {
+  S3Status exists = RequireBucket(ctx);
   if (!exists.ok()) return exists;
   auto body = ReadSmallBody(ctx.req, ctx.reader, ctx.auth, 64 * 1024);
   if (!body.ok()) return body.error();
   auto rules = ParseCorsConfiguration(*body);
   if (!rules.ok()) return rules.error();
-  ApiStatus stored =
+  S3Status stored =
       StoreBucketRecord(ctx.store, "cors", ctx.address.bucket, CorsRulesToJson(*rules));
   if (!stored.ok()) return stored;
   SendEmpty(ctx.res, 200);
   return {};
 }
 
-ApiStatus GetBucketCors(RequestContext& ctx) {
-  ApiStatus exists = RequireBucket(ctx);
+S3Status GetBucketCors(RequestContext& ctx) {
+  S3Status exists = RequireBucket(ctx);
   if (!exists.ok()) return exists;
   auto record = LoadBucketRecord(ctx.store, "cors", ctx.address.bucket);
   if (!record.ok()) return record.error();
   std::vector<CorsRule> rules =
       record->empty() ? std::vector<CorsRule>{} : CorsRulesFromJson(*record);
   if (rules.empty()) {
-    return ApiError{"NoSuchCORSConfiguration", "The CORS configuration does not exist", 404};
+    return S3Error{"NoSuchCORSConfiguration", "The CORS configuration does not exist", 404};
   }
   SendXml(ctx.res, 200, CorsConfigurationXml(rules));
   return {};
 }
 
-ApiStatus DeleteBucketCors(RequestContext& ctx) {
-  ApiStatus exists = RequireBucket(ctx);
+S3Status DeleteBucketCors(RequestContext& ctx) {
+  S3Status exists = RequireBucket(ctx);
   if (!exists.ok()) return exists;
-  ApiStatus deleted = StoreBucketRecord(ctx.store, "cors", ctx.address.bucket, "");
+  S3Status deleted = StoreBucketRecord(ctx.store, "cors", ctx.address.bucket, "");
   if (!deleted.ok()) return deleted;
   SendEmpty(ctx.res, 204);
   return {};

@@ -27,7 +27,7 @@ struct CorsRule {
 // <CORSConfiguration><CORSRule>...</CORSRule>...</CORSConfiguration>: 1..100 rules, each with
 // at least one AllowedOrigin and AllowedMethod (MalformedXML otherwise); InvalidRequest for a
 // method S3 does not allow or an origin or header with more than one wildcard.
-ApiResult<std::vector<CorsRule>> ParseCorsConfiguration(std::string_view body);
+S3Result<std::vector<CorsRule>> ParseCorsConfiguration(std::string_view body);
 std::string CorsConfigurationXml(const std::vector<CorsRule>& rules);
 // The stored form (JSON) and back; a malformed record reads as no rules.
 std::string CorsRulesToJson(const std::vector<CorsRule>& rules);

@@ -3,89 +3,24 @@
 
 #include <httplib.h>
 #include <spdlog/spdlog.h>
-#include <fcntl.h>
-#include <strings.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
 
 #include "s3d/connection_hub.h"
+#include "s3d/httplib_bridge.h"
 #include "s3d/log_redact.h"
 
 namespace natss3::s3d {
 
-// httplib::Server whose accepted sockets go to the ConnectionHub instead of httplib's
-// thread-per-connection loop (process_and_close_socket is httplib's designated override point,
-// as SSLServer uses it); requests are still parsed and routed by httplib's process_request.
-class HubServer : public httplib::Server {
- public:
-  explicit HubServer(ConnectionHub* hub) : hub_(hub) {}
-  bool Process(httplib::Stream& stream, bool close_connection, bool& connection_closed) {
-    return process_request(stream, close_connection, connection_closed, nullptr);
-  }
-  // httplib listens with a backlog of 5, which drops SYNs when 16+ clients connect at once.
-  void RaiseBacklog() { ::listen(svr_sock_, 1024); }
-  // Ends httplib's accept loop (accept() fails on a shut-down listening socket; httplib then
-  // closes it and waits for its task queue, i.e. the hub, to drain). Unlike stop(), this keeps
-  // svr_sock_ valid, which httplib's content-provider loop reads as "not shutting down": a
-  // response in progress is sent whole instead of being cut off.
-  // Works on a dup of the listening socket (made after bind), so it can never hit an unrelated
-  // descriptor that reused the number after httplib closed its own.
-  void KeepListenHandle() { listen_dup_ = ::fcntl(svr_sock_, F_DUPFD_CLOEXEC, 0); }
-  void StopAccepting() {
-    if (listen_dup_ >= 0) ::shutdown(listen_dup_, SHUT_RDWR);
-  }
-  ~HubServer() override {
-    if (listen_dup_ >= 0) ::close(listen_dup_);
-  }
-
- private:
-  bool process_and_close_socket(socket_t sock) override {
-    hub_->ServeAccepted(sock);
-    return true;
-  }
-  ConnectionHub* hub_;
-  int listen_dup_ = -1;
-};
-
 namespace {
-
-// Takes Content-Encoding and a multipart/form-data Content-Type out of `headers` for its
-// lifetime (see the body reader in Install()).
-class HiddenBodyHeaders {
- public:
-  explicit HiddenBodyHeaders(httplib::Headers* headers) : headers_(headers) {
-    for (auto it = headers_->begin(); it != headers_->end();) {
-      bool hide = strcasecmp(it->first.c_str(), "Content-Encoding") == 0 ||
-                  (strcasecmp(it->first.c_str(), "Content-Type") == 0 &&
-                   strncasecmp(it->second.c_str(), "multipart/form-data", 19) == 0);
-      if (hide) {
-        hidden_.push_back(*it);
-        it = headers_->erase(it);
-      } else {
-        ++it;
-      }
-    }
-  }
-  ~HiddenBodyHeaders() {
-    for (auto& h : hidden_) headers_->insert(std::move(h));
-  }
-  HiddenBodyHeaders(const HiddenBodyHeaders&) = delete;
-  HiddenBodyHeaders& operator=(const HiddenBodyHeaders&) = delete;
-
- private:
-  httplib::Headers* headers_;
-  std::vector<std::pair<std::string, std::string>> hidden_;
-};
 
 std::string Target(const httplib::Request& req) { return req.target.empty() ? req.path : req.target; }
 
 // The S3 error the hub sends when it refuses a connection or a request head itself.
 std::string RenderRefusal(ConnectionHub::Refusal refusal) {
   using Refusal = ConnectionHub::Refusal;
-  ApiError error = errors::InvalidRequest("Content-Length must be one decimal number");
+  S3Error error = S3Error::InvalidRequest("Content-Length must be one decimal number");
   switch (refusal) {
     case Refusal::kBusy:
     case Refusal::kBusyAddress:
@@ -100,10 +35,10 @@ std::string RenderRefusal(ConnectionHub::Refusal refusal) {
                "Your request has more header fields than allowed.", 400};
       break;
     case Refusal::kNotImplemented:
-      error = errors::NotImplemented();
+      error = S3Error::NotImplemented();
       break;
     case Refusal::kBodyTooLarge:
-      error = errors::EntityTooLarge();
+      error = S3Error::EntityTooLarge();
       break;
     case Refusal::kHeaderTimeout:
       error = {"RequestTimeout",
@@ -157,19 +92,22 @@ Status HttpServer::Start() {
   hub_options.max_body = options_.max_payload;
   hub_ = std::make_unique<ConnectionHub>(
       hub_options,
-      [this](httplib::Stream& stream, bool close_connection, bool& closed) {
-        return server_->Process(stream, close_connection, closed);
+      [this](HubConnection& connection, bool close_connection, bool& closed) {
+        return server_->Process(connection, close_connection, closed);
       },
       RenderRefusal);
   Status hub_started = hub_->Start();
   if (!hub_started.ok()) return hub_started;
-  server_ = std::make_unique<HubServer>(hub_.get());
+  ConnectionHub* hub = hub_.get();
+  server_ = std::make_unique<HttplibServer>(
+      HttplibServer::Hooks{[hub](int fd) { hub->ServeAccepted(fd); }, [hub] { hub->WaitIdle(); }});
   Install();
+  httplib::Server& svr = server_->server();
   if (options_.port == 0) {
-    port_ = server_->bind_to_any_port(options_.host);
+    port_ = svr.bind_to_any_port(options_.host);
     if (port_ <= 0) return Unavailable("cannot bind " + options_.host);
   } else {
-    if (!server_->bind_to_port(options_.host, options_.port)) {
+    if (!svr.bind_to_port(options_.host, options_.port)) {
       return Unavailable("cannot listen on " + options_.host + ":" + std::to_string(options_.port) +
                          " (address in use?)");
     }
@@ -177,7 +115,7 @@ Status HttpServer::Start() {
   }
   server_->RaiseBacklog();
   server_->KeepListenHandle();
-  thread_ = std::thread([this] { server_->listen_after_bind(); });
+  thread_ = std::thread([this] { server_->server().listen_after_bind(); });
   return Status::OK();
 }
 
@@ -250,37 +188,23 @@ void HttpServer::TimeFirstByte(const std::string& op,
   auto since_start = [start] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   };
-  if (!res.content_provider_) {
+  if (!HasStreamedBody(res)) {
     metrics_.FirstByte(op, since_start());
     return;
   }
-  res.content_provider_ = [inner = std::move(res.content_provider_), op, since_start,
-                           metrics = &metrics_, first = true](
-                              size_t offset, size_t length, httplib::DataSink& sink) mutable {
-    bool more = inner(offset, length, sink);
-    if (first) {
-      first = false;
-      metrics->FirstByte(op, since_start());
-    }
-    return more;
-  };
+  OnFirstStreamedPiece(
+      res, [op, since_start, metrics = &metrics_] { metrics->FirstByte(op, since_start()); });
 }
 
 void HttpServer::Serve(const httplib::Request& req, httplib::Response& res,
                        const httplib::ContentReader* reader) {
-  // GetObject applies Range itself (S3's rules); left set, httplib would also cut every other
-  // answer to the range, error XML included (a ranged GET of a missing bucket became an empty
-  // 416 instead of NoSuchBucket, a 503 lost its retry).
-  const_cast<httplib::Request&>(req).ranges.clear();
+  // GetObject applies Range itself (S3's rules): HttplibServer::Process dropped httplib's
+  // parsed Range (a ranged GET of a missing bucket became an empty 416 instead of
+  // NoSuchBucket, a 503 lost its retry).
   // Header values byte-exact, as clients signed them: httplib dropped empty values and
   // percent-decoded the others (which broke SigV4 for "filename=a%20b", lost empty user
-  // metadata and decoded x-amz-copy-source and x-amz-tagging twice). Headers httplib adds
-  // itself (REMOTE_ADDR, ...) stay.
-  if (const auto* raw = ConnectionHub::RawHeaders()) {
-    auto& headers = const_cast<httplib::Headers&>(req.headers);
-    for (const auto& [name, value] : *raw) headers.erase(name);  // case-insensitive map
-    for (const auto& [name, value] : *raw) headers.emplace(name, value);
-  }
+  // metadata and decoded x-amz-copy-source and x-amz-tagging twice).
+  RestoreSentHeaderValues(req);
   auto start = std::chrono::steady_clock::now();
   metrics_.RequestStarted();
   uint64_t bytes_in = 0;
@@ -302,9 +226,9 @@ void HttpServer::Serve(const httplib::Request& req, httplib::Response& res,
   } else if (!nats_up_.load() && !service_->store().Health().ok()) {
     op = "Unavailable";
     res.status = 503;
-    res.set_content(ErrorXml(errors::ServiceUnavailable(), req.path,
-                             res.get_header_value("x-amz-request-id")),
-                    "application/xml");
+    res.set_content(
+        ErrorXml(S3Error::ServiceUnavailable(), req.path, res.get_header_value("x-amz-request-id")),
+        "application/xml");
     res.set_header("Retry-After", "1");
   } else {
     op = service_->Handle(req, res, reader, &bytes_in);
@@ -316,7 +240,7 @@ void HttpServer::Serve(const httplib::Request& req, httplib::Response& res,
   }
   TimeFirstByte(op, start, res);
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  uint64_t bytes_out = res.content_length_ > 0 ? res.content_length_ : res.body.size();
+  uint64_t bytes_out = StreamedBodyLength(res) > 0 ? StreamedBodyLength(res) : res.body.size();
   if (req.method == "HEAD") bytes_out = 0;
   metrics_.RequestFinished(op, res.status, seconds, bytes_in, bytes_out);
   if (access_log_.load(std::memory_order_relaxed)) {
@@ -329,8 +253,7 @@ void HttpServer::Serve(const httplib::Request& req, httplib::Response& res,
 }
 
 void HttpServer::Install() {
-  httplib::Server& svr = *server_;
-  svr.new_task_queue = [this] { return hub_->NewTaskQueue(); };
+  httplib::Server& svr = server_->server();
   svr.set_payload_max_length(options_.max_payload);
   // Only for the Keep-Alive response header httplib writes; the hub enforces both.
   svr.set_keep_alive_timeout(options_.keep_alive_timeout.count());
@@ -368,13 +291,7 @@ void HttpServer::Install() {
     // deflate or br, and parses multipart/form-data. S3 stores the bytes as sent (aws s3 cp
     // --content-encoding gzip), and their length and digests are checked as sent, so the body
     // is read with those headers hidden; they are back before anything else looks at them.
-    auto& request = const_cast<httplib::Request&>(req);
-    httplib::ContentReader raw(
-        [&](httplib::ContentReceiver receiver) {
-          HiddenBodyHeaders hidden(&request.headers);
-          return reader(std::move(receiver));
-        },
-        reader.multipart_reader_);
+    httplib::ContentReader raw = UndecodedBodyReader(req, reader);
     Serve(req, res, &raw);
   };
   svr.Put(any, with_body);
@@ -395,47 +312,27 @@ void HttpServer::Install() {
     }
     spdlog::error("unhandled exception serving {} {}: {}", req.method, LogSafe(req.path), what);
     res.status = 500;
-    res.content_provider_ = nullptr;
-    res.content_length_ = 0;
+    DropStreamedBody(res);
     res.headers.erase("Content-Type");
-    res.set_content(ErrorXml(errors::InternalError(), req.path,
-                             res.get_header_value("x-amz-request-id")),
-                    "application/xml");
+    res.set_content(
+        ErrorXml(S3Error::InternalError(), req.path, res.get_header_value("x-amz-request-id")),
+        "application/xml");
   });
-  svr.set_error_handler(httplib::Server::HandlerWithResponse([this](const httplib::Request& req,
-                                                                     httplib::Response& res) {
+  svr.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request& req,
+                                                                httplib::Response& res) {
     // Errors of our handlers carry x-amz-request-id (set before routing); without it, httplib
-    // rejected the request itself (400 bad request line, 413 payload too large, 416 Range).
-    bool from_httplib = !res.has_header("x-amz-request-id");
-    if (from_httplib && res.status == 416 && (req.method == "GET" || req.method == "HEAD")) {
-      // httplib 0.11 answers 416 to a Range it cannot parse; S3 ignores such a header and
-      // serves the whole object, so serve the request after all (no body to read: GET/HEAD).
-      // The header stays (it may be signed); GetObject applies Range itself and treats an
-      // unparsable one as absent.
-      const_cast<httplib::Request&>(req).ranges.clear();
-      res.status = -1;
-      res.set_header("x-amz-request-id", S3Service::NewRequestId());
-      res.set_header("Server", "natss3");
-      try {
-        Serve(req, res, nullptr);
-      } catch (...) {
-        res.status = 500;
-        res.content_provider_ = nullptr;
-        res.content_length_ = 0;
-        res.body.clear();
-      }
-      if (res.status < 400 || !res.body.empty() || res.content_provider_) {
-        return httplib::Server::HandlerResponse::Handled;
-      }
-    }
+    // rejected the request itself (400 bad request line, 413 payload too large, 416 for a
+    // Range it cannot parse on a method other than GET and HEAD: HttplibServer::Process).
     if (!res.has_header("x-amz-request-id")) {
       res.set_header("x-amz-request-id", S3Service::NewRequestId());
     }
-    if (!res.body.empty() || res.content_provider_) return httplib::Server::HandlerResponse::Unhandled;
-    ApiError error{"InvalidRequest", "The request could not be parsed", res.status};
-    if (res.status == 413) error = errors::EntityTooLarge();
-    if (res.status == 416) error = errors::InvalidRange();
-    if (res.status == 500) error = errors::InternalError();
+    if (!res.body.empty() || HasStreamedBody(res)) {
+      return httplib::Server::HandlerResponse::Unhandled;
+    }
+    S3Error error{"InvalidRequest", "The request could not be parsed", res.status};
+    if (res.status == 413) error = S3Error::EntityTooLarge();
+    if (res.status == 416) error = S3Error::InvalidRange();
+    if (res.status == 500) error = S3Error::InternalError();
     if (req.method != "HEAD") {
       res.set_content(ErrorXml(error, req.path, res.get_header_value("x-amz-request-id")),
                       "application/xml");

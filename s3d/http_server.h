@@ -29,7 +29,7 @@ class ContentReader;
 namespace natss3::s3d {
 
 class ConnectionHub;
-class HubServer;
+class HttplibServer;
 
 class HttpServer {
  public:
@@ -83,7 +83,7 @@ class HttpServer {
   Options options_;
   std::shared_ptr<S3Service> service_;
   std::unique_ptr<ConnectionHub> hub_;
-  std::unique_ptr<HubServer> server_;
+  std::unique_ptr<HttplibServer> server_;
   Metrics metrics_;
   std::atomic<bool> nats_up_{true};
   std::atomic<bool> access_log_;

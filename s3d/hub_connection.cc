@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <openssl/err.h>
 #include <poll.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -393,6 +394,23 @@ void HubConnection::BeginRequest() {
   unread_ = Unread::kNone;
   head_clock_ = false;
   Reserve(kBufferBytes);
+}
+
+void HubConnection::RenameHeadHeader(std::string_view name, std::string_view hidden_name) {
+  if (hidden_name.size() != name.size() || head_delivered_ > 0) return;
+  std::string_view head(in_.data() + in_pos_, std::min(head_.length, in_len_ - in_pos_));
+  size_t pos = head.find('\n');  // after the request line
+  while (pos != std::string_view::npos && pos + 1 < head.size()) {
+    size_t start = pos + 1;
+    pos = head.find('\n', start);
+    // Lines as httplib reads them: it skips those without the '\r', and a header's name is
+    // everything before the first ':'.
+    if (pos == std::string_view::npos || pos == start || head[pos - 1] != '\r') continue;
+    std::string_view line = head.substr(start, pos - start);
+    if (line.size() <= name.size() || line[name.size()] != ':') continue;
+    if (strncasecmp(line.data(), name.data(), name.size()) != 0) continue;
+    std::memcpy(in_.data() + in_pos_ + start, hidden_name.data(), hidden_name.size());
+  }
 }
 
 void HubConnection::Account(const char* data, size_t n) {

@@ -1,15 +1,15 @@
-// HubConnection: one client connection of natss3d's ConnectionHub. It is the httplib::Stream
-// that process_request reads and writes (buffered, plain TCP or TLS, on a nonblocking socket
-// whose waits are bounded by poll()), and it offers the nonblocking steps the hub drives it
-// through between requests: the TLS handshake, reading a complete request head (checked by a
-// HeadScanner before httplib parses it), skipping an unread body, and a lingering close.
-// It also counts what httplib read of each request, so the hub can tell whether a handler left
-// part of the body on the wire (which httplib would parse as the next request).
-// Used by one thread at a time (ownership passes through the hub's mutex).
+// HubConnection: one client connection of natss3d's ConnectionHub. It is the byte stream that
+// httplib's request processing reads and writes through httplib_bridge.h (buffered, plain TCP
+// or TLS, on a nonblocking socket whose waits are bounded by poll()), and it offers the nonblocking
+// steps the hub drives it through between requests: the TLS handshake, reading a complete request
+// head (checked by a HeadScanner before httplib parses it), skipping an unread body, and a
+// lingering close. It also counts what httplib read of each request, so the hub can tell whether a
+// handler left part of the body on the wire (which httplib would parse as the next request). Used
+// by one thread at a time (ownership passes through the hub's mutex).
 #pragma once
 
-#include <httplib.h>
 #include <openssl/ssl.h>
+#include <sys/types.h>
 
 #include <atomic>
 #include <chrono>
@@ -23,7 +23,7 @@ namespace natss3::s3d {
 
 class ConnectionHub;
 
-class HubConnection final : public httplib::Stream {
+class HubConnection final {
  public:
   using Clock = std::chrono::steady_clock;
   // Fixed for the hub's lifetime; owned by the hub.
@@ -46,18 +46,19 @@ class HubConnection final : public httplib::Stream {
 
   // Takes ownership of `fd` (nonblocking) and `ssl` (null for plain TCP, else in accept state).
   HubConnection(ConnectionHub* hub, const Settings* settings, int fd, SSL* ssl);
-  ~HubConnection() override;
+  ~HubConnection();
+  HubConnection(const HubConnection&) = delete;
+  HubConnection& operator=(const HubConnection&) = delete;
 
-  // httplib::Stream: blocking semantics, each wait bounded by the read or write timeout.
-  bool is_readable() const override;
-  bool is_writable() const override;
-  ssize_t read(char* ptr, size_t size) override;
-  ssize_t write(const char* ptr, size_t size) override;
-  void get_remote_ip_and_port(std::string& ip, int& port) const override;
-  void get_local_ip_and_port(std::string& ip, int& port) const override;
-  // httplib answers 500 when this is >= FD_SETSIZE (its own select() limit); the hub never
-  // select()s, so report 0 for descriptors above it.
-  socket_t socket() const override { return fd_ < FD_SETSIZE ? fd_ : 0; }
+  // The stream httplib reads a request from and writes its response to (the calls of its
+  // Stream, adapted in httplib_bridge.cc): blocking semantics, each wait bounded by the read
+  // or write timeout.
+  bool is_readable() const;
+  bool is_writable() const;
+  ssize_t read(char* ptr, size_t size);
+  ssize_t write(const char* ptr, size_t size);
+  void get_remote_ip_and_port(std::string& ip, int& port) const;
+  void get_local_ip_and_port(std::string& ip, int& port) const;
 
   // --- Between requests (never block) ---
   Step Handshake();  // one step of SSL_accept
@@ -95,6 +96,11 @@ class HubConnection final : public httplib::Stream {
 
   // --- Serving a request (its head is buffered whole) ---
   void BeginRequest();
+  // Before the first read() of the request: renames its header lines `name` (any case, as
+  // httplib matches names) in the buffered head, so that httplib's parser takes them for
+  // header `hidden_name` (of the same length) instead; request_head().raw_headers keeps them
+  // as sent.
+  void RenameHeadHeader(std::string_view name, std::string_view hidden_name);
   // As the response's headers are about to be written: true when the connection must close
   // after it (Connection: close).
   bool CloseAfterResponse(int status);

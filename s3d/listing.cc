@@ -50,38 +50,39 @@ std::string EncodeContinuationToken(std::string_view start_after) {
   return "n3" + Base64Url(start_after);
 }
 
-ApiResult<std::string> DecodeContinuationToken(std::string_view token) {
+S3Result<std::string> DecodeContinuationToken(std::string_view token) {
   std::string decoded;
   if (!token.starts_with("n3") || !FromBase64Url(token.substr(2), &decoded)) {
-    return errors::InvalidArgument("The continuation token provided is incorrect");
+    return S3Error::InvalidArgument("The continuation token provided is incorrect");
   }
   return decoded;
 }
 
 namespace {
 // max-keys and encoding-type, shared by the object and version listings.
-ApiStatus ParseCommonListParams(const S3Address& a, size_t* max_keys, bool* url_encoding) {
+S3Status ParseCommonListParams(const S3Address& a, size_t* max_keys, bool* url_encoding) {
   if (a.Has("max-keys")) {
     std::string text = a.Get("max-keys");
     if (text.empty() || text.size() > 9 || text.find_first_not_of("0123456789") != std::string::npos) {
-      return errors::InvalidArgument("Provided max-keys not an integer or within integer range");
+      return S3Error::InvalidArgument("Provided max-keys not an integer or within integer range");
     }
     *max_keys = std::min<size_t>(std::stoul(text), 1000);
   }
   if (a.Has("encoding-type")) {
-    if (a.Get("encoding-type") != "url") return errors::InvalidArgument("Invalid Encoding Method specified in Request");
+    if (a.Get("encoding-type") != "url")
+      return S3Error::InvalidArgument("Invalid Encoding Method specified in Request");
     *url_encoding = true;
   }
   return {};
 }
 }  // namespace
 
-ApiResult<ListParams> ParseListParams(const S3Address& a, bool v2) {
+S3Result<ListParams> ParseListParams(const S3Address& a, bool v2) {
   ListParams params;
   params.v2 = v2;
   params.prefix = a.Get("prefix");
   params.delimiter = a.Get("delimiter");
-  ApiStatus common = ParseCommonListParams(a, &params.max_keys, &params.url_encoding);
+  S3Status common = ParseCommonListParams(a, &params.max_keys, &params.url_encoding);
   if (!common.ok()) return common.error();
   params.marker = a.Get("marker");
   params.start_after = a.Get("start-after");
@@ -165,19 +166,21 @@ std::string ListObjectsXml(const std::string& bucket, const ListParams& requeste
   return xml.Finish();
 }
 
-ApiResult<VersionListParams> ParseVersionListParams(const S3Address& a) {
+S3Result<VersionListParams> ParseVersionListParams(const S3Address& a) {
   VersionListParams params;
   params.prefix = a.Get("prefix");
   params.delimiter = a.Get("delimiter");
-  ApiStatus common = ParseCommonListParams(a, &params.max_keys, &params.url_encoding);
+  S3Status common = ParseCommonListParams(a, &params.max_keys, &params.url_encoding);
   if (!common.ok()) return common.error();
   params.key_marker = a.Get("key-marker");
   params.version_id_marker = a.Get("version-id-marker");
   if (!params.version_id_marker.empty()) {
     if (params.key_marker.empty()) {
-      return errors::InvalidArgument("A version-id marker cannot be specified without a key marker.");
+      return S3Error::InvalidArgument(
+          "A version-id marker cannot be specified without a key marker.");
     }
-    if (params.version_id_marker != "null") return errors::InvalidArgument("Invalid version id specified");
+    if (params.version_id_marker != "null")
+      return S3Error::InvalidArgument("Invalid version id specified");
   }
   return params;
 }

@@ -24,7 +24,7 @@ struct ListParams {
 };
 
 // InvalidArgument for a bad max-keys, encoding-type or continuation token.
-ApiResult<ListParams> ParseListParams(const S3Address& address, bool v2);
+S3Result<ListParams> ParseListParams(const S3Address& address, bool v2);
 // The index query the params describe (start after the later of marker/start-after/token).
 ListingIndex::Query ToQuery(const ListParams& params);
 std::string ListObjectsXml(const std::string& bucket, const ListParams& params,
@@ -42,13 +42,13 @@ struct VersionListParams {
 };
 // InvalidArgument for a bad max-keys or encoding-type, a version-id-marker without a key-marker
 // or one other than "null" (no other version exists).
-ApiResult<VersionListParams> ParseVersionListParams(const S3Address& address);
+S3Result<VersionListParams> ParseVersionListParams(const S3Address& address);
 ListingIndex::Query ToQuery(const VersionListParams& params);
 std::string ListVersionsXml(const std::string& bucket, const VersionListParams& params,
                             const ListingIndex::Page& page);
 
 std::string EncodeContinuationToken(std::string_view start_after);
-ApiResult<std::string> DecodeContinuationToken(std::string_view token);
+S3Result<std::string> DecodeContinuationToken(std::string_view token);
 
 std::string ListBucketsXml(const std::vector<BucketStatus>& buckets);
 

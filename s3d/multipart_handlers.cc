@@ -19,21 +19,23 @@
 namespace natss3::s3d {
 namespace {
 
-ApiResult<UploadRecord> LoadUpload(RequestContext& ctx) {
+S3Result<UploadRecord> LoadUpload(RequestContext& ctx) {
   auto upload = ctx.uploads.Get(ctx.address.bucket, ctx.address.Get("uploadId"));
   if (!upload.ok()) return FromStatus(upload.status(), ErrorContext::kUpload);
-  if (upload->key != ctx.address.key) return errors::NoSuchUpload();
+  if (upload->key != ctx.address.key) return S3Error::NoSuchUpload();
   return std::move(upload).value();
 }
 
-ApiResult<int> PartNumber(const S3Address& address) {
+S3Result<int> PartNumber(const S3Address& address) {
   std::string text = address.Get("partNumber");
   if (text.empty() || text.size() > 5 || text.find_first_not_of("0123456789") != std::string::npos) {
-    return errors::InvalidArgument("Part number must be an integer between 1 and 10000, inclusive");
+    return S3Error::InvalidArgument(
+        "Part number must be an integer between 1 and 10000, inclusive");
   }
   int number = std::stoi(text);
   if (number < 1 || number > MultipartStore::kMaxPartNumber) {
-    return errors::InvalidArgument("Part number must be an integer between 1 and 10000, inclusive");
+    return S3Error::InvalidArgument(
+        "Part number must be an integer between 1 and 10000, inclusive");
   }
   return number;
 }
@@ -53,22 +55,23 @@ std::string Md5Hex(std::string_view data) {
   return HexEncode(std::string_view(reinterpret_cast<char*>(digest), length));
 }
 
-ApiResult<ByteRange> CopySourceRange(RequestContext& ctx, uint64_t size) {
+S3Result<ByteRange> CopySourceRange(RequestContext& ctx, uint64_t size) {
   std::string header = ctx.req.get_header_value("x-amz-copy-source-range");
   if (header.empty()) return ByteRange{0, size};
   RangeResult range = ParseRange(header, size);
   if (range.kind != RangeResult::Kind::kPartial || !header.starts_with("bytes=") ||
       header.find('-') == std::string::npos || header[6] == '-') {
-    return errors::InvalidArgument("The x-amz-copy-source-range value must be of the form "
-                                   "bytes=first-last where first and last are the zero-based "
-                                   "offsets of the first and last bytes to copy");
+    return S3Error::InvalidArgument(
+        "The x-amz-copy-source-range value must be of the form "
+        "bytes=first-last where first and last are the zero-based "
+        "offsets of the first and last bytes to copy");
   }
   return range.range;
 }
 }  // namespace
 
-ApiStatus CreateMultipartUpload(RequestContext& ctx) {
-  ApiStatus bucket = RequireBucket(ctx);
+S3Status CreateMultipartUpload(RequestContext& ctx) {
+  S3Status bucket = RequireBucket(ctx);
   if (!bucket.ok()) return bucket;
   auto headers = NewObjectHeaders(ctx);
   if (!headers.ok()) return headers.error();
@@ -84,7 +87,7 @@ ApiStatus CreateMultipartUpload(RequestContext& ctx) {
   return {};
 }
 
-ApiStatus UploadPart(RequestContext& ctx, bool copy) {
+S3Status UploadPart(RequestContext& ctx, bool copy) {
   auto number = PartNumber(ctx.address);
   if (!number.ok()) return number.error();
   auto upload = LoadUpload(ctx);
@@ -112,7 +115,7 @@ ApiStatus UploadPart(RequestContext& ctx, bool copy) {
     }
   } else {
     if (!ctx.req.has_header("Content-Length") && !ctx.req.has_header("Transfer-Encoding")) {
-      return errors::MissingContentLength();
+      return S3Error::MissingContentLength();
     }
     auto body = StreamBody(ctx.req, *ctx.reader, ctx.auth,
                            [&](std::string_view d) { return (*staged)->Write(d); });
@@ -158,7 +161,7 @@ void SendCompleteResult(RequestContext& ctx, const std::string& etag) {
 }
 }  // namespace
 
-ApiStatus CompleteMultipartUpload(RequestContext& ctx) {
+S3Status CompleteMultipartUpload(RequestContext& ctx) {
   // An x-amz-checksum-* header here is the whole object's checksum, not the XML's. natss3 does
   // not verify it (the parts' checksums were verified on upload).
   auto body = ReadSmallBody(ctx.req, ctx.reader, ctx.auth, 4 << 20, ChecksumHeaders::kOfObject);
@@ -186,15 +189,16 @@ ApiStatus CompleteMultipartUpload(RequestContext& ctx) {
   std::string md5s;
   int previous = 0;
   for (const CompletedPart& wanted : *requested) {
-    if (wanted.part_number <= previous) return errors::InvalidPartOrder();
+    if (wanted.part_number <= previous) return S3Error::InvalidPartOrder();
     previous = wanted.part_number;
   }
   for (size_t i = 0; i < requested->size(); ++i) {
     const CompletedPart& wanted = (*requested)[i];
     auto it = by_number.find(wanted.part_number);
-    if (it == by_number.end() || it->second->etag() != wanted.etag) return errors::InvalidPart();
+    if (it == by_number.end() || it->second->etag() != wanted.etag) return S3Error::InvalidPart();
     bool last = i + 1 == requested->size();
-    if (!last && it->second->blob.size < MultipartStore::kMinPartSize) return errors::EntityTooSmall();
+    if (!last && it->second->blob.size < MultipartStore::kMinPartSize)
+      return S3Error::EntityTooSmall();
     blobs.push_back({it->second->blob, 0, std::nullopt});
     part_sizes.push_back(it->second->blob.size);
     md5s += HexToRaw(it->second->etag());
@@ -220,7 +224,7 @@ ApiStatus CompleteMultipartUpload(RequestContext& ctx) {
   return {};
 }
 
-ApiStatus AbortMultipartUpload(RequestContext& ctx) {
+S3Status AbortMultipartUpload(RequestContext& ctx) {
   auto upload = LoadUpload(ctx);
   if (!upload.ok()) return upload.error();
   Status removed = ctx.uploads.Remove(ctx.address.bucket, upload->upload_id);
@@ -229,7 +233,7 @@ ApiStatus AbortMultipartUpload(RequestContext& ctx) {
   return {};
 }
 
-ApiStatus ListParts(RequestContext& ctx) {
+S3Status ListParts(RequestContext& ctx) {
   auto upload = LoadUpload(ctx);
   if (!upload.ok()) return upload.error();
   auto parts = ctx.uploads.Parts(ctx.address.bucket, upload->upload_id);
@@ -242,13 +246,15 @@ ApiStatus ListParts(RequestContext& ctx) {
   };
   if (ctx.address.Has("part-number-marker")) {
     std::string text = ctx.address.Get("part-number-marker");
-    if (!number(text)) return errors::InvalidArgument("Argument partNumberMarker must be an integer.");
+    if (!number(text))
+      return S3Error::InvalidArgument("Argument partNumberMarker must be an integer.");
     marker = static_cast<int>(std::min<unsigned long>(std::stoul(text), MultipartStore::kMaxPartNumber));
   }
   if (ctx.address.Has("max-parts")) {
     std::string text = ctx.address.Get("max-parts");
     if (!number(text)) {
-      return errors::InvalidArgument("Argument max-parts must be an integer between 0 and 2147483647");
+      return S3Error::InvalidArgument(
+          "Argument max-parts must be an integer between 0 and 2147483647");
     }
     max_parts = std::min<size_t>(std::stoul(text), 1000);
   }
@@ -282,26 +288,28 @@ ApiStatus ListParts(RequestContext& ctx) {
   return {};
 }
 
-ApiStatus ListMultipartUploads(RequestContext& ctx) {
+S3Status ListMultipartUploads(RequestContext& ctx) {
   const S3Address& a = ctx.address;
   size_t max_uploads = 1000;
   if (a.Has("max-uploads")) {
     std::string text = a.Get("max-uploads");
     if (text.empty() || text.size() > 9 || text.find_first_not_of("0123456789") != std::string::npos) {
-      return errors::InvalidArgument("Argument max-uploads must be an integer between 0 and 2147483647");
+      return S3Error::InvalidArgument(
+          "Argument max-uploads must be an integer between 0 and 2147483647");
     }
     max_uploads = std::min<size_t>(std::stoul(text), 1000);
   }
   bool url_encoding = false;
   if (a.Has("encoding-type")) {
-    if (a.Get("encoding-type") != "url") return errors::InvalidArgument("Invalid Encoding Method specified in Request");
+    if (a.Get("encoding-type") != "url")
+      return S3Error::InvalidArgument("Invalid Encoding Method specified in Request");
     url_encoding = true;
   }
   std::string prefix = a.Get("prefix"), delimiter = a.Get("delimiter");
   std::string key_marker = a.Get("key-marker");
   // Without a key-marker S3 ignores upload-id-marker.
   std::string upload_marker = key_marker.empty() ? "" : a.Get("upload-id-marker");
-  ApiStatus bucket = RequireBucket(ctx);
+  S3Status bucket = RequireBucket(ctx);
   if (!bucket.ok()) return bucket;
   auto uploads = ctx.uploads.List(a.bucket);
   if (!uploads.ok()) return FromStatus(uploads.status(), ErrorContext::kBucket);

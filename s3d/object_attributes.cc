@@ -21,7 +21,7 @@ std::string Trim(std::string_view s) {
 }
 
 // x-amz-object-attributes: a comma-separated list (a client may also repeat the header).
-ApiResult<std::set<std::string>> RequestedAttributes(const httplib::Request& req) {
+S3Result<std::set<std::string>> RequestedAttributes(const httplib::Request& req) {
   static const std::set<std::string> kKnown = {"ETag", "Checksum", "ObjectParts", "StorageClass",
                                                "ObjectSize"};
   std::set<std::string> wanted;
@@ -34,31 +34,31 @@ ApiResult<std::set<std::string>> RequestedAttributes(const httplib::Request& req
       std::string name = Trim(value.substr(0, comma));
       value = comma == std::string_view::npos ? std::string_view() : value.substr(comma + 1);
       if (name.empty()) continue;
-      if (!kKnown.count(name)) return errors::InvalidArgument("Invalid attribute name specified.");
+      if (!kKnown.count(name)) return S3Error::InvalidArgument("Invalid attribute name specified.");
       wanted.insert(name);
     }
   }
   if (wanted.empty()) {
-    return errors::InvalidArgument(
+    return S3Error::InvalidArgument(
         "The x-amz-object-attributes header specifying the attributes to be retrieved is either "
         "missing or empty");
   }
   return wanted;
 }
 
-ApiResult<int> IntHeader(const httplib::Request& req, const char* name, int fallback, int max) {
+S3Result<int> IntHeader(const httplib::Request& req, const char* name, int fallback, int max) {
   if (!req.has_header(name)) return fallback;
   std::string text = req.get_header_value(name);
   int value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc() || end != text.data() + text.size() || value < 0) {
-    return errors::InvalidArgument(std::string("Invalid value for header ") + name);
+    return S3Error::InvalidArgument(std::string("Invalid value for header ") + name);
   }
   return std::min(value, max);
 }
 }  // namespace
 
-ApiStatus GetObjectAttributes(RequestContext& ctx) {
+S3Status GetObjectAttributes(RequestContext& ctx) {
   auto wanted = RequestedAttributes(ctx.req);
   if (!wanted.ok()) return wanted.error();
   auto max_parts = IntHeader(ctx.req, "x-amz-max-parts", 1000, 1000);

@@ -88,30 +88,30 @@ Status StreamObjectBody(httplib::Response& res, std::unique_ptr<ObjectReader> re
   return Status::OK();
 }
 
-ApiResult<std::unique_ptr<ObjectReader>> OpenForRead(RequestContext& ctx, const std::string& bucket,
-                                                     const std::string& key,
-                                                     const ReadOptions& options) {
+S3Result<std::unique_ptr<ObjectReader>> OpenForRead(RequestContext& ctx, const std::string& bucket,
+                                                    const std::string& key,
+                                                    const ReadOptions& options) {
   auto opened = ctx.store.Open(bucket, key, options);
   if (!opened.ok()) return FromStatus(opened.status(), ErrorContext::kObject);
   const std::string& target = (*opened)->info().bucket;
   if (target != bucket) {
-    ApiStatus readable = ctx.auth_gate.AuthorizeRead(ctx.auth, S3BucketName(target));
+    S3Status readable = ctx.auth_gate.AuthorizeRead(ctx.auth, S3BucketName(target));
     if (!readable.ok()) return readable.error();
   }
   return std::move(opened).value();
 }
 
-ApiResult<ObjectInfo> GetObjectInfo(RequestContext& ctx, const std::string& bucket,
-                                    const std::string& key) {
+S3Result<ObjectInfo> GetObjectInfo(RequestContext& ctx, const std::string& bucket,
+                                   const std::string& key) {
   auto info = ctx.store.GetInfo(bucket, key);
   if (info.ok()) return std::move(info).value();
   if (info.status().code() == Code::kNotFound && !ctx.store.GetBucketStatus(bucket).ok()) {
-    return errors::NoSuchBucket();
+    return S3Error::NoSuchBucket();
   }
   return FromStatus(info.status(), ErrorContext::kObject);
 }
 
-ApiResult<Headers> NewObjectHeaders(RequestContext& ctx) {
+S3Result<Headers> NewObjectHeaders(RequestContext& ctx) {
   auto headers = ObjectHeadersFromRequest(ctx.req);
   if (!headers.ok()) return headers.error();
   std::string encoding = WithoutAwsChunked(ctx.req.get_header_value("Content-Encoding"));
@@ -125,7 +125,7 @@ ApiResult<Headers> NewObjectHeaders(RequestContext& ctx) {
   auto acl = RequestedAcl(ctx.req);
   if (!acl.ok()) return acl.error();
   if (acl->has_value()) SetObjectAcl(&*headers, **acl);
-  ApiStatus lock = ApplyRequestedLock(ctx, &*headers);
+  S3Status lock = ApplyRequestedLock(ctx, &*headers);
   if (!lock.ok()) return lock.error();
   for (const auto& [name, value] : ctx.req.headers) {
     std::string lower = AsciiLower(name);
@@ -148,9 +148,9 @@ std::string StoredChecksumHeader(s3::ChecksumAlgorithm algorithm) {
 // concurrent PUT of the same key within that round trip could still see these headers).
 }  // namespace
 
-ApiStatus PutObject(RequestContext& ctx) {
+S3Status PutObject(RequestContext& ctx) {
   if (!ctx.req.has_header("Content-Length") && !ctx.req.has_header("Transfer-Encoding")) {
-    return errors::MissingContentLength();
+    return S3Error::MissingContentLength();
   }
   auto headers = NewObjectHeaders(ctx);
   if (!headers.ok()) return headers.error();
@@ -161,10 +161,10 @@ ApiStatus PutObject(RequestContext& ctx) {
   if (ctx.req.has_header("If-None-Match")) {
     // S3 implements only "*" (create if absent) for writes.
     if (ctx.req.get_header_value("If-None-Match") != "*") {
-      return ApiError{"NotImplemented",
-                      "A header you provided implies functionality that is not implemented: "
-                      "If-None-Match accepts only *",
-                      501};
+      return S3Error{"NotImplemented",
+                     "A header you provided implies functionality that is not implemented: "
+                     "If-None-Match accepts only *",
+                     501};
     }
     options.expected_revision = 0;
   }
@@ -176,7 +176,7 @@ ApiStatus PutObject(RequestContext& ctx) {
     Conditions conditions{if_match, "", "", ""};
     if (EvaluateConditions(conditions, EtagOf(*current), current->mtime, false) !=
         ConditionOutcome::kProceed)
-      return errors::PreconditionFailed();
+      return S3Error::PreconditionFailed();
     options.expected_revision = current->revision;
   }
   // With a trailer the object is opened on the first write: a body of up to one slice is
@@ -242,16 +242,16 @@ ApiStatus PutObject(RequestContext& ctx) {
   return {};
 }
 
-ApiStatus GetObject(RequestContext& ctx, bool head) {
+S3Status GetObject(RequestContext& ctx, bool head) {
+  // natss3 applies Range itself (S3 rules, 416 as XML); HttplibServer::Process took httplib's
+  // parsed Range away so that httplib does not re-apply it.
   const httplib::Request& req = ctx.req;
-  // natss3 applies Range itself (S3 rules, 416 as XML); httplib must not re-apply it.
-  const_cast<httplib::Request&>(req).ranges.clear();
   std::optional<int> part_number;
   if (ctx.address.Has("partNumber")) {
     auto parsed = ParsePartNumber(ctx.address.Get("partNumber"));
     if (!parsed.ok()) return parsed.error();
     if (req.has_header("Range")) {
-      return errors::InvalidRequest(
+      return S3Error::InvalidRequest(
           "Cannot specify both Range header and partNumber query parameter");
     }
     part_number = *parsed;
@@ -263,8 +263,8 @@ ApiStatus GetObject(RequestContext& ctx, bool head) {
     if (!opened.ok()) return opened.error();
     whole_reader = std::move(opened).value();
   }
-  auto info = whole_reader ? ApiResult<ObjectInfo>(whole_reader->info())
-                          : GetObjectInfo(ctx, ctx.address.bucket, ctx.address.key);
+  auto info = whole_reader ? S3Result<ObjectInfo>(whole_reader->info())
+                           : GetObjectInfo(ctx, ctx.address.bucket, ctx.address.key);
   if (!info.ok()) return info.error();
   if (!whole_reader && info->is_link()) {
     auto opened = OpenForRead(ctx, ctx.address.bucket, ctx.address.key);
@@ -277,7 +277,8 @@ ApiStatus GetObject(RequestContext& ctx, bool head) {
                         req.get_header_value("If-Unmodified-Since")};
   std::string etag = EtagOf(*info);
   switch (EvaluateConditions(conditions, etag, info->mtime, true)) {
-    case ConditionOutcome::kPreconditionFailed: return errors::PreconditionFailed();
+    case ConditionOutcome::kPreconditionFailed:
+      return S3Error::PreconditionFailed();
     case ConditionOutcome::kNotModified:
       ctx.res.set_header("ETag", etag);
       ctx.res.set_header("Last-Modified", FormatHttpDate(info->mtime));
@@ -296,7 +297,7 @@ ApiStatus GetObject(RequestContext& ctx, bool head) {
   }
   if (range.kind == RangeResult::Kind::kUnsatisfiable) {
     ctx.res.set_header("Content-Range", "bytes */" + std::to_string(info->size));
-    return errors::InvalidRange();
+    return S3Error::InvalidRange();
   }
   bool partial = range.kind == RangeResult::Kind::kPartial;
   ByteRange selected = partial ? range.range : ByteRange{0, info->size};
@@ -327,25 +328,25 @@ ApiStatus GetObject(RequestContext& ctx, bool head) {
     // above), without another meta lookup. A version replaced since has lost its chunks.
     auto opened = ctx.store.OpenInfo(*info, options);
     if (!opened.ok() && opened.status().code() == Code::kDataLoss) {
-      return ApiError{"ServiceUnavailable", "The object changed while it was opened; retry", 503};
+      return S3Error{"ServiceUnavailable", "The object changed while it was opened; retry", 503};
     }
     if (!opened.ok()) return FromStatus(opened.status(), ErrorContext::kObject);
     reader = std::move(opened).value();
   }
   Status streamed = StreamObjectBody(ctx.res, std::move(reader), selected.length, content_type);
   if (streamed.code() == Code::kDataLoss) {
-    return ApiError{"ServiceUnavailable", "The object changed while it was read; retry", 503};
+    return S3Error{"ServiceUnavailable", "The object changed while it was read; retry", 503};
   }
   if (!streamed.ok()) return FromStatus(streamed, ErrorContext::kObject);
   return {};
 }
 
-ApiStatus DeleteObject(RequestContext& ctx) {
+S3Status DeleteObject(RequestContext& ctx) {
   DeleteOptions options;
   options.bypass_governance = BypassGovernance(ctx);
   Status st = ctx.store.DeleteWithOptions(ctx.address.bucket, ctx.address.key, options);
   if (st.code() == Code::kNotFound) {
-    ApiStatus bucket = RequireBucket(ctx);
+    S3Status bucket = RequireBucket(ctx);
     if (!bucket.ok()) return bucket;
   } else if (!st.ok()) {
     return FromStatus(st, ErrorContext::kObject);
@@ -354,7 +355,7 @@ ApiStatus DeleteObject(RequestContext& ctx) {
   return {};
 }
 
-ApiStatus GetObjectTagging(RequestContext& ctx) {
+S3Status GetObjectTagging(RequestContext& ctx) {
   auto info = GetObjectInfo(ctx, ctx.address.bucket, ctx.address.key);
   if (!info.ok()) return info.error();
   auto tags = ParseTaggingHeader(info->Header(kTaggingHeader));
@@ -363,7 +364,7 @@ ApiStatus GetObjectTagging(RequestContext& ctx) {
 }
 
 namespace {
-ApiStatus ReplaceTags(RequestContext& ctx, const TagSet& tags) {
+S3Status ReplaceTags(RequestContext& ctx, const TagSet& tags) {
   auto info = GetObjectInfo(ctx, ctx.address.bucket, ctx.address.key);
   if (!info.ok()) return info.error();
   // Only the tagging header changes, on whatever version is current when it is written.
@@ -377,19 +378,19 @@ ApiStatus ReplaceTags(RequestContext& ctx, const TagSet& tags) {
 }
 }  // namespace
 
-ApiStatus PutObjectTagging(RequestContext& ctx) {
+S3Status PutObjectTagging(RequestContext& ctx) {
   auto body = ReadSmallBody(ctx.req, ctx.reader, ctx.auth, 64 * 1024);
   if (!body.ok()) return body.error();
   auto tags = ParseTagging(*body);
   if (!tags.ok()) return tags.error();
-  ApiStatus replaced = ReplaceTags(ctx, *tags);
+  S3Status replaced = ReplaceTags(ctx, *tags);
   if (!replaced.ok()) return replaced;
   SendEmpty(ctx.res, 200);
   return {};
 }
 
-ApiStatus DeleteObjectTagging(RequestContext& ctx) {
-  ApiStatus replaced = ReplaceTags(ctx, {});
+S3Status DeleteObjectTagging(RequestContext& ctx) {
+  S3Status replaced = ReplaceTags(ctx, {});
   if (!replaced.ok()) return replaced;
   SendEmpty(ctx.res, 204);
   return {};

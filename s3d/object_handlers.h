@@ -21,13 +21,13 @@ Status StreamObjectBody(httplib::Response& res, std::unique_ptr<ObjectReader> re
 // Opens bucket/key for reading, following an object-store link (one level). A link is
 // followed only into a bucket the caller may read: AccessDenied otherwise (a link must not
 // widen the caller's permissions).
-ApiResult<std::unique_ptr<ObjectReader>> OpenForRead(RequestContext& ctx, const std::string& bucket,
-                                                     const std::string& key,
-                                                     const ReadOptions& options = {});
-ApiResult<ObjectInfo> GetObjectInfo(RequestContext& ctx, const std::string& bucket,
-                                    const std::string& key);
+S3Result<std::unique_ptr<ObjectReader>> OpenForRead(RequestContext& ctx, const std::string& bucket,
+                                                    const std::string& key,
+                                                    const ReadOptions& options = {});
+S3Result<ObjectInfo> GetObjectInfo(RequestContext& ctx, const std::string& bucket,
+                                   const std::string& key);
 // Object headers for a new object from the request (content headers, x-amz-meta-*,
 // x-amz-tagging, x-amz-checksum-* sent as headers).
-ApiResult<Headers> NewObjectHeaders(RequestContext& ctx);
+S3Result<Headers> NewObjectHeaders(RequestContext& ctx);
 
 }  // namespace natss3::s3d

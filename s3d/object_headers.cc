@@ -143,13 +143,13 @@ bool AsksForServerSideEncryption(std::string_view lower_name) {
          lower_name.starts_with("x-amz-copy-source-server-side-encryption");
 }
 
-ApiError ServerSideEncryptionNotImplemented() {
-  return errors::NotImplemented(
+S3Error ServerSideEncryptionNotImplemented() {
+  return S3Error::NotImplemented(
       "Server-side encryption is not supported: natss3 would store the object unencrypted. "
       "Encrypt the NATS server's JetStream store at rest instead.");
 }
 
-ApiStatus ValidateStorageClass(std::string_view storage_class) {
+S3Status ValidateStorageClass(std::string_view storage_class) {
   static constexpr std::string_view kClasses[] = {
       "STANDARD",       "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING",
       "GLACIER",        "DEEP_ARCHIVE",       "GLACIER_IR",  "OUTPOSTS",   "SNOW",
@@ -157,7 +157,7 @@ ApiStatus ValidateStorageClass(std::string_view storage_class) {
   for (std::string_view known : kClasses) {
     if (storage_class == known) return {};
   }
-  return ApiError{"InvalidStorageClass", "The storage class you specified is not valid", 400};
+  return S3Error{"InvalidStorageClass", "The storage class you specified is not valid", 400};
 }
 
 std::string StorageClassOf(const Headers& headers) {
@@ -165,11 +165,11 @@ std::string StorageClassOf(const Headers& headers) {
   return stored.empty() ? "STANDARD" : stored;
 }
 
-ApiStatus ApplyStorageClass(const httplib::Request& req, Headers* headers) {
+S3Status ApplyStorageClass(const httplib::Request& req, Headers* headers) {
   EraseHeader(headers, kStorageClassHeader);
   if (!req.has_header("x-amz-storage-class")) return {};
   std::string storage_class = req.get_header_value("x-amz-storage-class");
-  ApiStatus valid = ValidateStorageClass(storage_class);
+  S3Status valid = ValidateStorageClass(storage_class);
   if (!valid.ok()) return valid;
   if (storage_class != "STANDARD") (*headers)[kStorageClassHeader] = {storage_class};
   return {};
@@ -193,7 +193,7 @@ std::string EtagOf(const ObjectInfo& info) {
   return EtagOf(info.Header(kMd5Header), info.Header(kEtagHeader), info.digest);
 }
 
-ApiResult<Headers> ObjectHeadersFromRequest(const httplib::Request& req) {
+S3Result<Headers> ObjectHeadersFromRequest(const httplib::Request& req) {
   Headers headers;
   for (const char* name : kContentHeaders) {
     if (req.has_header(name)) headers[name] = {req.get_header_value(name)};
@@ -207,10 +207,10 @@ ApiResult<Headers> ObjectHeadersFromRequest(const httplib::Request& req) {
     headers[std::string(kStoredMetaPrefix) + suffix].push_back(std::move(stored));
   }
   if (meta_bytes > 2048) {
-    return ApiError{"MetadataTooLarge",
-                    "Your metadata headers exceed the maximum allowed metadata size.", 400};
+    return S3Error{"MetadataTooLarge",
+                   "Your metadata headers exceed the maximum allowed metadata size.", 400};
   }
-  ApiStatus storage_class = ApplyStorageClass(req, &headers);
+  S3Status storage_class = ApplyStorageClass(req, &headers);
   if (!storage_class.ok()) return storage_class.error();
   return headers;
 }

@@ -32,18 +32,18 @@ bool AsksForServerSideEncryption(std::string_view lower_name);
 // NotImplemented (501): natss3 keeps objects as NATS stores them, so honouring the request's
 // encryption headers by ignoring them would store in the clear what the client asked to encrypt
 // (and serve an SSE-C object to anyone without its key).
-ApiError ServerSideEncryptionNotImplemented();
+S3Error ServerSideEncryptionNotImplemented();
 
 // InvalidStorageClass (400) unless `storage_class` is one S3 defines (STANDARD,
 // REDUCED_REDUNDANCY, STANDARD_IA, ONEZONE_IA, INTELLIGENT_TIERING, GLACIER, DEEP_ARCHIVE,
 // GLACIER_IR, OUTPOSTS, SNOW, EXPRESS_ONEZONE). natss3 keeps and reports the class; storage
 // itself is the same for all.
-ApiStatus ValidateStorageClass(std::string_view storage_class);
+S3Status ValidateStorageClass(std::string_view storage_class);
 // The stored storage class of an object or upload, "STANDARD" when none is stored.
 std::string StorageClassOf(const Headers& headers);
 // Sets (or, for STANDARD or no header, removes) kStorageClassHeader in `headers` from the
 // request's x-amz-storage-class; InvalidStorageClass for an unknown class.
-ApiStatus ApplyStorageClass(const httplib::Request& req, Headers* headers);
+S3Status ApplyStorageClass(const httplib::Request& req, Headers* headers);
 
 // Quoted ETag: etag_header if set, else md5 hex, else (objects other NATS clients wrote, which
 // record only a SHA-256) the first 16 bytes of the digest in hex with a "-1" suffix: stable, and
@@ -56,7 +56,7 @@ std::string EtagOf(const ObjectInfo& info);
 // Content-Type, Content-Encoding, Content-Disposition, Content-Language, Cache-Control,
 // Expires, x-amz-meta-* and x-amz-storage-class of a request, as object headers. Fails when
 // user metadata exceeds S3's 2 KB limit or the storage class is unknown.
-ApiResult<Headers> ObjectHeadersFromRequest(const httplib::Request& req);
+S3Result<Headers> ObjectHeadersFromRequest(const httplib::Request& req);
 // User metadata values as S3 treats them: stored as UTF-8 text (RFC 2047 encoded words, e.g.
 // "=?UTF-8?B?w6k=?=", decoded; anything else kept byte for byte), returned as is when plain
 // printable US-ASCII and otherwise as one RFC 2047 "=?UTF-8?B?...?=" word (bytes that are not

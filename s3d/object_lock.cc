@@ -15,26 +15,26 @@ constexpr const char* kModeHeader = "x-amz-object-lock-mode";
 constexpr const char* kUntilHeader = "x-amz-object-lock-retain-until-date";
 constexpr const char* kHoldHeader = "x-amz-object-lock-legal-hold";
 
-ApiError MissingLockConfiguration() {
-  return errors::InvalidRequest("Bucket is missing Object Lock Configuration");
+S3Error MissingLockConfiguration() {
+  return S3Error::InvalidRequest("Bucket is missing Object Lock Configuration");
 }
 
-ApiError NoObjectLockConfiguration() {
+S3Error NoObjectLockConfiguration() {
   return {"NoSuchObjectLockConfiguration",
           "The specified object does not have a ObjectLock configuration", 404};
 }
 
 TimePoint Now() { return std::chrono::time_point_cast<std::chrono::nanoseconds>(Clock::now()); }
 
-ApiResult<TimePoint> FutureDate(std::string_view text, TimePoint now) {
+S3Result<TimePoint> FutureDate(std::string_view text, TimePoint now) {
   auto date = ParseLockDate(text);
-  if (!date.ok()) return errors::InvalidArgument("The retain until date must be an ISO 8601 date");
-  if (*date <= now) return errors::InvalidArgument("The retain until date must be in the future!");
+  if (!date.ok()) return S3Error::InvalidArgument("The retain until date must be an ISO 8601 date");
+  if (*date <= now) return S3Error::InvalidArgument("The retain until date must be in the future!");
   return *date;
 }
 
 // The bucket's configuration; InvalidRequest when object lock is not enabled on it.
-ApiResult<ObjectLockConfig> RequireLockBucket(RequestContext& ctx) {
+S3Result<ObjectLockConfig> RequireLockBucket(RequestContext& ctx) {
   auto config = ctx.store.GetObjectLockConfig(ctx.address.bucket);
   if (!config.ok()) return FromStatus(config.status(), ErrorContext::kBucket);
   if (!config->enabled) return MissingLockConfiguration();
@@ -48,8 +48,8 @@ std::string Trimmed(const char* text) {
   return std::string(s.substr(first, s.find_last_not_of(" \t\r\n") + 1 - first));
 }
 
-ApiStatus Rewrite(RequestContext& ctx, const ModifyOptions& options,
-                  const std::function<void(ObjectInfo&)>& edit) {
+S3Status Rewrite(RequestContext& ctx, const ModifyOptions& options,
+                 const std::function<void(ObjectInfo&)>& edit) {
   auto info = GetObjectInfo(ctx, ctx.address.bucket, ctx.address.key);
   if (!info.ok()) return info.error();
   // A conditional meta update of whatever version is current; the core re-applies the edit on
@@ -67,18 +67,18 @@ ApiStatus Rewrite(RequestContext& ctx, const ModifyOptions& options,
 
 }  // namespace
 
-ApiResult<std::optional<ObjectLock>> ParseLockHeaders(const httplib::Request& req, TimePoint now) {
+S3Result<std::optional<ObjectLock>> ParseLockHeaders(const httplib::Request& req, TimePoint now) {
   bool has_mode = req.has_header(kModeHeader), has_until = req.has_header(kUntilHeader);
   bool has_hold = req.has_header(kHoldHeader);
   if (!has_mode && !has_until && !has_hold) return std::optional<ObjectLock>();
   ObjectLock lock;
   if (has_mode != has_until) {
-    return errors::InvalidArgument(
+    return S3Error::InvalidArgument(
         "x-amz-object-lock-retain-until-date and x-amz-object-lock-mode must both be supplied");
   }
   if (has_mode) {
     lock.mode = ParseRetentionMode(req.get_header_value(kModeHeader));
-    if (!lock.mode) return errors::InvalidArgument("Unknown wormMode directive.");
+    if (!lock.mode) return S3Error::InvalidArgument("Unknown wormMode directive.");
     auto until = FutureDate(req.get_header_value(kUntilHeader), now);
     if (!until.ok()) return until.error();
     lock.retain_until = *until;
@@ -86,13 +86,13 @@ ApiResult<std::optional<ObjectLock>> ParseLockHeaders(const httplib::Request& re
   if (has_hold) {
     std::string hold = req.get_header_value(kHoldHeader);
     if (hold != "ON" && hold != "OFF")
-      return errors::InvalidArgument("Legal Hold must be either of 'ON' or 'OFF'");
+      return S3Error::InvalidArgument("Legal Hold must be either of 'ON' or 'OFF'");
     lock.legal_hold = hold == "ON";
   }
   return std::optional<ObjectLock>(lock);
 }
 
-ApiStatus ApplyRequestedLock(RequestContext& ctx, Headers* headers, bool keep_existing) {
+S3Status ApplyRequestedLock(RequestContext& ctx, Headers* headers, bool keep_existing) {
   auto requested = ParseLockHeaders(ctx.req, Now());
   if (!requested.ok()) return requested.error();
   if (!requested->has_value()) {
@@ -123,21 +123,21 @@ bool BypassGovernance(RequestContext& ctx) {
   return ctx.auth_gate.MayBypassGovernance(ctx.auth, ctx.address.s3_bucket);
 }
 
-ApiResult<ObjectLockConfig> ParseObjectLockConfiguration(std::string_view body) {
+S3Result<ObjectLockConfig> ParseObjectLockConfiguration(std::string_view body) {
   pugi::xml_document doc;
-  if (body.empty() || !doc.load_buffer(body.data(), body.size())) return errors::MalformedXML();
+  if (body.empty() || !doc.load_buffer(body.data(), body.size())) return S3Error::MalformedXML();
   pugi::xml_node root = doc.child("ObjectLockConfiguration");
   if (!root || Trimmed(root.child_value("ObjectLockEnabled")) != "Enabled")
-    return errors::MalformedXML();
+    return S3Error::MalformedXML();
   ObjectLockConfig config;
   config.enabled = true;
   pugi::xml_node rule = root.child("Rule");
   if (!rule) return config;
   pugi::xml_node retention = rule.child("DefaultRetention");
-  if (!retention) return errors::MalformedXML();
+  if (!retention) return S3Error::MalformedXML();
   auto mode = ParseRetentionMode(Trimmed(retention.child_value("Mode")));
   bool has_days = retention.child("Days"), has_years = retention.child("Years");
-  if (!mode || has_days == has_years) return errors::MalformedXML();
+  if (!mode || has_days == has_years) return S3Error::MalformedXML();
   DefaultRetention parsed;
   parsed.mode = *mode;
   std::string number =
@@ -145,13 +145,13 @@ ApiResult<ObjectLockConfig> ParseObjectLockConfiguration(std::string_view body) 
   int value = 0;
   bool digits = !number.empty() && number.size() <= 9 &&
                 number.find_first_not_of("-0123456789") == std::string::npos;
-  if (!digits) return errors::MalformedXML();
+  if (!digits) return S3Error::MalformedXML();
   value = std::stoi(number);
   if (value <= 0)
-    return errors::InvalidArgument("Default retention period must be a positive integer value.");
+    return S3Error::InvalidArgument("Default retention period must be a positive integer value.");
   (has_days ? parsed.days : parsed.years) = value;
   if (!ValidateDefaultRetention(parsed).ok())
-    return errors::InvalidArgument("Default retention period is too large.");
+    return S3Error::InvalidArgument("Default retention period is too large.");
   config.rule = parsed;
   return config;
 }
@@ -173,61 +173,61 @@ std::string ObjectLockConfigurationXml(const ObjectLockConfig& config) {
   return xml.Finish();
 }
 
-ApiResult<ObjectLock> ParseRetention(std::string_view body, TimePoint now) {
+S3Result<ObjectLock> ParseRetention(std::string_view body, TimePoint now) {
   pugi::xml_document doc;
-  if (body.empty() || !doc.load_buffer(body.data(), body.size())) return errors::MalformedXML();
+  if (body.empty() || !doc.load_buffer(body.data(), body.size())) return S3Error::MalformedXML();
   pugi::xml_node root = doc.child("Retention");
-  if (!root) return errors::MalformedXML();
+  if (!root) return S3Error::MalformedXML();
   bool has_mode = root.child("Mode"), has_until = root.child("RetainUntilDate");
   ObjectLock lock;
   if (!has_mode && !has_until) return lock;
-  if (has_mode != has_until) return errors::MalformedXML();
+  if (has_mode != has_until) return S3Error::MalformedXML();
   lock.mode = ParseRetentionMode(Trimmed(root.child_value("Mode")));
-  if (!lock.mode) return errors::MalformedXML();
+  if (!lock.mode) return S3Error::MalformedXML();
   auto until = FutureDate(Trimmed(root.child_value("RetainUntilDate")), now);
   if (!until.ok()) return until.error();
   lock.retain_until = *until;
   return lock;
 }
 
-ApiResult<bool> ParseLegalHold(std::string_view body) {
+S3Result<bool> ParseLegalHold(std::string_view body) {
   pugi::xml_document doc;
-  if (body.empty() || !doc.load_buffer(body.data(), body.size())) return errors::MalformedXML();
+  if (body.empty() || !doc.load_buffer(body.data(), body.size())) return S3Error::MalformedXML();
   std::string status = Trimmed(doc.child("LegalHold").child_value("Status"));
-  if (status != "ON" && status != "OFF") return errors::MalformedXML();
+  if (status != "ON" && status != "OFF") return S3Error::MalformedXML();
   return status == "ON";
 }
 
-ApiStatus GetObjectLockConfiguration(RequestContext& ctx) {
-  ApiStatus exists = RequireBucket(ctx);
+S3Status GetObjectLockConfiguration(RequestContext& ctx) {
+  S3Status exists = RequireBucket(ctx);
   if (!exists.ok()) return exists;
   auto config = ctx.store.GetObjectLockConfig(ctx.address.bucket);
   if (!config.ok()) return FromStatus(config.status(), ErrorContext::kBucket);
   if (!config->enabled) {
-    return ApiError{"ObjectLockConfigurationNotFoundError",
-                    "Object Lock configuration does not exist for this bucket", 404};
+    return S3Error{"ObjectLockConfigurationNotFoundError",
+                   "Object Lock configuration does not exist for this bucket", 404};
   }
   SendXml(ctx.res, 200, ObjectLockConfigurationXml(*config));
   return {};
 }
 
-ApiStatus PutObjectLockConfiguration(RequestContext& ctx) {
+S3Status PutObjectLockConfiguration(RequestContext& ctx) {
   auto body = ReadSmallBody(ctx.req, ctx.reader, ctx.auth, 64 * 1024);
   if (!body.ok()) return body.error();
   auto config = ParseObjectLockConfiguration(*body);
   if (!config.ok()) return config.error();
-  ApiStatus exists = RequireBucket(ctx);
+  S3Status exists = RequireBucket(ctx);
   if (!exists.ok()) return exists;
   auto current = ctx.store.GetObjectLockConfig(ctx.address.bucket);
   if (!current.ok()) return FromStatus(current.status(), ErrorContext::kBucket);
   // S3 turns object lock on only with versioning, which natss3 buckets cannot have: a bucket
   // gets object lock when it is created (x-amz-bucket-object-lock-enabled).
   if (!current->enabled) {
-    return ApiError{"InvalidBucketState",
-                    "Object Lock configuration cannot be enabled on existing buckets "
-                    "(natss3 buckets are unversioned: create the bucket with "
-                    "x-amz-bucket-object-lock-enabled: true)",
-                    409};
+    return S3Error{"InvalidBucketState",
+                   "Object Lock configuration cannot be enabled on existing buckets "
+                   "(natss3 buckets are unversioned: create the bucket with "
+                   "x-amz-bucket-object-lock-enabled: true)",
+                   409};
   }
   Status st = ctx.store.PutObjectLockConfig(ctx.address.bucket, *config);
   if (!st.ok()) return FromStatus(st, ErrorContext::kObject);
@@ -235,7 +235,7 @@ ApiStatus PutObjectLockConfiguration(RequestContext& ctx) {
   return {};
 }
 
-ApiStatus GetObjectRetention(RequestContext& ctx) {
+S3Status GetObjectRetention(RequestContext& ctx) {
   auto config = RequireLockBucket(ctx);
   if (!config.ok()) return config.error();
   auto info = GetObjectInfo(ctx, ctx.address.bucket, ctx.address.key);
@@ -251,7 +251,7 @@ ApiStatus GetObjectRetention(RequestContext& ctx) {
   return {};
 }
 
-ApiStatus PutObjectRetention(RequestContext& ctx) {
+S3Status PutObjectRetention(RequestContext& ctx) {
   auto body = ReadSmallBody(ctx.req, ctx.reader, ctx.auth, 64 * 1024);
   if (!body.ok()) return body.error();
   auto retention = ParseRetention(*body, Now());
@@ -260,7 +260,7 @@ ApiStatus PutObjectRetention(RequestContext& ctx) {
   if (!config.ok()) return config.error();
   ModifyOptions options;
   options.bypass_governance = BypassGovernance(ctx);
-  ApiStatus done = Rewrite(ctx, options, [&](ObjectInfo& cur) {
+  S3Status done = Rewrite(ctx, options, [&](ObjectInfo& cur) {
     ObjectLock lock = LockOf(cur.meta.headers);
     lock.mode = retention->mode;
     lock.retain_until = retention->retain_until;
@@ -273,7 +273,7 @@ ApiStatus PutObjectRetention(RequestContext& ctx) {
   return {};
 }
 
-ApiStatus GetObjectLegalHold(RequestContext& ctx) {
+S3Status GetObjectLegalHold(RequestContext& ctx) {
   auto config = RequireLockBucket(ctx);
   if (!config.ok()) return config.error();
   auto info = GetObjectInfo(ctx, ctx.address.bucket, ctx.address.key);
@@ -287,14 +287,14 @@ ApiStatus GetObjectLegalHold(RequestContext& ctx) {
   return {};
 }
 
-ApiStatus PutObjectLegalHold(RequestContext& ctx) {
+S3Status PutObjectLegalHold(RequestContext& ctx) {
   auto body = ReadSmallBody(ctx.req, ctx.reader, ctx.auth, 64 * 1024);
   if (!body.ok()) return body.error();
   auto hold = ParseLegalHold(*body);
   if (!hold.ok()) return hold.error();
   auto config = RequireLockBucket(ctx);
   if (!config.ok()) return config.error();
-  ApiStatus done = Rewrite(ctx, ModifyOptions{}, [&](ObjectInfo& cur) {
+  S3Status done = Rewrite(ctx, ModifyOptions{}, [&](ObjectInfo& cur) {
     ObjectLock lock = LockOf(cur.meta.headers);
     lock.legal_hold = *hold;
     SetLock(&cur.meta.headers, lock);

@@ -18,12 +18,12 @@ namespace natss3::s3d {
 // x-amz-object-lock-legal-hold headers ask for, checked at `now`: nullopt when it has none.
 // InvalidArgument when mode and date do not come together, for an unknown mode, a date that is
 // not ISO 8601 or not in the future, and a legal hold other than ON or OFF.
-ApiResult<std::optional<ObjectLock>> ParseLockHeaders(const httplib::Request& req, TimePoint now);
+S3Result<std::optional<ObjectLock>> ParseLockHeaders(const httplib::Request& req, TimePoint now);
 // For a new object's headers (PutObject, CopyObject, CreateMultipartUpload): removes lock
 // headers copied from elsewhere (unless `keep_existing` and the request names none) and sets
 // the request's. InvalidRequest when the request names a lock and the bucket has no object
 // lock configuration.
-ApiStatus ApplyRequestedLock(RequestContext& ctx, Headers* headers, bool keep_existing = false);
+S3Status ApplyRequestedLock(RequestContext& ctx, Headers* headers, bool keep_existing = false);
 // x-amz-object-lock-mode, -retain-until-date and -legal-hold of a GET/HEAD response.
 void SetLockResponseHeaders(const ObjectInfo& info, httplib::Response& res);
 // x-amz-bypass-governance-retention: true, from a key allowed to bypass governance retention
@@ -33,12 +33,12 @@ bool BypassGovernance(RequestContext& ctx);
 // <ObjectLockConfiguration>: MalformedXML unless ObjectLockEnabled is Enabled and a Rule names
 // one DefaultRetention with a Mode and exactly one of Days and Years; InvalidArgument for a
 // period that is not positive.
-ApiResult<ObjectLockConfig> ParseObjectLockConfiguration(std::string_view body);
+S3Result<ObjectLockConfig> ParseObjectLockConfiguration(std::string_view body);
 std::string ObjectLockConfigurationXml(const ObjectLockConfig& config);
 // <Retention><Mode/><RetainUntilDate/></Retention>: both or neither (neither removes it).
-ApiResult<ObjectLock> ParseRetention(std::string_view body, TimePoint now);
+S3Result<ObjectLock> ParseRetention(std::string_view body, TimePoint now);
 // <LegalHold><Status>ON|OFF</Status></LegalHold>.
-ApiResult<bool> ParseLegalHold(std::string_view body);
+S3Result<bool> ParseLegalHold(std::string_view body);
 
 // The S3 handlers (Get/PutObjectLockConfiguration, ...) are declared in s3d/s3_service.h.
 

@@ -60,19 +60,20 @@ int PartCountOfEtag(std::string_view etag) {
   return static_cast<int>(count);
 }
 
-ApiError InvalidPartNumber() {
+S3Error InvalidPartNumber() {
   return {"InvalidPartNumber", "The requested partnumber is not satisfiable", 416};
 }
 
-ApiResult<int> ParsePartNumber(std::string_view value) {
+S3Result<int> ParsePartNumber(std::string_view value) {
   uint64_t number = 0;
   if (!ParseUint(value, &number) || number < 1 || number > kMaxParts) {
-    return errors::InvalidArgument("Part number must be an integer between 1 and 10000, inclusive");
+    return S3Error::InvalidArgument(
+        "Part number must be an integer between 1 and 10000, inclusive");
   }
   return static_cast<int>(number);
 }
 
-ApiResult<PartSelection> SelectPart(const ObjectInfo& info, int number) {
+S3Result<PartSelection> SelectPart(const ObjectInfo& info, int number) {
   std::string multipart_etag = info.Header(kEtagHeader);
   int count = PartCountOfEtag(multipart_etag);
   if (count == 0) {
@@ -82,17 +83,17 @@ ApiResult<PartSelection> SelectPart(const ObjectInfo& info, int number) {
   }
   auto sizes = DecodePartSizes(info.Header(kPartsHeader));
   if (!sizes || sizes->size() != static_cast<size_t>(count)) {
-    return ApiError{"NotImplemented",
-                    "The part sizes of this object were not recorded (it was completed by an "
-                    "older natss3); read it with a Range instead",
-                    501};
+    return S3Error{"NotImplemented",
+                   "The part sizes of this object were not recorded (it was completed by an "
+                   "older natss3); read it with a Range instead",
+                   501};
   }
   if (number > count) return InvalidPartNumber();
   uint64_t offset = 0;
   for (int i = 0; i + 1 < number; ++i) offset += (*sizes)[i];
   uint64_t length = (*sizes)[number - 1];
   if (offset + length > info.size) {
-    return ApiError{"InternalError", "The recorded part sizes do not match the object's size", 500};
+    return S3Error{"InternalError", "The recorded part sizes do not match the object's size", 500};
   }
   return PartSelection{{offset, length}, count};
 }

@@ -28,7 +28,7 @@ std::optional<std::vector<uint64_t>> DecodePartSizes(std::string_view value);
 int PartCountOfEtag(std::string_view etag);
 
 // Parses a partNumber query value: 1..10000, InvalidArgument otherwise.
-ApiResult<int> ParsePartNumber(std::string_view value);
+S3Result<int> ParsePartNumber(std::string_view value);
 
 struct PartSelection {
   ByteRange range;
@@ -37,8 +37,8 @@ struct PartSelection {
 // The byte range of part `number` of `info`. An object not made by multipart upload is one
 // part (partNumber=1 is the whole object). InvalidPartNumber (416) past the last part.
 // NotImplemented for a multipart object completed before part sizes were recorded.
-ApiResult<PartSelection> SelectPart(const ObjectInfo& info, int number);
+S3Result<PartSelection> SelectPart(const ObjectInfo& info, int number);
 
-ApiError InvalidPartNumber();
+S3Error InvalidPartNumber();
 
 }  // namespace natss3::s3d

@@ -18,16 +18,16 @@ namespace {
 constexpr std::string_view kS3Arn = "arn:aws:s3:::";
 constexpr auto kPolicyTtl = std::chrono::seconds(1);
 
-ApiError Malformed(std::string message) {
-  return ApiError{"MalformedPolicy", std::move(message), 400};
+S3Error Malformed(std::string message) {
+  return S3Error{"MalformedPolicy", std::move(message), 400};
 }
 
-ApiError PolicyTooLarge() {
-  return ApiError{"PolicyTooLarge", "Policy exceeds the maximum allowed document size.", 400};
+S3Error PolicyTooLarge() {
+  return S3Error{"PolicyTooLarge", "Policy exceeds the maximum allowed document size.", 400};
 }
 
 // A string or a list of strings (IAM accepts both wherever a list is expected).
-ApiResult<std::vector<std::string>> StringList(const nlohmann::json& value, const char* field) {
+S3Result<std::vector<std::string>> StringList(const nlohmann::json& value, const char* field) {
   std::vector<std::string> out;
   if (value.is_string()) {
     out.push_back(value.get<std::string>());
@@ -42,7 +42,7 @@ ApiResult<std::vector<std::string>> StringList(const nlohmann::json& value, cons
   return out;
 }
 
-ApiStatus ParsePrincipal(const nlohmann::json& value, PolicyStatement* st) {
+S3Status ParsePrincipal(const nlohmann::json& value, PolicyStatement* st) {
   if (value.is_string()) {
     if (value.get<std::string>() != "*") return Malformed("Invalid principal in policy");
     st->any_principal = true;
@@ -77,11 +77,11 @@ ApiStatus ParsePrincipal(const nlohmann::json& value, PolicyStatement* st) {
   return {};
 }
 
-ApiStatus ParseStatement(const nlohmann::json& s, std::string_view bucket, PolicyStatement* st) {
+S3Status ParseStatement(const nlohmann::json& s, std::string_view bucket, PolicyStatement* st) {
   if (!s.is_object()) return Malformed("Each Statement must be an object");
   for (const auto& [name, value] : s.items()) {
     if (name == "Condition" || name == "NotPrincipal" || name == "NotResource") {
-      return errors::NotImplemented("natss3 bucket policies do not support " + name);
+      return S3Error::NotImplemented("natss3 bucket policies do not support " + name);
     }
     if (name != "Sid" && name != "Effect" && name != "Principal" && name != "Action" &&
         name != "NotAction" && name != "Resource") {
@@ -95,7 +95,7 @@ ApiStatus ParseStatement(const nlohmann::json& s, std::string_view bucket, Polic
   if (effect != "Allow" && effect != "Deny") return Malformed("Invalid effect: " + effect);
   st->deny = effect == "Deny";
   if (!s.contains("Principal")) return Malformed("Missing required field Principal");
-  ApiStatus principal = ParsePrincipal(s["Principal"], st);
+  S3Status principal = ParsePrincipal(s["Principal"], st);
   if (!principal.ok()) return principal;
   bool has_action = s.contains("Action"), has_not_action = s.contains("NotAction");
   if (has_action == has_not_action) {
@@ -176,7 +176,7 @@ bool WildcardMatch(std::string_view pattern, std::string_view text) {
   return p == pattern.size();
 }
 
-ApiResult<BucketPolicy> ParseBucketPolicy(std::string_view json, std::string_view s3_bucket) {
+S3Result<BucketPolicy> ParseBucketPolicy(std::string_view json, std::string_view s3_bucket) {
   if (json.size() > kMaxBucketPolicyBytes) {
     return PolicyTooLarge();
   }
@@ -205,7 +205,7 @@ ApiResult<BucketPolicy> ParseBucketPolicy(std::string_view json, std::string_vie
   BucketPolicy policy;
   for (const auto& s : statements) {
     PolicyStatement st;
-    ApiStatus parsed = ParseStatement(s, s3_bucket, &st);
+    S3Status parsed = ParseStatement(s, s3_bucket, &st);
     if (!parsed.ok()) return parsed.error();
     policy.statements.push_back(std::move(st));
   }
@@ -310,9 +310,9 @@ std::string_view PolicyAction(Operation op) {
   }
 }
 
-ApiResult<std::shared_ptr<const BucketPolicy>> PolicyCache::Get(ObjectStore& store,
-                                                                const std::string& bucket,
-                                                                const std::string& s3_bucket) {
+S3Result<std::shared_ptr<const BucketPolicy>> PolicyCache::Get(ObjectStore& store,
+                                                               const std::string& bucket,
+                                                               const std::string& s3_bucket) {
   auto now = std::chrono::steady_clock::now();
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -353,19 +353,19 @@ void PolicyCache::Invalidate(const std::string& bucket) {
   entries_.erase(bucket);
 }
 
-ApiResult<PolicyDecision> DecidePolicy(ObjectStore& store, PolicyCache& policies,
-                                       const s3::AuthContext& auth, std::string_view action,
-                                       const std::string& bucket, const std::string& s3_bucket,
-                                       const std::string& key) {
+S3Result<PolicyDecision> DecidePolicy(ObjectStore& store, PolicyCache& policies,
+                                      const s3::AuthContext& auth, std::string_view action,
+                                      const std::string& bucket, const std::string& s3_bucket,
+                                      const std::string& key) {
   auto policy = policies.Get(store, bucket, s3_bucket);
   if (!policy.ok()) return policy.error();
   if (!*policy) return PolicyDecision::kNone;
   return EvaluatePolicy(**policy, auth, action, key.empty() ? s3_bucket : s3_bucket + "/" + key);
 }
 
-ApiStatus AuthorizeRequest(ObjectStore& store, const AuthGate& gate, PolicyCache& policies,
-                           const s3::AuthContext& auth, Operation op, const std::string& bucket,
-                           const std::string& s3_bucket, const std::string& key) {
+S3Status AuthorizeRequest(ObjectStore& store, const AuthGate& gate, PolicyCache& policies,
+                          const s3::AuthContext& auth, Operation op, const std::string& bucket,
+                          const std::string& s3_bucket, const std::string& key) {
   std::string_view action = PolicyAction(op);
   std::shared_ptr<const BucketPolicy> policy;
   PolicyDecision decision = PolicyDecision::kNone;
@@ -378,8 +378,8 @@ ApiStatus AuthorizeRequest(ObjectStore& store, const AuthGate& gate, PolicyCache
           EvaluatePolicy(*policy, auth, action, key.empty() ? s3_bucket : s3_bucket + "/" + key);
     }
   }
-  if (decision == PolicyDecision::kDeny) return errors::AccessDenied();
-  ApiStatus allowed = gate.Authorize(auth, op, s3_bucket);
+  if (decision == PolicyDecision::kDeny) return S3Error::AccessDenied();
+  S3Status allowed = gate.Authorize(auth, op, s3_bucket);
   if (allowed.ok() || decision == PolicyDecision::kAllow) return {};
   if (AclPermits(store, auth, op, bucket, key)) return {};
   if (op == Operation::kDeleteObjects && policy && MayAllow(*policy, auth, action)) return {};
@@ -388,21 +388,21 @@ ApiStatus AuthorizeRequest(ObjectStore& store, const AuthGate& gate, PolicyCache
 
 // --- Operations -------------------------------------------------------------------------
 
-ApiStatus GetBucketPolicy(RequestContext& ctx) {
-  ApiStatus exists = RequireBucket(ctx);
+S3Status GetBucketPolicy(RequestContext& ctx) {
+  S3Status exists = RequireBucket(ctx);
   if (!exists.ok()) return exists;
   auto record = LoadBucketRecord(ctx.store, "policy", ctx.address.bucket);
   if (!record.ok()) return record.error();
   if (record->empty()) {
-    return ApiError{"NoSuchBucketPolicy", "The bucket policy does not exist", 404};
+    return S3Error{"NoSuchBucketPolicy", "The bucket policy does not exist", 404};
   }
   ctx.res.status = 200;
   ctx.res.set_content(*record, "application/json");
   return {};
 }
 
-ApiStatus PutBucketPolicy(RequestContext& ctx) {
-  ApiStatus exists = RequireBucket(ctx);
+S3Status PutBucketPolicy(RequestContext& ctx) {
+  S3Status exists = RequireBucket(ctx);
   if (!exists.ok()) return exists;
   auto body = ReadSmallBody(ctx.req, ctx.reader, ctx.auth, kMaxBucketPolicyBytes + 1);
   if (!body.ok()) {
@@ -413,17 +413,17 @@ ApiStatus PutBucketPolicy(RequestContext& ctx) {
   }
   auto policy = ParseBucketPolicy(*body, ctx.address.s3_bucket);
   if (!policy.ok()) return policy.error();
-  ApiStatus stored = StoreBucketRecord(ctx.store, "policy", ctx.address.bucket, *body);
+  S3Status stored = StoreBucketRecord(ctx.store, "policy", ctx.address.bucket, *body);
   ctx.policies.Invalidate(ctx.address.bucket);
   if (!stored.ok()) return stored;
   SendEmpty(ctx.res, 204);
   return {};
 }
 
-ApiStatus DeleteBucketPolicy(RequestContext& ctx) {
-  ApiStatus exists = RequireBucket(ctx);
+S3Status DeleteBucketPolicy(RequestContext& ctx) {
+  S3Status exists = RequireBucket(ctx);
   if (!exists.ok()) return exists;
-  ApiStatus deleted = StoreBucketRecord(ctx.store, "policy", ctx.address.bucket, "");
+  S3Status deleted = StoreBucketRecord(ctx.store, "policy", ctx.address.bucket, "");
   ctx.policies.Invalidate(ctx.address.bucket);
   if (!deleted.ok()) return deleted;
   SendEmpty(ctx.res, 204);

@@ -52,7 +52,7 @@ struct BucketPolicy {
 
 // Validates a PutBucketPolicy body for the bucket `s3_bucket` (the S3 name): MalformedPolicy
 // for what S3 rejects, NotImplemented for Condition / NotPrincipal / NotResource.
-ApiResult<BucketPolicy> ParseBucketPolicy(std::string_view json, std::string_view s3_bucket);
+S3Result<BucketPolicy> ParseBucketPolicy(std::string_view json, std::string_view s3_bucket);
 
 enum class PolicyDecision { kNone, kAllow, kDeny };
 
@@ -72,8 +72,8 @@ std::string_view PolicyAction(Operation op);
 class PolicyCache {
  public:
   // The bucket's policy (nullptr when it has none or the stored one does not parse).
-  ApiResult<std::shared_ptr<const BucketPolicy>> Get(ObjectStore& store, const std::string& bucket,
-                                                     const std::string& s3_bucket);
+  S3Result<std::shared_ptr<const BucketPolicy>> Get(ObjectStore& store, const std::string& bucket,
+                                                    const std::string& s3_bucket);
   void Invalidate(const std::string& bucket);
 
  private:
@@ -86,17 +86,17 @@ class PolicyCache {
 };
 
 // The decision of the bucket's policy (cached) for `action` on `key` ("" for the bucket).
-ApiResult<PolicyDecision> DecidePolicy(ObjectStore& store, PolicyCache& policies,
-                                       const s3::AuthContext& auth, std::string_view action,
-                                       const std::string& bucket, const std::string& s3_bucket,
-                                       const std::string& key);
+S3Result<PolicyDecision> DecidePolicy(ObjectStore& store, PolicyCache& policies,
+                                      const s3::AuthContext& auth, std::string_view action,
+                                      const std::string& bucket, const std::string& s3_bucket,
+                                      const std::string& key);
 
 // The whole permission check of a request: the policy's Deny, the key's own permissions
 // (AuthGate::Authorize), the policy's Allow, the ACL grants (AclPermits). `bucket` is the
 // NATS name, `s3_bucket` the S3 name.
 class AuthGate;
-ApiStatus AuthorizeRequest(ObjectStore& store, const AuthGate& gate, PolicyCache& policies,
-                           const s3::AuthContext& auth, Operation op, const std::string& bucket,
-                           const std::string& s3_bucket, const std::string& key);
+S3Status AuthorizeRequest(ObjectStore& store, const AuthGate& gate, PolicyCache& policies,
+                          const s3::AuthContext& auth, Operation op, const std::string& bucket,
+                          const std::string& s3_bucket, const std::string& key);
 
 }  // namespace natss3::s3d

@@ -32,7 +32,7 @@ constexpr std::pair<const char*, const char*> kContentFields[] = {
     {"content-language", "Content-Language"},
     {"expires", "Expires"}};
 
-ApiResult<Headers> ObjectHeadersFromForm(const s3::FormFields& fields) {
+S3Result<Headers> ObjectHeadersFromForm(const s3::FormFields& fields) {
   for (const auto& [field, value] : fields) {
     if (AsksForServerSideEncryption(field)) return ServerSideEncryptionNotImplemented();
   }
@@ -48,17 +48,17 @@ ApiResult<Headers> ObjectHeadersFromForm(const s3::FormFields& fields) {
     headers["X-Amz-Meta-" + suffix] = {it->second};
   }
   if (meta_bytes > 2048) {
-    return ApiError{"MetadataTooLarge",
-                    "Your metadata headers exceed the maximum allowed metadata size.", 400};
+    return S3Error{"MetadataTooLarge",
+                   "Your metadata headers exceed the maximum allowed metadata size.", 400};
   }
   if (const std::string* storage_class = Field(fields, "x-amz-storage-class")) {
-    ApiStatus valid = ValidateStorageClass(*storage_class);
+    S3Status valid = ValidateStorageClass(*storage_class);
     if (!valid.ok()) return valid.error();
     if (*storage_class != "STANDARD") headers[kStorageClassHeader] = {*storage_class};
   }
   if (const std::string* acl_field = Field(fields, "acl")) {
     auto acl = ParseCannedAcl(*acl_field);
-    if (!acl) return errors::InvalidArgument("Invalid canned ACL: " + *acl_field);
+    if (!acl) return S3Error::InvalidArgument("Invalid canned ACL: " + *acl_field);
     SetObjectAcl(&headers, *acl);
   }
   return headers;
@@ -73,13 +73,13 @@ struct Upload {
   std::unique_ptr<ObjectWriter> writer;
 };
 
-ApiResult<Upload> BeginUpload(RequestContext& ctx, s3::FormFields& fields,
-                              std::string_view filename) {
+S3Result<Upload> BeginUpload(RequestContext& ctx, s3::FormFields& fields,
+                             std::string_view filename) {
   auto auth = ctx.auth_gate.AuthenticatePost(fields);
   if (!auth.ok()) return auth.error();
   const std::string* key_field = Field(fields, "key");
   if (key_field == nullptr) {
-    return errors::InvalidArgument(
+    return S3Error::InvalidArgument(
         "Bucket POST must contain a field named 'key'.  If it is specified, please check the "
         "order of the fields.");
   }
@@ -89,30 +89,30 @@ ApiResult<Upload> BeginUpload(RequestContext& ctx, s3::FormFields& fields,
        at = upload.key.find("${filename}", at + filename.size())) {
     upload.key.replace(at, 11, filename);
   }
-  ApiStatus valid_key = upload.key.empty()
-                            ? errors::InvalidArgument("User key must have a length greater than 0.")
-                            : ValidateKey(upload.key, Operation::kPutObject);
+  S3Status valid_key = upload.key.empty()
+                           ? S3Error::InvalidArgument("User key must have a length greater than 0.")
+                           : ValidateKey(upload.key, Operation::kPutObject);
   if (!valid_key.ok()) return valid_key.error();
   if (const std::string* policy_b64 = Field(fields, "policy")) {
     std::optional<std::string> json = s3::Base64Decode(*policy_b64);
     if (!json) {
-      return ApiError{"InvalidPolicyDocument", "Invalid Policy: Invalid Simple-Policy.", 400};
+      return S3Error{"InvalidPolicyDocument", "Invalid Policy: Invalid Simple-Policy.", 400};
     }
     auto policy = s3::ParsePostPolicy(*json);
-    if (!policy.ok()) return FromS3Error(policy.error());
+    if (!policy.ok()) return policy.error();
     s3::FormFields checked = fields;
     checked["key"] = upload.key;
     checked["bucket"] = ctx.address.s3_bucket;
     s3::S3Status satisfied =
         s3::CheckPostPolicy(*policy, checked, std::chrono::system_clock::now());
-    if (!satisfied.ok()) return FromS3Error(satisfied.error());
+    if (!satisfied.ok()) return satisfied.error();
     upload.length_range = policy->length_range;
   }
-  ApiStatus allowed =
+  S3Status allowed =
       AuthorizeRequest(ctx.store, ctx.auth_gate, ctx.policies, *auth, Operation::kPutObject,
                        ctx.address.bucket, ctx.address.s3_bucket, upload.key);
   if (!allowed.ok()) return allowed.error();
-  ApiStatus exists = RequireBucket(ctx);
+  S3Status exists = RequireBucket(ctx);
   if (!exists.ok()) return exists.error();
   auto headers = ObjectHeadersFromForm(fields);
   if (!headers.ok()) return headers.error();
@@ -173,21 +173,21 @@ bool IsPostObject(const httplib::Request& req, const S3Address& address) {
   return main.size() == 19 && strncasecmp(main.data(), "multipart/form-data", 19) == 0;
 }
 
-ApiStatus PostObject(RequestContext& ctx) {
-  ApiStatus bucket_name = ValidateExistingBucketName(ctx.address.s3_bucket);
+S3Status PostObject(RequestContext& ctx) {
+  S3Status bucket_name = ValidateExistingBucketName(ctx.address.s3_bucket);
   if (!bucket_name.ok()) return bucket_name;
   std::optional<std::string> boundary =
       s3::FormDataBoundary(ctx.req.get_header_value("Content-Type"));
   if (!boundary) {
-    return FromS3Error(s3::MalformedPostRequest(
-        "The body of your POST request is not well-formed multipart/form-data: no boundary."));
+    return s3::MalformedPostRequest(
+        "The body of your POST request is not well-formed multipart/form-data: no boundary.");
   }
   bool has_body = ctx.req.has_header("Content-Length") || ctx.req.has_header("Transfer-Encoding");
-  if (ctx.reader == nullptr || !has_body) return FromS3Error(s3::MalformedPostRequest());
+  if (ctx.reader == nullptr || !has_body) return s3::MalformedPostRequest();
 
   s3::FormFields fields;
   std::optional<Upload> upload;
-  std::optional<ApiError> failure;
+  std::optional<S3Error> failure;
   std::string pending;  // batches the file into store-sized writes
   uint64_t size = 0;
   bool file_done = false;
@@ -203,7 +203,7 @@ ApiStatus PostObject(RequestContext& ctx) {
   };
   // A failure decided here (not an S3Error of the parser) is kept in `failure`; the parser
   // only needs to stop.
-  auto stop = [&](ApiError error) -> s3::S3Status {
+  auto stop = [&](S3Error error) -> s3::S3Status {
     failure = std::move(error);
     return s3::S3Error::InternalError();
   };
@@ -222,7 +222,7 @@ ApiStatus PostObject(RequestContext& ctx) {
   callbacks.on_file_data = [&](std::string_view data) -> s3::S3Status {
     size += data.size();
     if (upload->length_range && size > static_cast<uint64_t>(upload->length_range->second)) {
-      return stop(errors::EntityTooLarge());
+      return stop(S3Error::EntityTooLarge());
     }
     while (!data.empty()) {
       if (pending.size() == kBodyWriteSlice) {
@@ -261,23 +261,23 @@ ApiStatus PostObject(RequestContext& ctx) {
   }
   if (parse_error) {
     abort();
-    return FromS3Error(*parse_error);
+    return *parse_error;
   }
   if (!complete) {
     abort();
-    return errors::IncompleteBody();
+    return S3Error::IncompleteBody();
   }
   if (s3::S3Status finished = parser.Finish(); !finished.ok()) {
     abort();
-    return FromS3Error(finished.error());
+    return finished.error();
   }
   if (!upload || !file_done) {
     abort();
-    return errors::InvalidArgument("POST requires exactly one file upload per request.");
+    return S3Error::InvalidArgument("POST requires exactly one file upload per request.");
   }
   if (upload->length_range && size < static_cast<uint64_t>(upload->length_range->first)) {
     abort();
-    return errors::EntityTooSmall();
+    return S3Error::EntityTooSmall();
   }
   if (!flush().ok()) {
     abort();

@@ -19,6 +19,6 @@ bool IsPostObject(const httplib::Request& req, const S3Address& address);
 // any byte is stored; content-length-range while and after the file streams (EntityTooLarge /
 // EntityTooSmall, the upload aborted). Answers per success_action_redirect (303) or
 // success_action_status (200, 201 with PostResponse XML, default 204).
-ApiStatus PostObject(RequestContext& ctx);
+S3Status PostObject(RequestContext& ctx);
 
 }  // namespace natss3::s3d

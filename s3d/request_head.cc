@@ -80,6 +80,7 @@ HeadScanner::State HeadScanner::Parse(std::string_view head) {
   size_t eol = head.find('\n');
   std::string_view request_line = head.substr(0, eol);
   std::string_view method = request_line.substr(0, request_line.find(' '));
+  head_.method = std::string(method);
   // httplib reads the body of a PATCH or PRI request without Content-Length or
   // Transfer-Encoding until the connection closes (a worker held for as long as the client
   // likes, the next requests swallowed); natss3d serves neither method.

@@ -33,6 +33,7 @@ enum class HeadError {
 struct RequestHead {
   enum class Body { kNone, kLength, kChunked };
   size_t length = 0;  // bytes of the head, blank line included
+  std::string method;  // of the request line
   Body body = Body::kNone;
   uint64_t content_length = 0;  // kLength
   bool expect_continue = false;

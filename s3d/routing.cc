@@ -118,8 +118,8 @@ QueryParams ParseQuery(std::string_view query) {
   return params;
 }
 
-ApiResult<S3Address> ParseAddress(std::string_view target, std::string_view host,
-                                  std::string_view domain) {
+S3Result<S3Address> ParseAddress(std::string_view target, std::string_view host,
+                                 std::string_view domain) {
   S3Address address;
   size_t question = target.find('?');
   address.raw_path = std::string(target.substr(0, question));
@@ -127,9 +127,10 @@ ApiResult<S3Address> ParseAddress(std::string_view target, std::string_view host
   address.query = ParseQuery(address.raw_query);
   std::string path;
   if (!UriDecode(address.raw_path, &path, false)) {
-    return errors::InvalidArgument("Malformed percent-encoding in the request path");
+    return S3Error::InvalidArgument("Malformed percent-encoding in the request path");
   }
-  if (path.empty() || path[0] != '/') return errors::InvalidRequest("The request path must start with /");
+  if (path.empty() || path[0] != '/')
+    return S3Error::InvalidRequest("The request path must start with /");
   std::string_view rest = std::string_view(path).substr(1);
 
   std::string_view hostname = host.substr(0, host.rfind(':') == std::string_view::npos ||
@@ -252,39 +253,39 @@ Operation Classify(std::string_view method, const S3Address& address, bool has_c
   return ClassifyObject(method, address, has_copy_source);
 }
 
-ApiStatus CheckVersionId(std::string_view id) {
+S3Status CheckVersionId(std::string_view id) {
   if (id == "null") return {};
-  if (id.empty()) return errors::InvalidArgument("Version id cannot be the empty string");
+  if (id.empty()) return S3Error::InvalidArgument("Version id cannot be the empty string");
   // S3 version ids are 32 characters of letters, digits, '.' and '_'.
   bool shaped = id.size() == 32 && std::all_of(id.begin(), id.end(), [](char c) {
                   return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_';
                 });
-  if (shaped) return errors::NoSuchVersion();
-  return errors::InvalidArgument("Invalid version id specified");
+  if (shaped) return S3Error::NoSuchVersion();
+  return S3Error::InvalidArgument("Invalid version id specified");
 }
 
-ApiStatus CheckVersionId(const S3Address& address) {
+S3Status CheckVersionId(const S3Address& address) {
   if (!address.Has("versionId")) return {};
   return CheckVersionId(address.Get("versionId"));
 }
 
-ApiStatus ValidateNewBucketName(std::string_view bucket) {
+S3Status ValidateNewBucketName(std::string_view bucket) {
   if (bucket.size() < 3 || bucket.size() > 63) {
-    return errors::InvalidBucketName("Bucket names must be between 3 and 63 characters long");
+    return S3Error::InvalidBucketName("Bucket names must be between 3 and 63 characters long");
   }
   for (char c : bucket) {
     if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.')) {
-      return errors::InvalidBucketName(
+      return S3Error::InvalidBucketName(
           "Bucket names can consist only of lowercase letters, numbers, dots and hyphens");
     }
   }
   auto alnum = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
   if (!alnum(bucket.front()) || !alnum(bucket.back())) {
-    return errors::InvalidBucketName("Bucket names must begin and end with a letter or number");
+    return S3Error::InvalidBucketName("Bucket names must begin and end with a letter or number");
   }
   if (bucket.find("..") != std::string_view::npos || bucket.find(".-") != std::string_view::npos ||
       bucket.find("-.") != std::string_view::npos) {
-    return errors::InvalidBucketName(
+    return S3Error::InvalidBucketName(
         "Bucket names must not contain two adjacent periods, or a period next to a hyphen");
   }
   // Four dot-separated groups of digits: formatted like an IP address.
@@ -297,19 +298,19 @@ ApiStatus ValidateNewBucketName(std::string_view bucket) {
       digits_only = false;
   }
   if (digits_only && groups == 4) {
-    return errors::InvalidBucketName("Bucket names must not be formatted as an IP address");
+    return S3Error::InvalidBucketName("Bucket names must not be formatted as an IP address");
   }
   return {};
 }
 
-ApiStatus ValidateExistingBucketName(std::string_view bucket) {
+S3Status ValidateExistingBucketName(std::string_view bucket) {
   if (bucket.empty() || bucket.size() > 255) {
-    return errors::InvalidBucketName("The specified bucket is not valid.");
+    return S3Error::InvalidBucketName("The specified bucket is not valid.");
   }
   for (char c : bucket) {
     bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
     if (!ok) {
-      return errors::InvalidBucketName(
+      return S3Error::InvalidBucketName(
           "The specified bucket is not valid: NATS bucket names allow only letters, digits, "
           "'-' and '_' (an S3 name's '.' is stored as '_')");
     }
@@ -336,8 +337,8 @@ void MapBucketName(S3Address* address) {
   address->bucket = NatsBucketName(address->s3_bucket);
 }
 
-ApiStatus ValidateKey(std::string_view key, Operation op) {
-  if (key.size() > 1024) return errors::KeyTooLong();
+S3Status ValidateKey(std::string_view key, Operation op) {
+  if (key.size() > 1024) return S3Error::KeyTooLong();
   // Objects other NATS clients named with such bytes stay readable and deletable.
   bool creates = op == Operation::kPutObject || op == Operation::kCopyObject ||
                  op == Operation::kCreateMultipartUpload;
@@ -345,8 +346,8 @@ ApiStatus ValidateKey(std::string_view key, Operation op) {
   // S3 keys are UTF-8; control characters (CR and LF included) are fine, NUL is not: it
   // cannot reach a file name, and C clients would cut the key short at it.
   if (key.find('\0') != std::string_view::npos)
-    return errors::InvalidArgument("Object key must not contain NUL characters");
-  if (!IsValidUtf8(key)) return errors::InvalidArgument("Object key is not valid UTF-8");
+    return S3Error::InvalidArgument("Object key must not contain NUL characters");
+  if (!IsValidUtf8(key)) return S3Error::InvalidArgument("Object key is not valid UTF-8");
   return {};
 }
 

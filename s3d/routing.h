@@ -92,18 +92,18 @@ struct S3Address {
 
 // Parses the request target ("/bucket/key?x=y"). With a non-empty `domain` and a Host of
 // "<bucket>.<domain>[:port]", the bucket comes from the host and the whole path is the key.
-ApiResult<S3Address> ParseAddress(std::string_view target, std::string_view host,
-                                  std::string_view domain);
+S3Result<S3Address> ParseAddress(std::string_view target, std::string_view host,
+                                 std::string_view domain);
 
 // method: "GET", "HEAD", "PUT", "POST", "DELETE"; has_copy_source: x-amz-copy-source present.
 Operation Classify(std::string_view method, const S3Address& address, bool has_copy_source);
 
 // S3 bucket names natss3 can create: 3-63 characters of [a-z0-9.-], starting and ending with a
 // letter or digit, no "..", ".-" or "-.", not shaped like an IPv4 address.
-ApiStatus ValidateNewBucketName(std::string_view bucket);
+S3Status ValidateNewBucketName(std::string_view bucket);
 // Names accepted when addressing an existing bucket: any name whose NATS name is a NATS bucket
 // name ([A-Za-z0-9_-]+), so buckets made by other NATS clients stay reachable.
-ApiStatus ValidateExistingBucketName(std::string_view bucket);
+S3Status ValidateExistingBucketName(std::string_view bucket);
 
 // Bucket name mapping. NATS bucket (stream) names cannot hold '.', S3 bucket names cannot hold
 // '_': the S3 bucket "my.bucket" is stored as the NATS bucket "my_bucket". The other way, a NATS
@@ -115,13 +115,13 @@ std::string S3BucketName(std::string_view nats_bucket);
 void MapBucketName(S3Address* address);
 // Keys: 1..1024 bytes (KeyTooLongError beyond). Operations that create an object also need
 // well-formed UTF-8 without NUL (InvalidArgument); control characters, CR and LF are fine.
-ApiStatus ValidateKey(std::string_view key, Operation op);
+S3Status ValidateKey(std::string_view key, Operation op);
 
 // The store keeps one version per key, S3's "null" version: a versionId query parameter of
 // "null" (or none) names it. Another id cannot exist: NoSuchVersion when it has the shape of
 // an S3 version id, InvalidArgument otherwise (as S3 answers for an id it never issued).
-ApiStatus CheckVersionId(const S3Address& address);
+S3Status CheckVersionId(const S3Address& address);
 // The same rule for one id (DeleteObjects entries, copy sources).
-ApiStatus CheckVersionId(std::string_view version_id);
+S3Status CheckVersionId(std::string_view version_id);
 
 }  // namespace natss3::s3d

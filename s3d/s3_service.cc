@@ -5,10 +5,11 @@
 #include <spdlog/spdlog.h>
 
 #include "natss3/ascii.h"
-#include "natss3/names.h"
 #include "natss3/multipart.h"
+#include "natss3/names.h"
 #include "s3d/acl.h"
 #include "s3d/cors.h"
+#include "s3d/httplib_bridge.h"
 #include "s3d/object_headers.h"
 #include "s3d/post_object.h"
 
@@ -37,7 +38,7 @@ void SendXml(httplib::Response& res, int status, std::string xml) {
 
 void SendEmpty(httplib::Response& res, int status) { res.status = status; }
 
-ApiStatus RequireBucket(RequestContext& ctx) {
+S3Status RequireBucket(RequestContext& ctx) {
   auto status = ctx.store.GetBucketStatus(ctx.address.bucket);
   if (!status.ok()) return FromStatus(status.status(), ErrorContext::kBucket);
   ctx.buckets.Remember(ctx.address.bucket);
@@ -66,7 +67,7 @@ std::string ResourceOf(const S3Address& address) {
   return "/" + bucket + (address.key.empty() ? "" : "/" + address.key);
 }
 
-void RenderError(httplib::Response& res, const ApiError& error, const S3Address* address,
+void RenderError(httplib::Response& res, const S3Error& error, const S3Address* address,
                  const std::string& request_id, bool head) {
   res.status = error.http_status;
   res.body.clear();
@@ -74,8 +75,7 @@ void RenderError(httplib::Response& res, const ApiError& error, const S3Address*
   res.headers.erase("Content-Length");
   res.headers.erase("ETag");
   res.headers.erase("Last-Modified");
-  res.content_provider_ = nullptr;
-  res.content_length_ = 0;
+  DropStreamedBody(res);
   if (error.http_status == 304 || head) return;  // no body allowed / expected
   res.set_content(ErrorXml(error, address ? ResourceOf(*address) : "/", request_id),
                   "application/xml");
@@ -91,7 +91,7 @@ int S3Service::Expect100(const httplib::Request& req, httplib::Response& res) {
   }
   if (IsPostObject(req, *address)) return 100;  // authenticated by its form fields
   auto auth = auth_->Authenticate(req, *address);
-  ApiStatus allowed;
+  S3Status allowed;
   if (auth.ok()) {
     Operation op = Classify(req.method, *address, req.has_header("x-amz-copy-source"));
     allowed = AuthorizeRequest(*store_, *auth_, policies_, *auth, op,
@@ -122,7 +122,7 @@ std::string S3Service::Handle(const httplib::Request& req, httplib::Response& re
     RequestContext ctx{req, res, reader, std::move(address).value(), Operation::kPutObject,
                        std::move(unverified), *store_, *auth_, *uploads_, buckets_, options_,
                        policies_};
-    ApiStatus result = PostObject(ctx);
+    S3Status result = PostObject(ctx);
     if (bytes_in) *bytes_in = ctx.bytes_in;
     if (!result.ok()) RenderError(res, result.error(), &ctx.address, request_id, head);
     return "PostObject";
@@ -151,7 +151,7 @@ std::string S3Service::Handle(const httplib::Request& req, httplib::Response& re
   MapBucketName(&*address);
   RequestContext ctx{req, res, reader, std::move(address).value(), op, std::move(auth).value(),
                      *store_, *auth_, *uploads_, buckets_, options_, policies_};
-  ApiStatus result = Dispatch(ctx);
+  S3Status result = Dispatch(ctx);
   if (bytes_in) *bytes_in = ctx.bytes_in;
   if (!result.ok()) {
     if (result.error().http_status >= 500) {
@@ -163,30 +163,29 @@ std::string S3Service::Handle(const httplib::Request& req, httplib::Response& re
   return op_name;
 }
 
-ApiStatus S3Service::Dispatch(RequestContext& ctx) {
-  if (ctx.op == Operation::kNotImplemented) return errors::NotImplemented();
-  if (ctx.op == Operation::kMethodNotAllowed) return errors::MethodNotAllowed();
+S3Status S3Service::Dispatch(RequestContext& ctx) {
+  if (ctx.op == Operation::kNotImplemented) return S3Error::NotImplemented();
+  if (ctx.op == Operation::kMethodNotAllowed) return S3Error::MethodNotAllowed();
   if (!ctx.address.bucket.empty()) {
-    ApiStatus valid = ctx.op == Operation::kCreateBucket
-                          ? ValidateNewBucketName(ctx.address.s3_bucket)
-                          : ValidateExistingBucketName(ctx.address.s3_bucket);
+    S3Status valid = ctx.op == Operation::kCreateBucket
+                         ? ValidateNewBucketName(ctx.address.s3_bucket)
+                         : ValidateExistingBucketName(ctx.address.s3_bucket);
     if (!valid.ok()) return valid;
   }
   if (!ctx.address.key.empty()) {
-    ApiStatus valid = ValidateKey(ctx.address.key, ctx.op);
+    S3Status valid = ValidateKey(ctx.address.key, ctx.op);
     if (!valid.ok()) return valid;
   }
   // Grants name buckets as S3 does ("my.bucket").
   // A Deny of the bucket policy first; then the key's own permissions, an Allow of the policy,
   // the grants of the bucket's or object's ACL.
-  ApiStatus allowed =
-      AuthorizeRequest(ctx.store, ctx.auth_gate, ctx.policies, ctx.auth, ctx.op,
-                       ctx.address.bucket, ctx.address.s3_bucket, ctx.address.key);
+  S3Status allowed = AuthorizeRequest(ctx.store, ctx.auth_gate, ctx.policies, ctx.auth, ctx.op,
+                                      ctx.address.bucket, ctx.address.s3_bucket, ctx.address.key);
   if (!allowed.ok()) {
     // S3 bucket names are global: creating one that exists and belongs to another key is
     // BucketAlreadyExists, not AccessDenied.
     if (ctx.op == Operation::kCreateBucket && ctx.store.GetBucketStatus(ctx.address.bucket).ok()) {
-      return errors::BucketAlreadyExists();
+      return S3Error::BucketAlreadyExists();
     }
     return allowed;
   }
@@ -194,7 +193,7 @@ ApiStatus S3Service::Dispatch(RequestContext& ctx) {
     if (AsksForServerSideEncryption(AsciiLower(name))) return ServerSideEncryptionNotImplemented();
   }
   if (!ctx.address.key.empty() && !ctx.buckets.Fresh(ctx.address.bucket)) {
-    ApiStatus exists = RequireBucket(ctx);
+    S3Status exists = RequireBucket(ctx);
     if (!exists.ok()) return exists;
   }
   bool names_version = ctx.op == Operation::kGetObject || ctx.op == Operation::kHeadObject ||
@@ -208,7 +207,7 @@ ApiStatus S3Service::Dispatch(RequestContext& ctx) {
                        ctx.op == Operation::kGetObjectLegalHold ||
                        ctx.op == Operation::kPutObjectLegalHold;
   if (names_version && ctx.address.Has("versionId")) {
-    ApiStatus version = CheckVersionId(ctx.address);
+    S3Status version = CheckVersionId(ctx.address);
     if (!version.ok()) return version;
     ctx.res.set_header("x-amz-version-id", "null");
   }
@@ -260,7 +259,7 @@ ApiStatus S3Service::Dispatch(RequestContext& ctx) {
     case Operation::kNotImplemented:
     case Operation::kMethodNotAllowed: break;
   }
-  return errors::NotImplemented();
+  return S3Error::NotImplemented();
 }
 
 }  // namespace natss3::s3d

@@ -80,7 +80,7 @@ class S3Service {
   static std::string NewRequestId();
 
  private:
-  ApiStatus Dispatch(RequestContext& ctx);
+  S3Status Dispatch(RequestContext& ctx);
 
   std::shared_ptr<ObjectStore> store_;
   std::shared_ptr<AuthGate> auth_;
@@ -94,51 +94,51 @@ class S3Service {
 void SendXml(httplib::Response& res, int status, std::string xml);
 void SendEmpty(httplib::Response& res, int status);
 // Bucket existence check that turns kNotFound into NoSuchBucket.
-ApiStatus RequireBucket(RequestContext& ctx);
+S3Status RequireBucket(RequestContext& ctx);
 
 // Handlers (bucket_handlers.cc, object_handlers.cc, copy_handlers.cc, multipart_handlers.cc).
-ApiStatus ListBuckets(RequestContext& ctx);
-ApiStatus CreateBucket(RequestContext& ctx);
-ApiStatus DeleteBucket(RequestContext& ctx);
-ApiStatus HeadBucket(RequestContext& ctx);
-ApiStatus GetBucketLocation(RequestContext& ctx);
-ApiStatus GetBucketVersioning(RequestContext& ctx);
-ApiStatus PutBucketVersioning(RequestContext& ctx);
-ApiStatus ListObjectVersions(RequestContext& ctx);
-ApiStatus ListObjects(RequestContext& ctx, bool v2);
-ApiStatus DeleteObjects(RequestContext& ctx);
-ApiStatus PutObject(RequestContext& ctx);
-ApiStatus GetObject(RequestContext& ctx, bool head);
-ApiStatus GetObjectAttributes(RequestContext& ctx);
-ApiStatus DeleteObject(RequestContext& ctx);
-ApiStatus GetObjectTagging(RequestContext& ctx);
-ApiStatus PutObjectTagging(RequestContext& ctx);
-ApiStatus DeleteObjectTagging(RequestContext& ctx);
-ApiStatus CopyObject(RequestContext& ctx);
-ApiStatus CreateMultipartUpload(RequestContext& ctx);
-ApiStatus UploadPart(RequestContext& ctx, bool copy);
-ApiStatus CompleteMultipartUpload(RequestContext& ctx);
-ApiStatus AbortMultipartUpload(RequestContext& ctx);
-ApiStatus ListParts(RequestContext& ctx);
-ApiStatus ListMultipartUploads(RequestContext& ctx);
+S3Status ListBuckets(RequestContext& ctx);
+S3Status CreateBucket(RequestContext& ctx);
+S3Status DeleteBucket(RequestContext& ctx);
+S3Status HeadBucket(RequestContext& ctx);
+S3Status GetBucketLocation(RequestContext& ctx);
+S3Status GetBucketVersioning(RequestContext& ctx);
+S3Status PutBucketVersioning(RequestContext& ctx);
+S3Status ListObjectVersions(RequestContext& ctx);
+S3Status ListObjects(RequestContext& ctx, bool v2);
+S3Status DeleteObjects(RequestContext& ctx);
+S3Status PutObject(RequestContext& ctx);
+S3Status GetObject(RequestContext& ctx, bool head);
+S3Status GetObjectAttributes(RequestContext& ctx);
+S3Status DeleteObject(RequestContext& ctx);
+S3Status GetObjectTagging(RequestContext& ctx);
+S3Status PutObjectTagging(RequestContext& ctx);
+S3Status DeleteObjectTagging(RequestContext& ctx);
+S3Status CopyObject(RequestContext& ctx);
+S3Status CreateMultipartUpload(RequestContext& ctx);
+S3Status UploadPart(RequestContext& ctx, bool copy);
+S3Status CompleteMultipartUpload(RequestContext& ctx);
+S3Status AbortMultipartUpload(RequestContext& ctx);
+S3Status ListParts(RequestContext& ctx);
+S3Status ListMultipartUploads(RequestContext& ctx);
 // acl.cc, cors.cc
-ApiStatus GetBucketAcl(RequestContext& ctx);
-ApiStatus PutBucketAcl(RequestContext& ctx);
-ApiStatus GetObjectAcl(RequestContext& ctx);
-ApiStatus PutObjectAcl(RequestContext& ctx);
-ApiStatus GetBucketCors(RequestContext& ctx);
-ApiStatus PutBucketCors(RequestContext& ctx);
-ApiStatus DeleteBucketCors(RequestContext& ctx);
+S3Status GetBucketAcl(RequestContext& ctx);
+S3Status PutBucketAcl(RequestContext& ctx);
+S3Status GetObjectAcl(RequestContext& ctx);
+S3Status PutObjectAcl(RequestContext& ctx);
+S3Status GetBucketCors(RequestContext& ctx);
+S3Status PutBucketCors(RequestContext& ctx);
+S3Status DeleteBucketCors(RequestContext& ctx);
 // policy.cc
-ApiStatus GetBucketPolicy(RequestContext& ctx);
-ApiStatus PutBucketPolicy(RequestContext& ctx);
-ApiStatus DeleteBucketPolicy(RequestContext& ctx);
+S3Status GetBucketPolicy(RequestContext& ctx);
+S3Status PutBucketPolicy(RequestContext& ctx);
+S3Status DeleteBucketPolicy(RequestContext& ctx);
 // object_lock.cc
-ApiStatus GetObjectLockConfiguration(RequestContext& ctx);
-ApiStatus PutObjectLockConfiguration(RequestContext& ctx);
-ApiStatus GetObjectRetention(RequestContext& ctx);
-ApiStatus PutObjectRetention(RequestContext& ctx);
-ApiStatus GetObjectLegalHold(RequestContext& ctx);
-ApiStatus PutObjectLegalHold(RequestContext& ctx);
+S3Status GetObjectLockConfiguration(RequestContext& ctx);
+S3Status PutObjectLockConfiguration(RequestContext& ctx);
+S3Status GetObjectRetention(RequestContext& ctx);
+S3Status PutObjectRetention(RequestContext& ctx);
+S3Status GetObjectLegalHold(RequestContext& ctx);
+S3Status PutObjectLegalHold(RequestContext& ctx);
 
 }  // namespace natss3::s3d

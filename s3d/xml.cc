@@ -98,11 +98,11 @@ std::string FormatIso8601(TimePoint time) {
 }
 
 namespace {
-ApiResult<pugi::xml_document*> Load(pugi::xml_document& doc, std::string_view body,
-                                    unsigned options = pugi::parse_default) {
-  if (body.empty()) return errors::MalformedXML();
+S3Result<pugi::xml_document*> Load(pugi::xml_document& doc, std::string_view body,
+                                   unsigned options = pugi::parse_default) {
+  if (body.empty()) return S3Error::MalformedXML();
   pugi::xml_parse_result parsed = doc.load_buffer(body.data(), body.size(), options);
-  if (!parsed) return errors::MalformedXML();
+  if (!parsed) return S3Error::MalformedXML();
   return &doc;
 }
 
@@ -121,47 +121,47 @@ std::string Unquote(std::string etag) {
 }
 }  // namespace
 
-ApiResult<std::vector<CompletedPart>> ParseCompleteMultipartUpload(std::string_view body) {
+S3Result<std::vector<CompletedPart>> ParseCompleteMultipartUpload(std::string_view body) {
   pugi::xml_document doc;
   auto loaded = Load(doc, body);
   if (!loaded.ok()) return loaded.error();
   pugi::xml_node root = doc.child("CompleteMultipartUpload");
-  if (!root) return errors::MalformedXML();
+  if (!root) return S3Error::MalformedXML();
   std::vector<CompletedPart> parts;
   for (pugi::xml_node part : root.children("Part")) {
     pugi::xml_node number = part.child("PartNumber");
     pugi::xml_node etag = part.child("ETag");
-    if (!number || !etag) return errors::MalformedXML();
+    if (!number || !etag) return S3Error::MalformedXML();
     std::string text = Trimmed(number.child_value());
     if (text.empty() || text.size() > 5 ||
         text.find_first_not_of("0123456789") != std::string::npos) {
-      return errors::MalformedXML();
+      return S3Error::MalformedXML();
     }
     parts.push_back({std::stoi(text), Unquote(Trimmed(etag.child_value()))});
   }
-  if (parts.empty()) return errors::MalformedXML();
+  if (parts.empty()) return S3Error::MalformedXML();
   return parts;
 }
 
-ApiResult<DeleteRequest> ParseDeleteObjects(std::string_view body) {
+S3Result<DeleteRequest> ParseDeleteObjects(std::string_view body) {
   pugi::xml_document doc;
   // Keys are taken as written: pugixml drops whitespace-only text by default, which turned the
   // key " " into "".
   auto loaded = Load(doc, body, pugi::parse_default | pugi::parse_ws_pcdata_single);
   if (!loaded.ok()) return loaded.error();
   pugi::xml_node root = doc.child("Delete");
-  if (!root) return errors::MalformedXML();
+  if (!root) return S3Error::MalformedXML();
   DeleteRequest request;
   request.quiet = Trimmed(root.child("Quiet").child_value()) == "true";
   for (pugi::xml_node object : root.children("Object")) {
     pugi::xml_node key = object.child("Key");
-    if (!key) return errors::MalformedXML();
+    if (!key) return S3Error::MalformedXML();
     request.keys.emplace_back(key.child_value());
     pugi::xml_node version = object.child("VersionId");
     request.version_ids.push_back(version ? std::optional<std::string>(Trimmed(version.child_value()))
                                           : std::nullopt);
   }
-  if (request.keys.empty() || request.keys.size() > 1000) return errors::MalformedXML();
+  if (request.keys.empty() || request.keys.size() > 1000) return S3Error::MalformedXML();
   return request;
 }
 
@@ -171,31 +171,34 @@ namespace {
 // GetObjectTagging altered or as a document no client could read.
 bool XmlSafe(std::string_view text) { return XmlRepresentable(text); }
 
-ApiStatus ValidateTags(const TagSet& tags) {
-  if (tags.size() > 10) return errors::InvalidArgument("Object tags cannot be greater than 10");
+S3Status ValidateTags(const TagSet& tags) {
+  if (tags.size() > 10) return S3Error::InvalidArgument("Object tags cannot be greater than 10");
   std::set<std::string> seen;
   for (const auto& [key, value] : tags) {
-    if (key.empty() || key.size() > 128 || !XmlSafe(key)) return errors::InvalidArgument("The TagKey you have provided is invalid");
-    if (value.size() > 256 || !XmlSafe(value)) return errors::InvalidArgument("The TagValue you have provided is invalid");
-    if (!seen.insert(key).second) return errors::InvalidArgument("Cannot provide multiple Tags with the same key");
+    if (key.empty() || key.size() > 128 || !XmlSafe(key))
+      return S3Error::InvalidArgument("The TagKey you have provided is invalid");
+    if (value.size() > 256 || !XmlSafe(value))
+      return S3Error::InvalidArgument("The TagValue you have provided is invalid");
+    if (!seen.insert(key).second)
+      return S3Error::InvalidArgument("Cannot provide multiple Tags with the same key");
   }
   return {};
 }
 }  // namespace
 
-ApiResult<TagSet> ParseTagging(std::string_view body) {
+S3Result<TagSet> ParseTagging(std::string_view body) {
   pugi::xml_document doc;
   // As for DeleteObjects: whitespace-only keys and values (" ") are kept, not read as "".
   auto loaded = Load(doc, body, pugi::parse_default | pugi::parse_ws_pcdata_single);
   if (!loaded.ok()) return loaded.error();
   pugi::xml_node set = doc.child("Tagging").child("TagSet");
-  if (!set) return errors::MalformedXML();
+  if (!set) return S3Error::MalformedXML();
   TagSet tags;
   for (pugi::xml_node tag : set.children("Tag")) {
-    if (!tag.child("Key")) return errors::MalformedXML();
+    if (!tag.child("Key")) return S3Error::MalformedXML();
     tags.emplace_back(tag.child("Key").child_value(), tag.child("Value").child_value());
   }
-  ApiStatus valid = ValidateTags(tags);
+  S3Status valid = ValidateTags(tags);
   if (!valid.ok()) return valid.error();
   return tags;
 }
@@ -215,10 +218,10 @@ std::string TaggingXml(const TagSet& tags) {
   return xml.Finish();
 }
 
-ApiResult<TagSet> ParseTaggingHeader(std::string_view header) {
+S3Result<TagSet> ParseTaggingHeader(std::string_view header) {
   TagSet tags;
   for (const auto& [key, value] : ParseQuery(header)) tags.emplace_back(key, value);
-  ApiStatus valid = ValidateTags(tags);
+  S3Status valid = ValidateTags(tags);
   if (!valid.ok()) return valid.error();
   return tags;
 }
@@ -232,30 +235,30 @@ std::string FormatTaggingHeader(const TagSet& tags) {
   return out;
 }
 
-ApiResult<std::string> ParseCreateBucketConfiguration(std::string_view body) {
+S3Result<std::string> ParseCreateBucketConfiguration(std::string_view body) {
   bool blank = body.find_first_not_of(" \t\r\n") == std::string_view::npos;
   if (blank) return std::string();
   pugi::xml_document doc;
   auto loaded = Load(doc, body);
   if (!loaded.ok()) return loaded.error();
   pugi::xml_node root = doc.child("CreateBucketConfiguration");
-  if (!root) return errors::MalformedXML();
+  if (!root) return S3Error::MalformedXML();
   return Trimmed(root.child("LocationConstraint").child_value());
 }
 
-ApiResult<VersioningRequest> ParseVersioningConfiguration(std::string_view body) {
+S3Result<VersioningRequest> ParseVersioningConfiguration(std::string_view body) {
   pugi::xml_document doc;
   auto loaded = Load(doc, body);
   if (!loaded.ok()) return loaded.error();
   pugi::xml_node root = doc.child("VersioningConfiguration");
-  if (!root) return errors::MalformedXML();
+  if (!root) return S3Error::MalformedXML();
   VersioningRequest request;
   request.status = Trimmed(root.child("Status").child_value());
   request.mfa_delete = Trimmed(root.child("MfaDelete").child_value());
-  if (request.status != "Enabled" && request.status != "Suspended") return errors::MalformedXML();
+  if (request.status != "Enabled" && request.status != "Suspended") return S3Error::MalformedXML();
   if (!request.mfa_delete.empty() && request.mfa_delete != "Enabled" &&
       request.mfa_delete != "Disabled") {
-    return errors::MalformedXML();
+    return S3Error::MalformedXML();
   }
   return request;
 }

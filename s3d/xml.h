@@ -46,7 +46,7 @@ struct CompletedPart {
   int part_number = 0;
   std::string etag;  // unquoted
 };
-ApiResult<std::vector<CompletedPart>> ParseCompleteMultipartUpload(std::string_view body);
+S3Result<std::vector<CompletedPart>> ParseCompleteMultipartUpload(std::string_view body);
 
 // <Delete><Quiet/><Object><Key/></Object>...</Delete> (at most 1000 objects).
 // <Object><Key/><VersionId/></Object>: version_ids[i] is the VersionId of keys[i], if given.
@@ -55,19 +55,19 @@ struct DeleteRequest {
   std::vector<std::string> keys;
   std::vector<std::optional<std::string>> version_ids;
 };
-ApiResult<DeleteRequest> ParseDeleteObjects(std::string_view body);
+S3Result<DeleteRequest> ParseDeleteObjects(std::string_view body);
 
 // <Tagging><TagSet><Tag><Key/><Value/></Tag>...</TagSet></Tagging> (at most 10 tags).
 using TagSet = std::vector<std::pair<std::string, std::string>>;
-ApiResult<TagSet> ParseTagging(std::string_view body);
+S3Result<TagSet> ParseTagging(std::string_view body);
 std::string TaggingXml(const TagSet& tags);
 // Tags as the x-amz-tagging header carries them: URL-encoded query syntax.
-ApiResult<TagSet> ParseTaggingHeader(std::string_view header);
+S3Result<TagSet> ParseTaggingHeader(std::string_view header);
 std::string FormatTaggingHeader(const TagSet& tags);
 
 // <CreateBucketConfiguration><LocationConstraint/></...>; empty body is fine.
 // The LocationConstraint of a CreateBucket body ("" when the body is empty or names none).
-ApiResult<std::string> ParseCreateBucketConfiguration(std::string_view body);
+S3Result<std::string> ParseCreateBucketConfiguration(std::string_view body);
 
 // <VersioningConfiguration><Status/><MfaDelete/></...>: Status must be Enabled or Suspended
 // (MalformedXML otherwise). `mfa_delete` is "" when absent.
@@ -75,6 +75,6 @@ struct VersioningRequest {
   std::string status;
   std::string mfa_delete;
 };
-ApiResult<VersioningRequest> ParseVersioningConfiguration(std::string_view body);
+S3Result<VersioningRequest> ParseVersioningConfiguration(std::string_view body);
 
 }  // namespace natss3::s3d

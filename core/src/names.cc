@@ -71,13 +71,16 @@ Result<std::string> Base64AnyDecode(std::string_view in) {
 }  // namespace
 
 Status ValidateBucketName(std::string_view bucket) {
-  if (bucket.empty()) return InvalidArgument("invalid bucket name: empty");
+  if (bucket.empty()) {
+    return InvalidArgument("invalid bucket name: empty", Detail::kInvalidBucketName);
+  }
   for (char c : bucket) {
     bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
               c == '_' || c == '-';
     if (!ok) {
       return InvalidArgument("invalid bucket name \"" + std::string(bucket) +
-                             "\": only letters, digits, '-' and '_' are allowed");
+                                 "\": only letters, digits, '-' and '_' are allowed",
+                             Detail::kInvalidBucketName);
     }
   }
   return Status::OK();
@@ -109,8 +112,9 @@ Status ValidateObjectName(std::string_view bucket, std::string_view name) {
   if (name.empty()) return InvalidArgument("object name is required");
   if (name.size() > MaxObjectNameLength(bucket)) {
     return InvalidArgument("object name too long: " + std::to_string(name.size()) +
-                           " bytes, at most " + std::to_string(MaxObjectNameLength(bucket)) +
-                           " in bucket " + std::string(bucket));
+                               " bytes, at most " + std::to_string(MaxObjectNameLength(bucket)) +
+                               " in bucket " + std::string(bucket),
+                           Detail::kNameTooLong);
   }
   return Status::OK();
 }

@@ -11,6 +11,7 @@
 #include "errno_map.h"
 #include "extent_map.h"
 #include "inode_table.h"
+#include "natss3/names.h"
 #include "options.h"
 #include "read_stream.h"
 
@@ -380,8 +381,18 @@ TEST(ErrnoMapTest, ContextDecides) {
                      OpKind::kNamespace),
             EBUSY);
   EXPECT_EQ(ErrnoFor(Unavailable("down"), OpKind::kRead), EIO);
-  EXPECT_EQ(ErrnoFor(InvalidArgument("object name too long"), OpKind::kWrite), ENAMETOOLONG);
+  EXPECT_EQ(ErrnoFor(InvalidArgument("name", Detail::kNameTooLong), OpKind::kWrite), ENAMETOOLONG);
   EXPECT_EQ(ErrnoFor(ResourceExhausted("full"), OpKind::kWrite), ENOSPC);
+}
+
+// The errno follows the Status's code and detail, never its message text.
+TEST(ErrnoMapTest, DetailNotMessageDecides) {
+  EXPECT_EQ(ErrnoFor(InvalidArgument("object name too long"), OpKind::kWrite), EINVAL);
+  EXPECT_EQ(ErrnoFor(InvalidArgument("bad", Detail::kNameTooLong), OpKind::kWrite), ENAMETOOLONG);
+  // What the core itself returns for an over-long name.
+  Status too_long = ValidateObjectName("b", std::string(MaxObjectNameLength("b") + 1, 'k'));
+  EXPECT_EQ(too_long.detail(), Detail::kNameTooLong);
+  EXPECT_EQ(ErrnoFor(too_long, OpKind::kWrite), ENAMETOOLONG);
 }
 
 }  // namespace

@@ -72,6 +72,19 @@ TEST_F(S3BadInput, KeyTooLong) {
   ExpectNothingLeft();
 }
 
+// A sealed bucket refuses writes with AccessDenied: the core marks the refusal
+// Detail::kSealed (whether its cached bucket facts or the server said so first), and the S3
+// mapping goes by that detail.
+TEST_F(S3BadInput, WriteToSealedBucket) {
+  ASSERT_EQ(client_.Send("PUT", "/" + bucket_ + "/before", "", {}, "x").status, 200);
+  ASSERT_TRUE(daemon_.store().SealBucket(NatsBucketName(bucket_)).ok());
+  auto r = client_.Send("PUT", "/" + bucket_ + "/obj", "", {}, "x");
+  EXPECT_EQ(r.status, 403) << r.body;
+  EXPECT_EQ(r.ErrorCode(), "AccessDenied");
+  EXPECT_NE(r.body.find("sealed"), std::string::npos) << r.body;
+  EXPECT_EQ(client_.Send("GET", "/" + bucket_ + "/before").body, "x");
+}
+
 TEST_F(S3BadInput, WrongContentMd5) {
   auto r = client_.Send("PUT", "/" + bucket_ + "/obj", "", {{"content-md5", Md5Base64("other")}},
                         natss3::test::RandomBytes(500000, 1));

@@ -1,11 +1,15 @@
 // Unit tests of natss3d's connection-layer logic: request head scanning and limits, body
 // framing, the redaction of request targets in the logs, admission keys and the limit flags.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <string>
 
 #include "s3d/config.h"
 #include "s3d/connection_hub.h"
+#include "s3d/hub_connection.h"
 #include "s3d/log_redact.h"
 #include "s3d/request_head.h"
 
@@ -68,6 +72,7 @@ TEST(HeadScanner, ReadsFramingHeaders) {
   EXPECT_EQ(scanner.head().body, RequestHead::Body::kLength);
   EXPECT_EQ(scanner.head().content_length, 12u);
   EXPECT_TRUE(scanner.head().expect_continue);
+  EXPECT_EQ(scanner.head().method, "PUT");
   scanner.Reset();
   ASSERT_EQ(scanner.Scan("PUT / HTTP/1.1\r\nTransfer-Encoding: Chunked\r\n\r\n"), State::kComplete);
   EXPECT_EQ(scanner.head().body, RequestHead::Body::kChunked);
@@ -125,6 +130,45 @@ TEST(HeadScanner, KeepsHeaderValuesAsSent) {
                    {"x-amz-meta-sp", "deflate, gzip"}, {"Content-Type", "a%41"}}));
   scanner.Reset();
   EXPECT_TRUE(scanner.head().raw_headers.empty());
+}
+
+// The bridge renames a GET's Range header in the buffered head before httplib reads it (so that
+// httplib never answers 416 itself); only lines httplib would take for that header change, and
+// raw_headers keep the header as sent.
+TEST(HubConnection, RenamesAHeaderInTheBufferedHeadOnly) {
+  int fds[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+  ::fcntl(fds[0], F_SETFL, ::fcntl(fds[0], F_GETFL) | O_NONBLOCK);
+  const std::string head =
+      "GET /b/k HTTP/1.1\r\nHost: x\r\nrange: bytes=9-3\r\nX-Range: 1\r\nRange : 2\r\n"
+      "Range\n\r\n";
+  const std::string body = "Range: not a header";
+  ASSERT_EQ(::write(fds[1], (head + body).data(), head.size() + body.size()),
+            static_cast<ssize_t>(head.size() + body.size()));
+  ConnectionHub hub(ConnectionHub::Options{}, nullptr, nullptr);
+  HubConnection::Settings settings;
+  {
+    HubConnection connection(&hub, &settings, fds[0], nullptr);
+    ASSERT_EQ(connection.ReadHead(), HubConnection::Step::kComplete);
+    connection.BeginRequest();
+    EXPECT_EQ(connection.request_head().method, "GET");
+    connection.RenameHeadHeader("Range", "(ange");
+    std::string seen(head.size() + body.size(), '\0');
+    size_t got = 0;
+    while (got < seen.size()) {
+      ssize_t n = connection.read(seen.data() + got, seen.size() - got);
+      ASSERT_GT(n, 0);
+      got += static_cast<size_t>(n);
+    }
+    EXPECT_EQ(seen,
+              "GET /b/k HTTP/1.1\r\nHost: x\r\n(ange: bytes=9-3\r\nX-Range: 1\r\nRange : 2\r\n"
+              "Range\n\r\n" +
+                  body);
+    ASSERT_FALSE(connection.request_head().raw_headers.empty());
+    EXPECT_EQ(connection.request_head().raw_headers[1],
+              (std::pair<std::string, std::string>("range", "bytes=9-3")));
+  }  // closes fds[0]
+  ::close(fds[1]);
 }
 
 TEST(BodyTracker, FollowsContentLength) {

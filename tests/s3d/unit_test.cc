@@ -1,7 +1,6 @@
 // Unit tests of natss3d's pure logic: routing, ranges, conditionals, XML, listings, errors,
 // configuration, metrics.
 #include <gtest/gtest.h>
-
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,6 +8,7 @@
 
 #include "natss3/connect_config.h"
 #include "natss3/files.h"
+#include "natss3/names.h"
 #include "s3d/config.h"
 #include "s3d/embedded_nats.h"
 #include "s3d/errors.h"
@@ -434,13 +434,60 @@ TEST(Errors, StatusMapping) {
   EXPECT_EQ(FromStatus(Unavailable("down"), ErrorContext::kObject).http_status, 503);
   EXPECT_EQ(FromStatus(FailedPrecondition("not empty"), ErrorContext::kBucket).code, "BucketNotEmpty");
   EXPECT_EQ(FromStatus(FailedPrecondition("rev"), ErrorContext::kObject).http_status, 412);
-  EXPECT_EQ(FromStatus(InvalidArgument("object name too long"), ErrorContext::kObject).code, "KeyTooLongError");
+  EXPECT_EQ(FromStatus(InvalidArgument("k", Detail::kNameTooLong), ErrorContext::kObject).code,
+            "KeyTooLongError");
   EXPECT_EQ(FromStatus(PermissionDenied("x"), ErrorContext::kObject).http_status, 403);
   EXPECT_EQ(FromStatus(Internal("x"), ErrorContext::kObject).http_status, 500);
-  std::string xml = ErrorXml(errors::NoSuchKey(), "/b/k<", "REQ1");
+  std::string xml = ErrorXml(S3Error::NoSuchKey(), "/b/k<", "REQ1");
   EXPECT_NE(xml.find("<Code>NoSuchKey</Code>"), std::string::npos);
   EXPECT_NE(xml.find("<Resource>/b/k&lt;</Resource>"), std::string::npos);
   EXPECT_NE(xml.find("<RequestId>REQ1</RequestId>"), std::string::npos);
+}
+
+// Each mapping goes by code and detail: a message that merely contains the words of a detail
+// maps to the generic error, and a detail maps whatever the message says.
+TEST(Errors, StatusMappingByDetailNotText) {
+  // Bucket not found.
+  EXPECT_EQ(FromStatus(NotFound("stream not found"), ErrorContext::kObject).code, "NoSuchKey");
+  EXPECT_EQ(FromStatus(NotFound("bucket not found"), ErrorContext::kObject).code, "NoSuchKey");
+  EXPECT_EQ(FromStatus(NotFound("x", Detail::kBucketNotFound), ErrorContext::kObject).code,
+            "NoSuchBucket");
+  EXPECT_EQ(FromStatus(NotFound("x", Detail::kBucketNotFound), ErrorContext::kUpload).code,
+            "NoSuchBucket");
+  // Key too long.
+  EXPECT_EQ(FromStatus(InvalidArgument("object name too long"), ErrorContext::kObject).code,
+            "InvalidArgument");
+  EXPECT_EQ(FromStatus(InvalidArgument("x", Detail::kNameTooLong), ErrorContext::kBucket).code,
+            "KeyTooLongError");
+  // Invalid bucket name (only where a bucket is what the call is about).
+  EXPECT_EQ(FromStatus(InvalidArgument("bad bucket"), ErrorContext::kBucket).code,
+            "InvalidArgument");
+  EXPECT_EQ(
+      FromStatus(InvalidArgument("x", Detail::kInvalidBucketName), ErrorContext::kBucket).code,
+      "InvalidBucketName");
+  EXPECT_EQ(
+      FromStatus(InvalidArgument("x", Detail::kInvalidBucketName), ErrorContext::kObject).code,
+      "InvalidArgument");
+  // Sealed bucket.
+  EXPECT_EQ(FromStatus(FailedPrecondition("bucket is sealed"), ErrorContext::kObject).code,
+            "PreconditionFailed");
+  EXPECT_EQ(FromStatus(FailedPrecondition("bucket is sealed"), ErrorContext::kBucket).code,
+            "BucketNotEmpty");
+  S3Error sealed = FromStatus(FailedPrecondition("x", Detail::kSealed), ErrorContext::kObject);
+  EXPECT_EQ(sealed.code, "AccessDenied");
+  EXPECT_EQ(sealed.http_status, 403);
+  EXPECT_EQ(FromStatus(FailedPrecondition("x", Detail::kSealed), ErrorContext::kBucket).code,
+            "AccessDenied");
+}
+
+// The core sets the details FromStatus maps by where it creates those statuses.
+TEST(Errors, CoreStatusesCarryTheirDetail) {
+  Status bucket = ValidateBucketName("no.dots");
+  EXPECT_EQ(bucket.detail(), Detail::kInvalidBucketName);
+  EXPECT_EQ(FromStatus(bucket, ErrorContext::kBucket).code, "InvalidBucketName");
+  Status key = ValidateObjectName("b", std::string(MaxObjectNameLength("b") + 1, 'k'));
+  EXPECT_EQ(key.detail(), Detail::kNameTooLong);
+  EXPECT_EQ(FromStatus(key, ErrorContext::kObject).code, "KeyTooLongError");
 }
 
 TEST(Config, PrecedenceFlagEnvFile) {
@@ -529,7 +576,7 @@ TEST(StorageClassTest, ValidatedStoredAndDefaulted) {
     EXPECT_TRUE(ValidateStorageClass(known).ok()) << known;
   }
   for (const char* unknown : {"", "standard", "COLD", "STANDARD "}) {
-    ApiStatus st = ValidateStorageClass(unknown);
+    S3Status st = ValidateStorageClass(unknown);
     ASSERT_FALSE(st.ok()) << unknown;
     EXPECT_EQ(st.error().code, "InvalidStorageClass");
     EXPECT_EQ(st.error().http_status, 400);

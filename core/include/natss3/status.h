@@ -36,9 +36,10 @@ enum class Detail {
   kWrongLastSequence,  // a conditional publish lost: the record changed since it was read
   kBucketNotFound,     // the bucket (stream) does not exist
   kSealed,             // the bucket is sealed
-  kNameTooLong,        // the object name's subject exceeds the control-line limit
+  kNameTooLong,        // kInvalidArgument: the object name's subject exceeds the line limit
   kStalledUpload,      // an upload paused so long that its chunks were reclaimed
   kObjectLocked,       // kPermissionDenied: object lock (retention, legal hold) forbids it
+  kInvalidBucketName,  // kInvalidArgument: the bucket name breaks the naming rules
 };
 
 class [[nodiscard]] Status {
@@ -65,7 +66,9 @@ class [[nodiscard]] Status {
   Detail detail_ = Detail::kNone;
 };
 
-inline Status InvalidArgument(std::string m) { return {Code::kInvalidArgument, std::move(m)}; }
+inline Status InvalidArgument(std::string m, Detail d = Detail::kNone) {
+  return {Code::kInvalidArgument, std::move(m), d};
+}
 inline Status NotFound(std::string m, Detail d = Detail::kNone) {
   return {Code::kNotFound, std::move(m), d};
 }

@@ -27,7 +27,9 @@ Status FromErrCode(int err_code, const std::string& text, std::string_view what)
     case 10008: return Unavailable(Join(what, text.empty() ? "JetStream unavailable" : text));
     case 10023:
     case 10047: return ResourceExhausted(Join(what, "insufficient JetStream resources: " + text));
-    case 10054: return FailedPrecondition(Join(what, "rollup not permitted (sealed bucket?)"));
+    case 10054:
+      return FailedPrecondition(Join(what, "rollup not permitted (sealed bucket?)"),
+                                Detail::kSealed);
     case 10052: return FailedPrecondition(Join(what, text));
     default: break;
   }
@@ -37,7 +39,12 @@ Status FromErrCode(int err_code, const std::string& text, std::string_view what)
       text.find("resource limits exceeded") != std::string::npos) {
     return ResourceExhausted(Join(what, text));
   }
-  if (text.find("sealed") != std::string::npos) return FailedPrecondition(Join(what, text));
+  // The server's text is all there is to go by here; the Status carries the finding as a
+  // Detail so that no boundary has to read the message.
+  if (text.find("sealed") != std::string::npos)
+    return FailedPrecondition(Join(what, text), Detail::kSealed);
+  if (text.find("stream not found") != std::string::npos)
+    return NotFound(Join(what, text), Detail::kBucketNotFound);
   if (text.find("not found") != std::string::npos) return NotFound(Join(what, text));
   return Internal(Join(what, text.empty() ? "JetStream error " + std::to_string(err_code) : text));
 }
@@ -87,7 +94,8 @@ Status FromNats(natsStatus s, std::string_view what, jsErrCode jerr) {
     default:
       break;
   }
-  if (text.find("sealed") != std::string::npos) return FailedPrecondition(Join(what, text));
+  if (text.find("sealed") != std::string::npos)
+    return FailedPrecondition(Join(what, text), Detail::kSealed);
   if (text.find("maximum") != std::string::npos) return ResourceExhausted(Join(what, text));
   return Internal(Join(what, text));
 }
@@ -95,7 +103,10 @@ Status FromNats(natsStatus s, std::string_view what, jsErrCode jerr) {
 Status FromApiError(int code, int err_code, const std::string& description,
                     std::string_view what) {
   if (err_code != 0 || code == 0) return FromErrCode(err_code, description, what);
-  if (code == 404) return NotFound(Join(what, description));
+  if (code == 404) {
+    bool stream = description.find("stream not found") != std::string::npos;
+    return NotFound(Join(what, description), stream ? Detail::kBucketNotFound : Detail::kNone);
+  }
   if (code == 503) return Unavailable(Join(what, description));
   return Internal(Join(what, description));
 }

@@ -398,9 +398,7 @@ Result<StoredMsg> NatsObjectStore::GetStored(std::string_view bucket, const MsgQ
       last = got.status();
       if (last.code() == Code::kUnavailable || last.code() == Code::kDeadlineExceeded) continue;
       if (last.code() == Code::kNotFound) {
-        std::string text = last.message();
-        if (text.find("stream not found") != std::string::npos ||
-            last.detail() == Detail::kBucketNotFound)
+        if (last.detail() == Detail::kBucketNotFound)
           return NotFound(what + ": bucket not found", Detail::kBucketNotFound);
         return NotFound(what + ": no such message");
       }
@@ -601,7 +599,8 @@ Result<std::unique_ptr<ObjectWriter>> NatsObjectStore::NewWriter(std::string_vie
            std::string::npos))
     return InvalidArgument("a nuid is 22 characters of [0-9A-Za-z]");
   NATSS3_ASSIGN_OR_RETURN(BucketFacts facts, Facts(bucket));
-  if (facts.sealed) return FailedPrecondition("bucket " + std::string(bucket) + " is sealed");
+  if (facts.sealed)
+    return FailedPrecondition("bucket " + std::string(bucket) + " is sealed", Detail::kSealed);
   // One round trip less per put: the replaced version is looked up while the data uploads.
   // Replicated buckets ask the stream leader at commit: a lagging follower could name an older
   // version, and the replaced version's chunks would never be purged.
@@ -652,7 +651,8 @@ Result<std::unique_ptr<ObjectReader>> NatsObjectStore::OpenInfo(const ObjectInfo
 Result<std::unique_ptr<StagedWriter>> NatsObjectStore::NewStagedWriter(std::string_view bucket,
                                                                        uint32_t chunk_size) {
   NATSS3_ASSIGN_OR_RETURN(auto st, GetBucketStatus(bucket));
-  if (st.sealed) return FailedPrecondition("bucket " + std::string(bucket) + " is sealed");
+  if (st.sealed)
+    return FailedPrecondition("bucket " + std::string(bucket) + " is sealed", Detail::kSealed);
   return NewNatsStagedWriter(this, std::string(bucket), chunk_size);
 }
 
