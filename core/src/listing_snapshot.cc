@@ -208,7 +208,6 @@ uint64_t ListingIndex::LoadSnapshot() {
     }
   }
   entries_->Compact();
-  max_revision_ = std::max(max_revision_, seq);
   watch_revision_ = seq;
   return seq;
 }
