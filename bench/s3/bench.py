@@ -25,7 +25,6 @@ import os
 import random
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -33,24 +32,12 @@ import tempfile
 import threading
 import time
 
+# Loopback ports shared with the test harnesses (run from the source tree).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests",
+                                "support"))
+from harness_common import free_port, wait_port  # noqa: E402
+
 ACCESS, SECRET, REGION = "AKBENCHKEY", "bench-secret", "us-east-1"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port, timeout=20):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"port {port} did not open")
 
 
 def sign(method, path, query, host, payload_hash="UNSIGNED-PAYLOAD"):
@@ -235,14 +222,16 @@ def main():
         nport, sport = free_port(), free_port()
         procs.append(subprocess.Popen([nats_bin, "-js", "-a", "127.0.0.1", "-p", str(nport), "-sd", work + "/js"],
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        wait_port(nport)
+        if not wait_port(nport):
+            raise RuntimeError(f"nats-server port {nport} did not open")
         with open(work + "/creds.json", "w") as f:
             json.dump({"credentials": [{"access_key": ACCESS, "secret_key": SECRET, "read": ["*"], "write": ["*"]}]}, f)
         daemon = subprocess.Popen([natss3d, "--listen", f"127.0.0.1:{sport}", "--nats-servers", f"nats://127.0.0.1:{nport}",
                                    "--credentials", work + "/creds.json", "--data-dir", work + "/data",
                                    "--access-log", "false"], stdout=subprocess.DEVNULL, stderr=open(work + "/natss3d.log", "w"))
         procs.append(daemon)
-        wait_port(sport)
+        if not wait_port(sport):
+            raise RuntimeError(f"natss3d port {sport} did not open")
         nats_url = f"nats://127.0.0.1:{nport}"
         c = Client(sport)
         for b in ("bench", "small", "list"):

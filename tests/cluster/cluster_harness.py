@@ -402,20 +402,25 @@ def scenario_gateways(cluster, scale):
     out = r.stdout.decode()
     check(all(k in out for k in keys), "natss3ctl ls misses keys after the failover")
     leader.start()
+    def multipart_over(first, second, key, fills, label):
+        """A multipart upload created through `first`, its parts alternating between the
+        gateways, completed through `second`, read back through `first`."""
+        up = first.create_multipart_upload(Bucket=BUCKET, Key=key)
+        parts = []
+        for n, fill in enumerate(fills, 1):
+            c = first if n % 2 else second
+            r = c.upload_part(Bucket=BUCKET, Key=key, UploadId=up["UploadId"], PartNumber=n,
+                              Body=bytes([fill]) * (5 * 1024 * 1024))
+            parts.append({"PartNumber": n, "ETag": r["ETag"]})
+        second.complete_multipart_upload(Bucket=BUCKET, Key=key, UploadId=up["UploadId"],
+                                         MultipartUpload={"Parts": parts})
+        got = first.get_object(Bucket=BUCKET, Key=key)["Body"].read()
+        check(got == b"".join(bytes([f]) * (5 * 1024 * 1024) for f in fills),
+              "multipart object %s reads back wrong" % label)
+        log("multipart %s: ok" % label)
+
     # A multipart upload spread over both gateways while the restarted node catches up.
-    up = c1.create_multipart_upload(Bucket=BUCKET, Key="multi")
-    parts = []
-    for n in range(1, 4):
-        c = c1 if n % 2 else c2
-        r = c.upload_part(Bucket=BUCKET, Key="multi", UploadId=up["UploadId"], PartNumber=n,
-                          Body=bytes([n]) * (5 * 1024 * 1024))
-        parts.append({"PartNumber": n, "ETag": r["ETag"]})
-    c2.complete_multipart_upload(Bucket=BUCKET, Key="multi", UploadId=up["UploadId"],
-                                 MultipartUpload={"Parts": parts})
-    got = c1.get_object(Bucket=BUCKET, Key="multi")["Body"].read()
-    check(got == b"".join(bytes([n]) * (5 * 1024 * 1024) for n in range(1, 4)),
-          "multipart object over two gateways reads back wrong")
-    log("multipart over two gateways after the restart: ok")
+    multipart_over(c1, c2, "multi", [1, 2, 3], "over two gateways after the restart")
 
     # The record store (multipart uploads, bucket configuration) is replicated like the
     # buckets: losing the node that leads it stops neither a multipart upload nor a bucket
@@ -440,20 +445,8 @@ def scenario_gateways(cluster, scale):
     rec_leader = next(n for n in cluster.nodes if n.name == cluster.leader(None, records))
     log("kill -9 %s (leader of %s)" % (rec_leader.name, records))
     rec_leader.kill()
-    up = c2.create_multipart_upload(Bucket=BUCKET, Key="multi2")
-    parts = []
-    for n in range(1, 3):
-        c = c2 if n % 2 else c1
-        r = c.upload_part(Bucket=BUCKET, Key="multi2", UploadId=up["UploadId"], PartNumber=n,
-                          Body=bytes([n + 8]) * (5 * 1024 * 1024))
-        parts.append({"PartNumber": n, "ETag": r["ETag"]})
-    c1.complete_multipart_upload(Bucket=BUCKET, Key="multi2", UploadId=up["UploadId"],
-                                 MultipartUpload={"Parts": parts})
-    got = c2.get_object(Bucket=BUCKET, Key="multi2")["Body"].read()
-    check(got == b"".join(bytes([n + 8]) * (5 * 1024 * 1024) for n in range(1, 3)),
-          "multipart object after the record store's leader died reads back wrong")
+    multipart_over(c2, c1, "multi2", [9, 10], "with the record store's leader killed")
     rec_leader.start()
-    log("multipart with the record store's leader killed: ok")
 
 def abort_fuse_connection(minor):
     conns = "/sys/fs/fuse/connections"

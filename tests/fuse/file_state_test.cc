@@ -12,6 +12,7 @@
 #include "natss3/nats_store.h"
 #include "support/fault_store.h"
 #include "support/nats_server.h"
+#include "support/store_fixture.h"
 #include "support/object_meta.h"
 #include "support/temp_dir.h"
 
@@ -29,14 +30,8 @@ class FileStateTest : public ::testing::Test {
   void SetUp() override {
     server_ = NatsServer::Start();
     ASSERT_NE(server_, nullptr);
-    ConnectOptions connect;
-    connect.servers = server_->url();
-    auto store = ConnectNats(connect);
-    ASSERT_TRUE(store.ok());
-    store_ = std::move(store).value();
-    BucketConfig config;
-    config.bucket = "b";
-    ASSERT_TRUE(store_->CreateBucket(config).ok());
+    store_ = natss3::test::ConnectWithBucket(*server_, "b");
+    ASSERT_NE(store_, nullptr);
     faults_ = std::make_shared<FaultInjectingStore>(store_);
     options_.bucket = "b";
     options_.cache_dir = cache_.path();

@@ -11,6 +11,7 @@
 #include "natss3/nats_store.h"
 #include "support/fault_store.h"
 #include "support/nats_server.h"
+#include "support/store_fixture.h"
 #include "support/object_meta.h"
 #include "support/temp_dir.h"
 
@@ -27,14 +28,8 @@ class FilesystemTest : public ::testing::Test {
   void SetUp() override {
     server_ = NatsServer::Start();
     ASSERT_NE(server_, nullptr);
-    ConnectOptions connect;
-    connect.servers = server_->url();
-    auto store = ConnectNats(connect);
-    ASSERT_TRUE(store.ok());
-    store_ = std::move(store).value();
-    BucketConfig config;
-    config.bucket = "b";
-    ASSERT_TRUE(store_->CreateBucket(config).ok());
+    store_ = natss3::test::ConnectWithBucket(*server_, "b");
+    ASSERT_NE(store_, nullptr);
     StartFs(64 << 20);
   }
 

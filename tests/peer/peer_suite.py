@@ -31,6 +31,9 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from harness_common import free_port  # noqa: E402
+
 GOCODE = "/usr/share/gocode"
 MINIO_SRC = GOCODE + "/src/github.com/minio/minio-go/v7/functional_tests.go"
 # The packages rclone's own integration runner (fstest/test_all) tests against each remote:
@@ -112,12 +115,6 @@ def build_rclone(work, timeout):
         build(["go", "test", "-c", "-o", binaries[short], package], work, go_env(work, gopath),
               max(1, int(deadline - time.monotonic())), f"rclone {short} tests", work)
     return binaries
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Natss3d:

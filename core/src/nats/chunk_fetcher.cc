@@ -66,7 +66,7 @@ std::optional<Chunk> ChunkFetcher::TakeArrived(size_t k) {
 // went to may be gone, or the stream has no direct gets) with GetStored, which tries another
 // replica and the leader.
 Status ChunkFetcher::ResendOverdue() {
-  auto overdue = SteadyClock::now() - store_->AttemptTimeout();
+  auto overdue = SteadyClock::now() - store_->ReadAttemptTimeout();
   std::vector<std::pair<size_t, uint64_t>> again;
   for (auto& [k, p] : pending_)
     if (p.sent < overdue) again.emplace_back(k, p.seq);
@@ -95,7 +95,7 @@ Result<Chunk> ChunkFetcher::FetchChunk(uint64_t seq, bool leader) {
 Result<Chunk> ChunkFetcher::Await(size_t k) {
   if (auto d = TakeArrived(k)) return std::move(*d);
   auto deadline = SteadyClock::now() + idle_timeout_;
-  const auto attempt = store_->AttemptTimeout();
+  const auto attempt = store_->ReadAttemptTimeout();
   for (;;) {
     auto left =
         std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now());

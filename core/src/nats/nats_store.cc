@@ -196,7 +196,10 @@ Result<ObjectInfo> NatsObjectStore::GetInfoRaw(std::string_view bucket, std::str
   // A leader that does not answer within kLeaderReadBudget (lost, an election under way) is
   // not waited for: what a replica has is read instead, and for kLeaderPause the leader is not
   // asked first (a read-back after a server's loss would otherwise wait on every record).
-  if ((options_.leader_reads || Replicated(bucket)) && !LeaderPaused(bucket)) {
+  // Without a connection (the server it went to was lost) no leader can answer before the
+  // reconnection: the lookup below waits for that instead.
+  if ((options_.leader_reads || Replicated(bucket)) && !LeaderPaused(bucket) &&
+      conn_->connected()) {
     got = GetStored(bucket, q, /*leader=*/true, kLeaderReadBudget);
     if (!got.ok() && (got.status().code() == Code::kUnavailable ||
                       got.status().code() == Code::kDeadlineExceeded)) {
@@ -349,7 +352,7 @@ Result<StoredMsg> NatsObjectStore::GetStored(std::string_view bucket, const MsgQ
       std::this_thread::sleep_for(std::chrono::milliseconds(pause));
     }
     auto wait =
-        std::min(AttemptTimeout(),
+        std::min(ReadAttemptTimeout(),
                  std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()));
     if (wait.count() <= 0) return last;
     std::string subj =

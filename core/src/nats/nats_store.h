@@ -5,6 +5,8 @@
 // its index.
 #pragma once
 
+#include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <list>
@@ -164,6 +166,11 @@ class NatsObjectStore : public ObjectStore,
   // Per attempt and in all, for data-path requests: well under an S3 client's timeout, so a
   // request lost with a failing server is sent again (to another server) in time.
   std::chrono::milliseconds AttemptTimeout() const;
+  // Reads (records, chunks: small, answered from memory or one file read) get at most 1 s per
+  // attempt: a get lost with a failing server is sent again sooner than a publish would be.
+  std::chrono::milliseconds ReadAttemptTimeout() const {
+    return std::min(AttemptTimeout(), std::chrono::milliseconds(1000));
+  }
   std::chrono::milliseconds RequestBudget() const;
   void CacheChunkIndex(const std::string& key, std::shared_ptr<const ChunkIndex> index);
 
@@ -195,7 +202,7 @@ class NatsObjectStore : public ObjectStore,
   // Reads of records through a replicated bucket's leader (GetInfoRaw) wait at most
   // kLeaderReadBudget; when the leader did not answer in time (lost, an election under way)
   // the bucket's records are read from replicas for kLeaderPause without asking it first.
-  static constexpr std::chrono::milliseconds kLeaderReadBudget{500};
+  static constexpr std::chrono::milliseconds kLeaderReadBudget{300};
   static constexpr std::chrono::milliseconds kLeaderPause{3000};
   bool LeaderPaused(std::string_view bucket);
   void PauseLeaderReads(std::string_view bucket);
