@@ -76,6 +76,8 @@ void ListingIndex::Run() {
       if (stop_) return;
     }
     auto ev = watcher_->Next(std::chrono::milliseconds(500));
+    // Test seam: a watch that breaks (as when its consumer's server is lost).
+    if (FaultPoint("listing.watch.break")) ev = Unavailable("watch broken (fault point)");
     if (ev.ok()) {
       backoff = std::chrono::milliseconds(200);
       // Test seam: a watch that lags far behind; only this process's commits get through.
@@ -120,6 +122,7 @@ void ListingIndex::Run() {
       // observed from now on is in seen_, so EndResync drops neither (read-your-writes).
       std::unique_lock<std::shared_mutex> wlock(mu_);
       resync_ = true;
+      resync_max_ = 0;
       seen_.clear();
     }
     auto w = store_->Watch(bucket_, {});
@@ -135,9 +138,17 @@ void ListingIndex::EndResync() {
   if (!resync_) return;
   resync_ = false;
   std::vector<std::string> gone;
-  for (auto c = entries_->LowerBound(""); !entries_->AtEnd(c); entries_->Next(&c))
-    if (std::string_view key = entries_->KeyAt(c); !seen_.count(std::string(key)))
-      gone.emplace_back(key);
+  // The replay speaks only for the records it could hold: an entry newer than anything it
+  // delivered (a commit of this process that a newly elected stream leader had not applied
+  // yet when the watch was re-created) is kept; the live watch delivers its record later.
+  for (auto c = entries_->LowerBound(""); !entries_->AtEnd(c); entries_->Next(&c)) {
+    std::string_view key = entries_->KeyAt(c);
+    if (seen_.count(std::string(key))) continue;
+    uint64_t revision = 0;
+    entries_->Peek(key, &revision, nullptr);
+    if (revision <= resync_max_) gone.emplace_back(key);
+  }
+  resync_max_ = 0;
   for (const auto& name : gone) entries_->Erase(name);
   for (auto it = moves_.begin(); it != moves_.end();)
     it = seen_.count(it->first) ? std::next(it) : moves_.erase(it);
@@ -182,7 +193,10 @@ void ListingIndex::Apply(const ObjectInfo& info, bool from_watch) {
   {
     std::unique_lock<std::shared_mutex> lock(mu_);
     const std::string& name = info.meta.name;
-    if (resync_) seen_.insert(name);
+    if (resync_) {
+      seen_.insert(name);
+      if (from_watch) resync_max_ = std::max(resync_max_, info.revision);
+    }
     uint64_t cur_revision = 0;
     std::string cur_nuid;
     bool cur = entries_->Peek(name, &cur_revision, &cur_nuid);

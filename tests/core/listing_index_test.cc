@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "core_test_util.h"
+#include "natss3/crash_point.h"
 #include "natss3/listing_index.h"
 
 namespace natss3 {
@@ -309,6 +310,43 @@ TEST_F(ListingIndexTest, TwentyThousandObjectsPageOfThousand) {
               "1000-entry page: %lld us\n",
               static_cast<long long>(us(t1 - t0) / 1000), static_cast<long long>(us(t2 - t1) / 1000),
               static_cast<long long>(us(t4 - t3)), static_cast<long long>(us(t6 - t5)));
+}
+
+// A rebuilt watch's replay drops only the entries it could have named: a commit this process
+// applied whose record the server answering the replay had not applied yet (a newly elected
+// stream leader) stays listed. Simulated by a record newer than anything in the stream; the
+// watch is broken by a fault point.
+TEST_F(ListingIndexTest, RebuiltWatchKeepsCommitsNewerThanItsReplay) {
+  MustPut(bucket_, "a", "1");
+  auto idx = MustIndex();
+  ASSERT_NE(idx, nullptr);
+  ObjectInfo ghost;
+  ghost.bucket = bucket_;
+  ghost.meta.name = "ahead";
+  ghost.nuid = "NUIDAHEAD";
+  ghost.size = 1;
+  ghost.revision = 1000000;
+  idx->Observe(ghost);
+  ASSERT_TRUE(idx->Lookup("ahead").has_value());
+  ArmFaultPoint("listing.watch.break", 1);
+  // Another connection's put reaches this index only through its (rebuilt) watch, after the
+  // replay ended.
+  ConnectOptions connect;
+  connect.servers = server_->url();
+  auto other = ConnectNats(connect);
+  ASSERT_TRUE(other.ok()) << other.status().ToString();
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  bool seen = false;
+  while (!seen && std::chrono::steady_clock::now() < deadline) {
+    ObjectMeta m = Meta("b");
+    auto put = (*other)->PutBytes(bucket_, m, "2");
+    if (put.ok())
+      for (int i = 0; i < 100 && !(seen = idx->Lookup("b").has_value()); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_TRUE(seen) << "the index never saw another process's put after the restart";
+  EXPECT_TRUE(idx->Lookup("a").has_value());
+  EXPECT_TRUE(idx->Lookup("ahead").has_value()) << "the replay dropped a newer commit";
 }
 
 }  // namespace

@@ -164,6 +164,7 @@ class ListingIndex {
   std::thread snapshot_thread_;
   std::condition_variable_any stop_cv_;  // wakes the snapshot thread (with watcher_mu_)
   bool resync_ = false;         // a fresh watch replays the bucket over the current entries
+  uint64_t resync_max_ = 0;     // newest revision the replay delivered
   std::set<std::string> seen_;  // names the replay (or a write meanwhile) named
   bool ready_ = false;
   mutable std::mutex listeners_mu_;
