@@ -177,7 +177,17 @@ int Filesystem::Resolve(const std::string& bucket, const std::string& path, Reso
   auto index = IndexFor(bucket);
   if (!index.ok()) return ErrnoFor(index.status(), OpKind::kRead);
   auto entry = (*index)->Lookup(path);
-  if (!entry) return ENOENT;
+  if (!entry) {
+    // While the index's watch is being rebuilt (a failover) it may not know a name another
+    // process wrote a moment ago: the store is asked before answering ENOENT.
+    if ((*index)->ready()) return ENOENT;
+    auto info = store_->GetInfo(bucket, path);
+    if (!info.ok() || info->meta.link) return ENOENT;
+    out->size = info->size;
+    out->headers = info->meta.headers;
+    out->mtime = info->mtime;
+    return 0;
+  }
   out->size = entry->size;
   out->headers = entry->headers;
   out->mtime = entry->mtime;

@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <thread>
 
 #include "filesystem.h"
 #include "natss3/crash_point.h"
@@ -239,6 +240,28 @@ TEST_F(FilesystemTest, OwnChangesShownAtOnceWhileTheWatchLags) {
   EXPECT_EQ(fs_->Rmdir(kRootIno, "d"), 0);
   EXPECT_EQ(fs_->Lookup(kRootIno, "d", &a), ENOENT);
   EXPECT_EQ(names(kRootIno), (std::vector<std::string>{".", ".."}));
+}
+
+// While the index's watch is being rebuilt (after a failover) a name another process wrote
+// is looked up in the store instead of answering ENOENT.
+TEST_F(FilesystemTest, NameWrittenElsewhereFoundWhileTheWatchIsRebuilt) {
+  Attr a;
+  ASSERT_EQ(fs_->Lookup(kRootIno, "none", &a), ENOENT);  // the index is loaded
+  struct Release {
+    ~Release() {
+      ArmFaultHold(nullptr);
+      ArmFaultPoint("listing.watch.break", 0);
+    }
+  } release;
+  ArmFaultPoint("listing.watch.break", 1);  // the watch breaks ...
+  ArmFaultHold("listing.watch");            // ... and its rebuilt replay is held
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  auto other = natss3::test::ConnectWithBucket(*server_, "other");
+  ASSERT_NE(other, nullptr);
+  ASSERT_TRUE(other->PutBytes("b", Meta("elsewhere"), "written elsewhere").ok());
+  ASSERT_EQ(fs_->Lookup(kRootIno, "elsewhere", &a), 0);
+  EXPECT_EQ(a.size, 17u);
+  EXPECT_EQ(fs_->Lookup(kRootIno, "never-written", &a), ENOENT);
 }
 
 TEST_F(FilesystemTest, CacheLimitGivesEnospcForStagedWrites) {
