@@ -83,23 +83,6 @@ bool UriDecode(std::string_view in, std::string* out, bool plus_is_space) {
   return true;
 }
 
-std::string UriEncode(std::string_view in, bool encode_slash) {
-  static const char* kHex = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(in.size() * 3 / 2);
-  for (unsigned char c : in) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' ||
-        (c == '/' && !encode_slash)) {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-  return out;
-}
-
 QueryParams ParseQuery(std::string_view query) {
   QueryParams params;
   while (!query.empty()) {

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "s3d/auth/sigv4.h"
 #include "s3d/errors.h"
 
 namespace natss3::s3d {
@@ -70,8 +71,8 @@ QueryParams ParseQuery(std::string_view query);
 
 // Percent-decoding; false on a malformed escape.
 bool UriDecode(std::string_view in, std::string* out, bool plus_is_space);
-// RFC 3986 unreserved characters kept; '/' kept unless encode_slash.
-std::string UriEncode(std::string_view in, bool encode_slash);
+// RFC 3986 unreserved characters kept; '/' kept unless encode_slash (SigV4's encoding).
+using s3::UriEncode;
 
 struct S3Address {
   std::string bucket;  // empty: service level

@@ -27,7 +27,8 @@ import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 import s3_clients  # noqa: E402
-from harness_common import (Failure, check, die_with_parent, free_port, log,  # noqa: E402
+from harness_common import (Failure, abort_fuse_connection, check, die_with_parent,  # noqa: E402
+                            free_port, log,
                             run_ctl, sha, start_nats_server, start_natss3d, stop_process)
 
 MAX_STALL = 2.0  # seconds a read-back GET may take at most
@@ -447,15 +448,6 @@ def scenario_gateways(cluster, scale):
     rec_leader.kill()
     multipart_over(c2, c1, "multi2", [9, 10], "with the record store's leader killed")
     rec_leader.start()
-
-def abort_fuse_connection(minor):
-    conns = "/sys/fs/fuse/connections"
-    if not os.listdir(conns):
-        subprocess.run(["mount", "-t", "fusectl", "fusectl", conns], capture_output=True)
-    if minor is not None and os.path.exists(os.path.join(conns, str(minor), "abort")):
-        with open(os.path.join(conns, str(minor), "abort"), "w") as f:
-            f.write("1")
-
 
 class Mount:
     """natss3fs (foreground, all three server URLs) mounting the bucket on a temporary dir."""

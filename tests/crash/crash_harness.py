@@ -24,7 +24,8 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 import s3_clients  # noqa: E402
-from harness_common import (Failure, check, die_with_parent, free_port, log,  # noqa: E402
+from harness_common import (Failure, abort_fuse_connection, check, die_with_parent,  # noqa: E402
+                            free_port, log,
                             random_file, run_ctl, sha, start_nats_server, start_natss3d,
                             stop_process)
 
@@ -310,15 +311,6 @@ def scenario_ctl_kill(env):
         check((got == new_sha) == (point == "put.after_meta"), "wrong version after " + point)
         took, _ = env.wait_clean(bucket)
         log("natss3ctl %s: clean %.1fs later" % (point, took))
-
-
-def abort_fuse_connection(minor):
-    conns = "/sys/fs/fuse/connections"
-    if not os.listdir(conns):
-        subprocess.run(["mount", "-t", "fusectl", "fusectl", conns], capture_output=True)
-    if minor is not None and os.path.exists(os.path.join(conns, str(minor), "abort")):
-        with open(os.path.join(conns, str(minor), "abort"), "w") as f:
-            f.write("1")
 
 
 class Mount:

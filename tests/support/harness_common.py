@@ -116,3 +116,14 @@ def run_ctl(bin_dir, nats_urls, home, args, env=None, check_rc=True, timeout=60)
         raise Failure("natss3ctl %s: exit %d: %s" % (" ".join(args), r.returncode,
                                                       r.stderr.decode(errors="replace")))
     return r
+
+
+def abort_fuse_connection(minor):
+    """Aborts a killed natss3fs's FUSE connection (fusectl): a daemon killed while the kernel
+    waits on it (a rename holding a directory lock) would otherwise stay a zombie."""
+    conns = "/sys/fs/fuse/connections"
+    if not os.listdir(conns):
+        subprocess.run(["mount", "-t", "fusectl", "fusectl", conns], capture_output=True)
+    if minor is not None and os.path.exists(os.path.join(conns, str(minor), "abort")):
+        with open(os.path.join(conns, str(minor), "abort"), "w") as f:
+            f.write("1")
