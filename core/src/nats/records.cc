@@ -7,7 +7,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "meta_json.h"
 #include "nats/errors.h"
+#include "natss3/names.h"
 #include "nats/nats_store.h"
 
 namespace natss3::natsw {
@@ -22,7 +24,8 @@ bool Transient(natsStatus s) {
 
 class NatsRecordStore : public RecordStore {
  public:
-  NatsRecordStore(KvPtr kv, const NatsConnection* conn) : kv_(std::move(kv)), conn_(conn) {}
+  NatsRecordStore(KvPtr kv, const NatsConnection* conn, std::string name, bool replicated)
+      : kv_(std::move(kv)), conn_(conn), name_(std::move(name)), replicated_(replicated) {}
 
   Status Put(std::string_view key, std::string_view value) override {
     uint64_t rev = 0;
@@ -43,6 +46,7 @@ class NatsRecordStore : public RecordStore {
     std::string k(key);
     kvEntry* e = nullptr;
     natsStatus s = Retrying([&] { return kvStore_Get(&e, kv_.get(), k.c_str()); });
+    if (s == NATS_NOT_FOUND && replicated_) return FromLeader(k);
     if (s == NATS_NOT_FOUND) return NotFound("record not found: " + k);
     if (s != NATS_OK) return FromNats(s, "read record " + k);
     KvEntryPtr entry(e);
@@ -76,6 +80,31 @@ class NatsRecordStore : public RecordStore {
   }
 
  private:
+  // A replicated store's gets may be answered by a follower that has not applied a record
+  // another process stored a moment ago (an upload created through another gateway): "not
+  // found" is confirmed by the stream leader.
+  Result<Record> FromLeader(const std::string& k) const {
+    nlohmann::json body = {{"last_by_subj", "$KV." + name_ + "." + k}};
+    auto answer = conn_->Api("STREAM.MSG.GET.KV_" + name_, body, "read record " + k,
+                             /*retry=*/true);
+    if (!answer.ok()) {
+      if (answer.status().code() == Code::kNotFound) return NotFound("record not found: " + k);
+      return answer.status();
+    }
+    const nlohmann::json m = answer->value("message", nlohmann::json::object());
+    std::optional<std::string> headers = Base64Decode(m.value("hdrs", std::string()));
+    if (headers && (headers->find("KV-Operation: DEL") != std::string::npos ||
+                    headers->find("KV-Operation: PURGE") != std::string::npos))
+      return NotFound("record not found: " + k);  // deleted or purged
+    std::optional<std::string> data = Base64Decode(m.value("data", std::string()));
+    if (!data) return Internal("read record " + k + ": invalid data in the leader's answer");
+    Record r;
+    r.value = std::move(*data);
+    r.revision = m.value("seq", uint64_t{0});
+    r.time = ParseRfc3339(m.value("time", std::string()));
+    return r;
+  }
+
   // Runs `call` again while it fails transiently, within the connection's request budget (a
   // leader election after a server's loss fits), like the data path's requests.
   template <typename Call>
@@ -92,6 +121,8 @@ class NatsRecordStore : public RecordStore {
 
   KvPtr kv_;
   const NatsConnection* conn_;
+  const std::string name_;
+  const bool replicated_;
 };
 
 }  // namespace
@@ -107,18 +138,23 @@ constexpr int kClusterReplicas = 3;
 // A store created by an older natss3 (or before the cluster grew) with fewer replicas is
 // raised to three when its stream says it lives on a cluster (standalone servers name no
 // cluster in a stream's info). A failure only leaves it as it was.
-void RaiseReplicas(NatsObjectStore* store, const std::string& stream, const nlohmann::json& info) {
-  const nlohmann::json cluster = info.value("cluster", nlohmann::json::object());
-  if (!cluster.is_object() || cluster.value("name", std::string()).empty()) return;
+// Returns whether the store has more than one replica (afterwards).
+bool RaiseReplicas(NatsObjectStore* store, const std::string& stream, const nlohmann::json& info) {
   nlohmann::json cfg = info.value("config", nlohmann::json::object());
-  if (!cfg.is_object() || cfg.value("num_replicas", 1) >= kClusterReplicas) return;
+  if (!cfg.is_object()) return true;
+  const int replicas = cfg.value("num_replicas", 1);
+  const nlohmann::json cluster = info.value("cluster", nlohmann::json::object());
+  if (!cluster.is_object() || cluster.value("name", std::string()).empty()) return replicas > 1;
+  if (replicas >= kClusterReplicas) return true;
   cfg["num_replicas"] = kClusterReplicas;
   auto updated = store->conn().Api("STREAM.UPDATE." + stream, cfg, "replicate " + stream);
-  if (updated.ok())
+  if (updated.ok()) {
     spdlog::info("record store {} now has {} replicas", stream, kClusterReplicas);
-  else
-    spdlog::warn("record store {} keeps {} replica(s): {}", stream,
-                 info["config"].value("num_replicas", 1), updated.status().ToString());
+    return true;
+  }
+  spdlog::warn("record store {} keeps {} replica(s): {}", stream, replicas,
+               updated.status().ToString());
+  return replicas > 1;
 }
 
 natsStatus CreateKv(kvStore** kv, NatsObjectStore* store, const std::string& name, int replicas) {
@@ -139,21 +175,25 @@ Result<std::shared_ptr<RecordStore>> NewNatsRecordStore(NatsObjectStore* store,
   auto info = store->conn().Api("STREAM.INFO." + stream, nlohmann::json(),
                                 "record store " + name, /*retry=*/true);
   if (info.ok()) {
-    RaiseReplicas(store, stream, *info);
+    bool replicated = RaiseReplicas(store, stream, *info);
     natsStatus s = js_KeyValue(&kv, store->conn().js(), name.c_str());
     if (s != NATS_OK) return FromNats(s, "open record store " + name);
-    return std::shared_ptr<RecordStore>(std::make_shared<NatsRecordStore>(KvPtr(kv), &store->conn()));
+    return std::shared_ptr<RecordStore>(
+        std::make_shared<NatsRecordStore>(KvPtr(kv), &store->conn(), name, replicated));
   }
   // Missing (or its info unavailable): create it, replicated where the server allows.
   natsStatus s = CreateKv(&kv, store, name, kClusterReplicas);
+  bool replicated = s == NATS_OK;
   if (s != NATS_OK) s = CreateKv(&kv, store, name, 1);
   if (s != NATS_OK) {
     // Another process created it meanwhile (with another configuration), or the creation
     // failed: whatever exists is used.
     s = js_KeyValue(&kv, store->conn().js(), name.c_str());
     if (s != NATS_OK) return FromNats(s, "open record store " + name);
+    replicated = true;  // unknown: confirming "not found" with the leader is always correct
   }
-  return std::shared_ptr<RecordStore>(std::make_shared<NatsRecordStore>(KvPtr(kv), &store->conn()));
+  return std::shared_ptr<RecordStore>(
+      std::make_shared<NatsRecordStore>(KvPtr(kv), &store->conn(), name, replicated));
 }
 
 }  // namespace natss3::natsw
