@@ -31,14 +31,18 @@ ListingIndex::~ListingIndex() { Stop(); }
 Result<std::shared_ptr<ListingIndex>> ListingIndex::Start(ObjectStore* store, std::string bucket,
                                                           std::chrono::milliseconds timeout) {
   std::shared_ptr<ListingIndex> idx(new ListingIndex(store, std::move(bucket)));
+  idx->load_deadline_ = std::chrono::steady_clock::now() + timeout;
   // A snapshot, when there is a usable one, replaces the replay of every meta record: the
-  // watch then catches up from its sequence (and stays the source of truth).
+  // watch then catches up from its sequence (and stays the source of truth) while the
+  // snapshot's entries load in the background.
+  std::function<void()> load;
   WatchOptions options;
-  options.start_after = idx->snapshot_start_ = idx->LoadSnapshot();
-  idx->snapshot_seq_ = idx->snapshot_start_;
+  options.start_after = idx->snapshot_start_ = idx->OpenSnapshot(&load);
+  idx->snapshot_seq_ = idx->snapshot_start_.load();
   auto w = store->Watch(idx->bucket_, options);
   if (!w.ok()) return w.status();
   idx->watcher_ = std::move(w).value();
+  if (load) idx->load_thread_ = std::thread(std::move(load));
   idx->thread_ = std::thread([p = idx.get()] { p->Run(); });
   std::unique_lock<std::mutex> lock(idx->ready_mu_);
   if (!idx->ready_cv_.wait_for(lock, timeout, [&] { return idx->ready_; })) {
@@ -56,16 +60,47 @@ void ListingIndex::Stop() {
     std::lock_guard<std::mutex> lock(watcher_mu_);
     if (stop_) return;
     stop_ = true;
+    stopping_ = true;
     if (watcher_) watcher_->Stop();
   }
+  {
+    std::unique_lock<std::shared_mutex> lock(mu_);  // waiters test stopping_ under mu_
+  }
+  load_cv_.notify_all();
   stop_cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  if (load_thread_.joinable()) load_thread_.join();
   if (snapshot_thread_.joinable()) snapshot_thread_.join();
 }
 
 bool ListingIndex::ready() const {
-  std::lock_guard<std::mutex> lock(ready_mu_);
-  return ready_;
+  {
+    std::lock_guard<std::mutex> lock(ready_mu_);
+    if (!ready_) return false;
+  }
+  std::shared_lock<std::shared_mutex> lock(mu_);
+  return load_ == Load::kNone;
+}
+
+bool ListingIndex::WaitLoaded(std::chrono::milliseconds timeout) const {
+  std::shared_lock<std::shared_mutex> lock(mu_);
+  load_cv_.wait_for(lock, timeout, [this] { return load_ == Load::kNone || stopping_; });
+  return load_ == Load::kNone;
+}
+
+bool ListingIndex::Loaded(std::string_view name) const {
+  return load_ == Load::kNone || (load_ == Load::kLoading && name <= frontier_);
+}
+
+bool ListingIndex::HeldBack(std::string_view name) const {
+  return load_ == Load::kLoading && name > frontier_;
+}
+
+void ListingIndex::WaitForLoad(std::shared_lock<std::shared_mutex>& lock,
+                               std::string_view name) const {
+  load_cv_.wait_until(lock, load_deadline_, [&] {
+    return stopping_ || load_ == Load::kNone || (!name.empty() && Loaded(name));
+  });
 }
 
 void ListingIndex::Run() {
@@ -75,7 +110,10 @@ void ListingIndex::Run() {
       std::lock_guard<std::mutex> lock(watcher_mu_);
       if (stop_) return;
     }
-    auto ev = watcher_->Next(std::chrono::milliseconds(500));
+    // A snapshot that failed to load part way: the bucket is replayed by a fresh watch.
+    auto ev = rebuild_.exchange(false)
+                  ? Result<WatchEvent>(Unavailable("the listing snapshot did not load"))
+                  : watcher_->Next(std::chrono::milliseconds(500));
     // Test seam: a watch that breaks (as when its consumer's server is lost).
     if (FaultPoint("listing.watch.break")) ev = Unavailable("watch broken (fault point)");
     if (ev.ok()) {
@@ -92,7 +130,7 @@ void ListingIndex::Run() {
         EndResync();
         {
           std::unique_lock<std::shared_mutex> lock(mu_);
-          entries_->Compact();
+          if (load_ == Load::kNone) entries_->Compact();  // else the load compacts at its end
         }
         ::malloc_trim(0);  // the replay's transient messages: give the pages back
         std::lock_guard<std::mutex> lock(ready_mu_);
@@ -118,6 +156,12 @@ void ListingIndex::Run() {
     std::this_thread::sleep_for(backoff);  // reconnect backoff, not synchronisation
     backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
     {
+      // A replay over a snapshot still loading would hold back every key past the load: the
+      // load finishes first (it does not depend on the watch).
+      std::shared_lock<std::shared_mutex> lock(mu_);
+      load_cv_.wait(lock, [this] { return load_ != Load::kLoading || stopping_; });
+    }
+    {
       // Before the new watch exists: a record stored before it is in its replay, and a commit
       // observed from now on is in seen_, so EndResync drops neither (read-your-writes).
       std::unique_lock<std::shared_mutex> wlock(mu_);
@@ -134,9 +178,15 @@ void ListingIndex::Run() {
 }
 
 void ListingIndex::EndResync() {
+  std::vector<std::function<void()>> after;
   std::unique_lock<std::shared_mutex> lock(mu_);
   if (!resync_) return;
   resync_ = false;
+  if (load_ == Load::kReplaying) {  // the replay that stands in for a failed snapshot load
+    load_ = Load::kNone;
+    after = TakeAfterLoad();
+    load_cv_.notify_all();
+  }
   std::vector<std::string> gone;
   // The replay speaks only for the records it could hold: an entry newer than anything it
   // delivered (a commit of this process that a newly elected stream leader had not applied
@@ -153,6 +203,8 @@ void ListingIndex::EndResync() {
   for (auto it = moves_.begin(); it != moves_.end();)
     it = seen_.count(it->first) ? std::next(it) : moves_.erase(it);
   seen_.clear();
+  lock.unlock();
+  for (auto& fn : after) fn();
 }
 
 void ListingIndex::Observe(const ObjectInfo& info) { Apply(info); }
@@ -161,6 +213,13 @@ void ListingIndex::ForgetName(const std::string& name, uint64_t revision) {
   ObjectInfo gone;
   {
     std::unique_lock<std::shared_mutex> lock(mu_);
+    if (HeldBack(name)) {  // past a loading snapshot: its entry (and changes held back) stay out
+      uint64_t& tomb = tombstones_[name];
+      tomb = std::max(tomb, revision);
+      if (auto p = pending_.find(name); p != pending_.end() && p->second.revision <= revision)
+        pending_.erase(p);
+      return;
+    }
     uint64_t cur_revision = 0;
     std::string cur_nuid;
     if (!entries_->Peek(name, &cur_revision, &cur_nuid) || cur_revision > revision) return;
@@ -178,6 +237,15 @@ void ListingIndex::ForgetName(const std::string& name, uint64_t revision) {
 }
 
 void ListingIndex::Apply(const ObjectInfo& info, bool from_watch) {
+  {
+    std::unique_lock<std::shared_mutex> lock(mu_);
+    if (!ApplyLocked(info, from_watch)) return;
+  }
+  std::lock_guard<std::mutex> lock(listeners_mu_);
+  for (auto& [_, l] : listeners_) l(info);
+}
+
+bool ListingIndex::ApplyLocked(const ObjectInfo& info, bool from_watch) {
   auto make_entry = [&info] {
     Entry e;
     e.name = info.meta.name;
@@ -190,56 +258,144 @@ void ListingIndex::Apply(const ObjectInfo& info, bool from_watch) {
     e.nuid = info.nuid;
     return e;
   };
-  {
-    std::unique_lock<std::shared_mutex> lock(mu_);
-    const std::string& name = info.meta.name;
-    if (resync_) {
-      seen_.insert(name);
-      if (from_watch) resync_max_ = std::max(resync_max_, info.revision);
-    }
-    uint64_t cur_revision = 0;
-    std::string cur_nuid;
-    bool cur = entries_->Peek(name, &cur_revision, &cur_nuid);
-    if (cur && cur_revision == info.revision && from_watch && !info.deleted) {
-      // The watch's copy of a record this process applied at its commit: the stream's
-      // timestamp (the mtime every other process sees) replaces the committer's.
-      entries_->Put(make_entry());
-      return;
-    }
-    if (cur && cur_revision >= info.revision) return;  // stale
-    auto tomb = tombstones_.find(name);
-    if (tomb != tombstones_.end() && tomb->second >= info.revision) return;  // stale
-    NoteMove(info);
-    bool move = info.deleted && !info.Header(kRenameHeader).empty();
-    if (cur && !cur_nuid.empty() && !move && (cur_nuid != info.nuid || info.deleted)) {
-      NoteReleased(cur_nuid, info.mtime);
-    }
-    if (info.deleted) {
-      if (cur) entries_->Erase(name);
-      tombstones_[name] = info.revision;
-      if (tombstones_.size() > 100000) tombstones_.clear();
-    } else {
-      if (tomb != tombstones_.end()) tombstones_.erase(tomb);
-      // A rename keeps the nuid: the older name carrying the same nuid is dropped.
+  const std::string& name = info.meta.name;
+  if (resync_) {
+    seen_.insert(name);
+    if (from_watch) resync_max_ = std::max(resync_max_, info.revision);
+  }
+  // The load of a snapshot drops a loaded entry whose data a newer record names (a rename
+  // whose old name the load had not reached yet).
+  if (load_ == Load::kLoading && !info.deleted && !info.nuid.empty()) {
+    uint64_t& newest = hidden_nuids_[info.nuid];
+    newest = std::max(newest, info.revision);
+  }
+  auto tomb = tombstones_.find(name);
+  if (HeldBack(name)) {
+    if (tomb != tombstones_.end() && tomb->second >= info.revision) return false;  // stale
+    // Past the loading snapshot: held back until the load passes the name, then applied
+    // below like any change. The old name of a rename is dropped now if it is loaded.
+    auto p = pending_.find(name);
+    if (p != pending_.end() &&
+        (p->second.revision > info.revision || (p->second.revision == info.revision && !from_watch)))
+      return false;
+    if (!info.deleted) {
       for (const auto& old : entries_->NamesOfNuid(info.nuid)) {
-        if (old == name) continue;
         uint64_t old_revision = 0;
         entries_->Peek(old, &old_revision, nullptr);
-        if (old_revision > info.revision) return;  // renamed away since: stale
-        // A late event for the old name must not bring it back.
+        if (old == name || old_revision > info.revision) continue;
         tombstones_[old] = info.revision;
         entries_->Erase(old);
       }
-      entries_->Put(make_entry());
+    }
+    pending_[name] = info;
+    return true;
+  }
+  uint64_t cur_revision = 0;
+  std::string cur_nuid;
+  bool cur = entries_->Peek(name, &cur_revision, &cur_nuid);
+  if (cur && cur_revision == info.revision && from_watch && !info.deleted) {
+    // The watch's copy of a record this process applied at its commit: the stream's
+    // timestamp (the mtime every other process sees) replaces the committer's.
+    entries_->Put(make_entry());
+    return false;
+  }
+  if (cur && cur_revision >= info.revision) return false;                        // stale
+  if (tomb != tombstones_.end() && tomb->second >= info.revision) return false;  // stale
+  NoteMove(info);
+  bool move = info.deleted && !info.Header(kRenameHeader).empty();
+  if (cur && !cur_nuid.empty() && !move && (cur_nuid != info.nuid || info.deleted)) {
+    NoteReleased(cur_nuid, info.mtime);
+  }
+  if (info.deleted) {
+    if (cur) entries_->Erase(name);
+    tombstones_[name] = info.revision;
+    if (tombstones_.size() > 100000 && load_ == Load::kNone) tombstones_.clear();
+  } else {
+    if (tomb != tombstones_.end()) tombstones_.erase(tomb);
+    // A rename keeps the nuid: the older name carrying the same nuid is dropped.
+    for (const auto& old : entries_->NamesOfNuid(info.nuid)) {
+      if (old == name) continue;
+      uint64_t old_revision = 0;
+      entries_->Peek(old, &old_revision, nullptr);
+      if (old_revision > info.revision) return false;  // renamed away since: stale
+      // A late event for the old name must not bring it back.
+      tombstones_[old] = info.revision;
+      entries_->Erase(old);
+    }
+    entries_->Put(make_entry());
+  }
+  return true;
+}
+
+void ListingIndex::AdvanceLoad(std::string_view frontier) {
+  frontier_.assign(frontier);
+  // Changes held back for keys the load has now passed, in key order (each name's newest).
+  while (!pending_.empty() && pending_.begin()->first <= frontier_) {
+    auto node = pending_.extract(pending_.begin());
+    ApplyLocked(node.mapped(), /*from_watch=*/true);
+  }
+}
+
+void ListingIndex::WhenLoaded(std::function<void()> fn) {
+  {
+    std::unique_lock<std::shared_mutex> lock(mu_);
+    if (load_ != Load::kNone) {
+      if (!stopping_) after_load_.push_back(std::move(fn));
+      return;
     }
   }
-  std::lock_guard<std::mutex> lock(listeners_mu_);
-  for (auto& [_, l] : listeners_) l(info);
+  fn();
+}
+
+std::vector<std::function<void()>> ListingIndex::TakeAfterLoad() {
+  std::vector<std::function<void()>> fns;
+  fns.swap(after_load_);
+  return fns;
+}
+
+void ListingIndex::FinishLoad(bool complete) {
+  std::vector<std::function<void()>> after;
+  {
+    std::unique_lock<std::shared_mutex> lock(mu_);
+    if (complete) {
+      load_ = Load::kNone;
+      after = TakeAfterLoad();
+      for (auto& [_, info] : pending_) ApplyLocked(info, /*from_watch=*/true);
+      entries_->Compact();
+    } else {
+      // Part of the snapshot did not verify (a chunk replaced by a newer snapshot's writer):
+      // what was loaded goes, and a fresh watch replays the bucket; List waits for it.
+      entries_ = std::make_unique<listing::Blocks>();
+      moves_.clear();
+      load_ = Load::kReplaying;
+      snapshot_start_ = 0;
+      load_deadline_ = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+      rebuild_ = true;
+    }
+    pending_.clear();
+    hidden_nuids_.clear();
+    frontier_.clear();
+  }
+  load_cv_.notify_all();
+  ::malloc_trim(0);
+  for (auto& fn : after) fn();
 }
 
 ListingIndex::Page ListingIndex::List(const Query& q) const {
-  Page page;
   std::shared_lock<std::shared_mutex> lock(mu_);
+  for (;;) {
+    bool at_end = false;
+    Page page = ListLocked(q, &at_end);
+    // While a snapshot loads, a page that ran out of loaded entries may miss keys still to
+    // come: it waits for the next chunk (or the replay that replaces a failed load).
+    bool wait = !stopping_ && (load_ == Load::kReplaying || (load_ == Load::kLoading && at_end));
+    if (!wait || std::chrono::steady_clock::now() >= load_deadline_) return page;
+    load_cv_.wait_until(lock, load_deadline_);
+  }
+}
+
+ListingIndex::Page ListingIndex::ListLocked(const Query& q, bool* at_end) const {
+  Page page;
   const listing::Blocks& entries = *entries_;
   auto c = q.start_after.empty() || q.start_after < q.prefix ? entries.LowerBound(q.prefix)
                                                              : entries.UpperBound(q.start_after);
@@ -271,12 +427,14 @@ ListingIndex::Page ListingIndex::List(const Query& q) const {
     last = key;
     entries.Next(&c);
   }
+  *at_end = entries.AtEnd(c);
   if (page.truncated) page.next_start_after = last;
   return page;
 }
 
 std::optional<ListingIndex::Entry> ListingIndex::Lookup(std::string_view name) const {
   std::shared_lock<std::shared_mutex> lock(mu_);
+  if (!Loaded(name)) WaitForLoad(lock, name);
   Entry e;
   if (!entries_->Find(name, &e)) return std::nullopt;
   return e;
@@ -286,8 +444,10 @@ uint64_t ListingIndex::RevisionOf(std::string_view name) const {
   std::shared_lock<std::shared_mutex> lock(mu_);
   uint64_t revision = 0;
   if (entries_->Peek(name, &revision, nullptr)) return revision;
-  if (auto it = tombstones_.find(name); it != tombstones_.end()) return it->second;
-  return 0;
+  if (auto p = pending_.find(name); p != pending_.end()) revision = p->second.revision;
+  if (auto it = tombstones_.find(name); it != tombstones_.end())
+    revision = std::max(revision, it->second);
+  return revision;  // a key past a loading snapshot may have an older record not loaded yet
 }
 
 size_t ListingIndex::size() const {
@@ -345,6 +505,7 @@ void ListingIndex::NoteReleased(const std::string& nuid, TimePoint when) {
 ListingIndex::References ListingIndex::Refs() const {
   References refs;
   std::shared_lock<std::shared_mutex> lock(mu_);
+  refs.complete = load_ == Load::kNone;  // callers wait with WaitLoaded first
   for (auto c = entries_->LowerBound(""); !entries_->AtEnd(c); entries_->Next(&c))
     if (std::string nuid = entries_->NuidAt(c); !nuid.empty()) refs.nuids.insert(std::move(nuid));
   for (const auto& [_, m] : moves_) {
@@ -357,6 +518,7 @@ ListingIndex::References ListingIndex::Refs() const {
 
 bool ListingIndex::NamedElsewhere(const std::string& nuid, std::string_view except_name) const {
   std::shared_lock<std::shared_mutex> lock(mu_);
+  if (load_ != Load::kNone) return true;  // not known yet: keep the data
   for (const auto& [_, m] : moves_)
     if (m.nuid == nuid) return true;
   for (const auto& name : entries_->NamesOfNuid(nuid))

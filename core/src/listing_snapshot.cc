@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "hashing.h"
+#include "natss3/crash_point.h"
 #include "listing_blocks.h"
 #include "natss3/listing_index.h"
 #include "natss3/names.h"
@@ -133,13 +134,7 @@ Status ListingIndex::WriteSnapshot() {
   return Status::OK();
 }
 
-uint64_t ListingIndex::LoadSnapshot() {
-  auto fail = [this] {
-    std::unique_lock<std::shared_mutex> lock(mu_);
-    entries_ = std::make_unique<listing::Blocks>();
-    moves_.clear();
-    return uint64_t{0};
-  };
+uint64_t ListingIndex::OpenSnapshot(std::function<void()>* load) {
   auto records = store_->Records(kSnapshotRecords);
   if (!records.ok()) return 0;
   auto head_value = (*records)->Get(bucket_);
@@ -159,56 +154,94 @@ uint64_t ListingIndex::LoadSnapshot() {
   uint64_t chunks = head.value("chunks", uint64_t{0});
   uint64_t want_entries = head.value("entries", uint64_t{0});
   if (generation.empty() || chunks == 0) return 0;
-  uint64_t entries = 0;
   {
     std::unique_lock<std::shared_mutex> lock(mu_);
     entries_->Reserve(std::min<uint64_t>(want_entries, uint64_t{1} << 32));
-  }
-  // The next chunk is fetched while this one is decoded.
-  auto fetch = [&](size_t i) {
-    return std::async(std::launch::async, [rs = *records, key = ChunkKey(bucket_, generation, i)] {
-      return rs->Get(key);
-    });
-  };
-  std::future<Result<std::string>> next = fetch(0);
-  for (size_t i = 0; i < chunks; ++i) {
-    auto value = next.get();
-    if (i + 1 < chunks) next = fetch(i + 1);
-    if (!value.ok() || value->size() < 32) return fail();
-    std::string_view payload(*value);
-    payload.remove_prefix(32);
-    if (ChunkHash(generation, i, payload) != std::string_view(*value).substr(0, 32)) return fail();
-    std::string name;
-    std::unique_lock<std::shared_mutex> lock(mu_);
-    while (!payload.empty()) {
-      uint64_t shared = 0, suffix = 0, fields = 0;
-      if (!GetVarint(&payload, &shared) || !GetVarint(&payload, &suffix) || shared > name.size() ||
-          suffix > payload.size())
-        return lock.unlock(), fail();
-      name.resize(shared);
-      name.append(payload.substr(0, suffix));
-      payload.remove_prefix(suffix);
-      if (!GetVarint(&payload, &fields) || fields > payload.size() ||
-          !entries_->AppendExported(name, payload.substr(0, fields)))
-        return lock.unlock(), fail();
-      payload.remove_prefix(fields);
-      ++entries;
+    auto moves = head.find("moves");
+    if (moves != head.end() && moves->is_array()) {
+      for (const auto& m : *moves) {
+        if (!m.is_object()) continue;
+        Move mv{m.value("name", std::string()), m.value("target", std::string()),
+                m.value("nuid", std::string()), m.value("revision", uint64_t{0}),
+                TimePoint(std::chrono::nanoseconds(m.value("time", int64_t{0})))};
+        if (!mv.name.empty()) moves_[mv.name] = mv;
+      }
     }
+    load_ = Load::kLoading;
+    frontier_.clear();
   }
-  if (entries != want_entries) return fail();
-  std::unique_lock<std::shared_mutex> lock(mu_);
-  auto moves = head.find("moves");
-  if (moves != head.end() && moves->is_array()) {
-    for (const auto& m : *moves) {
-      if (!m.is_object()) continue;
-      Move mv{m.value("name", std::string()), m.value("target", std::string()),
-              m.value("nuid", std::string()), m.value("revision", uint64_t{0}),
-              TimePoint(std::chrono::nanoseconds(m.value("time", int64_t{0})))};
-      if (!mv.name.empty()) moves_[mv.name] = mv;
-    }
-  }
-  entries_->Compact();
   watch_revision_ = seq;
+  *load = [this, rs = *records, generation, chunks, want_entries] {
+    // The next chunk is fetched while this one is checked and added.
+    auto fetch = [&](size_t i) {
+      return std::async(std::launch::async, [rs, key = ChunkKey(bucket_, generation, i)] {
+        return rs->Get(key);
+      });
+    };
+    std::future<Result<std::string>> next = fetch(0);
+    uint64_t entries = 0;
+    for (size_t i = 0; i < chunks; ++i) {
+      auto value = next.get();
+      if (stopping_) break;
+      if (i + 1 < chunks) next = fetch(i + 1);
+      if (!value.ok() || value->size() < 32) return FinishLoad(false);
+      std::string_view payload(*value);
+      payload.remove_prefix(32);
+      if (ChunkHash(generation, i, payload) != std::string_view(*value).substr(0, 32))
+        return FinishLoad(false);
+      std::string name;
+      bool bad = false;
+      {
+        std::unique_lock<std::shared_mutex> lock(mu_);
+        bool filter = !tombstones_.empty() || !hidden_nuids_.empty();
+        while (!payload.empty()) {
+          uint64_t shared = 0, suffix = 0, fields = 0;
+          if (!GetVarint(&payload, &shared) || !GetVarint(&payload, &suffix) ||
+              shared > name.size() || suffix > payload.size()) {
+            bad = true;
+            break;
+          }
+          name.resize(shared);
+          name.append(payload.substr(0, suffix));
+          payload.remove_prefix(suffix);
+          if (!GetVarint(&payload, &fields) || fields > payload.size() ||
+              !entries_->AppendExported(name, payload.substr(0, fields))) {
+            bad = true;
+            break;
+          }
+          payload.remove_prefix(fields);
+          ++entries;
+          if (!filter) continue;
+          // A change made while loading may already have removed this entry: deleted or
+          // forgotten (a tombstone) or renamed away to a key loaded before (its nuid).
+          uint64_t revision = 0;
+          std::string nuid;
+          entries_->Peek(name, &revision, &nuid);
+          auto tomb = tombstones_.find(name);
+          auto hidden = nuid.empty() ? hidden_nuids_.end() : hidden_nuids_.find(nuid);
+          if (hidden != hidden_nuids_.end() && hidden->second > revision) {
+            entries_->Erase(name);
+            uint64_t& t = tombstones_[name];
+            t = std::max(t, hidden->second);
+          } else if (tomb != tombstones_.end() && tomb->second >= revision) {
+            entries_->Erase(name);
+          }
+        }
+        if (!bad && !name.empty()) AdvanceLoad(name);
+      }
+      if (bad) return FinishLoad(false);
+      load_cv_.notify_all();
+      // Test seam: a load that stays part way (after its first chunk) while a test lists.
+      while (FaultHeld("listing.snapshot.load") && !stopping_)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    if (stopping_) {
+      std::unique_lock<std::shared_mutex> lock(mu_);
+      load_ = Load::kNone;
+      return;
+    }
+    FinishLoad(entries == want_entries);
+  };
   return seq;
 }
 

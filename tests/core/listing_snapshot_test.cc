@@ -1,11 +1,14 @@
 // Listing snapshots against a real nats-server: a snapshot plus the catch-up watch gives the
 // same listing as a full replay (deletes, overwrites, renames and foreign writes after the
 // snapshot included); corrupt, incomplete, stale or foreign-bucket snapshots are not used.
+#include <cstdio>
+#include <future>
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
 #include "core_test_util.h"
+#include "natss3/crash_point.h"
 #include "natss3/listing_index.h"
 #include "natss3/names.h"
 
@@ -181,6 +184,8 @@ TEST_F(ListingSnapshotTest, DamagedOrStaleSnapshotsFallBackToAReplay) {
     damage();
     auto idx = FreshIndex();
     ASSERT_NE(idx, nullptr);
+    // A chunk that fails its check is found while loading, after the index started.
+    ASSERT_TRUE(idx->WaitLoaded(std::chrono::seconds(30)));
     EXPECT_EQ(idx->snapshot_start(), 0u) << "a damaged snapshot was used";
     ExpectSameListing(want, All(*idx));
   }
@@ -228,6 +233,79 @@ TEST_F(ListingSnapshotTest, AForeignWriteAfterTheSnapshotIsListed) {
   // And one written while the index runs.
   PublishForeign("theirs-too", 0);
   EXPECT_TRUE(PollUntil([&] { return Listed(*idx, "theirs-too"); }, 5s));
+}
+
+
+// A process starting from a snapshot answers a page as soon as the keys it returns are loaded,
+// and changes made meanwhile to keys the load has not reached are applied when it does.
+TEST_F(ListingSnapshotTest, PagesAreServedWhileTheSnapshotLoads) {
+  auto name = [](int i) {
+    char buf[16];
+    std::snprintf(buf, sizeof(buf), "k/%04d", i);
+    return std::string(buf);
+  };
+  for (int i = 0; i < 600; ++i) {  // ~1 KiB of metadata each: several 256 KiB chunks
+    ObjectMeta m = Meta(name(i));
+    m.headers["X-Pad"] = {std::string(1000, 'p') + std::to_string(i)};
+    MustPut(bucket_, m, "");
+  }
+  auto live = store_->Index(bucket_);
+  ASSERT_OK(live.status());
+  ASSERT_OK((*live)->WriteSnapshot());
+  auto head = Snapshots()->Get(bucket_);
+  ASSERT_OK(head.status());
+  ASSERT_GE(nlohmann::json::parse(*head)["chunks"].get<int>(), 3);
+
+  struct Hold {  // the load stops after its first chunk until released
+    Hold() { ArmFaultHold("listing.snapshot.load"); }
+    ~Hold() { Release(); }
+    void Release() { ArmFaultHold(nullptr); }
+  } hold;
+  auto idx = FreshIndex();
+  ASSERT_NE(idx, nullptr);
+  ASSERT_GT(idx->snapshot_start(), 0u);
+  EXPECT_FALSE(idx->ready()) << "the whole snapshot was loaded before the index started";
+  EXPECT_FALSE(idx->WaitLoaded(std::chrono::milliseconds(0)));
+  ListingIndex::Query first;
+  first.max_entries = 10;
+  auto page = idx->List(first);
+  ASSERT_EQ(page.entries.size(), 10u);
+  EXPECT_TRUE(page.truncated);
+  EXPECT_EQ(page.entries.front().name, name(0));
+  EXPECT_EQ(page.entries.back().name, name(9));
+
+  // A page past what is loaded waits for the load.
+  ListingIndex::Query tail;
+  tail.start_after = name(590);
+  auto tail_page = std::async(std::launch::async, [&] { return idx->List(tail); });
+  EXPECT_EQ(tail_page.wait_for(300ms), std::future_status::timeout);
+
+  // Changes while the load is held, by another process and by this one.
+  ObjectInfo overwritten = MustPut(bucket_, name(1), "new");
+  ASSERT_OK(store_->Delete(bucket_, name(595)));
+  ASSERT_OK(store_->UpdateMeta(bucket_, name(598), Meta("a/from-598")));  // to a loaded key
+  ASSERT_OK(store_->UpdateMeta(bucket_, name(2), Meta("z/from-2")));      // to a later key
+  MustPut(bucket_, name(597) + "x", "x");
+  ASSERT_OK(stores_.back()->Delete(bucket_, name(596)));  // through the index's own store
+  ASSERT_TRUE(PollUntil([&] { return Listed(*idx, "a/from-598"); }, 5s));
+  ASSERT_TRUE(PollUntil([&] { return !Listed(*idx, name(2)); }, 5s)) << "renamed away";
+  ASSERT_TRUE(PollUntil([&] { return idx->RevisionOf(name(1)) == overwritten.revision; }, 5s));
+  EXPECT_EQ(tail_page.wait_for(0ms), std::future_status::timeout);
+  EXPECT_FALSE(idx->ready());
+
+  hold.Release();
+  ASSERT_EQ(tail_page.wait_for(10s), std::future_status::ready);
+  std::vector<std::string> got;
+  for (const auto& e : tail_page.get().entries) got.push_back(e.name);
+  EXPECT_EQ(got, (std::vector<std::string>{name(591), name(592), name(593), name(594),
+                                           name(597), name(597) + "x", name(599), "z/from-2"}));
+  ASSERT_TRUE(idx->WaitLoaded(10s));
+  EXPECT_TRUE(PollUntil([&] { return idx->ready(); }, 5s));
+  EXPECT_GT(idx->snapshot_start(), 0u);
+  EXPECT_FALSE(Listed(*idx, name(598))) << "renamed away before the load reached it";
+  EXPECT_TRUE(Listed(*idx, "z/from-2"));
+  ASSERT_TRUE(PollUntil([&] { return Listed(**live, name(597) + "x"); }, 5s));
+  ExpectSameListing(All(**live), All(*idx));
 }
 
 }  // namespace

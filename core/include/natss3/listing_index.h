@@ -10,6 +10,13 @@
 // returns (Observe, ForgetName), so a List or Lookup issued after a commit returned in this
 // process shows it, however far the watch lags. Front ends list without tracking revisions.
 //
+// Starting from a listing snapshot (docs/listing-snapshots.md), the snapshot's entries are
+// loaded in key order in the background while the watch catches up from its sequence: a List
+// or Lookup is answered as soon as everything up to the keys it returns is loaded (the first
+// page of a bucket of millions of objects does not wait for the whole snapshot). A change the
+// catch-up or this process delivers for a key not loaded yet is held back (pending) and applied
+// when the load passes that key.
+//
 // Thread-safety: all methods are thread-safe; a shared_mutex guards the map (readers share).
 #pragma once
 
@@ -85,8 +92,12 @@ class ListingIndex {
   // Bytes the entries take (blocks, nuid table, header sets), for measurements.
   size_t MemoryBytes() const;
   bool empty() const { return size() == 0; }
-  // Ready is false while the watch is (re)connecting; answers may then be stale.
+  // Ready is false while the watch is (re)connecting (answers may then be stale) and while a
+  // snapshot is still loading (List and Lookup then wait for the keys they need).
   bool ready() const;
+  // Waits until the snapshot this index started from is loaded completely (at once when it
+  // started without one). False on timeout.
+  bool WaitLoaded(std::chrono::milliseconds timeout) const;
   // Called from the watch thread on every change (after the map is updated). Returns an id.
   int AddListener(Listener listener);
   void RemoveListener(int id);
@@ -108,10 +119,17 @@ class ListingIndex {
     std::map<std::string, TimePoint> released;   // nuid -> server time a newer meta replaced
                                                  // or deleted it (recent ones only)
     std::vector<Move> moves;
+    // False when the listing was not loaded completely in time (a snapshot still loading):
+    // the sets above are then partial and must not be used to decide what to purge.
+    bool complete = true;
   };
   References Refs() const;
-  // Whether a live entry other than `except_name`, or a move in progress, names `nuid`.
+  // Whether a live entry other than `except_name`, or a move in progress, names `nuid`. True
+  // while a snapshot is still loading (not known yet): see WhenLoaded.
   bool NamedElsewhere(const std::string& nuid, std::string_view except_name) const;
+  // Runs `fn` once the snapshot this index started from is loaded: now when it is (or there
+  // was none), else on the thread that finishes the load. Dropped if the index stops first.
+  void WhenLoaded(std::function<void()> fn);
   // A move marker that is gone (its rename finished or was undone).
   void ForgetMove(const std::string& name, uint64_t revision);
 
@@ -123,7 +141,7 @@ class ListingIndex {
   // objects expire or are discarded (max age, max bytes).
   Status WriteSnapshot();
   // The meta stream sequence of the snapshot this index started from; 0 when it replayed the
-  // whole bucket (no usable snapshot).
+  // whole bucket (no usable snapshot, or one that failed to load: final after WaitLoaded).
   uint64_t snapshot_start() const { return snapshot_start_; }
 
   // Applies a change this process just committed (write-through). Changes are ordered by
@@ -142,13 +160,34 @@ class ListingIndex {
   void Run();
   // from_watch: a watch event (not this process's own commit).
   void Apply(const ObjectInfo& info, bool from_watch = false);
+  // Apply's work, with mu_ held. False when the change is stale (listeners are not told).
+  bool ApplyLocked(const ObjectInfo& info, bool from_watch);
+  // With mu_ held: whether everything up to `name` is loaded (a snapshot loading in key order
+  // has not reached it yet otherwise).
+  bool Loaded(std::string_view name) const;
+  // With mu_ held: whether a change of `name` is held back (pending_) until the load passes it.
+  bool HeldBack(std::string_view name) const;
+  // Waits (mu_ held through `lock`) until the load passed `name` (all keys when empty) or the
+  // load deadline passed.
+  void WaitForLoad(std::shared_lock<std::shared_mutex>& lock, std::string_view name) const;
+  // Page of a List, with mu_ held; *at_end when it ran out of loaded entries.
+  Page ListLocked(const Query& query, bool* at_end) const;
   void NoteMove(const ObjectInfo& info);
   void NoteReleased(const std::string& nuid, TimePoint when);
   // After a rebuilt watch's initial values: drops the entries it did not name.
   void EndResync();
-  // Loads the bucket's snapshot into the (empty) index; its sequence, 0 when there is no
-  // usable one (the index is then left empty). In listing_snapshot.cc.
-  uint64_t LoadSnapshot();
+  // Reads and checks the bucket's snapshot head; when it is usable, the index enters the
+  // loading state and *load is set to the work that loads its chunks (run on load_thread_).
+  // Returns the snapshot's sequence, 0 when there is no usable one. In listing_snapshot.cc.
+  uint64_t OpenSnapshot(std::function<void()>* load);
+  // Appends one loaded chunk's worth of records (mu_ held), then applies the pending changes
+  // the load has now passed.
+  void AdvanceLoad(std::string_view frontier);
+  // The load finished (complete: all chunks verified) or failed: the index then replays the
+  // bucket with a fresh watch and List waits for its end.
+  void FinishLoad(bool complete);
+  // With mu_ held, when the load state becomes kNone: takes the WhenLoaded work to run.
+  std::vector<std::function<void()>> TakeAfterLoad();
   void SnapshotLoop();
 
   ObjectStore* store_;
@@ -159,14 +198,27 @@ class ListingIndex {
   std::map<std::string, Move, std::less<>> moves_;            // name -> rename marker
   std::map<std::string, TimePoint> released_;                 // nuid -> time released
   std::atomic<uint64_t> watch_revision_{0};  // newest revision the watch applied (Run only)
-  uint64_t snapshot_start_ = 0;
+  std::atomic<uint64_t> snapshot_start_{0};  // 0 again when its snapshot fails to load
   std::atomic<uint64_t> snapshot_seq_{0};  // sequence of the newest snapshot written or seen
   std::thread snapshot_thread_;
   std::condition_variable_any stop_cv_;  // wakes the snapshot thread (with watcher_mu_)
   bool resync_ = false;         // a fresh watch replays the bucket over the current entries
   uint64_t resync_max_ = 0;     // newest revision the replay delivered
   std::set<std::string> seen_;  // names the replay (or a write meanwhile) named
-  bool ready_ = false;
+  bool ready_ = false;  // the current watch delivered its initial values (ready_mu_)
+  // Snapshot load (all under mu_). kReplaying: a snapshot failed to load part way and a full
+  // replay is under way; List and Lookup wait for it.
+  enum class Load { kNone, kLoading, kReplaying };
+  Load load_ = Load::kNone;
+  std::string frontier_;  // last key loaded (kLoading)
+  std::map<std::string, ObjectInfo, std::less<>> pending_;  // changes of keys past frontier_
+  std::map<std::string, uint64_t, std::less<>> hidden_nuids_;  // nuid -> newest revision seen
+  std::chrono::steady_clock::time_point load_deadline_{};  // waits for the load give up then
+  mutable std::condition_variable_any load_cv_;            // the load advanced (with mu_)
+  std::atomic<bool> rebuild_{false};  // Run: start a fresh watch (a failed load)
+  std::atomic<bool> stopping_{false};
+  std::vector<std::function<void()>> after_load_;  // WhenLoaded (mu_)
+  std::thread load_thread_;
   mutable std::mutex listeners_mu_;
   std::map<int, Listener> listeners_;
   int next_listener_ = 1;

@@ -119,7 +119,11 @@ Result<GcReport> NatsObjectStore::CollectGarbage(std::string_view bucket_view,
   if (!last_meta.ok() && last_meta.status().code() != Code::kNotFound) return last_meta.status();
   if (last_meta.ok() && !idx->WaitForRevision(last_meta->seq, std::chrono::seconds(10)))
     return DeadlineExceeded("the listing of " + bucket + " did not catch up for collection");
+  // References from a listing still loading its snapshot would be partial: wait, or give up.
+  if (!idx->WaitLoaded(std::chrono::seconds(60)))
+    return DeadlineExceeded("the listing of " + bucket + " did not finish loading for collection");
   ListingIndex::References refs = idx->Refs();
+  if (!refs.complete) return DeadlineExceeded("the listing of " + bucket + " is incomplete");
 
   MultipartStore::PartRefs parts;
   if (conn_->Api("STREAM.INFO.KV_" + std::string(MultipartStore::kRecordBucket),

@@ -152,8 +152,13 @@ void NatsObjectStore::ReleaseVersion(std::string_view bucket, const ObjectInfo& 
   // Defence against metas that share data (a foreign client's rename cut short by a crash):
   // data another live name still names is never purged.
   std::shared_ptr<ListingIndex> idx = FindIndex(bucket);
-  if (idx && idx->NamedElsewhere(version.nuid, version.meta.name)) return;
-  reclaimer_.Release(std::string(bucket), version.nuid);
+  if (!idx) return reclaimer_.Release(std::string(bucket), version.nuid);
+  // An index still loading its snapshot cannot tell yet: the release waits for the load
+  // (and is dropped, leaving the chunks to garbage collection, if the index stops first).
+  idx->WhenLoaded([this, bucket = std::string(bucket), version, index = idx.get()] {
+    if (!index->NamedElsewhere(version.nuid, version.meta.name))
+      reclaimer_.Release(bucket, version.nuid);
+  });
 }
 
 Status NatsObjectStore::Delete(std::string_view bucket, std::string_view name) {
