@@ -150,8 +150,10 @@ class Cluster:
 class Gateway:
     def __init__(self, cluster, name, urls=None):
         self.log = os.path.join(cluster.work, name + ".log")
+        # Debug level: the core logs each failed NATS get (failover diagnostics, see stalls).
         self.proc, self.port = start_natss3d(cluster.bin_dir, urls or cluster.urls,
                                              os.path.join(cluster.work, name), self.log,
+                                             extra=("--log-level", "debug"),
                                              name="natss3d %s" % name)
 
     def client(self):
@@ -271,8 +273,9 @@ def figures(ops, events, label):
     return failed
 
 
-def read_back(clients, acked):
-    """Reads every acknowledged object one by one; returns the failures and the latencies."""
+def read_back(clients, acked, slow=None):
+    """Reads every acknowledged object one by one; returns the failures and the latencies.
+    GETs slower than MAX_STALL are appended to `slow` as (start time, seconds, key, client)."""
     failures, lat = [], []
     for i, (key, digest) in enumerate(sorted(acked.items())):
         c = clients[i % len(clients)]
@@ -284,7 +287,26 @@ def read_back(clients, acked):
         except Exception as e:
             failures.append("%s: %s" % (key, e))
         lat.append(time.time() - t)
+        if slow is not None and lat[-1] > MAX_STALL:
+            slow.append((t, lat[-1], key, i % len(clients)))
     return failures, lat
+
+
+def explain_stalls(gateways, slow):
+    """Logs what the gateways' core logged (failed NATS gets) while each stalled GET ran."""
+    for t, d, key, gi in slow[:3]:
+        start, end = time.strftime("%H:%M:%S", time.localtime(t - 1)), \
+            time.strftime("%H:%M:%S", time.localtime(t + d + 1))
+        log("  stalled %.2fs: GET %s through %s from %s" % (
+            d, key, os.path.basename(gateways[gi].log), time.strftime("%H:%M:%S", time.localtime(t))))
+        try:
+            with open(gateways[gi].log, errors="replace") as f:
+                lines = [ln.rstrip() for ln in f
+                         if ln[12:20] >= start and ln[12:20] <= end and "[debug]" in ln]
+        except OSError:
+            lines = []
+        for ln in lines[:40]:
+            log("    " + ln[:240])
 
 
 def run_faults(cluster, events, scale):
@@ -344,10 +366,12 @@ def scenario_failover(cluster, scale):
     log("kill -9 %s (leader) for the read-back" % victim.name)
     t_kill = time.time()
     victim.kill()
-    rb_fail, lat = read_back(clients, load.acked)
+    slow = []
+    rb_fail, lat = read_back(clients, load.acked, slow)
     log("read-back with %s down: %d GETs, %d failed, p99 %.3fs max %.3fs, took %.1fs" %
         (victim.name, len(lat), len(rb_fail), pct(lat, 99), max(lat) if lat else 0,
          time.time() - t_kill))
+    explain_stalls([g1, g2], slow)
     for f in rb_fail[:20]:
         log("  FAILED read-back: %s" % f[:300])
     stalls = [x for x in lat if x > MAX_STALL]

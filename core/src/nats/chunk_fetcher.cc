@@ -6,6 +6,8 @@
 #include <thread>
 #include <vector>
 
+#include <spdlog/spdlog.h>
+
 #include "nats/errors.h"
 #include "natss3/names.h"
 
@@ -71,6 +73,7 @@ Status ChunkFetcher::ResendOverdue() {
   for (auto& [k, p] : pending_)
     if (p.sent < overdue) again.emplace_back(k, p.seq);
   for (auto [k, seq] : again) {
+    spdlog::debug("chunk {} of {} (seq {}) unanswered: asked again", k, info_.meta.name, seq);
     pending_.erase(k);
     NATSS3_ASSIGN_OR_RETURN(arrived_[k], FetchChunk(seq, /*leader=*/false));
   }

@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <thread>
 
+#include <spdlog/spdlog.h>
+
 #include "meta_json.h"
 #include "nats/errors.h"
 #include "natss3/names.h"
@@ -203,14 +205,18 @@ Result<ObjectInfo> NatsObjectStore::GetInfoRaw(std::string_view bucket, std::str
     got = GetStored(bucket, q, /*leader=*/true, kLeaderReadBudget);
     if (!got.ok() && (got.status().code() == Code::kUnavailable ||
                       got.status().code() == Code::kDeadlineExceeded)) {
+      spdlog::debug("leader reads of {} paused: {}", bucket, got.status().ToString());
       PauseLeaderReads(bucket);
       got = GetStored(bucket, q);
     }
   } else {
     got = GetStored(bucket, q);
   }
-  if (committed && (got.ok() ? got->seq < committed : got.status().code() == Code::kNotFound))
+  if (committed && (got.ok() ? got->seq < committed : got.status().code() == Code::kNotFound)) {
+    spdlog::debug("record {} behind revision {} on a replica: asking the leader", name,
+                  committed);
     got = GetStored(bucket, q, /*leader=*/true);
+  }
   if (!got.ok()) {
     if (got.status().code() == Code::kNotFound && got.status().detail() != Detail::kBucketNotFound)
       return NotFound("object not found: " + std::string(name));
@@ -358,9 +364,17 @@ Result<StoredMsg> NatsObjectStore::GetStored(std::string_view bucket, const MsgQ
     std::string subj =
         conn_->api_prefix() + (direct ? ".DIRECT.GET." : ".STREAM.MSG.GET.") + stream;
     natsMsg* raw = nullptr;
+    const auto sent = Clock::now();
     natsStatus s = natsConnection_Request(&raw, conn_->nc(), subj.c_str(), payload.data(),
                                           static_cast<int>(payload.size()), wait.count());
     MsgPtr reply(raw);
+    if (s != NATS_OK && spdlog::should_log(spdlog::level::debug)) {
+      // Failover diagnostics (the cluster suite runs gateways at debug level).
+      spdlog::debug("{} {} {} attempt {}: {} after {} ms", direct ? "direct get" : "leader get",
+                    stream, payload, attempt, natsStatus_GetText(s),
+                    std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - sent)
+                        .count());
+    }
     if (s == NATS_OK && natsMsg_IsNoResponders(raw)) s = NATS_NO_RESPONDERS;
     if (s == NATS_NO_RESPONDERS) {
       // No replica serves direct gets (a stream without allow_direct, or none ready): the

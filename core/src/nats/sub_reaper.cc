@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -14,6 +15,8 @@ namespace {
 using Clock = std::chrono::steady_clock;
 constexpr int64_t kFlushTimeoutMs = 2000;
 constexpr auto kRetryDelay = std::chrono::milliseconds(100);
+// How much later than the oldest entry's due time a batch is taken.
+constexpr auto kBatch = std::chrono::milliseconds(100);
 // A closed connection's read loop is being joined by whoever closed it; it may still finish
 // parsing what it had read when the status changed.
 constexpr auto kClosedGrace = std::chrono::seconds(2);
@@ -35,17 +38,22 @@ class Reaper {
   Reaper() : thread_([this] { Loop(); }) { thread_.detach(); }
 
   void Add(natsConnection* nc, natsSubscription* sub) {
+    bool wake = false;
     {
       std::lock_guard<std::mutex> lock(mu_);
       queue_.push_back({nc, sub, Clock::now(), {}});
       ++pending_;
+      wake = idle_;
     }
-    cv_.notify_one();
+    // Only an idle reaper needs waking: a busy one wakes when its oldest entry is due, and
+    // takes whatever came meanwhile (a put retires one subscription: waking per retirement
+    // made the reaper's work grow with the square of the put rate).
+    if (wake) cv_.notify_one();
   }
 
-  size_t pending() {
+  ReaperStats stats() {
     std::lock_guard<std::mutex> lock(mu_);
-    return pending_;
+    return ReaperStats{pending_, stats_.visits, stats_.flushes};
   }
 
  private:
@@ -54,8 +62,12 @@ class Reaper {
   // connection has been closed for kClosedGrace. Not while it is reconnecting: the status
   // changes as soon as any thread sees the socket fail, while the read loop may still be
   // parsing what it had read (a NATS restart during reads crashed natss3fs that way).
-  static bool ReadLoopPassed(natsConnection* nc, Clock::time_point* closed_seen) {
+  bool ReadLoopPassed(natsConnection* nc, Clock::time_point* closed_seen) {
     if (nc == nullptr) return true;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++stats_.flushes;
+    }
     if (natsConnection_FlushTimeout(nc, kFlushTimeoutMs) == NATS_OK) return true;
     if (natsConnection_Status(nc) != NATS_CONN_STATUS_CLOSED) return false;
     auto now = Clock::now();
@@ -64,23 +76,45 @@ class Reaper {
   }
 
   void Loop() {
-    std::vector<Retired> batch;
+    std::deque<Retired> young;    // in retirement order, not kMinAge old yet
+    std::vector<Retired> waiting;  // old enough, waiting for their connection's flush
     for (;;) {
       {
         std::unique_lock<std::mutex> lock(mu_);
-        // Waiting entries are looked at again after kRetryDelay even if nothing new comes.
-        if (batch.empty()) cv_.wait(lock, [this] { return !queue_.empty(); });
-        else cv_.wait_for(lock, kRetryDelay, [this] { return !queue_.empty(); });
-        batch.insert(batch.end(), queue_.begin(), queue_.end());
+        if (queue_.empty() && young.empty() && waiting.empty()) {
+          idle_ = true;
+          cv_.wait(lock, [this] { return !queue_.empty(); });
+          idle_ = false;
+        }
+        for (Retired& r : queue_) young.push_back(r);
+        stats_.visits += queue_.size();
+        queue_.clear();
+        // Entries are taken in batches: the oldest one's due time plus kBatch, so one flush
+        // serves every subscription retired within that time.
+        auto due = young.empty() ? Clock::time_point::max()
+                                 : young.front().retired_at + kMinAge + kBatch;
+        if (!waiting.empty()) due = std::min(due, Clock::now() + kRetryDelay);
+        if (due > Clock::now()) cv_.wait_until(lock, due);
+        for (Retired& r : queue_) young.push_back(r);
+        stats_.visits += queue_.size();
         queue_.clear();
       }
-      std::map<natsConnection*, std::vector<Retired>> by_conn;
-      std::vector<Retired> young;
-      for (const Retired& r : batch) {
-        if (Clock::now() - r.retired_at < kMinAge) young.push_back(r);
-        else by_conn[r.nc].push_back(r);
+      const auto now = Clock::now();
+      size_t moved = 0;
+      while (!young.empty() && now - young.front().retired_at >= kMinAge) {
+        waiting.push_back(young.front());
+        young.pop_front();
+        ++moved;
       }
-      batch = std::move(young);
+      if (waiting.empty()) {
+        std::lock_guard<std::mutex> lock(mu_);
+        stats_.visits += moved;
+        continue;
+      }
+      std::map<natsConnection*, std::vector<Retired>> by_conn;
+      for (const Retired& r : waiting) by_conn[r.nc].push_back(r);
+      size_t visits = moved + waiting.size();
+      waiting.clear();
       size_t destroyed = 0;
       for (auto& [nc, subs] : by_conn) {
         Clock::time_point closed_seen{};
@@ -91,7 +125,7 @@ class Reaper {
         if (!ReadLoopPassed(nc, &closed_seen)) {
           for (Retired& r : subs) {
             r.closed_seen = closed_seen;
-            batch.push_back(r);
+            waiting.push_back(r);
           }
           continue;
         }
@@ -101,6 +135,7 @@ class Reaper {
       {
         std::lock_guard<std::mutex> lock(mu_);
         pending_ -= destroyed;
+        stats_.visits += visits;
       }
     }
   }
@@ -109,6 +144,10 @@ class Reaper {
   std::condition_variable cv_;
   std::vector<Retired> queue_;
   size_t pending_ = 0;
+  bool idle_ = false;  // waiting for the first retirement, nothing else to do
+  struct {
+    uint64_t visits = 0, flushes = 0;
+  } stats_;
   std::thread thread_;
 };
 
@@ -127,6 +166,8 @@ void RetireSubscription(natsConnection* nc, natsSubscription* sub) {
   TheReaper().Add(nc, sub);
 }
 
-size_t RetiredSubscriptionsPending() { return TheReaper().pending(); }
+size_t RetiredSubscriptionsPending() { return TheReaper().stats().pending; }
+
+ReaperStats RetiredSubscriptionsStats() { return TheReaper().stats(); }
 
 }  // namespace natss3::natsw

@@ -18,6 +18,7 @@
 #include <nats/nats.h>
 
 #include <cstddef>
+#include <cstdint>
 
 namespace natss3::natsw {
 
@@ -26,5 +27,14 @@ void RetireSubscription(natsConnection* nc, natsSubscription* sub);
 
 // Subscriptions retired but not yet destroyed (for tests).
 size_t RetiredSubscriptionsPending();
+
+// The reaper's work so far (for tests): `visits` counts each time an entry is moved or looked
+// at, `flushes` the round trips made to see a read loop pass. Both grow with the number of
+// subscriptions retired and the time spent, not with their product.
+struct ReaperStats {
+  size_t pending = 0;
+  uint64_t visits = 0, flushes = 0;
+};
+ReaperStats RetiredSubscriptionsStats();
 
 }  // namespace natss3::natsw
