@@ -1,8 +1,10 @@
 // natss3_bench_scale: the "bucket of millions of objects" benchmark.
 //
-//   natss3_bench_scale fill URL BUCKET COUNT [THREADS]
+//   natss3_bench_scale fill URL BUCKET COUNT [THREADS] [START]
 //     puts COUNT zero-byte objects named %09d (0..COUNT-1) through the core's put, THREADS in
-//     flight (default 64); creates the bucket if missing. Skips nothing: run it on a new bucket.
+//     flight (default 64); creates the bucket if missing. Skips nothing: run it on a new bucket
+//     (START: resume an interrupted fill from that name on; the few names put twice are
+//     overwritten).
 //   natss3_bench_scale snapshot URL BUCKET
 //     loads the bucket's index and writes its listing snapshot (timed), which the next
 //     measure then starts from.
@@ -55,12 +57,12 @@ std::shared_ptr<natss3::ObjectStore> Connect(const char* url) {
   return std::move(store).value();
 }
 
-int Fill(const char* url, const std::string& bucket, long count, int threads) {
+int Fill(const char* url, const std::string& bucket, long count, int threads, long start) {
   auto store = Connect(url);
   natss3::BucketConfig config;
   config.bucket = bucket;
   (void)store->CreateBucket(config);
-  std::atomic<long> next{0}, done{0};
+  std::atomic<long> next{start}, done{start};
   std::atomic<int> failures{0};
   auto t0 = Clock::now();
   std::vector<std::thread> workers;
@@ -74,13 +76,15 @@ int Fill(const char* url, const std::string& bucket, long count, int threads) {
         if (!store->PutBytes(bucket, meta, std::string()).ok()) failures++;
         long d = ++done;
         if (d % 100000 == 0)
-          std::fprintf(stderr, "filled %ld (%.0f/s)\n", d, static_cast<double>(d) / Since(t0));
+          std::fprintf(stderr, "filled %ld (%.0f/s)\n", d,
+                       static_cast<double>(d - start) / Since(t0));
       }
     });
   }
   for (auto& w : workers) w.join();
   double s = Since(t0);
-  std::printf("fill_objects %ld count\nfill_rate %.0f objects/s\n", count, count / s);
+  std::printf("fill_objects %ld count\nfill_rate %.0f objects/s\n", count - start,
+              static_cast<double>(count - start) / s);
   if (failures > 0) std::fprintf(stderr, "%d puts failed\n", failures.load());
   return failures > 0 ? 1 : 0;
 }
@@ -189,7 +193,8 @@ int Snapshot(const char* url, const std::string& bucket) {
 int main(int argc, char** argv) {
   std::string mode = argc > 1 ? argv[1] : "";
   if (mode == "fill" && argc >= 5)
-    return Fill(argv[2], argv[3], std::atol(argv[4]), argc > 5 ? std::atoi(argv[5]) : 64);
+    return Fill(argv[2], argv[3], std::atol(argv[4]), argc > 5 ? std::atoi(argv[5]) : 64,
+                argc > 6 ? std::atol(argv[6]) : 0);
   if (mode == "snapshot" && argc >= 4) return Snapshot(argv[2], argv[3]);
   if (mode == "drop-snapshot" && argc >= 4) {
     auto store = Connect(argv[2]);
@@ -199,7 +204,7 @@ int main(int argc, char** argv) {
   if (mode == "measure" && argc >= 4)
     return Measure(argv[2], argv[3], argc > 4 ? std::strtoul(argv[4], nullptr, 10) : 1000);
   std::fprintf(stderr,
-               "usage: natss3_bench_scale fill URL BUCKET COUNT [THREADS]\n"
+               "usage: natss3_bench_scale fill URL BUCKET COUNT [THREADS] [START]\n"
                "       natss3_bench_scale snapshot URL BUCKET\n"
                "       natss3_bench_scale drop-snapshot URL BUCKET\n"
                "       natss3_bench_scale measure URL BUCKET [PAGE]\n");

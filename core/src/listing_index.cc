@@ -44,11 +44,21 @@ Result<std::shared_ptr<ListingIndex>> ListingIndex::Start(ObjectStore* store, st
   idx->watcher_ = std::move(w).value();
   if (load) idx->load_thread_ = std::thread(std::move(load));
   idx->thread_ = std::thread([p = idx.get()] { p->Run(); });
+  // `timeout` bounds a replay that makes no progress, not the whole of it: a bucket of ten
+  // million objects without a snapshot takes minutes to replay, and must still load.
   std::unique_lock<std::mutex> lock(idx->ready_mu_);
-  if (!idx->ready_cv_.wait_for(lock, timeout, [&] { return idx->ready_; })) {
-    lock.unlock();
-    idx->Stop();
-    return DeadlineExceeded("timeout loading the listing of bucket " + idx->bucket_);
+  uint64_t progress = idx->watch_revision_;
+  auto last_progress = std::chrono::steady_clock::now();
+  while (!idx->ready_cv_.wait_for(lock, std::chrono::seconds(1), [&] { return idx->ready_; })) {
+    auto now = std::chrono::steady_clock::now();
+    if (uint64_t p = idx->watch_revision_; p != progress) {
+      progress = p;
+      last_progress = now;
+    } else if (now - last_progress >= timeout) {
+      lock.unlock();
+      idx->Stop();
+      return DeadlineExceeded("timeout loading the listing of bucket " + idx->bucket_);
+    }
   }
   lock.unlock();
   idx->snapshot_thread_ = std::thread([p = idx.get()] { p->SnapshotLoop(); });

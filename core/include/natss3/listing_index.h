@@ -79,7 +79,9 @@ class ListingIndex {
 
   using Listener = std::function<void(const ObjectInfo& info)>;
 
-  // Starts the feeding watch. Blocks until the initial values are loaded (or timeout).
+  // Starts the feeding watch. Blocks until the initial values are loaded, or a snapshot's
+  // catch-up is done (its entries load on); fails when the replay makes no progress for
+  // `timeout`.
   static Result<std::shared_ptr<ListingIndex>> Start(ObjectStore* store, std::string bucket,
                                                      std::chrono::milliseconds timeout);
   ~ListingIndex();
