@@ -163,6 +163,12 @@ class RecordStore {
   virtual ~RecordStore() = default;
   virtual Status Put(std::string_view key, std::string_view value) = 0;
   virtual Result<std::string> Get(std::string_view key) = 0;  // kNotFound when absent/deleted
+  // Get for settings read on every request (bucket ACL, CORS, policy): a replicated store's
+  // replica answers, and its "not found" is confirmed by the stream leader only when the
+  // leader answers at once. After a server's loss, while a new leader is elected, this does
+  // not wait (Get does, so that a record just stored through another process is found); a
+  // record stored through another process a moment before may then be missed.
+  virtual Result<std::string> GetQuick(std::string_view key) { return Get(key); }
   // The value with its revision and the server's time of the write.
   struct Record {
     std::string value;

@@ -10,6 +10,8 @@
 #include <fstream>
 #include <sstream>
 #include <thread>
+
+#include <spdlog/spdlog.h>
 #include <vector>
 
 #include "nats/errors.h"
@@ -197,15 +199,19 @@ Result<std::shared_ptr<NatsConnection>> NatsConnection::Connect(const ConnectOpt
   if (!o.js_api_prefix.empty()) c->api_prefix_ = o.js_api_prefix;
   else if (!o.js_domain.empty()) c->api_prefix_ = "$JS." + o.js_domain + ".API";
   NATSS3_ASSIGN_OR_RETURN(c->js_, c->NewJs(nullptr, nullptr, 0));
+  NATSS3_ASSIGN_OR_RETURN(
+      c->js_attempt_,
+      c->NewJs(nullptr, nullptr, 0,
+               std::min(c->attempt_timeout(), std::chrono::milliseconds(1000))));
   if (!o.retry_on_failed_connect || c->connected()) NATSS3_RETURN_IF_ERROR(c->CheckJetStream());
   return c;
 }
 
 Result<JsPtr> NatsConnection::NewJs(jsPubAckHandler ack_handler, void* closure,
-                                    int64_t max_pending) const {
+                                    int64_t max_pending, std::chrono::milliseconds wait) const {
   jsOptions jo;
   jsOptions_Init(&jo);
-  jo.Wait = timeout_.count();
+  jo.Wait = wait.count() > 0 ? wait.count() : timeout_.count();
   if (!js_prefix_.empty()) jo.Prefix = js_prefix_.c_str();
   else if (!js_domain_.empty()) jo.Domain = js_domain_.c_str();
   if (ack_handler) {
@@ -276,10 +282,16 @@ Result<nlohmann::json> NatsConnection::Api(const std::string& suffix, const nloh
               : timeout_;
     if (wait.count() <= 0) wait = std::chrono::milliseconds(1);
     natsMsg* reply = nullptr;
+    const auto sent = std::chrono::steady_clock::now();
     natsStatus s = natsConnection_Request(&reply, nc_.get(), subject.c_str(), payload.data(),
                                           static_cast<int>(payload.size()), wait.count());
     MsgPtr msg(reply);
     if (s == NATS_OK && natsMsg_IsNoResponders(reply)) s = NATS_NO_RESPONDERS;
+    if (s != NATS_OK)  // failover diagnostics
+      spdlog::debug("{} attempt {}: {} after {} ms", subject, attempt, natsStatus_GetText(s),
+                    std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::steady_clock::now() - sent)
+                        .count());
     // No responders means no JetStream on the server: not something waiting helps.
     bool transient =
         s == NATS_TIMEOUT || s == NATS_CONNECTION_DISCONNECTED || s == NATS_STALE_CONNECTION;

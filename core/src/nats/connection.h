@@ -22,8 +22,14 @@ class NatsConnection {
 
   natsConnection* nc() const { return nc_.get(); }
   jsCtx* js() const { return js_.get(); }
+  // A JetStream context whose calls wait one read attempt (at most 1 s) instead of the whole
+  // request timeout: for key-value records, whose calls are repeated while they time out (a
+  // get lost with a failing server would otherwise cost the client the full 5 s).
+  jsCtx* js_attempt() const { return js_attempt_.get(); }
   // A fresh JetStream context (async publishes need one per writer so acks are not shared).
-  Result<JsPtr> NewJs(jsPubAckHandler ack_handler, void* closure, int64_t max_pending) const;
+  // `wait`: the context's request timeout (0: the connection's).
+  Result<JsPtr> NewJs(jsPubAckHandler ack_handler, void* closure, int64_t max_pending,
+                      std::chrono::milliseconds wait = std::chrono::milliseconds(0)) const;
   int64_t timeout_ms() const { return timeout_.count(); }
   uint64_t max_payload() const;
   // "$JS.API" or the configured domain/prefix form.
@@ -62,6 +68,7 @@ class NatsConnection {
 
   ConnPtr nc_;
   JsPtr js_;
+  JsPtr js_attempt_;
   std::string api_prefix_ = "$JS.API";
   std::string js_domain_, js_prefix_;
   std::chrono::milliseconds timeout_{5000};

@@ -2,6 +2,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <thread>
 
@@ -42,11 +43,19 @@ class NatsRecordStore : public RecordStore {
     return std::move(r.value);
   }
 
-  Result<Record> GetRecord(std::string_view key) override {
+  Result<Record> GetRecord(std::string_view key) override { return Read(key, /*quick=*/false); }
+
+  Result<std::string> GetQuick(std::string_view key) override {
+    NATSS3_ASSIGN_OR_RETURN(Record r, Read(key, /*quick=*/true));
+    return std::move(r.value);
+  }
+
+ private:
+  Result<Record> Read(std::string_view key, bool quick) {
     std::string k(key);
     kvEntry* e = nullptr;
     natsStatus s = Retrying([&] { return kvStore_Get(&e, kv_.get(), k.c_str()); });
-    if (s == NATS_NOT_FOUND && replicated_) return FromLeader(k);
+    if (s == NATS_NOT_FOUND && replicated_) return FromLeader(k, quick);
     if (s == NATS_NOT_FOUND) return NotFound("record not found: " + k);
     if (s != NATS_OK) return FromNats(s, "read record " + k);
     KvEntryPtr entry(e);
@@ -58,6 +67,8 @@ class NatsRecordStore : public RecordStore {
     return r;
   }
 
+
+ public:
   Status Delete(std::string_view key) override {
     std::string k(key);
     natsStatus s = Retrying([&] { return kvStore_Purge(kv_.get(), k.c_str(), nullptr); });
@@ -83,12 +94,25 @@ class NatsRecordStore : public RecordStore {
   // A replicated store's gets may be answered by a follower that has not applied a record
   // another process stored a moment ago (an upload created through another gateway): "not
   // found" is confirmed by the stream leader.
-  Result<Record> FromLeader(const std::string& k) const {
+  // quick: the leader gets kQuickConfirm to answer, else the replica's "not found" stands,
+  // and for kQuickPause after that the leader is not asked (a leader election takes seconds;
+  // settings read on every request would otherwise stall every request meanwhile).
+  Result<Record> FromLeader(const std::string& k, bool quick) const {
+    using Clock = std::chrono::steady_clock;
+    if (quick && Clock::now().time_since_epoch().count() < quick_paused_until_.load())
+      return NotFound("record not found: " + k);
     nlohmann::json body = {{"last_by_subj", "$KV." + name_ + "." + k}};
     auto answer = conn_->Api("STREAM.MSG.GET.KV_" + name_, body, "read record " + k,
-                             /*retry=*/true);
+                             /*retry=*/true, quick ? kQuickConfirm : std::chrono::milliseconds(0));
     if (!answer.ok()) {
       if (answer.status().code() == Code::kNotFound) return NotFound("record not found: " + k);
+      if (quick && (answer.status().code() == Code::kDeadlineExceeded ||
+                    answer.status().code() == Code::kUnavailable)) {
+        spdlog::debug("record store {}: no leader answer, replicas answer for a while: {}",
+                      name_, answer.status().ToString());
+        quick_paused_until_ = (Clock::now() + kQuickPause).time_since_epoch().count();
+        return NotFound("record not found: " + k);
+      }
       return answer.status();
     }
     const nlohmann::json m = answer->value("message", nlohmann::json::object());
@@ -111,7 +135,14 @@ class NatsRecordStore : public RecordStore {
   natsStatus Retrying(Call call) const {
     auto deadline = std::chrono::steady_clock::now() + conn_->budget();
     for (int attempt = 0;; ++attempt) {
+      auto sent = std::chrono::steady_clock::now();
       natsStatus s = call();
+      if (Transient(s))
+        spdlog::debug("record store {} attempt {}: {} after {} ms", name_, attempt,
+                      natsStatus_GetText(s),
+                      std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::steady_clock::now() - sent)
+                          .count());
       if (!Transient(s) || std::chrono::steady_clock::now() >= deadline ||
           !conn_->RetryAfterFailure())
         return s;
@@ -119,7 +150,10 @@ class NatsRecordStore : public RecordStore {
     }
   }
 
+  static constexpr std::chrono::milliseconds kQuickConfirm{300};
+  static constexpr std::chrono::seconds kQuickPause{3};
   KvPtr kv_;
+  mutable std::atomic<int64_t> quick_paused_until_{0};  // steady clock ticks
   const NatsConnection* conn_;
   const std::string name_;
   const bool replicated_;
@@ -157,13 +191,33 @@ bool RaiseReplicas(NatsObjectStore* store, const std::string& stream, const nloh
   return replicas > 1;
 }
 
+// A handle on the context whose calls wait one read attempt (NatsConnection::js_attempt): each
+// record call is then repeated in time (Retrying) when its answer is lost with a failing
+// server, instead of waiting the whole request timeout.
+natsStatus OpenKv(kvStore** kv, NatsObjectStore* store, const std::string& name) {
+  const NatsConnection& conn = store->conn();
+  auto deadline = std::chrono::steady_clock::now() + conn.budget();
+  for (int attempt = 0;; ++attempt) {
+    natsStatus s = js_KeyValue(kv, conn.js_attempt(), name.c_str());
+    if (!Transient(s) || std::chrono::steady_clock::now() >= deadline ||
+        !conn.RetryAfterFailure())
+      return s;
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::min(50 << std::min(attempt, 3), 400)));
+  }
+}
+
 natsStatus CreateKv(kvStore** kv, NatsObjectStore* store, const std::string& name, int replicas) {
   kvConfig cfg;
   kvConfig_Init(&cfg);
   cfg.Bucket = name.c_str();
   cfg.History = 1;
   cfg.Replicas = replicas;
-  return js_CreateKeyValue(kv, store->conn().js(), &cfg);
+  natsStatus s = js_CreateKeyValue(kv, store->conn().js(), &cfg);
+  if (s != NATS_OK) return s;
+  // The handle is reopened on the context with short waits (see OpenKv).
+  kvStore_Destroy(*kv);
+  *kv = nullptr;
+  return OpenKv(kv, store, name);
 }
 
 }  // namespace
@@ -176,7 +230,7 @@ Result<std::shared_ptr<RecordStore>> NewNatsRecordStore(NatsObjectStore* store,
                                 "record store " + name, /*retry=*/true);
   if (info.ok()) {
     bool replicated = RaiseReplicas(store, stream, *info);
-    natsStatus s = js_KeyValue(&kv, store->conn().js(), name.c_str());
+    natsStatus s = OpenKv(&kv, store, name);
     if (s != NATS_OK) return FromNats(s, "open record store " + name);
     return std::shared_ptr<RecordStore>(
         std::make_shared<NatsRecordStore>(KvPtr(kv), &store->conn(), name, replicated));
@@ -188,7 +242,7 @@ Result<std::shared_ptr<RecordStore>> NewNatsRecordStore(NatsObjectStore* store,
   if (s != NATS_OK) {
     // Another process created it meanwhile (with another configuration), or the creation
     // failed: whatever exists is used.
-    s = js_KeyValue(&kv, store->conn().js(), name.c_str());
+    s = OpenKv(&kv, store, name);
     if (s != NATS_OK) return FromNats(s, "open record store " + name);
     replicated = true;  // unknown: confirming "not found" with the leader is always correct
   }
