@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "attrs.h"
+#include "clean_file.h"
 #include "errno_map.h"
 #include "staged_file.h"
 #include "streaming_file.h"
@@ -32,7 +33,7 @@ void CacheBudget::Release(uint64_t bytes) { used_.fetch_sub(bytes); }
 FileState::FileState(ObjectStore* store, std::string bucket, std::string key,
                      const FsOptions* options, CacheBudget* budget,
                      const std::atomic<bool>* stopping)
-    : key_(std::move(key)) {
+    : content_(CleanFile(&env_)), key_(std::move(key)) {
   env_.store = store;
   env_.bucket = std::move(bucket);
   env_.options = options;
@@ -51,20 +52,22 @@ FileState::~FileState() {
   DropContent();
 }
 
-void FileState::DropContent() {
-  streaming_.reset();
-  staged_.reset();
+StreamingFile* FileState::streaming() {
+  auto* content = std::get_if<std::unique_ptr<StreamingFile>>(&content_);
+  return content ? content->get() : nullptr;
 }
 
-void FileState::Become(std::unique_ptr<StreamingFile> content) {
-  staged_.reset();
-  streaming_ = std::move(content);
+StagedFile* FileState::staged() {
+  auto* content = std::get_if<std::unique_ptr<StagedFile>>(&content_);
+  return content ? content->get() : nullptr;
 }
 
-void FileState::Become(std::unique_ptr<StagedFile> content) {
-  streaming_.reset();
-  staged_ = std::move(content);
+void FileState::Become(Content next) {
+  // The mode replaced is destroyed before `next` takes its place (variant assignment).
+  content_ = std::move(next);
 }
+
+void FileState::DropContent() { Become(CleanFile(&env_)); }
 
 void FileState::InitExisting(std::optional<ObjectInfo> version, Headers headers) {
   std::shared_ptr<void> hold = version ? env_.store->HoldVersion(*version) : nullptr;
@@ -112,26 +115,36 @@ int FileState::BeginFreshLocked() {
 }
 
 int FileState::ToStaged() {
-  if (staged_) return 0;
-  std::unique_ptr<StagedFile> staged;
-  if (streaming_) {
-    if (int err = streaming_->Stage(&staged); err != 0) return err;
+  if (staged()) return 0;
+  std::unique_ptr<StagedFile> next;
+  if (StreamingFile* from = streaming()) {
+    if (int err = from->Stage(&next); err != 0) return err;
   } else {
-    int err = StagedFile::FromStore(&env_, version(), size(), &staged);
-    if (err != 0) return err;
-    SetSize(staged->size());
+    if (int err = clean()->Stage(version(), size(), &next); err != 0) return err;
+    SetSize(next->size());
   }
-  Become(std::move(staged));
+  Become(std::move(next));
   return 0;
 }
 
-void FileState::ResumeStreaming() {
-  std::unique_ptr<StreamingFile> streaming;
-  if (StreamingFile::Resume(&env_, CommitMeta(), staged_->local_file(), staged_->size(),
-                            &streaming) != 0) {
-    return;  // stays staged
+template <typename Change>
+int FileState::ChangeStaged(Change change) {
+  const bool was_clean = clean() != nullptr;
+  if (int err = ToStaged(); err != 0) return err;
+  int err = change(*staged());
+  if (err != 0 && was_clean) {
+    // A failed change is not published: the file stays clean, and what was staged for it (the
+    // copy, or the version downloaded) is kept for the next change as the clean file's copy.
+    auto& content = std::get<std::unique_ptr<StagedFile>>(content_);
+    Become(CleanFile(&env_, std::move(content)));
   }
-  Become(std::move(streaming));
+  return err;
+}
+
+void FileState::ResumeStreaming() {
+  std::unique_ptr<StreamingFile> next;
+  if (clean()->Resume(CommitMeta(), &next) != 0) return;  // stays clean
+  Become(std::move(next));
   std::lock_guard lock(mu_);
   pending_ = true;
   headers_changed_ = false;
@@ -141,53 +154,63 @@ int FileState::Write(uint64_t offset, const char* data, size_t n) {
   std::lock_guard io(io_mu_);
   // Appending to a clean local copy (e.g. dd and shell redirections: open, dup2, close --
   // that close publishes the new, empty file): stream again rather than stage.
-  if (staged_ && staged_->WholeLocalCopy() && offset == staged_->size() && !Discarded()) {
+  if (CleanFile* from = clean();
+      from && from->WholeLocalCopy() && offset == from->size() && !Discarded()) {
     ResumeStreaming();
   }
-  if (streaming_) {
+  if (StreamingFile* content = streaming()) {
     int err = 0;
-    if (streaming_->Append(offset, data, n, &err)) {
+    if (content->Append(offset, data, n, &err)) {
       if (err == 0) return 0;
       // The put failed; the tee and the spill kept every byte: go on from them.
       return ToStaged() == 0 ? 0 : err;
     }
     // Not sequential (or the put failed): continue from the tee and the spill.
   }
-  if (int err = ToStaged(); err != 0) return err;
-  return staged_->Write(offset, data, n);
+  return ChangeStaged([&](StagedFile& content) { return content.Write(offset, data, n); });
 }
 
 int FileState::Truncate(uint64_t size) {
   std::lock_guard io(io_mu_);
-  if (streaming_ && size == streaming_->size()) return 0;
+  StreamingFile* streamed = streaming();
+  if (streamed && size == streamed->size()) return 0;
   if (size == 0 && !Discarded()) return BeginFreshLocked();
-  if (streaming_ && streaming_->Extend(size)) return 0;
-  if (int err = ToStaged(); err != 0) return err;
-  return staged_->Truncate(size);
+  if (streamed && streamed->Extend(size)) return 0;
+  return ChangeStaged([&](StagedFile& content) { return content.Truncate(size); });
 }
 
 int FileState::Read(uint64_t offset, char* buf, size_t n, size_t* got, bool* served) {
   std::lock_guard io(io_mu_);
   *got = 0;
   *served = true;
-  if (!streaming_ && !staged_) {
-    *served = false;
+  if (CleanFile* content = clean()) {
+    // Without a local copy the committed version is read from the store by the caller.
+    if (!content->has_copy()) {
+      *served = false;
+      return 0;
+    }
+    if (offset >= content->size()) return 0;
+    n = static_cast<size_t>(std::min<uint64_t>(n, content->size() - offset));
+    if (int err = content->Read(offset, buf, n); err != 0) return err;
+    *got = n;
     return 0;
   }
-  if (streaming_) streaming_->Drain();
-  const uint64_t size = streaming_ ? streaming_->size() : staged_->size();
-  if (offset >= size) return 0;
-  n = static_cast<size_t>(std::min<uint64_t>(n, size - offset));
-  if (streaming_) {
-    if (streaming_->TeeHolds(offset, n)) {
-      if (int err = streaming_->ReadTee(offset, buf, n); err != 0) return err;
+  if (StreamingFile* content = streaming()) {
+    content->Drain();
+    if (offset >= content->size()) return 0;
+    n = static_cast<size_t>(std::min<uint64_t>(n, content->size() - offset));
+    if (content->TeeHolds(offset, n)) {
+      if (int err = content->ReadTee(offset, buf, n); err != 0) return err;
       *got = n;
       return 0;
     }
     // The bytes went to NATS: make them readable (the upload restarts at commit).
     if (int err = ToStaged(); err != 0) return err;
   }
-  if (int err = staged_->Read(offset, buf, n); err != 0) return err;
+  StagedFile* content = staged();
+  if (offset >= content->size()) return 0;
+  n = static_cast<size_t>(std::min<uint64_t>(n, content->size() - offset));
+  if (int err = content->Read(offset, buf, n); err != 0) return err;
   *got = n;
   return 0;
 }
@@ -199,8 +222,8 @@ int FileState::Commit(std::optional<ObjectInfo>* committed) {
   if (Stopping() && pending()) return EIO;
   std::optional<ObjectInfo> info;
   int update_err = 0;  // the data is published; the attributes or the rename failed
-  if (streaming_) {
-    Result<ObjectInfo> result = streaming_->Commit();
+  if (StreamingFile* content = streaming()) {
+    Result<ObjectInfo> result = content->Commit();
     if (!result.ok()) {
       int err = ErrnoFor(result.status(), OpKind::kWrite);
       if (ToStaged() != 0) {
@@ -211,25 +234,27 @@ int FileState::Commit(std::optional<ObjectInfo>* committed) {
       }
       return err;  // else retried from the staged copy by the next flush
     }
-    if (streaming_->HasWholeTee()) {
+    if (content->HasWholeTee()) {
       // Keeps serving reads from the local copy.
-      auto copy = std::make_unique<StagedFile>(&env_, streaming_->size(), /*dirty=*/false);
-      copy->AdoptLocal(streaming_->TakeTee(), streaming_->size());
-      Become(std::move(copy));
+      auto copy = std::make_unique<StagedFile>(&env_, content->size());
+      copy->AdoptLocal(content->TakeTee(), content->size());
+      Become(CleanFile(&env_, std::move(copy)));
     } else {
       DropContent();
     }
     info = std::move(result).value();
     update_err = UpdateCommitted(&*info);
-  } else if (staged_ && staged_->dirty()) {
-    if (int err = staged_->Upload(CommitMeta(), &info); err != 0) return err;
-    if (staged_->has_base()) {
+  } else if (StagedFile* content = staged()) {
+    if (int err = content->Upload(CommitMeta(), &info); err != 0) return err;
+    if (content->has_base()) {
       DropContent();  // the local file holds only the changes: read the new version
     } else {
-      staged_->MarkClean();
+      // The whole content is local: it keeps serving reads, as the clean file's copy.
+      auto& uploaded = std::get<std::unique_ptr<StagedFile>>(content_);
+      Become(CleanFile(&env_, std::move(uploaded)));
     }
   } else {
-    return 0;
+    return 0;  // clean: nothing to publish
   }
   // Reads of this file now come from the new version: hold it instead of the old one (whose
   // chunks the commit released; readers still on it hold it themselves).
@@ -290,8 +315,9 @@ void FileState::Discard() {
   }
   // POSIX keeps an unlinked file's data until its last close: the put is dropped, the bytes
   // written so far stay readable from the tee and the spill (now a staged file).
-  if (!streaming_) return;
-  streaming_->Drain();
+  StreamingFile* content = streaming();
+  if (!content) return;
+  content->Drain();
   if (ToStaged() != 0) {
     // Not all of it is left (the cache was full and the spill failed): back to the last
     // committed version, as if the unpublished writes never happened.
@@ -310,10 +336,10 @@ void FileState::Abandon() {
     discarded_ = true;
     key = key_;
   }
-  if (streaming_) {
-    streaming_->Abandon(key);
-  } else if (staged_) {
-    staged_->Abandon(key);
+  if (StreamingFile* streamed = streaming()) {
+    streamed->Abandon(key);
+  } else if (StagedFile* changed = staged()) {
+    changed->Abandon(key);
   } else {
     StagingFile(&env_).KeepUnpublished(key, 0, /*in_order=*/false);  // says nothing was kept
   }

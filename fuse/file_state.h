@@ -1,24 +1,29 @@
 // FileState: one file while it is open for writing (shared by its handles) -- the handle the
 // Filesystem uses, holding the attributes getattr sees and the content in one of three modes.
 //
-// Modes (each its own type, holding only its own state; see their headers):
-//  - clean (no content object): nothing pending; reads go to the object store. The mode at
-//    open, after a commit that left nothing local, and after losing unpublished bytes.
+// Modes (each its own type, holding only its own state; see their headers). Exactly one is
+// the content object at any time (a std::variant):
+//  - CleanFile (clean_file.h): nothing to publish; the content is the committed version,
+//    read from the object store, or from the StagedFile a commit left behind when the whole
+//    content was local (the clean local copy). The mode at open, after every commit, after a
+//    failed change of a clean file, and after losing unpublished bytes.
 //  - StreamingFile (streaming_file.h): a new version written sequentially from offset 0,
 //    streamed into a put. Entered by BeginFresh (create, O_TRUNC, truncate to 0), or by an
-//    append to a clean local copy.
+//    append to a clean file's whole local copy.
 //  - StagedFile (staged_file.h): random access over a local staging file and base segments,
-//    uploaded whole at commit. Entered from clean or streaming by the first write, truncate
-//    or (streaming only) read that the mode before cannot serve; also the clean local copy a
-//    streamed or fully local commit leaves behind.
-// Transitions: clean -> streaming (BeginFresh); clean -> staged (StagedFile::FromStore);
-// streaming -> staged (StreamingFile::Stage: a seek, a truncate or a hole beyond kMaxZeroFill,
-// a read of spilled bytes, a failed put, an unlink); staged (clean local copy) -> streaming
-// (an append: StreamingFile::Resume); any -> streaming (BeginFresh); commit -> staged (clean
-// local copy) or clean; a failed streamed commit -> staged (retried by the next flush), or
-// clean when bytes were lost. Dropping the content object (DropContent) is the one teardown: each
-// mode's destructor stops its pipe, aborts its put and spill, purges its staged blobs and
-// closes its staging file.
+//    uploaded whole at commit; always holds changes to publish. Entered from clean or
+//    streaming by the first write, truncate or (streaming only) read that the mode before
+//    cannot serve.
+// Transitions: clean -> streaming (BeginFresh; CleanFile::Resume on an append to the whole
+// local copy); clean -> staged (CleanFile::Stage: the local copy, else StagedFile::FromStore;
+// a first change that fails returns the staged file to clean as its copy); streaming ->
+// staged (StreamingFile::Stage: a seek, a truncate or a hole beyond kMaxZeroFill, a read of
+// spilled bytes, a failed put, an unlink); any -> streaming (BeginFresh); commit -> clean
+// (with the tee or the staged file as its local copy when it holds the whole content, else
+// without); a failed streamed commit -> staged (retried by the next flush), or clean when
+// bytes were lost. Replacing the content object (Become; DropContent: clean without a copy) is
+// the one teardown: the replaced mode's destructor stops its pipe, aborts its put and spill,
+// purges its staged blobs and closes its staging file.
 //
 // A crash before Commit leaves the old version (or nothing): the object store only shows a
 // version once its meta is published by ObjectWriter::Commit; staged blobs have no meta.
@@ -42,14 +47,15 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <variant>
 
+#include "clean_file.h"
 #include "file_env.h"
 #include "fs_types.h"
 #include "natss3/object_store.h"
 
 namespace natss3::fs {
 
-class StagedFile;
 class StreamingFile;
 
 class FileState {
@@ -96,13 +102,23 @@ class FileState {
   std::optional<ObjectInfo> version() const;
 
  private:
+  // The content object: exactly one mode.
+  using Content =
+      std::variant<CleanFile, std::unique_ptr<StreamingFile>, std::unique_ptr<StagedFile>>;
+
   // All with io_mu_ held.
+  CleanFile* clean() { return std::get_if<CleanFile>(&content_); }
+  StreamingFile* streaming();
+  StagedFile* staged();
   int BeginFreshLocked();
-  int ToStaged();          // from streaming or clean; errno leaves the mode as it was
-  void ResumeStreaming();  // clean local copy -> streaming (best effort)
-  void Become(std::unique_ptr<StreamingFile> content);
-  void Become(std::unique_ptr<StagedFile> content);
-  void DropContent();  // -> clean: the one teardown of every mode
+  int ToStaged();  // from streaming or clean; errno leaves the mode as it was
+  // A write or truncate of the staged content (staged first). When the file was clean and the
+  // change fails, the staged file goes back to clean as its copy: nothing is pending.
+  template <typename Change>
+  int ChangeStaged(Change change);
+  void ResumeStreaming();     // clean local copy -> streaming (best effort)
+  void Become(Content next);  // the one teardown: the mode replaced is destroyed
+  void DropContent();         // -> clean, without a local copy
   bool Stopping() const { return env_.Stopping(); }
   bool Discarded() const;         // mu_ not held
   void SetSize(uint64_t size);    // mu_ not held
@@ -114,9 +130,7 @@ class FileState {
   FileEnv env_;  // borrowed by the mode objects
 
   std::mutex io_mu_;
-  // At most one is set; neither: clean.
-  std::unique_ptr<StreamingFile> streaming_;
-  std::unique_ptr<StagedFile> staged_;
+  Content content_;  // clean (no copy) from the constructor on
 
   mutable std::mutex mu_;
   std::string key_;

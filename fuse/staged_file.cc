@@ -26,8 +26,7 @@ ReadOptions BaseReadOptions(const FsOptions& options) {
 
 }  // namespace
 
-StagedFile::StagedFile(const FileEnv* env, uint64_t size, bool dirty)
-    : env_(env), size_(size), dirty_(dirty), file_(env) {}
+StagedFile::StagedFile(const FileEnv* env, uint64_t size) : env_(env), size_(size), file_(env) {}
 
 StagedFile::~StagedFile() {
   for (auto& segment : base_) DropSegment(&segment);
@@ -40,7 +39,7 @@ void StagedFile::DropSegment(BaseSegment* segment) {
 
 int StagedFile::FromStore(const FileEnv* env, const std::optional<ObjectInfo>& version,
                           uint64_t size, std::unique_ptr<StagedFile>* out) {
-  auto staged = std::make_unique<StagedFile>(env, size, /*dirty=*/false);
+  auto staged = std::make_unique<StagedFile>(env, size);
   if (int err = staged->file_.Open(); err != 0) return err;
   // The version this file shows (held), not whatever the name holds now: it may have been
   // unlinked, renamed over, or replaced by another client since the file was opened.
@@ -128,15 +127,12 @@ void StagedFile::MoveLocalToStore() {
   if (file_.Truncate(0) == 0) file_.ReleaseBeyond(0);
 }
 
-bool StagedFile::WholeLocalCopy() const {
-  return !dirty_ && base_.empty() && local_.covered() == size_;
-}
+bool StagedFile::AllLocal() const { return base_.empty() && local_.covered() == size_; }
 
 int StagedFile::Write(uint64_t offset, const char* data, size_t n) {
   if (!file_.Reserve(local_.covered() + local_.Uncovered(offset, offset + n))) return ENOSPC;
   if (int err = PwriteAll(file_.fd(), data, n, offset); err != 0) return err;
   local_.Add(offset, offset + n);
-  dirty_ = true;
   size_ = std::max<uint64_t>(size_, offset + n);
   env_->changed(size_);
   return 0;
@@ -144,8 +140,8 @@ int StagedFile::Write(uint64_t offset, const char* data, size_t n) {
 
 int StagedFile::Truncate(uint64_t size) {
   if (size < size_) {
+    if (int err = file_.Truncate(size); err != 0) return err;  // nothing changed then
     local_.Clip(size);
-    if (int err = file_.Truncate(size); err != 0) return err;
     for (auto it = base_.begin(); it != base_.end();) {
       if (it->start >= size) {
         if (it->blob) (void)env_->store->PurgeStaged(env_->bucket, it->blob->nuid);
@@ -158,7 +154,6 @@ int StagedFile::Truncate(uint64_t size) {
     file_.ReleaseBeyond(local_.covered());
   }
   // Growing leaves a hole: bytes covered neither locally nor by the base read as zeros.
-  dirty_ = true;
   size_ = size;
   env_->changed(size_);
   return 0;

@@ -7,12 +7,12 @@
 // object larger than the budget is not downloaded but read as the base.
 //
 // Chosen by FileState for any write or truncate that is not an append to a streamed file
-// (FromStore: from a clean file; StreamingFile::Stage: from a streamed one, which also covers
-// reads of streamed bytes the tee lost, a failed put, and an unlink while streaming). Also the
-// "clean local copy" after a commit that left the whole content local (dirty() false): it
-// serves reads, takes writes in place, and goes back to streaming when appended to
-// (WholeLocalCopy). After a commit with base segments the file is clean again (read from the
-// new version).
+// (CleanFile::Stage: a clean file's local copy, or FromStore; StreamingFile::Stage: a streamed
+// one, which also covers reads of streamed bytes the tee lost, a failed put, and an unlink
+// while streaming). In the staged mode it always holds changes to publish. After Upload the
+// file is clean: this object becomes the clean mode's copy when it has no base segments
+// (CleanFile), else it is dropped and reads go to the new version. One staged from a clean
+// file whose first change failed goes back to the clean mode as its copy, unchanged.
 //
 // Not thread-safe: FileState::io_mu_ serializes every call.
 #pragma once
@@ -30,16 +30,15 @@ namespace natss3::fs {
 
 class StagedFile {
  public:
-  // `size` bytes with no local bytes and no base yet (all holes); `dirty`: differs from the
-  // committed version.
-  StagedFile(const FileEnv* env, uint64_t size, bool dirty);
+  // `size` bytes with no local bytes and no base yet (all holes).
+  StagedFile(const FileEnv* env, uint64_t size);
   ~StagedFile();  // purges the staged blobs of the base; the local file goes with StagingFile
   StagedFile(const StagedFile&) = delete;
   StagedFile& operator=(const StagedFile&) = delete;
 
-  // The committed `version` (held by the caller) as a clean staged file: downloaded into a new
-  // local file when it fits the cache budget, else read as the base. `size`: the file's size
-  // now (0: nothing to download). 0 or errno.
+  // The committed `version` (held by the caller) as a staged file to change: downloaded into a
+  // new local file when it fits the cache budget, else read as the base. `size`: the file's
+  // size now (0: nothing to download). 0 or errno.
   static int FromStore(const FileEnv* env, const std::optional<ObjectInfo>& version, uint64_t size,
                        std::unique_ptr<StagedFile>* out);
 
@@ -53,13 +52,10 @@ class StagedFile {
   void MoveLocalToStore();
 
   uint64_t size() const { return size_; }
-  bool dirty() const { return dirty_; }
   bool has_base() const { return !base_.empty(); }
-  // Clean, and all of it is local: an append may stream it again (StreamingFile::Resume).
-  bool WholeLocalCopy() const;
+  // Every byte is in the local file (no base segments, no holes).
+  bool AllLocal() const;
   StagingFile* local_file() { return &file_; }
-  // After Upload: the content is the committed version now.
-  void MarkClean() { dirty_ = false; }
 
   int Write(uint64_t offset, const char* data, size_t n);  // ENOSPC: cache budget full
   int Truncate(uint64_t size);
@@ -87,7 +83,6 @@ class StagedFile {
 
   const FileEnv* env_;
   uint64_t size_;
-  bool dirty_;
   StagingFile file_;
   ExtentMap local_;                // bytes held by file_
   std::vector<BaseSegment> base_;  // sorted, disjoint

@@ -178,7 +178,7 @@ int StreamingFile::Stage(std::unique_ptr<StagedFile>* out) {
   StopPipe();
   if (spill_failed_ || (!spill_ && tee_end_ != size_)) return EIO;
   if (int err = tee_.Open(); err != 0) return err;
-  auto staged = std::make_unique<StagedFile>(env_, size_, /*dirty=*/true);
+  auto staged = std::make_unique<StagedFile>(env_, size_);
   const bool spilled = spill_ != nullptr;
   if (spilled) {
     auto blob = spill_->Finish();

@@ -2,9 +2,11 @@
 // from offset 0 goes straight into an ObjectWriter.
 //
 // Chosen by FileState when a new, empty version starts (create, O_TRUNC, truncate to 0), and
-// when a clean local copy is appended to (Resume: it is replayed into a new put first).
+// when a clean file's whole local copy is appended to (Resume: it is replayed into a new put
+// first).
 // Left for StagedFile (Stage) on the first write or truncate that is not an append, a read of
-// bytes the tee lost, a failed put, or an unlink; for a clean file at commit.
+// bytes the tee lost, a failed put, or an unlink; for CleanFile at commit (the tee, when it
+// holds every byte, becomes the clean file's local copy).
 //
 // Memory: the writer's window plus the AppendPipe's 4 MiB. The bytes are also teed into a
 // local StagingFile while the cache budget allows; beyond it, into a staged blob in NATS (the

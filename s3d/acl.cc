@@ -1,4 +1,4 @@
-// Canned ACLs, bucket configuration records and the ACL operations.
+// Canned ACLs and the ACL operations.
 #include "s3d/acl.h"
 
 #include <pugixml.hpp>
@@ -17,7 +17,6 @@ namespace {
 constexpr const char* kAllUsers = "http://acs.amazonaws.com/groups/global/AllUsers";
 constexpr const char* kAuthenticatedUsers =
     "http://acs.amazonaws.com/groups/global/AuthenticatedUsers";
-constexpr const char* kRecordBucket = "natss3_uploads";
 
 // (grantee, permission); the owner is "owner", groups their URI.
 using GrantSet = std::set<std::pair<std::string, std::string>>;
@@ -43,10 +42,6 @@ GrantSet GrantsOf(CannedAcl acl) {
 
 constexpr CannedAcl kAllCanned[] = {CannedAcl::kPrivate, CannedAcl::kPublicRead,
                                     CannedAcl::kPublicReadWrite, CannedAcl::kAuthenticatedRead};
-
-std::string RecordKey(std::string_view kind, const std::string& bucket) {
-  return "cfg." + std::string(kind) + "." + bucket;
-}
 }  // namespace
 
 std::optional<CannedAcl> ParseCannedAcl(std::string_view name) {
@@ -177,34 +172,18 @@ bool AclGrants(CannedAcl acl, bool anonymous, bool write) {
   return false;
 }
 
-S3Result<std::string> LoadBucketRecord(ObjectStore& store, std::string_view kind,
-                                       const std::string& bucket) {
-  auto records = store.Records(kRecordBucket);
-  if (!records.ok()) return FromStatus(records.status(), ErrorContext::kService);
-  auto value = (*records)->Get(RecordKey(kind, bucket));
-  if (value.ok()) return std::move(value).value();
-  if (value.status().code() == Code::kNotFound) return std::string();
-  return FromStatus(value.status(), ErrorContext::kService);
+CannedAcl BucketAclOf(const std::string& record) {
+  return ParseCannedAcl(record).value_or(CannedAcl::kPrivate);
 }
 
-S3Status StoreBucketRecord(ObjectStore& store, std::string_view kind, const std::string& bucket,
-                           const std::string& value) {
-  auto records = store.Records(kRecordBucket);
-  if (!records.ok()) return FromStatus(records.status(), ErrorContext::kService);
-  Status st = value.empty() ? (*records)->Delete(RecordKey(kind, bucket))
-                            : (*records)->Put(RecordKey(kind, bucket), value);
-  if (!st.ok()) return FromStatus(st, ErrorContext::kService);
-  return {};
+S3Result<CannedAcl> CachedBucketAcl(BucketRecords& records, const std::string& bucket) {
+  auto acl = records.Get<CannedAcl>("acl", bucket, BucketAclOf);
+  if (!acl.ok()) return acl.error();
+  return **acl;
 }
 
-S3Result<CannedAcl> LoadBucketAcl(ObjectStore& store, const std::string& bucket) {
-  auto record = LoadBucketRecord(store, "acl", bucket);
-  if (!record.ok()) return record.error();
-  return ParseCannedAcl(*record).value_or(CannedAcl::kPrivate);
-}
-
-bool AclPermits(ObjectStore& store, const s3::AuthContext& auth, Operation op,
-                const std::string& bucket, const std::string& key) {
+bool AclPermits(ObjectStore& store, BucketRecords& records, const s3::AuthContext& auth,
+                Operation op, const std::string& bucket, const std::string& key) {
   if (bucket.empty()) return false;
   bool bucket_read = op == Operation::kListObjectsV1 || op == Operation::kListObjectsV2 ||
                      op == Operation::kHeadBucket || op == Operation::kGetObject ||
@@ -214,7 +193,7 @@ bool AclPermits(ObjectStore& store, const s3::AuthContext& auth, Operation op,
                       op == Operation::kUploadPart || op == Operation::kCompleteMultipartUpload ||
                       op == Operation::kAbortMultipartUpload;
   if (!bucket_read && !object_write) return false;
-  auto bucket_acl = LoadBucketAcl(store, bucket);
+  auto bucket_acl = CachedBucketAcl(records, bucket);
   if (bucket_acl.ok() && AclGrants(*bucket_acl, auth.anonymous, object_write)) return true;
   if (op != Operation::kGetObject && op != Operation::kHeadObject) return false;
   // A meta lookup in a missing bucket would wait for a NATS timeout: check the bucket first.
@@ -248,9 +227,9 @@ S3Result<CannedAcl> AclOfRequest(RequestContext& ctx) {
 S3Status GetBucketAcl(RequestContext& ctx) {
   S3Status exists = RequireBucket(ctx);
   if (!exists.ok()) return exists;
-  auto acl = LoadBucketAcl(ctx.store, ctx.address.bucket);
-  if (!acl.ok()) return acl.error();
-  SendXml(ctx.res, 200, AccessControlPolicyXml(*acl));
+  auto record = ctx.records.Load("acl", ctx.address.bucket);
+  if (!record.ok()) return record.error();
+  SendXml(ctx.res, 200, AccessControlPolicyXml(BucketAclOf(*record)));
   return {};
 }
 
@@ -260,7 +239,7 @@ S3Status PutBucketAcl(RequestContext& ctx) {
   auto acl = AclOfRequest(ctx);
   if (!acl.ok()) return acl.error();
   std::string value = *acl == CannedAcl::kPrivate ? "" : std::string(CannedAclName(*acl));
-  S3Status stored = StoreBucketRecord(ctx.store, "acl", ctx.address.bucket, value);
+  S3Status stored = ctx.records.Store("acl", ctx.address.bucket, value);
   if (!stored.ok()) return stored;
   SendEmpty(ctx.res, 200);
   return {};

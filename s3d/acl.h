@@ -2,10 +2,9 @@
 // configuration records (bucket ACL, CORS) every gateway shares.
 //
 // Object ACLs live in the object's meta as the kAclHeader header (absent = private), changed
-// only through the core's conditional meta update. Bucket ACLs and CORS rules are records in
-// the "natss3_uploads" KV bucket (the multipart record store every natss3d of the account
-// already shares): "cfg.acl.<bucket>" holds the canned ACL name, "cfg.cors.<bucket>" the
-// rules as JSON. Each record is replaced whole by one write (S3's Put* replace the whole
+// only through the core's conditional meta update. Bucket ACLs and CORS rules are bucket
+// records (bucket_records.h): "cfg.acl.<bucket>" holds the canned ACL name, "cfg.cors.<bucket>"
+// the rules as JSON. Each record is replaced whole by one write (S3's Put* replace the whole
 // configuration too), so concurrent writers never merge and the last write wins, as in S3.
 // A missing record means private / no CORS. DeleteBucket removes both; CreateBucket of a new
 // bucket resets them, so a re-created bucket never inherits an old grant.
@@ -20,6 +19,7 @@
 #include "auth/sigv4.h"
 #include "natss3/object_store.h"
 #include "natss3/types.h"
+#include "s3d/bucket_records.h"
 #include "s3d/errors.h"
 #include "s3d/routing.h"
 
@@ -53,19 +53,16 @@ S3Result<CannedAcl> ParseAccessControlPolicy(std::string_view body);
 // public-read-write writes for everyone.
 bool AclGrants(CannedAcl acl, bool anonymous, bool write);
 
-// Bucket configuration records ("acl" or "cors"). Load answers "" when there is none.
-S3Result<std::string> LoadBucketRecord(ObjectStore& store, std::string_view kind,
-                                       const std::string& bucket);
-// Replaces the record; an empty value deletes it.
-S3Status StoreBucketRecord(ObjectStore& store, std::string_view kind, const std::string& bucket,
-                           const std::string& value);
-S3Result<CannedAcl> LoadBucketAcl(ObjectStore& store, const std::string& bucket);
+// The bucket ACL its record states (private when none or unknown).
+CannedAcl BucketAclOf(const std::string& record);
+// The bucket's ACL as `records` caches it.
+S3Result<CannedAcl> CachedBucketAcl(BucketRecords& records, const std::string& bucket);
 
 // The grant of a bucket or object ACL for a request its key's own permissions refused: reads
 // of the bucket (ListObjects, HeadBucket, GetObject, HeadObject) by the bucket ACL, reads of
 // one object (GetObject, HeadObject) by the object ACL, object writes by a public-read-write
 // bucket ACL. Configuration operations (ACL, CORS, bucket create/delete) are never granted.
-bool AclPermits(ObjectStore& store, const s3::AuthContext& auth, Operation op,
-                const std::string& bucket, const std::string& key);
+bool AclPermits(ObjectStore& store, BucketRecords& records, const s3::AuthContext& auth,
+                Operation op, const std::string& bucket, const std::string& key);
 
 }  // namespace natss3::s3d

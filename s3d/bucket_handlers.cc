@@ -2,11 +2,11 @@
 #include <chrono>
 
 #include "natss3/listing_index.h"
+#include "natss3/multipart.h"
 #include "s3d/acl.h"
 #include "s3d/body_reader.h"
 #include "s3d/listing.h"
 #include "s3d/object_lock.h"
-#include "natss3/multipart.h"
 #include "s3d/s3_service.h"
 #include "s3d/xml.h"
 
@@ -60,16 +60,15 @@ S3Status CreateBucket(RequestContext& ctx) {
   if (created_now || acl->has_value()) {
     CannedAcl chosen = acl->value_or(CannedAcl::kPrivate);
     S3Status stored =
-        StoreBucketRecord(ctx.store, "acl", ctx.address.bucket,
+        ctx.records.Store("acl", ctx.address.bucket,
                           chosen == CannedAcl::kPrivate ? "" : std::string(CannedAclName(chosen)));
     if (!stored.ok()) return stored;
   }
   if (created_now) {
     for (const char* kind : {"cors", "policy"}) {
-      S3Status cleared = StoreBucketRecord(ctx.store, kind, ctx.address.bucket, "");
+      S3Status cleared = ctx.records.Store(kind, ctx.address.bucket, "");
       if (!cleared.ok()) return cleared;
     }
-    ctx.policies.Invalidate(ctx.address.bucket);
     // Object lock is chosen at creation (natss3 buckets cannot turn versioning on, which S3
     // requires to add it later); a configuration a same-named bucket left is replaced.
     ObjectLockConfig lock;
@@ -124,12 +123,11 @@ S3Status DeleteBucket(RequestContext& ctx) {
   if (!aborted.ok()) return aborted;
   Status st = ctx.store.DeleteBucket(ctx.address.bucket);
   if (!st.ok()) return FromStatus(st, ErrorContext::kBucket);
-  // Its ACL, CORS rules and policy go with it: a bucket created later under the name starts private.
-  // Best effort: CreateBucket resets them as well.
+  // Its ACL, CORS rules and policy go with it: a bucket created later under the name starts
+  // private. Best effort: CreateBucket resets them as well.
   for (const char* kind : {"acl", "cors", "policy"}) {
-    (void)StoreBucketRecord(ctx.store, kind, ctx.address.bucket, "");
+    (void)ctx.records.Store(kind, ctx.address.bucket, "");
   }
-  ctx.policies.Invalidate(ctx.address.bucket);
   ctx.buckets.Forget(ctx.address.bucket);
   SendEmpty(ctx.res, 204);
   return {};
@@ -221,7 +219,7 @@ S3Status DeleteObjects(RequestContext& ctx) {
     // Each key answers to the bucket policy on its own (a Deny of some keys, an Allow of
     // others); the request itself only passed the bucket-level check.
     if (version_ok.ok()) {
-      version_ok = AuthorizeRequest(ctx.store, ctx.auth_gate, ctx.policies, ctx.auth,
+      version_ok = AuthorizeRequest(ctx.store, ctx.auth_gate, ctx.records, ctx.auth,
                                     Operation::kDeleteObject, ctx.address.bucket,
                                     ctx.address.s3_bucket, key);
     }

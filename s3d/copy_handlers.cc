@@ -41,7 +41,7 @@ S3Result<CopySource> ParseCopySource(std::string_view header) {
 S3Result<ObjectInfo> OpenCopySource(RequestContext& ctx, const CopySource& source) {
   // The source answers to its bucket's policy for s3:GetObject: a Deny refuses the copy, an
   // Allow grants the read the key's own permissions lack.
-  auto decision = DecidePolicy(ctx.store, ctx.policies, ctx.auth, "s3:GetObject", source.bucket,
+  auto decision = DecidePolicy(ctx.records, ctx.auth, "s3:GetObject", source.bucket,
                                source.s3_bucket, source.key);
   if (!decision.ok()) return decision.error();
   if (*decision == PolicyDecision::kDeny) return S3Error::AccessDenied();

@@ -195,10 +195,16 @@ const CorsRule* MatchCorsRule(const std::vector<CorsRule>& rules, std::string_vi
 }
 
 namespace {
-std::vector<CorsRule> LoadRules(ObjectStore& store, const std::string& bucket) {
-  auto record = LoadBucketRecord(store, "cors", bucket);
-  if (!record.ok() || record->empty()) return {};
-  return CorsRulesFromJson(*record);
+std::vector<CorsRule> RulesOf(const std::string& record) {
+  return record.empty() ? std::vector<CorsRule>{} : CorsRulesFromJson(record);
+}
+
+// The bucket's rules as `records` caches them (none when unreadable).
+std::shared_ptr<const std::vector<CorsRule>> CachedRules(BucketRecords& records,
+                                                         const std::string& bucket) {
+  auto rules = records.Get<std::vector<CorsRule>>("cors", bucket, RulesOf);
+  if (!rules.ok()) return std::make_shared<const std::vector<CorsRule>>();
+  return *rules;
 }
 
 void SetAllowHeaders(const CorsRule& rule, std::string_view origin, httplib::Response& res) {
@@ -227,7 +233,7 @@ void PreflightError(const httplib::Request& req, httplib::Response& res, const S
 }
 }  // namespace
 
-void AnswerPreflight(ObjectStore& store, const std::string& bucket, const httplib::Request& req,
+void AnswerPreflight(BucketRecords& records, const std::string& bucket, const httplib::Request& req,
                      httplib::Response& res) {
   std::string origin = req.get_header_value("Origin");
   if (!req.has_header("Origin")) {
@@ -240,15 +246,17 @@ void AnswerPreflight(ObjectStore& store, const std::string& bucket, const httpli
         req, res, {"BadRequest", "Invalid Access-Control-Request-Method: null", 400}, bucket);
   }
   std::string method = req.get_header_value("Access-Control-Request-Method");
-  std::vector<CorsRule> rules;
-  if (!bucket.empty() && ValidateExistingBucketName(bucket).ok()) rules = LoadRules(store, bucket);
-  if (rules.empty()) {
+  std::shared_ptr<const std::vector<CorsRule>> cached;
+  if (!bucket.empty() && ValidateExistingBucketName(bucket).ok()) {
+    cached = CachedRules(records, bucket);
+  }
+  if (!cached || cached->empty()) {
     return PreflightError(
         req, res, {"AccessForbidden", "CORSResponse: CORS is not enabled for this bucket.", 403},
         bucket);
   }
   std::string requested = req.get_header_value("Access-Control-Request-Headers");
-  const CorsRule* rule = MatchCorsRule(rules, origin, method, SplitHeaderList(requested));
+  const CorsRule* rule = MatchCorsRule(*cached, origin, method, SplitHeaderList(requested));
   if (rule == nullptr) {
     return PreflightError(
         req, res,
@@ -266,14 +274,14 @@ void AnswerPreflight(ObjectStore& store, const std::string& bucket, const httpli
   res.status = 200;
 }
 
-void AddCorsHeaders(ObjectStore& store, const std::string& bucket, const httplib::Request& req,
+void AddCorsHeaders(BucketRecords& records, const std::string& bucket, const httplib::Request& req,
                     httplib::Response& res) {
   if (bucket.empty() || !req.has_header("Origin")) return;
   if (!ValidateExistingBucketName(bucket).ok()) return;
-  std::vector<CorsRule> rules = LoadRules(store, bucket);
-  if (rules.empty()) return;
+  std::shared_ptr<const std::vector<CorsRule>> rules = CachedRules(records, bucket);
+  if (rules->empty()) return;
   std::string origin = req.get_header_value("Origin");
-  const CorsRule* rule = MatchCorsRule(rules, origin, req.method, {});
+  const CorsRule* rule = MatchCorsRule(*rules, origin, req.method, {});
   if (rule == nullptr) return;
   SetAllowHeaders(*rule, origin, res);
 }
@@ -287,8 +295,7 @@ S3Status PutBucketCors(RequestContext& ctx) {
   if (!body.ok()) return body.error();
   auto rules = ParseCorsConfiguration(*body);
   if (!rules.ok()) return rules.error();
-  S3Status stored =
-      StoreBucketRecord(ctx.store, "cors", ctx.address.bucket, CorsRulesToJson(*rules));
+  S3Status stored = ctx.records.Store("cors", ctx.address.bucket, CorsRulesToJson(*rules));
   if (!stored.ok()) return stored;
   SendEmpty(ctx.res, 200);
   return {};
@@ -297,10 +304,9 @@ S3Status PutBucketCors(RequestContext& ctx) {
 S3Status GetBucketCors(RequestContext& ctx) {
   S3Status exists = RequireBucket(ctx);
   if (!exists.ok()) return exists;
-  auto record = LoadBucketRecord(ctx.store, "cors", ctx.address.bucket);
+  auto record = ctx.records.Load("cors", ctx.address.bucket);
   if (!record.ok()) return record.error();
-  std::vector<CorsRule> rules =
-      record->empty() ? std::vector<CorsRule>{} : CorsRulesFromJson(*record);
+  std::vector<CorsRule> rules = RulesOf(*record);
   if (rules.empty()) {
     return S3Error{"NoSuchCORSConfiguration", "The CORS configuration does not exist", 404};
   }
@@ -311,7 +317,7 @@ S3Status GetBucketCors(RequestContext& ctx) {
 S3Status DeleteBucketCors(RequestContext& ctx) {
   S3Status exists = RequireBucket(ctx);
   if (!exists.ok()) return exists;
-  S3Status deleted = StoreBucketRecord(ctx.store, "cors", ctx.address.bucket, "");
+  S3Status deleted = ctx.records.Store("cors", ctx.address.bucket, "");
   if (!deleted.ok()) return deleted;
   SendEmpty(ctx.res, 204);
   return {};

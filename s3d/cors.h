@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "natss3/object_store.h"
+#include "s3d/bucket_records.h"
 #include "s3d/errors.h"
 
 namespace natss3::s3d {
@@ -40,12 +41,13 @@ const CorsRule* MatchCorsRule(const std::vector<CorsRule>& rules, std::string_vi
                               std::string_view method,
                               const std::vector<std::string>& request_headers);
 
-// Answers an OPTIONS request for `bucket` (no authentication, as S3 does).
-void AnswerPreflight(ObjectStore& store, const std::string& bucket, const httplib::Request& req,
+// Answers an OPTIONS request for `bucket` (no authentication, as S3 does), by the rules as
+// `records` caches them.
+void AnswerPreflight(BucketRecords& records, const std::string& bucket, const httplib::Request& req,
                      httplib::Response& res);
 // Adds Access-Control-Allow-Origin etc. to the response of an ordinary request that carries
-// an Origin header matching one of the bucket's rules.
-void AddCorsHeaders(ObjectStore& store, const std::string& bucket, const httplib::Request& req,
+// an Origin header matching one of the bucket's rules (as `records` caches them).
+void AddCorsHeaders(BucketRecords& records, const std::string& bucket, const httplib::Request& req,
                     httplib::Response& res);
 
 }  // namespace natss3::s3d

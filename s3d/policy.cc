@@ -1,4 +1,4 @@
-// Bucket policies: parsing, evaluation, the per-process cache and the policy operations.
+// Bucket policies: parsing, evaluation (of the cached policy) and the policy operations.
 #include "s3d/policy.h"
 
 #include <spdlog/spdlog.h>
@@ -16,7 +16,6 @@ namespace natss3::s3d {
 namespace {
 
 constexpr std::string_view kS3Arn = "arn:aws:s3:::";
-constexpr auto kPolicyTtl = std::chrono::seconds(1);
 
 S3Error Malformed(std::string message) {
   return S3Error{"MalformedPolicy", std::move(message), 400};
@@ -310,67 +309,39 @@ std::string_view PolicyAction(Operation op) {
   }
 }
 
-S3Result<std::shared_ptr<const BucketPolicy>> PolicyCache::Get(ObjectStore& store,
-                                                               const std::string& bucket,
-                                                               const std::string& s3_bucket) {
-  auto now = std::chrono::steady_clock::now();
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = entries_.find(bucket);
-    if (it != entries_.end() && now - it->second.loaded < kPolicyTtl) return it->second.policy;
-  }
-  auto record = LoadBucketRecord(store, "policy", bucket);
-  if (!record.ok()) {
-    if (record.error().http_status != 503) return record.error();
-    // The record store is unreachable (its stream has no leader for a moment, or its only
-    // server is down): the policy read last serves meanwhile. With none read yet, no policy
-    // applies until it can be read; the credentials file and ACLs still do.
-    // The answer is kept for 60 s (backdated), so requests meanwhile do not each wait out the
-    // request budget again.
-    std::lock_guard<std::mutex> lock(mu_);
-    auto& entry = entries_[bucket];
-    if (!entry.policy) {
-      spdlog::warn("bucket policy of {} unreadable ({}): none applied meanwhile", bucket,
-                   record.error().message);
-    }
-    entry.loaded = now + std::chrono::seconds(60) - kPolicyTtl;
-    return entry.policy;
-  }
-  std::shared_ptr<const BucketPolicy> policy;
-  if (!record->empty()) {
+S3Result<std::shared_ptr<const BucketPolicy>> CachedBucketPolicy(BucketRecords& records,
+                                                                 const std::string& bucket,
+                                                                 const std::string& s3_bucket) {
+  auto parse = [&](const std::string& record) -> std::optional<BucketPolicy> {
+    if (record.empty()) return std::nullopt;
     // Stored only after validation; one that no longer parses grants nothing.
-    auto parsed = ParseBucketPolicy(*record, s3_bucket);
-    if (parsed.ok()) policy = std::make_shared<const BucketPolicy>(std::move(parsed).value());
-  }
-  std::lock_guard<std::mutex> lock(mu_);
-  if (entries_.size() > 10000) entries_.clear();  // bounded: many buckets, 1 s entries
-  entries_[bucket] = {policy, now};
-  return policy;
+    auto parsed = ParseBucketPolicy(record, s3_bucket);
+    if (!parsed.ok()) return std::nullopt;
+    return std::move(parsed).value();
+  };
+  auto cached = records.Get<std::optional<BucketPolicy>>("policy", bucket, parse);
+  if (!cached.ok()) return cached.error();
+  if (!**cached) return std::shared_ptr<const BucketPolicy>();
+  return std::shared_ptr<const BucketPolicy>(*cached, &***cached);  // shares the cached one
 }
 
-void PolicyCache::Invalidate(const std::string& bucket) {
-  std::lock_guard<std::mutex> lock(mu_);
-  entries_.erase(bucket);
-}
-
-S3Result<PolicyDecision> DecidePolicy(ObjectStore& store, PolicyCache& policies,
-                                      const s3::AuthContext& auth, std::string_view action,
-                                      const std::string& bucket, const std::string& s3_bucket,
-                                      const std::string& key) {
-  auto policy = policies.Get(store, bucket, s3_bucket);
+S3Result<PolicyDecision> DecidePolicy(BucketRecords& records, const s3::AuthContext& auth,
+                                      std::string_view action, const std::string& bucket,
+                                      const std::string& s3_bucket, const std::string& key) {
+  auto policy = CachedBucketPolicy(records, bucket, s3_bucket);
   if (!policy.ok()) return policy.error();
   if (!*policy) return PolicyDecision::kNone;
   return EvaluatePolicy(**policy, auth, action, key.empty() ? s3_bucket : s3_bucket + "/" + key);
 }
 
-S3Status AuthorizeRequest(ObjectStore& store, const AuthGate& gate, PolicyCache& policies,
+S3Status AuthorizeRequest(ObjectStore& store, const AuthGate& gate, BucketRecords& records,
                           const s3::AuthContext& auth, Operation op, const std::string& bucket,
                           const std::string& s3_bucket, const std::string& key) {
   std::string_view action = PolicyAction(op);
   std::shared_ptr<const BucketPolicy> policy;
   PolicyDecision decision = PolicyDecision::kNone;
   if (!action.empty() && !bucket.empty()) {
-    auto loaded = policies.Get(store, bucket, s3_bucket);
+    auto loaded = CachedBucketPolicy(records, bucket, s3_bucket);
     if (!loaded.ok()) return loaded.error();
     policy = *loaded;
     if (policy) {
@@ -381,7 +352,7 @@ S3Status AuthorizeRequest(ObjectStore& store, const AuthGate& gate, PolicyCache&
   if (decision == PolicyDecision::kDeny) return S3Error::AccessDenied();
   S3Status allowed = gate.Authorize(auth, op, s3_bucket);
   if (allowed.ok() || decision == PolicyDecision::kAllow) return {};
-  if (AclPermits(store, auth, op, bucket, key)) return {};
+  if (AclPermits(store, records, auth, op, bucket, key)) return {};
   if (op == Operation::kDeleteObjects && policy && MayAllow(*policy, auth, action)) return {};
   return allowed;
 }
@@ -391,7 +362,7 @@ S3Status AuthorizeRequest(ObjectStore& store, const AuthGate& gate, PolicyCache&
 S3Status GetBucketPolicy(RequestContext& ctx) {
   S3Status exists = RequireBucket(ctx);
   if (!exists.ok()) return exists;
-  auto record = LoadBucketRecord(ctx.store, "policy", ctx.address.bucket);
+  auto record = ctx.records.Load("policy", ctx.address.bucket);
   if (!record.ok()) return record.error();
   if (record->empty()) {
     return S3Error{"NoSuchBucketPolicy", "The bucket policy does not exist", 404};
@@ -413,8 +384,7 @@ S3Status PutBucketPolicy(RequestContext& ctx) {
   }
   auto policy = ParseBucketPolicy(*body, ctx.address.s3_bucket);
   if (!policy.ok()) return policy.error();
-  S3Status stored = StoreBucketRecord(ctx.store, "policy", ctx.address.bucket, *body);
-  ctx.policies.Invalidate(ctx.address.bucket);
+  S3Status stored = ctx.records.Store("policy", ctx.address.bucket, *body);
   if (!stored.ok()) return stored;
   SendEmpty(ctx.res, 204);
   return {};
@@ -423,8 +393,7 @@ S3Status PutBucketPolicy(RequestContext& ctx) {
 S3Status DeleteBucketPolicy(RequestContext& ctx) {
   S3Status exists = RequireBucket(ctx);
   if (!exists.ok()) return exists;
-  S3Status deleted = StoreBucketRecord(ctx.store, "policy", ctx.address.bucket, "");
-  ctx.policies.Invalidate(ctx.address.bucket);
+  S3Status deleted = ctx.records.Store("policy", ctx.address.bucket, "");
   if (!deleted.ok()) return deleted;
   SendEmpty(ctx.res, 204);
   return {};

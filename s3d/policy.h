@@ -1,8 +1,8 @@
 // S3 bucket policies: Put/Get/DeleteBucketPolicy and their evaluation on every request.
 //
 // The policy is kept as the client sent it (GetBucketPolicy answers it byte for byte) in the
-// "cfg.policy.<bucket>" record of the shared "natss3_uploads" KV bucket, next to the bucket ACL
-// and CORS records (acl.h). natss3 understands the part of the IAM policy language that
+// "cfg.policy.<bucket>" bucket record, next to the bucket ACL and CORS records
+// (bucket_records.h). natss3 understands the part of the IAM policy language that
 // concerns one bucket: Effect Allow|Deny; Principal "*" or {"AWS": ...} naming "*", access key
 // ids or "arn:aws:iam::<account>:user/<access key>"; Action / NotAction with '*' and '?'
 // wildcards; Resource ARNs of this bucket ("arn:aws:s3:::bucket", "arn:aws:s3:::bucket/<key
@@ -15,21 +15,19 @@
 // need a key with write permission on the bucket; a policy never grants or denies them, so a
 // policy cannot lock its owner out.
 //
-// Each process caches a bucket's policy for 1 s (one KV get per bucket and second instead of
-// one per request) and drops its entry when it changes the policy itself: another gateway
-// sees a change within 1 s.
+// Requests read the policy through the process's BucketRecords cache, parsed once per read:
+// one KV get per bucket and TTL (1 s) instead of one per request; a change made through this
+// gateway applies to its next request, one made through another within the TTL.
 #pragma once
 
-#include <chrono>
-#include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "auth/sigv4.h"
 #include "natss3/object_store.h"
+#include "s3d/bucket_records.h"
 #include "s3d/errors.h"
 #include "s3d/routing.h"
 
@@ -68,34 +66,22 @@ PolicyDecision EvaluatePolicy(const BucketPolicy& policy, const s3::AuthContext&
 // ListBuckets, CreateBucket, preflights, the policy operations).
 std::string_view PolicyAction(Operation op);
 
-// Per-process 1 s cache of the parsed policies.
-class PolicyCache {
- public:
-  // The bucket's policy (nullptr when it has none or the stored one does not parse).
-  S3Result<std::shared_ptr<const BucketPolicy>> Get(ObjectStore& store, const std::string& bucket,
-                                                    const std::string& s3_bucket);
-  void Invalidate(const std::string& bucket);
-
- private:
-  struct Entry {
-    std::shared_ptr<const BucketPolicy> policy;
-    std::chrono::steady_clock::time_point loaded;
-  };
-  std::mutex mu_;
-  std::map<std::string, Entry, std::less<>> entries_;
-};
+// The bucket's policy as `records` caches it, parsed (nullptr when it has none or the stored
+// one does not parse).
+S3Result<std::shared_ptr<const BucketPolicy>> CachedBucketPolicy(BucketRecords& records,
+                                                                 const std::string& bucket,
+                                                                 const std::string& s3_bucket);
 
 // The decision of the bucket's policy (cached) for `action` on `key` ("" for the bucket).
-S3Result<PolicyDecision> DecidePolicy(ObjectStore& store, PolicyCache& policies,
-                                      const s3::AuthContext& auth, std::string_view action,
-                                      const std::string& bucket, const std::string& s3_bucket,
-                                      const std::string& key);
+S3Result<PolicyDecision> DecidePolicy(BucketRecords& records, const s3::AuthContext& auth,
+                                      std::string_view action, const std::string& bucket,
+                                      const std::string& s3_bucket, const std::string& key);
 
 // The whole permission check of a request: the policy's Deny, the key's own permissions
 // (AuthGate::Authorize), the policy's Allow, the ACL grants (AclPermits). `bucket` is the
 // NATS name, `s3_bucket` the S3 name.
 class AuthGate;
-S3Status AuthorizeRequest(ObjectStore& store, const AuthGate& gate, PolicyCache& policies,
+S3Status AuthorizeRequest(ObjectStore& store, const AuthGate& gate, BucketRecords& records,
                           const s3::AuthContext& auth, Operation op, const std::string& bucket,
                           const std::string& s3_bucket, const std::string& key);
 

@@ -109,7 +109,7 @@ S3Result<Upload> BeginUpload(RequestContext& ctx, s3::FormFields& fields,
     upload.length_range = policy->length_range;
   }
   S3Status allowed =
-      AuthorizeRequest(ctx.store, ctx.auth_gate, ctx.policies, *auth, Operation::kPutObject,
+      AuthorizeRequest(ctx.store, ctx.auth_gate, ctx.records, *auth, Operation::kPutObject,
                        ctx.address.bucket, ctx.address.s3_bucket, upload.key);
   if (!allowed.ok()) return allowed.error();
   S3Status exists = RequireBucket(ctx);

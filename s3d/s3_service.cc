@@ -48,7 +48,8 @@ S3Status RequireBucket(RequestContext& ctx) {
 S3Service::S3Service(std::shared_ptr<ObjectStore> store, std::shared_ptr<AuthGate> auth,
                      ServiceOptions options)
     : store_(std::move(store)), auth_(std::move(auth)), options_(std::move(options)),
-      uploads_(std::make_unique<MultipartStore>(store_.get())) {}
+      uploads_(std::make_unique<MultipartStore>(store_.get())),
+      records_(store_.get(), options_.bucket_record_ttl) {}
 
 S3Service::~S3Service() = default;
 
@@ -94,7 +95,7 @@ int S3Service::Expect100(const httplib::Request& req, httplib::Response& res) {
   S3Status allowed;
   if (auth.ok()) {
     Operation op = Classify(req.method, *address, req.has_header("x-amz-copy-source"));
-    allowed = AuthorizeRequest(*store_, *auth_, policies_, *auth, op,
+    allowed = AuthorizeRequest(*store_, *auth_, records_, *auth, op,
                                NatsBucketName(address->bucket), address->bucket, address->key);
   }
   if (!auth.ok() || !allowed.ok()) {
@@ -121,7 +122,7 @@ std::string S3Service::Handle(const httplib::Request& req, httplib::Response& re
     MapBucketName(&*address);
     RequestContext ctx{req, res, reader, std::move(address).value(), Operation::kPutObject,
                        std::move(unverified), *store_, *auth_, *uploads_, buckets_, options_,
-                       policies_};
+                       records_};
     S3Status result = PostObject(ctx);
     if (bytes_in) *bytes_in = ctx.bytes_in;
     if (!result.ok()) RenderError(res, result.error(), &ctx.address, request_id, head);
@@ -131,18 +132,18 @@ std::string S3Service::Handle(const httplib::Request& req, httplib::Response& re
   std::string op_name(OperationName(op));
   if (op == Operation::kPreflight) {
     // Browsers send preflights without credentials: the bucket's CORS rules decide.
-    AnswerPreflight(*store_, NatsBucketName(address->bucket), req, res);
+    AnswerPreflight(records_, NatsBucketName(address->bucket), req, res);
     return op_name;
   }
   // A browser's request from an allowed origin gets the Access-Control-* headers whatever its
   // outcome, so the page can read errors too.
   struct CorsHeaders {
-    ObjectStore& store;
+    BucketRecords& records;
     const std::string bucket;
     const httplib::Request& req;
     httplib::Response& res;
-    ~CorsHeaders() { AddCorsHeaders(store, bucket, req, res); }
-  } cors{*store_, NatsBucketName(address->bucket), req, res};
+    ~CorsHeaders() { AddCorsHeaders(records, bucket, req, res); }
+  } cors{records_, NatsBucketName(address->bucket), req, res};
   auto auth = auth_->Authenticate(req, *address);
   if (!auth.ok()) {
     RenderError(res, auth.error(), &*address, request_id, head);
@@ -150,7 +151,7 @@ std::string S3Service::Handle(const httplib::Request& req, httplib::Response& re
   }
   MapBucketName(&*address);
   RequestContext ctx{req, res, reader, std::move(address).value(), op, std::move(auth).value(),
-                     *store_, *auth_, *uploads_, buckets_, options_, policies_};
+                     *store_, *auth_, *uploads_, buckets_, options_, records_};
   S3Status result = Dispatch(ctx);
   if (bytes_in) *bytes_in = ctx.bytes_in;
   if (!result.ok()) {
@@ -179,7 +180,7 @@ S3Status S3Service::Dispatch(RequestContext& ctx) {
   // Grants name buckets as S3 does ("my.bucket").
   // A Deny of the bucket policy first; then the key's own permissions, an Allow of the policy,
   // the grants of the bucket's or object's ACL.
-  S3Status allowed = AuthorizeRequest(ctx.store, ctx.auth_gate, ctx.policies, ctx.auth, ctx.op,
+  S3Status allowed = AuthorizeRequest(ctx.store, ctx.auth_gate, ctx.records, ctx.auth, ctx.op,
                                       ctx.address.bucket, ctx.address.s3_bucket, ctx.address.key);
   if (!allowed.ok()) {
     // S3 bucket names are global: creating one that exists and belongs to another key is

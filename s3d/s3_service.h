@@ -15,6 +15,7 @@
 #include "auth/sigv4.h"
 #include "natss3/object_store.h"
 #include "s3d/auth_gate.h"
+#include "s3d/bucket_records.h"
 #include "s3d/errors.h"
 #include "s3d/policy.h"
 #include "s3d/routing.h"
@@ -42,6 +43,8 @@ class BucketCache {
 struct ServiceOptions {
   std::string domain;  // virtual-hosted style base domain ("" = path style only)
   std::chrono::seconds multipart_expiry{24 * 3600};
+  // How long a bucket's ACL, CORS and policy records are cached (BucketRecords).
+  std::chrono::milliseconds bucket_record_ttl = BucketRecords::kDefaultTtl;
 };
 
 // Everything a handler needs for one request.
@@ -57,7 +60,7 @@ struct RequestContext {
   MultipartStore& uploads;
   BucketCache& buckets;
   const ServiceOptions& options;
-  PolicyCache& policies;
+  BucketRecords& records;  // bucket ACL, CORS and policy records, cached
   uint64_t bytes_in = 0;
 };
 
@@ -87,7 +90,7 @@ class S3Service {
   ServiceOptions options_;
   std::unique_ptr<MultipartStore> uploads_;
   BucketCache buckets_;
-  PolicyCache policies_;
+  BucketRecords records_;
 };
 
 // Response helpers shared by the handlers.

@@ -12,8 +12,8 @@
 #include "natss3/nats_store.h"
 #include "support/fault_store.h"
 #include "support/nats_server.h"
-#include "support/store_fixture.h"
 #include "support/object_meta.h"
+#include "support/store_fixture.h"
 #include "support/temp_dir.h"
 
 namespace natss3::fs {
@@ -117,6 +117,33 @@ TEST_F(FileStateTest, FailedBeginFreshKeepsTheContent) {
   EXPECT_EQ(ReadBack(*file, 0, 6), "aXcdef");
   ASSERT_EQ(file->Commit(nullptr), 0);
   EXPECT_EQ(store_->GetBytes("b", "f").value(), "aXcdef");
+  file.reset();
+  EXPECT_EQ(budget_->used(), 0u);
+}
+
+// The first change of a clean file fails (the cache is full): nothing becomes pending, and the
+// committed version it had downloaded stays as the clean file's copy, serving reads and the
+// next change without a second download.
+TEST_F(FileStateTest, FailedChangeOfACleanFileKeepsItClean) {
+  budget_ = std::make_unique<CacheBudget>(1 << 20);
+  std::string want = RandomBytes(256 << 10, 4);
+  auto stored = store_->PutBytes("b", natss3::test::Meta("c"), want);
+  ASSERT_TRUE(stored.ok()) << stored.status().ToString();
+  auto file =
+      std::make_unique<FileState>(faults_.get(), "b", "c", &options_, budget_.get(), &stopping_);
+  file->InitExisting(*stored, Headers{});
+  const std::string big(1 << 20, 'x');
+  EXPECT_EQ(file->Write(1, big.data(), big.size()), ENOSPC);
+  EXPECT_FALSE(file->pending());
+  EXPECT_EQ(file->size(), want.size());
+  EXPECT_EQ(faults_->calls(Op::kOpenInfo), 1);
+  EXPECT_TRUE(ReadBack(*file, 0, want.size()) == want);  // from the copy, not the store
+  ASSERT_EQ(file->Write(0, "y", 1), 0);
+  EXPECT_EQ(faults_->calls(Op::kOpenInfo), 1) << "downloaded again";
+  want[0] = 'y';
+  EXPECT_TRUE(file->pending());
+  ASSERT_EQ(file->Commit(nullptr), 0);
+  EXPECT_TRUE(store_->GetBytes("b", "c").value() == want);
   file.reset();
   EXPECT_EQ(budget_->used(), 0u);
 }

@@ -12,7 +12,6 @@ namespace natss3::s3d::test {
 namespace {
 
 using natss3::test::RunCommand;
-using natss3::test::TempDir;
 
 constexpr const char* kAccess = "AKAUTHE2EKEY";
 constexpr const char* kSecret = "auth-e2e-secret/value+";
@@ -25,9 +24,6 @@ class S3AuthEndToEnd : public E2eSuite {
   static void SetUpTestSuite() {
     ASSERT_TRUE(StartSuite({{kAccess, kSecret}, {kReadOnlyAccess, kReadOnlySecret, true}}));
     daemon_ = StartSuiteDaemon({"--domain", "s3.natss3.test"});
-  }
-  int Run(std::vector<std::string> argv, std::string* out) {
-    return RunCommand(argv, out, std::chrono::seconds(240), Env());
   }
   static inline Daemon* daemon_ = nullptr;
 };

@@ -22,10 +22,11 @@
 namespace natss3::s3d::test {
 
 // One key of natss3d's credentials file: it reads every bucket, and writes every bucket unless
-// read_only.
+// read_only; bypass_governance lets it bypass governance retention in every bucket.
 struct S3Key {
   std::string access, secret;
   bool read_only = false;
+  bool bypass_governance = false;
 };
 
 // natss3d's credentials file (--credentials) holding `keys`.
@@ -34,7 +35,9 @@ inline std::string CredentialsJson(const std::vector<S3Key>& keys) {
   for (size_t i = 0; i < keys.size(); ++i) {
     if (i > 0) json += ",";
     json += "{\"access_key\":\"" + keys[i].access + "\",\"secret_key\":\"" + keys[i].secret +
-            "\",\"read\":[\"*\"],\"write\":" + (keys[i].read_only ? "[]" : "[\"*\"]") + "}";
+            "\",\"read\":[\"*\"],\"write\":" + (keys[i].read_only ? "[]" : "[\"*\"]");
+    if (keys[i].bypass_governance) json += ",\"bypass_governance\":[\"*\"]";
+    json += "}";
   }
   return json + "]}";
 }
@@ -115,16 +118,23 @@ class E2eSuite : public ::testing::Test {
 
   // The clients' environment: the suite's key, us-east-1, HOME in the work directory, the
   // suite's aws config file, no shared credentials file, no pager, no Python warnings.
-  std::map<std::string, std::string> Env() {
+  std::map<std::string, std::string> Env() { return EnvFor(key_); }
+  // The same with another key.
+  std::map<std::string, std::string> EnvFor(const S3Key& key) {
     natss3::test::WriteFile(work_.File("aws-config"), aws_config_);
-    return {{"AWS_ACCESS_KEY_ID", key_.access},
-            {"AWS_SECRET_ACCESS_KEY", key_.secret},
+    return {{"AWS_ACCESS_KEY_ID", key.access},
+            {"AWS_SECRET_ACCESS_KEY", key.secret},
             {"AWS_DEFAULT_REGION", "us-east-1"},
             {"HOME", work_.path()},
             {"AWS_CONFIG_FILE", work_.File("aws-config")},
             {"AWS_SHARED_CREDENTIALS_FILE", work_.File("none")},
             {"AWS_PAGER", ""},
             {"PYTHONWARNINGS", "ignore"}};
+  }
+  // Runs a client command with Env(); stdout and stderr in *out.
+  int Run(const std::vector<std::string>& argv, std::string* out,
+          std::chrono::seconds timeout = std::chrono::seconds(240)) {
+    return natss3::test::RunCommand(argv, out, timeout, Env());
   }
   // Env() plus an rclone remote "n3:" on `daemon` with the suite's key.
   std::map<std::string, std::string> RcloneEnv(const Daemon& daemon) {

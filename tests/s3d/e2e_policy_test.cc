@@ -25,9 +25,6 @@ class S3PolicyEndToEnd : public E2eSuite {
     ASSERT_TRUE(StartSuite({{kAccess, kSecret}, {kReadOnlyAccess, kReadOnlySecret, true}}));
     daemon_ = StartSuiteDaemon({});
   }
-  int Run(std::vector<std::string> argv, std::string* out) {
-    return RunCommand(argv, out, std::chrono::seconds(120), Env());
-  }
   // The HTTP status of an unsigned GET.
   static std::string AnonymousGet(const std::string& url) {
     std::string out;

@@ -123,6 +123,12 @@ std::string S3TestClient::Presign(const std::string& raw_path, std::chrono::seco
 }
 
 std::unique_ptr<InProcessDaemon> InProcessDaemon::Start(bool anonymous) {
+  Options options;
+  options.anonymous = anonymous;
+  return Start(options);
+}
+
+std::unique_ptr<InProcessDaemon> InProcessDaemon::Start(const Options& daemon_options) {
   std::unique_ptr<InProcessDaemon> daemon(new InProcessDaemon());
   daemon->nats_ = natss3::test::NatsServer::Start();
   if (!daemon->nats_) return nullptr;
@@ -135,7 +141,7 @@ std::unique_ptr<InProcessDaemon> InProcessDaemon::Start(bool anonymous) {
     ADD_FAILURE() << store.status().ToString();
     return nullptr;
   }
-  daemon->store_ = *store;
+  daemon->store_ = daemon_options.wrap_store ? daemon_options.wrap_store(*store) : *store;
   auto credentials = std::make_shared<s3::CredentialStore>();
   EXPECT_TRUE(credentials->Add({kFullKey, kFullSecret, {"*"}, {"*"}}).ok());
   EXPECT_TRUE(credentials->Add({kReadKey, kReadSecret, {"*"}, {}}).ok());
@@ -145,8 +151,10 @@ std::unique_ptr<InProcessDaemon> InProcessDaemon::Start(bool anonymous) {
                          {kScopedBucket, kScopedDottedBucket},
                          {kScopedBucket, kScopedDottedBucket}})
                   .ok());
-  auto gate = std::make_shared<AuthGate>(credentials, anonymous);
-  daemon->service_ = std::make_shared<S3Service>(daemon->store_, gate, ServiceOptions{"s3.test", std::chrono::hours(24)});
+  auto gate = std::make_shared<AuthGate>(credentials, daemon_options.anonymous);
+  ServiceOptions service{"s3.test", std::chrono::hours(24)};
+  service.bucket_record_ttl = daemon_options.bucket_record_ttl;
+  daemon->service_ = std::make_shared<S3Service>(daemon->store_, gate, service);
   HttpServer::Options http;
   http.host = "127.0.0.1";
   http.port = 0;

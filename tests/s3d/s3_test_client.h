@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -79,7 +80,14 @@ class S3TestClient {
 // kReadKey (read "*"), kScopedKey (kScopedBucket only).
 class InProcessDaemon {
  public:
+  struct Options {
+    bool anonymous = false;
+    std::chrono::milliseconds bucket_record_ttl = BucketRecords::kDefaultTtl;
+    // Decorates the store the service uses (e.g. a FaultInjectingStore); store() is the result.
+    std::function<std::shared_ptr<ObjectStore>(std::shared_ptr<ObjectStore>)> wrap_store;
+  };
   static std::unique_ptr<InProcessDaemon> Start(bool anonymous = false);
+  static std::unique_ptr<InProcessDaemon> Start(const Options& options);
   ~InProcessDaemon();
   int port() const { return http_->port(); }
   ObjectStore& store() { return *store_; }

@@ -60,11 +60,39 @@ class FaultyReader : public ObjectReader {
   std::unique_ptr<ObjectReader> inner_;
 };
 
+class FaultyRecords : public RecordStore {
+ public:
+  FaultyRecords(FaultInjectingStore* store, std::shared_ptr<RecordStore> inner)
+      : store_(store), inner_(std::move(inner)) {}
+  Status Put(std::string_view key, std::string_view value) override {
+    NATSS3_RETURN_IF_ERROR(store_->Enter(Op::kRecordPut));
+    return inner_->Put(key, value);
+  }
+  Result<std::string> Get(std::string_view key) override {
+    NATSS3_RETURN_IF_ERROR(store_->Enter(Op::kRecordGet));
+    return inner_->Get(key);
+  }
+  Result<Record> GetRecord(std::string_view key) override {
+    NATSS3_RETURN_IF_ERROR(store_->Enter(Op::kRecordGet));
+    return inner_->GetRecord(key);
+  }
+  Status Delete(std::string_view key) override {
+    NATSS3_RETURN_IF_ERROR(store_->Enter(Op::kRecordDelete));
+    return inner_->Delete(key);
+  }
+  Result<std::vector<std::string>> Keys(std::string_view prefix) override {
+    return inner_->Keys(prefix);
+  }
+
+ private:
+  FaultInjectingStore* store_;
+  std::shared_ptr<RecordStore> inner_;
+};
+
 Result<std::unique_ptr<ObjectReader>> WrapReader(FaultInjectingStore* store,
                                                  Result<std::unique_ptr<ObjectReader>> r) {
   if (!r.ok()) return r;
-  return std::unique_ptr<ObjectReader>(
-      std::make_unique<FaultyReader>(store, std::move(r).value()));
+  return std::unique_ptr<ObjectReader>(std::make_unique<FaultyReader>(store, std::move(r).value()));
 }
 
 }  // namespace
@@ -169,6 +197,13 @@ Result<ObjectInfo> FaultInjectingStore::Compose(std::string_view b, const Object
 Result<GcReport> FaultInjectingStore::CollectGarbage(std::string_view b, const GcOptions& o) {
   NATSS3_RETURN_IF_ERROR(Enter(Op::kCollectGarbage));
   return ForwardingObjectStore::CollectGarbage(b, o);
+}
+
+Result<std::shared_ptr<RecordStore>> FaultInjectingStore::Records(std::string_view name) {
+  auto records = ForwardingObjectStore::Records(name);
+  if (!records.ok()) return records;
+  return std::shared_ptr<RecordStore>(
+      std::make_shared<FaultyRecords>(this, std::move(records).value()));
 }
 
 }  // namespace natss3::test

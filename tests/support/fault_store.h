@@ -1,13 +1,14 @@
 // FaultInjectingStore: an ObjectStore decorator for tests that fails or delays the Nth call of
-// a method, and the Nth Write / Commit of the writers or the Nth Read of the readers it hands
-// out. Counting starts at 1 and is per store; every fault fires once. Thread-safe.
+// a method, and the Nth Write / Commit of the writers, the Nth Read of the readers or the Nth
+// Get / Put / Delete of the record stores it hands out. Counting starts at 1 and is per store;
+// every fault fires once. Thread-safe.
 #pragma once
 
 #include <chrono>
 #include <functional>
 #include <map>
-#include <optional>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "natss3/forwarding_store.h"
@@ -16,11 +17,14 @@ namespace natss3::test {
 
 class FaultInjectingStore : public ForwardingObjectStore {
  public:
+  // clang-format off
   enum class Op {
     kNewWriter, kGetInfo, kOpen, kOpenInfo, kDelete, kModifyMeta, kList, kNewStagedWriter,
     kPurgeStaged, kCompose, kCollectGarbage,
     kWriterWrite, kWriterCommit, kReaderRead,  // on the objects handed out
+    kRecordGet, kRecordPut, kRecordDelete,     // on the record stores (Get: GetRecord too)
   };
+  // clang-format on
   using ForwardingObjectStore::ForwardingObjectStore;
 
   // The nth call of op returns `status` (writers: Write/Commit abort the put first, as a
@@ -49,6 +53,7 @@ class FaultInjectingStore : public ForwardingObjectStore {
   Result<ObjectInfo> Compose(std::string_view b, const ObjectMeta& m,
                              const std::vector<BlobRange>& parts, const PutOptions& o) override;
   Result<GcReport> CollectGarbage(std::string_view b, const GcOptions& o) override;
+  Result<std::shared_ptr<RecordStore>> Records(std::string_view name) override;
 
   // Counts the call and applies its fault; returns the injected failure or OK.
   Status Enter(Op op);
