@@ -25,7 +25,9 @@ BucketRecords::BucketRecords(ObjectStore* store, std::chrono::milliseconds ttl)
 S3Result<std::string> BucketRecords::Load(std::string_view kind, const std::string& bucket) const {
   auto records = store_->Records(kRecordBucket);
   if (!records.ok()) return FromStatus(records.status(), ErrorContext::kService);
-  auto value = (*records)->Get(RecordKey(kind, bucket));
+  // Read on every request (through the cache): a leader election of a replicated record store
+  // must not stall them (RecordStore::GetQuick).
+  auto value = (*records)->GetQuick(RecordKey(kind, bucket));
   if (value.ok()) return std::move(value).value();
   if (value.status().code() == Code::kNotFound) return std::string();
   return FromStatus(value.status(), ErrorContext::kService);

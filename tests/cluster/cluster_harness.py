@@ -181,6 +181,9 @@ class Load:
         self.lock = threading.Lock()
         self.ops = []  # (start, duration, kind, ok, detail)
         self.acked = {}  # key -> sha256 of the acknowledged body
+        # key -> sha256 of every body PUT to it, in order, from the moment its PUT is sent
+        # (a PUT not yet acknowledged, or failed, may still be what a reader gets)
+        self.versions = {}
         self.threads = [threading.Thread(target=self.worker, args=(w,)) for w in range(workers)]
         self.ctl_thread = threading.Thread(target=self.ctl_reader)
 
@@ -198,6 +201,8 @@ class Load:
                                 rnd.randrange(max(1, n // 5)) if n % 5 == 0 else n)
             body = rnd.randbytes(self.size)
             digest = sha(body)
+            with self.lock:
+                self.versions.setdefault(key, []).append(digest)
             put_c = self.clients[n % len(self.clients)]
             get_c = self.clients[(n // 2 if self.cross_gateway else n) % len(self.clients)]
             t = time.time()
@@ -227,6 +232,10 @@ class Load:
                 time.sleep(0.2)
                 continue
             key, digest = items[rnd.randrange(len(items))]
+            with self.lock:
+                # The versions a read may return from now on: the one acknowledged when the
+                # read starts, and any PUT to the key after it (overwrites continue meanwhile).
+                first = len(self.versions[key]) - 1 - self.versions[key][::-1].index(digest)
             t = time.time()
             r = self.cluster.ctl("get", BUCKET, key, "-O", out, "-f", "--no-progress",
                                  check_rc=False)
@@ -236,8 +245,7 @@ class Load:
             with open(out, "rb") as f:
                 got = sha(f.read())
             with self.lock:
-                # An overwrite may have been acknowledged since: accept the current digest too.
-                ok = got == digest or got == self.acked.get(key)
+                ok = got in self.versions[key][first:]
             self.record(t, "ctl", ok, "" if ok else "%s: wrong content" % key)
             time.sleep(0.2)
 

@@ -72,6 +72,10 @@ class FaultyRecords : public RecordStore {
     NATSS3_RETURN_IF_ERROR(store_->Enter(Op::kRecordGet));
     return inner_->Get(key);
   }
+  Result<std::string> GetQuick(std::string_view key) override {
+    NATSS3_RETURN_IF_ERROR(store_->Enter(Op::kRecordGet));
+    return inner_->GetQuick(key);
+  }
   Result<Record> GetRecord(std::string_view key) override {
     NATSS3_RETURN_IF_ERROR(store_->Enter(Op::kRecordGet));
     return inner_->GetRecord(key);

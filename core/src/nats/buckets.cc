@@ -185,17 +185,21 @@ Result<BucketStatus> NatsObjectStore::GetBucketStatus(std::string_view bucket) {
     std::lock_guard<std::mutex> lock(bucket_cache_mu_);
     if (auto it = last_status_.find(bucket); it != last_status_.end()) last = it->second;
   }
-  // A bucket seen before gets one short attempt: while its stream elects a leader the info
-  // has no answer for seconds, and the status seen last serves meanwhile (a failover must
-  // not fail every request that checks its bucket).
+  // A bucket seen before gets one short attempt (kLeaderReadBudget): while its stream elects
+  // a leader the info has no answer for seconds, and the status seen last serves meanwhile (a
+  // failover must not stall or fail every request that checks its bucket). After a miss the
+  // leader is not asked for kLeaderPause, as for record reads.
+  if (last && conn_->connected() && LeaderPaused(bucket)) return *last;
   auto info =
       conn_->Api("STREAM.INFO." + StreamName(bucket), json(), "bucket " + std::string(bucket),
-                 /*retry=*/true, last ? conn_->attempt_timeout() : std::chrono::milliseconds(0));
+                 /*retry=*/true, last ? kLeaderReadBudget : std::chrono::milliseconds(0));
   if (!info.ok()) {
     Code c = info.status().code();
     // Only while connected: with no server reachable at all the outage is reported.
-    if (last && conn_->connected() && (c == Code::kUnavailable || c == Code::kDeadlineExceeded))
+    if (last && conn_->connected() && (c == Code::kUnavailable || c == Code::kDeadlineExceeded)) {
+      PauseLeaderReads(bucket);
       return *last;
+    }
     if (c == Code::kNotFound) {
       std::lock_guard<std::mutex> lock(bucket_cache_mu_);
       last_status_.erase(std::string(bucket));
