@@ -66,9 +66,17 @@ if [ "${S3D:-1}" = 1 ] && [ -x "$s3d_bin" ]; then
   curl -sf -o /dev/null "http://127.0.0.1:$s3_port/$bucket?list-type=2&max-keys=1000" \
     || echo "natss3d: the first ListObjectsV2 failed" >&2
   t1=$(date +%s.%N)
-  rss=$(awk '/VmRSS/ {print $2}' "/proc/$s3d_pid/status")
   echo "# natss3d"
   python3 -c "print(f's3d_first_list_after_start {$t1-$t0:.3f} s')"
+  # A snapshot goes on loading after the first page: RSS once it stops growing (3 s flat).
+  rss=$(awk '/VmRSS/ {print $2}' "/proc/$s3d_pid/status"); flat=0
+  for _ in $(seq 300); do
+    sleep 1
+    now=$(awk '/VmRSS/ {print $2}' "/proc/$s3d_pid/status")
+    if [ "$now" -le $((rss + rss / 100)) ]; then flat=$((flat + 1)); else flat=0; fi
+    rss=$now
+    [ "$flat" -ge 3 ] && break
+  done
   echo "s3d_rss $rss KiB"
   python3 -c "print(f's3d_rss_per_key {$rss*1024/$count:.1f} bytes/key')"
 fi

@@ -3,6 +3,9 @@
 #include "natss3/listing_index.h"
 
 #include <malloc.h>
+
+#include <algorithm>
+#include <functional>
 #include <strings.h>
 
 #include "natss3/crash_point.h"
@@ -512,17 +515,27 @@ void ListingIndex::NoteReleased(const std::string& nuid, TimePoint when) {
   }
 }
 
+bool ListingIndex::References::Names(std::string_view nuid) const {
+  return std::binary_search(nuid_hashes.begin(), nuid_hashes.end(),
+                            std::hash<std::string_view>{}(nuid));
+}
+
 ListingIndex::References ListingIndex::Refs() const {
   References refs;
-  std::shared_lock<std::shared_mutex> lock(mu_);
-  refs.complete = load_ == Load::kNone;  // callers wait with WaitLoaded first
-  for (auto c = entries_->LowerBound(""); !entries_->AtEnd(c); entries_->Next(&c))
-    if (std::string nuid = entries_->NuidAt(c); !nuid.empty()) refs.nuids.insert(std::move(nuid));
-  for (const auto& [_, m] : moves_) {
-    refs.nuids.insert(m.nuid);
-    refs.moves.push_back(m);
+  {
+    std::shared_lock<std::shared_mutex> lock(mu_);
+    refs.complete = load_ == Load::kNone;  // callers wait with WaitLoaded first
+    refs.nuid_hashes.reserve(entries_->size() + moves_.size());
+    for (auto c = entries_->LowerBound(""); !entries_->AtEnd(c); entries_->Next(&c))
+      if (std::string nuid = entries_->NuidAt(c); !nuid.empty())
+        refs.nuid_hashes.push_back(std::hash<std::string_view>{}(nuid));
+    for (const auto& [_, m] : moves_) {
+      refs.nuid_hashes.push_back(std::hash<std::string_view>{}(m.nuid));
+      refs.moves.push_back(m);
+    }
+    refs.released = released_;
   }
-  refs.released = released_;
+  std::sort(refs.nuid_hashes.begin(), refs.nuid_hashes.end());
   return refs;
 }
 

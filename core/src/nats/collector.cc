@@ -153,7 +153,7 @@ Result<GcReport> NatsObjectStore::CollectGarbage(std::string_view bucket_view,
     auto released = refs.released.find(nuid);
     bool releasing = released != refs.released.end() &&
                      Age(now, released->second) < options_.release_grace;
-    if (refs.nuids.count(nuid)) {
+    if (refs.Names(nuid)) {
       ++report.referenced;
       continue;
     }
