@@ -39,6 +39,10 @@ TEST_F(InteropTest, GoWatchSeesCoreChanges) {
   EXPECT_EQ(initial[1], "null");
 
   CorePut(bucket, "w1", "hello");
+  // The put is seen before the delete is made: nats-server 2.9.10 can move a consumer past a
+  // message it has not delivered yet when a rollup purges another subject right after it
+  // (FINDINGS.md). A delete racing the put made the watch skip the put (1 run in CI).
+  ASSERT_EQ(watch.WaitForLines(3, 15s).size(), 3u);
   INTEROP_ASSERT_OK(store_->Delete(bucket, "pre"));
   auto lines = watch.WaitForLines(4, 15s);
   EXPECT_EQ(watch.Wait(10s), 0) << watch.Stderr();
