@@ -375,4 +375,17 @@ BucketStatus StoreTest::MustStatus(const std::string& bucket) {
   return r.ok() ? *r : BucketStatus{};
 }
 
+int PutEmptyObjects(ObjectStore& store, const std::string& bucket, int n, int threads) {
+  std::vector<std::thread> fillers;
+  std::atomic<int> failed{0};
+  for (int t = 0; t < threads; ++t) {
+    fillers.emplace_back([&, t] {
+      for (int i = t; i < n; i += threads)
+        if (!store.PutBytes(bucket, Meta("k" + std::to_string(i)), "").ok()) ++failed;
+    });
+  }
+  for (auto& f : fillers) f.join();
+  return failed.load();
+}
+
 }  // namespace natss3::coretest

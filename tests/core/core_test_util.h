@@ -44,6 +44,10 @@ inline ObjectMeta Meta(std::string name) {
   return m;
 }
 
+// Puts empty objects "k0".."k<n-1>" into `bucket` from `threads` threads (a large bucket,
+// quickly); returns how many puts failed.
+int PutEmptyObjects(ObjectStore& store, const std::string& bucket, int n, int threads = 8);
+
 // Connect with short timeouts suitable for tests.
 Result<std::shared_ptr<ObjectStore>> ConnectTo(const std::string& servers,
                                                std::chrono::milliseconds timeout = 5000ms);
