@@ -85,7 +85,7 @@ S3Status CreateBucket(RequestContext& ctx) {
 namespace {
 S3Status AbortAllUploads(RequestContext& ctx) {
   const std::string& bucket = ctx.address.bucket;
-  auto uploads = ctx.uploads.List(bucket);
+  auto uploads = ctx.uploads.List(bucket, /*include_completed=*/true);
   if (!uploads.ok()) {
     // No upload record store (never created, or out of this NATS account's reach): there is
     // nothing natss3 could have recorded to abort.

@@ -19,10 +19,13 @@
 namespace natss3::s3d {
 namespace {
 
-S3Result<UploadRecord> LoadUpload(RequestContext& ctx) {
+// A completed upload is kept a while only for Complete's retries (see CompleteMultipartUpload);
+// every other operation finds no such upload.
+S3Result<UploadRecord> LoadUpload(RequestContext& ctx, bool completed_too = false) {
   auto upload = ctx.uploads.Get(ctx.address.bucket, ctx.address.Get("uploadId"));
   if (!upload.ok()) return FromStatus(upload.status(), ErrorContext::kUpload);
   if (upload->key != ctx.address.key) return S3Error::NoSuchUpload();
+  if (upload->is_completed() && !completed_too) return S3Error::NoSuchUpload();
   return std::move(upload).value();
 }
 
@@ -168,17 +171,19 @@ S3Status CompleteMultipartUpload(RequestContext& ctx) {
   if (!body.ok()) return body.error();
   auto requested = ParseCompleteMultipartUpload(*body);
   if (!requested.ok()) return requested.error();
-  auto upload = LoadUpload(ctx);
+  auto upload = LoadUpload(ctx, /*completed_too=*/true);
   if (!upload.ok()) return upload.error();
   if (!upload->completing_nuid.empty()) {
     // A Complete of this upload committed before (the client retries after losing the answer,
-    // or natss3d crashed before removing the upload): answer as that Complete would have.
+    // or natss3d crashed before marking the upload completed): answer as that Complete would
+    // have, while the object is still the one it made.
     auto done = ctx.store.GetInfo(ctx.address.bucket, ctx.address.key);
     if (done.ok() && done->nuid == upload->completing_nuid) {
-      (void)ctx.uploads.Remove(ctx.address.bucket, upload->upload_id);
+      if (!upload->is_completed()) (void)ctx.uploads.MarkCompleted(*upload);
       SendCompleteResult(ctx, done->Header(kEtagHeader));
       return {};
     }
+    if (upload->is_completed()) return S3Error::NoSuchUpload();  // overwritten since
   }
   auto stored = ctx.uploads.Parts(ctx.address.bucket, upload->upload_id);
   if (!stored.ok()) return FromStatus(stored.status(), ErrorContext::kUpload);
@@ -219,7 +224,7 @@ S3Status CompleteMultipartUpload(RequestContext& ctx) {
   auto info = ctx.store.Compose(ctx.address.bucket, meta, blobs, options);
   if (!info.ok()) return FromStatus(info.status(), ErrorContext::kObject);
   CrashPoint("complete.after_commit");
-  (void)ctx.uploads.Remove(ctx.address.bucket, upload->upload_id);
+  (void)ctx.uploads.MarkCompleted(*upload);
   SendCompleteResult(ctx, etag);
   return {};
 }

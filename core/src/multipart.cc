@@ -31,6 +31,7 @@ std::string EncodeUpload(const UploadRecord& u) {
   json j = {{"bucket", u.bucket}, {"key", u.key}, {"upload_id", u.upload_id},
             {"initiated", ToNanos(u.initiated)}, {"headers", u.headers}};
   if (!u.completing_nuid.empty()) j["completing"] = u.completing_nuid;
+  if (u.is_completed()) j["completed"] = ToNanos(u.completed);
   return j.dump();
 }
 
@@ -44,6 +45,7 @@ Result<UploadRecord> DecodeUpload(const std::string& text) {
   u.initiated = FromNanos(j.value("initiated", int64_t{0}));
   if (j.contains("headers")) u.headers = j["headers"].get<Headers>();
   u.completing_nuid = j.value("completing", "");
+  u.completed = FromNanos(j.value("completed", int64_t{0}));
   return u;
 }
 
@@ -120,12 +122,26 @@ Status MultipartStore::MarkCompleting(UploadRecord& upload, const std::string& n
   return records->Put(UploadKey(upload.bucket, upload.upload_id), EncodeUpload(upload));
 }
 
+Status MultipartStore::MarkCompleted(UploadRecord& upload) {
+  NATSS3_ASSIGN_OR_RETURN(auto records, Records());
+  upload.completed = Clock::now();
+  NATSS3_RETURN_IF_ERROR(
+      records->Put(UploadKey(upload.bucket, upload.upload_id), EncodeUpload(upload)));
+  return RemoveParts(*records, upload.bucket, upload.upload_id);
+}
+
 Result<int> MultipartStore::FinishCompleted(
     const std::string& bucket,
     const std::function<Result<std::string>(const std::string& key)>& current_nuid) {
-  NATSS3_ASSIGN_OR_RETURN(auto uploads, List(bucket));
+  NATSS3_ASSIGN_OR_RETURN(auto uploads, List(bucket, /*include_completed=*/true));
   int finished = 0;
   for (const UploadRecord& upload : uploads) {
+    if (upload.is_completed()) {
+      if (Clock::now() - upload.completed > kCompletedKept &&
+          Remove(bucket, upload.upload_id).ok())
+        ++finished;
+      continue;
+    }
     if (upload.completing_nuid.empty()) continue;
     auto nuid = current_nuid(upload.key);
     if (!nuid.ok() && nuid.status().code() != Code::kNotFound) return nuid.status();
@@ -150,7 +166,13 @@ Status MultipartStore::PutPart(const UploadRecord& upload, const PartRecord& par
     }
   }
   // An Abort/Complete that raced with this part: do not leave the part behind.
-  if (records->Get(UploadKey(upload.bucket, upload.upload_id)).status().code() == Code::kNotFound) {
+  auto now = records->Get(UploadKey(upload.bucket, upload.upload_id));
+  bool gone = now.status().code() == Code::kNotFound;
+  if (now.ok()) {
+    auto decoded = DecodeUpload(*now);
+    gone = decoded.ok() && decoded->is_completed();
+  }
+  if (gone) {
     (void)store_->PurgeStaged(upload.bucket, part.blob.nuid);
     (void)records->Delete(key);
     return NotFound("upload was aborted or completed");
@@ -177,18 +199,24 @@ Result<std::vector<PartRecord>> MultipartStore::Parts(const std::string& bucket,
 Status MultipartStore::Remove(const std::string& bucket, const std::string& upload_id) {
   NATSS3_ASSIGN_OR_RETURN(auto records, Records());
   NATSS3_RETURN_IF_ERROR(records->Delete(UploadKey(bucket, upload_id)));
+  return RemoveParts(*records, bucket, upload_id);
+}
+
+Status MultipartStore::RemoveParts(RecordStore& records, const std::string& bucket,
+                                   const std::string& upload_id) {
   NATSS3_ASSIGN_OR_RETURN(auto parts, Parts(bucket, upload_id));
   Status first_error;
   for (const PartRecord& part : parts) {
     Status purged = store_->PurgeStaged(bucket, part.blob.nuid);
     if (!purged.ok() && purged.code() != Code::kNotFound && first_error.ok()) first_error = purged;
-    Status deleted = records->Delete(PartKey(bucket, upload_id, part.number));
+    Status deleted = records.Delete(PartKey(bucket, upload_id, part.number));
     if (!deleted.ok() && first_error.ok()) first_error = deleted;
   }
   return first_error;
 }
 
-Result<std::vector<UploadRecord>> MultipartStore::List(const std::string& bucket) {
+Result<std::vector<UploadRecord>> MultipartStore::List(const std::string& bucket,
+                                                       bool include_completed) {
   NATSS3_ASSIGN_OR_RETURN(auto records, Records());
   NATSS3_ASSIGN_OR_RETURN(auto keys, records->Keys("up." + bucket + "."));
   std::vector<UploadRecord> uploads;
@@ -196,7 +224,8 @@ Result<std::vector<UploadRecord>> MultipartStore::List(const std::string& bucket
     auto text = records->Get(key);
     if (!text.ok()) continue;
     auto upload = DecodeUpload(*text);
-    if (upload.ok() && upload->bucket == bucket) uploads.push_back(std::move(upload).value());
+    if (upload.ok() && upload->bucket == bucket && (include_completed || !upload->is_completed()))
+      uploads.push_back(std::move(upload).value());
   }
   std::sort(uploads.begin(), uploads.end(), [](const UploadRecord& a, const UploadRecord& b) {
     return a.key != b.key ? a.key < b.key : a.initiated < b.initiated;

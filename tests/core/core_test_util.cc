@@ -262,33 +262,41 @@ bool RawNats::AddStream(const std::string& name, const std::string& subject) {
   return true;
 }
 
+nlohmann::json RawNats::Request(const std::string& subject, const std::string& body) {
+  natsMsg* reply = nullptr;
+  natsStatus s = natsConnection_Request(&reply, static_cast<natsConnection*>(conn_),
+                                        subject.c_str(), body.data(),
+                                        static_cast<int>(body.size()), 5000);
+  if (s != NATS_OK) return nullptr;
+  auto j = nlohmann::json::parse(natsMsg_GetData(reply),
+                                 natsMsg_GetData(reply) + natsMsg_GetDataLength(reply), nullptr,
+                                 false);
+  natsMsg_Destroy(reply);
+  return j.is_discarded() || j.contains("error") ? nlohmann::json(nullptr) : j;
+}
+
 bool RawNats::SetAllowDirect(const std::string& stream, bool allow) {
   if (!ok()) return false;
-  auto request = [&](const std::string& subject, const std::string& body) -> nlohmann::json {
-    natsMsg* reply = nullptr;
-    natsStatus s =
-        natsConnection_Request(&reply, static_cast<natsConnection*>(conn_), subject.c_str(),
-                               body.data(), static_cast<int>(body.size()), 5000);
-    if (s != NATS_OK) return nullptr;
-    auto j = nlohmann::json::parse(natsMsg_GetData(reply),
-                                   natsMsg_GetData(reply) + natsMsg_GetDataLength(reply), nullptr,
-                                   false);
-    natsMsg_Destroy(reply);
-    return j.is_discarded() || j.contains("error") ? nlohmann::json(nullptr) : j;
-  };
-  auto info = request("$JS.API.STREAM.INFO." + stream, "");
+  auto info = Request("$JS.API.STREAM.INFO." + stream, "");
   if (info.is_null() || !info.contains("config")) {
     ADD_FAILURE() << "raw stream info " << stream;
     return false;
   }
   auto cfg = info["config"];
   cfg["allow_direct"] = allow;
-  auto updated = request("$JS.API.STREAM.UPDATE." + stream, cfg.dump());
+  auto updated = Request("$JS.API.STREAM.UPDATE." + stream, cfg.dump());
   if (updated.is_null() || updated["config"].value("allow_direct", !allow) != allow) {
     ADD_FAILURE() << "raw stream update of allow_direct " << stream;
     return false;
   }
   return true;
+}
+
+std::string RawNats::StreamLeader(const std::string& stream) {
+  if (!ok()) return "";
+  auto info = Request("$JS.API.STREAM.INFO." + stream, "");
+  if (info.is_null() || !info.contains("cluster")) return "";
+  return info["cluster"].value("leader", std::string());
 }
 
 std::vector<std::string> RawNats::ConsumerNames(const std::string& stream) {

@@ -13,6 +13,8 @@
 #include <thread>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "natss3/names.h"
 #include "natss3/nats_store.h"
 #include "natss3/object_store.h"
@@ -97,8 +99,13 @@ class RawNats {
   bool AddStream(const std::string& name, const std::string& subject);
   // Turns direct gets of a stream on or off (STREAM.UPDATE of its current config).
   bool SetAllowDirect(const std::string& stream, bool allow);
+  // The server name of the stream's leader (STREAM.INFO); empty when none is known.
+  std::string StreamLeader(const std::string& stream);
 
  private:
+  // A JetStream API request; null on no answer or an error answer.
+  nlohmann::json Request(const std::string& subject, const std::string& body);
+
   void* conn_ = nullptr;  // natsConnection*, opaque here so only the .cc includes nats.h
   void* js_ = nullptr;    // jsCtx*
 };

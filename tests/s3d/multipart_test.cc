@@ -45,6 +45,14 @@ class S3Multipart : public ::testing::Test {
     }
     EXPECT_EQ(Messages(), baseline_);
   }
+  // The stream holds only `markers` more messages than before the test (delete markers).
+  void ExpectBaselinePlusMarkers(uint64_t markers) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (Messages() > baseline_ + markers && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    EXPECT_LE(Messages(), baseline_ + markers);
+  }
   InProcessDaemon& daemon_ = SharedDaemon();
   S3TestClient client_{SharedDaemon().port()};
   std::string bucket_;
@@ -87,11 +95,49 @@ TEST_F(S3Multipart, FullFlowEtagAndCleanup) {
   EXPECT_EQ(client_.Send("GET", "/" + bucket_ + "/big", "uploadId=" + id).ErrorCode(), "NoSuchUpload");
   // Only the composed object remains: deleting it returns the stream to the baseline.
   EXPECT_EQ(client_.Send("DELETE", "/" + bucket_ + "/big").status, 204);
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (Messages() > baseline_ + 1 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ExpectBaselinePlusMarkers(1);  // one delete marker at most
+}
+
+// A client whose Complete answer was lost (a read timeout while a server is lost) sends the
+// Complete again after it succeeded: it gets the same answer, not NoSuchUpload, while the
+// upload is gone for every other operation.
+TEST_F(S3Multipart, ACompleteRetriedAfterItSucceededGetsTheSameAnswer) {
+  std::string p1 = natss3::test::RandomBytes(5 * kMiB, 21), p2 = "tail";
+  std::string id = Create("retried");
+  auto r1 = Part("retried", id, 1, p1);
+  auto r2 = Part("retried", id, 2, p2);
+  ASSERT_EQ(r1.status, 200);
+  ASSERT_EQ(r2.status, 200);
+  std::vector<std::pair<int, std::string>> parts = {{1, r1.Header("etag")}, {2, r2.Header("etag")}};
+  auto first = Complete("retried", id, parts);
+  ASSERT_EQ(first.status, 200) << first.body;
+  size_t a = first.body.find("<ETag>"), b = first.body.find("</ETag>");
+  ASSERT_NE(a, std::string::npos) << first.body;
+  std::string etag = first.body.substr(a, b - a);
+  for (int retry = 0; retry < 2; ++retry) {
+    auto again = Complete("retried", id, parts);
+    EXPECT_EQ(again.status, 200) << again.body;
+    EXPECT_NE(again.body.find(etag), std::string::npos) << again.body;
   }
-  EXPECT_LE(Messages(), baseline_ + 1) << "one delete marker at most";
+  EXPECT_TRUE(client_.Send("GET", "/" + bucket_ + "/retried").body == p1 + p2);
+  // Gone for everything else: not listed, no parts, no new part, no abort.
+  EXPECT_EQ(client_.Send("GET", "/" + bucket_, "uploads").body.find("<Upload>"), std::string::npos);
+  EXPECT_EQ(client_.Send("GET", "/" + bucket_ + "/retried", "uploadId=" + id).ErrorCode(),
+            "NoSuchUpload");
+  EXPECT_EQ(Part("retried", id, 3, "more").ErrorCode(), "NoSuchUpload");
+  EXPECT_EQ(client_.Send("DELETE", "/" + bucket_ + "/retried", "uploadId=" + id).ErrorCode(),
+            "NoSuchUpload");
+  // Once the key holds another object, the old Complete's answer no longer stands.
+  ASSERT_EQ(client_.Send("PUT", "/" + bucket_ + "/retried", "", {}, "other").status, 200);
+  EXPECT_EQ(Complete("retried", id, parts).ErrorCode(), "NoSuchUpload");
+  // The kept record does not keep the bucket from being deleted, nor its parts' data.
+  EXPECT_EQ(client_.Send("DELETE", "/" + bucket_ + "/retried").status, 204);
+  ExpectBaselinePlusMarkers(1);
+  EXPECT_EQ(client_.Send("DELETE", "/" + bucket_).status, 204);
+  auto records = daemon_.store().Records(MultipartStore::kRecordBucket);
+  ASSERT_TRUE(records.ok());
+  EXPECT_EQ((*records)->Get("up." + bucket_ + "." + id).status().code(), Code::kNotFound)
+      << "the bucket's deletion leaves the completed upload's record behind";
 }
 
 TEST_F(S3Multipart, ErrorCases) {

@@ -32,6 +32,12 @@ struct UploadRecord {
   // have stopped the cleanup after the commit): a retried Complete then succeeds at once and
   // garbage collection removes the upload.
   std::string completing_nuid;
+  // Set once the Complete committed and the parts are gone. The record stays for
+  // MultipartStore::kCompletedKept so that a client retrying a Complete whose answer it lost
+  // (a timeout during a server's loss) gets that Complete's answer instead of NoSuchUpload;
+  // for every other operation the upload no longer exists.
+  TimePoint completed{};
+  bool is_completed() const { return completed != TimePoint{}; }
 };
 
 struct PartRecord {
@@ -46,16 +52,20 @@ class MultipartStore {
   static constexpr const char* kRecordBucket = "natss3_uploads";
   static constexpr uint64_t kMinPartSize = 5ull * 1024 * 1024;
   static constexpr int kMaxPartNumber = 10000;
+  static constexpr std::chrono::minutes kCompletedKept{15};
 
   explicit MultipartStore(ObjectStore* store) : store_(store) {}
 
   Result<UploadRecord> Create(const std::string& bucket, const std::string& key, Headers headers);
-  // kNotFound when the upload does not exist (or is for another bucket).
+  // kNotFound when the upload does not exist (or is for another bucket). A completed upload is
+  // returned (UploadRecord::is_completed) while it is kept.
   Result<UploadRecord> Get(const std::string& bucket, const std::string& upload_id);
   Status MarkCompleting(UploadRecord& upload, const std::string& nuid);
-  // Removes uploads of `bucket` whose Complete committed but was cut short before it removed
-  // them (see UploadRecord::completing_nuid); `current_nuid` answers the key's live version.
-  // Returns how many.
+  // After the Complete committed: marks the upload completed, then purges its parts.
+  Status MarkCompleted(UploadRecord& upload);
+  // Removes uploads of `bucket` whose Complete committed but was cut short before it marked
+  // them completed (see UploadRecord::completing_nuid; `current_nuid` answers the key's live
+  // version), and completed uploads kept longer than kCompletedKept. Returns how many.
   Result<int> FinishCompleted(const std::string& bucket,
                               const std::function<Result<std::string>(const std::string& key)>&
                                   current_nuid);
@@ -65,8 +75,9 @@ class MultipartStore {
   Result<std::vector<PartRecord>> Parts(const std::string& bucket, const std::string& upload_id);
   // Deletes the upload record, purges every part blob and deletes the part records.
   Status Remove(const std::string& bucket, const std::string& upload_id);
-  // Uploads of a bucket, sorted by key then initiation time.
-  Result<std::vector<UploadRecord>> List(const std::string& bucket);
+  // Uploads of a bucket, sorted by key then initiation time; completed ones only when asked.
+  Result<std::vector<UploadRecord>> List(const std::string& bucket,
+                                         bool include_completed = false);
   // Removes uploads initiated before `cutoff` in every bucket; returns how many.
   Result<int> ExpireOlderThan(TimePoint cutoff);
 
@@ -87,6 +98,9 @@ class MultipartStore {
 
  private:
   Result<std::shared_ptr<RecordStore>> Records();
+  // Purges every part blob of an upload and deletes the part records.
+  Status RemoveParts(RecordStore& records, const std::string& bucket,
+                     const std::string& upload_id);
 
   ObjectStore* store_;
   std::mutex mu_;
