@@ -22,7 +22,7 @@ constexpr size_t kResponseSlice = 256 * 1024;
 struct BodyState {
   std::unique_ptr<ObjectReader> reader;
   std::string buffer;  // the first slice, read before the headers are sent
-  std::string slice;   // every later one
+  std::string slice;   // scratch for readers that keep no buffer of their own
 };
 
 std::string UpperAlgorithmSuffix(std::string_view header_name) {
@@ -79,11 +79,10 @@ Status StreamObjectBody(httplib::Response& res, std::unique_ptr<ObjectReader> re
           state->buffer.clear();
           return written;
         }
-        size_t want = std::min(remaining, kResponseSlice);
-        state->slice.resize(want);
-        auto got = state->reader->Read(state->slice.data(), want);
-        if (!got.ok() || *got == 0) return false;  // headers are out: abort the connection
-        return sink.write(state->slice.data(), *got);
+        // The reader's own chunk goes to the socket: no copy in between.
+        auto got = state->reader->ReadView(std::min(remaining, kResponseSlice), state->slice);
+        if (!got.ok() || got->empty()) return false;  // headers are out: abort the connection
+        return sink.write(got->data(), got->size());
       });
   return Status::OK();
 }

@@ -14,6 +14,10 @@ Starts its own nats-server and natss3d on loopback. Not part of ctest.
 
 Usage: bench/s3/bench.py [--build DIR] [--size-mib 1024] [--rounds 2] [--max-keys 100000]
                         [--only big,small,list] [--small-ops 3000] [--small-rounds 3]
+                        [--daemon PATH] [--before PATH]
+--daemon measures another natss3d binary with this build's tools and baselines. --before runs
+a second natss3d (e.g. built from an older commit) on the same nats-server and interleaves its
+large PUTs and GETs with the measured one's in every round: before/after figures of one run.
 """
 import argparse
 import datetime
@@ -149,6 +153,23 @@ def raw_ceiling(bench_core, mib):
     return float(m.group(1)), float(m.group(2))
 
 
+def hashing_floor(tool):
+    """CPU-s per GiB of each digest alone (natss3_s3bench_checksums, 256 MiB): the floor a put
+    (SHA-256 + MD5) or a verified get (SHA-256) cannot go under. None without the tool."""
+    if not os.access(tool, os.X_OK):
+        print(f"note: {tool} missing: no hashing floor (build natss3_s3bench_checksums)")
+        return None
+    out = subprocess.run([tool, "256"], capture_output=True, text=True, check=True).stdout
+    found = {}
+    for line in out.splitlines():
+        m = re.match(r"(?:baseline )?(\S+) \(([^)]+)\)\s+[\d.]+ GB/s\s+([\d.]+) CPU-s/GiB", line.strip())
+        if m and not line.startswith("baseline"):
+            found[m.group(1)] = float(m.group(3))
+    if "sha256" not in found or "md5" not in found:
+        raise RuntimeError("natss3_s3bench_checksums printed no SHA-256/MD5 figures:\n" + out)
+    return found
+
+
 def core_op(tool, nats_url, bucket, key, mode, mib):
     out = subprocess.run([tool, nats_url, bucket, key, mode, str(mib)], check=True,
                          capture_output=True, text=True).stdout.split()
@@ -206,9 +227,11 @@ def main():
     ap.add_argument("--only", default="big,small,list", help="comma-separated subset of big,small,list")
     ap.add_argument("--small-ops", type=int, default=3000)
     ap.add_argument("--small-rounds", type=int, default=3)
+    ap.add_argument("--daemon", help="natss3d binary to measure (default: the build's)")
+    ap.add_argument("--before", help="natss3d binary to compare with, in the same rounds")
     a = ap.parse_args()
     only = set(a.only.split(","))
-    natss3d = os.path.join(a.build, "s3d", "natss3d")
+    natss3d = a.daemon or os.path.join(a.build, "s3d", "natss3d")
     tool = os.path.join(a.build, "bench", "s3", "natss3_s3bench_core")
     small_tool = os.path.join(a.build, "bench", "s3", "natss3_s3bench_small")
     for binary in (natss3d, tool, small_tool):
@@ -232,22 +255,46 @@ def main():
         procs.append(daemon)
         if not wait_port(sport):
             raise RuntimeError(f"natss3d port {sport} did not open")
+        before = None
+        if a.before:
+            bport = free_port()
+            before = subprocess.Popen([a.before, "--listen", f"127.0.0.1:{bport}", "--nats-servers", f"nats://127.0.0.1:{nport}",
+                                       "--credentials", work + "/creds.json", "--data-dir", work + "/data-before",
+                                       "--access-log", "false"], stdout=subprocess.DEVNULL, stderr=open(work + "/before.log", "w"))
+            procs.append(before)
+            if not wait_port(bport):
+                raise RuntimeError(f"natss3d (before) port {bport} did not open")
         nats_url = f"nats://127.0.0.1:{nport}"
         c = Client(sport)
         for b in ("bench", "small", "list"):
             c.request("PUT", f"/{b}").read()
         idle = rss_kib(daemon.pid)
         size = a.size_mib << 20
-        s3_put, s3_get, core_put, core_get, ttfb, core_ttfb = [], [], [], [], [], []
+        s3_put, s3_put_signed, s3_get, core_put, core_get, ttfb, core_ttfb = [], [], [], [], [], [], []
         cpu = {"PUT unsigned": [], "PUT signed": [], "GET": []}  # natss3d CPU-s per GiB
         signed_hash = big_body_sha256(size) if "big" in only else ""
         gib = size / (1 << 30)
 
-        def daemon_cpu(kind, fn):
-            before = cpu_seconds(daemon.pid)
+        def daemon_cpu(kind, fn, proc=daemon, into=cpu):
+            start = cpu_seconds(proc.pid)
             result = fn()
-            cpu[kind].append((cpu_seconds(daemon.pid) - before) / gib)
+            into[kind].append((cpu_seconds(proc.pid) - start) / gib)
             return result
+        cpu_before = {"PUT unsigned": [], "PUT signed": [], "GET": []}
+        mibs_before = {"PUT unsigned": [], "PUT signed": [], "GET": []}  # seconds
+
+        def before_round(op):
+            if not before:
+                return
+            if op == "put":
+                mibs_before["PUT unsigned"].append(daemon_cpu(
+                    "PUT unsigned", lambda: s3_put_big(bport, "bench", "s3b", size), before, cpu_before)[0])
+                mibs_before["PUT signed"].append(daemon_cpu(
+                    "PUT signed", lambda: s3_put_big(bport, "bench", "s3b", size, signed_hash), before,
+                    cpu_before)[0])
+            else:
+                mibs_before["GET"].append(daemon_cpu(
+                    "GET", lambda: s3_get_big(bport, "bench", "s3b"), before, cpu_before)[0])
         raw_put, raw_get = [], []  # MiB/s
         bench_core = os.path.join(a.build, "bench", "core", "natss3_bench_core")
         if not os.access(bench_core, os.X_OK):
@@ -262,17 +309,21 @@ def main():
             core_put.append(core_op(tool, nats_url, "bench", "core", "put", a.size_mib)[0])
             s3_put.append(daemon_cpu("PUT unsigned", lambda: s3_put_big(sport, "bench", "s3", size))[0])
             # aws-cli/boto3 over HTTP: x-amz-content-sha256 is the body's SHA-256.
-            daemon_cpu("PUT signed", lambda: s3_put_big(sport, "bench", "s3", size, signed_hash))
+            s3_put_signed.append(daemon_cpu(
+                "PUT signed", lambda: s3_put_big(sport, "bench", "s3", size, signed_hash))[0])
+            before_round("put")
             t, f = core_op(tool, nats_url, "bench", "core", "get", a.size_mib)
             core_get.append(t); core_ttfb.append(f)
             t, f = daemon_cpu("GET", lambda: s3_get_big(sport, "bench", "s3"))
             s3_get.append(t); ttfb.append(f)
+            before_round("get")
         sampler.stop.set()
         sampler.join()
         mib = a.size_mib
         rows = []
         if "big" in only:
-            rows = [("S3 PUT %d MiB" % mib, mib / statistics.median(s3_put), mib / statistics.median(core_put), "MiB/s"),
+            rows = [("S3 PUT %d MiB unsigned" % mib, mib / statistics.median(s3_put), mib / statistics.median(core_put), "MiB/s"),
+                    ("S3 PUT %d MiB signed" % mib, mib / statistics.median(s3_put_signed), mib / statistics.median(core_put), "MiB/s"),
                     ("S3 GET %d MiB" % mib, mib / statistics.median(s3_get), mib / statistics.median(core_get), "MiB/s")]
         small = ""
         if "small" in only:
@@ -285,7 +336,10 @@ def main():
             fill_keys(sport, "list", filled, keys)
             filled = keys
             listing[keys] = list_page_p50(sport, "list", keys)
+        floor = hashing_floor(os.path.join(a.build, "bench", "s3", "natss3_s3bench_checksums")) \
+            if "big" in only else None
         print("\n== natss3d S3 benchmark (medians of %d interleaved rounds) ==" % a.rounds)
+        print("natss3d: %s" % natss3d)
         print("%-28s %12s %12s %8s" % ("metric", "natss3d", "core", "ratio"))
         for name, s3v, corev, unit in rows:
             print("%-28s %9.1f %s %9.1f %s %7.0f%%" % (name, s3v, unit[:3], corev, unit[:3], 100 * s3v / corev))
@@ -293,6 +347,18 @@ def main():
             for name, s3v, rawv in (("S3 PUT vs raw publish", mib / statistics.median(s3_put), statistics.median(raw_put)),
                                     ("S3 GET vs raw replay", mib / statistics.median(s3_get), statistics.median(raw_get))):
                 print("%-28s %9.1f MiB %9.1f MiB %7.0f%%  (raw: cnats, bench/core)" % (name, s3v, rawv, 100 * s3v / rawv))
+            if floor:
+                # Hashing-aware raw baseline: the raw transfer plus the digests the operation
+                # must compute, done one after the other on one core (SHA-256 + MD5 for a put,
+                # the SHA-256 check of a whole read for a get).
+                put_floor, get_floor = floor["sha256"] + floor["md5"], floor["sha256"]
+                gib_ = mib / 1024
+                for name, s3v, rawv, fl in (
+                        ("S3 PUT vs raw+digests", mib / statistics.median(s3_put), statistics.median(raw_put), put_floor),
+                        ("S3 PUT signed vs raw+dig.", mib / statistics.median(s3_put_signed), statistics.median(raw_put), put_floor),
+                        ("S3 GET vs raw+SHA-256", mib / statistics.median(s3_get), statistics.median(raw_get), get_floor)):
+                    base = mib / (mib / rawv + fl * gib_)
+                    print("%-28s %9.1f MiB %9.1f MiB %7.0f%%" % (name, s3v, base, 100 * s3v / base))
         if "big" in only:
             # The core tool's own GET starts a process and connection; its warm figure (Open +
             # first Read on an established connection) is what natss3d pays per request.
@@ -305,7 +371,24 @@ def main():
             # Hashing floor: what the bytes' digests cost in any implementation (SHA-256 and MD5
             # for a PUT, the SHA-256 check of a whole read); see natss3_s3bench_checksums.
             for kind, values in cpu.items():
-                print("%-28s %9.2f CPU-s/GiB" % ("natss3d " + kind, statistics.median(values)))
+                line = "%-28s %9.2f CPU-s/GiB" % ("natss3d " + kind, statistics.median(values))
+                if floor:
+                    fl = floor["sha256"] + (floor["md5"] if kind.startswith("PUT") else 0)
+                    line += "  (hashing floor %.2f, above it %+.2f)" % (fl, statistics.median(values) - fl)
+                print(line)
+            if floor:
+                print("%-28s %s" % ("checksum speeds (CPU-s/GiB)", ", ".join(
+                    "%s %.3f" % (k, v) for k, v in sorted(floor.items()))))
+        if before and "big" in only:
+            print("\n== before/after, same rounds (MiB/s, natss3d CPU-s/GiB) ==")
+            print("before: %s\nafter:  %s" % (a.before, natss3d))
+            print("%-16s %10s %8s %10s %8s" % ("", "before", "CPU", "after", "CPU"))
+            after_times = {"PUT unsigned": s3_put, "PUT signed": s3_put_signed, "GET": s3_get}
+            for kind in ("PUT unsigned", "PUT signed", "GET"):
+                print("%-16s %10.1f %8.2f %10.1f %8.2f" % (
+                    "S3 " + kind, mib / statistics.median(mibs_before[kind]),
+                    statistics.median(cpu_before[kind]), mib / statistics.median(after_times[kind]),
+                    statistics.median(cpu[kind])))
         for keys, ms in listing.items():
             print("%-28s %9.1f ms" % (f"ListObjectsV2 page @{keys}", ms))
         print("%-28s %9.1f MiB" % ("daemon RSS at end", rss_kib(daemon.pid) / 1024))

@@ -104,6 +104,15 @@ class ObjectReader {
   // Reads up to n bytes of the selected range; 0 at its end. A whole-object read that ends with
   // a digest mismatch or missing chunks returns kDataLoss, never short data with OK.
   virtual Result<size_t> Read(char* buf, size_t n) = 0;
+  // Read without the copy: the next bytes (at most n, empty at the end) as a view into the
+  // reader's own buffer, valid until the next call on this reader. A reader without such a
+  // buffer reads into `scratch`.
+  virtual Result<std::string_view> ReadView(size_t n, std::string& scratch) {
+    scratch.resize(n);
+    auto got = Read(scratch.data(), n);
+    if (!got.ok()) return got.status();
+    return std::string_view(scratch.data(), *got);
+  }
   // Positional read anywhere in the object, independent of Read()'s position. Transfers only
   // the chunks that overlap [offset, offset+n). Returns min(n, size - offset) bytes (never
   // short inside the object), 0 at or past the end; kDataLoss when chunks are missing.

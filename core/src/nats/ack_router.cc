@@ -43,7 +43,7 @@ Status AckRouter::EnsureSubscribed() {
 
 Status AckRouter::Publish(const std::string& subject, std::string_view data,
                           const std::shared_ptr<AckState>& state, const std::string& msg_id,
-                          uint64_t* token_out) {
+                          uint64_t* token_out, MsgPtr* sent) {
   uint64_t token;
   std::string reply;
   {
@@ -69,7 +69,11 @@ Status AckRouter::Publish(const std::string& subject, std::string_view data,
                        static_cast<int>(data.size()));
     if (s == NATS_OK) s = natsMsgHeader_Set(m, "Nats-Msg-Id", msg_id.c_str());
     if (s == NATS_OK) s = natsConnection_PublishMsg(conn_.nc(), m);
-    natsMsg_Destroy(m);
+    if (s == NATS_OK && sent != nullptr) {
+      sent->reset(m);  // after the copy: `data` may point into the message replaced here
+    } else {
+      natsMsg_Destroy(m);
+    }
   }
   if (s == NATS_OK) return Status::OK();
   {

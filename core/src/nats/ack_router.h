@@ -48,10 +48,12 @@ class AckRouter {
 
   // Publishes `data` on `subject` to JetStream (with Nats-Msg-Id `msg_id` unless empty, so
   // a publish sent again is stored once); the ack (or error) is counted in `state`. `token`
-  // receives the publish's token (AckState::stored, lost, Drop).
+  // receives the publish's token (AckState::stored, lost, Drop). With a `msg_id`, `sent`
+  // (when given) receives the message that went out once it did: its copy of the data is what
+  // a caller that may send it again keeps (left as it was when nothing went out).
   Status Publish(const std::string& subject, std::string_view data,
                  const std::shared_ptr<AckState>& state, const std::string& msg_id = {},
-                 uint64_t* token = nullptr);
+                 uint64_t* token = nullptr, MsgPtr* sent = nullptr);
   // Forgets one publish (it is sent again under a new token): its ack is ignored.
   void Drop(const std::shared_ptr<AckState>& state, uint64_t token);
   // Drops `state`'s pending publishes: their acks, if they still come, are ignored.

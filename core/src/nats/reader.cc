@@ -91,10 +91,18 @@ class NatsObjectReader : public ObjectReader {
   }
 
   Result<size_t> Read(char* buf, size_t n) override {
+    std::string unused;
+    NATSS3_ASSIGN_OR_RETURN(std::string_view view, ReadView(n, unused));
+    std::memcpy(buf, view.data(), view.size());
+    return view.size();
+  }
+
+  // The current chunk's bytes themselves (an S3 GET hands them to the socket without a copy).
+  Result<std::string_view> ReadView(size_t n, std::string& /*scratch*/) override {
     if (!failed_.ok()) return failed_;
     if (pos_ >= range_end_) {
       NATSS3_RETURN_IF_ERROR(FinishWhole());
-      return size_t{0};
+      return std::string_view();
     }
     if (cur_off_ >= cur_.size()) {
       auto next = source_->NextChunk(pos_);
@@ -104,10 +112,10 @@ class NatsObjectReader : public ObjectReader {
       HashChunk(cur_);
     }
     size_t take = std::min<size_t>({n, cur_.size() - cur_off_, range_end_ - pos_});
-    std::memcpy(buf, cur_.data() + cur_off_, take);
+    std::string_view view(cur_.data() + cur_off_, take);
     cur_off_ += take;
     pos_ += take;
-    return take;
+    return view;
   }
 
   Result<size_t> ReadAt(uint64_t offset, char* buf, size_t n) override {

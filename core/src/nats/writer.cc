@@ -119,17 +119,22 @@ class ChunkPublisher {
   using SteadyClock = std::chrono::steady_clock;
   struct InFlight {
     uint32_t index = 0;
-    std::string data;
+    // The message as sent: its data is sent again if no ack comes (kept instead of a copy of
+    // the chunk of its own; the writer's one copy per byte is the one into the message).
+    MsgPtr msg;
     SteadyClock::time_point due;  // sent again at this time unless acknowledged
+    std::string_view data() const {
+      return {natsMsg_GetData(msg.get()), static_cast<size_t>(natsMsg_GetDataLength(msg.get()))};
+    }
   };
 
   Status Publish(std::string_view chunk) {
     NATSS3_RETURN_IF_ERROR(WaitInflightBelow(window_));
     if (inflight_.empty()) last_progress_ = SteadyClock::now();  // the wait for acks starts
-    InFlight f{chunks_, std::string(chunk), SteadyClock::now() + store_->AttemptTimeout()};
+    InFlight f{chunks_, nullptr, SteadyClock::now() + store_->AttemptTimeout()};
     uint64_t token = 0;
     NATSS3_RETURN_IF_ERROR(
-        store_->acks().Publish(subject_, f.data, state_, MsgId(f.index), &token));
+        store_->acks().Publish(subject_, chunk, state_, MsgId(f.index), &token, &f.msg));
     inflight_.emplace(token, std::move(f));
     seqs_.push_back(0);
     ++chunks_;
@@ -180,7 +185,8 @@ class ChunkPublisher {
       InFlight& f = node.mapped();
       f.due = now + store_->AttemptTimeout();
       uint64_t fresh = 0;
-      Status s = store_->acks().Publish(subject_, f.data, state_, MsgId(f.index), &fresh);
+      Status s =
+          store_->acks().Publish(subject_, f.data(), state_, MsgId(f.index), &fresh, &f.msg);
       if (!s.ok() && s.code() != Code::kUnavailable) return s;
       if (!s.ok()) fresh = ++local_tokens_ | (uint64_t{1} << 63);  // not sent: due again later
       node.key() = fresh;
