@@ -5,9 +5,12 @@
 // (UseKnown), a one-chunk object's single direct get (UseKnown), else the walk: chunk k + 1 is
 // the first message on the chunk subject after chunk k, one direct get each (next by subject).
 // Each answer is the chunk itself; it is kept for the read when it is inside the window, so a
-// read through the walk fetches each chunk once. No consumer is created to locate chunks:
-// creating one needs the stream leader and stalls while a cluster elects a new one, where any
-// replica answers a direct get (docs/cluster.md).
+// read through the walk fetches each chunk once.
+// The walk transfers every chunk before the bytes wanted: for a range far into a large object
+// (an S3 client's parallel ranged GETs, a FUSE read at an offset) one ordered headers-only
+// consumer lists every chunk's sequence and size without the data instead. Creating it needs
+// the stream leader, which stalls while a cluster elects a new one (docs/cluster.md): it gets
+// one short attempt, and on any failure the walk goes on.
 //
 // A walk that reaches the object size (or its chunk count) is complete; a complete index whose
 // sizes add up to the object size goes to the store's cache for later ranged reads.
@@ -44,6 +47,7 @@ class ChunkLocator {
   // Locates chunks until `done()` or the index is complete; kDataLoss when chunks are gone.
   template <typename Pred>
   Status LocateUntil(Pred done) {
+    if (!done()) MaybeLocateByHeaders(/*all=*/false);
     while (!complete_ && !done() && walking_) NATSS3_RETURN_IF_ERROR(LocateNext());
     if (!done()) return Missing();
     return Status::OK();
@@ -60,6 +64,11 @@ class ChunkLocator {
 
  private:
   Status LocateNext();
+  // Tries LocateByHeaders once, before the walk located anything, when the object has many
+  // chunks and (unless `all` are needed) the wanted bytes start beyond the first window.
+  void MaybeLocateByHeaders(bool all);
+  // The whole index from an ordered headers-only consumer; on failure nothing is added.
+  Status LocateByHeaders();
   Status Missing() const;
 
   NatsObjectStore* store_;
@@ -72,6 +81,7 @@ class ChunkLocator {
   bool complete_ = false;
   bool walking_ = false;  // locations come from the walk (LocateNext)
   size_t keep_from_ = 0;
+  bool headers_tried_ = false;
 };
 
 }  // namespace natss3::natsw
