@@ -112,7 +112,7 @@ bool ListingIndex::HeldBack(std::string_view name) const {
 void ListingIndex::WaitForLoad(std::shared_lock<std::shared_mutex>& lock,
                                std::string_view name) const {
   load_cv_.wait_until(lock, load_deadline_, [&] {
-    return stopping_ || load_ == Load::kNone || (!name.empty() && Loaded(name));
+    return stopping_ || load_ == Load::kNone || Loaded(name);
   });
 }
 

@@ -9,17 +9,6 @@ namespace {
 using namespace coretest;
 using test::NatsServer;
 
-// Right after the cluster forms, JetStream has no meta leader yet and answers "unavailable":
-// poll the connect (it checks JetStream) until the cluster is ready.
-Result<std::shared_ptr<ObjectStore>> ConnectWhenReady(const std::string& servers) {
-  Result<std::shared_ptr<ObjectStore>> r = Status(Code::kInternal, "not tried");
-  PollUntil([&] {
-    r = ConnectTo(servers, 5000ms);
-    return r.ok();
-  }, 30s);
-  return r;
-}
-
 TEST(Cluster, R3BucketSurvivesLosingTheStreamLeader) {
   auto cluster = NatsServer::Cluster::Start(3);
   ASSERT_NE(cluster, nullptr);

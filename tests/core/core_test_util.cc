@@ -94,6 +94,15 @@ Result<std::shared_ptr<ObjectStore>> ConnectTo(const std::string& servers,
   return ConnectNats(o);
 }
 
+Result<std::shared_ptr<ObjectStore>> ConnectWhenReady(const std::string& servers) {
+  Result<std::shared_ptr<ObjectStore>> r = Status(Code::kInternal, "not tried");
+  PollUntil([&] {
+    r = ConnectTo(servers, 5000ms);
+    return r.ok();
+  }, 30s);
+  return r;
+}
+
 Result<std::shared_ptr<ObjectStore>> ConnectWith(
     const std::string& servers, const std::function<void(ConnectOptions&)>& adjust) {
   ConnectOptions o;

@@ -54,6 +54,10 @@ int PutEmptyObjects(ObjectStore& store, const std::string& bucket, int n, int th
 Result<std::shared_ptr<ObjectStore>> ConnectTo(const std::string& servers,
                                                std::chrono::milliseconds timeout = 5000ms);
 
+// ConnectTo, tried again for up to 30 s: right after a cluster forms (or loses a server)
+// JetStream has no meta leader for a moment and the connect's JetStream check fails.
+Result<std::shared_ptr<ObjectStore>> ConnectWhenReady(const std::string& servers);
+
 // Connect like ConnectTo, with options adjusted by `adjust` (reclamation timings etc.).
 Result<std::shared_ptr<ObjectStore>> ConnectWith(
     const std::string& servers, const std::function<void(ConnectOptions&)>& adjust);

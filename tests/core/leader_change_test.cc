@@ -22,15 +22,6 @@ using test::NatsServer;
 
 constexpr int kRounds = 2;
 
-Result<std::shared_ptr<ObjectStore>> ConnectWhenReady(const std::string& servers) {
-  Result<std::shared_ptr<ObjectStore>> r = Status(Code::kInternal, "not tried");
-  PollUntil([&] {
-    r = ConnectTo(servers, 5000ms);
-    return r.ok();
-  }, 30s);
-  return r;
-}
-
 // Index of the node named by `leader` (n1..n3), -1 when unknown.
 int NodeIndex(const std::string& leader) {
   return leader.size() == 2 && leader[0] == 'n' ? leader[1] - '1' : -1;

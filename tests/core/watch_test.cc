@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "core_test_util.h"
+#include "natss3/crash_point.h"
 
 namespace natss3 {
 namespace {
@@ -106,6 +107,35 @@ TEST_F(WatchTest, RenamesAreSeenWithoutLaterActivity) {
     ASSERT_OK(e) << "saw " << renamed.size() << " renames";
     if (e->info.name()[0] == 'y') renamed.insert(e->info.name());
   }
+}
+
+// A last-per-subject list must reach the newest meta the stream leader had when the watch
+// started. A consumer whose server lists less (a follower catching up after a failover; here
+// the fault point makes the leader seem ahead) must not end its initial list: the watch
+// reports itself broken, and List starts over with a fresh watch.
+TEST_F(WatchTest, AnInitialListBehindTheLeaderIsNotTrusted) {
+  MustPut(bucket_, "a", "1");
+  MustPut(bucket_, "b", "2");
+  ArmFaultPoint("watch.leader_ahead", 1);
+  auto w = store_->Watch(bucket_, {});
+  ASSERT_OK(w);
+  Status broke;
+  for (int i = 0; i < 3 && broke.ok(); ++i) {
+    auto ev = (*w)->Next(5s);
+    if (!ev.ok()) {
+      broke = ev.status();
+    } else {
+      ASSERT_NE(ev->kind, Kind::kEndOfInitial) << "a list behind the leader ended as complete";
+    }
+  }
+  ArmFaultPoint("watch.leader_ahead", 0);
+  EXPECT_EQ(broke.code(), Code::kUnavailable) << broke.ToString();
+  (*w)->Stop();
+  ArmFaultPoint("watch.leader_ahead", 1);
+  auto listed = store_->List(bucket_);
+  ArmFaultPoint("watch.leader_ahead", 0);
+  ASSERT_OK(listed);
+  EXPECT_EQ(listed->size(), 2u);
 }
 
 TEST_F(WatchTest, EmptyBucketSendsMarkerImmediately) {

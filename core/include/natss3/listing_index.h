@@ -173,8 +173,7 @@ class ListingIndex {
   bool Loaded(std::string_view name) const;
   // With mu_ held: whether a change of `name` is held back (pending_) until the load passes it.
   bool HeldBack(std::string_view name) const;
-  // Waits (mu_ held through `lock`) until the load passed `name` (all keys when empty) or the
-  // load deadline passed.
+  // Waits (mu_ held through `lock`) until the load passed `name` or the load deadline passed.
   void WaitForLoad(std::shared_lock<std::shared_mutex>& lock, std::string_view name) const;
   // Page of a List, with mu_ held; *at_end when it ran out of loaded entries.
   Page ListLocked(const Query& query, bool* at_end) const;

@@ -532,6 +532,7 @@ Result<std::vector<ObjectInfo>> NatsObjectStore::List(std::string_view bucket,
     watcher->Stop();
     if (!transient(broke) || std::chrono::steady_clock::now() >= deadline)
       return broke.Annotate("list " + std::string(bucket));
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // a lagging server catches up
   }
 }
 

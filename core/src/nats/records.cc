@@ -23,6 +23,27 @@ bool Transient(natsStatus s) {
          s == NATS_STALE_CONNECTION;
 }
 
+// Runs `call` again while it fails transiently, within the connection's request budget (a
+// leader election after a server's loss fits), like the data path's requests. `what` names
+// the store in the debug log of each failed attempt.
+template <typename Call>
+natsStatus RetryTransient(const NatsConnection& conn, const std::string& what, Call call) {
+  auto deadline = std::chrono::steady_clock::now() + conn.budget();
+  for (int attempt = 0;; ++attempt) {
+    auto sent = std::chrono::steady_clock::now();
+    natsStatus s = call();
+    if (Transient(s))
+      spdlog::debug("record store {} attempt {}: {} after {} ms", what, attempt,
+                    natsStatus_GetText(s),
+                    std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::steady_clock::now() - sent)
+                        .count());
+    if (!Transient(s) || std::chrono::steady_clock::now() >= deadline || !conn.RetryAfterFailure())
+      return s;
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::min(50 << std::min(attempt, 3), 400)));
+  }
+}
+
 class NatsRecordStore : public RecordStore {
  public:
   NatsRecordStore(KvPtr kv, const NatsConnection* conn, std::string name, bool replicated)
@@ -50,25 +71,6 @@ class NatsRecordStore : public RecordStore {
     return std::move(r.value);
   }
 
- private:
-  Result<Record> Read(std::string_view key, bool quick) {
-    std::string k(key);
-    kvEntry* e = nullptr;
-    natsStatus s = Retrying([&] { return kvStore_Get(&e, kv_.get(), k.c_str()); });
-    if (s == NATS_NOT_FOUND && replicated_) return FromLeader(k, quick);
-    if (s == NATS_NOT_FOUND) return NotFound("record not found: " + k);
-    if (s != NATS_OK) return FromNats(s, "read record " + k);
-    KvEntryPtr entry(e);
-    Record r;
-    r.value.assign(static_cast<const char*>(kvEntry_Value(e)),
-                   static_cast<size_t>(kvEntry_ValueLen(e)));
-    r.revision = kvEntry_Revision(e);
-    r.time = TimePoint(std::chrono::nanoseconds(kvEntry_Created(e)));
-    return r;
-  }
-
-
- public:
   Status Delete(std::string_view key) override {
     std::string k(key);
     natsStatus s = Retrying([&] { return kvStore_Purge(kv_.get(), k.c_str(), nullptr); });
@@ -91,6 +93,22 @@ class NatsRecordStore : public RecordStore {
   }
 
  private:
+  Result<Record> Read(std::string_view key, bool quick) {
+    std::string k(key);
+    kvEntry* e = nullptr;
+    natsStatus s = Retrying([&] { return kvStore_Get(&e, kv_.get(), k.c_str()); });
+    if (s == NATS_NOT_FOUND && replicated_) return FromLeader(k, quick);
+    if (s == NATS_NOT_FOUND) return NotFound("record not found: " + k);
+    if (s != NATS_OK) return FromNats(s, "read record " + k);
+    KvEntryPtr entry(e);
+    Record r;
+    r.value.assign(static_cast<const char*>(kvEntry_Value(e)),
+                   static_cast<size_t>(kvEntry_ValueLen(e)));
+    r.revision = kvEntry_Revision(e);
+    r.time = TimePoint(std::chrono::nanoseconds(kvEntry_Created(e)));
+    return r;
+  }
+
   // A replicated store's gets may be answered by a follower that has not applied a record
   // another process stored a moment ago (an upload created through another gateway): "not
   // found" is confirmed by the stream leader.
@@ -129,25 +147,9 @@ class NatsRecordStore : public RecordStore {
     return r;
   }
 
-  // Runs `call` again while it fails transiently, within the connection's request budget (a
-  // leader election after a server's loss fits), like the data path's requests.
   template <typename Call>
   natsStatus Retrying(Call call) const {
-    auto deadline = std::chrono::steady_clock::now() + conn_->budget();
-    for (int attempt = 0;; ++attempt) {
-      auto sent = std::chrono::steady_clock::now();
-      natsStatus s = call();
-      if (Transient(s))
-        spdlog::debug("record store {} attempt {}: {} after {} ms", name_, attempt,
-                      natsStatus_GetText(s),
-                      std::chrono::duration_cast<std::chrono::milliseconds>(
-                          std::chrono::steady_clock::now() - sent)
-                          .count());
-      if (!Transient(s) || std::chrono::steady_clock::now() >= deadline ||
-          !conn_->RetryAfterFailure())
-        return s;
-      std::this_thread::sleep_for(std::chrono::milliseconds(std::min(50 << std::min(attempt, 3), 400)));
-    }
+    return RetryTransient(*conn_, name_, call);
   }
 
   static constexpr std::chrono::milliseconds kQuickConfirm{300};
@@ -195,15 +197,8 @@ bool RaiseReplicas(NatsObjectStore* store, const std::string& stream, const nloh
 // record call is then repeated in time (Retrying) when its answer is lost with a failing
 // server, instead of waiting the whole request timeout.
 natsStatus OpenKv(kvStore** kv, NatsObjectStore* store, const std::string& name) {
-  const NatsConnection& conn = store->conn();
-  auto deadline = std::chrono::steady_clock::now() + conn.budget();
-  for (int attempt = 0;; ++attempt) {
-    natsStatus s = js_KeyValue(kv, conn.js_attempt(), name.c_str());
-    if (!Transient(s) || std::chrono::steady_clock::now() >= deadline ||
-        !conn.RetryAfterFailure())
-      return s;
-    std::this_thread::sleep_for(std::chrono::milliseconds(std::min(50 << std::min(attempt, 3), 400)));
-  }
+  return RetryTransient(store->conn(), name,
+                        [&] { return js_KeyValue(kv, store->conn().js_attempt(), name.c_str()); });
 }
 
 natsStatus CreateKv(kvStore** kv, NatsObjectStore* store, const std::string& name, int replicas) {

@@ -14,14 +14,21 @@
 // arrives, the same direct get probes for missed messages: kProbeAfterActivity after the last
 // event (renames come right after other activity), then every kIdleProbe.
 //
-// Clusters: the ordered consumer lives on one server (the stream leader's when created). When
+// Clusters: a last-per-subject list must reach the newest meta message the stream leader had
+// when the watch started (js_GetLastMsg asks the leader); a consumer whose server has not
+// applied it yet (a follower catching up) would list without the newest names, so the watch
+// reports itself broken instead and its owner starts a fresh one.
+//
+// The ordered consumer lives on one server (the stream leader's when created). When
 // that server fails, the library recreates the consumer only after missed heartbeats; until
 // then probes keep finding messages the consumer did not deliver. After kStalledProbes such
 // finds in a row the watch reports itself broken (kUnavailable), so its owner (ListingIndex)
 // starts a fresh one at once instead of trailing behind one message per probe.
+#include <algorithm>
 #include <atomic>
 #include <optional>
 
+#include "natss3/crash_point.h"
 #include "nats/errors.h"
 #include "nats/nats_store.h"
 #include "natss3/names.h"
@@ -51,6 +58,10 @@ class NatsWatcher : public Watcher {
       if (last) {
         newest = natsMsg_GetSequence(last);
         if (!options_.include_history) last_ = newest;
+        if (!options_.include_history && !options_.updates_only && options_.start_after == 0)
+          leader_newest_ = newest;
+        // Test seam: the consumer's server is behind the leader (as a follower catching up).
+        if (leader_newest_ && FaultPoint("watch.leader_ahead")) leader_newest_ += 1000000;
         natsMsg_Destroy(last);
       }
       if (options_.start_after > 0) {
@@ -137,6 +148,7 @@ class NatsWatcher : public Watcher {
       if (natsMsg_GetMetaData(&md, msg.get()) != NATS_OK) continue;
       MetaPtr meta(md);
       uint64_t seq = md->Sequence.Stream;
+      if (!initial_done_) initial_max_ = std::max(initial_max_, seq);
       // Sequences up to last_ belong to the initial list (default mode, until its end) or were
       // already delivered (found by a probe or a gap check before the consumer got there).
       if (options_.include_history || initial_done_ || seq > last_) {
@@ -153,6 +165,14 @@ class NatsWatcher : public Watcher {
         last_ = seq;
       }
       bool last_initial = !initial_done_ && md->NumPending == 0;
+      if (last_initial && initial_max_ < leader_newest_) {
+        // The consumer's server has not applied what the stream leader had when the watch
+        // started (a follower catching up after a failover): this initial list would miss
+        // names. The owner starts a fresh watch (List, ListingIndex).
+        return Unavailable("watch of bucket " + bucket_ + ": the consumer's server lists up to " +
+                           std::to_string(initial_max_) + ", the stream leader had " +
+                           std::to_string(leader_newest_));
+      }
       if (last_initial) initial_done_ = true;
       auto info = InfoFromMsg(msg.get(), bucket_, seq, md->Timestamp);
       bool skip = !info.ok() || (options_.ignore_deletes && info->deleted);
@@ -210,6 +230,10 @@ class NatsWatcher : public Watcher {
   uint64_t last_ = 0;  // highest stream sequence delivered (or known at start)
   bool marker_pending_ = false;
   bool initial_done_ = false;
+  // Last-per-subject lists: the newest meta sequence the stream leader had at the start, and
+  // the highest the initial list delivered; the list is complete only when it reached it.
+  uint64_t leader_newest_ = 0;
+  uint64_t initial_max_ = 0;
   int probe_finds_ = 0;  // probes in a row that found a message the consumer had not delivered
   std::chrono::steady_clock::time_point next_probe_ = std::chrono::steady_clock::now();
   std::atomic<bool> stopped_{false};
