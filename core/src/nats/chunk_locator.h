@@ -65,7 +65,7 @@ class ChunkLocator {
  private:
   Status LocateNext();
   // Tries LocateByHeaders once, before the walk located anything, when the object has many
-  // chunks and (unless `all` are needed) the wanted bytes start beyond the first window.
+  // chunks and (unless `all` are needed) at least 8 chunks lie before the wanted bytes.
   void MaybeLocateByHeaders(bool all);
   // The whole index from an ordered headers-only consumer; on failure nothing is added.
   Status LocateByHeaders();
