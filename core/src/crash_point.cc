@@ -49,6 +49,23 @@ void ArmFaultPoint(const char* point, int times) {
   fault_left.store(times);
 }
 
+namespace {
+// NATSS3_FAULT_AT="<point>" or "<point>:<n>" arms a fault point for the first n calls (default
+// 1) from the start: the same seam for tests that run a binary.
+const bool fault_from_env = [] {
+  const char* env = std::getenv("NATSS3_FAULT_AT");
+  if (!env || !*env) return false;
+  static std::string point = env;
+  int times = 1;
+  if (auto colon = point.rfind(':'); colon != std::string::npos) {
+    times = std::atoi(point.c_str() + colon + 1);
+    point.resize(colon);
+  }
+  ArmFaultPoint(point.c_str(), times);
+  return true;
+}();
+}  // namespace
+
 bool FaultPoint(const char* point) {
   if (fault_left.load(std::memory_order_relaxed) <= 0) return false;
   const char* armed = fault_point.load();

@@ -2,6 +2,9 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <sstream>
+
 #include <nlohmann/json.hpp>
 
 #include "cli_harness.h"
@@ -268,6 +271,26 @@ TEST_F(ObjectsTest, CtrlCAtAPromptCancels) {
         &output);
   EXPECT_EQ(output.find("Removed OB > hello.txt"), std::string::npos) << output;
   EXPECT_EQ(Ctl({"info", "OB", "hello.txt"}).exit_code, 0) << output;
+}
+
+class ObjectsLsTest : public CliTest {};
+
+// `ls` lists a name the server left out of the consumer's list (docs/cluster.md; here the
+// fault point drops the first one): the names the stream leader holds are checked, the one
+// missing is added, and the warning goes to stderr, never into the listing on stdout.
+TEST_F(ObjectsLsTest, LsAddsANameTheConsumerLeftOutAndWarnsOnStderr) {
+  ASSERT_EQ(Ctl({"add", "LB"}).exit_code, 0);
+  WriteFile(File("f"), "data");
+  for (const char* name : {"first", "second", "third"})
+    ASSERT_EQ(Ctl({"put", "LB", File("f"), "--name", name, "--no-progress"}).exit_code, 0);
+  CtlResult ls = Ctl({"ls", "LB", "-n"}, "", {{"NATSS3_FAULT_AT", "watch.drop_initial:1"}});
+  ASSERT_EQ(ls.exit_code, 0) << ls.err;
+  std::istringstream lines(ls.out);
+  std::vector<std::string> names;
+  for (std::string line; std::getline(lines, line);) names.push_back(line);
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"first", "second", "third"})) << ls.out;
+  EXPECT_NE(ls.err.find("lacked first"), std::string::npos) << ls.err;
 }
 
 }  // namespace

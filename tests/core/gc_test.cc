@@ -6,6 +6,8 @@
 #include <nlohmann/json.hpp>
 
 #include "core_test_util.h"
+#include "natss3/crash_point.h"
+#include "natss3/listing_index.h"
 #include "natss3/multipart.h"
 
 namespace natss3 {
@@ -50,6 +52,35 @@ TEST_F(GcTest, OrphansArePurgedOnlyWhenOlderThanTheGraceAndNotInADryRun) {
   EXPECT_LT(real.stream_bytes_after, real.stream_bytes_before);
   EXPECT_EQ(ChunkSubjects().size(), 1u);
   EXPECT_EQ(MustGet(bucket_, "kept"), test::RandomBytes(300 * 1024, 1));
+}
+
+// A listing that lacks a live object (its consumer left the name out, docs/cluster.md; here
+// the fault point drops it while a fresh process's listing loads) must not get the object's
+// chunks purged as orphans: collection checks the listing against the names the stream leader
+// holds, keeps the object, and puts it back into the listing.
+TEST_F(GcTest, AnObjectTheListingLacksIsKeptAndPutBack) {
+  const std::string data = test::RandomBytes(300 * 1024, 7);
+  MustPut(bucket_, "kept", data);
+  MustPut(bucket_, "other", "x");
+  PublishOrphan("Orphan0000000000000002", 2);  // a real orphan: collection purges something
+  auto fresh = ConnectWith(server_->url(), [](ConnectOptions&) {});
+  ASSERT_OK(fresh);
+  ArmFaultPoint("watch.drop_initial", 1);
+  auto idx = (*fresh)->Index(bucket_);
+  ArmFaultPoint("watch.drop_initial", 0);
+  ASSERT_OK(idx);
+  ASSERT_FALSE((*idx)->Lookup("kept")) << "the seam did not drop the first name";
+  auto r = MustCollect(true, 0ms, fresh->get());
+  EXPECT_EQ(r.listing_missed, 1);
+  ASSERT_EQ(r.orphans.size(), 1u);
+  EXPECT_EQ(r.orphans[0].nuid, "Orphan0000000000000002");
+  EXPECT_TRUE(r.orphans[0].purged);
+  EXPECT_EQ(MustGet(bucket_, "kept"), data);
+  EXPECT_TRUE((*idx)->Lookup("kept"));
+  auto again = MustCollect(true, 0ms, fresh->get());
+  EXPECT_EQ(again.listing_missed, 0);
+  EXPECT_TRUE(again.orphans.empty());
+  EXPECT_EQ(again.referenced, 2u);
 }
 
 // A put in progress in this process is never collected, however old its chunks.

@@ -10,7 +10,8 @@ void CrashPoint(const char* point);
 
 // Fault points: a test seam for in-process tests. ArmFaultPoint(point, n) makes the next n calls
 // of FaultPoint(point) return true (one point armed at a time; n = 0 disarms). Unarmed, a
-// fault point costs one relaxed atomic load.
+// fault point costs one relaxed atomic load. The environment variable NATSS3_FAULT_AT
+// ("<point>" or "<point>:<n>") arms one at process start, for tests that run a binary.
 void ArmFaultPoint(const char* point, int times);
 bool FaultPoint(const char* point);
 

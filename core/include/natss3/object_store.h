@@ -227,6 +227,7 @@ struct GcReport {
   int orphan_part_records = 0;   // part records of uploads that no longer exist (removed)
   int renames_resolved = 0;      // renames interrupted by a crash, finished or undone
   int uploads_finished = 0;      // multipart uploads whose Complete committed, then crashed
+  int listing_missed = 0;        // live objects the listing lacked (put back, kept)
   uint64_t stream_bytes_before = 0, stream_bytes_after = 0;
 };
 

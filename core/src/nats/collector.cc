@@ -49,15 +49,16 @@ Result<uint64_t> NatsObjectStore::ChunkCount(std::string_view bucket, const std:
   return state["subjects"].value(subject, uint64_t{0});
 }
 
-Result<std::map<std::string, uint64_t>> NatsObjectStore::ChunkSubjects(std::string_view bucket) {
-  std::string prefix = ChunkSubject(bucket, "");
+Result<std::map<std::string, uint64_t>> NatsObjectStore::SubjectsUnder(std::string_view bucket,
+                                                                       const std::string& prefix,
+                                                                       const std::string& what) {
   std::map<std::string, uint64_t> out;
   uint64_t offset = 0;
   for (;;) {
     NATSS3_ASSIGN_OR_RETURN(
         auto info, conn_->Api("STREAM.INFO." + StreamName(bucket),
                               nlohmann::json{{"subjects_filter", prefix + ">"}, {"offset", offset}},
-                              "list chunk subjects of " + std::string(bucket)));
+                              what + " of " + std::string(bucket)));
     const auto& state = info["state"];
     if (!state.contains("subjects") || !state["subjects"].is_object()) break;
     size_t page = 0;
@@ -70,6 +71,28 @@ Result<std::map<std::string, uint64_t>> NatsObjectStore::ChunkSubjects(std::stri
     if (page == 0 || offset >= info.value("total", uint64_t{0})) break;
   }
   return out;
+}
+
+Result<std::map<std::string, uint64_t>> NatsObjectStore::ChunkSubjects(std::string_view bucket) {
+  return SubjectsUnder(bucket, ChunkSubject(bucket, ""), "list chunk subjects");
+}
+
+Result<std::vector<ObjectInfo>> NatsObjectStore::MetasMissedBy(
+    std::string_view bucket, const std::function<bool(const std::string& name)>& listed) {
+  NATSS3_ASSIGN_OR_RETURN(auto subjects,
+                          SubjectsUnder(bucket, MetaSubject(bucket, ""), "list meta subjects"));
+  std::vector<ObjectInfo> missed;
+  for (const auto& [encoded, count] : subjects) {
+    auto name = DecodeObjectName(encoded);
+    if (!name.ok() || listed(*name)) continue;
+    auto info = LatestInfo(bucket, *name);
+    if (!info.ok()) {
+      if (info.status().code() == Code::kNotFound) continue;  // purged meanwhile (a rename)
+      return info.status();
+    }
+    missed.push_back(std::move(info).value());
+  }
+  return missed;
 }
 
 Status NatsObjectStore::ResolveMove(std::string_view bucket, const ListingIndex::Move& move,
@@ -149,6 +172,29 @@ Result<GcReport> NatsObjectStore::CollectGarbage(std::string_view bucket_view,
   for (const auto& pin : pins)
     if (pin.live) protected_nuids.insert(pin.nuid);
 
+  // A listing built by a consumer can lack a name (docs/cluster.md, "Listings checked against
+  // the leader"). Before the first chunk subject is purged as unreferenced, the names the
+  // stream leader holds are checked against the listing: an object it lacks is kept, and
+  // put back into the listing.
+  bool listing_checked = false;
+  auto check_listing = [&]() -> Status {
+    listing_checked = true;
+    NATSS3_ASSIGN_OR_RETURN(auto missed, MetasMissedBy(bucket, [&](const std::string& name) {
+                              return idx->Lookup(name).has_value();
+                            }));
+    for (const ObjectInfo& info : missed) {
+      if (info.deleted) continue;
+      ++report.listing_missed;
+      protected_nuids.insert(info.nuid);
+      spdlog::warn("listing of bucket {} lacked {} (revision {}): kept, and put back", bucket,
+                   info.meta.name, info.revision);
+      idx->Observe(info);
+    }
+    return Status::OK();
+  };
+  // Replicated buckets, where lists were seen to lack names, are checked on every run while
+  // the check costs one page (the listings of s3d and natss3fs are repaired within a run).
+  if (Replicated(bucket) && idx->size() <= 100000) NATSS3_RETURN_IF_ERROR(check_listing());
   for (const auto& [nuid, count] : subjects) {
     auto released = refs.released.find(nuid);
     bool releasing = released != refs.released.end() &&
@@ -157,6 +203,9 @@ Result<GcReport> NatsObjectStore::CollectGarbage(std::string_view bucket_view,
       ++report.referenced;
       continue;
     }
+    if (!listing_checked && !protected_nuids.count(nuid) && !releasing &&
+        !lease_.Active(bucket, nuid) && !reclaimer_.Keeps(bucket, nuid))
+      NATSS3_RETURN_IF_ERROR(check_listing());
     if (protected_nuids.count(nuid) || releasing || lease_.Active(bucket, nuid) ||
         reclaimer_.Keeps(bucket, nuid)) {
       ++report.referenced;
@@ -235,7 +284,7 @@ void NatsObjectStore::CollectLoop() {
       auto report = CollectGarbage(b.bucket, GcOptions{true, std::nullopt});
       if (report.ok() && report->orphans.empty() && report->protected_only == 0 &&
           report->stale_pins == 0 && report->renames_resolved == 0 &&
-          report->orphan_part_records == 0) {
+          report->orphan_part_records == 0 && report->listing_missed == 0) {
         // The figures after this run, as the next ListBuckets will show them if nothing moves.
         auto now = GetBucketStatus(b.bucket);
         if (now.ok()) settled[b.bucket] = Seen{now->messages, now->size, now->last_update};

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <thread>
+#include <unordered_set>
 
 #include <spdlog/spdlog.h>
 
@@ -499,8 +500,8 @@ Result<ObjectInfo> NatsObjectStore::GetInfo(std::string_view bucket, std::string
 
 Result<std::vector<ObjectInfo>> NatsObjectStore::List(std::string_view bucket,
                                                       bool show_deleted) {
+  // Deleted names too: the check against the leader below needs every name the list had.
   WatchOptions wo;
-  wo.ignore_deletes = !show_deleted;
   // The watch's consumer lives on the stream leader: when that server dies mid-listing no event
   // comes. The listing starts over with a fresh watch (a consumer on the new leader) until
   // three request timeouts have passed, enough for a leader election.
@@ -526,7 +527,13 @@ Result<std::vector<ObjectInfo>> NatsObjectStore::List(std::string_view bucket,
         broke = ev.status();
         break;
       }
-      if (ev->kind == WatchEvent::Kind::kEndOfInitial) return out;
+      if (ev->kind == WatchEvent::Kind::kEndOfInitial) {
+        watcher->Stop();
+        auto done = CheckedAgainstLeader(bucket, std::move(out), show_deleted);
+        if (done.ok()) return done;
+        broke = done.status();
+        break;
+      }
       out.push_back(std::move(ev->info));
     }
     watcher->Stop();
@@ -534,6 +541,47 @@ Result<std::vector<ObjectInfo>> NatsObjectStore::List(std::string_view bucket,
       return broke.Annotate("list " + std::string(bucket));
     std::this_thread::sleep_for(std::chrono::milliseconds(100));  // a lagging server catches up
   }
+}
+
+// A consumer's last-per-subject list has been seen to lack a name put well before it started
+// (nats-server 2.9.10, replicated buckets, docs/cluster.md): the names the stream leader holds
+// are checked against it, and the ones it lacks are read and added.
+Result<std::vector<ObjectInfo>> NatsObjectStore::CheckedAgainstLeader(std::string_view bucket,
+                                                                      std::vector<ObjectInfo> out,
+                                                                      bool show_deleted) {
+  auto drop_deleted = [&] {
+    if (!show_deleted)
+      out.erase(
+          std::remove_if(out.begin(), out.end(), [](const ObjectInfo& i) { return i.deleted; }),
+          out.end());
+  };
+  // Cost: the leader lists the bucket's meta subjects, a page per 100,000 names (each page a
+  // sort of all of them on nats-server 2.9.10). Replicated buckets, where lists were seen to
+  // lack names, are always checked; a single server's bucket up to one page.
+  constexpr size_t kOnePage = 100000;
+  if (out.size() > kOnePage && !Replicated(bucket)) {
+    drop_deleted();
+    return out;
+  }
+  std::unordered_set<std::string> names;
+  names.reserve(out.size());
+  uint64_t newest = 0;
+  for (const ObjectInfo& info : out) {
+    names.insert(info.meta.name);
+    newest = std::max(newest, info.revision);
+  }
+  NATSS3_ASSIGN_OR_RETURN(auto missed, MetasMissedBy(bucket, [&](const std::string& name) {
+                            return names.count(name) > 0;
+                          }));
+  for (ObjectInfo& info : missed) {
+    // Put after the list started (nothing amiss), or one the list lacked.
+    if (info.revision <= newest)
+      spdlog::warn("listing of bucket {} lacked {} (revision {}); added", bucket, info.meta.name,
+                   info.revision);
+    out.push_back(std::move(info));
+  }
+  drop_deleted();
+  return out;
 }
 
 Result<std::unique_ptr<Watcher>> NatsObjectStore::Watch(std::string_view bucket,

@@ -196,6 +196,23 @@ class NatsObjectStore : public ObjectStore,
   Result<ObjectInfo> PutLink(std::string_view bucket, ObjectInfo link);
   // Garbage collection (collector.cc).
   Result<std::map<std::string, uint64_t>> ChunkSubjects(std::string_view bucket);
+  // The subjects of the bucket's stream that start with `prefix`, as the stream leader counts
+  // them (STREAM.INFO with a subjects filter, page by page): the rest of each subject -> its
+  // messages.
+  Result<std::map<std::string, uint64_t>> SubjectsUnder(std::string_view bucket,
+                                                        const std::string& prefix,
+                                                        const std::string& what);
+  // The newest records (deleted ones too) of the names the stream leader holds a meta record
+  // for and `listed` says it lacks. A listing built by a consumer can lack a name that was put
+  // before it started (docs/cluster.md, "Listings checked against the leader"): List and
+  // garbage collection check theirs with this.
+  Result<std::vector<ObjectInfo>> MetasMissedBy(
+      std::string_view bucket, const std::function<bool(const std::string& name)>& listed);
+  // `out` (a watch's initial list, deleted names too) with what MetasMissedBy finds it lacks;
+  // deleted ones dropped unless `show_deleted`.
+  Result<std::vector<ObjectInfo>> CheckedAgainstLeader(std::string_view bucket,
+                                                       std::vector<ObjectInfo> out,
+                                                       bool show_deleted);
   Status ResolveMove(std::string_view bucket, const ListingIndex::Move& move, ListingIndex& idx);
   void CollectLoop();
   Result<ObjectInfo> GetInfoRaw(std::string_view bucket, std::string_view name);
