@@ -185,6 +185,8 @@ class Load:
         # (a PUT not yet acknowledged, or failed, may still be what a reader gets)
         self.versions = {}
         self.known_gaps = []  # open gaps of docs/cluster.md: logged, not failed
+        self.ls_runs = 0
+        self.ls_added = []  # warnings of natss3ctl ls that added a name its consumer left out
         self.threads = [threading.Thread(target=self.worker, args=(w,)) for w in range(workers)]
         self.ctl_thread = threading.Thread(target=self.ctl_reader)
 
@@ -607,6 +609,14 @@ class ClientLoops:
             if n % 5 == 0:
                 t = time.time()
                 r = self.cluster.ctl("ls", BUCKET, "-n", check_rc=False)
+                if r.returncode == 0:
+                    # The check against the stream leader added what the consumer left out
+                    # (docs/cluster.md, "Listings checked against the leader").
+                    added = [ln for ln in r.stderr.decode(errors="replace").splitlines()
+                             if "lacked" in ln]
+                    with ld.lock:
+                        ld.ls_runs += 1
+                        ld.ls_added += added
                 if r.returncode == 0 and key not in r.stdout.decode().split():
                     # Open (docs/cluster.md, Known gaps): a fresh ls can miss a name put just
                     # before while other clients overwrite keys. Logged and counted at the end;
@@ -747,6 +757,10 @@ def scenario_mixed(cluster, scale):
     log("mount lists the 20 objects written through S3 after the failover %.2fs after the "
         "last PUT" % took)
     victim.start()
+    for line in load.ls_added:
+        log("ls added a name its consumer left out: %s" % line.strip()[-200:])
+    log("natss3ctl ls: %d runs, %d names added by the check against the stream leader" % (
+        load.ls_runs, len(load.ls_added)))
     for gap in load.known_gaps:
         log("KNOWN GAP (docs/cluster.md): %s" % gap)
     log("known gaps: %d fresh natss3ctl ls missed a name put just before" % len(load.known_gaps))
