@@ -141,6 +141,28 @@ TEST_F(GcTest, StalePinsOfDeadProcessesAreRemovedAndTheirChunksPurged) {
   EXPECT_TRUE(keys->empty());
 }
 
+// The collection loop does not look again at a bucket whose stream has not changed since a
+// clean run. A pin whose owner was alive then (a process that had not written a chunk yet when
+// it was killed) turns stale without any change to the stream: the loop must still remove it.
+TEST_F(GcTest, TheLoopRemovesAPinThatTurnedStaleWhileTheBucketWasQuiet) {
+  MustPut(bucket_, "quiet", "q");
+  auto records = store_->Records("natss3_gc");
+  ASSERT_OK(records);
+  const std::string pin = "pin." + bucket_ + ".KilledBeforeChunks0001";
+  ASSERT_OK((*records)->Put("hb.DyingOwner00000000000x", R"({"pid":1})"));
+  ASSERT_OK((*records)->Put(pin, "DyingOwner00000000000x"));
+  auto collector = ConnectWith(server_->url(), [](ConnectOptions& o) {
+    o.gc_interval = 200ms;
+    o.gc_grace = 1500ms;
+  });
+  ASSERT_OK(collector);
+  // Runs while the owner's heartbeat is fresh keep the pin; later ones find it stale.
+  EXPECT_TRUE(PollUntil([&] {
+    auto keys = (*records)->Keys(pin);
+    return keys.ok() && keys->empty();
+  }, 15s)) << "the stale pin is still there";
+}
+
 // Part records keep their blobs; part records of uploads that are gone do not.
 TEST_F(GcTest, PartsOfLiveUploadsAreKeptOrphanPartsCollected) {
   MultipartStore uploads(store_.get());

@@ -224,6 +224,7 @@ struct GcReport {
   std::vector<Orphan> orphans;   // unreferenced chunk subjects
   uint64_t purged_messages = 0;
   int stale_pins = 0;            // pins of processes that are gone (removed unless dry run)
+  int live_pins = 0;             // pins of live processes (kept; they turn stale later)
   int orphan_part_records = 0;   // part records of uploads that no longer exist (removed)
   int renames_resolved = 0;      // renames interrupted by a crash, finished or undone
   int uploads_finished = 0;      // multipart uploads whose Complete committed, then crashed

@@ -169,8 +169,11 @@ Result<GcReport> NatsObjectStore::CollectGarbage(std::string_view bucket_view,
   for (const auto& orphan : parts.orphans)
     if (Age(now, orphan.written) < grace) protected_nuids.insert(orphan.nuid);
   NATSS3_ASSIGN_OR_RETURN(auto pins, lease_.Pins(bucket, now, grace));
-  for (const auto& pin : pins)
-    if (pin.live) protected_nuids.insert(pin.nuid);
+  for (const auto& pin : pins) {
+    if (!pin.live) continue;
+    protected_nuids.insert(pin.nuid);
+    ++report.live_pins;
+  }
 
   // A listing built by a consumer can lack a name (docs/cluster.md, "Listings checked against
   // the leader"). Before the first chunk subject is purged as unreferenced, the names the
@@ -255,8 +258,9 @@ Result<GcReport> NatsObjectStore::CollectGarbage(std::string_view bucket_view,
 void NatsObjectStore::CollectLoop() {
   auto wait = std::min<std::chrono::milliseconds>(options_.gc_interval, std::chrono::seconds(5));
   // A bucket whose stream did not change since a run that found nothing pending cannot have
-  // new garbage (orphans only come from new messages, pins only protect subjects that were
-  // pending): such buckets are not listed again.
+  // new garbage (orphans only come from new messages): such buckets are not listed again. A
+  // pin is pending too: its owner may die without the stream changing, and the pin, stale
+  // then, is removed only by a later run.
   struct Seen {
     uint64_t messages = 0, bytes = 0;
     TimePoint last{};
@@ -284,7 +288,8 @@ void NatsObjectStore::CollectLoop() {
       auto report = CollectGarbage(b.bucket, GcOptions{true, std::nullopt});
       if (report.ok() && report->orphans.empty() && report->protected_only == 0 &&
           report->stale_pins == 0 && report->renames_resolved == 0 &&
-          report->orphan_part_records == 0 && report->listing_missed == 0) {
+          report->orphan_part_records == 0 && report->listing_missed == 0 &&
+          report->live_pins == 0) {
         // The figures after this run, as the next ListBuckets will show them if nothing moves.
         auto now = GetBucketStatus(b.bucket);
         if (now.ok()) settled[b.bucket] = Seen{now->messages, now->size, now->last_update};
