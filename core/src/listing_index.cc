@@ -141,6 +141,7 @@ void ListingIndex::Run() {
       }
       if (ev->kind == WatchEvent::Kind::kEndOfInitial) {
         EndResync();
+        replays_.fetch_add(1);
         {
           std::unique_lock<std::shared_mutex> lock(mu_);
           if (load_ == Load::kNone) entries_->Compact();  // else the load compacts at its end

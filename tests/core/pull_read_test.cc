@@ -225,9 +225,9 @@ TEST_F(PullReadTest, StalledConsumerHandsOverWithoutRefetchingReadChunks) {
   std::optional<Result<std::string>> rest;
   std::thread reader([&] { rest = ReadAll(**r); });
   // The consumer stalls for longer than the reader waits for it (2 s after the check that the
-  // chunks still exist, which waits up to the store's request budget, 8 s): direct gets take
+  // chunks still exist, which waits up to the store's request budget, 12 s): direct gets take
   // over.
-  std::this_thread::sleep_for(11s);
+  std::this_thread::sleep_for(15s);
   server_->Resume();
   reader.join();
   ASSERT_TRUE(rest.has_value());

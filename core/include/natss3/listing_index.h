@@ -91,6 +91,10 @@ class ListingIndex {
   // The revision of the newest record of `name` seen (live or deleted); 0 when none.
   uint64_t RevisionOf(std::string_view name) const;
   size_t size() const;
+  // How many times the watch's initial list has ended: the load, then each restart of the
+  // watch (after a failover). Each is a moment the listing may have lost a name a consumer
+  // left out (docs/cluster.md, "Listings checked against the leader").
+  uint64_t replays() const { return replays_.load(); }
   // Bytes the entries take (blocks, nuid table, header sets), for measurements.
   size_t MemoryBytes() const;
   bool empty() const { return size() == 0; }
@@ -202,6 +206,7 @@ class ListingIndex {
   std::map<std::string, uint64_t, std::less<>> tombstones_;  // name -> revision of delete
   std::map<std::string, Move, std::less<>> moves_;            // name -> rename marker
   std::map<std::string, TimePoint> released_;                 // nuid -> time released
+  std::atomic<uint64_t> replays_{0};
   std::atomic<uint64_t> watch_revision_{0};  // newest revision the watch applied (Run only)
   std::atomic<uint64_t> snapshot_start_{0};  // 0 again when its snapshot fails to load
   std::atomic<uint64_t> snapshot_seq_{0};  // sequence of the newest snapshot written or seen

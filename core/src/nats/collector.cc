@@ -195,9 +195,12 @@ Result<GcReport> NatsObjectStore::CollectGarbage(std::string_view bucket_view,
     }
     return Status::OK();
   };
-  // Replicated buckets, where lists were seen to lack names, are checked on every run while
-  // the check costs one page (the listings of s3d and natss3fs are repaired within a run).
-  if (Replicated(bucket) && idx->size() <= 100000) NATSS3_RETURN_IF_ERROR(check_listing());
+  // Replicated buckets, where lists were seen to lack names, are checked after each replay of
+  // the listing's watch (the listings of s3d and natss3fs are repaired by the next run).
+  if (uint64_t replays = idx->replays(); ListingCheckDue(bucket, *idx)) {
+    NATSS3_RETURN_IF_ERROR(check_listing());
+    ListingChecked(bucket, replays);
+  }
   for (const auto& [nuid, count] : subjects) {
     auto released = refs.released.find(nuid);
     bool releasing = released != refs.released.end() &&
@@ -255,6 +258,19 @@ Result<GcReport> NatsObjectStore::CollectGarbage(std::string_view bucket_view,
   return report;
 }
 
+bool NatsObjectStore::ListingCheckDue(const std::string& bucket, const ListingIndex& idx) {
+  constexpr size_t kOnePage = 100000;  // names per page of the leader's subjects listing
+  if (idx.size() > kOnePage || !Replicated(bucket)) return false;
+  std::lock_guard<std::mutex> lock(listing_checks_mu_);
+  auto it = listing_checks_.find(bucket);
+  return it == listing_checks_.end() || it->second != idx.replays();
+}
+
+void NatsObjectStore::ListingChecked(const std::string& bucket, uint64_t replays) {
+  std::lock_guard<std::mutex> lock(listing_checks_mu_);
+  listing_checks_[bucket] = replays;
+}
+
 void NatsObjectStore::CollectLoop() {
   auto wait = std::min<std::chrono::milliseconds>(options_.gc_interval, std::chrono::seconds(5));
   // A bucket whose stream did not change since a run that found nothing pending cannot have
@@ -282,8 +298,10 @@ void NatsObjectStore::CollectLoop() {
       }
       if (b.sealed) continue;
       auto known = settled.find(b.bucket);
+      auto idx = FindIndex(b.bucket);
       if (known != settled.end() && known->second.messages == b.messages &&
-          known->second.bytes == b.size && known->second.last == b.last_update)
+          known->second.bytes == b.size && known->second.last == b.last_update &&
+          !(idx && ListingCheckDue(b.bucket, *idx)))
         continue;
       auto report = CollectGarbage(b.bucket, GcOptions{true, std::nullopt});
       if (report.ok() && report->orphans.empty() && report->protected_only == 0 &&

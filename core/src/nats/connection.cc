@@ -255,8 +255,10 @@ std::chrono::milliseconds NatsConnection::attempt_timeout() const {
 }
 
 std::chrono::milliseconds NatsConnection::budget() const {
-  // A stream leader election after a server's loss takes up to several seconds.
-  return std::max(timeout_, std::chrono::milliseconds(8000));
+  // After a stream leader's loss, nats-server 2.9's followers wait a random 4 to 9 s before
+  // they campaign (Raft election timeout): a write (or leader read) that starts right at the
+  // loss is answered only after that. 12 s covers the longest wait plus the vote and answer.
+  return std::max(timeout_, std::chrono::milliseconds(12000));
 }
 
 bool NatsConnection::RetryAfterFailure() const {

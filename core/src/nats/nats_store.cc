@@ -155,6 +155,10 @@ bool NatsObjectStore::Replicated(std::string_view bucket) {
 }
 
 void NatsObjectStore::ForgetBucket(std::string_view bucket) {
+  {
+    std::lock_guard<std::mutex> lock(listing_checks_mu_);
+    listing_checks_.erase(std::string(bucket));
+  }
   std::lock_guard<std::mutex> lock(bucket_cache_mu_);
   if (auto it = bucket_cache_.find(bucket); it != bucket_cache_.end()) bucket_cache_.erase(it);
   if (auto it = last_status_.find(bucket); it != last_status_.end()) last_status_.erase(it);

@@ -267,6 +267,13 @@ class NatsObjectStore : public ObjectStore,
       lock_configs_;
   // Declared last: its thread uses the members above and stops first.
   LeaseKeeper lease_{this, options_.gc_grace};
+  // Garbage collection's check of a replicated bucket's listing against the stream leader:
+  // due once after each replay of the listing's watch (ListingIndex::replays), while the
+  // bucket has up to one page of names (collector.cc).
+  bool ListingCheckDue(const std::string& bucket, const ListingIndex& idx);
+  void ListingChecked(const std::string& bucket, uint64_t replays);
+  std::mutex listing_checks_mu_;
+  std::map<std::string, uint64_t> listing_checks_;  // bucket -> replays checked
   std::mutex collect_mu_;
   std::condition_variable collect_cv_;
   bool collect_stop_ = false;
