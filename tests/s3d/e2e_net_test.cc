@@ -147,7 +147,16 @@ TEST_F(S3HostileNet, ConnectionsAreCappedInTotal) {
   auto daemon = StartDaemon({"--max-connections", "20"});
   ASSERT_TRUE(daemon->started());
   std::vector<std::unique_ptr<RawConnection>> idle;
-  for (int i = 0; i < 20; ++i) idle.push_back(RawConnection::Open(daemon->port()));
+  for (int i = 0; i < 20; ++i) {
+    // Each is surely admitted before the extra one comes: a request answered on it, and the
+    // connection kept open (CI once saw the extra one answered 200 after 20 bare connects).
+    idle.push_back(RawConnection::Open(daemon->port()));
+    ASSERT_TRUE(idle.back()) << "connection " << i;
+    ASSERT_TRUE(idle.back()->Send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
+    auto answered = idle.back()->Read(seconds(5));
+    ASSERT_TRUE(answered) << "connection " << i;
+    ASSERT_EQ(answered->status, 200) << "connection " << i;
+  }
   auto extra = RawConnection::Open(daemon->port());
   ASSERT_TRUE(extra && extra->Send(PlainGet("/healthz")));
   auto refused = extra->Read(seconds(5));

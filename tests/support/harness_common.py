@@ -32,6 +32,18 @@ def sha(data):
 
 
 def free_port():
+    """A free loopback port below Linux's ephemeral range (32768-60999). A port from that range
+    (what binding port 0 gives) can be taken by any client connection's local end between this
+    check and the server's bind: CI once saw a cluster node fail to start so."""
+    rnd = random.SystemRandom()
+    for _ in range(100):
+        port = rnd.randrange(20000, 32768)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]

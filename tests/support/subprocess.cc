@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <thread>
 
@@ -129,21 +130,36 @@ int RunShell(const std::string& command, std::string* output, std::chrono::milli
   return RunCommand({"/bin/sh", "-c", command}, output, timeout);
 }
 
-int FreePort() {
+namespace {
+// Binds a loopback TCP socket to `port` (0: any) and returns the port bound, or -1.
+int BindLoopback(int port) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return -1;
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
+  a.sin_port = htons(static_cast<uint16_t>(port));
   if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
     ::close(fd);
     return -1;
   }
   socklen_t len = sizeof(a);
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  int port = ntohs(a.sin_port);
   ::close(fd);
-  return port;
+  return ntohs(a.sin_port);
+}
+}  // namespace
+
+// Below Linux's ephemeral range (32768-60999): a port from that range (what binding port 0
+// gives) can be taken by any client connection's local end before the server binds it.
+int FreePort() {
+  static thread_local std::mt19937 rng(std::random_device{}());
+  std::uniform_int_distribution<int> pick(20000, 32767);
+  for (int i = 0; i < 100; ++i) {
+    int port = BindLoopback(pick(rng));
+    if (port > 0) return port;
+  }
+  return BindLoopback(0);
 }
 
 bool WaitForPort(int port, std::chrono::milliseconds timeout) {

@@ -561,9 +561,9 @@ Result<std::vector<ObjectInfo>> NatsObjectStore::CheckedAgainstLeader(std::strin
   };
   // Cost: the leader lists the bucket's meta subjects, a page per 100,000 names (each page a
   // sort of all of them on nats-server 2.9.10). Replicated buckets, where lists were seen to
-  // lack names, are always checked; a single server's bucket up to one page.
+  // lack names, are checked up to ten pages; a single server's bucket up to one.
   constexpr size_t kOnePage = 100000;
-  if (out.size() > kOnePage && !Replicated(bucket)) {
+  if (out.size() > kOnePage && (out.size() > 10 * kOnePage || !Replicated(bucket))) {
     drop_deleted();
     return out;
   }
