@@ -182,8 +182,9 @@ Result<GcReport> NatsObjectStore::CollectGarbage(std::string_view bucket_view,
   bool listing_checked = false;
   auto check_listing = [&]() -> Status {
     listing_checked = true;
+    // RevisionOf peeks at the entry; Lookup would build a whole Entry per name.
     NATSS3_ASSIGN_OR_RETURN(auto missed, MetasMissedBy(bucket, [&](const std::string& name) {
-                              return idx->Lookup(name).has_value();
+                              return idx->RevisionOf(name) != 0;
                             }));
     for (const ObjectInfo& info : missed) {
       if (info.deleted) continue;
@@ -209,11 +210,16 @@ Result<GcReport> NatsObjectStore::CollectGarbage(std::string_view bucket_view,
       ++report.referenced;
       continue;
     }
-    if (!listing_checked && !protected_nuids.count(nuid) && !releasing &&
-        !lease_.Active(bucket, nuid) && !reclaimer_.Keeps(bucket, nuid))
+    auto kept = [&] {
+      return protected_nuids.count(nuid) || releasing || lease_.Active(bucket, nuid) ||
+             reclaimer_.Keeps(bucket, nuid);
+    };
+    bool keep = kept();
+    if (!keep && !listing_checked) {
       NATSS3_RETURN_IF_ERROR(check_listing());
-    if (protected_nuids.count(nuid) || releasing || lease_.Active(bucket, nuid) ||
-        reclaimer_.Keeps(bucket, nuid)) {
+      keep = protected_nuids.count(nuid) > 0;  // a name the listing lacked may hold it
+    }
+    if (keep) {
       ++report.referenced;
       ++report.protected_only;
       continue;
@@ -259,8 +265,7 @@ Result<GcReport> NatsObjectStore::CollectGarbage(std::string_view bucket_view,
 }
 
 bool NatsObjectStore::ListingCheckDue(const std::string& bucket, const ListingIndex& idx) {
-  constexpr size_t kOnePage = 100000;  // names per page of the leader's subjects listing
-  if (idx.size() > kOnePage || !Replicated(bucket)) return false;
+  if (idx.size() > kSubjectsPage || !Replicated(bucket)) return false;
   std::lock_guard<std::mutex> lock(listing_checks_mu_);
   auto it = listing_checks_.find(bucket);
   return it == listing_checks_.end() || it->second != idx.replays();

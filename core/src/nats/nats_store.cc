@@ -531,16 +531,15 @@ Result<std::vector<ObjectInfo>> NatsObjectStore::List(std::string_view bucket,
         broke = ev.status();
         break;
       }
-      if (ev->kind == WatchEvent::Kind::kEndOfInitial) {
-        watcher->Stop();
-        auto done = CheckedAgainstLeader(bucket, std::move(out), show_deleted);
-        if (done.ok()) return done;
-        broke = done.status();
-        break;
-      }
+      if (ev->kind == WatchEvent::Kind::kEndOfInitial) break;
       out.push_back(std::move(ev->info));
     }
     watcher->Stop();
+    if (broke.ok()) {  // the whole initial list
+      auto done = CheckedAgainstLeader(bucket, std::move(out), show_deleted);
+      if (done.ok()) return done;
+      broke = done.status();
+    }
     if (!transient(broke) || std::chrono::steady_clock::now() >= deadline)
       return broke.Annotate("list " + std::string(bucket));
     std::this_thread::sleep_for(std::chrono::milliseconds(100));  // a lagging server catches up
@@ -562,8 +561,7 @@ Result<std::vector<ObjectInfo>> NatsObjectStore::CheckedAgainstLeader(std::strin
   // Cost: the leader lists the bucket's meta subjects, a page per 100,000 names (each page a
   // sort of all of them on nats-server 2.9.10). Replicated buckets, where lists were seen to
   // lack names, are checked up to ten pages; a single server's bucket up to one.
-  constexpr size_t kOnePage = 100000;
-  if (out.size() > kOnePage && (out.size() > 10 * kOnePage || !Replicated(bucket))) {
+  if (out.size() > kSubjectsPage && (out.size() > 10 * kSubjectsPage || !Replicated(bucket))) {
     drop_deleted();
     return out;
   }

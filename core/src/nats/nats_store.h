@@ -199,6 +199,8 @@ class NatsObjectStore : public ObjectStore,
   // The subjects of the bucket's stream that start with `prefix`, as the stream leader counts
   // them (STREAM.INFO with a subjects filter, page by page): the rest of each subject -> its
   // messages.
+  // Subjects per page of that listing (nats-server's limit); on 2.9.10 each page sorts them all.
+  static constexpr size_t kSubjectsPage = 100000;
   Result<std::map<std::string, uint64_t>> SubjectsUnder(std::string_view bucket,
                                                         const std::string& prefix,
                                                         const std::string& what);
