@@ -210,11 +210,8 @@ Result<GcReport> NatsObjectStore::CollectGarbage(std::string_view bucket_view,
       ++report.referenced;
       continue;
     }
-    auto kept = [&] {
-      return protected_nuids.count(nuid) || releasing || lease_.Active(bucket, nuid) ||
-             reclaimer_.Keeps(bucket, nuid);
-    };
-    bool keep = kept();
+    bool keep = protected_nuids.count(nuid) || releasing || lease_.Active(bucket, nuid) ||
+                reclaimer_.Keeps(bucket, nuid);
     if (!keep && !listing_checked) {
       NATSS3_RETURN_IF_ERROR(check_listing());
       keep = protected_nuids.count(nuid) > 0;  // a name the listing lacked may hold it
