@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <functional>
 #include <strings.h>
+#include <thread>
 
 #include "natss3/crash_point.h"
 #include "listing_blocks.h"
@@ -14,6 +15,10 @@
 
 namespace natss3 {
 namespace {
+
+// How long Start tries again a watch refused for now: a stream leader election takes up to
+// about 10 s on nats-server 2.9.
+constexpr std::chrono::milliseconds kWatchRetry(15000);
 
 // Smallest string greater than every string starting with `p` ("" = no bound).
 std::string PrefixSuccessor(std::string p) {
@@ -43,6 +48,15 @@ Result<std::shared_ptr<ListingIndex>> ListingIndex::Start(ObjectStore* store, st
   options.start_after = idx->snapshot_start_ = idx->OpenSnapshot(&load);
   idx->snapshot_seq_ = idx->snapshot_start_.load();
   auto w = store->Watch(idx->bucket_, options);
+  // A watch refused for now (a stream leader election, a leader's answer a replica
+  // contradicts) is tried again for a while before the caller sees an error.
+  for (auto until = std::chrono::steady_clock::now() + std::min(timeout, kWatchRetry);
+       !w.ok() && (w.status().code() == Code::kUnavailable ||
+                   w.status().code() == Code::kDeadlineExceeded) &&
+       std::chrono::steady_clock::now() < until;) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    w = store->Watch(idx->bucket_, options);
+  }
   if (!w.ok()) return w.status();
   idx->watcher_ = std::move(w).value();
   if (load) idx->load_thread_ = std::thread(std::move(load));
@@ -184,7 +198,10 @@ void ListingIndex::Run() {
       seen_.clear();
     }
     auto w = store_->Watch(bucket_, {});
-    if (!w.ok()) continue;
+    if (!w.ok()) {
+      rebuild_ = true;  // not the broken watch again: a fresh one after the backoff
+      continue;
+    }
     std::lock_guard<std::mutex> lock(watcher_mu_);
     if (stop_) return;
     watcher_ = std::move(w).value();

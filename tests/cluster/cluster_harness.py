@@ -184,9 +184,9 @@ class Load:
         # key -> sha256 of every body PUT to it, in order, from the moment its PUT is sent
         # (a PUT not yet acknowledged, or failed, may still be what a reader gets)
         self.versions = {}
-        self.known_gaps = []  # open gaps of docs/cluster.md: logged, not failed
         self.ls_runs = 0
         self.ls_added = []  # warnings of natss3ctl ls that added a name its consumer left out
+        self.ls_refused = []  # warnings of natss3ctl ls whose watch refused an "empty" answer
         self.threads = [threading.Thread(target=self.worker, args=(w,)) for w in range(workers)]
         self.ctl_thread = threading.Thread(target=self.ctl_reader)
 
@@ -610,25 +610,22 @@ class ClientLoops:
                 t = time.time()
                 r = self.cluster.ctl("ls", BUCKET, "-n", check_rc=False)
                 if r.returncode == 0:
-                    # The check against the stream leader added what the consumer left out
-                    # (docs/cluster.md, "Listings checked against the leader").
-                    added = [ln for ln in r.stderr.decode(errors="replace").splitlines()
-                             if "lacked" in ln]
+                    # The check against the stream leader added what the consumer left out,
+                    # and the watch refused a leader's "no meta message" that a replica
+                    # contradicted (docs/cluster.md, "Listings checked against the leader").
+                    err = r.stderr.decode(errors="replace").splitlines()
                     with ld.lock:
                         ld.ls_runs += 1
-                        ld.ls_added += added
-                if r.returncode == 0 and key not in r.stdout.decode().split():
-                    # Open (docs/cluster.md, Known gaps): a fresh ls can miss a name put just
-                    # before while other clients overwrite keys. Logged and counted at the end;
-                    # an ls that fails still fails the scenario.
-                    with ld.lock:
-                        ld.known_gaps.append("ls at %s misses %s" % (
-                            time.strftime("%H:%M:%S", time.localtime(t)), key))
-                    ld.record(t, "ctl-ls", True)
-                    continue
-                ok = r.returncode == 0
-                ld.record(t, "ctl-ls", ok, "" if ok else "ls failed: exit %d %s" % (
-                    r.returncode, r.stderr.decode(errors="replace")))
+                        ld.ls_added += [ln for ln in err if "lacked" in ln]
+                        ld.ls_refused += [ln for ln in err if "replica holds sequence" in ln]
+                ok = r.returncode == 0 and key in r.stdout.decode().split()
+                detail = ""
+                if r.returncode != 0:
+                    detail = "ls failed: exit %d %s" % (r.returncode,
+                                                        r.stderr.decode(errors="replace"))
+                elif not ok:
+                    detail = "ls misses %s, put and read back just before" % key
+                ld.record(t, "ctl-ls", ok, detail)
 
     def start(self):
         for t in self.threads:
@@ -761,9 +758,10 @@ def scenario_mixed(cluster, scale):
         log("ls added a name its consumer left out: %s" % line.strip()[-200:])
     log("natss3ctl ls: %d runs, %d names added by the check against the stream leader" % (
         load.ls_runs, len(load.ls_added)))
-    for gap in load.known_gaps:
-        log("KNOWN GAP (docs/cluster.md): %s" % gap)
-    log("known gaps: %d fresh natss3ctl ls missed a name put just before" % len(load.known_gaps))
+    for line in load.ls_refused:
+        log("ls refused an empty answer: %s" % line.strip()[-200:])
+    log("natss3ctl ls: %d runs whose watch refused the leader's \"no meta message\"" %
+        len(load.ls_refused))
     check(not failed, "%d client operations failed during the faults" % len(failed))
     check(not problems, "%d read-back reads failed" % len(problems))
 

@@ -9,6 +9,7 @@
 
 #include "core_test_util.h"
 #include "natss3/crash_point.h"
+#include "natss3/listing_index.h"
 
 namespace natss3 {
 namespace {
@@ -137,6 +138,42 @@ TEST_F(WatchTest, AnInitialListBehindTheLeaderIsNotTrusted) {
   ArmFaultPoint("watch.leader_ahead", 0);
   ASSERT_OK(listed);
   EXPECT_EQ(listed->size(), 2u);
+}
+
+// During a failover a stream leader was seen to answer "no meta message" for a bucket full of
+// objects; the watch then ended its initial list at once, empty, and a listing index loaded
+// then showed an empty bucket. A replica's direct get contradicts such an answer (here the
+// fault point fakes it): the watch is refused as unavailable, and a listing index starting at
+// that moment tries again and loads every name.
+TEST_F(WatchTest, AnEmptyAnswerAReplicaContradictsIsNotTrusted) {
+  MustPut(bucket_, "a", "1");
+  MustPut(bucket_, "b", "2");
+  ArmFaultPoint("watch.newest_not_found", 1);
+  auto w = store_->Watch(bucket_, {});
+  ArmFaultPoint("watch.newest_not_found", 0);
+  if (w.ok()) {
+    auto ev = (*w)->Next(5s);
+    ASSERT_OK(ev);
+    FAIL() << "the watch of a full bucket started, first event: " << Describe(*ev);
+  }
+  EXPECT_EQ(w.status().code(), Code::kUnavailable) << w.status().ToString();
+
+  ArmFaultPoint("watch.newest_not_found", 1);
+  auto idx = ListingIndex::Start(store_.get(), bucket_, 20s);
+  ArmFaultPoint("watch.newest_not_found", 0);
+  ASSERT_OK(idx);
+  EXPECT_EQ((*idx)->size(), 2u);
+  EXPECT_TRUE((*idx)->Lookup("a").has_value());
+  (*idx)->Stop();
+
+  // Updates-only watches do not list, and ask no replica.
+  WatchOptions updates;
+  updates.updates_only = true;
+  ArmFaultPoint("watch.newest_not_found", 1);
+  auto u = store_->Watch(bucket_, updates);
+  ArmFaultPoint("watch.newest_not_found", 0);
+  ASSERT_OK(u);
+  (*u)->Stop();
 }
 
 // A consumer's list can lack a name put well before it started (seen with nats-server 2.9.10

@@ -507,10 +507,12 @@ Result<std::vector<ObjectInfo>> NatsObjectStore::List(std::string_view bucket,
   // Deleted names too: the check against the leader below needs every name the list had.
   WatchOptions wo;
   // The watch's consumer lives on the stream leader: when that server dies mid-listing no event
-  // comes. The listing starts over with a fresh watch (a consumer on the new leader) until
-  // three request timeouts have passed, enough for a leader election.
+  // comes. The listing starts over with a fresh watch (a consumer on the new leader) for two
+  // request budgets: a leader paused (SIGSTOP) is noticed only after the followers' election
+  // timeout, then a listing that stalled on it and a fresh one must both fit.
   const auto deadline =
-      std::chrono::steady_clock::now() + 3 * std::chrono::milliseconds(conn_->timeout_ms());
+      std::chrono::steady_clock::now() +
+      std::max(3 * std::chrono::milliseconds(conn_->timeout_ms()), 2 * conn_->budget());
   auto transient = [](const Status& st) {
     return st.code() == Code::kDeadlineExceeded || st.code() == Code::kUnavailable;
   };

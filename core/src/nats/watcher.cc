@@ -28,6 +28,8 @@
 #include <atomic>
 #include <optional>
 
+#include <spdlog/spdlog.h>
+
 #include "natss3/crash_point.h"
 #include "nats/errors.h"
 #include "nats/nats_store.h"
@@ -54,6 +56,12 @@ class NatsWatcher : public Watcher {
       jsErrCode jerr = static_cast<jsErrCode>(0);
       natsStatus s = js_GetLastMsg(&last, store_->conn().js(), stream.c_str(), filter.c_str(),
                                    nullptr, &jerr);
+      // Test seam: the stream leader answers "no meta message" for a bucket that has some.
+      if (s == NATS_OK && FaultPoint("watch.newest_not_found")) {
+        natsMsg_Destroy(last);
+        last = nullptr;
+        s = NATS_NOT_FOUND;
+      }
       uint64_t newest = 0;
       if (last) {
         newest = natsMsg_GetSequence(last);
@@ -70,7 +78,19 @@ class NatsWatcher : public Watcher {
         if (newest <= options_.start_after && s == NATS_OK) marker_pending_ = true;
       }
       if (s == NATS_NOT_FOUND && jerr != 10059) {
-        // empty bucket: the marker comes first
+        // An empty bucket: the marker comes first. During a failover a stream leader was seen
+        // to say so for a bucket full of objects (docs/cluster.md), and the list then ended at
+        // once, empty. Any replica's direct get confirms the answer; when one holds a meta
+        // message the answer was wrong, and the owner starts a fresh watch.
+        if (!options_.updates_only && options_.start_after == 0) {
+          if (MsgPtr first = NextMetaAfter(0)) {
+            spdlog::warn("watch of bucket {}: the stream leader answered no meta message, a "
+                         "replica holds sequence {}; starting over",
+                         bucket_, natsMsg_GetSequence(first.get()));
+            return Unavailable("watch of bucket " + bucket_ +
+                               ": the stream leader answered no meta message, a replica has one");
+          }
+        }
         marker_pending_ = !options_.updates_only;
       } else if (s != NATS_OK) {
         return FromNats(s, "watch bucket " + bucket_, jerr);
