@@ -150,6 +150,7 @@ const std::map<std::string, Setter>& ValueOptions() {
       {"gc_interval", Millis(&ConnectOptions::gc_interval)},
       {"gc_grace", Millis(&ConnectOptions::gc_grace)},
       {"release_grace", Millis(&ConnectOptions::release_grace)},
+      {"write_budget", Millis(&ConnectOptions::write_budget)},
       {"max_file_size", [](Parse& p, const std::string& v) -> Status {
          NATSS3_ASSIGN_OR_RETURN(p.cl.fs.max_file_size, ParseByteSize(v));
          return Status::OK();
@@ -414,6 +415,7 @@ Status Finish(Parse& p, const EnvLookup& env) {
   resolved.gc_interval = c.connect.gc_interval;
   resolved.gc_grace = c.connect.gc_grace;
   resolved.release_grace = c.connect.release_grace;
+  resolved.write_budget = c.connect.write_budget;
   if (p.js_domain) resolved.js_domain = *p.js_domain;
   c.connect = std::move(resolved);
   return Status::OK();
@@ -459,6 +461,9 @@ Result<CommandLine> ParseCommandLine(const std::vector<std::string>& args,
   p.cl.fs.gid = getgid();
   p.cl.connect.gc_interval = std::chrono::seconds(60);
   p.cl.connect.release_grace = std::chrono::seconds(30);
+  // A close or fsync has no caller that would try again: it waits out a stream leader
+  // election that takes more than one round (docs/cluster.md) rather than fail with EIO.
+  p.cl.connect.write_budget = std::chrono::seconds(30);
   std::vector<std::string> joined = {"natss3fs"};  // fuse_opt skips argv[0]
   NATSS3_RETURN_IF_ERROR(JoinFlagValues(args, &p, &joined));
   std::vector<char*> argv;

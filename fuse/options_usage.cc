@@ -65,7 +65,9 @@ Mount:
                          collection of orphan chunks, default 60s, 0 = off), gc_grace=DURATION
                          (orphans younger than this are kept, default 60s),
                          release_grace=DURATION (versions this mount replaced stay readable
-                         for other clients this long, default 30s). A plain number in these
+                         for other clients this long, default 30s), write_budget=DURATION
+                         (a close or fsync waits this long for NATS to acknowledge
+                         anything before EIO, default 30s). A plain number in these
                          durations is milliseconds. Generic mount options (_netdev, nofail,
                          defaults, ...) are ignored. In -o lists, "\," is a comma in a value.
 Unmount with: fusermount3 -u MOUNTPOINT (open files are flushed first).

@@ -64,6 +64,9 @@ Result<ObjectStore*> Session::Connect() {
   // A fresh process reads what other processes acknowledged before it started, even from a
   // replica that lags (docs/cluster.md, read-your-writes).
   options.leader_reads = true;
+  // A put waits out a stream leader election that takes more than one round (docs/cluster.md)
+  // rather than fail: its user would only have to run it again.
+  options.write_budget = std::chrono::seconds(30);
   auto connected = ConnectNats(options);
   if (!connected.ok()) {
     const Status& st = connected.status();

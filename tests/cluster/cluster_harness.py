@@ -679,6 +679,12 @@ def scenario_mixed(cluster, scale):
     log("during faults, per client kind:")
     per_kind(load.ops)
     failed = figures(load.ops, events, "during faults (all kinds)")
+    if any(o[2].startswith("fuse") for o in failed):
+        # What the mount logged about it (errors and warnings only; the log is deleted after).
+        with open(os.path.join(cluster.work, "natss3fs.log"), errors="replace") as f:
+            lines = [ln.rstrip() for ln in f if "error" in ln or "warn" in ln]
+        for ln in lines[-20:]:
+            log("  natss3fs.log: %s" % ln[:300])
     acked = dict(load.acked)
     log("acknowledged objects: %d (%d through the mount, %d through natss3ctl)" % (
         len(acked), len([k for k in acked if k.startswith("fs-")]),

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "core_test_util.h"
 
@@ -86,6 +87,38 @@ TEST_F(FaultTest, ServerKilledMidPutFailsCleanly) {
   Status s = PutThroughServerLoss(**store, *server_, bucket_, /*kill=*/true);
   EXPECT_FALSE(s.ok());
   ExpectCleanAfterRestart(this, **store, *server_, bucket_, baseline);
+}
+
+// A write whose server answers nothing for longer than the request budget (12 s; a stream
+// leader election that needs a second round) still succeeds when its write budget is longer:
+// natss3fs and natss3ctl, whose callers do not try again, use 30 s.
+TEST_F(FaultTest, AWriteWaitsOutAPauseLongerThanTheRequestBudget) {
+  auto store = ConnectWith(server_->url(), [](ConnectOptions& o) {
+    o.timeout = 2000ms;
+    o.write_budget = 30s;
+  });
+  ASSERT_OK(store);
+  auto w = (*store)->NewWriter(bucket_, Meta("paused"));
+  ASSERT_OK(w);
+  // Little after the pause: more would fill the socket's buffers, and the publish would block
+  // there (no budget applies) instead of waiting for acknowledgements.
+  const std::string data = test::RandomBytes((1 << 20) + (256 << 10), 12);
+  ASSERT_OK((*w)->Write(std::string_view(data).substr(0, 1 << 20)));
+  ASSERT_TRUE(PollUntil([&] { return (*store)->Health().ok(); }, 5s));
+  server_->Pause();
+  std::thread resume([&] {
+    std::this_thread::sleep_for(14s);
+    server_->Resume();
+  });
+  auto t0 = std::chrono::steady_clock::now();
+  Status wrote = (*w)->Write(std::string_view(data).substr(1 << 20));
+  auto c = wrote.ok() ? (*w)->Commit() : Result<ObjectInfo>(wrote);
+  resume.join();
+  ASSERT_OK(c);
+  EXPECT_GT(std::chrono::steady_clock::now() - t0, 12s) << "the pause was not waited out";
+  auto got = (*store)->GetBytes(bucket_, "paused");
+  ASSERT_OK(got);
+  EXPECT_TRUE(*got == data);
 }
 
 TEST_F(FaultTest, TamperedDigestIsDataLoss) {

@@ -76,6 +76,18 @@ TEST_F(CommandLineTest, DashSIsSingleThreadUnlessAServerFollows) {
   EXPECT_TRUE(last->single_thread);
 }
 
+// A close has no caller that would try again: writes wait 30 s for an acknowledgement by
+// default (a stream leader election of more than one round), and write_budget= changes it.
+TEST_F(CommandLineTest, WritesWaitLongerThanTheRequestBudget) {
+  auto plain = Parse({"/m"});
+  ASSERT_TRUE(plain.ok()) << plain.status().ToString();
+  EXPECT_EQ(plain->connect.write_budget, std::chrono::seconds(30));
+  auto set = Parse({"-o", "write_budget=45s", "/m"});
+  ASSERT_TRUE(set.ok()) << set.status().ToString();
+  EXPECT_EQ(set->connect.write_budget, std::chrono::seconds(45));
+  EXPECT_FALSE(Parse({"-o", "write_budget=soon", "/m"}).ok());
+}
+
 TEST_F(CommandLineTest, AllowOtherImpliesDefaultPermissions) {
   EXPECT_FALSE(Parse({"/m"})->default_permissions);
   EXPECT_TRUE(Parse({"-o", "allow_other", "/m"})->default_permissions);

@@ -22,6 +22,11 @@ struct ConnectOptions {
   std::string name = "natss3";  // connection name shown by the server
   std::chrono::milliseconds timeout{5000};        // request timeout for API calls
   std::chrono::milliseconds connect_timeout{2000};
+  // How long a write (chunk publishes, the meta's conditional publish) waits for JetStream to
+  // acknowledge anything before it fails; 0: the request budget, the larger of `timeout` and
+  // 12 s (a stream leader election on nats-server 2.9). Front ends whose callers do not retry
+  // (a FUSE close, a CLI put) wait longer: an election that needs a second round takes more.
+  std::chrono::milliseconds write_budget{0};
   int max_reconnect = -1;  // -1: forever
   std::chrono::milliseconds reconnect_wait{500};   // base wait; grows with jitter
   bool retry_on_failed_connect = false;  // true: Connect succeeds and keeps trying (daemons)

@@ -133,6 +133,7 @@ Result<std::shared_ptr<NatsConnection>> NatsConnection::Connect(const ConnectOpt
   if (init != NATS_OK) return FromNats(init, "initialise the NATS library");
   std::shared_ptr<NatsConnection> c(new NatsConnection());
   c->timeout_ = o.timeout;
+  c->write_budget_ = o.write_budget;
   natsOptions* raw = nullptr;
   if (natsOptions_Create(&raw) != NATS_OK) return Internal("cannot allocate NATS options");
   OptionsPtr opts(raw);
@@ -259,6 +260,10 @@ std::chrono::milliseconds NatsConnection::budget() const {
   // they campaign (Raft election timeout): a write (or leader read) that starts right at the
   // loss is answered only after that. 12 s covers the longest wait plus the vote and answer.
   return std::max(timeout_, std::chrono::milliseconds(12000));
+}
+
+std::chrono::milliseconds NatsConnection::write_budget() const {
+  return std::max(budget(), write_budget_);
 }
 
 bool NatsConnection::RetryAfterFailure() const {

@@ -48,6 +48,8 @@ class NatsConnection {
   // with a failing server is sent again in time) and in all (a leader election fits).
   std::chrono::milliseconds attempt_timeout() const;
   std::chrono::milliseconds budget() const;
+  // Writes: ConnectOptions::write_budget, at least budget().
+  std::chrono::milliseconds write_budget() const;
   // After a failed attempt: whether to try again. Waits (at most one attempt timeout) for a
   // lost connection to come back (to another server); false when it does not, so a real
   // outage fails fast instead of taking the whole budget.
@@ -72,6 +74,7 @@ class NatsConnection {
   std::string api_prefix_ = "$JS.API";
   std::string js_domain_, js_prefix_;
   std::chrono::milliseconds timeout_{5000};
+  std::chrono::milliseconds write_budget_{0};
   bool server_2_10_ = false;
   // Whether a stream has more than one replica, cached for a while (PurgeBelow).
   Result<bool> StreamReplicated(const std::string& stream) const;

@@ -66,7 +66,7 @@ Result<ObjectInfo> NatsObjectStore::PublishMeta(std::string_view bucket, ObjectI
   jsPubOptions po;
   jsPubOptions_Init(&po);
   po.MaxWait = AttemptTimeout().count();
-  auto deadline = std::chrono::steady_clock::now() + RequestBudget();
+  auto deadline = std::chrono::steady_clock::now() + WriteBudget();
   for (int attempt = 0;; ++attempt) {
     jerr = static_cast<jsErrCode>(0);
     s = js_PublishMsg(&ack, conn_->js(), raw, &po, &jerr);

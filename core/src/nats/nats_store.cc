@@ -287,6 +287,7 @@ std::chrono::milliseconds NatsObjectStore::AttemptTimeout() const {
 }
 
 std::chrono::milliseconds NatsObjectStore::RequestBudget() const { return conn_->budget(); }
+std::chrono::milliseconds NatsObjectStore::WriteBudget() const { return conn_->write_budget(); }
 
 namespace {
 // The status code of a JetStream status reply ("404"), empty for a data message.

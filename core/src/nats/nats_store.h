@@ -172,6 +172,8 @@ class NatsObjectStore : public ObjectStore,
     return std::min(AttemptTimeout(), std::chrono::milliseconds(1000));
   }
   std::chrono::milliseconds RequestBudget() const;
+  // How long a write waits for any acknowledgement (ConnectOptions::write_budget).
+  std::chrono::milliseconds WriteBudget() const;
   void CacheChunkIndex(const std::string& key, std::shared_ptr<const ChunkIndex> index);
 
  private:

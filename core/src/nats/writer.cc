@@ -210,7 +210,7 @@ class ChunkPublisher {
   }
 
   // Waits until fewer than `limit` publishes are in flight, sending again those that go
-  // unanswered. Fails when nothing at all was acknowledged for the request budget (no server
+  // unanswered. Fails when nothing at all was acknowledged for the write budget (no server
   // takes the chunks).
   Status WaitInflightBelow(int limit) {
     for (;;) {
@@ -220,7 +220,7 @@ class ChunkPublisher {
         if (!state_->first_error.ok()) return state_->first_error;
       }
       if (static_cast<int>(inflight_.size()) < limit) break;
-      if (SteadyClock::now() - last_progress_ > store_->RequestBudget())
+      if (SteadyClock::now() - last_progress_ > store_->WriteBudget())
         return Unavailable("no acknowledgement from JetStream for chunk publishes");
       NATSS3_RETURN_IF_ERROR(ResendDue());
       std::unique_lock<std::mutex> lock(state_->mu);
