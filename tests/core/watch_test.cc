@@ -176,6 +176,45 @@ TEST_F(WatchTest, AnEmptyAnswerAReplicaContradictsIsNotTrusted) {
   (*u)->Stop();
 }
 
+// A last-per-subject list that holds nothing from before the watch started (the fault point
+// makes the consumer deliver only live messages, as lists that lacked a whole bucket did in
+// cluster_mixed) must not end as complete with the first live name: its first message comes
+// after the newest meta the stream leader had, and the watch reports itself broken.
+TEST_F(WatchTest, AnInitialListStartingAfterTheNewestMetaIsNotTrusted) {
+  MustPut(bucket_, "a", "1");
+  MustPut(bucket_, "b", "2");
+  ArmFaultPoint("watch.list_empty", 1);
+  auto w = store_->Watch(bucket_, {});
+  ArmFaultPoint("watch.list_empty", 0);
+  ASSERT_OK(w);
+  MustPut(bucket_, "c", "3");
+  std::vector<std::string> events;
+  Status broke;
+  while (broke.ok() && events.size() < 4) {
+    auto ev = (*w)->Next(5s);
+    if (!ev.ok()) {
+      broke = ev.status();
+    } else {
+      events.push_back(Describe(*ev));
+      ASSERT_NE(ev->kind, Kind::kEndOfInitial)
+          << "a list without a and b ended as complete: " << testing::PrintToString(events);
+    }
+  }
+  EXPECT_EQ(broke.code(), Code::kUnavailable) << broke.ToString();
+  (*w)->Stop();
+  // List starts over with a fresh watch.
+  ArmFaultPoint("watch.list_empty", 1);
+  std::thread later([&] {
+    std::this_thread::sleep_for(300ms);
+    MustPut(bucket_, "d", "4");
+  });
+  auto listed = store_->List(bucket_);
+  later.join();
+  ArmFaultPoint("watch.list_empty", 0);
+  ASSERT_OK(listed);
+  EXPECT_EQ(listed->size(), 4u);
+}
+
 // A consumer's list can lack a name put well before it started (seen with nats-server 2.9.10
 // on replicated buckets; here the fault point drops one name from the initial list). List
 // checks its names against the ones the stream leader holds and adds what it lacks; deleted

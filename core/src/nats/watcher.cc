@@ -108,6 +108,9 @@ class NatsWatcher : public Watcher {
                                                          : js_DeliverLastPerSubject;
     if (options_.start_after > 0 && !options_.updates_only)
       so.Config.OptStartSeq = options_.start_after + 1;
+    // Test seam: the server's last-per-subject list holds nothing, only live messages follow.
+    if (so.Config.DeliverPolicy == js_DeliverLastPerSubject && FaultPoint("watch.list_empty"))
+      so.Config.DeliverPolicy = js_DeliverNew;
     natsSubscription* sub = nullptr;
     jsErrCode jerr = static_cast<jsErrCode>(0);
     natsStatus s = js_SubscribeSync(&sub, store_->conn().js(), filter.c_str(), &jo, &so, &jerr);
@@ -169,6 +172,21 @@ class NatsWatcher : public Watcher {
       MetaPtr meta(md);
       uint64_t seq = md->Sequence.Stream;
       if (!initial_done_) initial_max_ = std::max(initial_max_, seq);
+      if (!initial_done_ && !initial_started_) {
+        initial_started_ = true;
+        if (leader_newest_ > 0 && seq > leader_newest_) {
+          // A last-per-subject list starts with the oldest of the names' newest records; one
+          // that starts after the newest meta the leader had at the start lacks every name
+          // that was there then (unless all were overwritten in between). cluster_mixed saw
+          // lists lacking the whole bucket at a node's kill with the leader's newest known
+          // (docs/cluster.md). The owner starts a fresh watch.
+          spdlog::warn("watch of bucket {}: the consumer's list starts at sequence {}, after "
+                       "the newest meta the stream leader had ({}); starting over",
+                       bucket_, seq, leader_newest_);
+          return Unavailable("watch of bucket " + bucket_ +
+                             ": the consumer's list starts after the bucket's newest meta");
+        }
+      }
       // Sequences up to last_ belong to the initial list (default mode, until its end) or were
       // already delivered (found by a probe or a gap check before the consumer got there).
       if (options_.include_history || initial_done_ || seq > last_) {
@@ -256,6 +274,7 @@ class NatsWatcher : public Watcher {
   uint64_t last_ = 0;  // highest stream sequence delivered (or known at start)
   bool marker_pending_ = false;
   bool initial_done_ = false;
+  bool initial_started_ = false;  // the initial list delivered its first message
   // Last-per-subject lists: the newest meta sequence the stream leader had at the start, and
   // the highest the initial list delivered; the list is complete only when it reached it.
   uint64_t leader_newest_ = 0;
