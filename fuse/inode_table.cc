@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cassert>
+#include <vector>
 
 #include "fs_types.h"
 #include "shown_names.h"
@@ -12,26 +13,38 @@ namespace natss3::fs {
 
 InodeTable::InodeTable(std::string root_bucket) {
   Node root;
-  root.info = InodeInfo{kRootIno, std::move(root_bucket), "", true, false};
+  root.key = Key(root_bucket, "");
+  root.is_dir = true;
   root.lookups = 1;
-  by_path_[Key(root.info.bucket, "")] = kRootIno;
-  nodes_.emplace(kRootIno, std::move(root));
+  MapLocked(kRootIno, nodes_.emplace(kRootIno, std::move(root)).first->second);
 }
 
-std::string InodeTable::Key(const std::string& bucket, const std::string& path) {
-  std::string key = bucket;
+std::string InodeTable::Key(std::string_view bucket, std::string_view path) {
+  std::string key;
+  key.reserve(bucket.size() + 1 + path.size());
+  key.append(bucket);
   key.push_back('\0');
-  key += path;
+  key.append(path);
   return key;
+}
+
+InodeInfo InodeTable::InfoOf(uint64_t ino, const Node& node) {
+  const size_t split = node.key.find('\0');
+  return InodeInfo{ino, node.key.substr(0, split), node.key.substr(split + 1), node.is_dir,
+                   node.orphan};
+}
+
+void InodeTable::MapLocked(uint64_t ino, const Node& node) {
+  by_path_.emplace(std::string_view(node.key), ino);
 }
 
 uint64_t InodeTable::Acquire(const std::string& bucket, const std::string& path, bool is_dir,
                              uint64_t lookups) {
   std::lock_guard lock(mu_);
-  const std::string key = Key(bucket, path);
+  std::string key = Key(bucket, path);
   if (auto it = by_path_.find(key); it != by_path_.end()) {
     Node& node = nodes_.at(it->second);
-    if (node.info.is_dir == is_dir || it->second == kRootIno) {
+    if (node.is_dir == is_dir || it->second == kRootIno) {
       node.lookups += lookups;
       return it->second;
     }
@@ -39,10 +52,10 @@ uint64_t InodeTable::Acquire(const std::string& bucket, const std::string& path,
   }
   const uint64_t ino = next_ino_++;
   Node node;
-  node.info = InodeInfo{ino, bucket, path, is_dir, false};
+  node.key = std::move(key);
+  node.is_dir = is_dir;
   node.lookups = lookups;
-  nodes_.emplace(ino, std::move(node));
-  by_path_[key] = ino;
+  MapLocked(ino, nodes_.emplace(ino, std::move(node)).first->second);
   return ino;
 }
 
@@ -50,7 +63,7 @@ std::optional<InodeInfo> InodeTable::Get(uint64_t ino) const {
   std::lock_guard lock(mu_);
   auto it = nodes_.find(ino);
   if (it == nodes_.end()) return std::nullopt;
-  return it->second.info;
+  return InfoOf(ino, it->second);
 }
 
 std::optional<uint64_t> InodeTable::Find(const std::string& bucket,
@@ -69,14 +82,15 @@ void InodeTable::Forget(uint64_t ino, uint64_t lookups) {
   Node& node = it->second;
   if (lookups > node.lookups) {
     ++over_forgets_;
+    InodeInfo info = InfoOf(ino, node);
     spdlog::error("natss3fs: inode {} ({}/{}) forgotten {} times but looked up {} times", ino,
-                  node.info.bucket, node.info.path, lookups, node.lookups);
+                  info.bucket, info.path, lookups, node.lookups);
     assert(false && "the kernel forgot more lookups than the inode table counted");
   }
   node.lookups = lookups >= node.lookups ? 0 : node.lookups - lookups;
   if (node.lookups > 0) return;
-  if (!node.info.orphan) {
-    auto path_it = by_path_.find(Key(node.info.bucket, node.info.path));
+  if (!node.orphan) {  // its key is mapped, to it: the entry goes before the key it views
+    auto path_it = by_path_.find(node.key);
     if (path_it != by_path_.end() && path_it->second == ino) by_path_.erase(path_it);
   }
   nodes_.erase(it);
@@ -87,10 +101,10 @@ uint64_t InodeTable::over_forgets() const {
   return over_forgets_;
 }
 
-void InodeTable::OrphanLocked(const std::string& key) {
+void InodeTable::OrphanLocked(std::string_view key) {
   auto it = by_path_.find(key);
   if (it == by_path_.end() || it->second == kRootIno) return;
-  nodes_.at(it->second).info.orphan = true;
+  nodes_.at(it->second).orphan = true;
   by_path_.erase(it);
 }
 
@@ -102,24 +116,31 @@ void InodeTable::Orphan(const std::string& bucket, const std::string& path) {
 void InodeTable::Move(const std::string& bucket, const std::string& from, const std::string& to) {
   std::lock_guard lock(mu_);
   OrphanLocked(Key(bucket, to));
-  std::map<std::string, uint64_t> moved;
-  auto move_one = [&](std::map<std::string, uint64_t>::iterator it, const std::string& path) {
-    nodes_.at(it->second).info.path = path;
-    moved[Key(bucket, path)] = it->second;
-    return by_path_.erase(it);
+  // Unmapped first, renamed, then mapped again under their new keys (an inode already there
+  // is orphaned): a key is never changed while by_path_ views it.
+  std::vector<uint64_t> moved;
+  auto move_one = [&](std::map<std::string_view, uint64_t>::iterator it,
+                      const std::string& path) {
+    const uint64_t ino = it->second;
+    auto next = by_path_.erase(it);
+    nodes_.at(ino).key = Key(bucket, path);
+    moved.push_back(ino);
+    return next;
   };
   if (auto it = by_path_.find(Key(bucket, from)); it != by_path_.end()) move_one(it, to);
   // Descendants by key prefix (DirPrefix: a directory named "" keeps its '/').
   const std::string from_prefix = DirPrefix(from), to_prefix = DirPrefix(to);
   const std::string children = Key(bucket, from_prefix);
+  const size_t path_at = bucket.size() + 1;
   for (auto it = by_path_.lower_bound(children);
        it != by_path_.end() && it->first.compare(0, children.size(), children) == 0;) {
-    const std::string& path = nodes_.at(it->second).info.path;
-    it = move_one(it, to_prefix + path.substr(from_prefix.size()));
+    std::string path(it->first.substr(path_at + from_prefix.size()));
+    it = move_one(it, to_prefix + path);
   }
-  for (auto& [key, ino] : moved) {
-    OrphanLocked(key);
-    by_path_[key] = ino;
+  for (uint64_t ino : moved) {
+    const Node& node = nodes_.at(ino);
+    OrphanLocked(node.key);
+    MapLocked(ino, node);
   }
 }
 

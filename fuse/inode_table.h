@@ -12,6 +12,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 namespace natss3::fs {
@@ -49,19 +50,27 @@ class InodeTable {
   size_t size() const;
 
  private:
+  // One per inode; its path is held once, in `key` (bucket '\0' path), which by_path_'s entry
+  // views. The map's nodes never move, so the views stay valid while the node lives; a key is
+  // changed (Move) only after its by_path_ entry is erased.
   struct Node {
-    InodeInfo info;
+    std::string key;
     uint64_t lookups = 0;
     uint64_t revision = 0;
+    bool is_dir = false;
+    bool orphan = false;
   };
-  static std::string Key(const std::string& bucket, const std::string& path);
-  void OrphanLocked(const std::string& key);
+  static std::string Key(std::string_view bucket, std::string_view path);
+  static InodeInfo InfoOf(uint64_t ino, const Node& node);
+  void OrphanLocked(std::string_view key);
+  // Maps node.key to ino; the key must not be mapped.
+  void MapLocked(uint64_t ino, const Node& node);
 
   mutable std::mutex mu_;
   uint64_t next_ino_ = 2;
   uint64_t over_forgets_ = 0;
   std::unordered_map<uint64_t, Node> nodes_;
-  std::map<std::string, uint64_t> by_path_;  // Key(bucket, path) -> ino
+  std::map<std::string_view, uint64_t> by_path_;  // Node::key -> ino
 };
 
 }  // namespace natss3::fs

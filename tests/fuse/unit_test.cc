@@ -5,6 +5,9 @@
 #include <cerrno>
 #include <cstring>
 #include <limits>
+#include <map>
+#include <random>
+#include <vector>
 
 #include "append_pipe.h"
 #include "attrs.h"
@@ -171,6 +174,92 @@ TEST(InodeTableTest, MoveRenamesDescendantsOnly) {
   EXPECT_EQ(table.Find("b", "d-other"), sibling);
   EXPECT_TRUE(table.Get(target)->orphan);
   EXPECT_FALSE(table.Find("b", "d"));
+}
+
+// The table against a plain model, under random lookups, forgets, orphans and moves of long
+// paths (each held once, as a key that the path index views): every inode's path, type and
+// orphan flag, and every path's inode, agree after each step.
+TEST(InodeTableTest, AgreesWithAModelUnderRandomOperations) {
+  struct Model {
+    std::string path;
+    bool is_dir = false, orphan = false;
+    uint64_t lookups = 0;
+  };
+  InodeTable table("b");
+  std::map<uint64_t, Model> inodes;
+  std::map<std::string, uint64_t> paths;
+  auto orphan = [&](const std::string& path) {
+    auto it = paths.find(path);
+    if (it == paths.end()) return;
+    inodes[it->second].orphan = true;
+    paths.erase(it);
+  };
+  const std::vector<std::string> names = {"a-rather-long-directory-name", "b", "c-also-long-enough"};
+  std::mt19937 rng(7);
+  auto random_path = [&] {
+    std::string path;
+    for (int depth = 1 + static_cast<int>(rng() % 3); depth > 0; --depth)
+      path += (path.empty() ? "" : "/") + names[rng() % names.size()];
+    return path;
+  };
+  for (int step = 0; step < 5000; ++step) {
+    const int op = static_cast<int>(rng() % 10);
+    if (op < 5) {
+      std::string path = random_path();
+      bool is_dir = rng() % 2 == 0;
+      uint64_t ino = table.Acquire("b", path, is_dir, 1);
+      auto it = paths.find(path);
+      if (it != paths.end() && inodes[it->second].is_dir == is_dir) {
+        ASSERT_EQ(ino, it->second) << path;
+      } else {
+        orphan(path);
+        ASSERT_EQ(inodes.count(ino), 0u) << "inode number reused: " << ino;
+        paths[path] = ino;
+        inodes[ino] = Model{path, is_dir, false, 0};
+      }
+      ++inodes[ino].lookups;
+    } else if (op < 8 && !inodes.empty()) {
+      auto it = std::next(inodes.begin(), static_cast<long>(rng() % inodes.size()));
+      table.Forget(it->first, 1);
+      if (--it->second.lookups == 0) {
+        if (!it->second.orphan) paths.erase(it->second.path);
+        inodes.erase(it);
+      }
+    } else if (op < 9) {
+      std::string path = random_path();
+      table.Orphan("b", path);
+      orphan(path);
+    } else {
+      std::string from = random_path(), to = random_path();
+      if (from == to || to.compare(0, from.size() + 1, from + "/") == 0) continue;
+      table.Move("b", from, to);
+      orphan(to);
+      std::vector<std::pair<std::string, uint64_t>> moved;
+      for (auto it = paths.begin(); it != paths.end();) {
+        if (it->first == from || it->first.compare(0, from.size() + 1, from + "/") == 0) {
+          moved.emplace_back(to + it->first.substr(from.size()), it->second);
+          it = paths.erase(it);
+        } else {
+          ++it;
+        }
+      }
+      for (auto& [path, ino] : moved) {
+        orphan(path);
+        paths[path] = ino;
+        inodes[ino].path = path;
+      }
+    }
+    ASSERT_EQ(table.size(), inodes.size() + 1) << "step " << step;  // + the root
+    for (const auto& [ino, m] : inodes) {
+      auto got = table.Get(ino);
+      ASSERT_TRUE(got) << "step " << step << " ino " << ino;
+      ASSERT_EQ(got->bucket, "b");
+      ASSERT_EQ(got->path, m.path) << "step " << step;
+      ASSERT_EQ(got->is_dir, m.is_dir);
+      ASSERT_EQ(got->orphan, m.orphan) << "step " << step << " " << m.path;
+    }
+    for (const auto& [path, ino] : paths) ASSERT_EQ(table.Find("b", path), ino) << path;
+  }
 }
 
 TEST(OptionsTest, FlagsAndMountOptions) {
