@@ -53,9 +53,10 @@ done
 
 # ---------------------------------------------------------------------------------------------
 phase "building the package"
+out=""
 if [ -z "$deb" ]; then
   out="$(mktemp -d /tmp/natss3-deb.XXXXXX)"
-  "$repo/packaging/deb/build.sh" -o "$out" || fail "packaging/deb/build.sh failed"
+  "$repo/packaging/deb/build.sh" -o "$out" || { rm -rf "$out"; fail "packaging/deb/build.sh failed"; }
   deb="$(ls "$out"/natss3_*.deb)"
 fi
 [ -f "$deb" ] || fail "no package file $deb"
@@ -118,6 +119,7 @@ cleanup() {
   done
   [ -z "$fuse_node" ] || rm -f "$fuse_node"
   rm -rf --one-file-system "$root"
+  [ -z "$out" ] || rm -rf "$out"  # the package this run built
 }
 trap cleanup EXIT
 tar -C "$root" -xf "$base_tar"
