@@ -9,6 +9,8 @@
 #include <strings.h>
 #include <thread>
 
+#include <spdlog/spdlog.h>
+
 #include "natss3/crash_point.h"
 #include "listing_blocks.h"
 #include "natss3/object_store.h"
@@ -210,32 +212,74 @@ void ListingIndex::Run() {
 
 void ListingIndex::EndResync() {
   std::vector<std::function<void()>> after;
-  std::unique_lock<std::shared_mutex> lock(mu_);
-  if (!resync_) return;
-  resync_ = false;
-  if (load_ == Load::kReplaying) {  // the replay that stands in for a failed snapshot load
-    load_ = Load::kNone;
-    after = TakeAfterLoad();
-    load_cv_.notify_all();
+  std::vector<std::pair<std::string, uint64_t>> unnamed;  // name, revision the index holds
+  {
+    std::unique_lock<std::shared_mutex> lock(mu_);
+    if (!resync_) return;
+    resync_ = false;
+    if (load_ == Load::kReplaying) {  // the replay that stands in for a failed snapshot load
+      load_ = Load::kNone;
+      after = TakeAfterLoad();
+      load_cv_.notify_all();
+    }
+    // The replay speaks only for the records it could hold: an entry newer than anything it
+    // delivered (a commit of this process that a newly elected stream leader had not applied
+    // yet when the watch was re-created) is kept; the live watch delivers its record later.
+    for (auto c = entries_->LowerBound(""); !entries_->AtEnd(c); entries_->Next(&c)) {
+      std::string_view key = entries_->KeyAt(c);
+      if (seen_.count(std::string(key))) continue;
+      uint64_t revision = 0;
+      entries_->Peek(key, &revision, nullptr);
+      if (revision <= resync_max_) unnamed.emplace_back(key, revision);
+    }
+    resync_max_ = 0;
+    for (auto it = moves_.begin(); it != moves_.end();)
+      it = seen_.count(it->first) ? std::next(it) : moves_.erase(it);
+    seen_.clear();
   }
-  std::vector<std::string> gone;
-  // The replay speaks only for the records it could hold: an entry newer than anything it
-  // delivered (a commit of this process that a newly elected stream leader had not applied
-  // yet when the watch was re-created) is kept; the live watch delivers its record later.
-  for (auto c = entries_->LowerBound(""); !entries_->AtEnd(c); entries_->Next(&c)) {
-    std::string_view key = entries_->KeyAt(c);
-    if (seen_.count(std::string(key))) continue;
-    uint64_t revision = 0;
-    entries_->Peek(key, &revision, nullptr);
-    if (revision <= resync_max_) gone.emplace_back(key);
-  }
-  resync_max_ = 0;
-  for (const auto& name : gone) entries_->Erase(name);
-  for (auto it = moves_.begin(); it != moves_.end();)
-    it = seen_.count(it->first) ? std::next(it) : moves_.erase(it);
-  seen_.clear();
-  lock.unlock();
   for (auto& fn : after) fn();
+  // A name the replay left out is gone only if the stream leader says so: a consumer's list
+  // has been seen to lack names that were there (nats-server 2.9.10, replicated buckets,
+  // docs/cluster.md). Asked without the lock (readers go on meanwhile); an entry this process
+  // changed since, or one the leader does not answer for, stays.
+  for (const auto& [name, revision] : unnamed) {
+    {
+      std::lock_guard<std::mutex> lock(watcher_mu_);
+      if (stop_) return;
+    }
+    auto latest = store_->LatestInfo(bucket_, name);
+    if (latest.ok() && !latest->deleted) {
+      spdlog::warn("the rebuilt watch of bucket {} left out {} (revision {}): kept", bucket_,
+                   name, latest->revision);
+      if (latest->revision > revision) Apply(*latest, /*from_watch=*/true);
+      continue;
+    }
+    if (!latest.ok() && latest.status().code() != Code::kNotFound) {
+      spdlog::warn("the rebuilt watch of bucket {} left out {}, and its record could not be read "
+                   "({}): kept",
+                   bucket_, name, latest.status().ToString());
+      continue;
+    }
+    ObjectInfo gone;
+    if (latest.ok()) {
+      gone = std::move(latest).value();  // a delete the replay left out: applied as one
+      if (gone.revision < revision) continue;
+      Apply(gone, /*from_watch=*/true);
+      continue;
+    }
+    {
+      std::unique_lock<std::shared_mutex> lock(mu_);
+      uint64_t cur_revision = 0;
+      if (!entries_->Peek(name, &cur_revision, &gone.nuid) || cur_revision != revision) continue;
+      entries_->Erase(name);  // no record at all (its meta subject was purged)
+    }
+    gone.bucket = bucket_;
+    gone.meta.name = name;
+    gone.revision = revision;
+    gone.deleted = true;
+    std::lock_guard<std::mutex> lock(listeners_mu_);
+    for (auto& [_, l] : listeners_) l(gone);
+  }
 }
 
 void ListingIndex::Observe(const ObjectInfo& info) { Apply(info); }

@@ -350,6 +350,44 @@ TEST_F(ListingIndexTest, RebuiltWatchKeepsCommitsNewerThanItsReplay) {
 }
 
 
+// A rebuilt watch's replay that leaves out a name (as nats-server 2.9.10 consumers were seen to,
+// docs/cluster.md) does not take the name out of the listing: the stream leader is asked first.
+// A name whose record really is gone (its meta message removed while the watch was down, which
+// no watch can observe) still goes, and the mount is told.
+TEST_F(ListingIndexTest, ARebuiltReplayLeavingANameOutDoesNotDropIt) {
+  MustPut(bucket_, "kept", "1");  // the oldest record: the first of the replay, left out
+  auto gone = MustPut(bucket_, "gone", "2");
+  MustPut(bucket_, "other", "3");
+  auto idx = MustIndex();
+  ASSERT_NE(idx, nullptr);
+  ASSERT_EQ(idx->size(), 3u);
+  std::atomic<int> told_gone{0};
+  int listener = idx->AddListener([&](const ObjectInfo& info) {
+    if (info.meta.name == "gone" && info.deleted) told_gone.fetch_add(1);
+  });
+  struct Disarm {
+    ~Disarm() { ArmFaultPoint("watch.drop_initial", 0); }
+  } disarm;
+  RawNats raw(server_->url());
+  ASSERT_TRUE(raw.ok());
+  ASSERT_TRUE(raw.DeleteMsg("OBJ_" + bucket_, gone.revision));
+  const uint64_t replays = idx->replays();
+  ArmFaultPoint("listing.watch.break", 1);
+  // The rebuild marks the index not ready, then waits its backoff (200 ms) before the fresh
+  // watch, whose replay then leaves out its first name.
+  ASSERT_TRUE(PollUntil([&] { return !idx->ready(); }, std::chrono::seconds(10)));
+  ArmFaultPoint("watch.drop_initial", 1);
+  ASSERT_TRUE(PollUntil([&] { return idx->replays() > replays && idx->ready(); },
+                        std::chrono::seconds(30)));
+  EXPECT_FALSE(FaultPoint("watch.drop_initial")) << "the replay left nothing out: proves nothing";
+  EXPECT_TRUE(idx->Lookup("kept").has_value()) << "the rebuild dropped a name the replay left out";
+  EXPECT_TRUE(idx->Lookup("other").has_value());
+  EXPECT_FALSE(idx->Lookup("gone").has_value()) << "a name with no record stayed listed";
+  EXPECT_EQ(told_gone.load(), 1);
+  idx->RemoveListener(listener);
+}
+
+
 // The load timeout bounds a replay that stalls, not one that takes long: a bucket too large to
 // replay within it (ten million objects take minutes) still gets its index.
 TEST_F(ListingIndexTest, AReplayLongerThanTheTimeoutStillLoads) {

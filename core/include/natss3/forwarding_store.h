@@ -45,6 +45,9 @@ class ForwardingObjectStore : public ObjectStore {
   Result<ObjectInfo> GetInfo(std::string_view b, std::string_view n, bool show_deleted) override {
     return target_->GetInfo(b, n, show_deleted);
   }
+  Result<ObjectInfo> LatestInfo(std::string_view b, std::string_view n) override {
+    return target_->LatestInfo(b, n);
+  }
   Result<std::unique_ptr<ObjectReader>> Open(std::string_view b, std::string_view n,
                                              const ReadOptions& o) override {
     return target_->Open(b, n, o);

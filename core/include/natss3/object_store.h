@@ -292,6 +292,12 @@ class ObjectStore {
   // Info by direct get of the meta subject. Links are returned as links (not followed).
   virtual Result<ObjectInfo> GetInfo(std::string_view bucket, std::string_view name,
                                      bool show_deleted = false) = 0;
+  // The newest meta record of `name`, deleted ones too, as the stream leader has it: for a
+  // decision a lagging replica must not make (a listing dropping a name). kNotFound when the
+  // meta subject holds no record. Waits for a leader within the request budget.
+  virtual Result<ObjectInfo> LatestInfo(std::string_view bucket, std::string_view name) {
+    return GetInfo(bucket, name, /*show_deleted=*/true);
+  }
   // Opens a read; follows an object link (one level). A bucket link is kFailedPrecondition.
   virtual Result<std::unique_ptr<ObjectReader>> Open(std::string_view bucket,
                                                      std::string_view name,

@@ -78,6 +78,9 @@ class NatsObjectStore : public ObjectStore,
                                                   const PutOptions& options) override;
   Result<ObjectInfo> GetInfo(std::string_view bucket, std::string_view name,
                              bool show_deleted) override;
+  // The stream leader's newest record in replicated buckets (conditional writes, a listing
+  // dropping a name); a single server's otherwise.
+  Result<ObjectInfo> LatestInfo(std::string_view bucket, std::string_view name) override;
   Result<std::unique_ptr<ObjectReader>> Open(std::string_view bucket, std::string_view name,
                                              const ReadOptions& options) override;
   Result<std::unique_ptr<ObjectReader>> OpenInfo(const ObjectInfo& info,
@@ -127,9 +130,6 @@ class NatsObjectStore : public ObjectStore,
   // (read-your-writes). PublishMeta does it; a writer that found its commit stored after all
   // (its acknowledgement was lost) does it itself.
   void ObserveCommitted(std::string_view bucket, const ObjectInfo& info);
-  // The newest meta record of `name` (deleted ones too) for a conditional write: the stream
-  // leader's in replicated buckets. kNotFound when the subject has none.
-  Result<ObjectInfo> LatestInfo(std::string_view bucket, std::string_view name);
   // Publishes `info` as the new version of its name on top of whatever is current (retrying
   // when a concurrent writer wins, unless expected_revision is set). `first_guess` may supply
   // the current record looked up earlier (a stale guess costs one retry).
