@@ -41,6 +41,8 @@ namespace {
 constexpr auto kProbeAfterActivity = std::chrono::milliseconds(250);
 constexpr auto kIdleProbe = std::chrono::milliseconds(1000);
 constexpr int kStalledProbes = 3;
+// Consumer creates of one read attempt (at most 1 s) before the longer ones.
+constexpr int kShortCreates = 8;
 
 class NatsWatcher : public Watcher {
  public:
@@ -113,9 +115,26 @@ class NatsWatcher : public Watcher {
       so.Config.DeliverPolicy = js_DeliverNew;
     natsSubscription* sub = nullptr;
     jsErrCode jerr = static_cast<jsErrCode>(0);
-    natsStatus s = js_SubscribeSync(&sub, store_->conn().js(), filter.c_str(), &jo, &so, &jerr);
-    if (s == NATS_TIMEOUT)  // e.g. right after a stream leader change: try once more
-      s = js_SubscribeSync(&sub, store_->conn().js(), filter.c_str(), &jo, &so, &jerr);
+    natsStatus s = NATS_TIMEOUT;
+    // nats-server 2.9 places the watch's consumer (ephemeral, one replica) on one of the
+    // stream's servers at random, a lost one included while it is still one of the stream's
+    // peers, and that create is never answered: a third of the creates while a server of an R3
+    // bucket is down. Short attempts, each a fresh pick, find a live server within the
+    // request budget; after kShortCreates of them the attempts wait the whole request timeout
+    // (a cluster that is only slow, an election).
+    const auto until = std::chrono::steady_clock::now() + store_->conn().budget();
+    for (int attempt = 1;; ++attempt) {
+      jsCtx* js = attempt <= kShortCreates ? store_->conn().js_attempt() : store_->conn().js();
+      // Test seam: the create goes to a lost server (no answer).
+      if (FaultPoint("watch.create_unanswered")) {
+        s = NATS_TIMEOUT;
+      } else {
+        s = js_SubscribeSync(&sub, js, filter.c_str(), &jo, &so, &jerr);
+      }
+      if (s != NATS_TIMEOUT || std::chrono::steady_clock::now() >= until) break;
+      spdlog::debug("watch of bucket {}: consumer create attempt {} not answered", bucket_,
+                    attempt);
+    }
     if (s != NATS_OK) return FromNats(s, "watch bucket " + bucket_, jerr);
     sub_ = AdoptSub(store_->conn().nc(), sub);
     natsSubscription_SetPendingLimits(sub, -1, -1);
