@@ -53,8 +53,7 @@ Result<std::shared_ptr<ListingIndex>> ListingIndex::Start(ObjectStore* store, st
   // A watch refused for now (a stream leader election, a leader's answer a replica
   // contradicts) is tried again for a while before the caller sees an error.
   for (auto until = std::chrono::steady_clock::now() + std::min(timeout, kWatchRetry);
-       !w.ok() && (w.status().code() == Code::kUnavailable ||
-                   w.status().code() == Code::kDeadlineExceeded) &&
+       !w.ok() && IsTransient(w.status()) &&
        std::chrono::steady_clock::now() < until;) {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     w = store->Watch(idx->bucket_, options);

@@ -87,6 +87,12 @@ inline Status Cancelled(std::string m) { return {Code::kCancelled, std::move(m)}
 inline Status Unimplemented(std::string m) { return {Code::kUnimplemented, std::move(m)}; }
 inline Status Internal(std::string m) { return {Code::kInternal, std::move(m)}; }
 
+// A failure that may pass by itself (no answer in time; a server, leader or connection lost
+// for now): worth trying again within a budget.
+inline bool IsTransient(const Status& s) {
+  return s.code() == Code::kUnavailable || s.code() == Code::kDeadlineExceeded;
+}
+
 // Result<T>: either a value or a non-OK Status.
 template <typename T>
 class [[nodiscard]] Result {

@@ -194,13 +194,12 @@ Result<BucketStatus> NatsObjectStore::GetBucketStatus(std::string_view bucket) {
       conn_->Api("STREAM.INFO." + StreamName(bucket), json(), "bucket " + std::string(bucket),
                  /*retry=*/true, last ? kLeaderReadBudget : std::chrono::milliseconds(0));
   if (!info.ok()) {
-    Code c = info.status().code();
     // Only while connected: with no server reachable at all the outage is reported.
-    if (last && conn_->connected() && (c == Code::kUnavailable || c == Code::kDeadlineExceeded)) {
+    if (last && conn_->connected() && IsTransient(info.status())) {
       PauseLeaderReads(bucket);
       return *last;
     }
-    if (c == Code::kNotFound) {
+    if (info.status().code() == Code::kNotFound) {
       std::lock_guard<std::mutex> lock(bucket_cache_mu_);
       last_status_.erase(std::string(bucket));
     }

@@ -234,8 +234,7 @@ Status NatsConnection::CheckJetStream() {
     const Status& st = info.status();
     if (st.code() == Code::kUnavailable && st.message().find("not enabled") != std::string::npos)
       return Unavailable("JetStream not enabled on the NATS server (start it with -js)");
-    if (st.code() == Code::kUnavailable || st.code() == Code::kDeadlineExceeded)
-      return Status::OK();
+    if (IsTransient(st)) return Status::OK();
     return st;
   }
   server_2_10_ = info->contains("api") && (*info)["api"].contains("level");

@@ -208,8 +208,7 @@ Result<ObjectInfo> NatsObjectStore::GetInfoRaw(std::string_view bucket, std::str
   if ((options_.leader_reads || Replicated(bucket)) && !LeaderPaused(bucket) &&
       conn_->connected()) {
     got = GetStored(bucket, q, /*leader=*/true, kLeaderReadBudget);
-    if (!got.ok() && (got.status().code() == Code::kUnavailable ||
-                      got.status().code() == Code::kDeadlineExceeded)) {
+    if (!got.ok() && IsTransient(got.status())) {
       spdlog::debug("leader reads of {} paused: {}", bucket, got.status().ToString());
       PauseLeaderReads(bucket);
       got = GetStored(bucket, q);
@@ -357,8 +356,7 @@ Result<StoredMsg> NatsObjectStore::GetStored(std::string_view bucket, const MsgQ
   for (int attempt = 0;; ++attempt) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     if (left.count() <= 0) return last;
-    if (attempt > 0 && !last.ok() &&
-        (last.code() == Code::kUnavailable || last.code() == Code::kDeadlineExceeded)) {
+    if (attempt > 0 && IsTransient(last)) {
       // A leader election or a reconnection is under way: a short pause, not a busy loop.
       auto pause = std::min<int64_t>(left.count(), std::min(50 << std::min(attempt, 4), 500));
       std::this_thread::sleep_for(std::chrono::milliseconds(pause));
@@ -419,7 +417,7 @@ Result<StoredMsg> NatsObjectStore::GetStored(std::string_view bucket, const MsgQ
         return got;
       }
       last = got.status();
-      if (last.code() == Code::kUnavailable || last.code() == Code::kDeadlineExceeded) continue;
+      if (IsTransient(last)) continue;
       if (last.code() == Code::kNotFound) {
         if (last.detail() == Detail::kBucketNotFound)
           return NotFound(what + ": bucket not found", Detail::kBucketNotFound);
@@ -514,13 +512,10 @@ Result<std::vector<ObjectInfo>> NatsObjectStore::List(std::string_view bucket,
   const auto deadline =
       std::chrono::steady_clock::now() +
       std::max(3 * std::chrono::milliseconds(conn_->timeout_ms()), 2 * conn_->budget());
-  auto transient = [](const Status& st) {
-    return st.code() == Code::kDeadlineExceeded || st.code() == Code::kUnavailable;
-  };
   for (;;) {
     auto created = Watch(bucket, wo);
     if (!created.ok()) {
-      if (!transient(created.status()) || std::chrono::steady_clock::now() >= deadline)
+      if (!IsTransient(created.status()) || std::chrono::steady_clock::now() >= deadline)
         return created.status();
       std::this_thread::sleep_for(std::chrono::milliseconds(200));  // an election: not busy
       continue;
@@ -543,7 +538,7 @@ Result<std::vector<ObjectInfo>> NatsObjectStore::List(std::string_view bucket,
       if (done.ok()) return done;
       broke = done.status();
     }
-    if (!transient(broke) || std::chrono::steady_clock::now() >= deadline)
+    if (!IsTransient(broke) || std::chrono::steady_clock::now() >= deadline)
       return broke.Annotate("list " + std::string(bucket));
     std::this_thread::sleep_for(std::chrono::milliseconds(100));  // a lagging server catches up
   }

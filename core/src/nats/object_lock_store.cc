@@ -41,8 +41,7 @@ Result<ObjectLockConfig> NatsObjectStore::GetObjectLockConfig(std::string_view b
     if (!data.empty()) {
       NATSS3_ASSIGN_OR_RETURN(config, ParseObjectLockConfig(data));
     }
-  } else if (answer.status().code() == Code::kUnavailable ||
-             answer.status().code() == Code::kDeadlineExceeded) {
+  } else if (IsTransient(answer.status())) {
     // The record store is unreachable (no stream leader for a moment, or its only server is
     // down): the configuration read last serves meanwhile. With none read yet, no default
     // retention applies; the locks objects carry are checked on their own metas regardless.
