@@ -1,9 +1,11 @@
 // Bucket operations through the raw JetStream JSON API (docs/object-store-format.md §1).
 #include <algorithm>
 #include <optional>
+#include <thread>
 
 #include "meta_json.h"
 #include "nats/nats_store.h"
+#include "natss3/crash_point.h"
 #include "natss3/multipart.h"
 #include "natss3/names.h"
 
@@ -190,9 +192,27 @@ Result<BucketStatus> NatsObjectStore::GetBucketStatus(std::string_view bucket) {
   // failover must not stall or fail every request that checks its bucket). After a miss the
   // leader is not asked for kLeaderPause, as for record reads.
   if (last && conn_->connected() && LeaderPaused(bucket)) return *last;
-  auto info =
-      conn_->Api("STREAM.INFO." + StreamName(bucket), json(), "bucket " + std::string(bucket),
-                 /*retry=*/true, last ? kLeaderReadBudget : std::chrono::milliseconds(0));
+  auto ask = [&] {
+    auto answer =
+        conn_->Api("STREAM.INFO." + StreamName(bucket), json(), "bucket " + std::string(bucket),
+                   /*retry=*/true, last ? kLeaderReadBudget : std::chrono::milliseconds(0));
+    // Test seam: a JetStream meta leader that has not applied the bucket's assignment yet.
+    if (FaultPoint("bucket.info_not_found"))
+      answer = NotFound("bucket " + std::string(bucket) + ": stream not found (fault point)",
+                        Detail::kBucketNotFound);
+    return answer;
+  };
+  auto info = ask();
+  // A replicated bucket seen a moment ago that is "not found": nats-server 2.9's JetStream
+  // meta leader answers so for a stream whose assignment it has not applied yet (a server
+  // just restarted and elected). Asked again for a little while before it is believed; a
+  // bucket really deleted costs its first request here that wait.
+  for (auto until = std::chrono::steady_clock::now() + kConfirmBucketGone;
+       !info.ok() && info.status().detail() == Detail::kBucketNotFound && last &&
+       last->replicas > 1 && std::chrono::steady_clock::now() < until;) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    info = ask();
+  }
   if (!info.ok()) {
     // Only while connected: with no server reachable at all the outage is reported.
     if (last && conn_->connected() && IsTransient(info.status())) {

@@ -225,6 +225,8 @@ class NatsObjectStore : public ObjectStore,
   // the bucket's records are read from replicas for kLeaderPause without asking it first.
   static constexpr std::chrono::milliseconds kLeaderReadBudget{300};
   static constexpr std::chrono::milliseconds kLeaderPause{3000};
+  // How long a replicated bucket seen before is asked again when it is "not found".
+  static constexpr std::chrono::milliseconds kConfirmBucketGone{2000};
   bool LeaderPaused(std::string_view bucket);
   void PauseLeaderReads(std::string_view bucket);
   // Sends the info lookup now; the returned call collects the answer (or looks up again
