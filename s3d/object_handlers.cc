@@ -1,6 +1,8 @@
 // PutObject, GetObject/HeadObject, DeleteObject and object tagging.
 #include "s3d/object_handlers.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 
 #include "auth/payload.h"
@@ -81,7 +83,13 @@ Status StreamObjectBody(httplib::Response& res, std::unique_ptr<ObjectReader> re
         }
         // The reader's own chunk goes to the socket: no copy in between.
         auto got = state->reader->ReadView(std::min(remaining, kResponseSlice), state->slice);
-        if (!got.ok() || got->empty()) return false;  // headers are out: abort the connection
+        if (!got.ok() || got->empty()) {  // headers are out: abort the connection
+          const ObjectInfo& info = state->reader->info();
+          spdlog::warn("GET {}/{}: body cut off with {} bytes left: {}", info.bucket,
+                       info.meta.name, remaining,
+                       got.ok() ? "the object ended early" : got.status().ToString());
+          return false;
+        }
         return sink.write(got->data(), got->size());
       });
   return Status::OK();

@@ -286,6 +286,15 @@ def figures(ops, events, label):
     return failed
 
 
+def log_gateway_warnings(gateways):
+    """Logs the gateways' last warnings and errors (a GET whose body was cut off says why)."""
+    for g in gateways:
+        with open(g.log, errors="replace") as f:
+            lines = [ln.rstrip() for ln in f if "error" in ln or "warn" in ln]
+        for ln in lines[-20:]:
+            log("  %s: %s" % (os.path.basename(g.log), ln[:300]))
+
+
 def read_back(clients, acked, slow=None):
     """Reads every acknowledged object one by one; returns the failures and the latencies.
     GETs slower than MAX_STALL are appended to `slow` as (start time, seconds, key, client)."""
@@ -370,6 +379,8 @@ def scenario_failover(cluster, scale):
     run_faults(cluster, events, scale)
     load.finish()
     failed = figures(load.ops, events, "during faults")
+    if failed:
+        log_gateway_warnings((g1, g2))
     log("acknowledged objects: %d" % len(load.acked))
     for n in cluster.nodes:
         check(n.healthy(), "%s is not current before the read-back" % n.name)
@@ -685,6 +696,8 @@ def scenario_mixed(cluster, scale):
             lines = [ln.rstrip() for ln in f if "error" in ln or "warn" in ln]
         for ln in lines[-20:]:
             log("  natss3fs.log: %s" % ln[:300])
+    if any(o[2] in ("put", "get") for o in failed):
+        log_gateway_warnings((g1, g2))
     acked = dict(load.acked)
     log("acknowledged objects: %d (%d through the mount, %d through natss3ctl)" % (
         len(acked), len([k for k in acked if k.startswith("fs-")]),
