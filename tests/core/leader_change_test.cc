@@ -66,6 +66,18 @@ class LeaderChangeTest : public ::testing::Test {
     ASSERT_TRUE(PollUntil([&] { return !raw.StreamLeader(stream).empty(); }, 30s));
   }
 
+  // Creates an R3 bucket (the JetStream meta leader needs a moment after the cluster forms).
+  void CreateR3Bucket(const std::string& name) {
+    BucketConfig c;
+    c.bucket = name;
+    c.replicas = 3;
+    Result<BucketStatus> created = Status(Code::kInternal, "not tried");
+    ASSERT_TRUE(PollUntil([&] {
+      created = writer_->CreateBucket(c);
+      return created.ok();
+    }, 30s)) << created.status().ToString();
+  }
+
   std::unique_ptr<NatsServer::Cluster> cluster_;
   std::shared_ptr<ObjectStore> writer_;
 };
@@ -139,14 +151,7 @@ TEST_F(LeaderChangeTest, ARecordStoredDuringTheElectionIsFoundWhileTheNodeRestar
 }
 
 TEST_F(LeaderChangeTest, AnObjectPutJustBeforeTheLeaderDiesIsFound) {
-  BucketConfig c;
-  c.bucket = "lc";
-  c.replicas = 3;
-  Result<BucketStatus> created = Status(Code::kInternal, "not tried");
-  ASSERT_TRUE(PollUntil([&] {
-    created = writer_->CreateBucket(c);
-    return created.ok();
-  }, 30s)) << created.status().ToString();
+  ASSERT_NO_FATAL_FAILURE(CreateR3Bucket("lc"));
   for (int round = 0; round < kRounds; ++round) {
     std::string name = "object-" + std::to_string(round);
     std::string body = test::RandomBytes(1000 + round, 70 + round);
@@ -172,14 +177,7 @@ TEST_F(LeaderChangeTest, AnObjectPutJustBeforeTheLeaderDiesIsFound) {
 // start every time, within the request budget.
 TEST_F(LeaderChangeTest, WatchesStartWhileAServerIsDown) {
   constexpr int kWatches = 20;
-  BucketConfig c;
-  c.bucket = "wd";
-  c.replicas = 3;
-  Result<BucketStatus> created = Status(Code::kInternal, "not tried");
-  ASSERT_TRUE(PollUntil([&] {
-    created = writer_->CreateBucket(c);
-    return created.ok();
-  }, 30s)) << created.status().ToString();
+  ASSERT_NO_FATAL_FAILURE(CreateR3Bucket("wd"));
   for (const char* name : {"a", "b", "c"}) ASSERT_OK(writer_->PutBytes("wd", Meta(name), name));
   RawNats raw(cluster_->url_list());
   ASSERT_TRUE(raw.ok());
@@ -225,14 +223,7 @@ TEST_F(LeaderChangeTest, WatchesStartWhileAServerIsDown) {
 // asked again for a moment before "not found" is believed (the fault point fakes the three
 // wrong answers); a bucket deleted through another process is still reported gone.
 TEST_F(LeaderChangeTest, AReplicatedBucketBrieflyNotFoundIsAskedAgain) {
-  BucketConfig c;
-  c.bucket = "nf";
-  c.replicas = 3;
-  Result<BucketStatus> created = Status(Code::kInternal, "not tried");
-  ASSERT_TRUE(PollUntil([&] {
-    created = writer_->CreateBucket(c);
-    return created.ok();
-  }, 30s)) << created.status().ToString();
+  ASSERT_NO_FATAL_FAILURE(CreateR3Bucket("nf"));
   ASSERT_OK(writer_->GetBucketStatus("nf"));
   ArmFaultPoint("bucket.info_not_found", 3);
   auto st = writer_->GetBucketStatus("nf");
