@@ -308,6 +308,18 @@ std::string RawNats::StreamLeader(const std::string& stream) {
   return info["cluster"].value("leader", std::string());
 }
 
+bool RawNats::StreamHealed(const std::string& stream) {
+  if (!ok()) return false;
+  auto info = Request("$JS.API.STREAM.INFO." + stream, "");
+  if (info.is_null() || !info.contains("cluster")) return false;
+  const auto& cluster = info["cluster"];
+  if (cluster.value("leader", std::string()).empty()) return false;
+  if (!cluster.contains("replicas")) return true;
+  for (const auto& r : cluster["replicas"])
+    if (!r.value("current", false) || r.value("offline", false)) return false;
+  return true;
+}
+
 std::vector<std::string> RawNats::ConsumerNames(const std::string& stream) {
   std::vector<std::string> names;
   if (!ok()) return names;

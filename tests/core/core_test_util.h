@@ -105,6 +105,8 @@ class RawNats {
   bool SetAllowDirect(const std::string& stream, bool allow);
   // The server name of the stream's leader (STREAM.INFO); empty when none is known.
   std::string StreamLeader(const std::string& stream);
+  // Whether the stream has a leader and every other replica is current (caught up).
+  bool StreamHealed(const std::string& stream);
 
  private:
   // A JetStream API request; null on no answer or an error answer.

@@ -231,6 +231,17 @@ TEST_F(WatchTest, AnUnansweredConsumerCreateIsTriedAgain) {
   (*w)->Stop();
 }
 
+// During an election a consumer create can be answered "JetStream system temporarily
+// unavailable" (cnats: an answer it could not unmarshal); the watch tries again.
+TEST_F(WatchTest, AConsumerCreateAnsweredUnavailableIsTriedAgain) {
+  MustPut(bucket_, "a", "1");
+  auto w = WatchWithFault("watch.create_unavailable", 3);
+  ASSERT_OK(w);
+  EXPECT_EQ(Describe(MustNext(**w)), "a");
+  EXPECT_EQ(Describe(MustNext(**w)), "<end>");
+  (*w)->Stop();
+}
+
 // A consumer's list can lack a name put well before it started (seen with nats-server 2.9.10
 // on replicated buckets; here the fault point drops one name from the initial list). List
 // checks its names against the ones the stream leader holds and adds what it lacks; deleted

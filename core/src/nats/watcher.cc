@@ -15,7 +15,7 @@
 // event (renames come right after other activity), then every kIdleProbe.
 //
 // Clusters: a last-per-subject list must reach the newest meta message the stream leader had
-// when the watch started (js_GetLastMsg asks the leader); a consumer whose server has not
+// when the watch started (a STREAM.MSG.GET, which the leader answers); a consumer whose server has not
 // applied it yet (a follower catching up) would list without the newest names, so the watch
 // reports itself broken instead and its owner starts a fresh one.
 //
@@ -27,6 +27,7 @@
 #include <algorithm>
 #include <atomic>
 #include <optional>
+#include <thread>
 
 #include <spdlog/spdlog.h>
 
@@ -53,33 +54,33 @@ class NatsWatcher : public Watcher {
     const std::string& stream = stream_;
     const std::string& filter = filter_;
     {
-      // The newest meta message now: what comes after it is live (gaps are checked).
-      natsMsg* last = nullptr;
-      jsErrCode jerr = static_cast<jsErrCode>(0);
-      natsStatus s = js_GetLastMsg(&last, store_->conn().js(), stream.c_str(), filter.c_str(),
-                                   nullptr, &jerr);
+      // The newest meta message now: what comes after it is live (gaps are checked). The stream
+      // leader answers; during an election none does for several seconds, and an answer can
+      // come garbled, so the request is retried within the request budget (GetStored) rather
+      // than sent once.
+      MsgQuery q;
+      q.last_by_subj = filter;
+      Result<StoredMsg> last = store_->GetStored(bucket_, q, /*leader=*/true);
       // Test seam: the stream leader answers "no meta message" for a bucket that has some.
-      if (s == NATS_OK && FaultPoint("watch.newest_not_found")) {
-        natsMsg_Destroy(last);
-        last = nullptr;
-        s = NATS_NOT_FOUND;
-      }
+      if (last.ok() && FaultPoint("watch.newest_not_found"))
+        last = NotFound("watch bucket " + bucket_ + ": no meta message");
       uint64_t newest = 0;
-      if (last) {
-        newest = natsMsg_GetSequence(last);
+      if (last.ok()) {
+        newest = last->seq;
         if (!options_.include_history) last_ = newest;
         if (!options_.include_history && !options_.updates_only && options_.start_after == 0)
           leader_newest_ = newest;
         // Test seam: the consumer's server is behind the leader (as a follower catching up).
         if (leader_newest_ && FaultPoint("watch.leader_ahead")) leader_newest_ += 1000000;
-        natsMsg_Destroy(last);
       }
       if (options_.start_after > 0) {
         // A catch-up: every message after start_after is checked for gaps like a live one.
         last_ = options_.start_after;
-        if (newest <= options_.start_after && s == NATS_OK) marker_pending_ = true;
+        if (newest <= options_.start_after && last.ok()) marker_pending_ = true;
       }
-      if (s == NATS_NOT_FOUND && jerr != 10059) {
+      const bool no_meta = !last.ok() && last.status().code() == Code::kNotFound &&
+                           last.status().detail() != Detail::kBucketNotFound;
+      if (no_meta) {
         // An empty bucket: the marker comes first. During a failover a stream leader was seen
         // to say so for a bucket full of objects (docs/cluster.md), and the list then ended at
         // once, empty. Any replica's direct get confirms the answer; when one holds a meta
@@ -94,8 +95,8 @@ class NatsWatcher : public Watcher {
           }
         }
         marker_pending_ = !options_.updates_only;
-      } else if (s != NATS_OK) {
-        return FromNats(s, "watch bucket " + bucket_, jerr);
+      } else if (!last.ok()) {
+        return last.status().Annotate("watch bucket " + bucket_);
       }
     }
     jsOptions jo;
@@ -121,21 +122,31 @@ class NatsWatcher : public Watcher {
     // peers, and that create is never answered: a third of the creates while a server of an R3
     // bucket is down. Short attempts, each a fresh pick, find a live server within the
     // request budget; after kShortCreates of them the attempts wait the whole request timeout
-    // (a cluster that is only slow, an election).
+    // (a cluster that is only slow, an election). During an election the create can also be
+    // answered "JetStream system temporarily unavailable", which cnats reports as an answer it
+    // could not unmarshal: that is tried again too, after a short pause.
     const auto until = std::chrono::steady_clock::now() + store_->conn().budget();
+    Status failed;
     for (int attempt = 1;; ++attempt) {
       jsCtx* js = attempt <= kShortCreates ? store_->conn().js_attempt() : store_->conn().js();
-      // Test seam: the create goes to a lost server (no answer).
+      jerr = static_cast<jsErrCode>(0);
+      // Test seams: the create goes to a lost server (no answer), or is answered "temporarily
+      // unavailable".
       if (FaultPoint("watch.create_unanswered")) {
         s = NATS_TIMEOUT;
+      } else if (FaultPoint("watch.create_unavailable")) {
+        s = NATS_ERR;
+        jerr = static_cast<jsErrCode>(10008);
       } else {
         s = js_SubscribeSync(&sub, js, filter.c_str(), &jo, &so, &jerr);
       }
-      if (s != NATS_TIMEOUT || std::chrono::steady_clock::now() >= until) break;
-      spdlog::debug("watch of bucket {}: consumer create attempt {} not answered", bucket_,
-                    attempt);
+      if (s == NATS_OK) break;
+      failed = FromNats(s, "watch bucket " + bucket_, jerr);
+      if (!IsTransient(failed) || std::chrono::steady_clock::now() >= until) return failed;
+      spdlog::debug("watch of bucket {}: consumer create attempt {}: {}", bucket_, attempt,
+                    failed.ToString());
+      if (s != NATS_TIMEOUT) std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
-    if (s != NATS_OK) return FromNats(s, "watch bucket " + bucket_, jerr);
     sub_ = AdoptSub(store_->conn().nc(), sub);
     natsSubscription_SetPendingLimits(sub, -1, -1);
     initial_done_ = options_.updates_only || marker_pending_;
