@@ -271,11 +271,12 @@ bool RawNats::AddStream(const std::string& name, const std::string& subject) {
   return true;
 }
 
-nlohmann::json RawNats::Request(const std::string& subject, const std::string& body) {
+nlohmann::json RawNats::Request(const std::string& subject, const std::string& body,
+                                int timeout_ms) {
   natsMsg* reply = nullptr;
   natsStatus s = natsConnection_Request(&reply, static_cast<natsConnection*>(conn_),
                                         subject.c_str(), body.data(),
-                                        static_cast<int>(body.size()), 5000);
+                                        static_cast<int>(body.size()), timeout_ms);
   if (s != NATS_OK) return nullptr;
   auto j = nlohmann::json::parse(natsMsg_GetData(reply),
                                  natsMsg_GetData(reply) + natsMsg_GetDataLength(reply), nullptr,
@@ -306,6 +307,13 @@ std::string RawNats::StreamLeader(const std::string& stream) {
   auto info = Request("$JS.API.STREAM.INFO." + stream, "");
   if (info.is_null() || !info.contains("cluster")) return "";
   return info["cluster"].value("leader", std::string());
+}
+
+bool RawNats::LeaderAnswers(const std::string& stream, const std::string& subject,
+                            int timeout_ms) {
+  if (!ok()) return false;
+  nlohmann::json body{{"last_by_subj", subject}};
+  return !Request("$JS.API.STREAM.MSG.GET." + stream, body.dump(), timeout_ms).is_null();
 }
 
 bool RawNats::StreamHealed(const std::string& stream) {

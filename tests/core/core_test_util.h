@@ -107,10 +107,14 @@ class RawNats {
   std::string StreamLeader(const std::string& stream);
   // Whether the stream has a leader and every other replica is current (caught up).
   bool StreamHealed(const std::string& stream);
+  // Whether the stream's leader answers a STREAM.MSG.GET for `subject`'s newest message
+  // within `timeout_ms`.
+  bool LeaderAnswers(const std::string& stream, const std::string& subject, int timeout_ms);
 
  private:
   // A JetStream API request; null on no answer or an error answer.
-  nlohmann::json Request(const std::string& subject, const std::string& body);
+  nlohmann::json Request(const std::string& subject, const std::string& body,
+                         int timeout_ms = 5000);
 
   void* conn_ = nullptr;  // natsConnection*, opaque here so only the .cc includes nats.h
   void* js_ = nullptr;    // jsCtx*
