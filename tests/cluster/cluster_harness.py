@@ -42,6 +42,13 @@ def pct(values, p):
     return s[min(len(s) - 1, int(round(p / 100.0 * (len(s) - 1))))]
 
 
+def last_error(r):
+    """The error lines of a natss3ctl run (its stderr at debug level is long)."""
+    lines = r.stderr.decode(errors="replace").splitlines()
+    errors = [ln for ln in lines if "error" in ln.lower()]
+    return " | ".join((errors or lines)[-3:])
+
+
 class Node:
     def __init__(self, work, index, cluster_ports):
         self.index = index
@@ -113,9 +120,9 @@ class Cluster:
         for n in self.nodes:
             n.stop()
 
-    def ctl(self, *args, check_rc=True, timeout=60, urls=None):
-        return run_ctl(self.bin_dir, urls or self.urls, self.work, args, check_rc=check_rc,
-                       timeout=timeout)
+    def ctl(self, *args, check_rc=True, timeout=60, urls=None, env=None):
+        return run_ctl(self.bin_dir, urls or self.urls, self.work, args, env=env,
+                       check_rc=check_rc, timeout=timeout)
 
     def add_bucket(self, bucket):
         # JetStream needs a meta leader first: retry until the cluster formed.
@@ -187,6 +194,9 @@ class Load:
         self.ls_runs = 0
         self.ls_added = []  # warnings of natss3ctl ls that added a name its consumer left out
         self.ls_refused = []  # warnings of natss3ctl ls whose watch refused its initial list
+        # (kind, seconds, the last lines natss3ctl logged at debug level) of natss3ctl runs that
+        # failed or took longer than SLOW_CTL
+        self.slow_ctl = []
         self.threads = [threading.Thread(target=self.worker, args=(w,)) for w in range(workers)]
         self.ctl_thread = threading.Thread(target=self.ctl_reader)
 
@@ -585,6 +595,19 @@ class ClientLoops:
             except OSError as e:
                 ld.record(t, "fuse-read", False, "%s: %s" % (key, e))
 
+    SLOW_CTL = 10.0
+
+    def ctl_op(self, kind, *args):
+        """natss3ctl `args` at debug level; a run that fails or is slow keeps its log's tail."""
+        t = time.time()
+        r = self.cluster.ctl(*args, check_rc=False, env={"NATSS3_LOG_LEVEL": "debug"})
+        took = time.time() - t
+        if r.returncode != 0 or took > self.SLOW_CTL:
+            tail = r.stderr.decode(errors="replace").splitlines()[-12:]
+            with self.load.lock:
+                self.load.slow_ctl.append((kind, took, r.returncode, tail))
+        return t, r
+
     def ctl_loop(self):
         ld = self.load
         rnd = random.Random(11)
@@ -599,27 +622,22 @@ class ClientLoops:
                 ld.versions.setdefault(key, []).append(sha(body))
             with open(src, "wb") as f:
                 f.write(body)
-            t = time.time()
-            r = self.cluster.ctl("put", BUCKET, src, "--name", key, "--no-progress",
-                                 check_rc=False)
+            t, r = self.ctl_op("ctl-put", "put", BUCKET, src, "--name", key, "--no-progress")
             if r.returncode != 0:
-                ld.record(t, "ctl-put", False, "%s: %s" % (key, r.stderr.decode(errors="replace")))
+                ld.record(t, "ctl-put", False, "%s: %s" % (key, last_error(r)))
                 continue
             ld.record(t, "ctl-put", True)
             with ld.lock:
                 ld.acked[key] = sha(body)
-            t = time.time()
-            r = self.cluster.ctl("get", BUCKET, key, "-O", out, "-f", "--no-progress",
-                                 check_rc=False)
+            t, r = self.ctl_op("ctl-get", "get", BUCKET, key, "-O", out, "-f", "--no-progress")
             if r.returncode != 0:
-                ld.record(t, "ctl-get", False, "%s: %s" % (key, r.stderr.decode(errors="replace")))
+                ld.record(t, "ctl-get", False, "%s: %s" % (key, last_error(r)))
             else:
                 with open(out, "rb") as f:
                     ok = f.read() == body
                 ld.record(t, "ctl-get", ok, "" if ok else "%s: wrong content" % key)
             if n % 5 == 0:
-                t = time.time()
-                r = self.cluster.ctl("ls", BUCKET, "-n", check_rc=False)
+                t, r = self.ctl_op("ctl-ls", "ls", BUCKET, "-n")
                 if r.returncode == 0:
                     # The check against the stream leader added what the consumer left out,
                     # and the watch refused an initial list it could not trust (docs/cluster.md,
@@ -632,8 +650,7 @@ class ClientLoops:
                 ok = r.returncode == 0 and key in r.stdout.decode().split()
                 detail = ""
                 if r.returncode != 0:
-                    detail = "ls failed: exit %d %s" % (r.returncode,
-                                                        r.stderr.decode(errors="replace"))
+                    detail = "ls failed: exit %d %s" % (r.returncode, last_error(r))
                 elif not ok:
                     detail = "ls misses %s, put and read back just before" % key
                 ld.record(t, "ctl-ls", ok, detail)
@@ -773,6 +790,10 @@ def scenario_mixed(cluster, scale):
     log("mount lists the 20 objects written through S3 after the failover %.2fs after the "
         "last PUT" % took)
     victim.start()
+    for kind, took, rc, tail in load.slow_ctl:
+        log("natss3ctl %s: exit %d after %.2fs; its last debug lines:" % (kind, rc, took))
+        for line in tail:
+            log("    %s" % line[:300])
     for line in load.ls_added:
         log("ls added a name its consumer left out: %s" % line.strip()[-200:])
     log("natss3ctl ls: %d runs, %d names added by the check against the stream leader" % (
