@@ -227,18 +227,32 @@ Result<JsPtr> NatsConnection::NewJs(jsPubAckHandler ack_handler, void* closure,
 }
 
 Status NatsConnection::CheckJetStream() {
-  auto info = Api("INFO", nlohmann::json::object(), "JetStream account info", /*retry=*/true);
+  // A server without JetStream says so at once (no responders, or an error). No answer in
+  // time is not "no JetStream": a cluster electing its JetStream meta leader (a server was
+  // lost) answers late, and a fresh process (natss3ctl) would wait the whole request budget
+  // before its first real request. So the check waits two attempts, not the budget; requests
+  // that need JetStream wait for the election themselves.
+  auto info = Api("INFO", nlohmann::json::object(), "JetStream account info", /*retry=*/true,
+                  2 * attempt_timeout());
   if (!info.ok()) {
-    // No answer in time is not "no JetStream": a cluster electing its JetStream meta leader
-    // (a server was lost) answers late. Requests that need JetStream will tell.
     const Status& st = info.status();
     if (st.code() == Code::kUnavailable && st.message().find("not enabled") != std::string::npos)
       return Unavailable("JetStream not enabled on the NATS server (start it with -js)");
     if (IsTransient(st)) return Status::OK();
     return st;
   }
-  server_2_10_ = info->contains("api") && (*info)["api"].contains("level");
+  server_2_10_ = info->contains("api") && (*info)["api"].contains("level") ? 1 : 0;
   return Status::OK();
+}
+
+bool NatsConnection::server_at_least_2_10() const {
+  int known = server_2_10_;
+  if (known >= 0) return known == 1;
+  auto info = Api("INFO", nlohmann::json::object(), "JetStream account info", /*retry=*/true);
+  if (!info.ok()) return false;  // the request that needs it fails or waits on its own
+  known = info->contains("api") && (*info)["api"].contains("level") ? 1 : 0;
+  server_2_10_ = known;
+  return known == 1;
 }
 
 uint64_t NatsConnection::max_payload() const {

@@ -2,6 +2,7 @@
 // Thread-safe: cnats connections are; this class adds only immutable state after Connect.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -34,7 +35,9 @@ class NatsConnection {
   uint64_t max_payload() const;
   // "$JS.API" or the configured domain/prefix form.
   const std::string& api_prefix() const { return api_prefix_; }
-  bool server_at_least_2_10() const { return server_2_10_; }
+  // Whether the server answers with 2.10's API level (stream compression, metadata). Asked
+  // again, with the whole request budget, when the check at connect got no answer in time.
+  bool server_at_least_2_10() const;
 
   // Sends {body} to <api_prefix>.<suffix>; returns the JSON answer or the mapped API error.
   // Requests that may be repeated (`retry`) get attempts of attempt_timeout() within
@@ -75,7 +78,8 @@ class NatsConnection {
   std::string js_domain_, js_prefix_;
   std::chrono::milliseconds timeout_{5000};
   std::chrono::milliseconds write_budget_{0};
-  bool server_2_10_ = false;
+  // The API level check: -1 not answered yet (see CheckJetStream), 0 before 2.10, 1 2.10+.
+  mutable std::atomic<int> server_2_10_{-1};
   // Whether a stream has more than one replica, cached for a while (PurgeBelow).
   Result<bool> StreamReplicated(const std::string& stream) const;
   mutable std::mutex replicated_mu_;
