@@ -180,8 +180,11 @@ TEST_F(LeaderChangeTest, AnObjectPutJustBeforeTheLeaderDiesIsFound) {
 //
 // nats-server 2.9.10 sometimes takes longer than any request budget to elect (more than 20 s
 // was seen, once in about 40 kills). A watch that failed is excused only when it waited its
-// whole budget and the stream leader had not yet answered anyone (a probe asks it every
-// 250 ms); failing earlier, or while the leader answered, fails the test.
+// whole budget and either the stream leader had not yet answered anyone (a probe asks it
+// every 250 ms) or every answer it got was "JetStream system temporarily unavailable": a
+// server that knows no JetStream meta leader answers every API request so, and its answer
+// can beat the stream leader's (docs/cluster.md, Known gaps: still open). Failing earlier,
+// or in any other way while the leader answered, fails the test.
 TEST_F(LeaderChangeTest, AWatchStartedRightAfterTheLeaderDiesListsEveryName) {
   using Clock = std::chrono::steady_clock;
   constexpr auto kBudget = 12s;  // NatsConnection::budget()
@@ -217,10 +220,13 @@ TEST_F(LeaderChangeTest, AWatchStartedRightAfterTheLeaderDiesListsEveryName) {
             const int64_t answered = leader_at;
             const bool leader_silent =
                 answered == 0 || answered > Clock::now().time_since_epoch().count();
-            std::printf("[ measure ] round %d: watch failed after %lld ms, the leader %s\n",
+            const bool no_meta_leader =
+                w.status().message().find("temporarily unavailable") != std::string::npos;
+            std::printf("[ measure ] round %d: watch failed after %lld ms, the leader %s: %s\n",
                         round, static_cast<long long>(took.count()),
-                        leader_silent ? "had not answered yet" : "answered before");
-            ASSERT_TRUE(took >= kBudget - 1s && leader_silent)
+                        leader_silent ? "had not answered yet" : "answered before",
+                        w.status().ToString().c_str());
+            ASSERT_TRUE(took >= kBudget - 1s && (leader_silent || no_meta_leader))
                 << "round " << round << ": " << w.status().ToString();
             return;
           }
