@@ -14,19 +14,14 @@ int main(int argc, char** argv) {
     // The library's warnings go to stderr: stdout carries only what the command prints.
     // NATSS3_LOG_LEVEL (as for natss3d) shows more of what the core does, e.g. debug while a
     // cluster fails over; an unknown level keeps "warn" and says so.
-    std::string level = "warn";
-    const char* wanted = std::getenv("NATSS3_LOG_LEVEL");
-    bool unknown_level = false;
-    if (wanted && *wanted) {
-      std::string w = wanted;
-      unknown_level = w != "trace" && w != "debug" && w != "info" && w != "warn" &&
-                      w != "error" && w != "critical" && w != "off";
-      if (!unknown_level) level = w;
-    }
-    natss3::SetUpLogging("natss3ctl", level, natss3::LogTarget::kStderr);
+    const char* env_level = std::getenv("NATSS3_LOG_LEVEL");
+    const std::string wanted = env_level ? env_level : "";
+    const bool unknown_level = !wanted.empty() && !natss3::IsLogLevel(wanted);
+    natss3::SetUpLogging("natss3ctl", wanted.empty() || unknown_level ? "warn" : wanted,
+                         natss3::LogTarget::kStderr);
     if (unknown_level)
-      std::cerr << "natss3ctl: warning: NATSS3_LOG_LEVEL=" << wanted
-                << " is not one of trace, debug, info, warn, error, critical, off; using warn\n";
+      std::cerr << "natss3ctl: warning: NATSS3_LOG_LEVEL=" << wanted << " is not one of "
+                << natss3::kLogLevels << "; using warn\n";
     std::ios::sync_with_stdio(false);
     std::vector<std::string> args(argv, argv + argc);
     natss3::cli::Console console = natss3::cli::ProcessConsole();

@@ -10,6 +10,8 @@
 #include <map>
 #include <optional>
 
+#include "natss3/service.h"
+
 namespace natss3::s3d {
 namespace {
 
@@ -293,10 +295,9 @@ Result<DaemonConfig> ParseConfig(int argc, const char* const* argv,
       else if (name == "gc-grace") config.nats.gc_grace = ms;
       else config.nats.release_grace = ms;
     } else if (name == "log-level") {
-      static const char* kLevels[] = {"trace", "debug", "info", "warn", "error", "critical", "off"};
-      if (std::find(std::begin(kLevels), std::end(kLevels), *v) == std::end(kLevels)) {
-        return InvalidArgument("log-level: expected trace, debug, info, warn, error, critical "
-                               "or off, got '" + *v + "' (" + source + ")");
+      if (!IsLogLevel(*v)) {
+        return InvalidArgument(std::string("log-level: expected ") + kLogLevels + ", got '" + *v +
+                               "' (" + source + ")");
       }
       config.log_level = *v;
     } else if (name == "access-log") {

@@ -23,6 +23,12 @@ bool StderrIsJournal() {
          static_cast<unsigned long long>(st.st_ino) == inode;
 }
 
+bool IsLogLevel(const std::string& level) {
+  for (const char* l : {"trace", "debug", "info", "warn", "error", "critical", "off"})
+    if (level == l) return true;
+  return false;
+}
+
 LogTarget SetUpLogging(const std::string& name, const std::string& level, LogTarget target) {
   if (target == LogTarget::kAuto) target = StderrIsJournal() ? LogTarget::kJournal : LogTarget::kStderr;
   spdlog::drop(name);

@@ -14,6 +14,10 @@ enum class LogTarget {
   kJournal,  // the journal (natss3fs after it daemonized: stderr is gone)
 };
 
+// The log levels SetUpLogging takes, as natss3d's --log-level and NATSS3_LOG_LEVEL name them.
+inline constexpr const char* kLogLevels = "trace, debug, info, warn, error, critical or off";
+bool IsLogLevel(const std::string& level);
+
 // Installs the default spdlog logger `name` at `level` ("info", ...) writing to `target`.
 // Returns the target chosen (kStderr or kJournal).
 LogTarget SetUpLogging(const std::string& name, const std::string& level, LogTarget target);

@@ -241,18 +241,21 @@ Status NatsConnection::CheckJetStream() {
     if (IsTransient(st)) return Status::OK();
     return st;
   }
-  server_2_10_ = info->contains("api") && (*info)["api"].contains("level") ? 1 : 0;
+  LearnApiLevel(*info);
   return Status::OK();
 }
 
+bool NatsConnection::LearnApiLevel(const nlohmann::json& info) const {
+  const bool at_least_2_10 = info.contains("api") && info["api"].contains("level");
+  server_2_10_ = at_least_2_10 ? 1 : 0;
+  return at_least_2_10;
+}
+
 bool NatsConnection::server_at_least_2_10() const {
-  int known = server_2_10_;
-  if (known >= 0) return known == 1;
+  if (int known = server_2_10_; known >= 0) return known == 1;
   auto info = Api("INFO", nlohmann::json::object(), "JetStream account info", /*retry=*/true);
-  if (!info.ok()) return false;  // the request that needs it fails or waits on its own
-  known = info->contains("api") && (*info)["api"].contains("level") ? 1 : 0;
-  server_2_10_ = known;
-  return known == 1;
+  // Unanswered: false for now; the request that needs it waits or fails on its own.
+  return info.ok() && LearnApiLevel(*info);
 }
 
 uint64_t NatsConnection::max_payload() const {

@@ -80,6 +80,8 @@ class NatsConnection {
   std::chrono::milliseconds write_budget_{0};
   // The API level check: -1 not answered yet (see CheckJetStream), 0 before 2.10, 1 2.10+.
   mutable std::atomic<int> server_2_10_{-1};
+  // Records the API level an account INFO answer shows; returns whether it is 2.10+.
+  bool LearnApiLevel(const nlohmann::json& info) const;
   // Whether a stream has more than one replica, cached for a while (PurgeBelow).
   Result<bool> StreamReplicated(const std::string& stream) const;
   mutable std::mutex replicated_mu_;
