@@ -312,8 +312,36 @@ std::string RawNats::StreamLeader(const std::string& stream) {
 bool RawNats::LeaderAnswers(const std::string& stream, const std::string& subject,
                             int timeout_ms) {
   if (!ok()) return false;
-  nlohmann::json body{{"last_by_subj", subject}};
-  return !Request("$JS.API.STREAM.MSG.GET." + stream, body.dump(), timeout_ms).is_null();
+  // Every answer is read: during a meta election servers that know no meta leader answer
+  // "temporarily unavailable" ahead of the stream leader.
+  auto* nc = static_cast<natsConnection*>(conn_);
+  std::string body = nlohmann::json{{"last_by_subj", subject}}.dump();
+  char* inbox = nullptr;
+  if (natsInbox_Create(&inbox) != NATS_OK) return false;
+  std::string reply = inbox;
+  natsInbox_Destroy(inbox);
+  natsSubscription* sub = nullptr;
+  if (natsConnection_SubscribeSync(&sub, nc, reply.c_str()) != NATS_OK) return false;
+  bool answered = false;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  if (natsConnection_PublishRequest(nc, ("$JS.API.STREAM.MSG.GET." + stream).c_str(),
+                                    reply.c_str(), body.data(),
+                                    static_cast<int>(body.size())) == NATS_OK) {
+    while (!answered) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      natsMsg* m = nullptr;
+      if (left.count() <= 0 || natsSubscription_NextMsg(&m, sub, left.count()) != NATS_OK) break;
+      auto j = nlohmann::json::parse(natsMsg_GetData(m),
+                                     natsMsg_GetData(m) + natsMsg_GetDataLength(m), nullptr,
+                                     false);
+      answered = !natsMsg_IsNoResponders(m) && !j.is_discarded() && !j.contains("error");
+      natsMsg_Destroy(m);
+    }
+  }
+  natsSubscription_Unsubscribe(sub);
+  natsSubscription_Destroy(sub);
+  return answered;
 }
 
 bool RawNats::StreamHealed(const std::string& stream) {

@@ -292,24 +292,92 @@ bool NatsConnection::RetryAfterFailure() const {
   return true;
 }
 
+namespace {
+// How long RequestAll waits for another answer after a "temporarily unavailable" one.
+constexpr auto kLeaderlessGrace = std::chrono::milliseconds(250);
+}  // namespace
+
+bool IsLeaderlessAnswer(natsMsg* answer) {
+  const char* data = natsMsg_GetData(answer);
+  const int len = natsMsg_GetDataLength(answer);
+  if (!data || len <= 0 || std::string_view(data, len).find("10008") == std::string_view::npos)
+    return false;
+  auto j = nlohmann::json::parse(data, data + len, nullptr, false);
+  return j.is_object() && j.contains("error") && j["error"].is_object() &&
+         j["error"].value("err_code", 0) == 10008;
+}
+
+natsStatus NatsConnection::RequestAll(MsgPtr* answer, const std::string& subject,
+                                      std::string_view payload,
+                                      std::chrono::milliseconds wait) const {
+  using Clock = std::chrono::steady_clock;
+  const auto deadline = Clock::now() + wait;
+  char* inbox = nullptr;
+  natsStatus s = natsInbox_Create(&inbox);
+  if (s != NATS_OK) return s;
+  const std::string reply = inbox;
+  natsInbox_Destroy(inbox);
+  natsSubscription* raw_sub = nullptr;
+  s = natsConnection_SubscribeSync(&raw_sub, nc_.get(), reply.c_str());
+  if (s != NATS_OK) return s;
+  SubPtr sub = AdoptSub(nc_.get(), raw_sub);
+  s = natsConnection_PublishRequest(nc_.get(), subject.c_str(), reply.c_str(), payload.data(),
+                                    static_cast<int>(payload.size()));
+  if (s != NATS_OK) return s;
+  MsgPtr leaderless;
+  auto until = deadline;
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now());
+    if (left.count() <= 0) break;
+    natsMsg* raw = nullptr;
+    s = natsSubscription_NextMsg(&raw, sub.get(), left.count());
+    if (s == NATS_TIMEOUT) break;
+    if (s != NATS_OK) return s;
+    MsgPtr msg(raw);
+    // "No responders" comes alone, from the server, when nothing serves the subject.
+    if (!natsMsg_IsNoResponders(raw) && IsLeaderlessAnswer(raw)) {
+      // A leader's answer follows within a network hop; when none comes, what is left of the
+      // attempt is better spent on the next one (a leader may be elected meanwhile).
+      if (!leaderless) until = std::min(deadline, Clock::now() + kLeaderlessGrace);
+      leaderless = std::move(msg);
+      continue;
+    }
+    *answer = std::move(msg);
+    return NATS_OK;
+  }
+  if (!leaderless) return NATS_TIMEOUT;
+  *answer = std::move(leaderless);
+  return NATS_OK;
+}
+
 Result<nlohmann::json> NatsConnection::Api(const std::string& suffix, const nlohmann::json& body,
                                            std::string_view what, bool retry,
                                            std::chrono::milliseconds within) const {
   std::string subject = api_prefix_ + "." + suffix;
   std::string payload = body.is_null() ? std::string() : body.dump();
   auto deadline = std::chrono::steady_clock::now() + (within.count() > 0 ? within : budget());
+  // After a "temporarily unavailable" answer every answer of an attempt is read (RequestAll).
+  bool collect = false;
   for (int attempt = 0;; ++attempt) {
     auto wait =
         retry ? std::min(attempt_timeout(), std::chrono::duration_cast<std::chrono::milliseconds>(
                                                 deadline - std::chrono::steady_clock::now()))
               : timeout_;
     if (wait.count() <= 0) wait = std::chrono::milliseconds(1);
-    natsMsg* reply = nullptr;
     const auto sent = std::chrono::steady_clock::now();
-    natsStatus s = natsConnection_Request(&reply, nc_.get(), subject.c_str(), payload.data(),
-                                          static_cast<int>(payload.size()), wait.count());
-    MsgPtr msg(reply);
+    MsgPtr msg;
+    natsStatus s;
+    if (collect) {
+      s = RequestAll(&msg, subject, payload, wait);
+    } else {
+      natsMsg* raw = nullptr;
+      s = natsConnection_Request(&raw, nc_.get(), subject.c_str(), payload.data(),
+                                 static_cast<int>(payload.size()), wait.count());
+      msg.reset(raw);
+    }
+    natsMsg* reply = msg.get();
     if (s == NATS_OK && natsMsg_IsNoResponders(reply)) s = NATS_NO_RESPONDERS;
+    if (s == NATS_OK && IsLeaderlessAnswer(reply)) collect = true;
     if (s != NATS_OK)  // failover diagnostics
       spdlog::debug("{} attempt {}: {} after {} ms", subject, attempt, natsStatus_GetText(s),
                     std::chrono::duration_cast<std::chrono::milliseconds>(

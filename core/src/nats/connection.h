@@ -47,6 +47,14 @@ class NatsConnection {
   Result<nlohmann::json> Api(const std::string& suffix, const nlohmann::json& body,
                              std::string_view what, bool retry = false,
                              std::chrono::milliseconds budget = std::chrono::milliseconds(0)) const;
+  // One request whose answers are all read for up to `wait`, for requests that only a leader
+  // serves. During a JetStream meta election every server that knows no meta leader answers
+  // each API request "temporarily unavailable" (IsLeaderlessAnswer), often ahead of the stream
+  // leader, and a plain request keeps only the first answer. Returns the first other answer at
+  // once; when only those came (a short grace after the first), the last of them; else
+  // NATS_TIMEOUT (or the send's error).
+  natsStatus RequestAll(MsgPtr* answer, const std::string& subject, std::string_view payload,
+                        std::chrono::milliseconds wait) const;
   // Data-path requests: per attempt (well under an S3 client's timeout, so a request lost
   // with a failing server is sent again in time) and in all (a leader election fits).
   std::chrono::milliseconds attempt_timeout() const;
@@ -87,6 +95,10 @@ class NatsConnection {
   mutable std::mutex replicated_mu_;
   mutable std::map<std::string, std::pair<bool, std::chrono::steady_clock::time_point>> replicated_;
 };
+
+// Whether a JetStream API answer is "JetStream system temporarily unavailable" (503, err_code
+// 10008): the answer of a server that knows no meta leader, not of the stream's leader.
+bool IsLeaderlessAnswer(natsMsg* answer);
 
 // A JetStream API answer as JSON, or its {"error": ...} mapped to a Status.
 Result<nlohmann::json> ParseApiAnswer(natsMsg* answer, std::string_view what);

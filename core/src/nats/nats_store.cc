@@ -352,6 +352,9 @@ Result<StoredMsg> NatsObjectStore::GetStored(std::string_view bucket, const MsgQ
   bool direct = !leader;
   bool no_direct = false;  // the stream answered no direct get (allow_direct off)
   bool replicated_checked = false, replicated = false;
+  // After a "temporarily unavailable" answer to a leader get (a meta election), every answer
+  // of an attempt is read, so the stream leader's is not lost behind it (RequestAll).
+  bool collect = false;
   Status last = DeadlineExceeded(what + ": timeout waiting for NATS");
   for (int attempt = 0;; ++attempt) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
@@ -367,11 +370,18 @@ Result<StoredMsg> NatsObjectStore::GetStored(std::string_view bucket, const MsgQ
     if (wait.count() <= 0) return last;
     std::string subj =
         conn_->api_prefix() + (direct ? ".DIRECT.GET." : ".STREAM.MSG.GET.") + stream;
-    natsMsg* raw = nullptr;
     const auto sent = Clock::now();
-    natsStatus s = natsConnection_Request(&raw, conn_->nc(), subj.c_str(), payload.data(),
-                                          static_cast<int>(payload.size()), wait.count());
-    MsgPtr reply(raw);
+    MsgPtr reply;
+    natsStatus s;
+    if (collect && !direct) {
+      s = conn_->RequestAll(&reply, subj, payload, wait);
+    } else {
+      natsMsg* got = nullptr;
+      s = natsConnection_Request(&got, conn_->nc(), subj.c_str(), payload.data(),
+                                 static_cast<int>(payload.size()), wait.count());
+      reply.reset(got);
+    }
+    natsMsg* raw = reply.get();
     if (s != NATS_OK && spdlog::should_log(spdlog::level::debug)) {
       // Failover diagnostics (the cluster suite runs gateways at debug level).
       spdlog::debug("{} {} {} attempt {}: {} after {} ms", direct ? "direct get" : "leader get",
@@ -408,6 +418,7 @@ Result<StoredMsg> NatsObjectStore::GetStored(std::string_view bucket, const MsgQ
       return last;
     }
     if (!direct) {
+      if (IsLeaderlessAnswer(raw)) collect = true;
       auto got = FromMsgGetAnswer(raw, what);
       if (got.ok()) {
         if (no_direct) {
