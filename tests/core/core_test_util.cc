@@ -273,16 +273,40 @@ bool RawNats::AddStream(const std::string& name, const std::string& subject) {
 
 nlohmann::json RawNats::Request(const std::string& subject, const std::string& body,
                                 int timeout_ms) {
-  natsMsg* reply = nullptr;
-  natsStatus s = natsConnection_Request(&reply, static_cast<natsConnection*>(conn_),
-                                        subject.c_str(), body.data(),
-                                        static_cast<int>(body.size()), timeout_ms);
-  if (s != NATS_OK) return nullptr;
-  auto j = nlohmann::json::parse(natsMsg_GetData(reply),
-                                 natsMsg_GetData(reply) + natsMsg_GetDataLength(reply), nullptr,
-                                 false);
-  natsMsg_Destroy(reply);
-  return j.is_discarded() || j.contains("error") ? nlohmann::json(nullptr) : j;
+  // Every answer is read: during a JetStream meta election servers that know no meta leader
+  // answer "temporarily unavailable" (err_code 10008) ahead of the one that really answers.
+  auto* nc = static_cast<natsConnection*>(conn_);
+  char* inbox = nullptr;
+  if (natsInbox_Create(&inbox) != NATS_OK) return nullptr;
+  std::string reply = inbox;
+  natsInbox_Destroy(inbox);
+  natsSubscription* sub = nullptr;
+  if (natsConnection_SubscribeSync(&sub, nc, reply.c_str()) != NATS_OK) return nullptr;
+  nlohmann::json out = nullptr;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  if (natsConnection_PublishRequest(nc, subject.c_str(), reply.c_str(), body.data(),
+                                    static_cast<int>(body.size())) == NATS_OK) {
+    for (;;) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      natsMsg* m = nullptr;
+      if (left.count() <= 0 || natsSubscription_NextMsg(&m, sub, left.count()) != NATS_OK) break;
+      const bool no_responders = natsMsg_IsNoResponders(m);
+      auto j = nlohmann::json::parse(natsMsg_GetData(m),
+                                     natsMsg_GetData(m) + natsMsg_GetDataLength(m), nullptr,
+                                     false);
+      natsMsg_Destroy(m);
+      if (no_responders) break;
+      if (!j.is_discarded() && j.contains("error") && j["error"].is_object() &&
+          j["error"].value("err_code", 0) == 10008)
+        continue;
+      if (!j.is_discarded() && !j.contains("error")) out = std::move(j);
+      break;
+    }
+  }
+  natsSubscription_Unsubscribe(sub);
+  natsSubscription_Destroy(sub);
+  return out;
 }
 
 bool RawNats::SetAllowDirect(const std::string& stream, bool allow) {
@@ -312,36 +336,15 @@ std::string RawNats::StreamLeader(const std::string& stream) {
 bool RawNats::LeaderAnswers(const std::string& stream, const std::string& subject,
                             int timeout_ms) {
   if (!ok()) return false;
-  // Every answer is read: during a meta election servers that know no meta leader answer
-  // "temporarily unavailable" ahead of the stream leader.
-  auto* nc = static_cast<natsConnection*>(conn_);
-  std::string body = nlohmann::json{{"last_by_subj", subject}}.dump();
-  char* inbox = nullptr;
-  if (natsInbox_Create(&inbox) != NATS_OK) return false;
-  std::string reply = inbox;
-  natsInbox_Destroy(inbox);
-  natsSubscription* sub = nullptr;
-  if (natsConnection_SubscribeSync(&sub, nc, reply.c_str()) != NATS_OK) return false;
-  bool answered = false;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  if (natsConnection_PublishRequest(nc, ("$JS.API.STREAM.MSG.GET." + stream).c_str(),
-                                    reply.c_str(), body.data(),
-                                    static_cast<int>(body.size())) == NATS_OK) {
-    while (!answered) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          deadline - std::chrono::steady_clock::now());
-      natsMsg* m = nullptr;
-      if (left.count() <= 0 || natsSubscription_NextMsg(&m, sub, left.count()) != NATS_OK) break;
-      auto j = nlohmann::json::parse(natsMsg_GetData(m),
-                                     natsMsg_GetData(m) + natsMsg_GetDataLength(m), nullptr,
-                                     false);
-      answered = !natsMsg_IsNoResponders(m) && !j.is_discarded() && !j.contains("error");
-      natsMsg_Destroy(m);
-    }
-  }
-  natsSubscription_Unsubscribe(sub);
-  natsSubscription_Destroy(sub);
-  return answered;
+  nlohmann::json body{{"last_by_subj", subject}};
+  return !Request("$JS.API.STREAM.MSG.GET." + stream, body.dump(), timeout_ms).is_null();
+}
+
+std::string RawNats::StreamCluster(const std::string& stream) {
+  if (!ok()) return "no connection";
+  auto info = Request("$JS.API.STREAM.INFO." + stream, "");
+  if (info.is_null()) return "no stream info answer";
+  return info.contains("cluster") ? info["cluster"].dump() : "no cluster in the stream info";
 }
 
 bool RawNats::StreamHealed(const std::string& stream) {

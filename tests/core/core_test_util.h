@@ -107,12 +107,15 @@ class RawNats {
   std::string StreamLeader(const std::string& stream);
   // Whether the stream has a leader and every other replica is current (caught up).
   bool StreamHealed(const std::string& stream);
+  // The "cluster" part of the stream's info as JSON text (leader, replicas), for diagnostics.
+  std::string StreamCluster(const std::string& stream);
   // Whether the stream's leader answers a STREAM.MSG.GET for `subject`'s newest message
   // within `timeout_ms`.
   bool LeaderAnswers(const std::string& stream, const std::string& subject, int timeout_ms);
 
  private:
-  // A JetStream API request; null on no answer or an error answer.
+  // A JetStream API request; null on no answer or an error answer. Every answer is read, a
+  // "temporarily unavailable" one (no meta leader) skipped for another within `timeout_ms`.
   nlohmann::json Request(const std::string& subject, const std::string& body,
                          int timeout_ms = 5000);
 
