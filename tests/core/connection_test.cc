@@ -5,8 +5,6 @@
 #include <nats/nats.h>
 
 #include <atomic>
-#include <cstring>
-#include <thread>
 #include <future>
 
 #include "core_test_util.h"
@@ -243,11 +241,9 @@ TEST(Connection, ServerLossFailsFastThenRecoversAfterRestart) {
 // During a JetStream meta election every server that knows no meta leader answers each API
 // request "JetStream system temporarily unavailable" (503, err_code 10008), often ahead of the
 // stream leader's real answer, and a request that keeps only the first answer never sees the
-// leader's (a watch failed so in CI for its whole 12 s budget). Here the store under test uses
-// its own API prefix: one stand-in answers every request there with that 503 at once, and a
-// relay passes each request on to the real server 20 ms later and returns its answer. The
-// bucket's status (STREAM.INFO through Api) and an object's info (a leader get) must come
-// from the real answers, in well under the request budget.
+// leader's (a watch failed so in CI for its whole 12 s budget). LeaderlessAnswers puts such an
+// answer ahead of every real one. The bucket's status (STREAM.INFO through Api) and an
+// object's info (a leader get) must come from the real answers, in well under the budget.
 TEST(Connection, ALeaderAnswerBehindATemporarilyUnavailableOneIsUsed) {
   auto server = NatsServer::Start();
   ASSERT_NE(server, nullptr);
@@ -259,58 +255,10 @@ TEST(Connection, ALeaderAnswerBehindATemporarilyUnavailableOneIsUsed) {
     ASSERT_OK((*writer)->CreateBucket(c));
     ASSERT_OK((*writer)->PutBytes("behind", Meta("x"), "payload"));
   }
-  struct StandIns {
-    natsConnection* leaderless = nullptr;
-    natsConnection* relay = nullptr;
-    natsConnection* forward = nullptr;
-    std::atomic<int> unavailable{0}, relayed{0};
-  } st;
-  ASSERT_EQ(natsConnection_ConnectTo(&st.leaderless, server->url().c_str()), NATS_OK);
-  ASSERT_EQ(natsConnection_ConnectTo(&st.relay, server->url().c_str()), NATS_OK);
-  ASSERT_EQ(natsConnection_ConnectTo(&st.forward, server->url().c_str()), NATS_OK);
-  const std::string prefix = "$FAKE.API.";
-  // Direct gets are answered by any replica, meta leader or not: no stand-in serves them, so
-  // they meet "no responders" and the store asks the leader instead.
-  auto answer_503 = [](natsConnection* c, natsSubscription*, natsMsg* m, void* closure) {
-    auto* s = static_cast<StandIns*>(closure);
-    if (std::string_view(natsMsg_GetSubject(m)).find(".DIRECT.GET.") == std::string_view::npos) {
-      ++s->unavailable;
-      natsConnection_PublishString(
-          c, natsMsg_GetReply(m),
-          R"({"type":"io.nats.jetstream.api.v1.error","error":{"code":503,"err_code":10008,)"
-          R"("description":"JetStream system temporarily unavailable"}})");
-    }
-    natsMsg_Destroy(m);
-  };
-  auto relay = [](natsConnection* c, natsSubscription*, natsMsg* m, void* closure) {
-    auto* s = static_cast<StandIns*>(closure);
-    std::string subject = natsMsg_GetSubject(m);
-    if (subject.find(".DIRECT.GET.") == std::string::npos) {
-      std::this_thread::sleep_for(20ms);
-      std::string real = "$JS.API." + subject.substr(std::strlen("$FAKE.API."));
-      natsMsg* answer = nullptr;
-      if (natsConnection_Request(&answer, s->forward, real.c_str(), natsMsg_GetData(m),
-                                 natsMsg_GetDataLength(m), 2000) == NATS_OK) {
-        ++s->relayed;
-        natsConnection_Publish(c, natsMsg_GetReply(m), natsMsg_GetData(answer),
-                               natsMsg_GetDataLength(answer));
-        natsMsg_Destroy(answer);
-      }
-    }
-    natsMsg_Destroy(m);
-  };
-  natsSubscription* unavailable_sub = nullptr;
-  natsSubscription* relay_sub = nullptr;
-  ASSERT_EQ(natsConnection_Subscribe(&unavailable_sub, st.leaderless, (prefix + ">").c_str(),
-                                     answer_503, &st),
-            NATS_OK);
-  ASSERT_EQ(natsConnection_Subscribe(&relay_sub, st.relay, (prefix + ">").c_str(), relay, &st),
-            NATS_OK);
-  ASSERT_EQ(natsConnection_Flush(st.leaderless), NATS_OK);
-  ASSERT_EQ(natsConnection_Flush(st.relay), NATS_OK);
-
+  LeaderlessAnswers answers(server->url());
+  ASSERT_TRUE(answers.ok());
   ConnectOptions o = Opts(server->url());
-  o.js_api_prefix = "$FAKE.API";
+  o.js_api_prefix = LeaderlessAnswers::kPrefix;
   o.leader_reads = true;  // the object's info from the stream leader, as for an R3 bucket
   auto reader = ConnectNats(o);
   ASSERT_OK(reader);
@@ -322,15 +270,10 @@ TEST(Connection, ALeaderAnswerBehindATemporarilyUnavailableOneIsUsed) {
   ASSERT_OK(info);
   EXPECT_EQ(info->meta.name, "x");
   EXPECT_EQ(info->size, 7u);
-  auto took = std::chrono::steady_clock::now() - t0;
-  EXPECT_LT(took, 5s) << "leader answers were not found behind the 503s";
-  EXPECT_GE(st.unavailable.load(), 2);
-  EXPECT_GE(st.relayed.load(), 2);
-  natsSubscription_Destroy(unavailable_sub);
-  natsSubscription_Destroy(relay_sub);
-  natsConnection_Destroy(st.leaderless);
-  natsConnection_Destroy(st.relay);
-  natsConnection_Destroy(st.forward);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s)
+      << "leader answers were not found behind the 503s";
+  EXPECT_GE(answers.unavailable(), 2);
+  EXPECT_GE(answers.relayed(), 2);
 }
 
 }  // namespace

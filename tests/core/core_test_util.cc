@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <cstring>
 #include <nlohmann/json.hpp>
 
 namespace natss3::coretest {
@@ -338,6 +339,76 @@ bool RawNats::LeaderAnswers(const std::string& stream, const std::string& subjec
   if (!ok()) return false;
   nlohmann::json body{{"last_by_subj", subject}};
   return !Request("$JS.API.STREAM.MSG.GET." + stream, body.dump(), timeout_ms).is_null();
+}
+
+LeaderlessAnswers::LeaderlessAnswers(const std::string& url) {
+  natsConnection* nc[3] = {nullptr, nullptr, nullptr};
+  for (auto*& c : nc) {
+    if (natsConnection_ConnectTo(&c, url.c_str()) != NATS_OK) {
+      ADD_FAILURE() << "stand-in connection to " << url;
+      return;
+    }
+  }
+  leaderless_ = nc[0];
+  relay_ = nc[1];
+  forward_ = nc[2];
+  const std::string all = std::string(kPrefix) + ".>";
+  natsSubscription* sub = nullptr;
+  auto answer = [](natsConnection* c, natsSubscription* s, natsMsg* m, void* closure) {
+    Answer503(c, s, m, closure);
+  };
+  auto relay = [](natsConnection* c, natsSubscription* s, natsMsg* m, void* closure) {
+    Relay(c, s, m, closure);
+  };
+  if (natsConnection_Subscribe(&sub, nc[0], all.c_str(), answer, this) != NATS_OK) return;
+  subs_[0] = sub;
+  if (natsConnection_Subscribe(&sub, nc[1], all.c_str(), relay, this) != NATS_OK) return;
+  subs_[1] = sub;
+  ok_ = natsConnection_Flush(nc[0]) == NATS_OK && natsConnection_Flush(nc[1]) == NATS_OK;
+  if (!ok_) ADD_FAILURE() << "stand-in subscriptions on " << url;
+}
+
+LeaderlessAnswers::~LeaderlessAnswers() {
+  for (void* sub : subs_)
+    if (sub) {
+      natsSubscription_Unsubscribe(static_cast<natsSubscription*>(sub));
+      natsSubscription_Destroy(static_cast<natsSubscription*>(sub));
+    }
+  for (void* c : {leaderless_, relay_, forward_})
+    if (c) natsConnection_Destroy(static_cast<natsConnection*>(c));
+}
+
+void LeaderlessAnswers::Answer503(void* nc, void*, void* msg, void* closure) {
+  auto* self = static_cast<LeaderlessAnswers*>(closure);
+  auto* m = static_cast<natsMsg*>(msg);
+  if (std::string_view(natsMsg_GetSubject(m)).find(".DIRECT.GET.") == std::string_view::npos) {
+    ++self->unavailable_;
+    natsConnection_PublishString(
+        static_cast<natsConnection*>(nc), natsMsg_GetReply(m),
+        R"({"type":"io.nats.jetstream.api.v1.error","error":{"code":503,"err_code":10008,)"
+        R"("description":"JetStream system temporarily unavailable"}})");
+  }
+  natsMsg_Destroy(m);
+}
+
+void LeaderlessAnswers::Relay(void* nc, void*, void* msg, void* closure) {
+  auto* self = static_cast<LeaderlessAnswers*>(closure);
+  auto* m = static_cast<natsMsg*>(msg);
+  std::string subject = natsMsg_GetSubject(m);
+  if (subject.find(".DIRECT.GET.") == std::string::npos) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    std::string real = "$JS.API" + subject.substr(std::strlen(kPrefix));
+    natsMsg* answer = nullptr;
+    if (natsConnection_Request(&answer, static_cast<natsConnection*>(self->forward_),
+                               real.c_str(), natsMsg_GetData(m), natsMsg_GetDataLength(m),
+                               2000) == NATS_OK) {
+      ++self->relayed_;
+      natsConnection_Publish(static_cast<natsConnection*>(nc), natsMsg_GetReply(m),
+                             natsMsg_GetData(answer), natsMsg_GetDataLength(answer));
+      natsMsg_Destroy(answer);
+    }
+  }
+  natsMsg_Destroy(m);
 }
 
 std::string RawNats::StreamCluster(const std::string& stream) {

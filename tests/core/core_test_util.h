@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -121,6 +122,34 @@ class RawNats {
 
   void* conn_ = nullptr;  // natsConnection*, opaque here so only the .cc includes nats.h
   void* js_ = nullptr;    // jsCtx*
+};
+
+// A JetStream meta election as a client sees it, on one server: requests on the API prefix
+// kPrefix are answered "JetStream system temporarily unavailable" (503, err_code 10008) at
+// once by one stand-in, as servers that know no meta leader do, and passed on by a relay to
+// the server's real API ($JS.API) 20 ms later, whose answer comes second. Direct gets are left
+// unanswered by both (any replica answers those, meta leader or not). A store connected with
+// ConnectOptions::js_api_prefix = kPrefix sees every request this way.
+class LeaderlessAnswers {
+ public:
+  static constexpr const char* kPrefix = "$FAKE.API";
+  explicit LeaderlessAnswers(const std::string& url);
+  ~LeaderlessAnswers();
+  LeaderlessAnswers(const LeaderlessAnswers&) = delete;
+  LeaderlessAnswers& operator=(const LeaderlessAnswers&) = delete;
+  bool ok() const { return ok_; }
+  int unavailable() const { return unavailable_; }  // 503s sent
+  int relayed() const { return relayed_; }          // real answers sent
+
+ private:
+  static void Answer503(void* nc, void* sub, void* msg, void* closure);
+  static void Relay(void* nc, void* sub, void* msg, void* closure);
+  bool ok_ = false;
+  void* leaderless_ = nullptr;  // natsConnection* of the 503 stand-in
+  void* relay_ = nullptr;       // natsConnection* of the relay's subscription
+  void* forward_ = nullptr;     // natsConnection* the relay asks the real API through
+  void* subs_[2] = {nullptr, nullptr};
+  std::atomic<int> unavailable_{0}, relayed_{0};
 };
 
 // Fixture: a fresh nats-server (JetStream, file storage) and a connected store per test.

@@ -243,6 +243,31 @@ TEST_F(WatchTest, AConsumerCreateAnsweredUnavailableIsTriedAgain) {
   ExpectCreateTriedAgain("watch.create_unavailable");
 }
 
+// During a JetStream meta election a server that knows no meta leader answers a consumer
+// create "temporarily unavailable" ahead of the meta leader, and cnats's create keeps the
+// first answer: a watch failed so after 14 to 16 s at a third leader kill within a minute,
+// while the leader answered reads (LeaderChangeTest, three rounds). LeaderlessAnswers puts
+// that answer ahead of every real one; the watch lists the bucket and follows a later put.
+TEST_F(WatchTest, AConsumerCreateBehindATemporarilyUnavailableAnswerStarts) {
+  MustPut(bucket_, "a", "1");
+  LeaderlessAnswers answers(server_->url());
+  ASSERT_TRUE(answers.ok());
+  auto reader = ConnectWith(server_->url(), [](ConnectOptions& o) {
+    o.js_api_prefix = LeaderlessAnswers::kPrefix;
+  });
+  ASSERT_OK(reader);
+  auto t0 = std::chrono::steady_clock::now();
+  auto w = (*reader)->Watch(bucket_, {});
+  ASSERT_OK(w);
+  EXPECT_EQ(Describe(MustNext(**w)), "a");
+  EXPECT_EQ(Describe(MustNext(**w)), "<end>");
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
+  MustPut(bucket_, "b", "2");
+  EXPECT_EQ(Describe(MustNext(**w)), "b");
+  (*w)->Stop();
+  EXPECT_GE(answers.unavailable(), 2);  // the newest-meta read and the create at least
+}
+
 // A consumer's list can lack a name put well before it started (seen with nats-server 2.9.10
 // on replicated buckets; here the fault point drops one name from the initial list). List
 // checks its names against the ones the stream leader holds and adds what it lacks; deleted

@@ -208,6 +208,26 @@ Result<std::shared_ptr<NatsConnection>> NatsConnection::Connect(const ConnectOpt
   return c;
 }
 
+jsCtx* NatsConnection::js_relay() const {
+  std::lock_guard<std::mutex> lock(relay_mu_);
+  if (js_relay_) return js_relay_.get();
+  auto relay = ApiRelay::Start(*this);
+  if (!relay.ok()) {
+    spdlog::debug("API relay: {}", relay.status().ToString());
+    return nullptr;
+  }
+  jsOptions jo;
+  jsOptions_Init(&jo);
+  // Longer than the relay's own wait for an answer, so its answer is not missed.
+  jo.Wait = 2000;
+  jo.Prefix = (*relay)->prefix().c_str();
+  jsCtx* js = nullptr;
+  if (natsConnection_JetStream(&js, nc_.get(), &jo) != NATS_OK) return nullptr;
+  relay_ = std::move(relay).value();
+  js_relay_.reset(js);
+  return js;
+}
+
 Result<JsPtr> NatsConnection::NewJs(jsPubAckHandler ack_handler, void* closure,
                                     int64_t max_pending, std::chrono::milliseconds wait) const {
   jsOptions jo;

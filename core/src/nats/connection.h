@@ -11,6 +11,7 @@
 #include <string>
 #include <utility>
 
+#include "nats/api_relay.h"
 #include "nats/handles.h"
 #include "natss3/nats_store.h"
 #include "natss3/status.h"
@@ -27,6 +28,10 @@ class NatsConnection {
   // request timeout: for key-value records, whose calls are repeated while they time out (a
   // get lost with a failing server would otherwise cost the client the full 5 s).
   jsCtx* js_attempt() const { return js_attempt_.get(); }
+  // A JetStream context whose API requests go through the connection's ApiRelay (every answer
+  // read, a "temporarily unavailable" one passed over), started at first use; null when the
+  // relay cannot start. For cnats's own API calls after such an answer (a consumer create).
+  jsCtx* js_relay() const;
   // A fresh JetStream context (async publishes need one per writer so acks are not shared).
   // `wait`: the context's request timeout (0: the connection's).
   Result<JsPtr> NewJs(jsPubAckHandler ack_handler, void* closure, int64_t max_pending,
@@ -94,6 +99,10 @@ class NatsConnection {
   Result<bool> StreamReplicated(const std::string& stream) const;
   mutable std::mutex replicated_mu_;
   mutable std::map<std::string, std::pair<bool, std::chrono::steady_clock::time_point>> replicated_;
+  // js_relay(): declared last, so both go before the connection they use.
+  mutable std::mutex relay_mu_;
+  mutable std::unique_ptr<ApiRelay> relay_;
+  mutable JsPtr js_relay_;
 };
 
 // Whether a JetStream API answer is "JetStream system temporarily unavailable" (503, err_code

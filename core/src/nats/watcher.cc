@@ -125,10 +125,18 @@ class NatsWatcher : public Watcher {
     // (a cluster that is only slow, an election). During an election the create can also be
     // answered "JetStream system temporarily unavailable", which cnats reports as an answer it
     // could not unmarshal: that is tried again too, after a short pause.
+    // A server that knows no meta leader answers the create "temporarily unavailable" ahead of
+    // the meta leader, and cnats keeps the first answer: after such an answer the next create
+    // goes through the connection's API relay, which reads every answer; after a relayed
+    // create that failed otherwise (the relay unanswered), a direct one again.
     const auto until = std::chrono::steady_clock::now() + store_->conn().budget();
     Status failed;
+    bool relay = false;
     for (int attempt = 1;; ++attempt) {
       jsCtx* js = attempt <= kShortCreates ? store_->conn().js_attempt() : store_->conn().js();
+      if (relay) {
+        if (jsCtx* relayed = store_->conn().js_relay()) js = relayed;
+      }
       jerr = static_cast<jsErrCode>(0);
       // Test seams: the create goes to a lost server (no answer), or is answered "temporarily
       // unavailable".
@@ -141,6 +149,8 @@ class NatsWatcher : public Watcher {
         s = js_SubscribeSync(&sub, js, filter.c_str(), &jo, &so, &jerr);
       }
       if (s == NATS_OK) break;
+      if (jerr == static_cast<jsErrCode>(10008)) relay = true;
+      else if (relay) relay = false;
       failed = FromNats(s, "watch bucket " + bucket_, jerr);
       if (!IsTransient(failed) || std::chrono::steady_clock::now() >= until) return failed;
       spdlog::debug("watch of bucket {}: consumer create attempt {}: {}", bucket_, attempt,

@@ -1,0 +1,85 @@
+// ApiRelay: see api_relay.h.
+#include "nats/api_relay.h"
+
+#include <spdlog/spdlog.h>
+
+#include "nats/connection.h"
+#include "nats/errors.h"
+
+namespace natss3::natsw {
+namespace {
+// Requests passed on at once: creates of several watches (buckets) during one election.
+constexpr int kWorkers = 4;
+// How long the relay waits for a real answer; the relay context's callers wait longer.
+constexpr auto kRelayWait = std::chrono::milliseconds(1000);
+}  // namespace
+
+Result<std::unique_ptr<ApiRelay>> ApiRelay::Start(const NatsConnection& conn) {
+  std::unique_ptr<ApiRelay> relay(new ApiRelay(conn));
+  char* inbox = nullptr;
+  natsStatus s = natsInbox_Create(&inbox);
+  if (s != NATS_OK) return FromNats(s, "API relay inbox");
+  relay->prefix_ = inbox;
+  natsInbox_Destroy(inbox);
+  natsSubscription* sub = nullptr;
+  s = natsConnection_Subscribe(&sub, conn.nc(), (relay->prefix_ + ".>").c_str(), &ApiRelay::OnMsg,
+                               relay.get());
+  if (s != NATS_OK) return FromNats(s, "API relay subscription");
+  relay->sub_ = AdoptSub(conn.nc(), sub);
+  natsSubscription_SetPendingLimits(sub, -1, -1);
+  for (int i = 0; i < kWorkers; ++i) relay->workers_.emplace_back([r = relay.get()] { r->Work(); });
+  return relay;
+}
+
+ApiRelay::~ApiRelay() {
+  sub_.reset();  // no new requests (a callback already running only queues one)
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  for (auto& t : workers_) t.join();
+}
+
+void ApiRelay::OnMsg(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
+  auto* self = static_cast<ApiRelay*>(closure);
+  MsgPtr owned(msg);
+  const char* reply = natsMsg_GetReply(msg);
+  std::string_view subject = natsMsg_GetSubject(msg);
+  if (!reply || subject.size() <= self->prefix_.size() + 1) return;
+  Request r;
+  r.subject = self->conn_.api_prefix() + std::string(subject.substr(self->prefix_.size()));
+  r.payload.assign(natsMsg_GetData(msg), natsMsg_GetDataLength(msg));
+  r.reply = reply;
+  {
+    std::lock_guard<std::mutex> lock(self->mu_);
+    if (self->stop_) return;
+    self->queue_.push_back(std::move(r));
+  }
+  self->cv_.notify_one();
+}
+
+void ApiRelay::Work() {
+  for (;;) {
+    Request r;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+      if (stop_) return;
+      r = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    MsgPtr answer;
+    natsStatus s = conn_.RequestAll(&answer, r.subject, r.payload, kRelayWait);
+    // No answer (or "no responders"): the caller's own timeout says so.
+    if (s != NATS_OK || natsMsg_IsNoResponders(answer.get())) {
+      spdlog::debug("API relay {}: {}", r.subject,
+                    s != NATS_OK ? natsStatus_GetText(s) : "no responders");
+      continue;
+    }
+    natsConnection_Publish(conn_.nc(), r.reply.c_str(), natsMsg_GetData(answer.get()),
+                           natsMsg_GetDataLength(answer.get()));
+  }
+}
+
+}  // namespace natss3::natsw

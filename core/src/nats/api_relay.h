@@ -1,0 +1,57 @@
+// ApiRelay: JetStream API requests made by cnats, answered with every answer read.
+//
+// cnats's own API calls (a watch's ordered consumer create, its resets) keep the first answer
+// of a request. During a JetStream meta election a server that knows no meta leader answers
+// every API request "temporarily unavailable", often ahead of the server that really answers
+// (NatsConnection::RequestAll). A JetStream context whose API prefix is the relay's sends its
+// requests here instead: each is passed on to the real API prefix with RequestAll on a worker
+// thread, and the answer chosen is sent back to the caller's reply subject.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "nats/handles.h"
+#include "natss3/status.h"
+
+namespace natss3::natsw {
+
+class NatsConnection;
+
+class ApiRelay {
+ public:
+  // Subscribes the relay's subjects on `conn`, which must outlive the relay.
+  static Result<std::unique_ptr<ApiRelay>> Start(const NatsConnection& conn);
+  ~ApiRelay();
+  ApiRelay(const ApiRelay&) = delete;
+  ApiRelay& operator=(const ApiRelay&) = delete;
+
+  // The API prefix to give a JetStream context (jsOptions::Prefix).
+  const std::string& prefix() const { return prefix_; }
+
+ private:
+  struct Request {
+    std::string subject;  // the real API subject
+    std::string payload;
+    std::string reply;
+  };
+  explicit ApiRelay(const NatsConnection& conn) : conn_(conn) {}
+  static void OnMsg(natsConnection*, natsSubscription*, natsMsg* msg, void* closure);
+  void Work();
+
+  const NatsConnection& conn_;
+  std::string prefix_;
+  SubPtr sub_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Request> queue_;
+  bool stop_ = false;
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace natss3::natsw
