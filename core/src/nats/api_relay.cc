@@ -25,14 +25,19 @@ Result<std::unique_ptr<ApiRelay>> ApiRelay::Start(const NatsConnection& conn) {
   s = natsConnection_Subscribe(&sub, conn.nc(), (relay->prefix_ + ".>").c_str(), &ApiRelay::OnMsg,
                                relay.get());
   if (s != NATS_OK) return FromNats(s, "API relay subscription");
-  relay->sub_ = AdoptSub(conn.nc(), sub);
   natsSubscription_SetPendingLimits(sub, -1, -1);
+  natsSubscription_SetOnCompleteCB(sub, &ApiRelay::OnComplete, relay.get());
+  relay->sub_ = AdoptSub(conn.nc(), sub);
   for (int i = 0; i < kWorkers; ++i) relay->workers_.emplace_back([r = relay.get()] { r->Work(); });
   return relay;
 }
 
 ApiRelay::~ApiRelay() {
-  sub_.reset();  // no new requests (a callback already running only queues one)
+  if (sub_) {
+    sub_.reset();  // unsubscribes now, destroyed later (sub_reaper.h)
+    // A callback may still be running: wait until cnats says the last one returned.
+    completed_.get_future().wait_for(std::chrono::seconds(5));
+  }
   {
     std::lock_guard<std::mutex> lock(mu_);
     stop_ = true;
@@ -58,6 +63,8 @@ void ApiRelay::OnMsg(natsConnection*, natsSubscription*, natsMsg* msg, void* clo
   }
   self->cv_.notify_one();
 }
+
+void ApiRelay::OnComplete(void* closure) { static_cast<ApiRelay*>(closure)->completed_.set_value(); }
 
 void ApiRelay::Work() {
   for (;;) {

@@ -10,6 +10,7 @@
 
 #include <condition_variable>
 #include <deque>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -42,11 +43,13 @@ class ApiRelay {
   };
   explicit ApiRelay(const NatsConnection& conn) : conn_(conn) {}
   static void OnMsg(natsConnection*, natsSubscription*, natsMsg* msg, void* closure);
+  static void OnComplete(void* closure);
   void Work();
 
   const NatsConnection& conn_;
   std::string prefix_;
   SubPtr sub_;
+  std::promise<void> completed_;  // set by cnats once no callback can run any more
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Request> queue_;
