@@ -24,6 +24,14 @@ ConnectOptions Opts(const std::string& servers) {
   return o;
 }
 
+// Creates `bucket` holding object "x" = `data` through `store`.
+void CreateWithX(ObjectStore& store, const std::string& bucket, std::string_view data) {
+  BucketConfig c;
+  c.bucket = bucket;
+  ASSERT_OK(store.CreateBucket(c));
+  ASSERT_OK(store.PutBytes(bucket, Meta("x"), data));
+}
+
 TEST(Connection, ConnectsAndReportsHealth) {
   auto server = NatsServer::Start();
   ASSERT_NE(server, nullptr);
@@ -216,10 +224,7 @@ TEST(Connection, ServerLossFailsFastThenRecoversAfterRestart) {
   ASSERT_NE(server, nullptr);
   auto store = ConnectNats(Opts(server->url()));
   ASSERT_OK(store);
-  BucketConfig c;
-  c.bucket = "recover";
-  ASSERT_OK((*store)->CreateBucket(c));
-  ASSERT_OK((*store)->PutBytes("recover", Meta("x"), "before"));
+  ASSERT_NO_FATAL_FAILURE(CreateWithX(**store, "recover", "before"));
 
   server->Stop();
   auto t0 = std::chrono::steady_clock::now();
@@ -250,10 +255,7 @@ TEST(Connection, ALeaderAnswerBehindATemporarilyUnavailableOneIsUsed) {
   {
     auto writer = ConnectNats(Opts(server->url()));
     ASSERT_OK(writer);
-    BucketConfig c;
-    c.bucket = "behind";
-    ASSERT_OK((*writer)->CreateBucket(c));
-    ASSERT_OK((*writer)->PutBytes("behind", Meta("x"), "payload"));
+    ASSERT_NO_FATAL_FAILURE(CreateWithX(**writer, "behind", "payload"));
   }
   LeaderlessAnswers answers(server->url());
   ASSERT_TRUE(answers.ok());

@@ -10,8 +10,6 @@ namespace natss3::natsw {
 namespace {
 // Requests passed on at once: creates of several watches (buckets) during one election.
 constexpr int kWorkers = 4;
-// How long the relay waits for a real answer; the relay context's callers wait longer.
-constexpr auto kRelayWait = std::chrono::milliseconds(1000);
 }  // namespace
 
 Result<std::unique_ptr<ApiRelay>> ApiRelay::Start(const NatsConnection& conn) {
@@ -77,7 +75,7 @@ void ApiRelay::Work() {
       queue_.pop_front();
     }
     MsgPtr answer;
-    natsStatus s = conn_.RequestAll(&answer, r.subject, r.payload, kRelayWait);
+    natsStatus s = conn_.RequestAll(&answer, r.subject, r.payload, kAnswerWait);
     // No answer (or "no responders"): the caller's own timeout says so.
     if (s != NATS_OK || natsMsg_IsNoResponders(answer.get())) {
       spdlog::debug("API relay {}: {}", r.subject,

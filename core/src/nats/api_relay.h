@@ -8,6 +8,7 @@
 // thread, and the answer chosen is sent back to the caller's reply subject.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <future>
@@ -34,6 +35,8 @@ class ApiRelay {
 
   // The API prefix to give a JetStream context (jsOptions::Prefix).
   const std::string& prefix() const { return prefix_; }
+  // How long the relay waits for a real answer; a relayed request must wait longer.
+  static constexpr std::chrono::milliseconds kAnswerWait{1000};
 
  private:
   struct Request {

@@ -216,24 +216,22 @@ jsCtx* NatsConnection::js_relay() const {
     spdlog::debug("API relay: {}", relay.status().ToString());
     return nullptr;
   }
-  jsOptions jo;
-  jsOptions_Init(&jo);
   // Longer than the relay's own wait for an answer, so its answer is not missed.
-  jo.Wait = 2000;
-  jo.Prefix = (*relay)->prefix().c_str();
-  jsCtx* js = nullptr;
-  if (natsConnection_JetStream(&js, nc_.get(), &jo) != NATS_OK) return nullptr;
+  auto js = NewJs(nullptr, nullptr, 0, 2 * ApiRelay::kAnswerWait, (*relay)->prefix());
+  if (!js.ok()) return nullptr;
   relay_ = std::move(relay).value();
-  js_relay_.reset(js);
-  return js;
+  js_relay_ = std::move(js).value();
+  return js_relay_.get();
 }
 
 Result<JsPtr> NatsConnection::NewJs(jsPubAckHandler ack_handler, void* closure,
-                                    int64_t max_pending, std::chrono::milliseconds wait) const {
+                                    int64_t max_pending, std::chrono::milliseconds wait,
+                                    const std::string& prefix) const {
   jsOptions jo;
   jsOptions_Init(&jo);
   jo.Wait = wait.count() > 0 ? wait.count() : timeout_.count();
-  if (!js_prefix_.empty()) jo.Prefix = js_prefix_.c_str();
+  if (!prefix.empty()) jo.Prefix = prefix.c_str();
+  else if (!js_prefix_.empty()) jo.Prefix = js_prefix_.c_str();
   else if (!js_domain_.empty()) jo.Domain = js_domain_.c_str();
   if (ack_handler) {
     jo.PublishAsync.AckHandler = ack_handler;
@@ -315,12 +313,17 @@ bool NatsConnection::RetryAfterFailure() const {
 namespace {
 // How long RequestAll waits for another answer after a "temporarily unavailable" one.
 constexpr auto kLeaderlessGrace = std::chrono::milliseconds(250);
+// Longer than any JetStream API error answer ({"type":...,"error":{code, err_code, description}}).
+constexpr int kMaxErrorAnswer = 1024;
 }  // namespace
 
 bool IsLeaderlessAnswer(natsMsg* answer) {
   const char* data = natsMsg_GetData(answer);
   const int len = natsMsg_GetDataLength(answer);
-  if (!data || len <= 0 || std::string_view(data, len).find("10008") == std::string_view::npos)
+  // An error answer is a short JSON object: a message answer (a chunk of 128 KiB, base64) is
+  // not scanned.
+  if (!data || len <= 0 || len > kMaxErrorAnswer ||
+      std::string_view(data, len).find("10008") == std::string_view::npos)
     return false;
   auto j = nlohmann::json::parse(data, data + len, nullptr, false);
   return j.is_object() && j.contains("error") && j["error"].is_object() &&
@@ -370,6 +373,17 @@ natsStatus NatsConnection::RequestAll(MsgPtr* answer, const std::string& subject
   return NATS_OK;
 }
 
+natsStatus NatsConnection::Request(MsgPtr* answer, const std::string& subject,
+                                   std::string_view payload, std::chrono::milliseconds wait,
+                                   bool all) const {
+  if (all) return RequestAll(answer, subject, payload, wait);
+  natsMsg* raw = nullptr;
+  natsStatus s = natsConnection_Request(&raw, nc_.get(), subject.c_str(), payload.data(),
+                                        static_cast<int>(payload.size()), wait.count());
+  answer->reset(raw);
+  return s;
+}
+
 Result<nlohmann::json> NatsConnection::Api(const std::string& suffix, const nlohmann::json& body,
                                            std::string_view what, bool retry,
                                            std::chrono::milliseconds within) const {
@@ -386,15 +400,7 @@ Result<nlohmann::json> NatsConnection::Api(const std::string& suffix, const nloh
     if (wait.count() <= 0) wait = std::chrono::milliseconds(1);
     const auto sent = std::chrono::steady_clock::now();
     MsgPtr msg;
-    natsStatus s;
-    if (collect) {
-      s = RequestAll(&msg, subject, payload, wait);
-    } else {
-      natsMsg* raw = nullptr;
-      s = natsConnection_Request(&raw, nc_.get(), subject.c_str(), payload.data(),
-                                 static_cast<int>(payload.size()), wait.count());
-      msg.reset(raw);
-    }
+    natsStatus s = Request(&msg, subject, payload, wait, collect);
     natsMsg* reply = msg.get();
     if (s == NATS_OK && natsMsg_IsNoResponders(reply)) s = NATS_NO_RESPONDERS;
     if (s == NATS_OK && IsLeaderlessAnswer(reply)) collect = true;

@@ -34,8 +34,10 @@ class NatsConnection {
   jsCtx* js_relay() const;
   // A fresh JetStream context (async publishes need one per writer so acks are not shared).
   // `wait`: the context's request timeout (0: the connection's).
+  // `prefix`: the context's API prefix instead of the connection's.
   Result<JsPtr> NewJs(jsPubAckHandler ack_handler, void* closure, int64_t max_pending,
-                      std::chrono::milliseconds wait = std::chrono::milliseconds(0)) const;
+                      std::chrono::milliseconds wait = std::chrono::milliseconds(0),
+                      const std::string& prefix = std::string()) const;
   int64_t timeout_ms() const { return timeout_.count(); }
   uint64_t max_payload() const;
   // "$JS.API" or the configured domain/prefix form.
@@ -60,6 +62,9 @@ class NatsConnection {
   // NATS_TIMEOUT (or the send's error).
   natsStatus RequestAll(MsgPtr* answer, const std::string& subject, std::string_view payload,
                         std::chrono::milliseconds wait) const;
+  // One request: RequestAll when `all`, else a plain request (the first answer).
+  natsStatus Request(MsgPtr* answer, const std::string& subject, std::string_view payload,
+                     std::chrono::milliseconds wait, bool all) const;
   // Data-path requests: per attempt (well under an S3 client's timeout, so a request lost
   // with a failing server is sent again in time) and in all (a leader election fits).
   std::chrono::milliseconds attempt_timeout() const;

@@ -372,15 +372,7 @@ Result<StoredMsg> NatsObjectStore::GetStored(std::string_view bucket, const MsgQ
         conn_->api_prefix() + (direct ? ".DIRECT.GET." : ".STREAM.MSG.GET.") + stream;
     const auto sent = Clock::now();
     MsgPtr reply;
-    natsStatus s;
-    if (collect && !direct) {
-      s = conn_->RequestAll(&reply, subj, payload, wait);
-    } else {
-      natsMsg* got = nullptr;
-      s = natsConnection_Request(&got, conn_->nc(), subj.c_str(), payload.data(),
-                                 static_cast<int>(payload.size()), wait.count());
-      reply.reset(got);
-    }
+    natsStatus s = conn_->Request(&reply, subj, payload, wait, collect && !direct);
     natsMsg* raw = reply.get();
     if (s != NATS_OK && spdlog::should_log(spdlog::level::debug)) {
       // Failover diagnostics (the cluster suite runs gateways at debug level).

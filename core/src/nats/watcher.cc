@@ -123,12 +123,11 @@ class NatsWatcher : public Watcher {
     // bucket is down. Short attempts, each a fresh pick, find a live server within the
     // request budget; after kShortCreates of them the attempts wait the whole request timeout
     // (a cluster that is only slow, an election). During an election the create can also be
-    // answered "JetStream system temporarily unavailable", which cnats reports as an answer it
-    // could not unmarshal: that is tried again too, after a short pause.
-    // A server that knows no meta leader answers the create "temporarily unavailable" ahead of
-    // the meta leader, and cnats keeps the first answer: after such an answer the next create
-    // goes through the connection's API relay, which reads every answer; after a relayed
-    // create that failed otherwise (the relay unanswered), a direct one again.
+    // answered "JetStream system temporarily unavailable" (cnats: an answer it could not
+    // unmarshal), often by a server that knows no meta leader ahead of the meta leader's
+    // answer, which cnats then drops. So after such an answer the create is tried again after
+    // a short pause, through the connection's API relay (every answer read); after a relayed
+    // create that failed otherwise (the relay unanswered), directly again.
     const auto until = std::chrono::steady_clock::now() + store_->conn().budget();
     Status failed;
     bool relay = false;
