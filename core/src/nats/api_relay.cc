@@ -10,6 +10,8 @@ namespace natss3::natsw {
 namespace {
 // Requests passed on at once: creates of several watches (buckets) during one election.
 constexpr int kWorkers = 4;
+// The last token of Start's check request; no JetStream API subject ends so.
+constexpr std::string_view kProbe = ".PROBE";
 }  // namespace
 
 Result<std::unique_ptr<ApiRelay>> ApiRelay::Start(const NatsConnection& conn) {
@@ -26,6 +28,16 @@ Result<std::unique_ptr<ApiRelay>> ApiRelay::Start(const NatsConnection& conn) {
   natsSubscription_SetPendingLimits(sub, -1, -1);
   natsSubscription_SetOnCompleteCB(sub, &ApiRelay::OnComplete, relay.get());
   relay->sub_ = AdoptSub(conn.nc(), sub);
+  // The relay's requests are published to its own inbox prefix and answered to the caller's
+  // inbox: both need publish permission there. Without it the server drops them, and a relayed
+  // request would only time out.
+  natsMsg* answer = nullptr;
+  s = natsConnection_Request(&answer, conn.nc(), (relay->prefix_ + std::string(kProbe)).c_str(),
+                             "", 0, static_cast<int64_t>(kProbeWait.count()));
+  MsgPtr owned_answer(answer);
+  if (s != NATS_OK)
+    return Unavailable(std::string("API relay: its check request was not answered (") +
+                       natsStatus_GetText(s) + "; publish permission on _INBOX.> is needed)");
   for (int i = 0; i < kWorkers; ++i) relay->workers_.emplace_back([r = relay.get()] { r->Work(); });
   return relay;
 }
@@ -50,6 +62,10 @@ void ApiRelay::OnMsg(natsConnection*, natsSubscription*, natsMsg* msg, void* clo
   const char* reply = natsMsg_GetReply(msg);
   std::string_view subject = natsMsg_GetSubject(msg);
   if (!reply || subject.size() <= self->prefix_.size() + 1) return;
+  if (subject.substr(self->prefix_.size()) == kProbe) {
+    natsConnection_Publish(self->conn_.nc(), reply, "", 0);
+    return;
+  }
   Request r;
   r.subject = self->conn_.api_prefix() + std::string(subject.substr(self->prefix_.size()));
   r.payload.assign(natsMsg_GetData(msg), natsMsg_GetDataLength(msg));

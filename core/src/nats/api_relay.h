@@ -27,7 +27,9 @@ class NatsConnection;
 
 class ApiRelay {
  public:
-  // Subscribes the relay's subjects on `conn`, which must outlive the relay.
+  // Subscribes the relay's subjects on `conn`, which must outlive the relay, and checks that a
+  // request to them is answered: an account without publish permission on the inbox subjects
+  // (`_INBOX.>`) gets Unavailable instead of a relay whose requests go nowhere.
   static Result<std::unique_ptr<ApiRelay>> Start(const NatsConnection& conn);
   ~ApiRelay();
   ApiRelay(const ApiRelay&) = delete;
@@ -37,6 +39,8 @@ class ApiRelay {
   const std::string& prefix() const { return prefix_; }
   // How long the relay waits for a real answer; a relayed request must wait longer.
   static constexpr std::chrono::milliseconds kAnswerWait{1000};
+  // How long Start waits for its check's answer (one round trip through the server).
+  static constexpr std::chrono::milliseconds kProbeWait{500};
 
  private:
   struct Request {

@@ -211,9 +211,15 @@ Result<std::shared_ptr<NatsConnection>> NatsConnection::Connect(const ConnectOpt
 jsCtx* NatsConnection::js_relay() const {
   std::lock_guard<std::mutex> lock(relay_mu_);
   if (js_relay_) return js_relay_.get();
+  const auto now = std::chrono::steady_clock::now();
+  // A relay that could not start (permissions, a lost connection) costs its check once, not
+  // on every consumer create of an election.
+  if (relay_failed_ && now - relay_failed_at_ < kRelayRetryAfter) return nullptr;
   auto relay = ApiRelay::Start(*this);
   if (!relay.ok()) {
-    spdlog::debug("API relay: {}", relay.status().ToString());
+    spdlog::warn("{}; consumer creates go directly", relay.status().ToString());
+    relay_failed_ = true;
+    relay_failed_at_ = now;
     return nullptr;
   }
   // Longer than the relay's own wait for an answer, so its answer is not missed.

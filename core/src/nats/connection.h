@@ -30,8 +30,10 @@ class NatsConnection {
   jsCtx* js_attempt() const { return js_attempt_.get(); }
   // A JetStream context whose API requests go through the connection's ApiRelay (every answer
   // read, a "temporarily unavailable" one passed over), started at first use; null when the
-  // relay cannot start. For cnats's own API calls after such an answer (a consumer create).
+  // relay cannot start (then not tried again for kRelayRetryAfter). For cnats's own API calls
+  // after such an answer (a consumer create).
   jsCtx* js_relay() const;
+  static constexpr std::chrono::seconds kRelayRetryAfter{30};
   // A fresh JetStream context (async publishes need one per writer so acks are not shared).
   // `wait`: the context's request timeout (0: the connection's).
   // `prefix`: the context's API prefix instead of the connection's.
@@ -104,6 +106,9 @@ class NatsConnection {
   Result<bool> StreamReplicated(const std::string& stream) const;
   mutable std::mutex replicated_mu_;
   mutable std::map<std::string, std::pair<bool, std::chrono::steady_clock::time_point>> replicated_;
+  // js_relay(): when its relay last failed to start (guarded by relay_mu_).
+  mutable bool relay_failed_ = false;
+  mutable std::chrono::steady_clock::time_point relay_failed_at_{};
   // js_relay(): declared last, so both go before the connection they use.
   mutable std::mutex relay_mu_;
   mutable std::unique_ptr<ApiRelay> relay_;
