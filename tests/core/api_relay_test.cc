@@ -88,6 +88,27 @@ TEST(ApiRelay, IsNotStartedWithoutPublishPermissionOnInboxes) {
   EXPECT_LT(std::chrono::steady_clock::now() - t0, ApiRelay::kProbeWait / 2);
 }
 
+// A check made while the connection is down (its server just died: when the relay is needed
+// most) says nothing about permissions: once connected again, the relay starts at once
+// instead of being refused for kRelayRetryAfter.
+TEST(ApiRelay, ACheckWithoutAConnectionIsNotHeldAgainstIt) {
+  auto server = NatsServer::Start();
+  ASSERT_NE(server, nullptr);
+  ConnectOptions o;
+  o.servers = server->url();
+  o.timeout = 3000ms;
+  o.connect_timeout = 1000ms;
+  o.reconnect_wait = 100ms;
+  auto conn = NatsConnection::Connect(o);
+  ASSERT_OK(conn);
+  server->Stop();
+  ASSERT_TRUE(coretest::PollUntil([&] { return !(*conn)->connected(); }, 10s));
+  EXPECT_EQ((*conn)->js_relay(), nullptr);
+  ASSERT_TRUE(server->Restart());
+  ASSERT_TRUE(coretest::PollUntil([&] { return (*conn)->connected(); }, 20s));
+  EXPECT_NE((*conn)->js_relay(), nullptr);
+}
+
 // A watch whose consumer create is answered "temporarily unavailable" (the fault point) tries
 // the relay next; for an account without the relay, the next create goes directly and the
 // watch starts and lists the bucket.

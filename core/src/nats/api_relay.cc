@@ -31,10 +31,15 @@ Result<std::unique_ptr<ApiRelay>> ApiRelay::Start(const NatsConnection& conn) {
   // The relay's requests are published to its own inbox prefix and answered to the caller's
   // inbox: both need publish permission there. Without it the server drops them, and a relayed
   // request would only time out.
-  natsMsg* answer = nullptr;
-  s = natsConnection_Request(&answer, conn.nc(), (relay->prefix_ + std::string(kProbe)).c_str(),
-                             "", 0, static_cast<int64_t>(kProbeWait.count()));
-  MsgPtr owned_answer(answer);
+  // Two tries: one lost to a reconnection in between is not a refusal.
+  const std::string probe = relay->prefix_ + std::string(kProbe);
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    natsMsg* answer = nullptr;
+    s = natsConnection_Request(&answer, conn.nc(), probe.c_str(), "", 0,
+                               static_cast<int64_t>(kProbeWait.count()));
+    MsgPtr owned_answer(answer);
+    if (s == NATS_OK) break;
+  }
   if (s != NATS_OK)
     return Unavailable(std::string("API relay: its check request was not answered (") +
                        natsStatus_GetText(s) + "; publish permission on _INBOX.> is needed)");

@@ -39,7 +39,8 @@ class ApiRelay {
   const std::string& prefix() const { return prefix_; }
   // How long the relay waits for a real answer; a relayed request must wait longer.
   static constexpr std::chrono::milliseconds kAnswerWait{1000};
-  // How long Start waits for its check's answer (one round trip through the server).
+  // How long Start waits for each of its two check requests' answer (one round trip through
+  // the server).
   static constexpr std::chrono::milliseconds kProbeWait{500};
 
  private:

@@ -212,11 +212,18 @@ jsCtx* NatsConnection::js_relay() const {
   std::lock_guard<std::mutex> lock(relay_mu_);
   if (js_relay_) return js_relay_.get();
   const auto now = std::chrono::steady_clock::now();
-  // A relay that could not start (permissions, a lost connection) costs its check once, not
-  // on every consumer create of an election.
+  // A relay refused by the account's permissions costs its check once, not on every consumer
+  // create of an election.
   if (relay_failed_ && now - relay_failed_at_ < kRelayRetryAfter) return nullptr;
+  // Without a connection (its server just died: when the relay is needed most) the check says
+  // nothing about permissions: the next create asks again.
+  if (!connected()) return nullptr;
   auto relay = ApiRelay::Start(*this);
   if (!relay.ok()) {
+    if (!connected()) {
+      spdlog::debug("{} (connection lost meanwhile)", relay.status().ToString());
+      return nullptr;
+    }
     spdlog::warn("{}; consumer creates go directly", relay.status().ToString());
     relay_failed_ = true;
     relay_failed_at_ = now;
