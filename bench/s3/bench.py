@@ -113,11 +113,6 @@ def cpu_split(pid):
     return int(fields[11]) / tick, int(fields[12]) / tick
 
 
-def cpu_seconds(pid):
-    """utime + stime of `pid`."""
-    return sum(cpu_split(pid))
-
-
 def s3_put_big(port, bucket, key, size, payload_hash="UNSIGNED-PAYLOAD"):
     def body():
         sent = 0

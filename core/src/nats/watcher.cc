@@ -148,8 +148,7 @@ class NatsWatcher : public Watcher {
         s = js_SubscribeSync(&sub, js, filter.c_str(), &jo, &so, &jerr);
       }
       if (s == NATS_OK) break;
-      if (jerr == static_cast<jsErrCode>(10008)) relay = true;
-      else if (relay) relay = false;
+      relay = jerr == static_cast<jsErrCode>(10008);
       failed = FromNats(s, "watch bucket " + bucket_, jerr);
       if (!IsTransient(failed) || std::chrono::steady_clock::now() >= until) return failed;
       spdlog::debug("watch of bucket {}: consumer create attempt {}: {}", bucket_, attempt,
