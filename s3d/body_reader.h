@@ -4,6 +4,7 @@
 #pragma once
 
 #include <httplib.h>
+#include <sys/types.h>
 
 #include <functional>
 #include <optional>
@@ -40,10 +41,25 @@ using BodyVerified = std::function<void(const BodySummary& summary)>;
 // an x-amz-checksum-sha256 are checked against the store's digest, and the whole body is
 // written before the checks (then `verified` runs after the last write).
 using WrittenSha256 = std::function<std::string()>;
+// Inside natss3d's request processing, a Content-Length body is read straight from the
+// connection into the slice buffer (StreamRawBody) instead of through `reader`, whose 4 KiB
+// pieces would be copied twice more on their way into a slice.
 S3Result<BodySummary> StreamBody(const httplib::Request& req, const httplib::ContentReader& reader,
                                  const s3::AuthContext& auth, const BodySink& write,
                                  const BodyVerified& verified = nullptr,
                                  const WrittenSha256& written_sha256 = nullptr);
+
+// Reads the next bytes of a request body as sent (aws-chunked framing and all) into `dst`, at
+// most `size`: how many it read (fewer when fewer had arrived), 0 at the body's end, or -1 when
+// the client stopped early or the connection failed.
+using RawBodyRead = std::function<ssize_t(char* dst, size_t size)>;
+// StreamBody over `read` (`headers`: lowercased, as ToHeaderMap gives them). The body is read
+// into the slice buffer itself and decoded in place, so a byte of a plain body is copied by
+// no one before `write`. Same contract, errors and memory as StreamBody.
+S3Result<BodySummary> StreamRawBody(const s3::HeaderMap& headers, const RawBodyRead& read,
+                                    const s3::AuthContext& auth, const BodySink& write,
+                                    const BodyVerified& verified = nullptr,
+                                    const WrittenSha256& written_sha256 = nullptr);
 
 // What a request's x-amz-checksum-<algorithm> headers describe: its body, or (on
 // CompleteMultipartUpload, boto3's ChecksumType FULL_OBJECT) the object being made.

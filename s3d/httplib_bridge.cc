@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -16,11 +17,12 @@
 
 // Everything below relies on httplib 0.11.4's internals: Server::process_request and its
 // setup_request hook (called after the head and its Range are parsed, before Expect and
-// routing; a Range it cannot parse is answered 416 before the hook), the
-// private virtual process_and_close_socket, the protected svr_sock_, Response::content_provider_
-// and content_length_, ContentReader::multipart_reader_, and a ContentReader that consults the
-// headers of the Request it was made for while it reads. Check each of them before changing
-// the version here.
+// routing; a Range it cannot parse is answered 416 before the hook), the private virtual
+// process_and_close_socket, the protected svr_sock_ and payload_max_length_,
+// Response::content_provider_ and content_length_, ContentReader::multipart_reader_, a
+// ContentReader that consults the headers of the Request it was made for while it reads, and
+// a routed request whose body httplib has not read before the handler runs (so the handler may
+// read it from the connection itself). Check each of them before changing the version here.
 static_assert(std::string_view(CPPHTTPLIB_VERSION) == "0.11.4",
               "s3d/httplib_bridge.cc was written against cpp-httplib 0.11.4 internals: review "
               "it against the new version before building with another one");
@@ -31,7 +33,8 @@ namespace {
 // The Request httplib is processing on this thread, as httplib's setup_request hook handed it
 // over (writable), for the duration of HttplibServer::Process.
 thread_local httplib::Request* t_request = nullptr;
-thread_local const HubConnection* t_connection = nullptr;
+thread_local HubConnection* t_connection = nullptr;
+thread_local size_t t_payload_max = 0;  // httplib's payload_max_length_, for DirectBodyReader
 
 // What a GET's or HEAD's Range header is called while httplib parses the head: httplib 0.11
 // answers 416 itself to a Range it cannot parse, where S3 ignores such a header and serves the
@@ -127,6 +130,7 @@ class HttplibServer::Impl final : public httplib::Server {
     if (hide_range) connection.RenameHeadHeader(kRangeHeader, kHiddenRangeHeader);
     HubStream stream(connection);
     t_connection = &connection;
+    t_payload_max = payload_max_length_;
     // Runs after httplib parsed the head (and a Range of the other methods), before the
     // Expect: 100-continue handler and the routes.
     auto setup = [&](httplib::Request& req) {
@@ -193,6 +197,25 @@ httplib::ContentReader UndecodedBodyReader(const httplib::Request& req,
         return reader(std::move(receiver));
       },
       reader.multipart_reader_);
+}
+
+std::function<ssize_t(char* dst, size_t size)> DirectBodyReader(const httplib::Request& req) {
+  if (Processing(req) == nullptr || t_connection == nullptr) return nullptr;
+  const RequestHead& head = t_connection->request_head();
+  // httplib takes the chunked framing off; past its payload limit it answers 413 itself.
+  if (head.body == RequestHead::Body::kChunked || head.content_length > t_payload_max) {
+    return nullptr;
+  }
+  uint64_t left = head.body == RequestHead::Body::kLength ? head.content_length : 0;
+  // The connection's read() goes past its own buffer, straight into `dst`, for pieces of 64 KiB
+  // or more, and counts the body's bytes as httplib's reads (the hub then knows it was read).
+  return [connection = t_connection, left](char* dst, size_t size) mutable -> ssize_t {
+    if (left == 0) return 0;
+    ssize_t got = connection->read(dst, static_cast<size_t>(std::min<uint64_t>(size, left)));
+    if (got <= 0) return -1;  // the client closed or went silent before the end
+    left -= static_cast<uint64_t>(got);
+    return got;
+  };
 }
 
 bool HasStreamedBody(const httplib::Response& res) { return bool(res.content_provider_); }

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <httplib.h>
+#include <sys/types.h>
 
 #include <cstdint>
 #include <functional>
@@ -70,6 +71,14 @@ void RestoreSentHeaderValues(const httplib::Request& req);
 // `req` is the request `reader` belongs to, inside Process().
 httplib::ContentReader UndecodedBodyReader(const httplib::Request& req,
                                            const httplib::ContentReader& reader);
+
+// Reads the body of the request being processed (`req`, inside Process()) straight from its
+// connection, as sent, into the caller's buffer: read(dst, size) returns the bytes read (at
+// most `size`, fewer when fewer arrived), 0 at the end of the body, -1 when the client closed
+// or timed out first. Saves the copies through httplib's 4 KiB pieces. Null when httplib must
+// read the body itself (chunked Transfer-Encoding, a body over its payload limit) or `req` is
+// not being processed on this thread. Use it or a ContentReader for a request, not both.
+std::function<ssize_t(char* dst, size_t size)> DirectBodyReader(const httplib::Request& req);
 
 // A Response's streamed body (set_content_provider), which httplib keeps outside its public API.
 bool HasStreamedBody(const httplib::Response& res);

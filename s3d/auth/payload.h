@@ -50,6 +50,12 @@ class PayloadDecoder {
   S3Status Finish(const std::string* external_sha256 = nullptr);
 
   uint64_t payload_bytes() const { return payload_bytes_; }
+  // The payload length the headers declare: x-amz-decoded-content-length for aws-chunked,
+  // else Content-Length; none when neither was sent. A body that ends short of it fails.
+  std::optional<uint64_t> declared_payload_bytes() const {
+    if (chunked_) return chunked_->declared_length();
+    return content_length_;
+  }
   // The x-amz-checksum-* the client sent (header or trailer), verified; S3 echoes it back.
   // Valid after a successful Finish.
   std::optional<ChecksumAlgorithm> checksum_algorithm() const { return checksum_algorithm_; }
