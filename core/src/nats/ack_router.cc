@@ -43,7 +43,7 @@ Status AckRouter::EnsureSubscribed() {
 
 Status AckRouter::Publish(const std::string& subject, std::string_view data,
                           const std::shared_ptr<AckState>& state, const std::string& msg_id,
-                          uint64_t* token_out, MsgPtr* sent) {
+                          uint64_t* token_out, OwnedMsgPtr* sent) {
   uint64_t token;
   std::string reply;
   {
@@ -72,7 +72,7 @@ Status AckRouter::Publish(const std::string& subject, std::string_view data,
     if (s == NATS_OK && sent != nullptr) {
       sent->reset(m);  // after the copy: `data` may point into the message replaced here
     } else {
-      natsMsg_Destroy(m);
+      FreeMsgNow(m);
     }
   }
   if (s == NATS_OK) return Status::OK();
@@ -108,7 +108,7 @@ void AckRouter::Forget(const std::shared_ptr<AckState>& state) {
 
 void AckRouter::OnReply(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
   static_cast<AckRouter*>(closure)->Route(msg);
-  natsMsg_Destroy(msg);
+  FreeMsgNow(msg);  // a core subscription's message: ours once delivered
 }
 
 void AckRouter::Route(natsMsg* msg) {

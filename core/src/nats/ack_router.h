@@ -53,7 +53,7 @@ class AckRouter {
   // a caller that may send it again keeps (left as it was when nothing went out).
   Status Publish(const std::string& subject, std::string_view data,
                  const std::shared_ptr<AckState>& state, const std::string& msg_id = {},
-                 uint64_t* token = nullptr, MsgPtr* sent = nullptr);
+                 uint64_t* token = nullptr, OwnedMsgPtr* sent = nullptr);
   // Forgets one publish (it is sent again under a new token): its ack is ignored.
   void Drop(const std::shared_ptr<AckState>& state, uint64_t token);
   // Drops `state`'s pending publishes: their acks, if they still come, are ignored.

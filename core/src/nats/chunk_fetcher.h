@@ -37,7 +37,8 @@ namespace natss3::natsw {
 class Chunk {
  public:
   Chunk() = default;
-  explicit Chunk(MsgPtr msg) : msg_(msg.release(), &natsMsg_Destroy) {}
+  // Freed by FreeMsgNow: every chunk arrives on a core subscription or as a request reply.
+  explicit Chunk(MsgPtr msg) : msg_(msg.release(), &FreeMsgNow) {}
   const char* data() const { return msg_ ? natsMsg_GetData(msg_.get()) : ""; }
   size_t size() const { return msg_ ? static_cast<size_t>(natsMsg_GetDataLength(msg_.get())) : 0; }
   std::string_view view() const { return {data(), size()}; }

@@ -22,6 +22,18 @@ using ConnPtr = std::unique_ptr<natsConnection, Deleter>;
 using OptionsPtr = std::unique_ptr<natsOptions, Deleter>;
 using JsPtr = std::unique_ptr<jsCtx, Deleter>;
 using MsgPtr = std::unique_ptr<natsMsg, Deleter>;
+
+// Frees `msg` on the calling thread. natsMsg_Destroy hands every message to libnats' garbage
+// collector thread and wakes it whenever it sleeps: on a PUT or GET that is a thread wake-up
+// (two context switches) per 128 KiB chunk, and per acknowledgement. Only for a message that
+// no libnats wrapper still holds: one natss3 created (natsMsg_Create), or one a plain core
+// subscription's callback or a request returned (never inside a JetStream callback, whose
+// wrapper destroys the message after it).
+void FreeMsgNow(natsMsg* msg);
+struct MsgFreer {
+  void operator()(natsMsg* p) const { FreeMsgNow(p); }
+};
+using OwnedMsgPtr = std::unique_ptr<natsMsg, MsgFreer>;
 // Subscriptions are unsubscribed when dropped (library-created JetStream consumers are deleted
 // on the server) and destroyed later, once `nc`'s read loop cannot touch them (sub_reaper.h).
 struct SubDeleter {

@@ -121,7 +121,7 @@ class ChunkPublisher {
     uint32_t index = 0;
     // The message as sent: its data is sent again if no ack comes (kept instead of a copy of
     // the chunk of its own; the writer's one copy per byte is the one into the message).
-    MsgPtr msg;
+    OwnedMsgPtr msg;
     SteadyClock::time_point due;  // sent again at this time unless acknowledged
     std::string_view data() const {
       return {natsMsg_GetData(msg.get()), static_cast<size_t>(natsMsg_GetDataLength(msg.get()))};
