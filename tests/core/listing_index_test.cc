@@ -402,5 +402,48 @@ TEST_F(ListingIndexTest, AReplayLongerThanTheTimeoutStillLoads) {
   EXPECT_GT(took, std::chrono::milliseconds(50));
 }
 
+// The index remembers which data newer versions released (the collector keeps it for the
+// release grace). Many overwrites within a few minutes keep every release, not only those after
+// the 20,000th (all were forgotten at once there); older ones than the window, and the oldest
+// beyond the cap, go first.
+TEST_F(ListingIndexTest, ReleasesAreForgottenOldestFirst) {
+  auto idx = MustIndex();
+  ASSERT_NE(idx, nullptr);
+  const TimePoint base = Clock::now();
+  auto overwrite = [&](int i, TimePoint when) {
+    ObjectInfo info;
+    info.bucket = bucket_;
+    info.meta.name = "overwritten";
+    info.nuid = "NUID" + std::to_string(i);
+    info.size = 1;
+    info.revision = 1000000 + static_cast<uint64_t>(i);
+    info.mtime = when;
+    idx->Observe(info);
+  };
+  constexpr int kBurst = 25000;  // one overwrite a millisecond: 25 s
+  for (int i = 0; i < kBurst; ++i) overwrite(i, base + std::chrono::milliseconds(i));
+  auto refs = idx->Refs();
+  EXPECT_EQ(refs.released.size(), static_cast<size_t>(kBurst - 1));
+  for (int i : {0, 5000, 19999, 20001, kBurst - 2})
+    EXPECT_EQ(refs.released.count("NUID" + std::to_string(i)), 1u) << i;
+  EXPECT_EQ(refs.released.count("NUID" + std::to_string(kBurst - 1)), 0u) << "still current";
+
+  // Eleven minutes later every release of the burst is older than the window.
+  overwrite(kBurst, base + std::chrono::minutes(11));
+  refs = idx->Refs();
+  ASSERT_EQ(refs.released.size(), 1u);
+  EXPECT_EQ(refs.released.count("NUID" + std::to_string(kBurst - 1)), 1u);
+
+  // Past the cap the oldest go: 60,000 more releases within a minute keep the newest 50,000.
+  const TimePoint later = base + std::chrono::minutes(12);
+  constexpr int kMany = 60000;
+  for (int i = 1; i <= kMany; ++i) overwrite(kBurst + i, later + std::chrono::milliseconds(i));
+  refs = idx->Refs();
+  EXPECT_EQ(refs.released.size(), 50000u);
+  EXPECT_EQ(refs.released.count("NUID" + std::to_string(kBurst + kMany - 1)), 1u);
+  EXPECT_EQ(refs.released.count("NUID" + std::to_string(kBurst + kMany - 50000)), 1u);
+  EXPECT_EQ(refs.released.count("NUID" + std::to_string(kBurst + kMany - 50001)), 0u);
+}
+
 }  // namespace
 }  // namespace natss3

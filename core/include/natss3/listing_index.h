@@ -24,6 +24,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -205,7 +206,12 @@ class ListingIndex {
   std::unique_ptr<listing::Blocks> entries_;  // also finds the names of a nuid (renames)
   std::map<std::string, uint64_t, std::less<>> tombstones_;  // name -> revision of delete
   std::map<std::string, Move, std::less<>> moves_;            // name -> rename marker
-  std::map<std::string, TimePoint> released_;                 // nuid -> time released
+  // nuid -> time released, for kReleasedWindow after the newest release and at most
+  // kMaxReleased of them; released_order_ lists them as noted, so the oldest go first.
+  static constexpr std::chrono::minutes kReleasedWindow{10};
+  static constexpr size_t kMaxReleased = 50000;
+  std::map<std::string, TimePoint> released_;
+  std::deque<std::pair<TimePoint, std::string>> released_order_;
   std::atomic<uint64_t> replays_{0};
   std::atomic<uint64_t> watch_revision_{0};  // newest revision the watch applied (Run only)
   std::atomic<uint64_t> snapshot_start_{0};  // 0 again when its snapshot fails to load
