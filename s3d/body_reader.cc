@@ -1,6 +1,7 @@
 // Streaming request-body decoding.
 #include "s3d/body_reader.h"
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 
@@ -12,17 +13,23 @@ namespace natss3::s3d {
 
 namespace {
 
-// The slice a body is gathered into before it is written, at most kBodyWriteSlice bytes (part
-// of the request's memory budget). A full slice is written only when more data follows, so at
-// the end of the body (and in the `verified` hook) the last slice is always still in hand.
+// The slice a body is gathered into before it is written (part of the request's memory
+// budget): kBodyWriteSlice bytes, or the declared payload's length when that is smaller, so a
+// 4 KiB PUT does not take (and map) 256 KiB. A full slice is written only when more data
+// follows, so at the end of the body (and in the `verified` hook) the last slice is always
+// still in hand.
 class Slice {
  public:
-  explicit Slice(const BodySink& write)
-      : write_(write), data_(std::make_unique_for_overwrite<char[]>(kBodyWriteSlice)) {}
+  Slice(const BodySink& write, const s3::PayloadDecoder& decoder)
+      : write_(write),
+        capacity_(static_cast<size_t>(std::clamp<uint64_t>(
+            decoder.declared_payload_bytes().value_or(kBodyWriteSlice), kMinCapacity,
+            kBodyWriteSlice))),
+        data_(std::make_unique_for_overwrite<char[]>(capacity_)) {}
 
   char* free_space() { return data_.get() + used_; }
-  size_t room() const { return kBodyWriteSlice - used_; }
-  bool full() const { return used_ == kBodyWriteSlice; }
+  size_t room() const { return capacity_ - used_; }
+  bool full() const { return used_ == capacity_; }
 
   // Puts `data` behind what the slice holds, writing a full slice first. `data` may lie in the
   // slice's own free space, at or after free_space() (a body decoded in place).
@@ -51,7 +58,9 @@ class Slice {
   std::optional<S3Error> failure;  // of a write
 
  private:
+  static constexpr size_t kMinCapacity = 4096;  // room for aws-chunked framing of tiny bodies
   const BodySink& write_;
+  const size_t capacity_;
   std::unique_ptr<char[]> data_;
   size_t used_ = 0;
 };
@@ -95,7 +104,7 @@ S3Result<BodySummary> StreamBodyWith(const s3::HeaderMap& headers,
                                      const WrittenSha256& written_sha256) {
   auto decoder = MakeDecoder(headers, auth, written_sha256);
   if (!decoder.ok()) return decoder.error();
-  Slice slice(write);
+  Slice slice(write, **decoder);
   std::optional<S3Error> failure;
   auto sink = [&](std::string_view data) { return slice.Append(data); };
   // HTTP/1.1: a request with neither Content-Length nor Transfer-Encoding has no body; asking
@@ -123,7 +132,7 @@ S3Result<BodySummary> StreamRawBody(const s3::HeaderMap& headers, const RawBodyR
   auto decoder = MakeDecoder(headers, auth, written_sha256);
   if (!decoder.ok()) return decoder.error();
   s3::PayloadDecoder& payload = **decoder;
-  Slice slice(write);
+  Slice slice(write, payload);
   auto sink = [&](std::string_view data) { return slice.Append(data); };
   // The body is read into the slice's free space and decoded there: the decoder's output is its
   // input less the aws-chunked framing, in order, so each decoded byte moves towards the front,

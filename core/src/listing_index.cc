@@ -565,10 +565,10 @@ void ListingIndex::NoteMove(const ObjectInfo& info) {
   moves_[info.meta.name] = Move{info.meta.name, target, nuid, info.revision, info.mtime};
 }
 
-// Called with mu_ held. Only recent releases matter (release grace): the map is pruned.
-// Forgets the oldest releases first, each in constant time: a scan of every release per
-// overwrite, once there were 10,000 of them, took a third of natss3d's CPU at 1,000 overwrites
-// a second, and forgetting them all at once dropped the grace of versions replaced a moment ago.
+// Called with mu_ held. Only recent releases matter (release grace), so the oldest are
+// forgotten first, each in constant time: a scan of every release per overwrite, once there
+// were 10,000 of them, took a third of natss3d's CPU at 1,000 overwrites a second, and
+// forgetting them all at once dropped the grace of versions replaced a moment ago.
 void ListingIndex::NoteReleased(const std::string& nuid, TimePoint when) {
   released_[nuid] = when;
   released_order_.emplace_back(when, nuid);
