@@ -341,6 +341,11 @@ bool RawNats::LeaderAnswers(const std::string& stream, const std::string& subjec
   return !Request("$JS.API.STREAM.MSG.GET." + stream, body.dump(), timeout_ms).is_null();
 }
 
+bool RawNats::MetaLeaderAnswers(int timeout_ms) {
+  if (!ok()) return false;
+  return !Request("$JS.API.INFO", "", timeout_ms).is_null();
+}
+
 LeaderlessAnswers::LeaderlessAnswers(const std::string& url) {
   natsConnection* nc[3] = {nullptr, nullptr, nullptr};
   for (auto*& c : nc) {

@@ -113,6 +113,9 @@ class RawNats {
   // Whether the stream's leader answers a STREAM.MSG.GET for `subject`'s newest message
   // within `timeout_ms`.
   bool LeaderAnswers(const std::string& stream, const std::string& subject, int timeout_ms);
+  // Whether a JetStream meta leader answers an account info request within `timeout_ms` (in a
+  // cluster only the meta leader does; consumer and stream creates need it too).
+  bool MetaLeaderAnswers(int timeout_ms);
 
  private:
   // A JetStream API request; null on no answer or an error answer. Every answer is read, a
