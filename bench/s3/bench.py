@@ -171,6 +171,20 @@ def hashing_floor(tool):
     return found
 
 
+def relay_floor(tool, mib=256):
+    """CPU-s per GiB of passing bytes from one loopback socket to another (recv, send) and
+    nothing else (natss3_s3bench_relay): the socket work natss3d cannot avoid on a PUT (client
+    in, nats-server out) or a GET (the reverse). (total, kernel), or None without the tool."""
+    if not os.access(tool, os.X_OK):
+        print(f"note: {tool} missing: no relay floor (build natss3_s3bench_relay)")
+        return None
+    out = subprocess.run([tool, str(mib), "3"], capture_output=True, text=True, check=True).stdout
+    m = re.search(r"relay \d+ MiB: ([\d.]+) CPU-s/GiB \(user [\d.]+, kernel ([\d.]+)\)", out)
+    if not m:
+        raise RuntimeError("natss3_s3bench_relay printed no figure:\n" + out)
+    return float(m.group(1)), float(m.group(2))
+
+
 def core_op(tool, nats_url, bucket, key, mode, mib):
     out = subprocess.run([tool, nats_url, bucket, key, mode, str(mib)], check=True,
                          capture_output=True, text=True).stdout.split()
@@ -347,6 +361,8 @@ def main():
             listing[keys] = list_page_p50(sport, "list", keys)
         floor = hashing_floor(os.path.join(a.build, "bench", "s3", "natss3_s3bench_checksums")) \
             if "big" in only else None
+        relay = relay_floor(os.path.join(a.build, "bench", "s3", "natss3_s3bench_relay")) \
+            if "big" in only else None
         print("\n== natss3d S3 benchmark (medians of %d interleaved rounds) ==" % a.rounds)
         print("natss3d: %s" % natss3d)
         print("%-28s %12s %12s %8s" % ("metric", "natss3d", "core", "ratio"))
@@ -389,7 +405,15 @@ def main():
                     fl = floor["sha256"] + (floor["md5"] if kind.startswith("PUT") else 0)
                     line += "; hashing floor %.2f, above it %+.2f, user above it %+.2f" % (
                         fl, total - fl, total - kern - fl)
+                    if relay:
+                        # The digests plus the socket relay: what any gateway that hashes the
+                        # bytes and passes them between two sockets spends at least.
+                        line += "; hashing+relay floor %.2f, above it %+.2f" % (
+                            fl + relay[0], total - fl - relay[0])
                 print(line + ")")
+            if relay:
+                print("%-28s %9.2f CPU-s/GiB  (kernel %.2f; recv + send of loopback TCP, "
+                      "natss3_s3bench_relay)" % ("socket relay floor", relay[0], relay[1]))
             if floor:
                 print("%-28s %s" % ("checksum speeds (CPU-s/GiB)", ", ".join(
                     "%s %.3f" % (k, v) for k, v in sorted(floor.items()))))
