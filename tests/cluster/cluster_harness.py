@@ -305,6 +305,31 @@ def log_gateway_warnings(gateways):
             log("  %s: %s" % (os.path.basename(g.log), ln[:300]))
 
 
+def log_stream_states(cluster, stream):
+    """Logs each running node's own view of `stream` (jsz): replicas that hold different
+    messages or bytes at the same last sequence have diverged, which no client can repair."""
+    for n in cluster.nodes:
+        if n.proc.poll() is not None:
+            log("  %s: not running" % n.name)
+            continue
+        try:
+            found = None
+            for acc in n.jsz().get("account_details", []):
+                for st in acc.get("stream_detail", []):
+                    if st.get("name") == stream:
+                        found = st
+            if found is None:
+                log("  %s: does not report %s" % (n.name, stream))
+                continue
+            state, cl = found.get("state", {}), found.get("cluster", {})
+            log("  %s: %s messages %s bytes %s seq %s-%s deleted %s subjects %s, leader %s" % (
+                n.name, stream, state.get("messages"), state.get("bytes"),
+                state.get("first_seq"), state.get("last_seq"), state.get("num_deleted"),
+                state.get("num_subjects"), cl.get("leader")))
+        except Exception as e:  # a diagnostic: never the failure itself
+            log("  %s: jsz failed: %s" % (n.name, e))
+
+
 def read_back(clients, acked, slow=None):
     """Reads every acknowledged object one by one; returns the failures and the latencies.
     GETs slower than MAX_STALL are appended to `slow` as (start time, seconds, key, client)."""
@@ -767,6 +792,16 @@ def scenario_mixed(cluster, scale):
     problems += ["natss3ctl: " + f for f in ctl_fail]
     for f in problems[:20]:
         log("  FAILED read-back: %s" % f[:300])
+    if problems:
+        # What each server holds, and what the mount and the gateways logged about it (the
+        # work directory, with the logs, is deleted after the run).
+        log("each server's own view of the bucket's stream after the read-back:")
+        log_stream_states(cluster, "OBJ_" + BUCKET)
+        with open(os.path.join(cluster.work, "natss3fs.log"), errors="replace") as f:
+            lines = [ln.rstrip() for ln in f if "error" in ln or "warn" in ln]
+        for ln in lines[-20:]:
+            log("  natss3fs.log: %s" % ln[:300])
+        log_gateway_warnings((g1, g2))
     # The mount's listing catches up with writes made through S3 after the failover, without
     # a restart (the bound only catches a view that never does; the time is the figure).
     body = b"after the failover"
