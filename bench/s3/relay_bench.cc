@@ -7,7 +7,6 @@
 // Usage: natss3_s3bench_relay [MiB=256] [rounds=3]
 // Prints, for the least costly round: "relay N MiB: X CPU-s/GiB (user U, kernel K), M MiB/s".
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -16,7 +15,6 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <string>
 #include <thread>
 #include <vector>
 

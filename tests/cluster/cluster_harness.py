@@ -296,13 +296,18 @@ def figures(ops, events, label):
     return failed
 
 
+def log_warnings(path, limit=20):
+    """Logs a component's last warnings and errors (its log is deleted after the run)."""
+    with open(path, errors="replace") as f:
+        lines = [ln.rstrip() for ln in f if "error" in ln or "warn" in ln]
+    for ln in lines[-limit:]:
+        log("  %s: %s" % (os.path.basename(path), ln[:300]))
+
+
 def log_gateway_warnings(gateways):
     """Logs the gateways' last warnings and errors (a GET whose body was cut off says why)."""
     for g in gateways:
-        with open(g.log, errors="replace") as f:
-            lines = [ln.rstrip() for ln in f if "error" in ln or "warn" in ln]
-        for ln in lines[-20:]:
-            log("  %s: %s" % (os.path.basename(g.log), ln[:300]))
+        log_warnings(g.log)
 
 
 def log_stream_states(cluster, stream):
@@ -312,22 +317,15 @@ def log_stream_states(cluster, stream):
         if n.proc.poll() is not None:
             log("  %s: not running" % n.name)
             continue
-        try:
-            found = None
-            for acc in n.jsz().get("account_details", []):
-                for st in acc.get("stream_detail", []):
-                    if st.get("name") == stream:
-                        found = st
-            if found is None:
-                log("  %s: does not report %s" % (n.name, stream))
-                continue
-            state, cl = found.get("state", {}), found.get("cluster", {})
-            log("  %s: %s messages %s bytes %s seq %s-%s deleted %s subjects %s, leader %s" % (
-                n.name, stream, state.get("messages"), state.get("bytes"),
-                state.get("first_seq"), state.get("last_seq"), state.get("num_deleted"),
-                state.get("num_subjects"), cl.get("leader")))
-        except Exception as e:  # a diagnostic: never the failure itself
-            log("  %s: jsz failed: %s" % (n.name, e))
+        st = cluster.stream_info(stream, nodes=[n])
+        if st is None:
+            log("  %s: reports no %s (or its jsz did not answer)" % (n.name, stream))
+            continue
+        state, cl = st.get("state", {}), st.get("cluster", {})
+        log("  %s: %s messages %s bytes %s seq %s-%s deleted %s subjects %s, leader %s" % (
+            n.name, stream, state.get("messages"), state.get("bytes"), state.get("first_seq"),
+            state.get("last_seq"), state.get("num_deleted"), state.get("num_subjects"),
+            cl.get("leader")))
 
 
 def read_back(clients, acked, slow=None):
@@ -733,11 +731,7 @@ def scenario_mixed(cluster, scale):
     per_kind(load.ops)
     failed = figures(load.ops, events, "during faults (all kinds)")
     if any(o[2].startswith("fuse") for o in failed):
-        # What the mount logged about it (errors and warnings only; the log is deleted after).
-        with open(os.path.join(cluster.work, "natss3fs.log"), errors="replace") as f:
-            lines = [ln.rstrip() for ln in f if "error" in ln or "warn" in ln]
-        for ln in lines[-20:]:
-            log("  natss3fs.log: %s" % ln[:300])
+        log_warnings(os.path.join(cluster.work, "natss3fs.log"))  # what the mount logged
     if any(o[2] in ("put", "get") for o in failed):
         log_gateway_warnings((g1, g2))
     acked = dict(load.acked)
@@ -797,10 +791,7 @@ def scenario_mixed(cluster, scale):
         # work directory, with the logs, is deleted after the run).
         log("each server's own view of the bucket's stream after the read-back:")
         log_stream_states(cluster, "OBJ_" + BUCKET)
-        with open(os.path.join(cluster.work, "natss3fs.log"), errors="replace") as f:
-            lines = [ln.rstrip() for ln in f if "error" in ln or "warn" in ln]
-        for ln in lines[-20:]:
-            log("  natss3fs.log: %s" % ln[:300])
+        log_warnings(os.path.join(cluster.work, "natss3fs.log"))
         log_gateway_warnings((g1, g2))
     # The mount's listing catches up with writes made through S3 after the failover, without
     # a restart (the bound only catches a view that never does; the time is the figure).

@@ -198,6 +198,11 @@ TEST_F(LeaderChangeTest, AWatchStartedRightAfterTheLeaderDiesListsEveryName) {
   constexpr auto kBudget = 12s;   // NatsConnection::budget()
   constexpr auto kAttempt = 5s;   // ConnectOptions::timeout: one full consumer create
   ASSERT_NO_FATAL_FAILURE(CreateR3Bucket("lw"));
+  {
+    // The probe can tell a meta leader that is there: otherwise every failure would be excused.
+    RawNats raw(cluster_->url_list());
+    ASSERT_TRUE(raw.MetaLeaderAnswers(5000)) << "no meta leader answers account info";
+  }
   std::set<std::string> expected;
   // Three rounds: the third kill within a minute often takes the JetStream meta leader as
   // well, and every 503 failure seen came then (clean-clone CI twice, locally twice).
